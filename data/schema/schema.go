@@ -1,0 +1,229 @@
+// Package schema is the input contract of qiandun: the seven raw exports
+// of the loan system, their columns and types, the enum vocabularies with
+// the Chinese words that mean the same, and the reasons a row can be
+// rejected for. The generator writes exactly these columns; ingestion
+// validates against them and writes the typed lake tables they describe.
+package schema
+
+// Kind is the logical type of a raw column.
+type Kind int
+
+const (
+	String    Kind = iota // free text, trimmed
+	ID                    // identifier, non-empty
+	Enum                  // one of Column.Enum (after Chinese aliases are mapped)
+	Date                  // calendar date, Beijing local; forms 2018-05-01, 2018/5/1, 20180501
+	Timestamp             // local Beijing date and time
+	Money                 // CNY, two decimals, DECIMAL(18,2) in the lake; "1,000.00" tolerated
+	Int                   // integer
+	Rate                  // a rate or ratio, DECIMAL(9,6) in the lake
+	PII                   // personal data: tokenised by ingestion, never in clear in the lake
+)
+
+// Column is one column of a raw export.
+type Column struct {
+	Name     string
+	Kind     Kind
+	Enum     []string // allowed values for Enum
+	Nullable bool     // an empty value is allowed (NULL in the lake)
+	NonNeg   bool     // money or numbers that must not be negative
+}
+
+// Table is one raw export.
+type Table struct {
+	Name    string
+	Columns []Column
+	// Key is the set of columns that identify a row; empty means the whole
+	// row is the identity (exact duplicates are rejected as duplicates).
+	Key []string
+	// Parents are referential-integrity checks: the columns of this table
+	// that must match the key of another table.
+	Parents []Ref
+	// SortBy is the lake sort order.
+	SortBy []string
+}
+
+// Ref says that Columns of a table must exist as the key of Table.
+type Ref struct {
+	Columns []string
+	Table   string
+}
+
+// Column returns the named column and whether it exists.
+func (t Table) Column(name string) (Column, bool) {
+	for _, c := range t.Columns {
+		if c.Name == name {
+			return c, true
+		}
+	}
+	return Column{}, false
+}
+
+// Names returns the column names in contract order.
+func (t Table) Names() []string {
+	out := make([]string, len(t.Columns))
+	for i, c := range t.Columns {
+		out[i] = c.Name
+	}
+	return out
+}
+
+// Enumerations of the input contract.
+var (
+	Decisions        = []string{"approved", "rejected"}
+	LoanStatuses     = []string{"active", "settled", "written_off"}
+	RepayMethods     = []string{"equal_installment", "equal_principal", "interest_first"}
+	CollateralTypes  = []string{"none", "car", "house"}
+	InstitutionTypes = []string{"bank", "consumer_finance", "p2p", "microloan"}
+	InquiryReasons   = []string{"loan_approval", "post_loan", "guarantee"}
+	Channels         = []string{"sms", "call", "field", "legal"}
+	Outcomes         = []string{"promise_to_pay", "no_answer", "wrong_number", "lost_contact", "contact_repaired", "paid"}
+	Genders          = []string{"male", "female"}
+)
+
+// ChineseAliases maps the Chinese words real exports use to the contract's
+// English enum values. They mean the same and are normalised on ingestion.
+func ChineseAliases() map[string]string {
+	return map[string]string{
+		"通过": "approved", "拒绝": "rejected",
+		"正常": "active", "结清": "settled", "核销": "written_off",
+		"等额本息": "equal_installment", "等额本金": "equal_principal", "先息后本": "interest_first",
+		"无": "none", "车": "car", "房": "house",
+		"银行": "bank", "消费金融": "consumer_finance", "P2P": "p2p", "小贷": "microloan",
+		"贷款审批": "loan_approval", "贷后管理": "post_loan", "担保资格审查": "guarantee",
+		"短信": "sms", "电话": "call", "外访": "field", "法务": "legal",
+		"承诺还款": "promise_to_pay", "无人接听": "no_answer", "号码错误": "wrong_number",
+		"失联": "lost_contact", "失联修复": "contact_repaired", "已还款": "paid",
+		"男": "male", "女": "female",
+	}
+}
+
+// Tables returns the seven raw exports of the input contract, parents
+// before children.
+func Tables() []Table {
+	return []Table{
+		{
+			Name: "applications",
+			Columns: []Column{
+				{Name: "application_id", Kind: ID},
+				{Name: "borrower_id", Kind: ID},
+				{Name: "apply_time", Kind: Timestamp},
+				{Name: "product", Kind: String},
+				{Name: "channel", Kind: String},
+				{Name: "requested_amount", Kind: Money, NonNeg: true},
+				{Name: "term_months", Kind: Int, NonNeg: true},
+				{Name: "id_number", Kind: PII},
+				{Name: "name", Kind: PII},
+				{Name: "phone", Kind: PII},
+				{Name: "gender", Kind: Enum, Enum: Genders, Nullable: true},
+				{Name: "education", Kind: String, Nullable: true},
+				{Name: "marital_status", Kind: String, Nullable: true},
+				{Name: "monthly_income", Kind: Money, NonNeg: true, Nullable: true},
+				{Name: "employment_years", Kind: Rate, NonNeg: true, Nullable: true},
+				{Name: "city", Kind: String, Nullable: true},
+				{Name: "device_id", Kind: String, Nullable: true},
+				{Name: "ip", Kind: String, Nullable: true},
+				{Name: "decision", Kind: Enum, Enum: Decisions},
+			},
+			Key:    []string{"application_id"},
+			SortBy: []string{"application_id"},
+		},
+		{
+			Name: "loans",
+			Columns: []Column{
+				{Name: "loan_id", Kind: ID},
+				{Name: "application_id", Kind: ID},
+				{Name: "borrower_id", Kind: ID},
+				{Name: "product", Kind: String},
+				{Name: "issue_date", Kind: Date},
+				{Name: "principal", Kind: Money, NonNeg: true},
+				{Name: "annual_rate", Kind: Rate, NonNeg: true},
+				{Name: "term_months", Kind: Int, NonNeg: true},
+				{Name: "repay_method", Kind: Enum, Enum: RepayMethods},
+				{Name: "purpose", Kind: String, Nullable: true},
+				{Name: "collateral_type", Kind: Enum, Enum: CollateralTypes},
+				{Name: "collateral_value", Kind: Money, NonNeg: true, Nullable: true},
+				{Name: "region", Kind: String, Nullable: true},
+				{Name: "status", Kind: Enum, Enum: LoanStatuses},
+			},
+			Key:     []string{"loan_id"},
+			Parents: []Ref{{Columns: []string{"application_id"}, Table: "applications"}},
+			SortBy:  []string{"loan_id"},
+		},
+		{
+			Name: "repayment_schedule",
+			Columns: []Column{
+				{Name: "loan_id", Kind: ID},
+				{Name: "installment_no", Kind: Int, NonNeg: true},
+				{Name: "due_date", Kind: Date},
+				{Name: "principal_due", Kind: Money, NonNeg: true},
+				{Name: "interest_due", Kind: Money, NonNeg: true},
+			},
+			Key:     []string{"loan_id", "installment_no"},
+			Parents: []Ref{{Columns: []string{"loan_id"}, Table: "loans"}},
+			SortBy:  []string{"loan_id", "installment_no"},
+		},
+		{
+			Name: "repayments",
+			Columns: []Column{
+				{Name: "txn_id", Kind: ID},
+				{Name: "loan_id", Kind: ID},
+				{Name: "installment_no", Kind: Int, NonNeg: true},
+				{Name: "paid_at", Kind: Timestamp},
+				{Name: "principal_paid", Kind: Money, NonNeg: true},
+				{Name: "interest_paid", Kind: Money, NonNeg: true},
+				{Name: "penalty_paid", Kind: Money, NonNeg: true},
+			},
+			Key:     []string{"txn_id"},
+			Parents: []Ref{{Columns: []string{"loan_id"}, Table: "loans"}},
+			SortBy:  []string{"loan_id", "paid_at", "txn_id"},
+		},
+		{
+			Name: "bureau_inquiries",
+			Columns: []Column{
+				{Name: "borrower_id", Kind: ID},
+				{Name: "query_date", Kind: Date},
+				{Name: "institution_type", Kind: Enum, Enum: InstitutionTypes},
+				{Name: "reason", Kind: Enum, Enum: InquiryReasons},
+			},
+			SortBy: []string{"borrower_id", "query_date"},
+		},
+		{
+			Name: "bureau_reports",
+			Columns: []Column{
+				{Name: "borrower_id", Kind: ID},
+				{Name: "report_date", Kind: Date},
+				{Name: "open_accounts", Kind: Int, NonNeg: true},
+				{Name: "total_outstanding", Kind: Money, NonNeg: true},
+				{Name: "overdue_accounts", Kind: Int, NonNeg: true},
+				// worst_status_24m: worst repayment status in the last 24
+				// months as the bureau codes it, 0 (never overdue) to 7
+				// (7 or more periods overdue).
+				{Name: "worst_status_24m", Kind: Int, NonNeg: true},
+			},
+			Key:    []string{"borrower_id", "report_date"},
+			SortBy: []string{"borrower_id", "report_date"},
+		},
+		{
+			Name: "collection_events",
+			Columns: []Column{
+				{Name: "loan_id", Kind: ID},
+				{Name: "event_time", Kind: Timestamp},
+				{Name: "channel", Kind: Enum, Enum: Channels},
+				{Name: "outcome", Kind: Enum, Enum: Outcomes},
+			},
+			Parents: []Ref{{Columns: []string{"loan_id"}, Table: "loans"}},
+			SortBy:  []string{"loan_id", "event_time"},
+		},
+	}
+}
+
+// Lookup returns the table of the input contract with the given name.
+func Lookup(name string) (Table, bool) {
+	for _, t := range Tables() {
+		if t.Name == name {
+			return t, true
+		}
+	}
+	return Table{}, false
+}
