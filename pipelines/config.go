@@ -1,0 +1,431 @@
+// Package pipelines runs qiandun's stages as a DAG declared in a YAML
+// config: it orders the stages by their needs, skips a stage whose config
+// section and upstream outputs are unchanged since its last successful
+// run, and records why it ran or skipped in a run manifest per stage.
+//
+// The package knows nothing about what a stage does: each step of a stage
+// names a command (a function the caller provides, in qiandun the
+// subcommands of bin/qiandun) and the flags to call it with, so the DAG and
+// skip logic can be tested with fake stages and no DuckDB.
+package pipelines
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"regexp"
+	"sort"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Config is a parsed pipeline config.
+type Config struct {
+	// Path is the file the config was read from ("" when parsed from bytes).
+	Path string
+	// Vars are the named values ${name} expands to, in declaration order.
+	Vars []KV
+	// State is the directory of the run manifests (one JSON per stage).
+	State string
+	// Stages in declaration order.
+	Stages []*Stage
+	// Artifacts name the outputs the closing summary points at; values
+	// are paths or globs (the last match in lexical order is shown).
+	Artifacts []KV
+}
+
+// KV is one ordered key/value pair of a YAML mapping.
+type KV struct {
+	Key   string
+	Value string
+}
+
+// Stage is one node of the DAG.
+type Stage struct {
+	Name string `json:"name"`
+	// Needs are the stages whose outputs this one reads.
+	Needs []string `json:"needs,omitempty"`
+	// OnlyIfAbsent, when set, is a path: the stage runs only when it does
+	// not exist (gen writes the demo book only when no raw data is there),
+	// unless the stage is named by --only or --from.
+	OnlyIfAbsent string `json:"only_if_absent,omitempty"`
+	// Outputs are the files, directories or globs the stage writes; their
+	// contents are the stage's output fingerprint that downstream stages
+	// depend on.
+	Outputs []string `json:"outputs,omitempty"`
+	// Manifests are the stage's own manifests (JSON with outputs[].rows
+	// and counts) the closing summary takes row counts from.
+	Manifests []string `json:"manifests,omitempty"`
+	// Steps run in order; the stage succeeds when all of them do.
+	Steps []Step `json:"steps"`
+}
+
+// Step is one call of a command with flags.
+type Step struct {
+	Name       string   `json:"name,omitempty"`
+	Cmd        string   `json:"cmd"`
+	Args       []Arg    `json:"args,omitempty"`
+	Positional []string `json:"positional,omitempty"`
+}
+
+// Arg is one flag of a step: --Key=Value, or one --Key=v per element
+// of List.
+type Arg struct {
+	Key   string   `json:"k"`
+	Value string   `json:"v,omitempty"`
+	List  []string `json:"l,omitempty"`
+}
+
+// Argv returns the step's command-line arguments: flags in declaration
+// order as --key=value (a list joined with commas), then positionals.
+func (s Step) Argv() []string {
+	out := make([]string, 0, len(s.Args)+len(s.Positional))
+	for _, a := range s.Args {
+		v := a.Value
+		if a.List != nil {
+			v = strings.Join(a.List, ",")
+		}
+		out = append(out, "--"+a.Key+"="+v)
+	}
+	return append(out, s.Positional...)
+}
+
+// rawConfig mirrors the YAML document.
+type rawConfig struct {
+	Vars      yaml.Node `yaml:"vars"`
+	State     string    `yaml:"state"`
+	Stages    yaml.Node `yaml:"stages"`
+	Artifacts yaml.Node `yaml:"artifacts"`
+}
+
+type rawStage struct {
+	Needs        []string  `yaml:"needs"`
+	OnlyIfAbsent string    `yaml:"only_if_absent"`
+	Outputs      []string  `yaml:"outputs"`
+	Manifests    []string  `yaml:"manifests"`
+	Steps        []rawStep `yaml:"steps"`
+}
+
+type rawStep struct {
+	Name       string    `yaml:"name"`
+	Cmd        string    `yaml:"cmd"`
+	Args       yaml.Node `yaml:"args"`
+	Positional []string  `yaml:"positional"`
+}
+
+// Load reads and parses the config at path; overrides replace (or add)
+// vars before expansion, e.g. {"as_of": "2024-06-30"}.
+func Load(path string, overrides map[string]string) (*Config, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("pipeline config: %w", err)
+	}
+	c, err := Parse(b, overrides)
+	if err != nil {
+		return nil, fmt.Errorf("pipeline config %s: %w", path, err)
+	}
+	c.Path = path
+	return c, nil
+}
+
+// Parse parses a config document; see Load.
+func Parse(doc []byte, overrides map[string]string) (*Config, error) {
+	var raw rawConfig
+	dec := yaml.NewDecoder(bytes.NewReader(doc))
+	dec.KnownFields(true)
+	if err := dec.Decode(&raw); err != nil {
+		return nil, err
+	}
+	c := &Config{}
+	vars, err := mapping(&raw.Vars, "vars")
+	if err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	for _, kv := range vars {
+		if v, ok := overrides[kv.Key]; ok {
+			kv.Value = v
+		}
+		seen[kv.Key] = true
+		c.Vars = append(c.Vars, kv)
+	}
+	var extra []string
+	for k := range overrides {
+		if !seen[k] {
+			extra = append(extra, k)
+		}
+	}
+	sort.Strings(extra)
+	for _, k := range extra {
+		c.Vars = append(c.Vars, KV{k, overrides[k]})
+	}
+	x, err := newExpander(c.Vars)
+	if err != nil {
+		return nil, err
+	}
+	for i := range c.Vars {
+		c.Vars[i].Value = x.vals[c.Vars[i].Key]
+	}
+	if c.State, err = x.expand(raw.State, "state"); err != nil {
+		return nil, err
+	}
+	if c.State == "" {
+		return nil, errors.New("state: the run-manifest directory is required")
+	}
+	arts, err := mapping(&raw.Artifacts, "artifacts")
+	if err != nil {
+		return nil, err
+	}
+	for _, kv := range arts {
+		v, err := x.expand(kv.Value, "artifacts."+kv.Key)
+		if err != nil {
+			return nil, err
+		}
+		c.Artifacts = append(c.Artifacts, KV{kv.Key, v})
+	}
+	if err := c.parseStages(&raw.Stages, x); err != nil {
+		return nil, err
+	}
+	if _, err := c.Order(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func (c *Config) parseStages(n *yaml.Node, x *expander) error {
+	if n.Kind == 0 {
+		return errors.New("stages: none declared")
+	}
+	if n.Kind != yaml.MappingNode {
+		return fmt.Errorf("line %d: stages: want a mapping of stage name to stage", n.Line)
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		name, body := n.Content[i].Value, n.Content[i+1]
+		if c.Stage(name) != nil {
+			return fmt.Errorf("line %d: stage %q declared twice", n.Content[i].Line, name)
+		}
+		var rs rawStage
+		if err := body.Decode(&rs); err != nil {
+			return fmt.Errorf("stage %s: %w", name, err)
+		}
+		st, err := rs.expand(name, x)
+		if err != nil {
+			return fmt.Errorf("line %d: stage %s: %w", n.Content[i].Line, name, err)
+		}
+		c.Stages = append(c.Stages, st)
+	}
+	return nil
+}
+
+func (rs rawStage) expand(name string, x *expander) (*Stage, error) {
+	st := &Stage{Name: name, Needs: rs.Needs}
+	var err error
+	if st.OnlyIfAbsent, err = x.expand(rs.OnlyIfAbsent, "only_if_absent"); err != nil {
+		return nil, err
+	}
+	if st.Outputs, err = x.expandAll(rs.Outputs, "outputs"); err != nil {
+		return nil, err
+	}
+	if st.Manifests, err = x.expandAll(rs.Manifests, "manifests"); err != nil {
+		return nil, err
+	}
+	if len(rs.Steps) == 0 {
+		return nil, errors.New("no steps")
+	}
+	for i, r := range rs.Steps {
+		where := fmt.Sprintf("steps[%d]", i)
+		if r.Cmd == "" {
+			return nil, fmt.Errorf("%s: cmd is required", where)
+		}
+		s := Step{Name: r.Name, Cmd: r.Cmd}
+		if s.Positional, err = x.expandAll(r.Positional, where+".positional"); err != nil {
+			return nil, err
+		}
+		if r.Args.Kind != 0 && r.Args.Kind != yaml.MappingNode {
+			return nil, fmt.Errorf("line %d: %s.args: want a mapping of flag to value", r.Args.Line, where)
+		}
+		for j := 0; j+1 < len(r.Args.Content); j += 2 {
+			k, v := r.Args.Content[j].Value, r.Args.Content[j+1]
+			a := Arg{Key: k}
+			switch v.Kind {
+			case yaml.ScalarNode:
+				if a.Value, err = x.expand(v.Value, where+".args."+k); err != nil {
+					return nil, err
+				}
+			case yaml.SequenceNode:
+				a.List = []string{}
+				for _, e := range v.Content {
+					if e.Kind != yaml.ScalarNode {
+						return nil, fmt.Errorf("line %d: %s.args.%s: want scalars", e.Line, where, k)
+					}
+					ev, err := x.expand(e.Value, where+".args."+k)
+					if err != nil {
+						return nil, err
+					}
+					a.List = append(a.List, ev)
+				}
+			default:
+				return nil, fmt.Errorf("line %d: %s.args.%s: want a scalar or a list", v.Line, where, k)
+			}
+			s.Args = append(s.Args, a)
+		}
+		st.Steps = append(st.Steps, s)
+	}
+	return st, nil
+}
+
+// Stage returns the stage called name, or nil.
+func (c *Config) Stage(name string) *Stage {
+	for _, s := range c.Stages {
+		if s.Name == name {
+			return s
+		}
+	}
+	return nil
+}
+
+// Var returns the expanded value of var name.
+func (c *Config) Var(name string) string {
+	for _, kv := range c.Vars {
+		if kv.Key == name {
+			return kv.Value
+		}
+	}
+	return ""
+}
+
+// Order returns the stages in dependency order: every stage after the
+// stages it needs, ties kept in declaration order. It reports unknown
+// needs and cycles.
+func (c *Config) Order() ([]*Stage, error) {
+	for _, s := range c.Stages {
+		for _, d := range s.Needs {
+			if c.Stage(d) == nil {
+				return nil, fmt.Errorf("stage %s needs unknown stage %q", s.Name, d)
+			}
+		}
+	}
+	done := map[string]bool{}
+	var out []*Stage
+	for len(out) < len(c.Stages) {
+		progressed := false
+		for _, s := range c.Stages {
+			if done[s.Name] {
+				continue
+			}
+			ready := true
+			for _, d := range s.Needs {
+				if !done[d] {
+					ready = false
+					break
+				}
+			}
+			if ready {
+				done[s.Name] = true
+				out = append(out, s)
+				progressed = true
+				break // restart so declaration order decides ties
+			}
+		}
+		if !progressed {
+			var left []string
+			for _, s := range c.Stages {
+				if !done[s.Name] {
+					left = append(left, s.Name)
+				}
+			}
+			return nil, fmt.Errorf("stages %s form a cycle", strings.Join(left, ", "))
+		}
+	}
+	return out, nil
+}
+
+// Downstream returns name and every stage that transitively needs it.
+func (c *Config) Downstream(name string) map[string]bool {
+	set := map[string]bool{name: true}
+	for changed := true; changed; {
+		changed = false
+		for _, s := range c.Stages {
+			if set[s.Name] {
+				continue
+			}
+			for _, d := range s.Needs {
+				if set[d] {
+					set[s.Name] = true
+					changed = true
+					break
+				}
+			}
+		}
+	}
+	return set
+}
+
+func mapping(n *yaml.Node, where string) ([]KV, error) {
+	if n.Kind == 0 {
+		return nil, nil
+	}
+	if n.Kind != yaml.MappingNode {
+		return nil, fmt.Errorf("line %d: %s: want a mapping", n.Line, where)
+	}
+	var out []KV
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		v := n.Content[i+1]
+		if v.Kind != yaml.ScalarNode {
+			return nil, fmt.Errorf("line %d: %s.%s: want a scalar", v.Line, where, n.Content[i].Value)
+		}
+		out = append(out, KV{n.Content[i].Value, v.Value})
+	}
+	return out, nil
+}
+
+var varRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
+
+// expander substitutes ${name} with the value of var name; vars may refer
+// to vars declared before them.
+type expander struct{ vals map[string]string }
+
+func newExpander(vars []KV) (*expander, error) {
+	x := &expander{vals: map[string]string{}}
+	for _, kv := range vars {
+		v, err := x.expand(kv.Value, "vars."+kv.Key)
+		if err != nil {
+			return nil, err
+		}
+		x.vals[kv.Key] = v
+	}
+	return x, nil
+}
+
+func (x *expander) expand(s, where string) (string, error) {
+	var missing string
+	out := varRef.ReplaceAllStringFunc(s, func(m string) string {
+		name := m[2 : len(m)-1]
+		v, ok := x.vals[name]
+		if !ok && missing == "" {
+			missing = name
+		}
+		return v
+	})
+	if missing != "" {
+		return "", fmt.Errorf("%s: unknown var ${%s}", where, missing)
+	}
+	return out, nil
+}
+
+func (x *expander) expandAll(ss []string, where string) ([]string, error) {
+	if ss == nil {
+		return nil, nil
+	}
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		v, err := x.expand(s, where)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = v
+	}
+	return out, nil
+}

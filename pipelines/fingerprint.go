@@ -1,0 +1,139 @@
+package pipelines
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// FileRec is one output file as last fingerprinted: its content hash is
+// reused while size and modification time are unchanged, as make and git do.
+type FileRec struct {
+	Path    string `json:"path"`
+	Size    int64  `json:"size"`
+	ModNano int64  `json:"mod_unix_nano"`
+	SHA256  string `json:"sha256"`
+}
+
+// configSHA returns the sha256 of the stage's expanded config section.
+func configSHA(s *Stage) string {
+	b, err := json.Marshal(s)
+	if err != nil { // a Stage is plain data; this cannot fail
+		panic(err)
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// fingerprintOutputs hashes the files under the stage's output paths.
+// skip is a directory whose contents are never part of an output (the run
+// manifests). prev are the records of the last fingerprint, whose hashes
+// are reused for files that did not change size or mtime.
+func fingerprintOutputs(outputs []string, skip string, prev []FileRec) (string, []FileRec, error) {
+	cache := make(map[string]FileRec, len(prev))
+	for _, r := range prev {
+		cache[r.Path] = r
+	}
+	skip = filepath.Clean(skip)
+	seen := map[string]bool{}
+	var recs []FileRec
+	var missing []string
+	for _, pat := range outputs {
+		matches, err := filepath.Glob(pat)
+		if err != nil {
+			return "", nil, fmt.Errorf("output %q: %w", pat, err)
+		}
+		if len(matches) == 0 {
+			missing = append(missing, pat)
+			continue
+		}
+		for _, m := range matches {
+			err := filepath.WalkDir(m, func(p string, d fs.DirEntry, err error) error {
+				if err != nil {
+					return err
+				}
+				if filepath.Clean(p) == skip {
+					return filepath.SkipDir
+				}
+				if d.IsDir() || seen[p] || isTemp(d.Name()) {
+					return nil
+				}
+				seen[p] = true
+				info, err := d.Info()
+				if err != nil {
+					return err
+				}
+				r := FileRec{Path: p, Size: info.Size(), ModNano: info.ModTime().UnixNano()}
+				if c, ok := cache[p]; ok && c.Size == r.Size && c.ModNano == r.ModNano && c.SHA256 != "" {
+					r.SHA256 = c.SHA256
+				} else if r.SHA256, err = fileSHA256(p); err != nil {
+					return err
+				}
+				recs = append(recs, r)
+				return nil
+			})
+			if err != nil {
+				return "", nil, fmt.Errorf("fingerprint output %s: %w", m, err)
+			}
+		}
+	}
+	sort.Slice(recs, func(i, j int) bool { return recs[i].Path < recs[j].Path })
+	h := sha256.New()
+	for _, r := range recs {
+		fmt.Fprintf(h, "%s\x00%s\n", r.Path, r.SHA256)
+	}
+	for _, m := range missing {
+		fmt.Fprintf(h, "missing\x00%s\n", m)
+	}
+	return hex.EncodeToString(h.Sum(nil)), recs, nil
+}
+
+// isTemp reports names of files being written by an atomic writer.
+func isTemp(name string) bool {
+	return strings.HasPrefix(name, ".") && strings.Contains(name, ".tmp")
+}
+
+func fileSHA256(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", fmt.Errorf("%s: %w", path, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// writeFileAtomic writes data to path through a temp file and a rename.
+func writeFileAtomic(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name())
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), path)
+}

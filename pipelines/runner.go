@@ -1,0 +1,458 @@
+package pipelines
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"qiandun/internal/progress"
+)
+
+// Func runs one command with its command-line arguments.
+type Func func(ctx context.Context, args []string) error
+
+// Options select what a run does.
+type Options struct {
+	// From re-runs that stage and everything downstream of it.
+	From string
+	// Only runs just that stage.
+	Only string
+	// Force re-runs every stage (gen still only when its data is absent).
+	Force bool
+}
+
+// Status of a stage in a run.
+const (
+	StatusRan     = "ran"
+	StatusSkipped = "skipped"
+	StatusFailed  = "failed"
+	StatusBlocked = "blocked" // an upstream stage failed
+)
+
+// Result is what happened to one stage.
+type Result struct {
+	Stage    string
+	Status   string
+	Reason   string
+	Duration time.Duration
+	// Rows is the sum of outputs[].rows over the stage's manifests (-1
+	// when it has none).
+	Rows int64
+	Err  error
+}
+
+// Summary is the outcome of a run.
+type Summary struct {
+	Results   []Result
+	Artifacts []KV // name -> existing path
+	Duration  time.Duration
+}
+
+// Record is the run manifest of one stage: <state>/<stage>.json.
+type Record struct {
+	Stage    string    `json:"stage"`
+	Status   string    `json:"status"` // ok | failed
+	Error    string    `json:"error,omitempty"`
+	Reason   string    `json:"reason"` // why it last ran
+	Started  time.Time `json:"started"`
+	Finished time.Time `json:"finished"`
+	Seconds  float64   `json:"duration_seconds"`
+	// ConfigSHA256 is the sha256 of the stage's expanded config section.
+	ConfigSHA256 string `json:"config_sha256"`
+	// Upstream holds the output fingerprint of each needed stage the
+	// last successful run read.
+	Upstream map[string]string `json:"upstream"`
+	// Output is the fingerprint of the stage's outputs after that run;
+	// Files are its parts.
+	Output string    `json:"output_fingerprint"`
+	Files  []FileRec `json:"output_files"`
+	Rows   int64     `json:"rows"`
+}
+
+// Runner runs a Config's stages.
+type Runner struct {
+	Config *Config
+	// Funcs maps a step's cmd to the function that runs it.
+	Funcs map[string]Func
+	// Log receives structured lines; Out the progress bars and summary.
+	Log *slog.Logger
+	Out io.Writer
+}
+
+type runState struct {
+	r       *Runner
+	log     *slog.Logger
+	records map[string]*Record
+	fps     map[string]string // live output fingerprints, computed lazily
+	files   map[string][]FileRec
+}
+
+// Run runs the DAG. It returns the summary and, when a stage failed, an
+// error naming it; stages downstream of a failure do not run.
+func (r *Runner) Run(ctx context.Context, opt Options) (*Summary, error) {
+	c := r.Config
+	order, err := c.Order()
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range c.Stages {
+		for i, st := range s.Steps {
+			if r.Funcs[st.Cmd] == nil {
+				return nil, fmt.Errorf("stage %s step %d: unknown command %q", s.Name, i, st.Cmd)
+			}
+		}
+	}
+	if opt.From != "" && opt.Only != "" {
+		return nil, errors.New("--from and --only exclude each other")
+	}
+	for _, n := range []string{opt.From, opt.Only} {
+		if n != "" && c.Stage(n) == nil {
+			return nil, fmt.Errorf("unknown stage %q (stages: %s)", n, strings.Join(stageNames(order), ", "))
+		}
+	}
+	log := r.Log
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	out := r.Out
+	if out == nil {
+		out = io.Discard
+	}
+	rs := &runState{r: r, log: log, records: map[string]*Record{}, fps: map[string]string{}, files: map[string][]FileRec{}}
+	var from map[string]bool
+	if opt.From != "" {
+		from = c.Downstream(opt.From)
+	}
+	start := time.Now()
+	sum := &Summary{}
+	failed := map[string]bool{}
+	var firstErr error
+	for _, s := range order {
+		if err := ctx.Err(); err != nil {
+			return sum, err
+		}
+		res := Result{Stage: s.Name, Rows: -1}
+		if blocker := firstFailed(s.Needs, failed); blocker != "" {
+			failed[s.Name] = true
+			res.Status, res.Reason = StatusBlocked, "upstream stage "+blocker+" failed"
+			log.Warn("stage blocked", "stage", s.Name, "reason", res.Reason)
+			sum.Results = append(sum.Results, res)
+			continue
+		}
+		run, reason, err := rs.decide(s, opt, from)
+		if err != nil {
+			return sum, fmt.Errorf("stage %s: %w", s.Name, err)
+		}
+		if !run {
+			res.Status, res.Reason = StatusSkipped, reason
+			res.Rows = manifestRows(s.Manifests)
+			log.Info("stage skipped", "stage", s.Name, "reason", reason)
+			sum.Results = append(sum.Results, res)
+			continue
+		}
+		log.Info("stage start", "stage", s.Name, "reason", reason)
+		res = rs.runStage(ctx, s, reason, out, log)
+		if res.Err != nil {
+			failed[s.Name] = true
+			if firstErr == nil {
+				firstErr = fmt.Errorf("stage %s: %w", s.Name, res.Err)
+			}
+			log.Error("stage failed", "stage", s.Name, "seconds", res.Duration.Seconds(), "err", res.Err)
+		} else {
+			log.Info("stage done", "stage", s.Name, "seconds", round2(res.Duration.Seconds()), "rows", res.Rows)
+		}
+		sum.Results = append(sum.Results, res)
+	}
+	sum.Duration = time.Since(start)
+	for _, a := range c.Artifacts {
+		if p := lastMatch(a.Value); p != "" {
+			sum.Artifacts = append(sum.Artifacts, KV{a.Key, p})
+		}
+	}
+	return sum, firstErr
+}
+
+// decide says whether stage s runs, and why.
+func (rs *runState) decide(s *Stage, opt Options, from map[string]bool) (bool, string, error) {
+	named := opt.Only == s.Name || opt.From == s.Name
+	if opt.Only != "" && !named {
+		return false, "not selected (--only " + opt.Only + ")", nil
+	}
+	if from != nil && !from[s.Name] {
+		return false, "upstream of --from " + opt.From, nil
+	}
+	if s.OnlyIfAbsent != "" && !named {
+		if _, err := os.Stat(s.OnlyIfAbsent); err == nil {
+			return false, s.OnlyIfAbsent + " exists (" + s.Name + " runs only when it is absent)", nil
+		}
+		return true, s.OnlyIfAbsent + " is absent", nil
+	}
+	switch {
+	case opt.Only == s.Name:
+		return true, "--only " + s.Name, nil
+	case from != nil:
+		return true, "--from " + opt.From, nil
+	case opt.Force:
+		return true, "--force", nil
+	}
+	rec, err := rs.record(s.Name)
+	if err != nil {
+		return false, "", err
+	}
+	if rec == nil {
+		return true, "no previous run", nil
+	}
+	if rec.Status != "ok" {
+		return true, "last run " + rec.Status, nil
+	}
+	if rec.ConfigSHA256 != configSHA(s) {
+		return true, "config section changed", nil
+	}
+	for _, d := range s.Needs {
+		fp, err := rs.outputFP(d)
+		if err != nil {
+			return false, "", err
+		}
+		if rec.Upstream[d] != fp {
+			return true, "output of " + d + " changed", nil
+		}
+	}
+	fp, err := rs.outputFP(s.Name)
+	if err != nil {
+		return false, "", err
+	}
+	if fp != rec.Output {
+		return true, "own outputs changed or missing", nil
+	}
+	return false, "unchanged since " + rec.Finished.Format(time.RFC3339), nil
+}
+
+func (rs *runState) runStage(ctx context.Context, s *Stage, reason string, out io.Writer, log *slog.Logger) Result {
+	res := Result{Stage: s.Name, Status: StatusRan, Reason: reason, Rows: -1}
+	rec := &Record{Stage: s.Name, Reason: reason, Started: time.Now().UTC(), ConfigSHA256: configSHA(s), Upstream: map[string]string{}}
+	prev, _ := rs.record(s.Name)
+	for _, d := range s.Needs {
+		fp, err := rs.outputFP(d)
+		if err != nil {
+			res.Status, res.Err = StatusFailed, err
+			return res
+		}
+		rec.Upstream[d] = fp
+	}
+	bar := progress.New(out, log, s.Name, "steps", int64(len(s.Steps)))
+	var err error
+	for i, st := range s.Steps {
+		log.Debug("step", "stage", s.Name, "step", i, "cmd", st.Cmd, "args", strings.Join(st.Argv(), " "))
+		if err = rs.r.Funcs[st.Cmd](ctx, st.Argv()); err != nil {
+			label := st.Name
+			if label == "" {
+				label = st.Cmd
+			}
+			err = fmt.Errorf("step %d (%s): %w", i+1, label, err)
+			break
+		}
+		bar.Add(1)
+	}
+	bar.Finish()
+	rec.Finished = time.Now().UTC()
+	rec.Seconds = round2(rec.Finished.Sub(rec.Started).Seconds())
+	res.Duration = rec.Finished.Sub(rec.Started)
+	delete(rs.fps, s.Name)
+	if err != nil {
+		res.Status, res.Err = StatusFailed, err
+		// Keep what the last successful run recorded; mark it failed so the
+		// next run retries.
+		if prev != nil {
+			keep := *prev
+			rec = &keep
+		}
+		rec.Status, rec.Error, rec.Reason = "failed", err.Error(), reason
+		_ = rs.writeRecord(rec) // the stage error is the one to report
+		return res
+	}
+	var files []FileRec
+	if prev != nil {
+		files = prev.Files
+	}
+	fp, files, ferr := fingerprintOutputs(s.Outputs, rs.r.Config.State, files)
+	if ferr != nil {
+		res.Status, res.Err = StatusFailed, ferr
+		return res
+	}
+	rs.fps[s.Name], rs.files[s.Name] = fp, files
+	rec.Status, rec.Output, rec.Files = "ok", fp, files
+	rec.Rows = manifestRows(s.Manifests)
+	res.Rows = rec.Rows
+	if err := rs.writeRecord(rec); err != nil {
+		res.Status, res.Err = StatusFailed, err
+	}
+	return res
+}
+
+// record returns the stage's run manifest, or nil when it has none.
+func (rs *runState) record(name string) (*Record, error) {
+	if r, ok := rs.records[name]; ok {
+		return r, nil
+	}
+	path := filepath.Join(rs.r.Config.State, name+".json")
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		rs.records[name] = nil
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var r Record
+	if err := json.Unmarshal(b, &r); err != nil {
+		// A damaged record means: run again.
+		rs.log.Warn("unreadable run manifest; stage will re-run", "path", path, "err", err)
+		rs.records[name] = nil
+		return nil, nil
+	}
+	rs.records[name] = &r
+	return &r, nil
+}
+
+func (rs *runState) writeRecord(r *Record) error {
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return err
+	}
+	rs.records[r.Stage] = r
+	path := filepath.Join(rs.r.Config.State, r.Stage+".json")
+	if err := writeFileAtomic(path, append(b, '\n')); err != nil {
+		return fmt.Errorf("write run manifest %s: %w", path, err)
+	}
+	return nil
+}
+
+// outputFP is the live fingerprint of a stage's outputs.
+func (rs *runState) outputFP(name string) (string, error) {
+	if fp, ok := rs.fps[name]; ok {
+		return fp, nil
+	}
+	rec, err := rs.record(name)
+	if err != nil {
+		return "", err
+	}
+	var prev []FileRec
+	if rec != nil {
+		prev = rec.Files
+	}
+	fp, files, err := fingerprintOutputs(rs.r.Config.Stage(name).Outputs, rs.r.Config.State, prev)
+	if err != nil {
+		return "", err
+	}
+	rs.fps[name], rs.files[name] = fp, files
+	return fp, nil
+}
+
+// manifestRows sums outputs[].rows over the given stage manifests; -1 when
+// none is readable.
+func manifestRows(paths []string) int64 {
+	total, found := int64(0), false
+	for _, p := range paths {
+		for _, m := range globOrSelf(p) {
+			b, err := os.ReadFile(m)
+			if err != nil {
+				continue
+			}
+			var man struct {
+				Outputs []struct {
+					Rows int64 `json:"rows"`
+				} `json:"outputs"`
+				Rows *int64 `json:"rows"`
+			}
+			if json.Unmarshal(b, &man) != nil {
+				continue
+			}
+			found = true
+			if man.Rows != nil && len(man.Outputs) == 0 {
+				total += *man.Rows
+			}
+			for _, o := range man.Outputs {
+				total += o.Rows
+			}
+		}
+	}
+	if !found {
+		return -1
+	}
+	return total
+}
+
+func globOrSelf(p string) []string {
+	m, err := filepath.Glob(p)
+	if err != nil || len(m) == 0 {
+		return []string{p}
+	}
+	return m
+}
+
+func lastMatch(pat string) string {
+	m, _ := filepath.Glob(pat)
+	if len(m) == 0 {
+		return ""
+	}
+	sort.Strings(m)
+	return m[len(m)-1]
+}
+
+func firstFailed(needs []string, failed map[string]bool) string {
+	for _, d := range needs {
+		if failed[d] {
+			return d
+		}
+	}
+	return ""
+}
+
+func stageNames(ss []*Stage) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = s.Name
+	}
+	return out
+}
+
+func round2(x float64) float64 { return float64(int64(x*100+0.5)) / 100 }
+
+// Write prints the closing summary: per stage status, duration, rows and
+// reason, then the artifacts.
+func (s *Summary) Write(w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "stage\tstatus\tseconds\trows\treason")
+	for _, r := range s.Results {
+		secs, rows := "-", "-"
+		if r.Status == StatusRan || r.Status == StatusFailed {
+			secs = fmt.Sprintf("%.1f", r.Duration.Seconds())
+		}
+		if r.Rows >= 0 {
+			rows = fmt.Sprint(r.Rows)
+		}
+		reason := r.Reason
+		if r.Err != nil {
+			reason += ": " + r.Err.Error()
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Stage, r.Status, secs, rows, reason)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "total %.1fs\n", s.Duration.Seconds())
+	for _, a := range s.Artifacts {
+		fmt.Fprintf(w, "%-14s %s\n", a.Key+":", a.Value)
+	}
+	return nil
+}
