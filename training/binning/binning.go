@@ -1,0 +1,657 @@
+// Package binning groups the values of a characteristic into bins for a
+// scorecard, and counts goods and bads in each.
+//
+// A numeric characteristic is cut at Breaks into left-closed, right-open
+// intervals [a, b) (the first unbounded below, the last above); declared
+// special values each get their own bin, and missing values (NaN) a bin of
+// their own. A categorical characteristic is split into Groups of values;
+// missing (null or empty) values get their own bin. Missing and special
+// bins may be merged into the regular bin closest in bad rate
+// (Options.MergeMissing, Options.MergeSpecial).
+//
+// The searches all start from the same sorted "atoms" of a column — its
+// distinct values (numeric) or its categories ordered by bad rate
+// (categorical) with their good and bad counts — which are computed with
+// one sort per column. On the atoms:
+//
+//   - EqualFreq: fine classing into at most Options.FineBins classes of
+//     (near) equal row counts, cut only between distinct values;
+//   - ChiMerge: bottom-up merging of the adjacent fine classes with the
+//     smallest chi-square until no pair is below the threshold and the
+//     bin count is at most MaxBins;
+//   - Tree: top-down binary splits, each maximising the IV gain;
+//   - Optimal (default): the exact maximum-IV partition of the fine classes
+//     into at most MaxBins bins, each with at least MinShare of the rows and
+//     both goods and bads, whose bad rates are monotonic (ascending,
+//     descending, either — Auto — or single peak / valley), found by dynamic
+//     programming over (bins used, last bin) rather than greedily.
+//
+// Categorical values are always grouped by bad rate: the categories are
+// ordered by their bad rate and the chosen method groups neighbours.
+//
+// A Spec (from a --bins file: {var: {breaks: [...]}} or {var: {groups:
+// [[...], ...]}}) fixes bins by hand and overrides the search.
+package binning
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+
+	"qiandun/training/woe"
+)
+
+// Kind says whether a characteristic is numeric or categorical.
+type Kind uint8
+
+const (
+	Numeric Kind = iota
+	Categorical
+)
+
+func (k Kind) String() string {
+	if k == Categorical {
+		return "categorical"
+	}
+	return "numeric"
+}
+
+// Column is one characteristic's values, column-oriented. A numeric column
+// holds Num (NaN = missing); a categorical one holds Codes into Dict
+// (−1 = missing).
+type Column struct {
+	Name  string
+	Kind  Kind
+	Num   []float64
+	Codes []int32
+	Dict  []string
+}
+
+// Len returns the number of rows.
+func (c *Column) Len() int {
+	if c.Kind == Categorical {
+		return len(c.Codes)
+	}
+	return len(c.Num)
+}
+
+// Method names a binning search.
+type Method string
+
+const (
+	Optimal   Method = "optimal"
+	ChiMerge  Method = "chimerge"
+	Tree      Method = "tree"
+	EqualFreq Method = "equal_freq"
+)
+
+// Monotonic constrains the bad rate across the regular bins of the
+// Optimal method.
+type Monotonic string
+
+const (
+	Auto       Monotonic = "auto" // ascending or descending, whichever has more IV
+	Ascending  Monotonic = "ascending"
+	Descending Monotonic = "descending"
+	Peak       Monotonic = "peak"   // rises then falls
+	Valley     Monotonic = "valley" // falls then rises
+	None       Monotonic = "none"
+)
+
+// Options control the search. Zero fields take the defaults noted.
+type Options struct {
+	Method       Method    // default Optimal
+	Monotonic    Monotonic // default Auto (numeric); categorical is always ordered by bad rate
+	MaxBins      int       // default 6
+	MinShare     float64   // minimum share of rows in a regular bin; default 0.05
+	FineBins     int       // fine classes before coarse classing; default 20
+	ChiThreshold float64   // ChiMerge stop threshold; default 3.841 (95%, 1 df)
+	Specials     []float64 // numeric values with bins of their own
+	MergeMissing bool      // merge the missing bin into the nearest bin by bad rate
+	MergeSpecial bool      // merge special bins likewise
+}
+
+func (o Options) withDefaults() Options {
+	if o.Method == "" {
+		o.Method = Optimal
+	}
+	if o.Monotonic == "" {
+		o.Monotonic = Auto
+	}
+	if o.MaxBins <= 0 {
+		o.MaxBins = 6
+	}
+	if o.MinShare <= 0 {
+		o.MinShare = 0.05
+	}
+	if o.FineBins <= 0 {
+		o.FineBins = 20
+	}
+	if o.ChiThreshold <= 0 {
+		o.ChiThreshold = 3.841458820694124
+	}
+	return o
+}
+
+// Spec fixes a characteristic's bins by hand.
+type Spec struct {
+	Breaks   []float64  `json:"breaks,omitempty" yaml:"breaks,omitempty"`
+	Groups   [][]string `json:"groups,omitempty" yaml:"groups,omitempty"`
+	Specials []float64  `json:"specials,omitempty" yaml:"specials,omitempty"`
+}
+
+// Bin is one bin: an interval, a set of categories, special values and/or
+// the missing values, with its counts and evidence.
+type Bin struct {
+	Label    string    `json:"label"`
+	Interval bool      `json:"interval,omitempty"` // holds [Lower, Upper)
+	Lower    *float64  `json:"lower,omitempty"`    // nil = unbounded
+	Upper    *float64  `json:"upper,omitempty"`    // nil = unbounded
+	Values   []string  `json:"values,omitempty"`   // categories
+	Specials []float64 `json:"specials,omitempty"` // special values
+	Missing  bool      `json:"missing,omitempty"`  // holds missing values
+	Count    int64     `json:"count"`
+	Good     int64     `json:"good"`
+	Bad      int64     `json:"bad"`
+	BadRate  float64   `json:"bad_rate"`
+	WoE      float64   `json:"woe"`
+	IV       float64   `json:"iv"`
+	Smoothed bool      `json:"smoothed,omitempty"`
+}
+
+// Binning is a characteristic's bins. Regular bins come first (in break or
+// group order), then special bins, then the missing bin.
+type Binning struct {
+	Variable string
+	Kind     Kind
+	Breaks   []float64
+	Groups   [][]string
+	Bins     []Bin
+	IV       float64
+	// Fallback is the bin for values never seen in training (an unknown
+	// category, or a missing value when there is no missing bin): the
+	// missing bin if there is one, else the riskiest bin (highest WoE).
+	Fallback int
+
+	catBin map[string]int
+}
+
+// Atom is a distinct value (numeric) or category with its counts.
+type atom struct {
+	x     float64 // numeric value, or rank for categories
+	cat   string
+	good  int64
+	bad   int64
+	count int64
+}
+
+// Fit searches the bins of col against y (1 = bad, 0 = good).
+func Fit(col *Column, y []float64, o Options) (*Binning, error) {
+	return fit(col, y, o, nil)
+}
+
+// Apply bins col by hand with spec.
+func Apply(col *Column, y []float64, spec Spec, o Options) (*Binning, error) {
+	return fit(col, y, o, &spec)
+}
+
+// FitAll bins every column, in parallel over workers goroutines; specs
+// (may be nil) fixes some by hand. It returns one binning per column (nil
+// where that column failed) and the first error per column.
+func FitAll(ctx context.Context, cols []*Column, y []float64, o Options, specs map[string]Spec, workers int) ([]*Binning, []error) {
+	out := make([]*Binning, len(cols))
+	errs := make([]error, len(cols))
+	if workers <= 0 {
+		workers = 1
+	}
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				if err := ctx.Err(); err != nil {
+					errs[i] = err
+					continue
+				}
+				var spec *Spec
+				if s, ok := specs[cols[i].Name]; ok {
+					spec = &s
+				}
+				out[i], errs[i] = fit(cols[i], y, o, spec)
+			}
+		}()
+	}
+	for i := range cols {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	return out, errs
+}
+
+func fit(col *Column, y []float64, o Options, spec *Spec) (*Binning, error) {
+	o = o.withDefaults()
+	if col.Len() != len(y) {
+		return nil, fmt.Errorf("binning %s: %d values but %d outcomes", col.Name, col.Len(), len(y))
+	}
+	if spec != nil && len(spec.Specials) > 0 {
+		o.Specials = spec.Specials
+	}
+	b := &Binning{Variable: col.Name, Kind: col.Kind}
+	var err error
+	if col.Kind == Categorical {
+		err = b.fitCategorical(col, y, o, spec)
+	} else {
+		err = b.fitNumeric(col, y, o, spec)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("binning %s: %w", col.Name, err)
+	}
+	if err := b.finish(o); err != nil {
+		return nil, fmt.Errorf("binning %s: %w", col.Name, err)
+	}
+	return b, nil
+}
+
+func isSpecial(x float64, specials []float64) bool {
+	for _, s := range specials {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// numericAtoms returns the distinct non-missing, non-special values with
+// counts, and the counts of the missing and of each special value. The
+// goods and bads are sorted separately (plain float64 sorts) and merged.
+func numericAtoms(x, y []float64, specials []float64) (atoms []atom, miss [2]int64, spec [][2]int64) {
+	spec = make([][2]int64, len(specials))
+	var goods, bads []float64
+	nb := 0
+	for _, v := range y {
+		if v == 1 {
+			nb++
+		}
+	}
+	goods = make([]float64, 0, len(y)-nb)
+	bads = make([]float64, 0, nb)
+	for i, v := range x {
+		cls := 0
+		if y[i] == 1 {
+			cls = 1
+		}
+		switch {
+		case math.IsNaN(v):
+			miss[cls]++
+		case len(specials) > 0 && isSpecial(v, specials):
+			spec[slices.Index(specials, v)][cls]++
+		case cls == 1:
+			bads = append(bads, v)
+		default:
+			goods = append(goods, v)
+		}
+	}
+	slices.Sort(goods)
+	slices.Sort(bads)
+	i, j := 0, 0
+	for i < len(goods) || j < len(bads) {
+		var v float64
+		switch {
+		case j >= len(bads) || (i < len(goods) && goods[i] <= bads[j]):
+			v = goods[i]
+		default:
+			v = bads[j]
+		}
+		a := atom{x: v}
+		for i < len(goods) && goods[i] == v {
+			a.good++
+			i++
+		}
+		for j < len(bads) && bads[j] == v {
+			a.bad++
+			j++
+		}
+		a.count = a.good + a.bad
+		atoms = append(atoms, a)
+	}
+	return atoms, miss, spec
+}
+
+func (b *Binning) fitNumeric(col *Column, y []float64, o Options, spec *Spec) error {
+	atoms, miss, spc := numericAtoms(col.Num, y, o.Specials)
+	if spec != nil {
+		if len(spec.Groups) > 0 {
+			return fmt.Errorf("numeric characteristic given groups; use breaks")
+		}
+		b.Breaks = slices.Clone(spec.Breaks)
+		slices.Sort(b.Breaks)
+		b.Breaks = slices.Compact(b.Breaks)
+	} else if len(atoms) > 0 {
+		cuts := search(atoms, o, false)
+		for _, c := range cuts {
+			b.Breaks = append(b.Breaks, atoms[c].x)
+		}
+	}
+	// Regular bins from the breaks; count atoms into them.
+	nreg := len(b.Breaks) + 1
+	for k := 0; k < nreg; k++ {
+		bin := Bin{Interval: true}
+		if k > 0 {
+			v := b.Breaks[k-1]
+			bin.Lower = &v
+		}
+		if k < len(b.Breaks) {
+			v := b.Breaks[k]
+			bin.Upper = &v
+		}
+		bin.Label = intervalLabel(bin.Lower, bin.Upper)
+		b.Bins = append(b.Bins, bin)
+	}
+	for _, a := range atoms {
+		k := b.intervalIndex(a.x)
+		b.Bins[k].Good += a.good
+		b.Bins[k].Bad += a.bad
+	}
+	for i, s := range o.Specials {
+		if spc[i][0]+spc[i][1] == 0 {
+			continue
+		}
+		b.Bins = append(b.Bins, Bin{Label: "special:" + fmtNum(s), Specials: []float64{s}, Good: spc[i][0], Bad: spc[i][1]})
+	}
+	if miss[0]+miss[1] > 0 {
+		b.Bins = append(b.Bins, Bin{Label: "missing", Missing: true, Good: miss[0], Bad: miss[1]})
+	}
+	return nil
+}
+
+func (b *Binning) fitCategorical(col *Column, y []float64, o Options, spec *Spec) error {
+	cnt := make([][2]int64, len(col.Dict))
+	var miss [2]int64
+	for i, c := range col.Codes {
+		cls := 0
+		if y[i] == 1 {
+			cls = 1
+		}
+		if c < 0 || col.Dict[c] == "" {
+			miss[cls]++
+			continue
+		}
+		cnt[c][cls]++
+	}
+	// Categories present, merged by value (a dictionary may repeat one).
+	byVal := map[string]*atom{}
+	for c, v := range col.Dict {
+		if v == "" || cnt[c][0]+cnt[c][1] == 0 {
+			continue
+		}
+		a := byVal[v]
+		if a == nil {
+			a = &atom{cat: v}
+			byVal[v] = a
+		}
+		a.good += cnt[c][0]
+		a.bad += cnt[c][1]
+	}
+	atoms := make([]atom, 0, len(byVal))
+	for _, a := range byVal {
+		a.count = a.good + a.bad
+		atoms = append(atoms, *a)
+	}
+	// Order by bad rate, ties by value, so the result does not depend on
+	// row order.
+	slices.SortFunc(atoms, func(p, q atom) int {
+		if c := cmp.Compare(float64(p.bad)*float64(q.count), float64(q.bad)*float64(p.count)); c != 0 {
+			return c
+		}
+		return strings.Compare(p.cat, q.cat)
+	})
+	for i := range atoms {
+		atoms[i].x = float64(i)
+	}
+	if spec != nil {
+		if len(spec.Breaks) > 0 {
+			return fmt.Errorf("categorical characteristic given breaks; use groups")
+		}
+		seen := map[string]bool{}
+		for _, g := range spec.Groups {
+			for _, v := range g {
+				if seen[v] {
+					return fmt.Errorf("value %q in two groups", v)
+				}
+				seen[v] = true
+			}
+			b.Groups = append(b.Groups, slices.Clone(g))
+		}
+		var other []string
+		for _, a := range atoms {
+			if !seen[a.cat] {
+				other = append(other, a.cat)
+			}
+		}
+		if len(other) > 0 { // values the spec does not list form one more group
+			slices.Sort(other)
+			b.Groups = append(b.Groups, other)
+		}
+	} else if len(atoms) > 0 {
+		so := o
+		so.Monotonic = Ascending // already ordered by bad rate
+		cuts := search(atoms, so, true)
+		start := 0
+		for _, c := range append(cuts, len(atoms)) {
+			g := make([]string, 0, c-start)
+			for _, a := range atoms[start:c] {
+				g = append(g, a.cat)
+			}
+			b.Groups = append(b.Groups, g)
+			start = c
+		}
+	}
+	b.catBin = map[string]int{}
+	for k, g := range b.Groups {
+		for _, v := range g {
+			b.catBin[v] = k
+		}
+		b.Bins = append(b.Bins, Bin{Label: strings.Join(g, " | "), Values: slices.Clone(g)})
+	}
+	for _, a := range atoms {
+		k := b.catBin[a.cat]
+		b.Bins[k].Good += a.good
+		b.Bins[k].Bad += a.bad
+	}
+	if miss[0]+miss[1] > 0 {
+		b.Bins = append(b.Bins, Bin{Label: "missing", Missing: true, Good: miss[0], Bad: miss[1]})
+	}
+	return nil
+}
+
+// finish merges missing/special bins if asked, computes WoE and IV and the
+// fallback bin.
+func (b *Binning) finish(o Options) error {
+	nreg := 0
+	for _, bin := range b.Bins {
+		if bin.Interval || bin.Values != nil {
+			nreg++
+		}
+	}
+	if (o.MergeMissing || o.MergeSpecial) && nreg > 0 {
+		kept := b.Bins[:nreg:nreg]
+		for _, bin := range b.Bins[nreg:] {
+			merge := (bin.Missing && o.MergeMissing) || (len(bin.Specials) > 0 && o.MergeSpecial)
+			if !merge {
+				kept = append(kept, bin)
+				continue
+			}
+			rate := float64(bin.Bad) / float64(bin.Good+bin.Bad)
+			best, bd := 0, math.Inf(1)
+			for k := 0; k < nreg; k++ {
+				r := float64(kept[k].Bad) / float64(kept[k].Good+kept[k].Bad)
+				if d := math.Abs(r - rate); d < bd {
+					best, bd = k, d
+				}
+			}
+			t := &kept[best]
+			t.Good += bin.Good
+			t.Bad += bin.Bad
+			t.Missing = t.Missing || bin.Missing
+			t.Specials = append(t.Specials, bin.Specials...)
+			t.Label += " + " + bin.Label
+		}
+		b.Bins = kept
+	}
+	good := make([]int64, len(b.Bins))
+	bad := make([]int64, len(b.Bins))
+	for i, bin := range b.Bins {
+		good[i], bad[i] = bin.Good, bin.Bad
+	}
+	stats, iv, err := woe.Compute(good, bad)
+	if err != nil {
+		return err
+	}
+	b.IV = iv
+	b.Fallback = -1
+	for i, s := range stats {
+		bin := &b.Bins[i]
+		bin.Count, bin.BadRate, bin.WoE, bin.IV, bin.Smoothed = s.Count, s.BadRate, s.WoE, s.IV, s.Smoothed
+		if s.Count == 0 {
+			bin.BadRate = 0
+		}
+		if bin.Missing {
+			b.Fallback = i
+		}
+	}
+	if b.Fallback < 0 {
+		b.Fallback = 0
+		for i := range b.Bins {
+			if b.Bins[i].WoE > b.Bins[b.Fallback].WoE {
+				b.Fallback = i
+			}
+		}
+	}
+	return nil
+}
+
+// intervalIndex returns the regular bin of a non-missing numeric value.
+func (b *Binning) intervalIndex(x float64) int {
+	// first break > x
+	lo, hi := 0, len(b.Breaks)
+	for lo < hi {
+		m := (lo + hi) / 2
+		if b.Breaks[m] > x {
+			hi = m
+		} else {
+			lo = m + 1
+		}
+	}
+	return lo
+}
+
+// Index returns the bin of every row of col; ok is false for rows that
+// took the Fallback bin (unknown category, or missing without a missing
+// bin).
+func (b *Binning) Index(col *Column) (idx []int32, fallbacks int) {
+	n := col.Len()
+	idx = make([]int32, n)
+	missBin, special := -1, map[float64]int{}
+	for i, bin := range b.Bins {
+		if bin.Missing {
+			missBin = i
+		}
+		for _, s := range bin.Specials {
+			special[s] = i
+		}
+	}
+	// Regular interval bins are the first len(Breaks)+1 unless merged
+	// bins moved; they are always first.
+	if col.Kind == Categorical {
+		m := make([]int32, len(col.Dict))
+		for c, v := range col.Dict {
+			k, ok := -1, false
+			if b.catBin != nil {
+				k, ok = b.catBin[v]
+			}
+			if v == "" || !ok {
+				k = -1
+			}
+			m[c] = int32(k)
+		}
+		for i, c := range col.Codes {
+			k := int32(-1)
+			if c >= 0 {
+				k = m[c]
+			}
+			if k < 0 {
+				if (c < 0 || col.Dict[c] == "") && missBin >= 0 {
+					k = int32(missBin)
+				} else {
+					k = int32(b.Fallback)
+					fallbacks++
+				}
+			}
+			idx[i] = k
+		}
+		return idx, fallbacks
+	}
+	for i, x := range col.Num {
+		var k int
+		switch {
+		case math.IsNaN(x):
+			k = missBin
+			if k < 0 {
+				k = b.Fallback
+				fallbacks++
+			}
+		default:
+			if s, ok := special[x]; ok {
+				k = s
+			} else {
+				k = b.intervalIndex(x)
+			}
+		}
+		idx[i] = int32(k)
+	}
+	return idx, fallbacks
+}
+
+// WoE returns the WoE of every row of col (unseen values take the
+// Fallback bin's WoE) and how many rows fell back.
+func (b *Binning) WoE(col *Column) ([]float64, int) {
+	idx, fb := b.Index(col)
+	out := make([]float64, len(idx))
+	for i, k := range idx {
+		out[i] = b.Bins[k].WoE
+	}
+	return out, fb
+}
+
+// Restore rebuilds the lookup tables of a binning decoded from JSON.
+func (b *Binning) Restore() {
+	if b.Kind == Categorical {
+		b.catBin = map[string]int{}
+		for k, bin := range b.Bins {
+			for _, v := range bin.Values {
+				b.catBin[v] = k
+			}
+		}
+	}
+}
+
+func fmtNum(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+
+func intervalLabel(lo, hi *float64) string {
+	l, h := "-inf", "inf"
+	if lo != nil {
+		l = fmtNum(*lo)
+	}
+	if hi != nil {
+		h = fmtNum(*hi)
+	}
+	return "[" + l + "," + h + ")"
+}

@@ -1,0 +1,349 @@
+package binning
+
+import (
+	"math"
+
+	"qiandun/training/woe"
+)
+
+// seg is a run of atoms [start, end) with its counts.
+type seg struct {
+	start, end int
+	good, bad  int64
+}
+
+func (s seg) count() int64 { return s.good + s.bad }
+
+// fineClasses cuts the atoms into at most f classes of near-equal counts.
+func fineClasses(atoms []atom, f int) []seg {
+	var total int64
+	for _, a := range atoms {
+		total += a.count
+	}
+	var out []seg
+	cur := seg{}
+	var cum int64
+	for i, a := range atoms {
+		cur.good += a.good
+		cur.bad += a.bad
+		cum += a.count
+		cur.end = i + 1
+		// close the class once the cumulative count reaches the next quantile
+		if float64(cum)*float64(f) >= float64(len(out)+1)*float64(total) || i == len(atoms)-1 {
+			out = append(out, cur)
+			cur = seg{start: i + 1}
+		}
+	}
+	return out
+}
+
+// search returns the atom indices at which new bins start (ascending, no 0).
+func search(atoms []atom, o Options, categorical bool) []int {
+	var total int64
+	for _, a := range atoms {
+		total += a.count
+	}
+	minCount := int64(math.Ceil(o.MinShare * float64(total)))
+	fine := fineClasses(atoms, o.FineBins)
+	if categorical && len(atoms) <= o.FineBins {
+		fine = fineClasses(atoms, len(atoms))
+	}
+	var cuts []int // fine-class indices
+	switch o.Method {
+	case EqualFreq:
+		fine = fineClasses(atoms, o.MaxBins)
+		for c := 1; c < len(fine); c++ {
+			cuts = append(cuts, c)
+		}
+	case ChiMerge:
+		cuts = chiMerge(fine, o, minCount)
+	case Tree:
+		cuts = treeSplit(fine, o, minCount)
+	default:
+		cuts = optimal(fine, o, minCount)
+	}
+	out := make([]int, len(cuts))
+	for i, c := range cuts {
+		out[i] = fine[c].start
+	}
+	return out
+}
+
+type prefix struct{ g, b []int64 }
+
+func newPrefix(fine []seg) prefix {
+	p := prefix{g: make([]int64, len(fine)+1), b: make([]int64, len(fine)+1)}
+	for i, s := range fine {
+		p.g[i+1] = p.g[i] + s.good
+		p.b[i+1] = p.b[i] + s.bad
+	}
+	return p
+}
+
+// counts of fine classes i..j inclusive.
+func (p prefix) counts(i, j int) (g, b int64) { return p.g[j+1] - p.g[i], p.b[j+1] - p.b[i] }
+
+func (p prefix) totals() (int64, int64) { return p.g[len(p.g)-1], p.b[len(p.b)-1] }
+
+func (p prefix) iv(i, j int) float64 {
+	g, b := p.counts(i, j)
+	gt, bt := p.totals()
+	_, v, _ := woe.Term(g, b, gt, bt)
+	return v
+}
+
+func (p prefix) rate(i, j int) float64 {
+	g, b := p.counts(i, j)
+	return float64(b) / float64(g+b)
+}
+
+func (p prefix) valid(i, j int, minCount int64) bool {
+	g, b := p.counts(i, j)
+	return g > 0 && b > 0 && g+b >= minCount
+}
+
+// optimal returns the fine-class cuts of the maximum-IV monotonic
+// partition (see the package comment), solving the dynamic programme
+//
+//	best[k][i][j] = iv(i..j) + max_{i'<i, allowed(rate(i'..i−1), rate(i..j))} best[k−1][i'][i−1]
+//
+// for each phase of the shape (one phase for monotonic, two for peak and
+// valley).
+func optimal(fine []seg, o Options, minCount int64) []int {
+	if o.Monotonic == Auto {
+		oa, od := o, o
+		oa.Monotonic, od.Monotonic = Ascending, Descending
+		ca, va := optimalShape(fine, oa, minCount)
+		cd, vd := optimalShape(fine, od, minCount)
+		if vd > va+1e-12 {
+			return cd
+		}
+		return ca
+	}
+	c, _ := optimalShape(fine, o, minCount)
+	return c
+}
+
+func optimalShape(fine []seg, o Options, minCount int64) ([]int, float64) {
+	m := len(fine)
+	if m == 0 {
+		return nil, 0
+	}
+	p := newPrefix(fine)
+	if gt, bt := p.totals(); gt == 0 || bt == 0 {
+		return nil, 0
+	}
+	K := o.MaxBins
+	phases := 1
+	if o.Monotonic == Peak || o.Monotonic == Valley {
+		phases = 2
+	}
+	// allowed(from phase, to phase, previous rate, current rate)
+	allowed := func(pf, pt int, rp, rc float64) bool {
+		switch o.Monotonic {
+		case Ascending:
+			return rc > rp
+		case Descending:
+			return rc < rp
+		case Peak:
+			if pf == 0 && pt == 0 {
+				return rc > rp
+			}
+			return pt == 1 && rc < rp
+		case Valley:
+			if pf == 0 && pt == 0 {
+				return rc < rp
+			}
+			return pt == 1 && rc > rp
+		default:
+			return true
+		}
+	}
+	type cell struct {
+		val        float64
+		ok         bool
+		prevI, prP int
+	}
+	// dp[k][ph][i*m+j]
+	dp := make([][][]cell, K+1)
+	for k := 1; k <= K; k++ {
+		dp[k] = make([][]cell, phases)
+		for ph := range dp[k] {
+			dp[k][ph] = make([]cell, m*m)
+		}
+	}
+	valid := make([]bool, m*m)
+	ivs := make([]float64, m*m)
+	rates := make([]float64, m*m)
+	for i := 0; i < m; i++ {
+		for j := i; j < m; j++ {
+			valid[i*m+j] = p.valid(i, j, minCount)
+			if valid[i*m+j] {
+				ivs[i*m+j] = p.iv(i, j)
+				rates[i*m+j] = p.rate(i, j)
+			}
+		}
+	}
+	for j := 0; j < m; j++ {
+		if valid[j] {
+			dp[1][0][j] = cell{val: ivs[j], ok: true, prevI: -1}
+		}
+	}
+	for k := 2; k <= K; k++ {
+		for j := 1; j < m; j++ {
+			for i := 1; i <= j; i++ {
+				if !valid[i*m+j] {
+					continue
+				}
+				rc := rates[i*m+j]
+				for ph := 0; ph < phases; ph++ {
+					best := cell{}
+					for ip := 0; ip < i; ip++ {
+						for pp := 0; pp < phases; pp++ {
+							prev := dp[k-1][pp][ip*m+i-1]
+							if !prev.ok || pp > ph || !allowed(pp, ph, rates[ip*m+i-1], rc) {
+								continue
+							}
+							if v := prev.val + ivs[i*m+j]; !best.ok || v > best.val {
+								best = cell{val: v, ok: true, prevI: ip, prP: pp}
+							}
+						}
+					}
+					dp[k][ph][i*m+j] = best
+				}
+			}
+		}
+	}
+	bestK, bestPh, bestI := 0, 0, 0
+	bestV := math.Inf(-1)
+	for k := 1; k <= K; k++ {
+		for ph := 0; ph < phases; ph++ {
+			for i := 0; i < m; i++ {
+				c := dp[k][ph][i*m+m-1]
+				if c.ok && c.val > bestV+1e-12 {
+					bestK, bestPh, bestI, bestV = k, ph, i, c.val
+				}
+			}
+		}
+	}
+	if bestK == 0 {
+		return nil, 0
+	}
+	var cuts []int
+	k, ph, i, j := bestK, bestPh, bestI, m-1
+	for k > 1 {
+		c := dp[k][ph][i*m+j]
+		cuts = append(cuts, i)
+		j = i - 1
+		i, ph = c.prevI, c.prP
+		k--
+	}
+	for a, b := 0, len(cuts)-1; a < b; a, b = a+1, b-1 {
+		cuts[a], cuts[b] = cuts[b], cuts[a]
+	}
+	return cuts, bestV
+}
+
+// chi2 of the 2×2 table of two adjacent segments.
+func chi2(a, b seg) float64 {
+	n := float64(a.count() + b.count())
+	if n == 0 {
+		return 0
+	}
+	tg := float64(a.good + b.good)
+	tb := float64(a.bad + b.bad)
+	s := 0.0
+	for _, x := range []seg{a, b} {
+		r := float64(x.count())
+		for _, oe := range [][2]float64{{float64(x.good), r * tg / n}, {float64(x.bad), r * tb / n}} {
+			if oe[1] > 0 {
+				s += (oe[0] - oe[1]) * (oe[0] - oe[1]) / oe[1]
+			}
+		}
+	}
+	return s
+}
+
+func chiMerge(fine []seg, o Options, minCount int64) []int {
+	type run struct {
+		seg
+		first int // first fine class
+	}
+	rs := make([]run, len(fine))
+	for i, s := range fine {
+		rs[i] = run{s, i}
+	}
+	merge := func(k int) { // merge rs[k] and rs[k+1]
+		rs[k].good += rs[k+1].good
+		rs[k].bad += rs[k+1].bad
+		rs[k].end = rs[k+1].end
+		rs = append(rs[:k+1], rs[k+2:]...)
+	}
+	for len(rs) > 1 {
+		minK, minC := -1, math.Inf(1)
+		for k := 0; k+1 < len(rs); k++ {
+			if c := chi2(rs[k].seg, rs[k+1].seg); c < minC {
+				minK, minC = k, c
+			}
+		}
+		small := -1
+		for k, r := range rs {
+			if r.count() < minCount && (small < 0 || r.count() < rs[small].count()) {
+				small = k
+			}
+		}
+		if small >= 0 {
+			switch {
+			case small == 0:
+				merge(0)
+			case small == len(rs)-1:
+				merge(small - 1)
+			case chi2(rs[small-1].seg, rs[small].seg) <= chi2(rs[small].seg, rs[small+1].seg):
+				merge(small - 1)
+			default:
+				merge(small)
+			}
+			continue
+		}
+		if len(rs) <= o.MaxBins && minC >= o.ChiThreshold {
+			break
+		}
+		merge(minK)
+	}
+	var cuts []int
+	for _, r := range rs[1:] {
+		cuts = append(cuts, r.first)
+	}
+	return cuts
+}
+
+// treeSplit splits greedily: at each step the split of one current bin
+// at a fine-class boundary that adds the most IV, keeping both halves
+// valid, until MaxBins or no split adds IV.
+func treeSplit(fine []seg, o Options, minCount int64) []int {
+	p := newPrefix(fine)
+	if gt, bt := p.totals(); gt == 0 || bt == 0 {
+		return nil
+	}
+	bounds := []int{0, len(fine)} // bin b is fine classes [bounds[b], bounds[b+1])
+	for len(bounds)-1 < o.MaxBins {
+		bestGain, bestAt, bestB := 1e-12, -1, -1
+		for b := 0; b+1 < len(bounds); b++ {
+			lo, hi := bounds[b], bounds[b+1]-1
+			whole := p.iv(lo, hi)
+			for s := lo + 1; s <= hi; s++ {
+				if !p.valid(lo, s-1, minCount) || !p.valid(s, hi, minCount) {
+					continue
+				}
+				if g := p.iv(lo, s-1) + p.iv(s, hi) - whole; g > bestGain {
+					bestGain, bestAt, bestB = g, s, b
+				}
+			}
+		}
+		if bestAt < 0 {
+			break
+		}
+		bounds = append(bounds[:bestB+1], append([]int{bestAt}, bounds[bestB+1:]...)...)
+	}
+	return bounds[1 : len(bounds)-1]
+}

@@ -1,0 +1,166 @@
+package metrics_test
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"qiandun/training/metrics"
+)
+
+// bruteAUC counts pairs: P(score_bad > score_good) + ½ P(tie).
+func bruteAUC(s, y []float64) float64 {
+	var num, den float64
+	for i := range s {
+		for j := range s {
+			if y[i] == 1 && y[j] == 0 {
+				den++
+				switch {
+				case s[i] > s[j]:
+					num++
+				case s[i] == s[j]:
+					num += 0.5
+				}
+			}
+		}
+	}
+	return num / den
+}
+
+// bruteKS scans every threshold.
+func bruteKS(s, y []float64) float64 {
+	var nb, ng float64
+	for _, v := range y {
+		if v == 1 {
+			nb++
+		} else {
+			ng++
+		}
+	}
+	ks := 0.0
+	for _, t := range s {
+		var b, g float64
+		for i := range s {
+			if s[i] <= t {
+				if y[i] == 1 {
+					b++
+				} else {
+					g++
+				}
+			}
+		}
+		ks = math.Max(ks, math.Abs(b/nb-g/ng))
+	}
+	return ks
+}
+
+func TestAUCKSAgainstBruteForce(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for trial := 0; trial < 20; trial++ {
+		n := 50 + r.IntN(200)
+		s := make([]float64, n)
+		y := make([]float64, n)
+		for i := range s {
+			s[i] = float64(r.IntN(15)) // many ties
+			if r.Float64() < 0.2+0.04*s[i] {
+				y[i] = 1
+			}
+		}
+		auc, err := metrics.AUC(s, y)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if w := bruteAUC(s, y); math.Abs(auc-w) > 1e-12 {
+			t.Errorf("AUC %v, brute force %v", auc, w)
+		}
+		ks, _ := metrics.KS(s, y)
+		if w := bruteKS(s, y); math.Abs(ks-w) > 1e-12 {
+			t.Errorf("KS %v, brute force %v", ks, w)
+		}
+	}
+}
+
+func TestAUCExtremes(t *testing.T) {
+	y := []float64{0, 0, 1, 1}
+	tests := []struct {
+		s    []float64
+		want float64
+	}{
+		{[]float64{1, 2, 3, 4}, 1},
+		{[]float64{4, 3, 2, 1}, 0},
+		{[]float64{1, 1, 1, 1}, 0.5},
+	}
+	for _, tc := range tests {
+		if got, _ := metrics.AUC(tc.s, y); got != tc.want {
+			t.Errorf("AUC(%v) = %v, want %v", tc.s, got, tc.want)
+		}
+	}
+}
+
+func TestGains(t *testing.T) {
+	n := 1000
+	s := make([]float64, n)
+	y := make([]float64, n)
+	for i := range s {
+		s[i] = float64(i)
+		if i%10 == 0 || i >= 900 {
+			y[i] = 1
+		}
+	}
+	g, err := metrics.Gains(s, y, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(g) != 10 {
+		t.Fatalf("%d bands", len(g))
+	}
+	tot := 0
+	for _, b := range g {
+		tot += b.N
+		if b.N != 100 {
+			t.Errorf("band %d has %d rows", b.Band, b.N)
+		}
+	}
+	if g[0].Bads != 100 || g[0].Lower != 900 || g[0].Upper != 999 {
+		t.Errorf("top band %+v", g[0])
+	}
+	if math.Abs(g[9].CumBadPct-1) > 1e-12 || math.Abs(g[9].CumLift-1) > 1e-12 {
+		t.Errorf("last band cum %v lift %v", g[9].CumBadPct, g[9].CumLift)
+	}
+}
+
+func TestPSI(t *testing.T) {
+	if p, _ := metrics.PSI([]float64{10, 20, 30}, []float64{1, 2, 3}); math.Abs(p) > 1e-15 {
+		t.Errorf("PSI of proportional samples %v", p)
+	}
+	// hand computed: shares (.5,.5) vs (.25,.75)
+	want := (0.25-0.5)*math.Log(0.25/0.5) + (0.75-0.5)*math.Log(0.75/0.5)
+	if p, _ := metrics.PSI([]float64{50, 50}, []float64{25, 75}); math.Abs(p-want) > 1e-15 {
+		t.Errorf("PSI %v, want %v", p, want)
+	}
+}
+
+// A well-calibrated model passes Hosmer–Lemeshow; a badly calibrated one fails.
+func TestHosmerLemeshow(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	n := 20000
+	pd := make([]float64, n)
+	y := make([]float64, n)
+	for i := range pd {
+		pd[i] = 0.02 + 0.5*r.Float64()
+		if r.Float64() < pd[i] {
+			y[i] = 1
+		}
+	}
+	_, p, err := metrics.HosmerLemeshow(pd, y, 10)
+	if err != nil || p < 0.001 {
+		t.Errorf("calibrated: p %v err %v", p, err)
+	}
+	bad := make([]float64, n)
+	for i := range bad {
+		bad[i] = pd[i] / 2
+	}
+	if _, p, _ := metrics.HosmerLemeshow(bad, y, 10); p > 1e-6 {
+		t.Errorf("miscalibrated: p %v", p)
+	}
+}
