@@ -335,7 +335,7 @@ func (b *Binning) fitNumeric(col *Column, y []float64, o Options, spec *Spec) er
 		slices.Sort(b.Breaks)
 		b.Breaks = slices.Compact(b.Breaks)
 	} else if len(atoms) > 0 {
-		cuts := search(atoms, o, false)
+		cuts := search(atoms, o)
 		for _, c := range cuts {
 			b.Breaks = append(b.Breaks, atoms[c].x)
 		}
@@ -443,7 +443,7 @@ func (b *Binning) fitCategorical(col *Column, y []float64, o Options, spec *Spec
 	} else if len(atoms) > 0 {
 		so := o
 		so.Monotonic = Ascending // already ordered by bad rate
-		cuts := search(atoms, so, true)
+		cuts := search(atoms, so)
 		start := 0
 		for _, c := range append(cuts, len(atoms)) {
 			g := make([]string, 0, c-start)

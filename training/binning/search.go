@@ -38,15 +38,18 @@ func fineClasses(atoms []atom, f int) []seg {
 }
 
 // search returns the atom indices at which new bins start (ascending, no 0).
-func search(atoms []atom, o Options, categorical bool) []int {
+func search(atoms []atom, o Options) []int {
 	var total int64
 	for _, a := range atoms {
 		total += a.count
 	}
 	minCount := int64(math.Ceil(o.MinShare * float64(total)))
 	fine := fineClasses(atoms, o.FineBins)
-	if categorical && len(atoms) <= o.FineBins {
-		fine = fineClasses(atoms, len(atoms))
+	if len(atoms) <= o.FineBins { // few distinct values: each is a fine class
+		fine = make([]seg, len(atoms))
+		for i, a := range atoms {
+			fine[i] = seg{start: i, end: i + 1, good: a.good, bad: a.bad}
+		}
 	}
 	var cuts []int // fine-class indices
 	switch o.Method {
