@@ -1,0 +1,373 @@
+// Package perf builds the loan performance tables of a qiandun lake: the
+// loan x month-end panel (days past due, bucket, balances), vintage curves,
+// roll-rate matrices, the delinquency distribution, expected loss, the
+// disclosure metrics, and the A-card and B-card labels every scorecard is
+// trained on.
+//
+// The set work is DuckDB SQL, one embedded, commented file per output in
+// sql/. Every query reads the views loans, repayment_schedule and
+// repayments (plus panel once it is written) and the one-row table
+// perf_params that carries the as-of date and the label definitions.
+// Outputs are written to a temporary directory inside the lake and
+// published with lake.ReplaceDir, so readers see the old or the new
+// tables, never a mix.
+package perf
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"qiandun/data/lake"
+	"qiandun/internal/version"
+)
+
+//go:embed sql/*.sql
+var sqlFS embed.FS
+
+// Query returns the text of the embedded SQL file name (without .sql).
+func Query(name string) string {
+	b, err := sqlFS.ReadFile("sql/" + name + ".sql")
+	if err != nil {
+		panic("perf: missing embedded query " + name) // programming error
+	}
+	return strings.TrimRight(strings.TrimSpace(string(b)), ";")
+}
+
+// ACard is the application-scorecard label definition.
+type ACard struct {
+	// WindowMonths is the performance window: month ends with
+	// mob 0..WindowMonths count. Default 12.
+	WindowMonths int `yaml:"window_months"`
+	// BadDPD: a loan is bad when its DPD reaches BadDPD (>=) or it is
+	// written off within the window. Default 90.
+	BadDPD int `yaml:"bad_dpd"`
+	// GoodMaxDPD: a loan is good when its DPD never exceeds GoodMaxDPD in
+	// the window; between GoodMaxDPD and BadDPD it is indeterminate.
+	// Default 30.
+	GoodMaxDPD int `yaml:"good_max_dpd"`
+}
+
+// BCard is the behaviour-scorecard label definition.
+type BCard struct {
+	// MinMOB is the first month on book observed. Default 3.
+	MinMOB int `yaml:"min_mob"`
+	// WindowMonths is the outcome window after the observation month end.
+	// Default 6.
+	WindowMonths int `yaml:"window_months"`
+	// BadDPD: bad when DPD reaches it (>=) or the loan is written off
+	// within the window. Default 60.
+	BadDPD int `yaml:"bad_dpd"`
+}
+
+// Config is what a perf run needs besides the lake.
+type Config struct {
+	// AsOf is the month end the tables describe; zero means the default
+	// (see DefaultAsOf).
+	AsOf  time.Time `yaml:"-"`
+	ACard ACard     `yaml:"acard"`
+	BCard BCard     `yaml:"bcard"`
+	// PDHorizonMonths is the horizon of the bucket roll-to-write-off PD.
+	// Default 12.
+	PDHorizonMonths int `yaml:"pd_horizon_months"`
+	// LGD is the loss given default by collateral type used when history
+	// does not provide one. Defaults: none 0.90, car 0.45, house 0.25.
+	LGD map[string]float64 `yaml:"lgd"`
+	// MinRecoveryLoans is how many written-off unsecured loans the
+	// historical recovery rate needs before it replaces the default LGD
+	// of unsecured loans. Default 30.
+	MinRecoveryLoans int `yaml:"min_recovery_loans"`
+	// PDFrom is an optional Parquet file (or glob) with columns loan_id
+	// and pd (a scorecard's PD) that overrides the bucket PD.
+	PDFrom string `yaml:"pd_from"`
+	// MemoryLimit and Threads bound the embedded DuckDB.
+	MemoryLimit string `yaml:"memory_limit"`
+	Threads     int    `yaml:"threads"`
+}
+
+// DefaultConfig returns the definitions of DESIGN.md.
+func DefaultConfig() Config {
+	return Config{
+		ACard:            ACard{WindowMonths: 12, BadDPD: 90, GoodMaxDPD: 30},
+		BCard:            BCard{MinMOB: 3, WindowMonths: 6, BadDPD: 60},
+		PDHorizonMonths:  12,
+		LGD:              map[string]float64{"none": 0.90, "car": 0.45, "house": 0.25},
+		MinRecoveryLoans: 30,
+		MemoryLimit:      "3GB",
+	}
+}
+
+// Validate reports a configuration that cannot define labels.
+func (c Config) Validate() error {
+	switch {
+	case c.ACard.WindowMonths < 1:
+		return errors.New("perf config: acard.window_months must be >= 1")
+	case c.ACard.GoodMaxDPD < 0 || c.ACard.BadDPD <= c.ACard.GoodMaxDPD:
+		return fmt.Errorf("perf config: need 0 <= acard.good_max_dpd (%d) < acard.bad_dpd (%d)", c.ACard.GoodMaxDPD, c.ACard.BadDPD)
+	case c.BCard.WindowMonths < 1 || c.BCard.MinMOB < 0 || c.BCard.BadDPD < 1:
+		return errors.New("perf config: bcard needs window_months >= 1, min_mob >= 0, bad_dpd >= 1")
+	case c.PDHorizonMonths < 1:
+		return errors.New("perf config: pd_horizon_months must be >= 1")
+	}
+	for k, v := range c.LGD {
+		if v < 0 || v > 1 {
+			return fmt.Errorf("perf config: lgd[%s] = %v is not in [0, 1]", k, v)
+		}
+	}
+	if !c.AsOf.IsZero() && !IsMonthEnd(c.AsOf) {
+		return fmt.Errorf("perf config: as-of %s is not a month end", c.AsOf.Format(time.DateOnly))
+	}
+	return nil
+}
+
+// IsMonthEnd reports whether t is the last day of its month.
+func IsMonthEnd(t time.Time) bool { return t.AddDate(0, 0, 1).Day() == 1 }
+
+// Outputs lists the tables a run writes, lake-relative.
+var outputs = []struct{ table, query string }{
+	{"perf/panel", "panel"},
+	{"perf/vintage", "vintage"},
+	{"perf/roll_rates", "roll_rates"},
+	{"perf/delinquency", "delinquency"},
+	{"perf/expected_loss", "expected_loss"},
+	{"perf/disclosure", "disclosure"},
+	{"labels/acard", "labels_acard"},
+	{"labels/bcard", "labels_bcard"},
+	{"labels/summary", "labels_summary"},
+}
+
+// Inputs are the raw lake tables perf reads; collection_events is optional.
+var inputs = []string{"loans", "repayment_schedule", "repayments"}
+
+// Result is what a run measured and what the command prints.
+type Result struct {
+	AsOf       time.Time
+	Counts     map[string]int64
+	Timings    map[string]float64
+	Maturation []Maturation
+	Disclosure []Metric
+	LGD        []LGDRow
+	Manifest   *lake.Manifest
+}
+
+// Run builds every perf output of lk as of cfg.AsOf and publishes them.
+func Run(ctx context.Context, lk lake.Lake, cfg Config, log *slog.Logger) (*Result, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	started := time.Now()
+	db, err := lk.OpenDB(ctx, lake.DBOptions{MemoryLimit: cfg.MemoryLimit, Threads: cfg.Threads})
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	res := &Result{Counts: map[string]int64{}, Timings: map[string]float64{}}
+	man := &lake.Manifest{Stage: "perf", Version: version.Version, Started: started.UTC()}
+
+	if err := createInputViews(ctx, db, lk, man); err != nil {
+		return nil, err
+	}
+	asOf := cfg.AsOf
+	if asOf.IsZero() {
+		if asOf, err = DefaultAsOf(ctx, db, lk); err != nil {
+			return nil, err
+		}
+	}
+	res.AsOf = asOf
+	log.Info("perf: start", "lake", lk.Root, "as_of", asOf.Format(time.DateOnly))
+	if err := setParams(ctx, db, cfg, asOf); err != nil {
+		return nil, err
+	}
+
+	tmp, err := lk.TempDir("perf-*")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(tmp)
+	for _, o := range outputs {
+		t0 := time.Now()
+		dir := filepath.Join(tmp, filepath.FromSlash(o.table))
+		n, err := writeQuery(ctx, db, Query(o.query), dir)
+		if err != nil {
+			return nil, fmt.Errorf("perf: %s: %w", o.table, err)
+		}
+		// later queries read what earlier ones wrote: panel, out_<query>
+		view := "out_" + o.query
+		if o.query == "panel" {
+			view = "panel"
+		}
+		if _, err := db.ExecContext(ctx, "CREATE OR REPLACE VIEW "+view+" AS SELECT * FROM read_parquet("+lake.Quote(filepath.Join(dir, "*.parquet"))+")"); err != nil {
+			return nil, fmt.Errorf("perf: view %s: %w", view, err)
+		}
+		res.Counts[o.table] = n
+		res.Timings[o.table] = time.Since(t0).Seconds()
+		log.Info("perf: wrote", "table", o.table, "rows", n, "seconds", fmt.Sprintf("%.1f", res.Timings[o.table]))
+	}
+	if res.Maturation, err = maturation(ctx, db, cfg); err != nil {
+		return nil, err
+	}
+	if res.Disclosure, err = disclosure(ctx, db); err != nil {
+		return nil, err
+	}
+	if res.LGD, err = lgdSources(ctx, db); err != nil {
+		return nil, err
+	}
+
+	// Publish: perf/ and labels/ are owned by this stage as a whole.
+	for _, top := range []string{"perf", "labels"} {
+		if err := lake.ReplaceDir(filepath.Join(tmp, top), filepath.Join(lk.Root, top)); err != nil {
+			return nil, err
+		}
+	}
+	for _, o := range outputs {
+		dir := lk.TableDir(o.table)
+		files, _ := filepath.Glob(filepath.Join(dir, "*.parquet"))
+		for _, f := range files {
+			sum, err := lake.FileSHA256(f)
+			if err != nil {
+				return nil, err
+			}
+			st, _ := os.Stat(f)
+			rel, _ := filepath.Rel(lk.Root, f)
+			man.Outputs = append(man.Outputs, lake.File{Path: filepath.ToSlash(rel), SHA256: sum, Rows: res.Counts[o.table], Bytes: st.Size()})
+		}
+	}
+	man.Finished = time.Now().UTC()
+	man.Counts = res.Counts
+	man.Timings = res.Timings
+	man.Timings["total"] = time.Since(started).Seconds()
+	man.Config = configMap(cfg, asOf)
+	man.Extra = map[string]any{"lgd": res.LGD}
+	if err := lk.WriteManifest(man); err != nil {
+		return nil, err
+	}
+	res.Manifest = man
+	log.Info("perf: done", "as_of", asOf.Format(time.DateOnly), "panel_rows", res.Counts["perf/panel"], "seconds", fmt.Sprintf("%.1f", man.Timings["total"]))
+	return res, nil
+}
+
+func configMap(cfg Config, asOf time.Time) map[string]any {
+	return map[string]any{
+		"as_of":              asOf.Format(time.DateOnly),
+		"acard":              map[string]int{"window_months": cfg.ACard.WindowMonths, "bad_dpd": cfg.ACard.BadDPD, "good_max_dpd": cfg.ACard.GoodMaxDPD},
+		"bcard":              map[string]int{"min_mob": cfg.BCard.MinMOB, "window_months": cfg.BCard.WindowMonths, "bad_dpd": cfg.BCard.BadDPD},
+		"pd_horizon_months":  cfg.PDHorizonMonths,
+		"lgd_default":        cfg.LGD,
+		"min_recovery_loans": cfg.MinRecoveryLoans,
+		"pd_from":            cfg.PDFrom,
+		"memory_limit":       cfg.MemoryLimit,
+	}
+}
+
+// createInputViews points the views the queries read at the lake's
+// Parquet files and records the inputs with their row counts.
+func createInputViews(ctx context.Context, db *sql.DB, lk lake.Lake, man *lake.Manifest) error {
+	for _, t := range inputs {
+		scan, err := lk.Scan(t)
+		if err != nil {
+			return err
+		}
+		if _, err := db.ExecContext(ctx, fmt.Sprintf("CREATE OR REPLACE VIEW %s AS SELECT * FROM %s", t, scan)); err != nil {
+			return fmt.Errorf("perf: view %s: %w", t, err)
+		}
+		var n int64
+		if err := db.QueryRowContext(ctx, "SELECT count(*) FROM "+t).Scan(&n); err != nil {
+			return fmt.Errorf("perf: count %s: %w", t, err)
+		}
+		man.Inputs = append(man.Inputs, lake.File{Path: filepath.ToSlash(t), Rows: n})
+	}
+	return nil
+}
+
+// DefaultAsOf returns the default as-of date: the last month end on or
+// before the latest event in the data (the latest repayment paid_at or
+// collection event_time; the latest issue date when there is neither).
+// A month that is still running is not reported as if it had ended.
+func DefaultAsOf(ctx context.Context, db *sql.DB, lk lake.Lake) (time.Time, error) {
+	parts := []string{"SELECT max(CAST(paid_at AS DATE)) AS d FROM repayments", "SELECT max(issue_date) FROM loans"}
+	if scan, err := lk.Scan("collection_events"); err == nil {
+		parts = append(parts, "SELECT max(CAST(event_time AS DATE)) FROM "+scan)
+	}
+	q := "SELECT CASE WHEN d = last_day(d) THEN d ELSE CAST(date_trunc('month', d) - INTERVAL 1 DAY AS DATE) END FROM (SELECT max(d) AS d FROM (" +
+		strings.Join(parts, " UNION ALL ") + "))"
+	var d sql.NullTime
+	if err := db.QueryRowContext(ctx, q).Scan(&d); err != nil {
+		return time.Time{}, fmt.Errorf("perf: default as-of: %w", err)
+	}
+	if !d.Valid {
+		return time.Time{}, errors.New("perf: default as-of: the lake has no loans or repayments")
+	}
+	return d.Time, nil
+}
+
+func setParams(ctx context.Context, db *sql.DB, cfg Config, asOf time.Time) error {
+	stmts := []string{
+		fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE perf_params AS SELECT
+			DATE %s AS as_of,
+			%d AS acard_window, %d AS acard_bad_dpd, %d AS acard_good_max_dpd,
+			%d AS bcard_min_mob, %d AS bcard_window, %d AS bcard_bad_dpd,
+			%d AS pd_horizon, %d AS min_recovery_loans`,
+			lake.Quote(asOf.Format(time.DateOnly)),
+			cfg.ACard.WindowMonths, cfg.ACard.BadDPD, cfg.ACard.GoodMaxDPD,
+			cfg.BCard.MinMOB, cfg.BCard.WindowMonths, cfg.BCard.BadDPD,
+			cfg.PDHorizonMonths, cfg.MinRecoveryLoans),
+		"CREATE OR REPLACE TEMP TABLE lgd_default (collateral_type VARCHAR, lgd DOUBLE)",
+	}
+	keys := make([]string, 0, len(cfg.LGD))
+	for k := range cfg.LGD {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		stmts = append(stmts, fmt.Sprintf("INSERT INTO lgd_default VALUES (%s, %g)", lake.Quote(k), cfg.LGD[k]))
+	}
+	if cfg.PDFrom != "" {
+		stmts = append(stmts, "CREATE OR REPLACE VIEW scorecard_pd AS SELECT CAST(loan_id AS VARCHAR) AS loan_id, CAST(pd AS DOUBLE) AS pd FROM read_parquet("+lake.Quote(cfg.PDFrom)+")")
+	} else {
+		stmts = append(stmts, "CREATE OR REPLACE VIEW scorecard_pd AS SELECT CAST(NULL AS VARCHAR) AS loan_id, CAST(NULL AS DOUBLE) AS pd WHERE false")
+	}
+	for _, s := range stmts {
+		if _, err := db.ExecContext(ctx, s); err != nil {
+			return fmt.Errorf("perf: parameters: %w", err)
+		}
+	}
+	return nil
+}
+
+// writeQuery writes the rows of q to dir/part-0.parquet (zstd) and returns
+// how many it wrote.
+func writeQuery(ctx context.Context, db *sql.DB, q, dir string) (int64, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return 0, err
+	}
+	out := filepath.Join(dir, "part-0.parquet")
+	if _, err := db.ExecContext(ctx, "COPY ("+q+") TO "+lake.Quote(out)+" (FORMAT parquet, COMPRESSION zstd)"); err != nil {
+		return 0, err
+	}
+	var n int64
+	if err := db.QueryRowContext(ctx, "SELECT count(*) FROM read_parquet("+lake.Quote(out)+")").Scan(&n); err != nil {
+		return 0, err
+	}
+	return n, nil
+}
+
+// WritePanel writes only the panel of the views already defined on db
+// (loans, repayment_schedule, repayments, perf_params) into dir. The
+// benchmark and tests use it; Run writes every output.
+func WritePanel(ctx context.Context, db *sql.DB, asOf time.Time, dir string) (int64, error) {
+	if err := setParams(ctx, db, DefaultConfig(), asOf); err != nil {
+		return 0, err
+	}
+	return writeQuery(ctx, db, Query("panel"), dir)
+}

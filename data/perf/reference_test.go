@@ -1,0 +1,372 @@
+package perf
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"sort"
+	"testing"
+	"time"
+)
+
+// refPanel is the slow, obviously correct panel of one loan: it walks the
+// calendar one day at a time from the issue date to asOf, books each
+// payment on its day against its installment, and at every month end
+// reads off DESIGN.md's DPD ("days since the earliest due date <= d whose
+// installment is not fully paid by d") and the balances. It implements
+// the same documented conventions as sql/panel.sql (settlement and
+// write-off dating, cancelled installments) without sharing any code.
+func refPanel(l bLoan, insts []bInst, pays []bPay, asOf time.Time) []panelRow {
+	if l.issue.After(asOf) {
+		return nil
+	}
+	var statusSettle *time.Time
+	if l.status == "settled" {
+		s := l.issue
+		for _, p := range pays {
+			if p.paid.After(s) {
+				s = p.paid
+			}
+		}
+		statusSettle = &s
+	}
+	// installments cancelled by an early settlement are dropped
+	var live []bInst
+	for _, in := range insts {
+		if statusSettle != nil && in.due.After(*statusSettle) {
+			continue
+		}
+		live = append(live, in)
+	}
+	idx := map[int]int{}
+	for k, in := range live {
+		idx[in.no] = k
+	}
+	paidP := make([]int64, len(live))
+	paidI := make([]int64, len(live))
+	var principalPaid int64
+	var rows []panelRow
+	worst := 0
+	var dueInMonth, paidInMonth int64
+	var settleDate *time.Time
+	if statusSettle != nil && !statusSettle.After(asOf) {
+		s := *statusSettle
+		settleDate = &s
+	}
+	for d := l.issue; !d.After(asOf); d = d.AddDate(0, 0, 1) {
+		for _, p := range pays {
+			if !p.paid.Equal(d) {
+				continue
+			}
+			principalPaid += p.principal
+			paidInMonth += p.principal + p.interest + p.penalty
+			if k, ok := idx[p.no]; ok {
+				paidP[k] += p.principal
+				paidI[k] += p.interest
+			}
+		}
+		for _, in := range live {
+			if in.due.Equal(d) {
+				dueInMonth += in.principal + in.interest
+			}
+		}
+		full := func(k int) bool {
+			in := live[k]
+			if in.principal+in.interest <= 0 {
+				return !in.due.After(d)
+			}
+			return paidP[k]+paidI[k] >= in.principal+in.interest
+		}
+		if statusSettle == nil && len(live) > 0 && (settleDate == nil || settleDate.After(d)) {
+			all := true
+			for k := range live {
+				if !full(k) {
+					all = false
+				}
+			}
+			if all {
+				s := d
+				settleDate = &s
+			}
+		}
+		if d.AddDate(0, 0, 1).Day() != 1 {
+			continue // not a month end
+		}
+		dpd := 0
+		var odP, odI int64
+		for k, in := range live {
+			if in.due.After(d) || full(k) {
+				continue
+			}
+			if n := int(d.Sub(in.due).Hours() / 24); n > dpd {
+				dpd = n
+			}
+			odP += max(in.principal-paidP[k], 0)
+			odI += max(in.interest-paidI[k], 0)
+		}
+		worst = max(worst, dpd)
+		settled := settleDate != nil && !settleDate.After(d)
+		status := "active"
+		if settled {
+			status = "settled"
+		}
+		rows = append(rows, panelRow{
+			loan: l.id, monthEnd: d,
+			mob:    (d.Year()*12 + int(d.Month())) - (l.issue.Year()*12 + int(l.issue.Month())),
+			status: status, dpd: dpd, worst: worst, bucket: refBucket(dpd),
+			outstanding: max(l.principal-principalPaid, 0), overdueP: odP, overdueI: odI,
+			dueInMonth: dueInMonth, paidInMonth: paidInMonth, settled: settled,
+		})
+		dueInMonth, paidInMonth = 0, 0
+		if settled {
+			break
+		}
+	}
+	if l.status == "written_off" && len(rows) > 0 {
+		wo := len(rows) - 1
+		for k, r := range rows {
+			if r.dpd >= 180 {
+				wo = k
+				break
+			}
+		}
+		rows = rows[:wo+1]
+		rows[wo].status, rows[wo].writtenOff = "written_off", true
+	}
+	return rows
+}
+
+func refBucket(dpd int) string {
+	switch {
+	case dpd == 0:
+		return "C"
+	case dpd <= 30:
+		return "M1"
+	case dpd <= 60:
+		return "M2"
+	case dpd <= 90:
+		return "M3"
+	}
+	return "M4+"
+}
+
+func refBook(b book, asOf time.Time) []panelRow {
+	insts := map[string][]bInst{}
+	pays := map[string][]bPay{}
+	for _, in := range b.insts {
+		insts[in.loan] = append(insts[in.loan], in)
+	}
+	for _, p := range b.pays {
+		pays[p.loan] = append(pays[p.loan], p)
+	}
+	var out []panelRow
+	for _, l := range b.loans {
+		out = append(out, refPanel(l, insts[l.id], pays[l.id], asOf)...)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].key() < out[j].key() })
+	return out
+}
+
+// randomBook generates n loans with every repayment pattern the panel must
+// get right: on-time, early, late, partial and split payments, several
+// payments per installment, underpayment that never completes, an older
+// installment paid late while newer ones are paid on time, early
+// settlement with cancelled installments, default with and without
+// write-off, recoveries after write-off, payments after the as-of date,
+// and loans issued after it.
+func randomBook(r *rand.Rand, n int) book {
+	var b book
+	start := day("2022-01-01")
+	txn := 0
+	pay := func(loan string, no int, at time.Time, p, i, pen int64) {
+		txn++
+		b.pays = append(b.pays, bPay{fmt.Sprintf("T%07d", txn), loan, no, at, p, i, pen})
+	}
+	for k := range n {
+		id := fmt.Sprintf("L%05d", k)
+		issue := start.AddDate(0, 0, r.IntN(940))
+		terms := []int{1, 3, 6, 12, 24}
+		term := terms[r.IntN(len(terms))]
+		principal := int64(100_000 + r.IntN(5_000_000))
+		dueDay := min(issue.Day(), 28)
+		var insts []bInst
+		left := principal
+		for i := 1; i <= term; i++ {
+			pd := principal / int64(term)
+			if i == term {
+				pd = left
+			}
+			interest := left * 15 / 1200
+			if r.IntN(40) == 0 {
+				pd, interest = 0, 0 // a zero installment (holiday)
+			}
+			left -= pd
+			m := time.Date(issue.Year(), issue.Month()+time.Month(i), dueDay, 0, 0, 0, 0, time.UTC)
+			insts = append(insts, bInst{id, i, m, pd, interest})
+		}
+		if left != 0 { // a holiday on the last installment
+			insts[term-1].principal += left
+		}
+		b.insts = append(b.insts, insts...)
+		full := func(in bInst, at time.Time) { pay(id, in.no, at, in.principal, in.interest, 0) }
+		status := "active"
+		mode := r.IntN(7)
+		cut := 1 + r.IntN(term)
+		switch mode {
+		case 0: // clean, sometimes a little early
+			for _, in := range insts {
+				full(in, in.due.AddDate(0, 0, -r.IntN(6)))
+			}
+			if r.IntN(5) > 0 {
+				status = "settled"
+			}
+		case 1: // messy per installment
+			allPaid := true
+			for _, in := range insts {
+				switch r.IntN(7) {
+				case 0:
+					full(in, in.due)
+				case 1:
+					full(in, in.due.AddDate(0, 0, 1+r.IntN(150)))
+				case 2: // split in 2-4 parts around the due date
+					parts := 2 + r.IntN(3)
+					var pp, pi int64
+					for j := range parts {
+						p, i := in.principal/int64(parts), in.interest/int64(parts)
+						if j == parts-1 {
+							p, i = in.principal-pp, in.interest-pi
+						}
+						pp, pi = pp+p, pi+i
+						pay(id, in.no, in.due.AddDate(0, 0, -10+r.IntN(100)), p, i, int64(r.IntN(3))*100)
+					}
+				case 3: // underpaid by a fen: never fully paid
+					if in.principal+in.interest > 0 {
+						allPaid = false
+					}
+					pay(id, in.no, in.due.AddDate(0, 0, r.IntN(5)), in.principal, max(in.interest-1, 0), 0)
+				case 4: // skipped
+					if in.principal+in.interest > 0 {
+						allPaid = false
+					}
+				case 5: // paid well before due
+					at := in.due.AddDate(0, 0, -1-r.IntN(40))
+					if at.Before(issue) {
+						at = issue
+					}
+					full(in, at)
+				case 6: // overpaid interest, late
+					pay(id, in.no, in.due.AddDate(0, 0, r.IntN(40)), in.principal, in.interest+500, 300)
+				}
+			}
+			if allPaid && r.IntN(2) == 0 {
+				status = "settled"
+			} else if !allPaid && r.IntN(3) == 0 {
+				status = "written_off"
+			}
+		case 2: // default after cut, maybe written off, maybe recoveries
+			for _, in := range insts[:cut-1] {
+				full(in, in.due)
+			}
+			if r.IntN(3) == 0 {
+				in := insts[cut-1]
+				pay(id, in.no, in.due.AddDate(0, 0, 20), in.principal/3, 0, 0)
+			}
+			if r.IntN(3) > 0 {
+				status = "written_off"
+				if r.IntN(2) == 0 { // recovery long after
+					in := insts[cut-1]
+					pay(id, in.no, in.due.AddDate(0, 0, 200+r.IntN(200)), in.principal/2, 0, 0)
+				}
+			}
+		case 3: // early settlement: remaining principal paid at once, interest waived
+			for _, in := range insts[:cut-1] {
+				full(in, in.due)
+			}
+			at := issue.AddDate(0, cut-1, 3+r.IntN(20))
+			for _, in := range insts[cut-1:] {
+				pay(id, in.no, at, in.principal, 0, 0)
+			}
+			status = "settled"
+		case 4: // older installment late, newer ones on time
+			late := cut - 1
+			for j, in := range insts {
+				if j == late {
+					full(in, in.due.AddDate(0, 0, 35+r.IntN(80)))
+				} else {
+					full(in, in.due.AddDate(0, 0, -r.IntN(3)))
+				}
+			}
+			if r.IntN(2) == 0 {
+				status = "settled"
+			}
+		case 5: // several small payments per installment, all after due
+			for _, in := range insts {
+				amt := in.principal
+				at := in.due
+				for amt > 0 {
+					p := min(amt, int64(1+r.IntN(int(in.principal/2+1))))
+					at = at.AddDate(0, 0, r.IntN(12))
+					pay(id, in.no, at, p, 0, 0)
+					amt -= p
+				}
+				pay(id, in.no, at, 0, in.interest, 0)
+			}
+		case 6: // payment against an unknown installment number, then clean
+			pay(id, term+5, issue.AddDate(0, 0, 10), 1000, 0, 0)
+			for _, in := range insts {
+				full(in, in.due)
+			}
+		}
+		b.loans = append(b.loans, bLoan{id: id, borrower: fmt.Sprintf("B%04d", r.IntN(n/2+1)), issue: issue, principal: principal, status: status})
+	}
+	return b
+}
+
+func diffPanels(t *testing.T, got, want []panelRow) {
+	t.Helper()
+	gm := map[string]panelRow{}
+	for _, r := range got {
+		gm[r.key()] = r
+	}
+	bad := 0
+	for _, w := range want {
+		g, ok := gm[w.key()]
+		if !ok {
+			t.Errorf("missing row %s: want %+v", w.key(), w)
+			bad++
+		} else if g != w {
+			t.Errorf("row %s:\n got %+v\nwant %+v", w.key(), g, w)
+			bad++
+		}
+		delete(gm, w.key())
+		if bad > 10 {
+			t.Fatal("too many differences")
+		}
+	}
+	for k, g := range gm {
+		t.Errorf("extra row %s: %+v", k, g)
+		if bad++; bad > 10 {
+			t.Fatal("too many differences")
+		}
+	}
+}
+
+// TestPanelMatchesReference compares the SQL panel with the day-by-day
+// reference on thousands of generated loans.
+func TestPanelMatchesReference(t *testing.T) {
+	n := 3000
+	if testing.Short() {
+		n = 400
+	}
+	for _, seed := range []uint64{1, 2} {
+		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) {
+			b := randomBook(rand.New(rand.NewPCG(seed, 99)), n)
+			asOf := day("2024-06-30")
+			want := refBook(b, asOf)
+			got := sqlPanel(t, b, asOf)
+			if len(want) < n*5 {
+				t.Fatalf("reference panel has only %d rows for %d loans", len(want), n)
+			}
+			diffPanels(t, got, want)
+		})
+	}
+}
