@@ -1,0 +1,71 @@
+-- A-card group: application attributes, as declared on the application
+-- (known at apply_time by construction).
+--
+-- Installment-to-income uses an annuity over the requested amount and
+-- term at rate r/12, where r is the approved loan's annual_rate when the
+-- application has a loan (the rate is priced at the decision, so it is
+-- known at application), else the mean annual_rate of the earlier
+-- loans of the product issued before the apply date (a running mean, so
+-- nothing after apply time is used), else 24% (the judicial ceiling).
+WITH loan_rate AS (
+    SELECT application_id, annual_rate
+    FROM loans
+    QUALIFY row_number() OVER (PARTITION BY application_id ORDER BY loan_id) = 1
+),
+product_day AS (
+    SELECT product, issue_date, sum(annual_rate) AS rate_sum, count(*) AS n
+    FROM loans
+    GROUP BY product, issue_date
+),
+product_rate AS (
+    SELECT product, issue_date,
+           sum(rate_sum) OVER w / sum(n) OVER w AS annual_rate
+    FROM product_day
+    WINDOW w AS (PARTITION BY product ORDER BY issue_date ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+),
+base AS (
+    SELECT s.app_idx, s.apply_date, a.*,
+           CAST(coalesce(lr.annual_rate, pr.annual_rate, 0.24) AS DOUBLE) AS rate
+    FROM spine_acard s
+    JOIN applications a USING (application_id)
+    LEFT JOIN loan_rate lr USING (application_id)
+    ASOF LEFT JOIN product_rate pr ON pr.product = a.product AND s.apply_date > pr.issue_date
+),
+inst AS (
+    SELECT *,
+           CASE
+               WHEN term_months IS NULL OR term_months <= 0 THEN NULL
+               WHEN rate <= 0 THEN CAST(requested_amount AS DOUBLE) / term_months
+               ELSE CAST(requested_amount AS DOUBLE) * (rate / 12) / (1 - pow(1 + rate / 12, -term_months))
+           END AS installment
+    FROM base
+)
+SELECT
+    app_idx,
+    -- feature: age | int | Age in whole years at apply time, from the ID number's birth date | derived from the ID at apply_time
+    age,
+    -- feature: monthly_income | money | Declared monthly income, CNY | declared on the application
+    monthly_income,
+    -- feature: employment_years | double | Declared years in current employment | declared on the application
+    CAST(employment_years AS DOUBLE) AS employment_years,
+    -- feature: education | category | Declared education (free text) | declared on the application
+    education,
+    -- feature: marital_status | category | Declared marital status (free text) | declared on the application
+    marital_status,
+    -- feature: channel | category | Acquisition channel of the application | declared on the application
+    channel,
+    -- feature: product | category | Product applied for | declared on the application
+    product,
+    -- feature: requested_amount | money | Requested amount, CNY | declared on the application
+    requested_amount,
+    -- feature: term_months | int | Requested term in months | declared on the application
+    term_months,
+    -- feature: assumed_annual_rate | double | Annual rate of the installment estimate: the approved loan's rate, else the mean rate of the product's loans issued before the apply date, else 0.24 | rate priced at the decision; product means over loans issued before the apply date
+    rate AS assumed_annual_rate,
+    -- feature: installment_estimate | money | Annuity installment of the requested amount and term at assumed_annual_rate, CNY | application and assumed rate
+    CAST(round(installment, 2) AS DECIMAL(18,2)) AS installment_estimate,
+    -- feature: installment_to_income | double | installment_estimate / monthly_income (NULL when income is missing or zero) | application and assumed rate
+    CASE WHEN monthly_income > 0 THEN installment / CAST(monthly_income AS DOUBLE) END AS installment_to_income,
+    -- feature: city | category | Declared city (free text) | declared on the application
+    city
+FROM inst

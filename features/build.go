@@ -1,0 +1,412 @@
+package features
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/duckdb/duckdb-go/v2"
+
+	"qiandun/data/lake"
+	"qiandun/data/schema"
+	"qiandun/features/graph"
+)
+
+// Snapshot is what one feature snapshot wrote.
+type Snapshot struct {
+	Set       string
+	AsOf      time.Time
+	Rows      int64  // entities in the snapshot
+	Path      string // the published as_of=<date> directory
+	Flags     int64  // fraud flags (A-card only)
+	FlagsPath string
+	Seconds   float64
+}
+
+// DateString formats a date as YYYY-MM-DD.
+func DateString(t time.Time) string { return t.Format(time.DateOnly) }
+
+// Dir returns the directory of the snapshot of set as of the given date.
+func Dir(l lake.Lake, set string, asOf time.Time) string {
+	return l.TableDir("features/" + set + "/as_of=" + DateString(asOf))
+}
+
+// FlagsDir returns the directory of the fraud flags as of the given date.
+func FlagsDir(l lake.Lake, asOf time.Time) string {
+	return l.TableDir("features/fraud_flags/as_of=" + DateString(asOf))
+}
+
+// Builder computes snapshots on one DuckDB connection. It is not safe for
+// concurrent use.
+type Builder struct {
+	Lake    lake.Lake
+	Catalog Catalog
+	Log     *slog.Logger
+	conn    *sql.Conn
+	views   bool
+}
+
+// NewBuilder returns a Builder that works on conn, a connection of a
+// DuckDB opened by lake.OpenDB.
+func NewBuilder(l lake.Lake, cat Catalog, conn *sql.Conn, log *slog.Logger) *Builder {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Builder{Lake: l, Catalog: cat, Log: log, conn: conn}
+}
+
+// rawTables are the lake tables the features read.
+var rawTables = []string{"applications", "loans", "repayment_schedule", "repayments",
+	"bureau_inquiries", "bureau_reports", "collection_events"}
+
+func (b *Builder) exec(ctx context.Context, what, q string) error {
+	start := time.Now()
+	if _, err := b.conn.ExecContext(ctx, q); err != nil {
+		return fmt.Errorf("features: %s: %w", what, err)
+	}
+	b.Log.Debug("features step", "step", what, "seconds", time.Since(start).Seconds())
+	return nil
+}
+
+func (b *Builder) execFile(ctx context.Context, table, file string) error {
+	q, err := readSQL(file)
+	if err != nil {
+		return err
+	}
+	return b.exec(ctx, file, fmt.Sprintf("CREATE OR REPLACE TABLE %s AS\n%s", lake.Ident(table), q))
+}
+
+// setup creates a view per raw lake table (an empty typed table when the
+// lake has none of it, with a warning) and the optional scores_acard view.
+func (b *Builder) setup(ctx context.Context) error {
+	if b.views {
+		return nil
+	}
+	for _, name := range rawTables {
+		t, _ := schema.Lookup(name)
+		if scan, err := b.Lake.Scan(name); err == nil {
+			if err := b.exec(ctx, "view "+name, fmt.Sprintf("CREATE OR REPLACE VIEW %s AS SELECT * FROM %s", name, scan)); err != nil {
+				return err
+			}
+			continue
+		}
+		if name == "applications" || name == "loans" {
+			return fmt.Errorf("features: lake %s has no %s table (run ingest first)", b.Lake.Root, name)
+		}
+		b.Log.Warn("lake table missing; its features will be empty", "table", name, "dir", b.Lake.TableDir(name))
+		if err := b.exec(ctx, "empty "+name, strings.Replace(schema.LakeDDL(t, name), "CREATE TABLE", "CREATE OR REPLACE TABLE", 1)); err != nil {
+			return err
+		}
+	}
+	// Hook for the A-card score at origination: <lake>/scores_acard
+	// (application_id, score) once scoring writes it.
+	q := "CREATE OR REPLACE VIEW scores_acard AS SELECT CAST(NULL AS VARCHAR) AS application_id, CAST(NULL AS DOUBLE) AS score WHERE false"
+	if scan, err := b.Lake.Scan("scores_acard"); err == nil {
+		q = fmt.Sprintf("CREATE OR REPLACE VIEW scores_acard AS SELECT CAST(application_id AS VARCHAR) AS application_id, CAST(score AS DOUBLE) AS score FROM %s", scan)
+	}
+	if err := b.exec(ctx, "view scores_acard", q); err != nil {
+		return err
+	}
+	b.views = true
+	return nil
+}
+
+// Build computes the snapshot of set as of the date asOf and publishes it
+// atomically under <lake>/features/<set>/as_of=<date>/ (and, for the
+// A-card, the fraud flags under <lake>/features/fraud_flags/as_of=<date>/).
+func (b *Builder) Build(ctx context.Context, set string, asOf time.Time) (Snapshot, error) {
+	start := time.Now()
+	asOf = time.Date(asOf.Year(), asOf.Month(), asOf.Day(), 0, 0, 0, 0, time.UTC)
+	snap := Snapshot{Set: set, AsOf: asOf}
+	if set != SetACard && set != SetBCard {
+		return snap, fmt.Errorf("features: unknown set %q (want acard or bcard)", set)
+	}
+	if err := b.setup(ctx); err != nil {
+		return snap, err
+	}
+	if err := b.exec(ctx, "as_of", fmt.Sprintf("SET VARIABLE as_of = DATE %s", lake.Quote(DateString(asOf)))); err != nil {
+		return snap, err
+	}
+	if err := b.execFile(ctx, "installments", "prep_installments.sql"); err != nil {
+		return snap, err
+	}
+	var key, spine string
+	var head []string
+	if set == SetACard {
+		key, spine, head = "app_idx", "spine_acard", []string{"application_id", "borrower_id", "apply_time"}
+		if err := b.execFile(ctx, spine, "prep_acard_spine.sql"); err != nil {
+			return snap, err
+		}
+		if err := b.execFile(ctx, "borrower_outcomes", "prep_borrower_outcomes.sql"); err != nil {
+			return snap, err
+		}
+		if err := b.linkGraph(ctx); err != nil {
+			return snap, err
+		}
+	} else {
+		key, spine, head = "loan_id", "spine_bcard", []string{"loan_id", "borrower_id", "as_of"}
+		if err := b.execFile(ctx, spine, "prep_bcard_spine.sql"); err != nil {
+			return snap, err
+		}
+	}
+	// Each group's SQL, checked against its catalog entries.
+	var sel []string
+	for _, c := range head {
+		sel = append(sel, "s."+c)
+	}
+	var from strings.Builder
+	fmt.Fprintf(&from, "%s s", spine)
+	for gi, group := range b.Catalog.Groups(set) {
+		table := "g_" + group
+		if err := b.execFile(ctx, table, group+".sql"); err != nil {
+			return snap, err
+		}
+		feats := b.Catalog.Group(group)
+		if err := b.checkColumns(ctx, table, key, feats); err != nil {
+			return snap, err
+		}
+		alias := fmt.Sprintf("g%d", gi)
+		fmt.Fprintf(&from, "\nLEFT JOIN %s %s ON %s.%s = s.%s", table, alias, alias, key, key)
+		for _, f := range feats {
+			sel = append(sel, fmt.Sprintf("CAST(%s.%s AS %s) AS %s", alias, f.Name, f.SQLType(), f.Name))
+		}
+	}
+	order := head[0]
+	final := fmt.Sprintf("CREATE OR REPLACE TABLE %s_features AS\nSELECT %s\nFROM %s\nORDER BY s.%s", set, strings.Join(sel, ",\n  "), from.String(), order)
+	if err := b.exec(ctx, set+" features", final); err != nil {
+		return snap, err
+	}
+	if err := b.conn.QueryRowContext(ctx, fmt.Sprintf("SELECT count(*) FROM %s_features", set)).Scan(&snap.Rows); err != nil {
+		return snap, fmt.Errorf("features: count: %w", err)
+	}
+	snap.Path = Dir(b.Lake, set, asOf)
+	if err := b.publish(ctx, fmt.Sprintf("SELECT * FROM %s_features", set), snap.Path); err != nil {
+		return snap, err
+	}
+	if set == SetACard {
+		q, err := readSQL("rules_fraud_flags.sql")
+		if err != nil {
+			return snap, err
+		}
+		if err := b.exec(ctx, "fraud flags", "CREATE OR REPLACE TABLE fraud_flags AS\n"+q); err != nil {
+			return snap, err
+		}
+		if err := b.conn.QueryRowContext(ctx, "SELECT count(*) FROM fraud_flags").Scan(&snap.Flags); err != nil {
+			return snap, fmt.Errorf("features: count flags: %w", err)
+		}
+		snap.FlagsPath = FlagsDir(b.Lake, asOf)
+		if err := b.publish(ctx, "SELECT * FROM fraud_flags", snap.FlagsPath); err != nil {
+			return snap, err
+		}
+	}
+	snap.Seconds = time.Since(start).Seconds()
+	b.Log.Info("features snapshot", "set", set, "as_of", DateString(asOf), "rows", snap.Rows, "flags", snap.Flags, "seconds", snap.Seconds)
+	return snap, nil
+}
+
+// checkColumns verifies that a group's table has the key and then exactly
+// the catalog's features, in order, so the comments cannot drift from
+// the SQL.
+func (b *Builder) checkColumns(ctx context.Context, table, key string, feats []Feature) error {
+	rows, err := b.conn.QueryContext(ctx, fmt.Sprintf("SELECT column_name FROM (DESCRIBE %s)", table))
+	if err != nil {
+		return fmt.Errorf("features: describe %s: %w", table, err)
+	}
+	defer rows.Close()
+	var got []string
+	for rows.Next() {
+		var c string
+		if err := rows.Scan(&c); err != nil {
+			return err
+		}
+		got = append(got, c)
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	want := []string{key}
+	for _, f := range feats {
+		want = append(want, f.Name)
+	}
+	if !slices.Equal(got, want) {
+		return fmt.Errorf("features: %s.sql: columns %v do not match its feature comments %v", strings.TrimPrefix(table, "g_"), got, want)
+	}
+	return nil
+}
+
+// publish writes the query's result as part-0.parquet into a temporary
+// directory of the lake and renames it to dst.
+func (b *Builder) publish(ctx context.Context, query, dst string) error {
+	tmp, err := b.Lake.TempDir("features-*")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	part := filepath.Join(tmp, "part-0.parquet")
+	if err := b.exec(ctx, "write "+dst, fmt.Sprintf("COPY (%s) TO %s (FORMAT parquet, COMPRESSION zstd)", query, lake.Quote(part))); err != nil {
+		return err
+	}
+	if err := lake.RecoverDir(dst); err != nil {
+		return err
+	}
+	return lake.ReplaceDir(tmp, dst)
+}
+
+// linkGraph reads the link and outcome events as Arrow columns, runs the
+// union-find and registers its result as the table graph_links.
+func (b *Builder) linkGraph(ctx context.Context) error {
+	linksSQL, err := readSQL("prep_graph_links.sql")
+	if err != nil {
+		return err
+	}
+	outSQL, err := readSQL("prep_graph_outcomes.sql")
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	var links graph.Links
+	var idx []int32
+	var outs graph.Outcomes
+	err = b.conn.Raw(func(dc any) error {
+		ar, err := duckdb.NewArrowFromConn(dc.(driver.Conn))
+		if err != nil {
+			return err
+		}
+		if err := readBatches(ctx, ar, linksSQL, func(rec arrow.RecordBatch) error {
+			idx = append(idx, int32Col(rec, 0)...)
+			links.Time = append(links.Time, int64Col(rec, 1)...)
+			links.Borrower = append(links.Borrower, int32Col(rec, 2)...)
+			links.Device = append(links.Device, int32Col(rec, 3)...)
+			links.Phone = append(links.Phone, int32Col(rec, 4)...)
+			return nil
+		}); err != nil {
+			return fmt.Errorf("graph links: %w", err)
+		}
+		if err := readBatches(ctx, ar, outSQL, func(rec arrow.RecordBatch) error {
+			outs.Borrower = append(outs.Borrower, int32Col(rec, 0)...)
+			t, v := nullableInt64Col(rec, 1)
+			outs.BadTime, outs.BadValid = append(outs.BadTime, t...), append(outs.BadValid, v...)
+			t, v = nullableInt64Col(rec, 2)
+			outs.GoodTime, outs.GoodValid = append(outs.GoodTime, t...), append(outs.GoodValid, v...)
+			return nil
+		}); err != nil {
+			return fmt.Errorf("graph outcomes: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("features: %w", err)
+	}
+	var maxNode, maxBorrower int32 = -1, -1
+	for i := range links.Time {
+		maxBorrower = max(maxBorrower, links.Borrower[i])
+		maxNode = max(maxNode, links.Borrower[i], links.Device[i], links.Phone[i])
+	}
+	for _, x := range outs.Borrower {
+		maxBorrower = max(maxBorrower, x)
+		maxNode = max(maxNode, x)
+	}
+	res, err := graph.Compute(int(maxNode)+1, int(maxBorrower)+1, links, outs)
+	if err != nil {
+		return fmt.Errorf("features: %w", err)
+	}
+	b.Log.Debug("features step", "step", "union-find", "applications", len(idx), "seconds", time.Since(start).Seconds())
+	return b.conn.Raw(func(dc any) error {
+		ar, err := duckdb.NewArrowFromConn(dc.(driver.Conn))
+		if err != nil {
+			return err
+		}
+		rec := int32Record([]string{"app_idx", "group_size", "known_bad", "known_good"},
+			idx, res.GroupSize, res.KnownBad, res.KnownGood)
+		defer rec.Release()
+		rdr, err := array.NewRecordReader(rec.Schema(), []arrow.RecordBatch{rec})
+		if err != nil {
+			return err
+		}
+		defer rdr.Release()
+		release, err := ar.RegisterView(rdr, "graph_links_arrow")
+		if err != nil {
+			return fmt.Errorf("features: register graph result: %w", err)
+		}
+		defer release()
+		if _, err := dc.(driver.ExecerContext).ExecContext(ctx, "CREATE OR REPLACE TABLE graph_links AS SELECT * FROM graph_links_arrow", nil); err != nil {
+			return fmt.Errorf("features: graph_links: %w", err)
+		}
+		_, err = dc.(driver.ExecerContext).ExecContext(ctx, "DROP VIEW IF EXISTS graph_links_arrow", nil)
+		return err
+	})
+}
+
+func readBatches(ctx context.Context, ar *duckdb.Arrow, q string, fn func(arrow.RecordBatch) error) error {
+	rdr, err := ar.QueryContext(ctx, q)
+	if err != nil {
+		return err
+	}
+	defer rdr.Release()
+	for rdr.Next() {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := fn(rdr.RecordBatch()); err != nil {
+			return err
+		}
+	}
+	return rdr.Err()
+}
+
+func int32Col(rec arrow.RecordBatch, i int) []int32 {
+	switch c := rec.Column(i).(type) {
+	case *array.Int32:
+		return c.Int32Values()
+	case *array.Int64:
+		out := make([]int32, c.Len())
+		for j, v := range c.Int64Values() {
+			out[j] = int32(v)
+		}
+		return out
+	}
+	panic(fmt.Sprintf("features: column %s is %s, want an integer", rec.ColumnName(i), rec.Column(i).DataType()))
+}
+
+func int64Col(rec arrow.RecordBatch, i int) []int64 {
+	t, _ := nullableInt64Col(rec, i)
+	return t
+}
+
+func nullableInt64Col(rec arrow.RecordBatch, i int) ([]int64, []bool) {
+	c, ok := rec.Column(i).(*array.Int64)
+	if !ok {
+		panic(fmt.Sprintf("features: column %s is %s, want int64", rec.ColumnName(i), rec.Column(i).DataType()))
+	}
+	vals := slices.Clone(c.Int64Values())
+	valid := make([]bool, c.Len())
+	for j := range valid {
+		valid[j] = c.IsValid(j)
+	}
+	return vals, valid
+}
+
+func int32Record(names []string, cols ...[]int32) arrow.RecordBatch {
+	fields := make([]arrow.Field, len(names))
+	for i, n := range names {
+		fields[i] = arrow.Field{Name: n, Type: arrow.PrimitiveTypes.Int32}
+	}
+	sc := arrow.NewSchema(fields, nil)
+	bld := array.NewRecordBuilder(memory.DefaultAllocator, sc)
+	defer bld.Release()
+	for i, c := range cols {
+		bld.Field(i).(*array.Int32Builder).AppendValues(c, nil)
+	}
+	return bld.NewRecordBatch()
+}
+

@@ -1,0 +1,26 @@
+// Package features computes qiandun's point-in-time feature snapshots:
+// the A-card set (one row per application, each as of its own apply
+// time) and the B-card set (one row per active loan at a month end),
+// plus application-level fraud flags.
+//
+// Every feature group is a readable SQL file embedded in the package
+// (acard_*.sql, bcard_*.sql). Each feature has a comment line directly
+// above the expression that produces it, in the fixed form
+//
+//	-- feature: <name> | <type> | <description> | <as-of rule>
+//
+// where type is int (INTEGER), double (DOUBLE), money (DECIMAL(18,2)) or
+// category (VARCHAR). The catalog (ParseCatalog, DefaultCatalog) is
+// derived from those comments, and its version is the SHA-256 of the
+// SQL files, recorded in the stage manifest.
+//
+// The no-leakage rule holds throughout: a feature as of date d (for the
+// A-card, as of the application's apply time t) uses only events strictly
+// before d (t). Bureau inquiries and reports carry a date only, so for an
+// application they count when dated before the apply date.
+//
+// The size of the connected group of borrowers linked through shared
+// devices and phones cannot be written in SQL; package graph computes it
+// with an incremental union-find over link and outcome events in time
+// order, fed with Arrow columns from DuckDB.
+package features

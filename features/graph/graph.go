@@ -1,0 +1,218 @@
+// Package graph computes, for each application in time order, the
+// connected group of borrowers linked through shared devices and phones
+// as the links stood at its apply time, and the outcomes of the other
+// borrowers in that group that were known by then.
+//
+// It is an incremental union-find (path halving, union by size) over a
+// merged stream of link events (applications) and outcome events
+// (a borrower becomes a known good or a known bad), processed in one pass
+// in time order. Each group root keeps the number of borrowers, known
+// goods and known bads in its group, so a query is a few finds.
+package graph
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+)
+
+// Links are the applications in time order, as parallel columns. Node
+// numbers are dense: 0..Borrowers-1 are borrowers, the rest devices and
+// phones; -1 means missing.
+type Links struct {
+	Time     []int64 // apply time, any monotone unit (microseconds)
+	Borrower []int32
+	Device   []int32
+	Phone    []int32
+}
+
+// Outcomes are when borrowers became known bad or known good. Valid[i]
+// false means never (the time is ignored).
+type Outcomes struct {
+	Borrower  []int32
+	BadTime   []int64
+	BadValid  []bool
+	GoodTime  []int64
+	GoodValid []bool
+}
+
+// Result holds, per application (same index as Links), the size of its
+// borrower group including the applicant and the other borrowers of the
+// group known bad and known good strictly before its apply time.
+type Result struct {
+	GroupSize []int32
+	KnownBad  []int32
+	KnownGood []int32
+}
+
+const (
+	unknown int8 = iota
+	good
+	bad
+)
+
+type dsu struct {
+	parent []int32
+	size   []int32 // borrowers in the group (roots only)
+	nBad   []int32
+	nGood  []int32
+}
+
+func (d *dsu) find(x int32) int32 {
+	for d.parent[x] != x {
+		d.parent[x] = d.parent[d.parent[x]]
+		x = d.parent[x]
+	}
+	return x
+}
+
+func (d *dsu) union(a, b int32) {
+	ra, rb := d.find(a), d.find(b)
+	if ra == rb {
+		return
+	}
+	if d.size[ra] < d.size[rb] || (d.size[ra] == d.size[rb] && ra > rb) {
+		ra, rb = rb, ra
+	}
+	d.parent[rb] = ra
+	d.size[ra] += d.size[rb]
+	d.nBad[ra] += d.nBad[rb]
+	d.nGood[ra] += d.nGood[rb]
+}
+
+type outcomeEvent struct {
+	t        int64
+	borrower int32
+	state    int8
+}
+
+// Compute runs the union-find over nodes node numbers, of which the
+// first borrowers are borrowers. Links must be sorted by Time.
+// Applications with the same time do not see each other's links; an
+// outcome event counts for an application only if its time is strictly
+// before the application's time.
+func Compute(nodes, borrowers int, l Links, o Outcomes) (Result, error) {
+	n := len(l.Time)
+	if len(l.Borrower) != n || len(l.Device) != n || len(l.Phone) != n {
+		return Result{}, errors.New("graph: link columns differ in length")
+	}
+	d := dsu{
+		parent: make([]int32, nodes),
+		size:   make([]int32, nodes),
+		nBad:   make([]int32, nodes),
+		nGood:  make([]int32, nodes),
+	}
+	for i := range d.parent {
+		d.parent[i] = int32(i)
+		if i < borrowers {
+			d.size[i] = 1
+		}
+	}
+	check := func(what string, v int32, limit int) error {
+		if v < -1 || int(v) >= limit {
+			return fmt.Errorf("graph: %s node %d out of range [0,%d)", what, v, limit)
+		}
+		return nil
+	}
+	var ev []outcomeEvent
+	for i, b := range o.Borrower {
+		if err := check("outcome borrower", b, borrowers); err != nil || b < 0 {
+			return Result{}, fmt.Errorf("graph: outcome %d: borrower node %d out of range", i, b)
+		}
+		if o.GoodValid[i] {
+			ev = append(ev, outcomeEvent{o.GoodTime[i], b, good})
+		}
+		if o.BadValid[i] {
+			ev = append(ev, outcomeEvent{o.BadTime[i], b, bad})
+		}
+	}
+	// Ties: a good and a bad at the same instant apply good first, so bad wins.
+	sort.Slice(ev, func(i, j int) bool {
+		if ev[i].t != ev[j].t {
+			return ev[i].t < ev[j].t
+		}
+		if ev[i].borrower != ev[j].borrower {
+			return ev[i].borrower < ev[j].borrower
+		}
+		return ev[i].state < ev[j].state
+	})
+	state := make([]int8, borrowers)
+	res := Result{GroupSize: make([]int32, n), KnownBad: make([]int32, n), KnownGood: make([]int32, n)}
+	var roots [3]int32
+	next := 0
+	for i := 0; i < n; {
+		t := l.Time[i]
+		if i > 0 && t < l.Time[i-1] {
+			return Result{}, fmt.Errorf("graph: links not in time order at %d", i)
+		}
+		// Outcomes known strictly before t.
+		for ; next < len(ev) && ev[next].t < t; next++ {
+			e := ev[next]
+			old := state[e.borrower]
+			if old >= e.state {
+				continue
+			}
+			r := d.find(e.borrower)
+			if old == good {
+				d.nGood[r]--
+			}
+			if e.state == good {
+				d.nGood[r]++
+			} else {
+				d.nBad[r]++
+			}
+			state[e.borrower] = e.state
+		}
+		// Query every application at time t before linking any of them.
+		j := i
+		for ; j < n && l.Time[j] == t; j++ {
+			b, dv, ph := l.Borrower[j], l.Device[j], l.Phone[j]
+			if err := check("borrower", b, borrowers); err != nil || b < 0 {
+				return Result{}, fmt.Errorf("graph: application %d: borrower node %d out of range", j, b)
+			}
+			if err := check("device", dv, nodes); err != nil {
+				return Result{}, err
+			}
+			if err := check("phone", ph, nodes); err != nil {
+				return Result{}, err
+			}
+			k := 0
+			for _, x := range [3]int32{b, dv, ph} {
+				if x < 0 {
+					continue
+				}
+				r := d.find(x)
+				dup := false
+				for _, y := range roots[:k] {
+					dup = dup || y == r
+				}
+				if !dup {
+					roots[k] = r
+					k++
+				}
+			}
+			var size, nb, ng int32
+			for _, r := range roots[:k] {
+				size += d.size[r]
+				nb += d.nBad[r]
+				ng += d.nGood[r]
+			}
+			switch state[b] { // the applicant is not one of the "others"
+			case bad:
+				nb--
+			case good:
+				ng--
+			}
+			res.GroupSize[j], res.KnownBad[j], res.KnownGood[j] = size, nb, ng
+		}
+		for ; i < j; i++ {
+			if l.Device[i] >= 0 {
+				d.union(l.Borrower[i], l.Device[i])
+			}
+			if l.Phone[i] >= 0 {
+				d.union(l.Borrower[i], l.Phone[i])
+			}
+		}
+	}
+	return res, nil
+}

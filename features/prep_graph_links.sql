@@ -1,0 +1,32 @@
+-- Link events for the borrower graph, in time order: one row per A-card
+-- application with dense node numbers for its borrower, device and phone
+-- (-1 when missing). Nodes 0..B-1 are borrowers; devices and phones
+-- follow. The time is microseconds since the epoch of the local time.
+WITH b AS (
+    SELECT borrower_id, CAST(row_number() OVER (ORDER BY borrower_id) - 1 AS INTEGER) AS node
+    FROM (SELECT DISTINCT borrower_id FROM spine_acard
+          UNION SELECT borrower_id FROM borrower_outcomes)
+),
+nb AS (SELECT count(*) AS n FROM b),
+dev AS (
+    SELECT device_id, CAST((SELECT n FROM nb) + row_number() OVER (ORDER BY device_id) - 1 AS INTEGER) AS node
+    FROM (SELECT DISTINCT a.device_id FROM applications a SEMI JOIN spine_acard s USING (application_id)
+          WHERE a.device_id IS NOT NULL AND a.device_id <> '')
+),
+nd AS (SELECT (SELECT n FROM nb) + count(*) AS n FROM dev),
+ph AS (
+    SELECT phone_token, CAST((SELECT n FROM nd) + row_number() OVER (ORDER BY phone_token) - 1 AS INTEGER) AS node
+    FROM (SELECT DISTINCT a.phone_token FROM applications a SEMI JOIN spine_acard s USING (application_id)
+          WHERE a.phone_token IS NOT NULL AND a.phone_token <> '')
+)
+SELECT s.app_idx,
+       epoch_us(s.apply_time) AS t,
+       b.node AS borrower_node,
+       coalesce(dev.node, -1) AS device_node,
+       coalesce(ph.node, -1) AS phone_node
+FROM spine_acard s
+JOIN applications a USING (application_id)
+JOIN b ON b.borrower_id = s.borrower_id
+LEFT JOIN dev ON dev.device_id = a.device_id
+LEFT JOIN ph ON ph.phone_token = a.phone_token
+ORDER BY s.app_idx
