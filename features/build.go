@@ -409,4 +409,3 @@ func int32Record(names []string, cols ...[]int32) arrow.RecordBatch {
 	}
 	return bld.NewRecordBatch()
 }
-
