@@ -144,6 +144,15 @@ var outputs = []struct{ table, query string }{
 	{"labels/summary", "labels_summary"},
 }
 
+// Tables returns the lake tables a run writes, in the order it writes them.
+func Tables() []string {
+	out := make([]string, len(outputs))
+	for i, o := range outputs {
+		out[i] = o.table
+	}
+	return out
+}
+
 // Inputs are the raw lake tables perf reads; collection_events is optional.
 var inputs = []string{"loans", "repayment_schedule", "repayments"}
 

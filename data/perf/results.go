@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"fmt"
 	"io"
+	"strconv"
+	"strings"
 	"text/tabwriter"
 )
 
@@ -34,7 +36,7 @@ func maturation(ctx context.Context, db *sql.DB, cfg Config) ([]Maturation, erro
 	if h < 1 {
 		return nil, nil
 	}
-	rows, err := db.QueryContext(ctx, Query("maturation"), h)
+	rows, err := db.QueryContext(ctx, strings.ReplaceAll(Query("maturation"), "{{H}}", strconv.Itoa(h)))
 	if err != nil {
 		return nil, fmt.Errorf("perf: maturation: %w", err)
 	}
