@@ -1,0 +1,144 @@
+package graph
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"testing"
+)
+
+func TestCompute(t *testing.T) {
+	// Borrowers 0..3, devices 4..5, phones 6..7.
+	//
+	//	t=1  b0 d4 p6   alone                       -> size 1
+	//	t=2  b1 d4 p7   joins b0 via d4             -> size 2
+	//	t=2  b2 d5 p7   same instant as b1: p7 not yet linked -> size 1
+	//	t=3  b3 d5 -    b2's group {b0,b1,b2} via p7 after t=2 -> size 4
+	//	t=4  b0 -  -    b0's group is everyone      -> size 4
+	// Outcomes: b1 good at 2 (counts from t=3), b2 bad at 3 (counts from t=4),
+	// b1 bad at 4 (not before t=4).
+	l := Links{
+		Time:     []int64{1, 2, 2, 3, 4},
+		Borrower: []int32{0, 1, 2, 3, 0},
+		Device:   []int32{4, 4, 5, 5, -1},
+		Phone:    []int32{6, 7, 7, -1, -1},
+	}
+	o := Outcomes{
+		Borrower:  []int32{1, 2},
+		GoodTime:  []int64{2, 0},
+		GoodValid: []bool{true, false},
+		BadTime:   []int64{4, 3},
+		BadValid:  []bool{true, true},
+	}
+	res, err := Compute(8, 4, l, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Result{
+		GroupSize: []int32{1, 2, 1, 4, 4},
+		KnownBad:  []int32{0, 0, 0, 0, 1},
+		KnownGood: []int32{0, 0, 0, 1, 1},
+	}
+	if !slices.Equal(res.GroupSize, want.GroupSize) || !slices.Equal(res.KnownBad, want.KnownBad) || !slices.Equal(res.KnownGood, want.KnownGood) {
+		t.Errorf("got %+v\nwant %+v", res, want)
+	}
+}
+
+// TestComputeMatchesBruteForce checks the one-pass union-find against a
+// from-scratch graph search for every application of random event streams.
+func TestComputeMatchesBruteForce(t *testing.T) {
+	for seed := range uint64(20) {
+		rng := rand.New(rand.NewPCG(seed, 7))
+		const nb, nd, np, n = 30, 10, 10, 80
+		var l Links
+		for i := range n {
+			l.Time = append(l.Time, int64(i/2)) // pairs of simultaneous applications
+			l.Borrower = append(l.Borrower, int32(rng.IntN(nb)))
+			dev, ph := int32(-1), int32(-1)
+			if rng.IntN(4) > 0 {
+				dev = int32(nb + rng.IntN(nd))
+			}
+			if rng.IntN(4) > 0 {
+				ph = int32(nb + nd + rng.IntN(np))
+			}
+			l.Device, l.Phone = append(l.Device, dev), append(l.Phone, ph)
+		}
+		var o Outcomes
+		for b := range nb {
+			o.Borrower = append(o.Borrower, int32(b))
+			o.GoodTime, o.GoodValid = append(o.GoodTime, int64(rng.IntN(n/2))), append(o.GoodValid, rng.IntN(2) == 0)
+			o.BadTime, o.BadValid = append(o.BadTime, int64(rng.IntN(n/2))), append(o.BadValid, rng.IntN(3) == 0)
+		}
+		res, err := Compute(nb+nd+np, nb, l, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range n {
+			size, bad, good := brute(nb+nd+np, nb, l, o, i)
+			if res.GroupSize[i] != size || res.KnownBad[i] != bad || res.KnownGood[i] != good {
+				t.Fatalf("seed %d app %d: got size %d bad %d good %d, want %d %d %d", seed, i,
+					res.GroupSize[i], res.KnownBad[i], res.KnownGood[i], size, bad, good)
+			}
+		}
+	}
+}
+
+// brute answers application i by a graph search over the links of
+// applications strictly earlier in time plus i's own.
+func brute(nodes, nb int, l Links, o Outcomes, i int) (size, bad, good int32) {
+	adj := make([][]int32, nodes)
+	add := func(j int) {
+		for _, x := range []int32{l.Device[j], l.Phone[j]} {
+			if x >= 0 {
+				adj[l.Borrower[j]] = append(adj[l.Borrower[j]], x)
+				adj[x] = append(adj[x], l.Borrower[j])
+			}
+		}
+	}
+	for j := range l.Time {
+		if l.Time[j] < l.Time[i] {
+			add(j)
+		}
+	}
+	add(i)
+	seen := make([]bool, nodes)
+	stack := []int32{l.Borrower[i]}
+	seen[l.Borrower[i]] = true
+	for len(stack) > 0 {
+		x := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		for _, y := range adj[x] {
+			if !seen[y] {
+				seen[y] = true
+				stack = append(stack, y)
+			}
+		}
+	}
+	t := l.Time[i]
+	for k, b := range o.Borrower {
+		if !seen[b] || b == l.Borrower[i] {
+			continue
+		}
+		switch {
+		case o.BadValid[k] && o.BadTime[k] < t:
+			bad++
+		case o.GoodValid[k] && o.GoodTime[k] < t:
+			good++
+		}
+	}
+	for b := range nb {
+		if seen[b] {
+			size++
+		}
+	}
+	return size, bad, good
+}
+
+func ExampleCompute() {
+	// Two borrowers (0, 1) share device 2; borrower 0 was known bad at t=5.
+	l := Links{Time: []int64{1, 10}, Borrower: []int32{0, 1}, Device: []int32{2, 2}, Phone: []int32{-1, -1}}
+	o := Outcomes{Borrower: []int32{0}, BadTime: []int64{5}, BadValid: []bool{true}, GoodTime: []int64{0}, GoodValid: []bool{false}}
+	res, _ := Compute(3, 2, l, o)
+	fmt.Println(res.GroupSize, res.KnownBad, res.KnownGood)
+	// Output: [1 2] [0 1] [0 0]
+}
