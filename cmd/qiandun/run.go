@@ -2,10 +2,64 @@ package main
 
 import (
 	"context"
-	"errors"
+	"fmt"
+	"strings"
+
+	"qiandun/pipelines"
 )
 
-// TODO(scaffold): replaced by the issue that delivers this stage.
+// multiFlag collects a repeatable key=value flag.
+type multiFlag map[string]string
+
+func (m multiFlag) String() string { return "" }
+
+func (m multiFlag) Set(s string) error {
+	k, v, ok := strings.Cut(s, "=")
+	if !ok || k == "" {
+		return fmt.Errorf("want name=value, got %q", s)
+	}
+	m[k] = v
+	return nil
+}
+
+// runRun runs the pipeline DAG declared in the config: each step calls a
+// subcommand's run function in-process with the flags the config gives it.
 func runRun(ctx context.Context, e *env, args []string) error {
-	return errors.New("not built yet")
+	fs := newFlags(e, "run", "[--config pipelines/default.yaml] [--from STAGE | --only STAGE] [--as-of DATE] [--force] [--set var=value ...]")
+	cfgPath := fs.String("config", "pipelines/default.yaml", "pipeline config (YAML)")
+	from := fs.String("from", "", "re-run this stage and everything downstream of it")
+	only := fs.String("only", "", "run just this stage")
+	asOf := fs.String("as-of", "", "as-of date YYYY-MM-DD (overrides the config's vars.as_of)")
+	force := fs.Bool("force", false, "re-run every stage (gen still runs only when its raw data is absent)")
+	sets := multiFlag{}
+	fs.Var(sets, "set", "override a config var, name=value (repeatable), e.g. --set root=demo-small --set loans=5000")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	if *asOf != "" {
+		sets["as_of"] = *asOf
+	}
+	cfg, err := pipelines.Load(*cfgPath, sets)
+	if err != nil {
+		return err
+	}
+	funcs := map[string]pipelines.Func{}
+	for name, c := range commands() {
+		if name == "run" {
+			continue
+		}
+		funcs[name] = func(ctx context.Context, args []string) error { return c.run(ctx, e, args) }
+	}
+	r := &pipelines.Runner{Config: cfg, Funcs: funcs, Log: e.log, Out: e.stderr}
+	sum, err := r.Run(ctx, pipelines.Options{From: *from, Only: *only, Force: *force})
+	if sum != nil {
+		fmt.Fprintln(e.stdout)
+		if werr := sum.Write(e.stdout); werr != nil && err == nil {
+			err = werr
+		}
+	}
+	return err
 }

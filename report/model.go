@@ -1,0 +1,225 @@
+package report
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Bin is one row of bins.csv.
+type Bin struct {
+	Variable, Bin               string
+	Count, Good, Bad            int64
+	BadRate, WoE, BinIV, Points float64
+}
+
+// Coef is one row of coefficients.csv.
+type Coef struct {
+	Term                        string
+	Estimate, StdErr, Z, PValue float64
+}
+
+// Metric is one row of metrics.csv.
+type Metric struct {
+	Sample        string
+	N, Bads       int64
+	AUC, Gini, KS float64
+}
+
+// Dropped is one row of dropped.csv.
+type Dropped struct{ Variable, Reason string }
+
+// Model is what a model report is built from: a model artifact directory
+// models/<name>/<version>/.
+type Model struct {
+	Name, Version, Dir string
+	// Meta is model.json, shown as key facts (its format belongs to the
+	// training package; only top-level scalars are shown).
+	Meta    map[string]any
+	Bins    []Bin
+	Coefs   []Coef
+	Metrics []Metric
+	Dropped []Dropped
+	// Scored are per-row scores by sample (e.g. train, test, oot) from
+	// scored.csv when the model directory has one; the curves, gains,
+	// calibration and PSI/CSI need them.
+	Scored map[string][]Obs
+	// Bins of each row for CSI: Chars[sample][variable] = bin labels.
+	Chars map[string]map[string][]string
+}
+
+// ScoredFile is the optional per-row file in a model directory: columns
+// sample, score, bad (1/0) and optionally pd; any further column is a
+// characteristic whose values (bin labels or WoE) feed the CSI table.
+const ScoredFile = "scored.csv"
+
+// LoadModel reads a model artifact directory. bins.csv and
+// coefficients.csv are required; the others are used when present.
+func LoadModel(dir string) (*Model, error) {
+	m := &Model{Dir: dir, Version: filepath.Base(dir), Name: filepath.Base(filepath.Dir(dir))}
+	if b, err := os.ReadFile(filepath.Join(dir, "model.json")); err == nil {
+		if err := json.Unmarshal(b, &m.Meta); err != nil {
+			return nil, fmt.Errorf("%s: %w", filepath.Join(dir, "model.json"), err)
+		}
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	if err := readCSV(filepath.Join(dir, "bins.csv"), true, []string{"variable", "bin", "count", "good", "bad", "bad_rate", "woe", "bin_iv", "points"}, func(r row) error {
+		b := Bin{Variable: r.s("variable"), Bin: r.s("bin")}
+		b.Count, b.Good, b.Bad = r.i("count"), r.i("good"), r.i("bad")
+		b.BadRate, b.WoE, b.BinIV, b.Points = r.f("bad_rate"), r.f("woe"), r.f("bin_iv"), r.f("points")
+		m.Bins = append(m.Bins, b)
+		return r.err
+	}); err != nil {
+		return nil, err
+	}
+	if err := readCSV(filepath.Join(dir, "coefficients.csv"), true, []string{"term", "estimate", "std_error", "z", "p_value"}, func(r row) error {
+		m.Coefs = append(m.Coefs, Coef{r.s("term"), r.f("estimate"), r.f("std_error"), r.f("z"), r.f("p_value")})
+		return r.err
+	}); err != nil {
+		return nil, err
+	}
+	if err := readCSV(filepath.Join(dir, "metrics.csv"), false, []string{"sample", "n", "bads", "auc", "gini", "ks"}, func(r row) error {
+		m.Metrics = append(m.Metrics, Metric{r.s("sample"), r.i("n"), r.i("bads"), r.f("auc"), r.f("gini"), r.f("ks")})
+		return r.err
+	}); err != nil {
+		return nil, err
+	}
+	if err := readCSV(filepath.Join(dir, "dropped.csv"), false, []string{"variable", "reason"}, func(r row) error {
+		m.Dropped = append(m.Dropped, Dropped{r.s("variable"), r.s("reason")})
+		return r.err
+	}); err != nil {
+		return nil, err
+	}
+	known := map[string]bool{"sample": true, "score": true, "bad": true, "pd": true}
+	if err := readCSV(filepath.Join(dir, ScoredFile), false, []string{"sample", "score", "bad"}, func(r row) error {
+		if m.Scored == nil {
+			m.Scored, m.Chars = map[string][]Obs{}, map[string]map[string][]string{}
+		}
+		smp := r.s("sample")
+		o := Obs{Score: r.f("score"), Bad: r.s("bad") == "1" || r.s("bad") == "true", PD: math.NaN()}
+		if _, ok := r.idx["pd"]; ok && r.s("pd") != "" {
+			o.PD = r.f("pd")
+		}
+		m.Scored[smp] = append(m.Scored[smp], o)
+		for c := range r.idx {
+			if known[c] || c == "" {
+				continue
+			}
+			if m.Chars[smp] == nil {
+				m.Chars[smp] = map[string][]string{}
+			}
+			m.Chars[smp][c] = append(m.Chars[smp][c], r.s(c))
+		}
+		return r.err
+	}); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// FindModels returns the model version directories under root
+// (root/<name>/<version>/ holding bins.csv), sorted.
+func FindModels(root string) ([]string, error) {
+	ms, err := filepath.Glob(filepath.Join(root, "*", "*", "bins.csv"))
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, len(ms))
+	for i, m := range ms {
+		out[i] = filepath.Dir(m)
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// row is one CSV record with its header.
+type row struct {
+	path string
+	line int
+	idx  map[string]int
+	rec  []string
+	err  error
+}
+
+func (r *row) s(col string) string {
+	i, ok := r.idx[col]
+	if !ok || i >= len(r.rec) {
+		return ""
+	}
+	return r.rec[i]
+}
+
+func (r *row) f(col string) float64 {
+	v := strings.TrimSpace(r.s(col))
+	switch strings.ToLower(v) {
+	case "", "na", "nan", "null":
+		return math.NaN()
+	case "inf", "+inf":
+		return math.Inf(1)
+	case "-inf":
+		return math.Inf(-1)
+	}
+	x, err := strconv.ParseFloat(v, 64)
+	if err != nil && r.err == nil {
+		r.err = fmt.Errorf("%s:%d: column %s: %q is not a number", r.path, r.line, col, v)
+	}
+	return x
+}
+
+func (r *row) i(col string) int64 {
+	x := r.f(col)
+	if math.IsNaN(x) {
+		return 0
+	}
+	return int64(math.Round(x))
+}
+
+// readCSV calls fn for each record of a CSV file with a header holding at
+// least the want columns. A missing optional file is not an error.
+func readCSV(path string, required bool, want []string, fn func(row) error) error {
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) && !required {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("model report: %w", err)
+	}
+	defer f.Close()
+	cr := csv.NewReader(f)
+	cr.FieldsPerRecord = -1
+	head, err := cr.Read()
+	if err != nil {
+		return fmt.Errorf("%s: header: %w", path, err)
+	}
+	idx := map[string]int{}
+	for i, h := range head {
+		idx[strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))] = i
+	}
+	for _, w := range want {
+		if _, ok := idx[w]; !ok {
+			return fmt.Errorf("%s: header lacks column %q (has %s)", path, w, strings.Join(head, ","))
+		}
+	}
+	for line := 2; ; line++ {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		if err := fn(row{path: path, line: line, idx: idx, rec: rec}); err != nil {
+			return err
+		}
+	}
+}

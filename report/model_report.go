@@ -1,0 +1,475 @@
+package report
+
+import (
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// ScoreRun is the latest batch scoring run of a model, for PSI.
+type ScoreRun struct {
+	Path   string
+	Scores []float64
+}
+
+// LoadScoreRun reads the newest <dir>/<as_of>/scores.csv and keeps the rows
+// of model name (and version, when the file names versions). It returns
+// nil when there is no score file or it has no rows of that model.
+func LoadScoreRun(dir, name, version string) (*ScoreRun, error) {
+	if dir == "" {
+		return nil, nil
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "*", "scores.csv"))
+	if len(files) == 0 {
+		return nil, nil
+	}
+	sort.Strings(files)
+	path := files[len(files)-1]
+	run := &ScoreRun{Path: path}
+	err := readCSV(path, true, []string{"score"}, func(r row) error {
+		if c := firstCol(r.idx, "model", "model_name", "scorecard"); c != "" && r.s(c) != name && !strings.HasPrefix(r.s(c), name+"/") {
+			return nil
+		}
+		if c := firstCol(r.idx, "model_version", "version"); c != "" && r.s(c) != version {
+			return nil
+		}
+		run.Scores = append(run.Scores, r.f("score"))
+		return r.err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if len(run.Scores) == 0 {
+		return nil, nil
+	}
+	return run, nil
+}
+
+func firstCol(idx map[string]int, names ...string) string {
+	for _, n := range names {
+		if _, ok := idx[n]; ok {
+			return n
+		}
+	}
+	return ""
+}
+
+// devSample names the development sample among those present.
+func devSample(samples map[string][]Obs) string {
+	for _, n := range []string{"train", "dev", "development", "fit"} {
+		if len(samples[n]) > 0 {
+			return n
+		}
+	}
+	names := sortedKeys(samples)
+	if len(names) > 0 {
+		return names[0]
+	}
+	return ""
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// sampleOrder lists samples development first, then test, oot, others.
+func sampleOrder(samples map[string][]Obs) []string {
+	rank := map[string]int{"train": 0, "dev": 0, "development": 0, "fit": 0, "test": 1, "validation": 1, "valid": 1, "oot": 2, "out_of_time": 2}
+	names := sortedKeys(samples)
+	sort.SliceStable(names, func(i, j int) bool {
+		ri, ok := rank[names[i]]
+		if !ok {
+			ri = 3
+		}
+		rj, ok := rank[names[j]]
+		if !ok {
+			rj = 3
+		}
+		return ri < rj
+	})
+	return names
+}
+
+// ModelPage builds the report of one model version; latest may be nil.
+func ModelPage(m *Model, latest *ScoreRun) (*Page, error) {
+	p := &Page{
+		Title:    fmt.Sprintf("模型报告 Model report · %s %s", m.Name, m.Version),
+		Subtitle: "评分卡开发与验证 — scorecard development and validation",
+	}
+	for _, k := range sortedKeys(m.Meta) {
+		switch v := m.Meta[k].(type) {
+		case string, float64, bool, int:
+			p.Meta = append(p.Meta, [2]string{k, fmt.Sprint(v)})
+		}
+	}
+	p.Meta = append(p.Meta, [2]string{"artifact", m.Dir})
+
+	// Performance metrics.
+	if len(m.Metrics) > 0 {
+		s := p.Add("metrics", "模型表现 Performance")
+		t := Table{Head: []string{"样本 sample", "N", "坏 bads", "坏率 bad rate", "AUC", "Gini", "KS"}}
+		for _, x := range m.Metrics {
+			br := math.NaN()
+			if x.N > 0 {
+				br = float64(x.Bads) / float64(x.N)
+			}
+			t.Rows = append(t.Rows, []Cell{T(x.Sample), I(x.N), I(x.Bads), Pct(br, 2), N(x.AUC, 4), N(x.Gini, 4), N(x.KS, 4)})
+		}
+		s.Table(t)
+	}
+
+	// Characteristic summary.
+	vars, byVar := groupBins(m.Bins)
+	inModel := map[string]bool{}
+	for _, c := range m.Coefs {
+		inModel[c.Term] = true
+		inModel[strings.TrimPrefix(c.Term, "woe_")] = true
+	}
+	sum := p.Add("characteristics", "特征汇总 Characteristic summary")
+	type ivRow struct {
+		v  string
+		iv float64
+	}
+	var ivs []ivRow
+	for _, v := range vars {
+		iv := 0.0
+		for _, b := range byVar[v] {
+			if !math.IsNaN(b.BinIV) && !math.IsInf(b.BinIV, 0) {
+				iv += b.BinIV
+			}
+		}
+		ivs = append(ivs, ivRow{v, iv})
+	}
+	sort.SliceStable(ivs, func(i, j int) bool { return ivs[i].iv > ivs[j].iv })
+	t := Table{Head: []string{"特征 characteristic", "IV", "分箱数 bins", "入模 in model", "强度 strength"}}
+	for _, r := range ivs {
+		in := "-"
+		if inModel[r.v] {
+			in = "✓ yes"
+		}
+		t.Rows = append(t.Rows, []Cell{T(r.v), N(r.iv, 4), I(int64(len(byVar[r.v]))), T(in), T(ivStrength(r.iv))})
+	}
+	sum.Table(t)
+	if len(ivs) > 0 {
+		cats := make([]string, len(ivs))
+		vals := make([]float64, len(ivs))
+		for i, r := range ivs {
+			cats[i], vals[i] = r.v, r.iv
+		}
+		svg, err := BarChart("Information value by characteristic", "IV", cats, []Series{{Name: "IV", Y: vals}})
+		sum.ChartErr("信息值 IV（编号同上表顺序 numbered as in the table）", svg, err)
+	}
+	if len(m.Dropped) > 0 {
+		dt := Table{Caption: "剔除的特征 Dropped characteristics", Head: []string{"特征 characteristic", "原因 reason"}}
+		for _, d := range m.Dropped {
+			dt.Rows = append(dt.Rows, []Cell{T(d.Variable), T(d.Reason)})
+		}
+		sum.Table(dt)
+	}
+
+	// Coefficients.
+	if len(m.Coefs) > 0 {
+		s := p.Add("coefficients", "回归系数 Coefficients")
+		ct := Table{Head: []string{"项 term", "估计 estimate", "标准误 std. error", "z", "p 值 p-value", ""}}
+		for _, c := range m.Coefs {
+			ct.Rows = append(ct.Rows, []Cell{T(c.Term), N(c.Estimate, 6), N(c.StdErr, 6), N(c.Z, 3), {Text: fmtP(c.PValue), Num: true}, T(stars(c.PValue))})
+		}
+		s.Table(ct)
+		s.P("显著性 significance: *** p<0.001, ** p<0.01, * p<0.05. WoE is ln((bad_i/bad_total)/(good_i/good_total)): positive is riskier, so coefficients on WoE are expected to be positive.")
+	}
+
+	// Bin tables, one per characteristic.
+	bs := p.Add("bins", "分箱明细 Bins, bad rate and WoE")
+	for _, r := range ivs {
+		v := r.v
+		bins := byVar[v]
+		bs.Raw(htmlf(`<h3 id="bin-%s">%s <span class="sub">IV %.4f</span></h3>`, v, v, r.iv))
+		bt := Table{Head: []string{"#", "分箱 bin", "N", "好 good", "坏 bad", "坏率 bad rate", "WoE", "IV", "分数 points"}}
+		cats := make([]string, len(bins))
+		br := make([]float64, len(bins))
+		woe := make([]float64, len(bins))
+		for i, b := range bins {
+			bt.Rows = append(bt.Rows, []Cell{I(int64(i + 1)), T(b.Bin), I(b.Count), I(b.Good), I(b.Bad), Pct(b.BadRate, 2), N(b.WoE, 4), N(b.BinIV, 4), N(b.Points, 1)})
+			cats[i], br[i], woe[i] = b.Bin, 100*b.BadRate, b.WoE
+		}
+		bs.Table(bt)
+		svg, err := BarChart(v+": bad rate", "bad rate, %", cats, []Series{{Name: "bad rate", Y: br}})
+		bs.ChartErr(v+" 坏率 bad rate", svg, err)
+		svg, err = BarChart(v+": WoE", "WoE", cats, []Series{{Name: "WoE", Y: woe}})
+		bs.ChartErr(v+" WoE", svg, err)
+	}
+
+	// Curves from per-row scores.
+	cv := p.Add("curves", "区分能力 ROC, KS and score distributions")
+	if len(m.Scored) == 0 {
+		p.Note("模型目录没有 %s：ROC/KS、分数分布、增益表、校准和 PSI/CSI 需要逐行分数。 The model directory has no %s (sample, score, bad[, pd]); curves, gains, calibration and PSI/CSI need per-row scores.", ScoredFile, ScoredFile)
+		cv.P("No per-row scores in the model directory; see the note above.")
+		return p, nil
+	}
+	order := sampleOrder(m.Scored)
+	dev := devSample(m.Scored)
+	var roc []Series
+	rt := Table{Head: []string{"样本 sample", "N", "坏 bads", "AUC", "KS"}}
+	for _, smp := range order {
+		pts, auc, ks := ROC(m.Scored[smp])
+		sr := Series{Name: fmt.Sprintf("%s (AUC %.3f)", smp, auc)}
+		for _, pt := range pts {
+			sr.X = append(sr.X, pt.FPR)
+			sr.Y = append(sr.Y, pt.TPR)
+		}
+		roc = append(roc, thin(sr, 400))
+		nb := 0
+		for _, o := range m.Scored[smp] {
+			if o.Bad {
+				nb++
+			}
+		}
+		rt.Rows = append(rt.Rows, []Cell{T(smp), I(int64(len(m.Scored[smp]))), I(int64(nb)), N(auc, 4), N(ks, 4)})
+	}
+	cv.Table(rt)
+	svg, err := LineChart("ROC", "false positive rate (goods refused)", "true positive rate (bads refused)", roc, true)
+	cv.ChartErr("ROC 曲线", svg, err)
+	for _, smp := range order {
+		pts, _, ks := ROC(m.Scored[smp])
+		bad, good := Series{Name: "cum. bads"}, Series{Name: "cum. goods"}
+		for _, pt := range pts[1:] {
+			bad.X, bad.Y = append(bad.X, pt.Cut), append(bad.Y, pt.TPR)
+			good.X, good.Y = append(good.X, pt.Cut), append(good.Y, pt.FPR)
+		}
+		svg, err := LineChart(fmt.Sprintf("KS, %s sample (KS %.3f)", smp, ks), "score", "cumulative share", []Series{thin(bad, 400), thin(good, 400)}, false)
+		cv.ChartErr("KS 曲线 "+smp, svg, err)
+		if smp == dev || smp == "oot" {
+			mid, g, b := Histogram(m.Scored[smp], 25)
+			svg, err = LineChart("Score distribution, "+smp+" sample", "score", "share of group", []Series{{Name: "goods", X: mid, Y: g}, {Name: "bads", X: mid, Y: b}}, false)
+			cv.ChartErr("好坏客户分数分布 score distribution of goods and bads, "+smp, svg, err)
+		}
+	}
+
+	// Gains.
+	gs := p.Add("gains", "增益表 Gains")
+	for _, smp := range order {
+		rows := Gains(m.Scored[smp], 10)
+		gt := Table{Caption: smp, Head: []string{"分组 band", "分数 score", "N", "坏 bads", "坏率 bad rate", "累计坏占比 cum. bads", "累计占比 cum. rows", "提升 lift"}}
+		for _, r := range rows {
+			gt.Rows = append(gt.Rows, []Cell{I(int64(r.Band)), T(fmt.Sprintf("%.0f – %.0f", r.MinScore, r.MaxScore)), I(int64(r.N)), I(int64(r.Bads)), Pct(r.BadRate, 2), Pct(r.CumBadShare, 1), Pct(r.CumShare, 1), N(r.Lift, 2)})
+		}
+		gs.Table(gt)
+	}
+
+	// Calibration.
+	cs := p.Add("calibration", "校准 Calibration")
+	var cal []Series
+	for _, smp := range order {
+		rows := Calibration(m.Scored[smp], 10)
+		if rows == nil {
+			continue
+		}
+		sr := Series{Name: smp}
+		ct := Table{Caption: smp, Head: []string{"组 group", "N", "平均PD mean PD", "实际坏率 observed bad rate", "分数 score"}}
+		for i, r := range rows {
+			sr.X, sr.Y = append(sr.X, r.MeanPD), append(sr.Y, r.BadRate)
+			ct.Rows = append(ct.Rows, []Cell{I(int64(i + 1)), I(int64(r.N)), Pct(r.MeanPD, 2), Pct(r.BadRate, 2), T(fmt.Sprintf("%.0f – %.0f", r.MinScore, r.MaxScore))})
+		}
+		cal = append(cal, sr)
+		cs.Table(ct)
+	}
+	if len(cal) > 0 {
+		svg, err := LineChart("Calibration: observed bad rate vs mean PD", "mean predicted PD", "observed bad rate", cal, true)
+		cs.ChartErr("校准曲线 calibration by PD decile", svg, err)
+	} else {
+		cs.P("scored.csv has no pd column; calibration needs predicted PDs.")
+	}
+
+	// Stability.
+	ss := p.Add("stability", "稳定性 PSI / CSI")
+	devScores := scoresOf(m.Scored[dev])
+	edges := QuantileEdges(devScores, 10)
+	pt := Table{Head: []string{"比较 comparison", "N", "PSI", "判断 reading"}}
+	var psiSeries []Series
+	cats := bandNames(edges)
+	dsh := shares(devScores, edges)
+	psiSeries = append(psiSeries, Series{Name: dev, Y: dsh})
+	add := func(name string, scores []float64) {
+		psi, _, a := PSI(devScores, scores, edges)
+		pt.Rows = append(pt.Rows, []Cell{T(dev + " → " + name), I(int64(len(scores))), N(psi, 4), T(psiReading(psi))})
+		psiSeries = append(psiSeries, Series{Name: name, Y: a})
+	}
+	for _, smp := range order {
+		if smp != dev {
+			add(smp, scoresOf(m.Scored[smp]))
+		}
+	}
+	if latest != nil {
+		add("latest scoring ("+filepath.Base(filepath.Dir(latest.Path))+")", latest.Scores)
+	} else {
+		ss.P("No scoring run of this model found (pass --scores); PSI against the latest run is not shown.")
+	}
+	ss.Table(pt)
+	if len(psiSeries) > 1 {
+		svg, err := BarChart("Score distribution by development deciles", "share of rows", cats, psiSeries)
+		ss.ChartErr("按开发样本十分位的分数分布 score shares by development-sample decile band", svg, err)
+	}
+	ss.P("PSI = Σ (actual − expected) · ln(actual / expected) over the development sample's score deciles; empty shares are floored at 0.01%. < 0.1 stable, 0.1–0.25 watch, > 0.25 shifted.")
+	if chars := m.Chars[dev]; len(chars) > 0 {
+		ct := Table{Caption: "CSI 特征稳定性 characteristic stability", Head: append([]string{"特征 characteristic"}, nonDev(order, dev)...)}
+		for _, v := range sortedKeys(chars) {
+			r := []Cell{T(v)}
+			for _, smp := range nonDev(order, dev) {
+				psi, _, _, _ := CategoryPSI(chars[v], m.Chars[smp][v])
+				r = append(r, N(psi, 4))
+			}
+			ct.Rows = append(ct.Rows, r)
+		}
+		ss.Table(ct)
+	}
+	return p, nil
+}
+
+func nonDev(order []string, dev string) []string {
+	var out []string
+	for _, s := range order {
+		if s != dev {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func scoresOf(obs []Obs) []float64 {
+	out := make([]float64, len(obs))
+	for i, o := range obs {
+		out[i] = o.Score
+	}
+	return out
+}
+
+func bandNames(edges []float64) []string {
+	out := make([]string, len(edges)+1)
+	for i := range out {
+		switch {
+		case len(edges) == 0:
+			out[i] = "all"
+		case i == 0:
+			out[i] = fmt.Sprintf("<%.0f", edges[0])
+		case i == len(edges):
+			out[i] = fmt.Sprintf(">=%.0f", edges[i-1])
+		default:
+			out[i] = fmt.Sprintf("%.0f-%.0f", edges[i-1], edges[i])
+		}
+	}
+	return out
+}
+
+// thin keeps at most n points of a long curve (evenly spaced, ends kept).
+func thin(s Series, n int) Series {
+	if len(s.X) <= n {
+		return s
+	}
+	out := Series{Name: s.Name}
+	step := float64(len(s.X)-1) / float64(n-1)
+	for i := 0; i < n; i++ {
+		j := int(math.Round(float64(i) * step))
+		out.X, out.Y = append(out.X, s.X[j]), append(out.Y, s.Y[j])
+	}
+	return out
+}
+
+func groupBins(bins []Bin) ([]string, map[string][]Bin) {
+	var vars []string
+	by := map[string][]Bin{}
+	for _, b := range bins {
+		if _, ok := by[b.Variable]; !ok {
+			vars = append(vars, b.Variable)
+		}
+		by[b.Variable] = append(by[b.Variable], b)
+	}
+	return vars, by
+}
+
+func ivStrength(iv float64) string {
+	switch {
+	case iv < 0.02:
+		return "无 useless"
+	case iv < 0.1:
+		return "弱 weak"
+	case iv < 0.3:
+		return "中 medium"
+	case iv < 0.5:
+		return "强 strong"
+	}
+	return "过强 suspicious"
+}
+
+func psiReading(psi float64) string {
+	switch {
+	case psi < 0.1:
+		return "稳定 stable"
+	case psi < 0.25:
+		return "关注 watch"
+	}
+	return "显著偏移 shifted"
+}
+
+func fmtP(p float64) string {
+	if math.IsNaN(p) {
+		return "-"
+	}
+	if p < 1e-4 {
+		return fmt.Sprintf("%.2e", p)
+	}
+	return fmt.Sprintf("%.4f", p)
+}
+
+func stars(p float64) string {
+	switch {
+	case p < 0.001:
+		return "***"
+	case p < 0.01:
+		return "**"
+	case p < 0.05:
+		return "*"
+	}
+	return ""
+}
+
+// WriteModelReport loads a model directory, builds its report and writes
+// it to outDir/model-<name>-<version>.html, returning the path.
+func WriteModelReport(modelDir, scoresDir, outDir string, opt Options) (string, error) {
+	m, err := LoadModel(modelDir)
+	if err != nil {
+		return "", err
+	}
+	latest, err := LoadScoreRun(scoresDir, m.Name, m.Version)
+	if err != nil {
+		return "", err
+	}
+	p, err := ModelPage(m, latest)
+	if err != nil {
+		return "", err
+	}
+	path := filepath.Join(outDir, fmt.Sprintf("model-%s-%s.html", m.Name, m.Version))
+	return path, writePage(p, path, opt)
+}
+
+func writePage(p *Page, path string, opt Options) error {
+	b, err := p.Render(opt.Version, opt.Generated)
+	if err != nil {
+		return fmt.Errorf("render %s: %w", path, err)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
