@@ -1,0 +1,435 @@
+// Package gen writes a synthetic but realistic loan book of a Chinese
+// online lender as the seven raw exports of the input contract
+// (schema.Tables), deterministic for a seed.
+//
+// A borrower's latent risk is mostly explained by what the lender can see
+// (age, income, education, employment, city tier, channel, amount and
+// term, bureau inquiries and report) plus unobservable noise; it drives the
+// approval decision, pricing, and month-by-month repayment behaviour
+// (on time, late then cured, rolling to write-off, early settlement), with
+// a macro shock that makes a few issue months visibly worse. Fraud rings
+// share devices, phones and IPs and default on the first payment.
+//
+// Alongside the exports, _truth/ holds what a test may check the pipeline
+// against and the pipeline must never read: loans.csv (the true 12-month
+// default probability per loan, the realised outcome, fraud-ring
+// membership) and dirty.json (the defects --dirty injected, by table and
+// reason, and the physical line counts).
+package gen
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/text/encoding/simplifiedchinese"
+
+	"qiandun/data/schema"
+	"qiandun/internal/progress"
+)
+
+// Config says what book to generate.
+type Config struct {
+	Loans      int     // number of loans (approved applications)
+	Seed       uint64  // same seed and config => same bytes
+	StartYear  int     // first month of the observation window
+	StartMonth int     // 1..12
+	Months     int     // length of the window; loans are issued in all but the last six months
+	Encoding   string  // "utf8" (default) or "gbk"
+	Dirty      float64 // share of eligible rows given a defect; 0 for a clean book
+	Workers    int     // parallel chunk generators; 0 = GOMAXPROCS. Does not change the output.
+	Progress   bool    // report progress through Log
+}
+
+// DefaultConfig is the demo book: 50,000 loans issued from January 2021,
+// observed for 36 months, seed 1.
+func DefaultConfig() Config {
+	return Config{Loans: 50000, Seed: 1, StartYear: 2021, StartMonth: 1, Months: 36, Encoding: "utf8"}
+}
+
+// Summary is what Generate wrote.
+type Summary struct {
+	Rows    map[string]int // physical data lines per table (header excluded)
+	Elapsed time.Duration
+	Truth   *DirtyTruth
+}
+
+// String is the one-line summary the CLI prints.
+func (s *Summary) String() string {
+	var b strings.Builder
+	b.WriteString("gen:")
+	for _, t := range schema.Tables() {
+		fmt.Fprintf(&b, " %s=%d", t.Name, s.Rows[t.Name])
+	}
+	fmt.Fprintf(&b, " (%.1fs)", s.Elapsed.Seconds())
+	return b.String()
+}
+
+// DirtyTruth is _truth/dirty.json: the defects injected per table, keyed
+// exactly as ingestion reports them (schema.Reason* and schema.Norm*).
+type DirtyTruth struct {
+	Seed     uint64                 `json:"seed"`
+	Rate     float64                `json:"rate"`
+	Encoding string                 `json:"encoding"`
+	Tables   map[string]*TableTruth `json:"tables"`
+}
+
+// TableTruth is one table's entry of dirty.json.
+type TableTruth struct {
+	File       string         `json:"file"`
+	DataLines  int            `json:"data_lines"` // physical data rows written, header excluded
+	Quarantine map[string]int `json:"quarantine"` // rows ingestion must reject, by reason
+	Normalised map[string]int `json:"normalised"` // rows with a tolerable form ingestion must accept
+	BOM        bool           `json:"bom"`        // file starts with a UTF-8 byte-order mark
+	CRLF       bool           `json:"crlf"`       // lines end in \r\n
+}
+
+const (
+	chunkLoans   = 1000   // loans per chunk; fixed so output does not depend on parallelism
+	idStride     = 100000 // application and borrower numbers per chunk
+	idStrideRing = 1000
+	orphanBase   = 900_000_000 // loan numbers of orphan rows: never issued
+)
+
+// world is the immutable context shared by all chunks.
+type world struct {
+	cfg          Config
+	startDay     int
+	endDay       int // last day of the window
+	endSec       int64
+	lastIssueDay int
+	monthStart   []int
+	monthCum     []float64
+	shockFrom    int
+	shockTo      int
+	intercept    float64
+	threshold    float64
+	sigma        float64
+	scale        float64
+	pl           *places
+	specs        [nTables]*tableSpec
+}
+
+// macro returns the logit shift of loans applied for on day: a shock of a
+// few months a third of the way into the window.
+func (w *world) macro(day int) float64 {
+	if day >= w.shockFrom && day < w.shockTo {
+		return 0.7
+	}
+	return 0
+}
+
+func newWorld(cfg Config) *world {
+	w := &world{cfg: cfg, pl: newPlaces(), intercept: -4.4, scale: 1.2, threshold: -2.2, sigma: 0.45}
+	w.startDay = daysFromCivil(cfg.StartYear, cfg.StartMonth, 1)
+	w.endDay = addMonths(w.startDay, cfg.Months) - 1
+	w.endSec = int64(w.endDay)*secondsPerDay + secondsPerDay - 1
+	issueMonths := max(cfg.Months-6, 1)
+	total := 0.0
+	for m := range issueMonths {
+		w.monthStart = append(w.monthStart, addMonths(w.startDay, m))
+		total += 1 + 0.04*float64(m)
+		w.monthCum = append(w.monthCum, total)
+	}
+	for i := range w.monthCum {
+		w.monthCum[i] /= total
+	}
+	w.lastIssueDay = addMonths(w.startDay, issueMonths) - 1
+	shock := int(math.Round(float64(cfg.Months) / 3))
+	w.shockFrom = addMonths(w.startDay, shock)
+	w.shockTo = addMonths(w.startDay, shock+4)
+	for i, t := range schema.Tables() {
+		w.specs[i] = newTableSpec(t)
+	}
+	return w
+}
+
+// chunkOut is one chunk's rows, ready to append to the files in order.
+type chunkOut struct {
+	tables [nTables]tableBuf
+	truth  []byte
+	counts [nTables][nDefects]int
+	loans  int
+}
+
+func (w *world) genChunk(c int) *chunkOut {
+	cfg := w.cfg
+	out := &chunkOut{}
+	g := &chunkGen{w: w, out: out, chunk: c,
+		r:        rand.New(rand.NewPCG(cfg.Seed, uint64(c)*2+1)),
+		loanNext: int64(c) * chunkLoans,
+		loanEnd:  min(int64(c+1)*chunkLoans, int64(cfg.Loans)),
+	}
+	var orphans int
+	for i := range out.tables {
+		t := &out.tables[i]
+		t.table = i
+		if cfg.Dirty > 0 {
+			t.inj = &injector{
+				r:          rand.New(rand.NewPCG(cfg.Seed^0x9e3779b97f4a7c15, uint64(c)*16+uint64(i))),
+				rate:       cfg.Dirty,
+				spec:       w.specs[i],
+				orphans:    &orphans,
+				orphanBase: orphanBase + int64(c)*idStrideRing,
+			}
+		}
+	}
+	g.run()
+	for i := range out.tables {
+		if inj := out.tables[i].inj; inj != nil {
+			out.counts[i] = inj.counts
+			out.tables[i].inj = nil
+		}
+	}
+	return out
+}
+
+// Generate writes the book described by cfg into dir: <table>.csv for the
+// seven exports and _truth/{loans.csv,dirty.json}. Files are written under
+// temporary names and renamed when complete.
+func Generate(ctx context.Context, cfg Config, dir string, log *slog.Logger) (*Summary, error) {
+	start := time.Now()
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "_truth"), 0o755); err != nil {
+		return nil, fmt.Errorf("gen: %w", err)
+	}
+	w := newWorld(cfg)
+	tables := schema.Tables()
+	gbk := cfg.Encoding == "gbk"
+	dirty := cfg.Dirty > 0
+
+	type file struct {
+		path, tmp string
+		f         *os.File
+		bw        *bufio.Writer
+		crlf      bool
+	}
+	files := make([]*file, nTables+1)
+	closeAll := func() {
+		for _, f := range files {
+			if f != nil && f.f != nil {
+				f.f.Close()
+				os.Remove(f.tmp)
+			}
+		}
+	}
+	truth := &DirtyTruth{Seed: cfg.Seed, Rate: cfg.Dirty, Encoding: cfg.Encoding, Tables: map[string]*TableTruth{}}
+	for i := 0; i <= nTables; i++ {
+		var path string
+		var header []byte
+		if i < nTables {
+			path = filepath.Join(dir, tables[i].Name+".csv")
+			header = []byte(strings.Join(tables[i].Names(), ",") + "\n")
+		} else {
+			path = filepath.Join(dir, "_truth", "loans.csv")
+			header = []byte("loan_id,borrower_id,true_pd,ever_90dpd_12m,fraud_ring_id\n")
+		}
+		f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+		if err != nil {
+			closeAll()
+			return nil, fmt.Errorf("gen: %w", err)
+		}
+		fl := &file{path: path, tmp: f.Name(), f: f, bw: bufio.NewWriterSize(f, 1<<20)}
+		files[i] = fl
+		if i < nTables {
+			tt := &TableTruth{File: filepath.Base(path), Quarantine: map[string]int{}, Normalised: map[string]int{}}
+			for _, r := range schema.Reasons() {
+				tt.Quarantine[r] = 0
+			}
+			for _, n := range []string{schema.NormThousands, schema.NormDateForm, schema.NormChinese} {
+				tt.Normalised[n] = 0
+			}
+			if dirty && i == tRepayments && !gbk {
+				tt.BOM = true
+				fl.bw.WriteString("\ufeff")
+			}
+			if dirty && i == tEvents {
+				tt.CRLF = true
+				fl.crlf = true
+				header = bytes.ReplaceAll(header, []byte("\n"), []byte("\r\n"))
+			}
+			truth.Tables[tables[i].Name] = tt
+		}
+		fl.bw.Write(header)
+	}
+
+	nChunks := (cfg.Loans + chunkLoans - 1) / chunkLoans
+	workers := cfg.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	var bar *progress.Bar
+	if cfg.Progress {
+		bar = progress.New(os.Stderr, log, "gen", "loans", int64(cfg.Loans))
+	}
+	results := make([]chan *chunkOut, nChunks)
+	for i := range results {
+		results[i] = make(chan *chunkOut, 1)
+	}
+	tokens := make(chan struct{}, 2*workers) // chunks in flight, bounds memory
+	next := make(chan int)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	encErr := make(chan error, workers)
+	go func() {
+		defer close(next)
+		for c := range nChunks {
+			select {
+			case tokens <- struct{}{}:
+			case <-ctx.Done():
+				return
+			}
+			select {
+			case next <- c:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for c := range next {
+				out := w.genChunk(c)
+				if gbk {
+					if err := encodeGBK(out); err != nil {
+						encErr <- fmt.Errorf("gen: chunk %d: %w", c, err)
+						cancel()
+						return
+					}
+				}
+				if dirty {
+					t := &out.tables[tEvents]
+					t.buf = bytes.ReplaceAll(t.buf, []byte("\n"), []byte("\r\n"))
+				}
+				results[c] <- out
+			}
+		}()
+	}
+	var werr error
+	for c := 0; c < nChunks && werr == nil; c++ {
+		var out *chunkOut
+		select {
+		case out = <-results[c]:
+		case <-ctx.Done():
+			werr = ctx.Err()
+			select {
+			case e := <-encErr:
+				werr = e
+			default:
+			}
+			continue
+		}
+		for i := range nTables {
+			if _, err := files[i].bw.Write(out.tables[i].buf); err != nil {
+				werr = fmt.Errorf("gen: write %s: %w", files[i].path, err)
+			}
+			tt := truth.Tables[tables[i].Name]
+			tt.DataLines += out.tables[i].lines
+			for d, n := range out.counts[i] {
+				if n == 0 {
+					continue
+				}
+				if isNormalisation(d) {
+					tt.Normalised[defectKey[d]] += n
+				} else {
+					tt.Quarantine[defectKey[d]] += n
+				}
+			}
+		}
+		if _, err := files[nTables].bw.Write(out.truth); err != nil {
+			werr = fmt.Errorf("gen: write %s: %w", files[nTables].path, err)
+		}
+		bar.Add(int64(out.loans))
+		<-tokens
+	}
+	cancel()
+	wg.Wait()
+	if werr != nil {
+		closeAll()
+		return nil, werr
+	}
+	bar.Finish()
+	for _, f := range files {
+		if err := f.f.Chmod(0o644); err != nil {
+			closeAll()
+			return nil, fmt.Errorf("gen: %w", err)
+		}
+		if err := f.bw.Flush(); err != nil {
+			closeAll()
+			return nil, fmt.Errorf("gen: write %s: %w", f.path, err)
+		}
+		if err := f.f.Close(); err != nil {
+			closeAll()
+			return nil, fmt.Errorf("gen: write %s: %w", f.path, err)
+		}
+	}
+	for _, f := range files {
+		if err := os.Rename(f.tmp, f.path); err != nil {
+			return nil, fmt.Errorf("gen: %w", err)
+		}
+	}
+	js, err := json.MarshalIndent(truth, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("gen: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "_truth", "dirty.json"), append(js, '\n'), 0o644); err != nil {
+		return nil, fmt.Errorf("gen: %w", err)
+	}
+	s := &Summary{Rows: map[string]int{}, Elapsed: time.Since(start), Truth: truth}
+	for _, t := range tables {
+		s.Rows[t.Name] = truth.Tables[t.Name].DataLines
+	}
+	log.Info("gen done", "dir", dir, "loans", cfg.Loans, "seed", cfg.Seed, "elapsed_s", s.Elapsed.Seconds())
+	return s, nil
+}
+
+func (cfg Config) validate() error {
+	switch {
+	case cfg.Loans <= 0:
+		return fmt.Errorf("gen: --loans must be positive, got %d", cfg.Loans)
+	case cfg.Months < 7:
+		return fmt.Errorf("gen: --months must be at least 7 (loans are issued in all but the last six), got %d", cfg.Months)
+	case cfg.StartMonth < 1 || cfg.StartMonth > 12 || cfg.StartYear < 1990 || cfg.StartYear > 2100:
+		return fmt.Errorf("gen: bad start month %04d-%02d", cfg.StartYear, cfg.StartMonth)
+	case cfg.Encoding != "utf8" && cfg.Encoding != "gbk":
+		return fmt.Errorf("gen: --encoding must be utf8 or gbk, got %q", cfg.Encoding)
+	case cfg.Dirty < 0 || cfg.Dirty > 0.2:
+		return fmt.Errorf("gen: --dirty must be in [0, 0.2], got %g", cfg.Dirty)
+	case cfg.Loans/chunkLoans >= 99999:
+		return errors.New("gen: too many loans for the id format")
+	}
+	return nil
+}
+
+// encodeGBK transcodes a chunk's tables from UTF-8 to GBK.
+func encodeGBK(out *chunkOut) error {
+	enc := simplifiedchinese.GBK.NewEncoder()
+	for i := range out.tables {
+		b, err := enc.Bytes(out.tables[i].buf)
+		if err != nil {
+			return fmt.Errorf("GBK encode %s: %w", schema.Tables()[i].Name, err)
+		}
+		out.tables[i].buf = b
+	}
+	return nil
+}

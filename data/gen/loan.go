@@ -1,0 +1,390 @@
+package gen
+
+import (
+	"math"
+	"slices"
+)
+
+// loan turns an approved application into a loan and simulates it month by
+// month to the end of the window: schedule, payments, delinquency,
+// collections, early settlement, write-off. pd is the loan's true
+// probability of reaching 90+ DPD within 12 months on book; ring is the
+// fraud ring or -1.
+func (g *chunkGen) loan(b *borrower, a *application, pd float64, ring int) {
+	r, w := g.r, g.w
+	g.loanNext++
+	loanNum := g.loanNext
+	issue := a.day + []int{0, 0, 0, 1, 1, 2}[r.IntN(6)]
+	principal := a.amountFen
+	if a.product == prodCredit && a.zObs > w.threshold-1 && r.Float64() < 0.5 {
+		principal = int64(float64(principal)*(0.6+0.3*r.Float64())/10000) * 10000
+		principal = max(principal, 100000)
+	}
+	// Price for risk.
+	var rate float64
+	switch a.product {
+	case prodCredit:
+		rate = math.Min(math.Max(0.2+0.07*(a.zObs-w.intercept-1), 0.1), 0.36)
+	case prodCar:
+		rate = math.Min(math.Max(0.13+0.04*(a.zObs-w.intercept-0.5), 0.08), 0.24)
+	default:
+		rate = math.Min(math.Max(0.095+0.02*(a.zObs-w.intercept), 0.08), 0.15)
+	}
+	rateMicro := int64(math.Round(rate*10000)) * 100
+	method := EqualInstallment
+	switch a.product {
+	case prodCredit:
+		if r.Float64() < 0.15 {
+			method = EqualPrincipal
+		}
+	case prodHouse:
+		if r.Float64() < 0.5 {
+			method = InterestFirst
+		} else if r.Float64() < 0.4 {
+			method = EqualPrincipal
+		}
+	}
+	g.sched = appendSchedule(g.sched, method, principal, rateMicro, a.term, issue)
+
+	// Default onset: the installment from which the borrower stops paying.
+	onset := 0
+	if r.Float64() < pd {
+		if ring >= 0 {
+			onset = 1
+			if r.Float64() < 0.15 {
+				onset = 2 + r.IntN(2)
+			}
+		} else {
+			// Weighted to early installments; never after 8 so that 90 DPD
+			// falls inside 12 months on book.
+			onset = 1 + min(int(r.ExpFloat64()*3), min(a.term, 8)-1)
+		}
+		onset = min(onset, a.term)
+	} else if a.term > 12 && r.Float64() < pd*0.35*float64(a.term-10)/26 {
+		onset = 11 + r.IntN(a.term-10)
+	}
+	// Early settlement, for borrowers not (yet) in default.
+	settle := 0
+	settleSec := int64(0)
+	ps := [3]float64{0.02, 0.012, 0.025}[a.product] * math.Max(0.2, 1.3-4*pd)
+	// Borrowers heading for default inside 12 months never settle; a later
+	// default is cancelled by an earlier settlement.
+	for i := 2; i < a.term && (onset == 0 || onset > 8); i++ {
+		if r.Float64() < ps {
+			lo := g.sched[i-2].Due + 2
+			day := g.sched[i-1].Due - 1 - r.IntN(20)
+			day = max(day, lo)
+			if day <= w.endDay {
+				settle, settleSec = i, int64(day)*secondsPerDay+daySec(r, 8, 22)
+			}
+			break
+		}
+	}
+	if settle > 0 {
+		onset = 0
+		g.sched = settleAt(g.sched, settle, principal, rateMicro)
+	}
+
+	g.pays = g.pays[:0]
+	g.evs = g.evs[:0]
+	lateP := math.Min(0.02+0.5*pd, 0.4)
+	writtenOff := false
+	var spike int // default due day, for the multi-lending spike
+	for i := 1; i <= len(g.sched); i++ {
+		in := g.sched[i-1]
+		due := in.Due
+		dueSec := int64(due) * secondsPerDay
+		total := in.Principal + in.Interest
+		switch {
+		case onset > 0 && i == onset:
+			spike = due
+			writtenOff = g.defaulted(in, i, ring >= 0)
+		case onset > 0 && i > onset:
+			// Unpaid.
+		case i == settle:
+			g.pays = append(g.pays, payment{settleSec, i, in.Principal, in.Interest, 0})
+		case r.Float64() < lateP:
+			var d int
+			switch u := r.Float64(); {
+			case u < 0.55:
+				d = 1 + r.IntN(5)
+			case u < 0.87:
+				d = 6 + r.IntN(25)
+			case u < 0.97:
+				d = 31 + r.IntN(30)
+			default:
+				d = 61 + r.IntN(25)
+			}
+			paySec := int64(due+d)*secondsPerDay + daySec(r, 8, 23)
+			pen := (total*5*int64(d) + 5000) / 10000
+			if d > 3 && r.Float64() < 0.25 {
+				f := 0.3 + 0.4*r.Float64()
+				p1, i1 := int64(float64(in.Principal)*f), int64(float64(in.Interest)*f)
+				sec1 := int64(due+r.IntN(d))*secondsPerDay + daySec(r, 8, 23)
+				g.pays = append(g.pays, payment{sec1, i, p1, i1, 0})
+				g.pays = append(g.pays, payment{max(paySec, sec1+60), i, in.Principal - p1, in.Interest - i1, pen})
+			} else {
+				g.pays = append(g.pays, payment{paySec, i, in.Principal, in.Interest, pen})
+			}
+			g.collect(dueSec, paySec, false, false)
+		default:
+			early := 0
+			if r.Float64() < 0.5 {
+				early = 1 + r.IntN(7)
+			}
+			var sec int64
+			if early == 0 && r.Float64() < 0.6 {
+				sec = dueSec + 6*3600 + int64(r.IntN(1800)) // auto-debit on the due day
+			} else {
+				sec = int64(due-early)*secondsPerDay + daySec(r, 7, 24)
+			}
+			if r.Float64() < 0.08 {
+				p1, i1 := in.Principal/2, in.Interest/2
+				sec0 := sec - int64(1+r.IntN(5))*secondsPerDay
+				g.pays = append(g.pays, payment{sec0, i, p1, i1, 0})
+				g.pays = append(g.pays, payment{sec, i, in.Principal - p1, in.Interest - i1, 0})
+			} else {
+				g.pays = append(g.pays, payment{sec, i, in.Principal, in.Interest, 0})
+			}
+		}
+	}
+
+	// Status at the end of the window.
+	slices.SortFunc(g.pays, func(x, y payment) int { return cmpInt64(x.sec, y.sec) })
+	var paidPrin int64
+	n := 0
+	for _, p := range g.pays {
+		if p.sec <= w.endSec {
+			g.pays[n] = p
+			n++
+			paidPrin += p.prin
+		}
+	}
+	g.pays = g.pays[:n]
+	status := "active"
+	switch {
+	case writtenOff:
+		status = "written_off"
+	case paidPrin == principal:
+		status = "settled"
+	}
+
+	t := &g.out.tables[tLoans]
+	t.id('L', loanNum, 9)
+	t.id('A', a.num, 10)
+	t.id('B', b.num, 10)
+	t.str(productNames[a.product])
+	t.date(issue)
+	t.fen(principal)
+	t.micro(rateMicro)
+	t.int(a.term)
+	t.str(repayMethodNames[method])
+	switch a.product {
+	case prodCredit:
+		t.str(creditPurposes[r.IntN(len(creditPurposes))])
+	case prodCar:
+		t.str("购车")
+	default:
+		t.str(housePurposes[r.IntN(len(housePurposes))])
+	}
+	t.str(collNames[a.collType])
+	if a.collType > 0 {
+		t.fen(a.collFen)
+	} else {
+		t.empty()
+	}
+	t.str(w.pl.provs[b.prov].name)
+	t.str(status)
+	t.done(false)
+
+	t = &g.out.tables[tSchedule]
+	t.issueDay = issue
+	for i, in := range g.sched {
+		t.id('L', loanNum, 9)
+		t.int(i + 1)
+		t.date(in.Due)
+		t.fen(in.Principal)
+		t.fen(in.Interest)
+		t.done(true)
+	}
+	t = &g.out.tables[tRepayments]
+	t.issueDay = issue
+	for k, p := range g.pays {
+		t.buf = append(t.buf, 'T')
+		t.buf = appendPadded(t.buf, uint64(loanNum), 9)
+		t.buf = appendPadded(t.buf, uint64(k+1), 3)
+		t.next()
+		t.id('L', loanNum, 9)
+		t.int(p.inst)
+		t.time(p.sec)
+		t.fen(p.prin)
+		t.fen(p.intr)
+		t.fen(p.pen)
+		t.done(true)
+	}
+	slices.SortFunc(g.evs, func(x, y event) int { return cmpInt64(x.sec, y.sec) })
+	t = &g.out.tables[tEvents]
+	t.issueDay = issue
+	last := int64(0)
+	for _, e := range g.evs {
+		if e.sec <= last {
+			e.sec = last + 1 + int64(r.IntN(60))
+		}
+		if e.sec > w.endSec {
+			break
+		}
+		last = e.sec
+		t.id('L', loanNum, 9)
+		t.time(e.sec)
+		t.str(evChannelNames[e.ch])
+		t.str(outcomeNames[e.out])
+		t.done(true)
+	}
+
+	// Bureau: our post-loan checks every six months while the loan runs,
+	// and the multi-lending spike before a default.
+	end := g.sched[len(g.sched)-1].Due
+	for d := issue + 180; d < end && d <= w.endDay; d += 180 {
+		g.inq = append(g.inq, inquiry{d, instCF, rsPostLoan})
+	}
+	if spike > 0 {
+		for range 1 + poisson(r, 2.5) {
+			g.inq = append(g.inq, inquiry{spike - 1 - r.IntN(75), g.instType(b.h + 1), rsApproval})
+		}
+	}
+
+	bad12 := onset > 0 && onset <= 8 && g.sched[onset-1].Due+90 <= w.endDay
+	tb := g.out.truth
+	tb = append(tb, 'L')
+	tb = appendPadded(tb, uint64(loanNum), 9)
+	tb = append(tb, ',', 'B')
+	tb = appendPadded(tb, uint64(b.num), 10)
+	tb = append(tb, ',')
+	tb = appendMicro(tb, int64(math.Round(pd*1e6)))
+	tb = append(tb, ',', byte('0'+boolInt(bad12)), ',')
+	if ring >= 0 {
+		tb = append(tb, 'R')
+		tb = appendPadded(tb, uint64(ring), 8)
+	}
+	tb = append(tb, '\n')
+	g.out.truth = tb
+	g.out.loans++
+}
+
+func cmpInt64(a, b int64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// defaulted simulates an installment from which the borrower stops
+// paying: maybe a partial payment first, collections through M1..M4+, a
+// few partial recoveries, and write-off at 180 DPD. It reports whether the
+// write-off falls inside the window.
+func (g *chunkGen) defaulted(in Installment, inst int, fraud bool) bool {
+	r, w := g.r, g.w
+	due := in.Due
+	dueSec := int64(due) * secondsPerDay
+	owed := in.Principal + in.Interest
+	if !fraud && r.Float64() < 0.25 && owed > 100 {
+		f := 0.2 + 0.4*r.Float64()
+		p := int64(float64(in.Principal) * f)
+		i := int64(float64(in.Interest) * f)
+		g.pays = append(g.pays, payment{dueSec - int64(r.IntN(3))*secondsPerDay + daySec(r, 8, 22), inst, p, i, 0})
+		owed -= p + i
+		in.Principal -= p
+	}
+	woDay := due + 180
+	if !fraud && r.Float64() < 0.25 {
+		left := in.Principal
+		for range 1 + r.IntN(2) {
+			p := int64(float64(left) * (0.05 + 0.3*r.Float64()))
+			if p <= 0 {
+				break
+			}
+			day := due + 20 + r.IntN(150)
+			g.pays = append(g.pays, payment{int64(day)*secondsPerDay + daySec(r, 8, 22), inst, p, 0, 0})
+			left -= p
+		}
+	}
+	g.collect(dueSec, int64(woDay)*secondsPerDay, true, fraud)
+	return woDay <= w.endDay
+}
+
+// collect adds the collection events of a delinquency that starts at
+// dueSec and ends (paid, or written off when bad) at endSec: SMS in the
+// first days, calls from M1 with promises (some broken), no answer, wrong
+// numbers, lost contact and its repair, field visits from M2, legal from
+// M4, and a paid event when the borrower cures.
+func (g *chunkGen) collect(dueSec, endSec int64, bad, fraud bool) {
+	r := g.r
+	days := int((endSec - dueSec) / secondsPerDay)
+	if days < 2 {
+		return
+	}
+	add := func(day int, ch, out uint8) {
+		g.evs = append(g.evs, event{dueSec + int64(day)*secondsPerDay + daySec(r, 9, 20), ch, out})
+	}
+	smsOut := func() uint8 {
+		if r.Float64() < 0.2 {
+			return outPromise
+		}
+		return outNoAnswer
+	}
+	add(1, evSMS, smsOut())
+	if days > 3 {
+		add(3, evSMS, smsOut())
+	}
+	lost := false
+	lastCh := uint8(evSMS)
+	for d := 5 + r.IntN(2); d < days; {
+		lastCh = evCall
+		var out uint8
+		switch u := r.Float64(); {
+		case fraud && d < 15:
+			out = []uint8{outWrongNumber, outLostContact, outNoAnswer}[r.IntN(3)]
+			lost = lost || out == outLostContact
+		case lost:
+			if bad && r.Float64() < 0.1 {
+				out, lost = outRepaired, false
+			} else {
+				out = outNoAnswer
+			}
+		case u < 0.5:
+			out = outNoAnswer
+		case u < 0.8:
+			out = outPromise
+		case u < 0.85:
+			out = outWrongNumber
+		case bad && d > 15 && u < 0.95:
+			out, lost = outLostContact, true
+		default:
+			out = outPromise
+		}
+		add(d, evCall, out)
+		if d < 60 {
+			d += 3 + r.IntN(4)
+		} else {
+			d += 6 + r.IntN(8)
+		}
+	}
+	for d := 35 + r.IntN(5); d < days && d < 150; d += 15 + r.IntN(15) {
+		lastCh = evField
+		out := []uint8{outPromise, outNoAnswer, outLostContact}[r.IntN(3)]
+		if !bad && out == outLostContact {
+			out = outPromise
+		}
+		add(d, evField, out)
+	}
+	if bad {
+		for d := 95 + r.IntN(10); d < days; d += 40 + r.IntN(20) {
+			add(d, evLegal, []uint8{outNoAnswer, outPromise}[r.IntN(2)])
+		}
+		return
+	}
+	g.evs = append(g.evs, event{endSec + 60 + int64(r.IntN(600)), lastCh, outPaid})
+}
