@@ -116,7 +116,8 @@ type Options struct {
 	MergeSpecial bool      // merge special bins likewise
 }
 
-func (o Options) withDefaults() Options {
+// WithDefaults returns o with every zero field set to its default.
+func (o Options) WithDefaults() Options {
 	if o.Method == "" {
 		o.Method = Optimal
 	}
@@ -237,7 +238,7 @@ func FitAll(ctx context.Context, cols []*Column, y []float64, o Options, specs m
 }
 
 func fit(col *Column, y []float64, o Options, spec *Spec) (*Binning, error) {
-	o = o.withDefaults()
+	o = o.WithDefaults()
 	if col.Len() != len(y) {
 		return nil, fmt.Errorf("binning %s: %d values but %d outcomes", col.Name, col.Len(), len(y))
 	}

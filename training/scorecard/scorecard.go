@@ -1,0 +1,584 @@
+// Package scorecard scales a fitted WoE logistic model to points per bin,
+// writes and reads the model artifact, exports the card as SQL, and scores
+// columns.
+//
+// # Scaling
+//
+// score = Offset − Factor·ln(bad:good odds), Factor = PDO/ln 2, with
+// Offset chosen so that good:bad odds of BaseOdds score BaseScore
+// (defaults 600 at 50:1, PDO 20); higher score = lower risk. With a WoE
+// logistic model ln(odds) = β0 + Σ βj·WoE_j, so a characteristic's bin i
+// scores −Factor·βj·WoE_ji and the base points are Offset − Factor·β0.
+// Points are kept to 4 decimals (or integers with Scaling.Round) and a score
+// is their exact sum, so the SQL export and the Go scorer agree exactly.
+// PD(score) = 1 / (1 + exp((score − Offset)/Factor)), strictly decreasing.
+//
+// # Artifact
+//
+// A model lives in <dir>/<name>/<version>/: model.json (this package's
+// Model, schema SchemaVersion), bins.csv, points.csv, coefficients.csv,
+// metrics.csv, dropped.csv and scorecard.sql. The version is "v" and the
+// first 12 hex digits of the SHA-256 of the model without version and
+// checksum, so the same inputs and seed give the same bytes. Checksum is
+// "sha256:" + the SHA-256 of the compact JSON of the model with an empty
+// checksum field; Load recomputes it and refuses a model that does not
+// match (a tampered file).
+//
+// # Scoring API (for the score stage)
+//
+//	m, err := scorecard.Load(dir)           // verifies schema and checksum
+//	m.Characteristics()                     // names and kinds of the inputs needed
+//	s, err := m.Score(cols)                 // cols: map[name]*binning.Column
+//	s.Score[i], s.PD[i], s.Points[j][i]     // per row; Points per characteristic
+//	s.Fallbacks[j]                          // rows of characteristic j that fell back
+//	m.Reasons(s, i, 3)                      // reason codes of row i
+//
+// A value never seen in training (an unknown category, or a missing value
+// when training had none) takes the characteristic's Fallback bin: its
+// missing bin if it has one, else the bin with the lowest points (the most
+// conservative); Score counts those rows per characteristic.
+//
+// Reason codes of a row are the characteristics whose points fall
+// furthest below that characteristic's best bin, largest shortfall first
+// (ties by name); characteristics at their best bin give no reason.
+package scorecard
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/csv"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+
+	"qiandun/data/lake"
+	"qiandun/training/binning"
+)
+
+// SchemaVersion identifies the model.json format.
+const SchemaVersion = "qiandun.scorecard/v1"
+
+// pointScale is the fixed-point scale of points: 4 decimals.
+const pointScale = 1e4
+
+// ErrChecksum is returned by Load for a model whose checksum does not match.
+var ErrChecksum = errors.New("scorecard: model checksum mismatch (file modified after training)")
+
+// Scaling maps log odds to points.
+type Scaling struct {
+	BaseScore float64 `json:"base_score"` // score at BaseOdds (default 600)
+	BaseOdds  float64 `json:"base_odds"`  // good:bad odds at BaseScore (default 50)
+	PDO       float64 `json:"pdo"`        // points to double the odds (default 20)
+	Round     bool    `json:"round"`      // integer points
+	Factor    float64 `json:"factor"`     // PDO / ln 2
+	Offset    float64 `json:"offset"`     // BaseScore − Factor·ln(BaseOdds)
+}
+
+// DefaultScaling is 600 points at 50:1 good:bad, PDO 20.
+func DefaultScaling() Scaling { return Scaling{BaseScore: 600, BaseOdds: 50, PDO: 20}.Normalize() }
+
+// Normalize fills defaults and derives Factor and Offset.
+func (s Scaling) Normalize() Scaling {
+	if s.BaseScore == 0 {
+		s.BaseScore = 600
+	}
+	if s.BaseOdds <= 0 {
+		s.BaseOdds = 50
+	}
+	if s.PDO <= 0 {
+		s.PDO = 20
+	}
+	s.Factor = s.PDO / math.Ln2
+	// BaseScore = Offset − Factor·ln(1/BaseOdds)
+	s.Offset = s.BaseScore - s.Factor*math.Log(s.BaseOdds)
+	return s
+}
+
+// points rounds p to the card's precision.
+func (s Scaling) points(p float64) float64 {
+	if s.Round {
+		return math.Round(p)
+	}
+	return math.Round(p*pointScale) / pointScale
+}
+
+// PD returns the probability of bad at a score.
+func (s Scaling) PD(score float64) float64 {
+	return 1 / (1 + math.Exp((score-s.Offset)/s.Factor))
+}
+
+// Coef is one estimated coefficient.
+type Coef struct {
+	Term     string  `json:"term"`
+	Estimate float64 `json:"estimate"`
+	StdErr   float64 `json:"std_error"`
+	Z        float64 `json:"z"`
+	PValue   float64 `json:"p_value"`
+}
+
+// Bin is a bin of a characteristic with its points.
+type Bin struct {
+	binning.Bin
+	Points float64 `json:"points"`
+}
+
+// Characteristic is one variable of the card.
+type Characteristic struct {
+	Name     string    `json:"name"`
+	Kind     string    `json:"kind"` // numeric | categorical
+	Coef     Coef      `json:"coefficient"`
+	IV       float64   `json:"iv"`
+	Breaks   []float64 `json:"breaks,omitempty"`
+	Bins     []Bin     `json:"bins"`
+	Fallback int       `json:"fallback_bin"`
+	binning  *binning.Binning
+}
+
+// DataFile fingerprints one training input.
+type DataFile struct {
+	Path   string `json:"path"`
+	SHA256 string `json:"sha256"`
+}
+
+// Sample is the headline validation of one sample.
+type Sample struct {
+	Sample string  `json:"sample"` // train | test | oot
+	N      int     `json:"n"`
+	Bads   int     `json:"bads"`
+	AUC    float64 `json:"auc"`
+	Gini   float64 `json:"gini"`
+	KS     float64 `json:"ks"`
+	// HL is the Hosmer–Lemeshow statistic (10 groups) and its p-value.
+	HL       float64 `json:"hosmer_lemeshow"`
+	HLP      float64 `json:"hosmer_lemeshow_p"`
+	ScorePSI float64 `json:"score_psi"` // vs train; 0 for train
+}
+
+// Dropped is a characteristic left out, with why.
+type Dropped struct {
+	Variable string `json:"variable"`
+	Reason   string `json:"reason"`
+}
+
+// Gain is one row of a gains table (Kind "decile", riskiest first) or of
+// the bad rate by score band (Kind "band", lowest score first).
+type Gain struct {
+	Sample    string  `json:"sample"`
+	Kind      string  `json:"kind"`
+	Band      int     `json:"band"`
+	Lower     float64 `json:"lower"`
+	Upper     float64 `json:"upper"`
+	N         int     `json:"n"`
+	Bads      int     `json:"bads"`
+	BadRate   float64 `json:"bad_rate"`
+	CumBadPct float64 `json:"cum_bad_pct"`
+	Lift      float64 `json:"lift"`
+	CumLift   float64 `json:"cum_lift"`
+}
+
+// CharPSI is the stability of a characteristic's bin distribution
+// against the train sample.
+type CharPSI struct {
+	Variable string  `json:"variable"`
+	Sample   string  `json:"sample"`
+	PSI      float64 `json:"psi"`
+}
+
+// Fit summarises the logistic fit.
+type Fit struct {
+	N          int     `json:"n"`
+	LogLik     float64 `json:"loglik"`
+	AIC        float64 `json:"aic"`
+	BIC        float64 `json:"bic"`
+	Iterations int     `json:"iterations"`
+	L2         float64 `json:"l2,omitempty"`
+}
+
+// Model is the artifact.
+type Model struct {
+	Schema      string            `json:"schema"`
+	Name        string            `json:"name"`
+	Version     string            `json:"version"`
+	CodeVersion string            `json:"code_version"`
+	Target      string            `json:"target"`
+	BadValue    string            `json:"bad_value"`
+	Seed        uint64            `json:"seed"`
+	Settings    map[string]string `json:"settings,omitempty"`
+	Scaling     Scaling           `json:"scaling"`
+	Intercept   Coef              `json:"intercept"`
+	BasePoints  float64           `json:"base_points"`
+	Chars       []Characteristic  `json:"characteristics"`
+	Fit         Fit               `json:"fit"`
+	Metrics     []Sample          `json:"metrics"`
+	Dropped     []Dropped         `json:"dropped"`
+	Gains       []Gain            `json:"gains"`
+	PSI         []CharPSI         `json:"characteristic_psi"`
+	Data        []DataFile        `json:"training_data"`
+	Checksum    string            `json:"checksum"`
+}
+
+// Build scales a fitted model: binnings[j] has coefficient coefs[j+1],
+// coefs[0] is the intercept.
+func Build(name string, binnings []*binning.Binning, coefs []Coef, sc Scaling) (*Model, error) {
+	if len(coefs) != len(binnings)+1 {
+		return nil, fmt.Errorf("scorecard: %d coefficients for %d characteristics plus intercept", len(coefs), len(binnings))
+	}
+	sc = sc.Normalize()
+	m := &Model{Schema: SchemaVersion, Name: name, Scaling: sc, Intercept: coefs[0]}
+	m.Intercept.Term = "intercept"
+	m.BasePoints = sc.points(sc.Offset - sc.Factor*coefs[0].Estimate)
+	for j, b := range binnings {
+		c := Characteristic{Name: b.Variable, Kind: b.Kind.String(), Coef: coefs[j+1], IV: b.IV, Breaks: b.Breaks, binning: b}
+		c.Coef.Term = b.Variable
+		for _, bin := range b.Bins {
+			c.Bins = append(c.Bins, Bin{Bin: bin, Points: sc.points(-sc.Factor * coefs[j+1].Estimate * bin.WoE)})
+		}
+		c.Fallback = fallback(c.Bins)
+		m.Chars = append(m.Chars, c)
+	}
+	return m, nil
+}
+
+// fallback is the missing bin, else the bin with the lowest points.
+func fallback(bins []Bin) int {
+	best := 0
+	for i, b := range bins {
+		if b.Missing {
+			return i
+		}
+		if b.Points < bins[best].Points {
+			best = i
+		}
+	}
+	return best
+}
+
+// Binning returns the characteristic's bins as a binning.Binning.
+func (c *Characteristic) Binning() *binning.Binning {
+	if c.binning == nil {
+		b := &binning.Binning{Variable: c.Name, Breaks: c.Breaks, Fallback: c.Fallback}
+		if c.Kind == "categorical" {
+			b.Kind = binning.Categorical
+		}
+		for _, bin := range c.Bins {
+			b.Bins = append(b.Bins, bin.Bin)
+			if bin.Values != nil {
+				b.Groups = append(b.Groups, bin.Values)
+			}
+		}
+		b.IV = c.IV
+		b.Restore()
+		c.binning = b
+	}
+	return c.binning
+}
+
+// Input names a column the card needs.
+type Input struct {
+	Name string
+	Kind binning.Kind
+}
+
+// Characteristics lists the inputs the card needs, in card order.
+func (m *Model) Characteristics() []Input {
+	out := make([]Input, len(m.Chars))
+	for j := range m.Chars {
+		out[j] = Input{Name: m.Chars[j].Name, Kind: m.Chars[j].Binning().Kind}
+	}
+	return out
+}
+
+// Scores are the per-row results of Score.
+type Scores struct {
+	Score     []float64   // total points
+	PD        []float64   // probability of bad implied by Score
+	Points    [][]float64 // Points[j][i]: characteristic j, row i
+	Bin       [][]int32   // Bin[j][i]: the bin taken
+	Fallbacks []int       // rows per characteristic that took the fallback bin
+}
+
+// Score scores the rows of cols (every characteristic must be present,
+// with the same length). The fallback for unseen values is documented in
+// the package comment.
+func (m *Model) Score(cols map[string]*binning.Column) (*Scores, error) {
+	n := -1
+	s := &Scores{}
+	total := []int64(nil)
+	for j := range m.Chars {
+		c := &m.Chars[j]
+		col, ok := cols[c.Name]
+		if !ok {
+			return nil, fmt.Errorf("scorecard: input column %q missing", c.Name)
+		}
+		if n < 0 {
+			n = col.Len()
+			total = make([]int64, n)
+		} else if col.Len() != n {
+			return nil, fmt.Errorf("scorecard: column %q has %d rows, want %d", c.Name, col.Len(), n)
+		}
+		if (c.Kind == "categorical") != (col.Kind == binning.Categorical) {
+			return nil, fmt.Errorf("scorecard: column %q is %s, the card wants %s", c.Name, col.Kind, c.Kind)
+		}
+		b := c.Binning()
+		idx, _ := b.Index(col)
+		fb := 0
+		fbIdx := int32(c.Fallback)
+		pts := make([]float64, n)
+		fixed := make([]int64, len(c.Bins))
+		for k, bin := range c.Bins {
+			fixed[k] = int64(math.Round(bin.Points * pointScale))
+		}
+		unseen := unseenMask(b, col)
+		for i, k := range idx {
+			if unseen != nil && unseen(i) {
+				k = fbIdx
+				idx[i] = k
+				fb++
+			}
+			pts[i] = c.Bins[k].Points
+			total[i] += fixed[k]
+		}
+		s.Points = append(s.Points, pts)
+		s.Bin = append(s.Bin, idx)
+		s.Fallbacks = append(s.Fallbacks, fb)
+	}
+	if n < 0 {
+		return nil, errors.New("scorecard: the card has no characteristics")
+	}
+	base := int64(math.Round(m.BasePoints * pointScale))
+	s.Score = make([]float64, n)
+	s.PD = make([]float64, n)
+	for i := range total {
+		s.Score[i] = float64(total[i]+base) / pointScale
+		s.PD[i] = m.Scaling.PD(s.Score[i])
+	}
+	return s, nil
+}
+
+// unseenMask reports rows whose value has no bin of its own in b (the
+// card's fallback applies, which may differ from binning's).
+func unseenMask(b *binning.Binning, col *binning.Column) func(int) bool {
+	hasMissing := false
+	for _, bin := range b.Bins {
+		hasMissing = hasMissing || bin.Missing
+	}
+	if col.Kind == binning.Categorical {
+		known := make([]bool, len(col.Dict))
+		for c, v := range col.Dict {
+			for _, bin := range b.Bins {
+				if slices.Contains(bin.Values, v) {
+					known[c] = true
+				}
+			}
+			if v == "" && hasMissing {
+				known[c] = true
+			}
+		}
+		return func(i int) bool {
+			c := col.Codes[i]
+			if c < 0 {
+				return !hasMissing
+			}
+			return !known[c]
+		}
+	}
+	if hasMissing {
+		return nil
+	}
+	return func(i int) bool { return math.IsNaN(col.Num[i]) }
+}
+
+// Reason is one reason code: a characteristic and its shortfall in points
+// from its best bin.
+type Reason struct {
+	Characteristic string
+	Bin            string
+	Shortfall      float64
+}
+
+// Reasons returns up to k reason codes for row i of s.
+func (m *Model) Reasons(s *Scores, i, k int) []Reason {
+	var out []Reason
+	for j := range m.Chars {
+		c := &m.Chars[j]
+		best := math.Inf(-1)
+		for _, b := range c.Bins {
+			best = math.Max(best, b.Points)
+		}
+		if gap := best - s.Points[j][i]; gap > 0 {
+			out = append(out, Reason{Characteristic: c.Name, Bin: c.Bins[s.Bin[j][i]].Label, Shortfall: gap})
+		}
+	}
+	slices.SortStableFunc(out, func(a, b Reason) int {
+		if a.Shortfall != b.Shortfall {
+			if a.Shortfall > b.Shortfall {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(a.Characteristic, b.Characteristic)
+	})
+	if len(out) > k {
+		out = out[:k]
+	}
+	return out
+}
+
+func (m *Model) digest() (string, error) {
+	c := *m
+	c.Checksum = ""
+	b, err := json.Marshal(&c)
+	if err != nil {
+		return "", err
+	}
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:]), nil
+}
+
+// Seal sets the version (when empty: "v" + 12 hex of the content digest)
+// and the checksum. Call it after the model is complete.
+func (m *Model) Seal() error {
+	if m.Version == "" {
+		d, err := m.digest()
+		if err != nil {
+			return err
+		}
+		m.Version = "v" + d[:12]
+	}
+	d, err := m.digest()
+	if err != nil {
+		return err
+	}
+	m.Checksum = "sha256:" + d
+	return nil
+}
+
+// Verify recomputes the checksum.
+func (m *Model) Verify() error {
+	d, err := m.digest()
+	if err != nil {
+		return err
+	}
+	if m.Checksum != "sha256:"+d {
+		return ErrChecksum
+	}
+	return nil
+}
+
+// Load reads dir/model.json, checks its schema and checksum.
+func Load(dir string) (*Model, error) {
+	p := filepath.Join(dir, "model.json")
+	raw, err := os.ReadFile(p)
+	if err != nil {
+		return nil, fmt.Errorf("scorecard: %w", err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	var m Model
+	if err := dec.Decode(&m); err != nil {
+		return nil, fmt.Errorf("scorecard: %s: %w", p, err)
+	}
+	if m.Schema != SchemaVersion {
+		return nil, fmt.Errorf("scorecard: %s: schema %q, want %q", p, m.Schema, SchemaVersion)
+	}
+	if err := m.Verify(); err != nil {
+		return nil, fmt.Errorf("%w: %s", err, p)
+	}
+	return &m, nil
+}
+
+// Write writes the artifact into root/<name>/<version>/, publishing the
+// directory atomically, and returns that directory. The model must be
+// sealed.
+func (m *Model) Write(root string) (string, error) {
+	if err := m.Verify(); err != nil {
+		return "", fmt.Errorf("scorecard: write an unsealed model: %w", err)
+	}
+	dst := filepath.Join(root, m.Name, m.Version)
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return "", err
+	}
+	tmp, err := os.MkdirTemp(filepath.Dir(dst), "."+m.Version+".tmp-")
+	if err != nil {
+		return "", err
+	}
+	defer os.RemoveAll(tmp)
+	files, err := m.Files()
+	if err != nil {
+		return "", err
+	}
+	for name, data := range files {
+		if err := os.WriteFile(filepath.Join(tmp, name), data, 0o644); err != nil {
+			return "", err
+		}
+	}
+	if err := lake.ReplaceDir(tmp, dst); err != nil {
+		return "", err
+	}
+	return dst, nil
+}
+
+// Files returns the artifact's files by name.
+func (m *Model) Files() (map[string][]byte, error) {
+	js, err := json.MarshalIndent(m, "", " ")
+	if err != nil {
+		return nil, err
+	}
+	out := map[string][]byte{"model.json": append(js, '\n'), "scorecard.sql": []byte(m.SQL("input"))}
+	f := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+	p4 := func(v float64) string { return strconv.FormatFloat(v, 'f', 4, 64) }
+	bins := [][]string{{"variable", "bin", "count", "good", "bad", "bad_rate", "woe", "bin_iv", "points", "smoothed"}}
+	points := [][]string{{"variable", "bin", "points"}, {"base_points", "", p4(m.BasePoints)}}
+	for _, c := range m.Chars {
+		for _, b := range c.Bins {
+			bins = append(bins, []string{c.Name, b.Label, strconv.FormatInt(b.Count, 10), strconv.FormatInt(b.Good, 10),
+				strconv.FormatInt(b.Bad, 10), f(b.BadRate), f(b.WoE), f(b.IV), p4(b.Points), strconv.FormatBool(b.Smoothed)})
+			points = append(points, []string{c.Name, b.Label, p4(b.Points)})
+		}
+	}
+	coefs := [][]string{{"term", "estimate", "std_error", "z", "p_value"}}
+	for _, c := range append([]Coef{m.Intercept}, m.coefs()...) {
+		coefs = append(coefs, []string{c.Term, f(c.Estimate), f(c.StdErr), f(c.Z), f(c.PValue)})
+	}
+	met := [][]string{{"sample", "n", "bads", "auc", "gini", "ks", "hosmer_lemeshow", "hosmer_lemeshow_p", "score_psi"}}
+	for _, s := range m.Metrics {
+		met = append(met, []string{s.Sample, strconv.Itoa(s.N), strconv.Itoa(s.Bads), f(s.AUC), f(s.Gini), f(s.KS), f(s.HL), f(s.HLP), f(s.ScorePSI)})
+	}
+	drop := [][]string{{"variable", "reason"}}
+	for _, d := range m.Dropped {
+		drop = append(drop, []string{d.Variable, d.Reason})
+	}
+	gains := [][]string{{"sample", "kind", "band", "lower", "upper", "n", "bads", "bad_rate", "cum_bad_pct", "lift", "cum_lift"}}
+	for _, g := range m.Gains {
+		gains = append(gains, []string{g.Sample, g.Kind, strconv.Itoa(g.Band), f(g.Lower), f(g.Upper), strconv.Itoa(g.N),
+			strconv.Itoa(g.Bads), f(g.BadRate), f(g.CumBadPct), f(g.Lift), f(g.CumLift)})
+	}
+	psi := [][]string{{"variable", "sample", "psi"}}
+	for _, p := range m.PSI {
+		psi = append(psi, []string{p.Variable, p.Sample, f(p.PSI)})
+	}
+	for name, rows := range map[string][][]string{"gains.csv": gains, "psi.csv": psi, "bins.csv": bins, "points.csv": points, "coefficients.csv": coefs, "metrics.csv": met, "dropped.csv": drop} {
+		var buf bytes.Buffer
+		w := csv.NewWriter(&buf)
+		if err := w.WriteAll(rows); err != nil {
+			return nil, err
+		}
+		out[name] = buf.Bytes()
+	}
+	return out, nil
+}
+
+func (m *Model) coefs() []Coef {
+	out := make([]Coef, len(m.Chars))
+	for j, c := range m.Chars {
+		out[j] = c.Coef
+	}
+	return out
+}

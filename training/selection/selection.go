@@ -1,0 +1,414 @@
+// Package selection chooses the characteristics of a scorecard and says
+// why every other one was dropped.
+//
+// Select runs, in order: a missing-rate ceiling, a single-value-share
+// ceiling, an IV floor, a PSI ceiling between development and out-of-time
+// samples (when given), pairwise WoE correlation (of a pair above the
+// threshold the lower-IV one goes), variance inflation (the highest VIF
+// above the threshold goes, repeatedly), stepwise selection (forward,
+// backward or both, by AIC, BIC or Wald p-value) and a sign check: with
+// WoE coded so that positive is riskier every coefficient must be
+// positive; otherwise the negative coefficient with the largest p-value is
+// dropped and the model refitted. Each drop is reported with a reason
+// ("missing_rate 0.97 > 0.95", "corr 0.82 with x (iv 0.31)", ...).
+package selection
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"slices"
+
+	"gonum.org/v1/gonum/mat"
+	"gonum.org/v1/gonum/stat"
+
+	"qiandun/training/logit"
+)
+
+// Candidate is a characteristic after binning.
+type Candidate struct {
+	Name        string
+	IV          float64
+	WoE         []float64 // train WoE per row
+	MissingRate float64   // share of rows missing
+	SingleShare float64   // share of the most frequent bin
+	PSI         float64   // dev vs out-of-time; NaN when there is no OOT
+}
+
+// Dropped is a characteristic left out.
+type Dropped struct {
+	Variable string
+	Reason   string
+}
+
+// Options are the thresholds; zero values take the defaults noted.
+type Options struct {
+	MaxMissing     float64 // default 0.95
+	MaxSingleShare float64 // default 0.95
+	MinIV          float64 // default 0.02
+	MaxPSI         float64 // default 0.25
+	MaxCorr        float64 // default 0.7
+	MaxVIF         float64 // default 10
+	Stepwise       string  // both (default), forward, backward, none
+	Criterion      string  // aic (default), bic, pvalue
+	PEnter         float64 // p-value to enter (default 0.05)
+	PRemove        float64 // p-value to stay (default 0.10)
+	MaxVars        int     // cap on selected characteristics (default 20)
+	NoSignCheck    bool
+	L2             float64
+}
+
+// WithDefaults returns o with every zero field set to its default.
+func (o Options) WithDefaults() Options {
+	def := func(v *float64, d float64) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	def(&o.MaxMissing, 0.95)
+	def(&o.MaxSingleShare, 0.95)
+	def(&o.MinIV, 0.02)
+	def(&o.MaxPSI, 0.25)
+	def(&o.MaxCorr, 0.7)
+	def(&o.MaxVIF, 10)
+	def(&o.PEnter, 0.05)
+	def(&o.PRemove, 0.10)
+	if o.Stepwise == "" {
+		o.Stepwise = "both"
+	}
+	if o.Criterion == "" {
+		o.Criterion = "aic"
+	}
+	if o.MaxVars <= 0 {
+		o.MaxVars = 20
+	}
+	return o
+}
+
+// Select returns the kept characteristics (in candidate order) and the
+// dropped ones with reasons.
+func Select(ctx context.Context, cands []Candidate, y []float64, o Options) ([]Candidate, []Dropped, error) {
+	o = o.WithDefaults()
+	kept, dropped := Filter(cands, o)
+	kept, d := Correlation(kept, o.MaxCorr)
+	dropped = append(dropped, d...)
+	kept, d = VIF(kept, o.MaxVIF)
+	dropped = append(dropped, d...)
+	var err error
+	if o.Stepwise != "none" {
+		kept, d, err = Stepwise(ctx, kept, y, o)
+		if err != nil {
+			return nil, nil, err
+		}
+		dropped = append(dropped, d...)
+	}
+	if !o.NoSignCheck {
+		kept, d, err = SignCheck(ctx, kept, y, o.L2)
+		if err != nil {
+			return nil, nil, err
+		}
+		dropped = append(dropped, d...)
+	}
+	return kept, dropped, nil
+}
+
+// Filter applies the missing-rate, single-value, IV and PSI thresholds.
+func Filter(cands []Candidate, o Options) ([]Candidate, []Dropped) {
+	o = o.WithDefaults()
+	var kept []Candidate
+	var dropped []Dropped
+	for _, c := range cands {
+		switch {
+		case c.MissingRate > o.MaxMissing:
+			dropped = append(dropped, Dropped{c.Name, fmt.Sprintf("missing_rate %.4f > %g", c.MissingRate, o.MaxMissing)})
+		case c.SingleShare > o.MaxSingleShare:
+			dropped = append(dropped, Dropped{c.Name, fmt.Sprintf("single_value_share %.4f > %g", c.SingleShare, o.MaxSingleShare)})
+		case c.IV < o.MinIV:
+			dropped = append(dropped, Dropped{c.Name, fmt.Sprintf("iv %.4f < %g", c.IV, o.MinIV)})
+		case !math.IsNaN(c.PSI) && c.PSI > o.MaxPSI:
+			dropped = append(dropped, Dropped{c.Name, fmt.Sprintf("psi %.4f > %g (dev vs oot)", c.PSI, o.MaxPSI)})
+		default:
+			kept = append(kept, c)
+		}
+	}
+	return kept, dropped
+}
+
+// corrMatrix returns the Pearson correlation matrix of the WoE columns.
+func corrMatrix(cs []Candidate) *mat.SymDense {
+	p := len(cs)
+	r := mat.NewSymDense(p, nil)
+	for i := 0; i < p; i++ {
+		r.SetSym(i, i, 1)
+		for j := i + 1; j < p; j++ {
+			v := stat.Correlation(cs[i].WoE, cs[j].WoE, nil)
+			if math.IsNaN(v) {
+				v = 0
+			}
+			r.SetSym(i, j, v)
+		}
+	}
+	return r
+}
+
+// Correlation drops, from each pair whose |correlation| exceeds max, the
+// one with the lower IV (examining pairs from the highest IV down).
+func Correlation(cs []Candidate, max float64) ([]Candidate, []Dropped) {
+	order := slices.Clone(cs)
+	slices.SortStableFunc(order, func(a, b Candidate) int {
+		if a.IV > b.IV {
+			return -1
+		}
+		if a.IV < b.IV {
+			return 1
+		}
+		return 0
+	})
+	r := corrMatrix(order)
+	gone := make([]bool, len(order))
+	var dropped []Dropped
+	for i := range order {
+		if gone[i] {
+			continue
+		}
+		for j := i + 1; j < len(order); j++ {
+			if !gone[j] && math.Abs(r.At(i, j)) > max {
+				gone[j] = true
+				dropped = append(dropped, Dropped{order[j].Name,
+					fmt.Sprintf("corr %.4f with %s (iv %.4f > %.4f)", r.At(i, j), order[i].Name, order[i].IV, order[j].IV)})
+			}
+		}
+	}
+	var kept []Candidate
+	for _, c := range cs {
+		if !slices.ContainsFunc(dropped, func(d Dropped) bool { return d.Variable == c.Name }) {
+			kept = append(kept, c)
+		}
+	}
+	return kept, dropped
+}
+
+// VIFs returns the variance inflation factor of each column: the diagonal
+// of the inverse correlation matrix (1/(1−R²) of regressing it on the
+// others). A singular matrix gives +Inf for every column.
+func VIFs(cs []Candidate) []float64 {
+	out := make([]float64, len(cs))
+	if len(cs) < 2 {
+		for i := range out {
+			out[i] = 1
+		}
+		return out
+	}
+	var inv mat.Dense
+	if err := inv.Inverse(corrMatrix(cs)); err != nil {
+		for i := range out {
+			out[i] = math.Inf(1)
+		}
+		return out
+	}
+	for i := range out {
+		out[i] = inv.At(i, i)
+	}
+	return out
+}
+
+// VIF drops the column with the highest VIF above max until none is.
+func VIF(cs []Candidate, max float64) ([]Candidate, []Dropped) {
+	kept := slices.Clone(cs)
+	var dropped []Dropped
+	for len(kept) > 1 {
+		v := VIFs(kept)
+		worst := 0
+		for i := range v {
+			if v[i] > v[worst] || (v[i] == v[worst] && kept[i].IV < kept[worst].IV) {
+				worst = i
+			}
+		}
+		if v[worst] <= max {
+			break
+		}
+		dropped = append(dropped, Dropped{kept[worst].Name, fmt.Sprintf("vif %.2f > %g", v[worst], max)})
+		kept = slices.Delete(kept, worst, worst+1)
+	}
+	return kept, dropped
+}
+
+func fit(ctx context.Context, cs []Candidate, y []float64, l2 float64) (*logit.Result, error) {
+	cols := make([][]float64, len(cs))
+	for i, c := range cs {
+		cols[i] = c.WoE
+	}
+	return logit.Fit(ctx, cols, y, logit.Options{L2: l2})
+}
+
+func criterion(r *logit.Result, kind string) float64 {
+	if kind == "bic" {
+		return r.BIC
+	}
+	return r.AIC
+}
+
+// Stepwise selects by AIC, BIC or p-value, forward, backward or both.
+func Stepwise(ctx context.Context, cs []Candidate, y []float64, o Options) ([]Candidate, []Dropped, error) {
+	o = o.WithDefaults()
+	in := make([]bool, len(cs))
+	if o.Stepwise == "backward" {
+		for i := range in {
+			in[i] = true
+		}
+	}
+	subset := func(extra, without int) []Candidate {
+		var s []Candidate
+		for i, c := range cs {
+			if (in[i] && i != without) || i == extra {
+				s = append(s, c)
+			}
+		}
+		return s
+	}
+	nIn := func() int {
+		n := 0
+		for _, b := range in {
+			if b {
+				n++
+			}
+		}
+		return n
+	}
+	current := math.Inf(1)
+	if n := nIn(); n > 0 {
+		r, err := fit(ctx, subset(-1, -1), y, o.L2)
+		if err != nil {
+			return nil, nil, err
+		}
+		current = criterion(r, o.Criterion)
+	} else {
+		// intercept only: ll = n_b ln p + n_g ln(1-p)
+		var nb float64
+		for _, v := range y {
+			nb += v
+		}
+		n := float64(len(y))
+		ll := nb*math.Log(nb/n) + (n-nb)*math.Log(1-nb/n)
+		current = -2*ll + 2
+		if o.Criterion == "bic" {
+			current = -2*ll + math.Log(n)
+		}
+	}
+	for step := 0; step < 4*len(cs)+4; step++ {
+		changed := false
+		if o.Stepwise != "backward" && nIn() < o.MaxVars {
+			best, bestV := -1, current
+			if o.Criterion == "pvalue" {
+				bestV = o.PEnter
+			}
+			for i := range cs {
+				if in[i] {
+					continue
+				}
+				s := subset(i, -1)
+				r, err := fit(ctx, s, y, o.L2)
+				if err != nil {
+					continue // a candidate that cannot be fitted does not enter
+				}
+				var v float64
+				if o.Criterion == "pvalue" {
+					v = r.PValue[slices.IndexFunc(s, func(c Candidate) bool { return c.Name == cs[i].Name })+1]
+				} else {
+					v = criterion(r, o.Criterion)
+				}
+				if v < bestV-1e-9 {
+					best, bestV = i, v
+				}
+			}
+			if best >= 0 {
+				in[best] = true
+				changed = true
+				if o.Criterion != "pvalue" {
+					current = bestV
+				}
+			}
+		}
+		if o.Stepwise != "forward" && nIn() > 0 {
+			s := subset(-1, -1)
+			if o.Criterion == "pvalue" {
+				r, err := fit(ctx, s, y, o.L2)
+				if err != nil {
+					return nil, nil, err
+				}
+				worst, wp := -1, o.PRemove
+				for k := range s {
+					if r.PValue[k+1] > wp {
+						worst, wp = k, r.PValue[k+1]
+					}
+				}
+				if worst >= 0 {
+					in[slices.IndexFunc(cs, func(c Candidate) bool { return c.Name == s[worst].Name })] = false
+					changed = true
+				}
+			} else {
+				best, bestV := -1, current
+				for i := range cs {
+					if !in[i] {
+						continue
+					}
+					var v float64
+					if nIn() == 1 {
+						continue
+					}
+					r, err := fit(ctx, subset(-1, i), y, o.L2)
+					if err != nil {
+						continue
+					}
+					v = criterion(r, o.Criterion)
+					if v < bestV-1e-9 {
+						best, bestV = i, v
+					}
+				}
+				if best >= 0 {
+					in[best] = false
+					current = bestV
+					changed = true
+				}
+			}
+		}
+		if !changed {
+			break
+		}
+	}
+	var kept []Candidate
+	var dropped []Dropped
+	for i, c := range cs {
+		if in[i] {
+			kept = append(kept, c)
+		} else {
+			dropped = append(dropped, Dropped{c.Name, "stepwise " + o.Stepwise + " by " + o.Criterion})
+		}
+	}
+	return kept, dropped, nil
+}
+
+// SignCheck refits until every WoE coefficient is positive, dropping the
+// negative (or zero) one with the largest p-value each time.
+func SignCheck(ctx context.Context, cs []Candidate, y []float64, l2 float64) ([]Candidate, []Dropped, error) {
+	kept := slices.Clone(cs)
+	var dropped []Dropped
+	for len(kept) > 0 {
+		r, err := fit(ctx, kept, y, l2)
+		if err != nil {
+			return nil, nil, err
+		}
+		worst := -1
+		for k := range kept {
+			if r.Coef[k+1] <= 0 && (worst < 0 || r.PValue[k+1] > r.PValue[worst+1]) {
+				worst = k
+			}
+		}
+		if worst < 0 {
+			break
+		}
+		dropped = append(dropped, Dropped{kept[worst].Name, fmt.Sprintf("sign: coefficient %.4g <= 0 (p %.3g)", r.Coef[worst+1], r.PValue[worst+1])})
+		kept = slices.Delete(kept, worst, worst+1)
+	}
+	return kept, dropped, nil
+}

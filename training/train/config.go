@@ -1,0 +1,136 @@
+package train
+
+import (
+	"fmt"
+	"os"
+
+	"go.yaml.in/yaml/v3"
+
+	"qiandun/training/binning"
+)
+
+// FileConfig is the --config file (YAML or JSON). Every field is optional.
+//
+//	binning:   {method: optimal|chimerge|tree|equal_freq, monotonic: auto|ascending|descending|peak|valley|none,
+//	            max_bins: 6, min_share: 0.05, fine_bins: 20, specials: [-999], merge_missing: false, merge_special: false}
+//	selection: {max_missing: 0.95, max_single_share: 0.95, min_iv: 0.02, max_psi: 0.25, max_corr: 0.7, max_vif: 10,
+//	            stepwise: both|forward|backward|none, criterion: aic|bic|pvalue, p_enter: 0.05, p_remove: 0.1,
+//	            max_vars: 20, sign_check: true}
+//	scaling:   {base_score: 600, base_odds: 50, pdo: 20, round: false}
+//	kinds:     {column: numeric|categorical}
+//	test_share: 0.3
+//	oot_months: 3
+//	l2: 0
+//	exclude: [a, b]
+type FileConfig struct {
+	Binning struct {
+		Method       string    `yaml:"method"`
+		Monotonic    string    `yaml:"monotonic"`
+		MaxBins      int       `yaml:"max_bins"`
+		MinShare     float64   `yaml:"min_share"`
+		FineBins     int       `yaml:"fine_bins"`
+		Specials     []float64 `yaml:"specials"`
+		MergeMissing bool      `yaml:"merge_missing"`
+		MergeSpecial bool      `yaml:"merge_special"`
+	} `yaml:"binning"`
+	Selection struct {
+		MaxMissing     float64 `yaml:"max_missing"`
+		MaxSingleShare float64 `yaml:"max_single_share"`
+		MinIV          float64 `yaml:"min_iv"`
+		MaxPSI         float64 `yaml:"max_psi"`
+		MaxCorr        float64 `yaml:"max_corr"`
+		MaxVIF         float64 `yaml:"max_vif"`
+		Stepwise       string  `yaml:"stepwise"`
+		Criterion      string  `yaml:"criterion"`
+		PEnter         float64 `yaml:"p_enter"`
+		PRemove        float64 `yaml:"p_remove"`
+		MaxVars        int     `yaml:"max_vars"`
+		SignCheck      *bool   `yaml:"sign_check"`
+	} `yaml:"selection"`
+	Scaling struct {
+		BaseScore float64 `yaml:"base_score"`
+		BaseOdds  float64 `yaml:"base_odds"`
+		PDO       float64 `yaml:"pdo"`
+		Round     bool    `yaml:"round"`
+	} `yaml:"scaling"`
+	Kinds     map[string]string `yaml:"kinds"`
+	TestShare float64           `yaml:"test_share"`
+	OOTMonths int               `yaml:"oot_months"`
+	L2        float64           `yaml:"l2"`
+	Exclude   []string          `yaml:"exclude"`
+}
+
+// LoadConfig reads a config file and applies it to c.
+func (c *Config) LoadConfig(path string) error {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	var f FileConfig
+	if err := yaml.Unmarshal(raw, &f); err != nil {
+		return fmt.Errorf("config %s: %w", path, err)
+	}
+	b := f.Binning
+	c.Binning = binning.Options{Method: binning.Method(b.Method), Monotonic: binning.Monotonic(b.Monotonic), MaxBins: b.MaxBins,
+		MinShare: b.MinShare, FineBins: b.FineBins, Specials: b.Specials, MergeMissing: b.MergeMissing, MergeSpecial: b.MergeSpecial}
+	switch c.Binning.Method {
+	case "", binning.Optimal, binning.ChiMerge, binning.Tree, binning.EqualFreq:
+	default:
+		return fmt.Errorf("config %s: binning.method %q: want optimal, chimerge, tree or equal_freq", path, b.Method)
+	}
+	switch c.Binning.Monotonic {
+	case "", binning.Auto, binning.Ascending, binning.Descending, binning.Peak, binning.Valley, binning.None:
+	default:
+		return fmt.Errorf("config %s: binning.monotonic %q", path, b.Monotonic)
+	}
+	s := f.Selection
+	c.Selection.MaxMissing, c.Selection.MaxSingleShare, c.Selection.MinIV = s.MaxMissing, s.MaxSingleShare, s.MinIV
+	c.Selection.MaxPSI, c.Selection.MaxCorr, c.Selection.MaxVIF = s.MaxPSI, s.MaxCorr, s.MaxVIF
+	c.Selection.Stepwise, c.Selection.Criterion, c.Selection.PEnter, c.Selection.PRemove = s.Stepwise, s.Criterion, s.PEnter, s.PRemove
+	c.Selection.MaxVars = s.MaxVars
+	if s.SignCheck != nil {
+		c.Selection.NoSignCheck = !*s.SignCheck
+	}
+	c.Scaling.BaseScore, c.Scaling.BaseOdds, c.Scaling.PDO, c.Scaling.Round = f.Scaling.BaseScore, f.Scaling.BaseOdds, f.Scaling.PDO, f.Scaling.Round
+	for k, v := range f.Kinds {
+		switch v {
+		case "numeric":
+			c.Kinds[k] = binning.Numeric
+		case "categorical":
+			c.Kinds[k] = binning.Categorical
+		default:
+			return fmt.Errorf("config %s: kinds.%s = %q: want numeric or categorical", path, k, v)
+		}
+	}
+	if f.TestShare > 0 {
+		c.TestShare = f.TestShare
+	}
+	if f.OOTMonths > 0 {
+		c.OOTMonths = f.OOTMonths
+	}
+	c.L2 = f.L2
+	c.Exclude = append(c.Exclude, f.Exclude...)
+	return nil
+}
+
+// LoadBins reads a --bins file (YAML or JSON): per variable either
+// breaks: [numbers] or groups: [[values], ...] (and optionally specials).
+func LoadBins(path string) (map[string]binning.Spec, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("bins: %w", err)
+	}
+	var m map[string]binning.Spec
+	if err := yaml.Unmarshal(raw, &m); err != nil {
+		return nil, fmt.Errorf("bins %s: %w", path, err)
+	}
+	for v, s := range m {
+		if len(s.Breaks) > 0 && len(s.Groups) > 0 {
+			return nil, fmt.Errorf("bins %s: %s has both breaks and groups", path, v)
+		}
+		if len(s.Breaks) == 0 && len(s.Groups) == 0 {
+			return nil, fmt.Errorf("bins %s: %s has neither breaks nor groups", path, v)
+		}
+	}
+	return m, nil
+}

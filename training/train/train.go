@@ -1,0 +1,672 @@
+//go:build duckdb_arrow
+
+// Package train is the orchestrator behind `qiandun train`: it reads the
+// modelling table with DuckDB (a flat CSV/Parquet file, or features joined
+// with labels from the lake), splits it into train, test and out-of-time
+// samples, bins every characteristic, selects, fits the logistic model,
+// scales it to points, validates it and writes the scorecard artifact.
+//
+// Samples. In flat mode the test sample is --test when given, else a
+// seeded stratified TestShare (default 30%) of the data. In lake mode the
+// rows of the latest OOTMonths periods (issue month for the A-card,
+// observation month for the B-card) are the out-of-time sample and the
+// rest is split into train and test as in flat mode. Only the train sample
+// is used for binning, selection and the fit.
+package train
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"fmt"
+	"log/slog"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	"qiandun/data/lake"
+	"qiandun/internal/version"
+	"qiandun/training/binning"
+	"qiandun/training/frame"
+	"qiandun/training/logit"
+	"qiandun/training/metrics"
+	"qiandun/training/scorecard"
+	"qiandun/training/selection"
+)
+
+// Config is everything a training run needs.
+type Config struct {
+	// Flat mode.
+	Data     string // CSV or Parquet file
+	Test     string // optional test file
+	Target   string
+	BadValue string
+	// Lake mode.
+	Lake      string
+	Model     string // acard | bcard
+	AsOf      string // restrict features to one as_of snapshot (optional)
+	OOTMonths int    // latest periods held out (default 3)
+
+	Out      string
+	Name     string // default: file stem, or the model kind
+	Version  string // default: derived from the content (deterministic)
+	BinsFile string
+	Features []string // fixed list: skip selection
+	Exclude  []string
+	Seed     uint64
+	// TestShare of the development rows for test (default 0.3).
+	TestShare float64
+	Binning   binning.Options
+	Selection selection.Options
+	Scaling   scorecard.Scaling
+	Kinds     map[string]binning.Kind
+	L2        float64
+	Workers   int
+}
+
+// NewConfig returns a config with the defaults.
+func NewConfig() *Config {
+	return &Config{Seed: 1, TestShare: 0.3, OOTMonths: 3, Kinds: map[string]binning.Kind{}, Scaling: scorecard.DefaultScaling()}
+}
+
+// Result is a finished run.
+type Result struct {
+	Model   *scorecard.Model
+	Dir     string
+	Samples map[string]int // rows per sample
+	// Fallbacks counts, per sample and characteristic, rows whose value
+	// had no bin of its own.
+	Fallbacks map[string]map[string]int
+}
+
+// keys never used as characteristics in lake mode.
+var lakeKeys = []string{"application_id", "borrower_id", "apply_time", "loan_id", "as_of", "issue_month", "obs_date",
+	"label", "bad", "filename", "__y", "__period"}
+
+type sample struct {
+	name string
+	y    []float64
+	cols map[string]*binning.Column
+	n    int
+}
+
+// Run trains a scorecard.
+func Run(ctx context.Context, cfg *Config, log *slog.Logger) (*Result, error) {
+	if cfg.Kinds == nil {
+		cfg.Kinds = map[string]binning.Kind{}
+	}
+	if cfg.TestShare <= 0 || cfg.TestShare >= 1 {
+		cfg.TestShare = 0.3
+	}
+	if cfg.OOTMonths <= 0 {
+		cfg.OOTMonths = 3
+	}
+	if cfg.Workers <= 0 {
+		cfg.Workers = runtime.GOMAXPROCS(0)
+	}
+	if cfg.Out == "" {
+		return nil, fmt.Errorf("train: --out is required")
+	}
+	lakeMode := cfg.Lake != ""
+	if lakeMode == (cfg.Data != "") {
+		return nil, fmt.Errorf("train: give exactly one of --data or --lake")
+	}
+	tmp, err := os.MkdirTemp("", "qiandun-train-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(tmp)
+	db, err := lake.OpenDuckDB(ctx, lake.DBOptions{MemoryLimit: "3GB", TempDir: tmp})
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+
+	var src, testSrc string
+	var inputs []string
+	exclude := map[string]bool{}
+	for _, e := range cfg.Exclude {
+		exclude[e] = true
+	}
+	if lakeMode {
+		src, inputs, err = lakeQuery(cfg)
+		if err != nil {
+			return nil, err
+		}
+		for _, k := range lakeKeys {
+			exclude[k] = true
+		}
+		if cfg.Name == "" {
+			cfg.Name = cfg.Model
+		}
+		cfg.Target, cfg.BadValue = "bad", "1"
+	} else {
+		if cfg.Target == "" || cfg.BadValue == "" {
+			return nil, fmt.Errorf("train: --target and --bad-value are required with --data")
+		}
+		src, err = flatQuery(cfg.Data, cfg.Target, cfg.BadValue)
+		if err != nil {
+			return nil, err
+		}
+		inputs = []string{cfg.Data}
+		if cfg.Test != "" {
+			if testSrc, err = flatQuery(cfg.Test, cfg.Target, cfg.BadValue); err != nil {
+				return nil, err
+			}
+			inputs = append(inputs, cfg.Test)
+		}
+		if cfg.Name == "" {
+			cfg.Name = strings.TrimSuffix(filepath.Base(cfg.Data), filepath.Ext(cfg.Data))
+		}
+		exclude[cfg.Target] = true
+	}
+	log.Info("train: reading", "mode", map[bool]string{true: "lake", false: "flat"}[lakeMode], "inputs", len(inputs))
+	fr, err := frame.Query(ctx, conn, src, cfg.Kinds)
+	if err != nil {
+		return nil, fmt.Errorf("train: read %s: %w", strings.Join(inputs[:min(len(inputs), 3)], ", "), err)
+	}
+	if fr.N == 0 {
+		return nil, fmt.Errorf("train: no labelled rows in %s", strings.Join(inputs[:min(len(inputs), 3)], ", "))
+	}
+	yCol := fr.Cols["__y"]
+	y := yCol.Num
+	var dropped []scorecard.Dropped
+	// Candidate characteristics.
+	var names []string
+	for _, n := range fr.Names {
+		if exclude[n] || strings.HasPrefix(n, "__") {
+			continue
+		}
+		if len(cfg.Features) > 0 && !slices.Contains(cfg.Features, n) {
+			continue
+		}
+		names = append(names, n)
+	}
+	for _, n := range cfg.Features {
+		if fr.Cols[n] == nil {
+			return nil, fmt.Errorf("train: --features names %q, which is not a usable column", n)
+		}
+	}
+	skipped := make([]string, 0, len(fr.Skipped))
+	for n := range fr.Skipped {
+		skipped = append(skipped, n)
+	}
+	sort.Strings(skipped)
+	for _, n := range skipped {
+		if !exclude[n] {
+			dropped = append(dropped, scorecard.Dropped{Variable: n, Reason: "unsupported type " + fr.Skipped[n]})
+		}
+	}
+	// Samples.
+	var devIdx, ootIdx []int
+	if lakeMode {
+		devIdx, ootIdx = splitOOT(fr.Cols["__period"], cfg.OOTMonths)
+	} else {
+		devIdx = make([]int, fr.N)
+		for i := range devIdx {
+			devIdx[i] = i
+		}
+	}
+	var trainIdx, testIdx []int
+	if testSrc != "" {
+		trainIdx = devIdx
+	} else {
+		trainIdx, testIdx = stratifiedSplit(devIdx, y, cfg.TestShare, cfg.Seed)
+	}
+	samples := []*sample{gather("train", fr, names, y, trainIdx)}
+	if testSrc != "" {
+		kinds := map[string]binning.Kind{}
+		for _, n := range names {
+			kinds[n] = fr.Cols[n].Kind
+		}
+		tf, err := frame.Query(ctx, conn, testSrc, kinds)
+		if err != nil {
+			return nil, fmt.Errorf("train: read %s: %w", cfg.Test, err)
+		}
+		all := make([]int, tf.N)
+		for i := range all {
+			all[i] = i
+		}
+		for _, n := range names {
+			if tf.Cols[n] == nil {
+				return nil, fmt.Errorf("train: test file %s lacks column %q", cfg.Test, n)
+			}
+		}
+		samples = append(samples, gather("test", tf, names, tf.Cols["__y"].Num, all))
+	} else if len(testIdx) > 0 {
+		samples = append(samples, gather("test", fr, names, y, testIdx))
+	}
+	if len(ootIdx) > 0 {
+		samples = append(samples, gather("oot", fr, names, y, ootIdx))
+	}
+	tr := samples[0]
+	var trBads float64
+	for _, v := range tr.y {
+		trBads += v
+	}
+	if trBads == 0 || trBads == float64(tr.n) {
+		return nil, fmt.Errorf("train: the train sample (%d rows) has %v bads: need both classes", tr.n, trBads)
+	}
+	log.Info("train: samples", "train", tr.n, "bads", int(trBads), "test", sampleN(samples, "test"), "oot", sampleN(samples, "oot"), "characteristics", len(names))
+
+	// Binning.
+	specs := map[string]binning.Spec{}
+	if cfg.BinsFile != "" {
+		if specs, err = LoadBins(cfg.BinsFile); err != nil {
+			return nil, err
+		}
+		inputs = append(inputs, cfg.BinsFile)
+	}
+	cols := make([]*binning.Column, 0, len(names))
+	for _, n := range names {
+		c := tr.cols[n]
+		if c.Kind == binning.Categorical && len(c.Dict) > 1000 && len(c.Dict)*2 > tr.n {
+			dropped = append(dropped, scorecard.Dropped{Variable: n, Reason: fmt.Sprintf("high cardinality: %d distinct values", len(c.Dict))})
+			continue
+		}
+		cols = append(cols, c)
+	}
+	bins, errs := binning.FitAll(ctx, cols, tr.y, cfg.Binning, specs, cfg.Workers)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var cands []selection.Candidate
+	byName := map[string]*binning.Binning{}
+	for i, b := range bins {
+		if errs[i] != nil {
+			dropped = append(dropped, scorecard.Dropped{Variable: cols[i].Name, Reason: "binning: " + errs[i].Error()})
+			continue
+		}
+		byName[b.Variable] = b
+		w, _ := b.WoE(cols[i])
+		c := selection.Candidate{Name: b.Variable, IV: b.IV, WoE: w, PSI: math.NaN()}
+		var maxCount int64
+		for _, bin := range b.Bins {
+			if bin.Missing {
+				c.MissingRate = float64(bin.Count) / float64(tr.n)
+			}
+			maxCount = max(maxCount, bin.Count)
+		}
+		c.SingleShare = float64(maxCount) / float64(tr.n)
+		if len(b.Bins) == 1 {
+			dropped = append(dropped, scorecard.Dropped{Variable: b.Variable, Reason: "one bin: no split meets the minimum share and shape"})
+			continue
+		}
+		if oot := findSample(samples, "oot"); oot != nil {
+			c.PSI = binPSI(b, tr.cols[b.Variable], oot.cols[b.Variable])
+		}
+		cands = append(cands, c)
+	}
+	// Selection.
+	var kept []selection.Candidate
+	if len(cfg.Features) > 0 {
+		kept = cands
+	} else {
+		so := cfg.Selection
+		so.L2 = cfg.L2
+		var d []selection.Dropped
+		kept, d, err = selection.Select(ctx, cands, tr.y, so)
+		if err != nil {
+			return nil, fmt.Errorf("train: selection: %w", err)
+		}
+		for _, x := range d {
+			dropped = append(dropped, scorecard.Dropped{Variable: x.Variable, Reason: x.Reason})
+		}
+	}
+	if len(kept) == 0 {
+		return nil, fmt.Errorf("train: no characteristic survived selection (%d dropped)", len(dropped))
+	}
+	xs := make([][]float64, len(kept))
+	keptBins := make([]*binning.Binning, len(kept))
+	for j, c := range kept {
+		xs[j] = c.WoE
+		keptBins[j] = byName[c.Name]
+	}
+	fit, err := logit.Fit(ctx, xs, tr.y, logit.Options{L2: cfg.L2})
+	if err != nil {
+		return nil, fmt.Errorf("train: logistic fit on %d characteristics: %w", len(kept), err)
+	}
+	coefs := make([]scorecard.Coef, len(fit.Coef))
+	for j := range coefs {
+		coefs[j] = scorecard.Coef{Estimate: fit.Coef[j], StdErr: fit.StdErr[j], Z: fit.Z[j], PValue: fit.PValue[j]}
+	}
+	m, err := scorecard.Build(cfg.Name, keptBins, coefs, cfg.Scaling)
+	if err != nil {
+		return nil, err
+	}
+	m.Version = cfg.Version
+	m.CodeVersion = version.String()
+	m.Target, m.BadValue, m.Seed = cfg.Target, cfg.BadValue, cfg.Seed
+	m.Fit = scorecard.Fit{N: fit.N, LogLik: fit.LogLik, AIC: fit.AIC, BIC: fit.BIC, Iterations: fit.Iterations, L2: cfg.L2}
+	m.Dropped = dropped
+	if m.Dropped == nil {
+		m.Dropped = []scorecard.Dropped{}
+	}
+	m.Settings = settings(cfg)
+	for _, p := range inputs {
+		sum, err := lake.FileSHA256(p)
+		if err != nil {
+			return nil, fmt.Errorf("train: fingerprint: %w", err)
+		}
+		m.Data = append(m.Data, scorecard.DataFile{Path: p, SHA256: sum})
+	}
+	// Validation.
+	res := &Result{Model: m, Samples: map[string]int{}, Fallbacks: map[string]map[string]int{}}
+	var trainScore []float64
+	for _, s := range samples {
+		res.Samples[s.name] = s.n
+		sc, err := m.Score(s.cols)
+		if err != nil {
+			return nil, err
+		}
+		fb := map[string]int{}
+		for j, c := range m.Chars {
+			if sc.Fallbacks[j] > 0 {
+				fb[c.Name] = sc.Fallbacks[j]
+			}
+		}
+		res.Fallbacks[s.name] = fb
+		if s.name == "train" {
+			trainScore = sc.Score
+		}
+		v, gains, err := validate(s.name, sc, s.y, trainScore, m.Scaling.PDO)
+		if err != nil {
+			log.Warn("train: validation", "sample", s.name, "err", err)
+			continue
+		}
+		m.Metrics = append(m.Metrics, v)
+		m.Gains = append(m.Gains, gains...)
+		if s.name != "train" {
+			for _, c := range m.Chars {
+				m.PSI = append(m.PSI, scorecard.CharPSI{Variable: c.Name, Sample: s.name,
+					PSI: finite(binPSI(c.Binning(), tr.cols[c.Name], s.cols[c.Name]))})
+			}
+		}
+	}
+	if err := m.Seal(); err != nil {
+		return nil, err
+	}
+	dir, err := m.Write(cfg.Out)
+	if err != nil {
+		return nil, fmt.Errorf("train: write artifact: %w", err)
+	}
+	res.Dir = dir
+	log.Info("train: wrote model", "dir", dir, "characteristics", len(m.Chars), "checksum", m.Checksum)
+	return res, nil
+}
+
+func sampleN(ss []*sample, name string) int {
+	if s := findSample(ss, name); s != nil {
+		return s.n
+	}
+	return 0
+}
+
+func findSample(ss []*sample, name string) *sample {
+	for _, s := range ss {
+		if s.name == name {
+			return s
+		}
+	}
+	return nil
+}
+
+func finite(v float64) float64 {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return 0
+	}
+	return v
+}
+
+func settings(cfg *Config) map[string]string {
+	o := cfg.Binning.WithDefaults()
+	so := cfg.Selection.WithDefaults()
+	s := map[string]string{
+		"binning.method": string(o.Method), "binning.monotonic": string(o.Monotonic),
+		"binning.max_bins": strconv.Itoa(o.MaxBins), "binning.min_share": fmt.Sprint(o.MinShare),
+		"binning.fine_bins": strconv.Itoa(o.FineBins), "binning.merge_missing": strconv.FormatBool(o.MergeMissing),
+		"selection.stepwise": so.Stepwise, "selection.criterion": so.Criterion, "selection.min_iv": fmt.Sprint(so.MinIV),
+		"selection.max_corr": fmt.Sprint(so.MaxCorr), "selection.max_vif": fmt.Sprint(so.MaxVIF), "selection.max_psi": fmt.Sprint(so.MaxPSI),
+		"selection.sign_check": strconv.FormatBool(!so.NoSignCheck),
+		"test_share": fmt.Sprint(cfg.TestShare), "l2": fmt.Sprint(cfg.L2),
+	}
+	if len(cfg.Features) > 0 {
+		s["features"] = strings.Join(cfg.Features, ",")
+	}
+	if cfg.Lake != "" {
+		s["model"], s["oot_months"], s["as_of"] = cfg.Model, strconv.Itoa(cfg.OOTMonths), cfg.AsOf
+	}
+	return s
+}
+
+// validate computes the sample's metrics, gains by decile and bad rate by
+// score band (bands PDO points wide, anchored on the train scores).
+func validate(name string, sc *scorecard.Scores, y, trainScore []float64, pdo float64) (scorecard.Sample, []scorecard.Gain, error) {
+	sum, err := metrics.Summarize(sc.PD, y)
+	if err != nil {
+		return scorecard.Sample{}, nil, err
+	}
+	v := scorecard.Sample{Sample: name, N: sum.N, Bads: sum.Bads, AUC: sum.AUC, Gini: sum.Gini, KS: sum.KS}
+	if hl, p, err := metrics.HosmerLemeshow(sc.PD, y, 10); err == nil {
+		v.HL, v.HLP = finite(hl), finite(p)
+	}
+	if name != "train" {
+		if p, err := metrics.ScorePSI(trainScore, sc.Score, 10); err == nil {
+			v.ScorePSI = p
+		}
+	}
+	var gains []scorecard.Gain
+	dec, err := metrics.Gains(sc.PD, y, 10)
+	if err == nil {
+		for _, b := range dec {
+			gains = append(gains, scorecard.Gain{Sample: name, Kind: "decile", Band: b.Band, Lower: b.Lower, Upper: b.Upper, N: b.N,
+				Bads: b.Bads, BadRate: b.BadRate, CumBadPct: b.CumBadPct, Lift: b.Lift, CumLift: b.CumLift})
+		}
+	}
+	lo, hi := slices.Min(trainScore), slices.Max(trainScore)
+	var cuts []float64
+	if pdo > 0 {
+		for c := math.Floor(lo/pdo)*pdo + pdo; c <= hi && len(cuts) < 30; c += pdo {
+			cuts = append(cuts, c)
+		}
+	}
+	for _, b := range metrics.ByBands(sc.Score, y, cuts) {
+		if b.N == 0 {
+			continue
+		}
+		l, u := b.Lower, b.Upper
+		if math.IsInf(l, -1) {
+			l = math.Min(lo, slices.Min(sc.Score))
+		}
+		if math.IsInf(u, 1) {
+			u = math.Max(hi, slices.Max(sc.Score))
+		}
+		gains = append(gains, scorecard.Gain{Sample: name, Kind: "band", Band: b.Band, Lower: l, Upper: u, N: b.N,
+			Bads: b.Bads, BadRate: b.BadRate, CumBadPct: b.CumBadPct, Lift: b.Lift})
+	}
+	return v, gains, nil
+}
+
+// binPSI is the PSI of a characteristic's bin distribution, b vs a.
+func binPSI(bn *binning.Binning, a, b *binning.Column) float64 {
+	if a == nil || b == nil || a.Len() == 0 || b.Len() == 0 {
+		return math.NaN()
+	}
+	count := func(c *binning.Column) []float64 {
+		idx, _ := bn.Index(c)
+		out := make([]float64, len(bn.Bins))
+		for _, k := range idx {
+			out[k]++
+		}
+		return out
+	}
+	p, err := metrics.PSI(count(a), count(b))
+	if err != nil {
+		return math.NaN()
+	}
+	return p
+}
+
+// gather takes rows idx of the named columns.
+func gather(name string, fr *frame.Frame, names []string, y []float64, idx []int) *sample {
+	s := &sample{name: name, n: len(idx), y: make([]float64, len(idx)), cols: map[string]*binning.Column{}}
+	for k, i := range idx {
+		s.y[k] = y[i]
+	}
+	for _, n := range names {
+		c := fr.Cols[n]
+		o := &binning.Column{Name: n, Kind: c.Kind, Dict: c.Dict}
+		if c.Kind == binning.Numeric {
+			o.Num = make([]float64, len(idx))
+			for k, i := range idx {
+				o.Num[k] = c.Num[i]
+			}
+		} else {
+			o.Codes = make([]int32, len(idx))
+			for k, i := range idx {
+				o.Codes[k] = c.Codes[i]
+			}
+		}
+		s.cols[n] = o
+	}
+	return s
+}
+
+// stratifiedSplit puts round(share·n) of each class, chosen by a seeded
+// shuffle, into test; both outputs keep the original row order.
+func stratifiedSplit(idx []int, y []float64, share float64, seed uint64) (train, test []int) {
+	r := rand.New(rand.NewPCG(seed, 0x5eed))
+	isTest := make(map[int]bool)
+	for _, cls := range []float64{0, 1} {
+		var rows []int
+		for _, i := range idx {
+			if y[i] == cls {
+				rows = append(rows, i)
+			}
+		}
+		r.Shuffle(len(rows), func(a, b int) { rows[a], rows[b] = rows[b], rows[a] })
+		k := int(math.Round(share * float64(len(rows))))
+		for _, i := range rows[:k] {
+			isTest[i] = true
+		}
+	}
+	for _, i := range idx {
+		if isTest[i] {
+			test = append(test, i)
+		} else {
+			train = append(train, i)
+		}
+	}
+	return train, test
+}
+
+// splitOOT holds out the rows of the latest k distinct periods.
+func splitOOT(period *binning.Column, k int) (dev, oot []int) {
+	if period == nil {
+		return nil, nil
+	}
+	var vals []string
+	seen := map[string]bool{}
+	for _, c := range period.Codes {
+		if c >= 0 && !seen[period.Dict[c]] {
+			seen[period.Dict[c]] = true
+			vals = append(vals, period.Dict[c])
+		}
+	}
+	slices.SortFunc(vals, cmp.Compare[string])
+	cut := ""
+	if len(vals) > k {
+		cut = vals[len(vals)-k]
+	}
+	for i, c := range period.Codes {
+		if cut != "" && c >= 0 && period.Dict[c] >= cut {
+			oot = append(oot, i)
+		} else {
+			dev = append(dev, i)
+		}
+	}
+	return dev, oot
+}
+
+// flatQuery reads a CSV (DuckDB sniffs it) or Parquet file and adds __y.
+func flatQuery(path, target, badValue string) (string, error) {
+	if _, err := os.Stat(path); err != nil {
+		return "", fmt.Errorf("train: %w", err)
+	}
+	var from string
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".parquet", ".pq":
+		from = "read_parquet(" + lake.Quote(path) + ")"
+	default:
+		from = "read_csv(" + lake.Quote(path) + ", header = true)"
+	}
+	t := lake.Ident(target)
+	return fmt.Sprintf(`SELECT *, CAST(CASE WHEN CAST(%s AS VARCHAR) = %s THEN 1 ELSE 0 END AS DOUBLE) AS __y
+FROM %s WHERE %s IS NOT NULL`, t, lake.Quote(badValue), from, t), nil
+}
+
+// lakeQuery joins features and labels of the lake; it returns the SQL and
+// the input files (for the fingerprint).
+func lakeQuery(cfg *Config) (string, []string, error) {
+	l := lake.New(cfg.Lake)
+	asOf := "*"
+	if cfg.AsOf != "" {
+		asOf = cfg.AsOf
+	}
+	var featDir, labels string
+	switch cfg.Model {
+	case "acard", "bcard":
+		featDir = filepath.Join(l.Root, "features", cfg.Model, "as_of="+asOf)
+		labels = "labels/" + cfg.Model
+	default:
+		return "", nil, fmt.Errorf("train: --model %q: want acard or bcard", cfg.Model)
+	}
+	featFiles, _ := filepath.Glob(filepath.Join(featDir, "*.parquet"))
+	if len(featFiles) == 0 {
+		return "", nil, fmt.Errorf("train: no feature files at %s (run `qiandun features` first)", featDir)
+	}
+	if !l.Exists(labels) {
+		return "", nil, fmt.Errorf("train: no labels at %s (run `qiandun perf` first)", l.TableDir(labels))
+	}
+	labelFiles, _ := filepath.Glob(l.Glob(labels))
+	sort.Strings(featFiles)
+	sort.Strings(labelFiles)
+	feat := fmt.Sprintf("read_parquet(%s, filename = true, union_by_name = true, hive_partitioning = false)", lake.Quote(filepath.Join(featDir, "*.parquet")))
+	lab := fmt.Sprintf("read_parquet(%s)", lake.Quote(l.Glob(labels)))
+	snap := "CAST(regexp_extract(filename, 'as_of=([0-9]{4}-[0-9]{2}-[0-9]{2})', 1) AS DATE)"
+	var q string
+	if cfg.Model == "acard" {
+		q = fmt.Sprintf(`WITH f AS (
+  SELECT * EXCLUDE (filename), %s AS __snap FROM %s
+  QUALIFY row_number() OVER (PARTITION BY application_id ORDER BY %s DESC) = 1
+), l AS (
+  SELECT application_id, issue_month, bad FROM %s WHERE label IN ('good', 'bad') AND bad IS NOT NULL
+)
+SELECT f.* EXCLUDE (__snap), CAST(strftime(l.issue_month, '%%Y-%%m') AS VARCHAR) AS __period, CAST(l.bad AS DOUBLE) AS __y
+FROM f JOIN l USING (application_id)
+ORDER BY application_id`, snap, feat, snap, lab)
+	} else {
+		q = fmt.Sprintf(`WITH f AS (
+  SELECT * EXCLUDE (filename), %s AS __snap FROM %s
+), l AS (
+  SELECT loan_id, obs_date, bad FROM %s WHERE label IN ('good', 'bad') AND bad IS NOT NULL
+)
+SELECT f.* EXCLUDE (__snap), CAST(strftime(l.obs_date, '%%Y-%%m') AS VARCHAR) AS __period, CAST(l.bad AS DOUBLE) AS __y
+FROM f JOIN l ON f.loan_id = l.loan_id AND f.__snap = l.obs_date
+ORDER BY f.loan_id, l.obs_date`, snap, feat, lab)
+	}
+	return q, append(featFiles, labelFiles...), nil
+}
+
+var _ = sql.ErrNoRows
