@@ -439,7 +439,7 @@ func settings(cfg *Config) map[string]string {
 		"selection.stepwise": so.Stepwise, "selection.criterion": so.Criterion, "selection.min_iv": fmt.Sprint(so.MinIV),
 		"selection.max_corr": fmt.Sprint(so.MaxCorr), "selection.max_vif": fmt.Sprint(so.MaxVIF), "selection.max_psi": fmt.Sprint(so.MaxPSI),
 		"selection.sign_check": strconv.FormatBool(!so.NoSignCheck),
-		"test_share": fmt.Sprint(cfg.TestShare), "l2": fmt.Sprint(cfg.L2),
+		"test_share":           fmt.Sprint(cfg.TestShare), "l2": fmt.Sprint(cfg.L2),
 	}
 	if len(cfg.Features) > 0 {
 		s["features"] = strings.Join(cfg.Features, ",")
