@@ -20,7 +20,7 @@ func TestCheckDigit(t *testing.T) {
 		ok      bool
 	}{
 		{"11010519491231002", 'X', true},
-		{"44030419900101001", 0, true}, // filled in below
+		{"44030419900101001", 0, true},   // filled in below
 		{"00000000000000000", '1', true}, // sum 0 -> '1'
 		{"1101051949123100", 0, false},
 		{"1101051949123100A", 0, false},

@@ -1,0 +1,125 @@
+package ingest
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Config is the optional ingest configuration file (YAML):
+//
+//	max_reject_rate: 0.02        # per table; default 0.01
+//	files:                       # per-file settings, by path or glob relative to the raw directory
+//	  "applications*.csv": {encoding: gbk}
+//	  "loans/*":           {encoding: utf8}
+type Config struct {
+	MaxRejectRate *float64              `yaml:"max_reject_rate"`
+	Files         map[string]FileConfig `yaml:"files"`
+}
+
+// FileConfig declares how to read matching files.
+type FileConfig struct {
+	Encoding string `yaml:"encoding"` // utf8 or gbk; empty or "auto" detects
+}
+
+// LoadConfig reads a configuration file.
+func LoadConfig(file string) (*Config, error) {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("ingest config: %w", err)
+	}
+	var c Config
+	dec := yaml.NewDecoder(strings.NewReader(string(b)))
+	dec.KnownFields(true)
+	if err := dec.Decode(&c); err != nil {
+		return nil, fmt.Errorf("ingest config %s: %w", file, err)
+	}
+	for pat, fc := range c.Files {
+		if _, err := path.Match(pat, ""); err != nil {
+			return nil, fmt.Errorf("ingest config %s: bad pattern %q: %w", file, pat, err)
+		}
+		switch strings.ToLower(fc.Encoding) {
+		case "", "auto", EncUTF8, "utf-8", EncGBK:
+		default:
+			return nil, fmt.Errorf("ingest config %s: files %q: unknown encoding %q (want utf8 or gbk)", file, pat, fc.Encoding)
+		}
+	}
+	return &c, nil
+}
+
+// encodingFor returns the declared encoding of a raw file, EncAuto if none.
+func (c *Config) encodingFor(rel string) string {
+	if c == nil {
+		return EncAuto
+	}
+	for pat, fc := range c.Files {
+		if ok, _ := path.Match(pat, rel); ok {
+			switch strings.ToLower(fc.Encoding) {
+			case EncUTF8, "utf-8":
+				return EncUTF8
+			case EncGBK:
+				return EncGBK
+			}
+		}
+	}
+	return EncAuto
+}
+
+// KeyEnv is the environment variable that holds the PII token key.
+const KeyEnv = "QIANDUN_PII_KEY"
+
+// DefaultKeyFile is where the PII key file is kept when none is named:
+// inside the lake, under _keys (never read as a table).
+func DefaultKeyFile(lakeDir string) string { return filepath.Join(lakeDir, "_keys", "pii.key") }
+
+// LoadKey returns the PII token key: $QIANDUN_PII_KEY if set, else the
+// contents of file. A missing file is created with a fresh random key and
+// mode 0600 (its directory 0700), and the creation is logged (the key never
+// is).
+func LoadKey(file string, log *slog.Logger) ([]byte, error) {
+	if k := os.Getenv(KeyEnv); k != "" {
+		return []byte(k), nil
+	}
+	b, err := os.ReadFile(file)
+	if errors.Is(err, fs.ErrNotExist) {
+		raw := make([]byte, 32)
+		if _, err := rand.Read(raw); err != nil {
+			return nil, fmt.Errorf("PII key: %w", err)
+		}
+		if err := os.MkdirAll(filepath.Dir(file), 0o700); err != nil {
+			return nil, fmt.Errorf("PII key: %w", err)
+		}
+		f, err := os.OpenFile(file, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if err != nil {
+			return nil, fmt.Errorf("PII key: %w", err)
+		}
+		if _, err := f.WriteString(hex.EncodeToString(raw) + "\n"); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("PII key %s: %w", file, err)
+		}
+		if err := f.Close(); err != nil {
+			return nil, fmt.Errorf("PII key %s: %w", file, err)
+		}
+		if log != nil {
+			log.Info("created PII token key file (mode 0600); keep it: tokens from another key do not join", "path", file)
+		}
+		b, err = os.ReadFile(file)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("PII key: %w", err)
+	}
+	k := strings.TrimSpace(string(b))
+	if len(k) < 16 {
+		return nil, fmt.Errorf("PII key file %s: key too short (%d bytes, want at least 16)", file, len(k))
+	}
+	return []byte(k), nil
+}

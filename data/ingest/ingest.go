@@ -1,0 +1,644 @@
+// Package ingest loads the loan system's raw exports into the typed
+// Parquet lake: it finds each table's files, reads CSV, TSV or JSON Lines
+// (UTF-8 or GBK, optionally gzipped), normalises what is tolerable
+// (thousands separators, other date forms, Chinese enum words), rejects
+// the rest into a quarantine with file, line, raw text and reason,
+// tokenises PII, and publishes each table atomically with a manifest.
+//
+// A run has three phases. Framing (Go, streaming, one pass per file):
+// decompress, detect or apply the encoding, transcode GBK, split physical
+// lines, check the header against the contract, set aside lines that
+// cannot be a row (wrong field count, broken quoting, invalid JSON) and
+// write the others, prefixed with their line number, to a temporary file
+// of fixed dialect. Validation (DuckDB, the SQL files in sql/): parse and
+// check every value, duplicates against the lake and earlier rows,
+// references and date order against parent tables. Publication: each
+// table's new contents (the lake's rows plus the accepted ones, sorted by
+// key, zstd) replace the old directory with a rename, after every table
+// succeeded; the quarantine files and the manifest follow.
+//
+// Each rejected row has exactly one reason, the first that applies in
+// this order: malformed_row, missing_value, bad_date / bad_amount /
+// bad_number (column order), bad_enum, negative_amount, out_of_range,
+// duplicate_row, duplicate_key, orphan, date_order.
+package ingest
+
+import (
+	"context"
+	"database/sql"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"qiandun/data/ingest/normalize"
+	"qiandun/data/ingest/pii"
+	"qiandun/data/lake"
+	"qiandun/data/schema"
+	"qiandun/internal/progress"
+	"qiandun/internal/version"
+)
+
+// Stage is the manifest name of ingestion.
+const Stage = "ingest"
+
+// DefaultMaxRejectRate is the share of a table's rows that may be
+// quarantined before the stage fails.
+const DefaultMaxRejectRate = 0.01
+
+// Options configure a Run.
+type Options struct {
+	Raw  string // raw export directory
+	Lake string // lake root
+	// Config holds per-file encodings; nil means detect everything.
+	Config *Config
+	// MaxRejectRate is the largest share of a table's rows read in this
+	// run that may be quarantined.
+	MaxRejectRate float64
+	// Key is the PII token key (see LoadKey). Required.
+	Key []byte
+	// Log receives progress and summary lines; nil means slog.Default().
+	Log *slog.Logger
+	// Progress is where a progress bar is drawn (a terminal) or nil.
+	Progress io.Writer
+	// DB bounds DuckDB; zero values take lake.OpenDB's defaults except
+	// MemoryLimit, which defaults to 1200MB to keep the stage under 2 GiB.
+	DB lake.DBOptions
+
+	// afterTable, when set, runs after each table is staged (tests inject
+	// failures with it).
+	afterTable func(table string) error
+}
+
+// TableResult is what a run did to one table.
+type TableResult struct {
+	Table       string            `json:"table"`
+	Files       []string          `json:"files"`
+	Read        int64             `json:"read"`
+	Accepted    int64             `json:"accepted"`
+	Quarantined int64             `json:"quarantined"`
+	BlankLines  int64             `json:"blank_lines,omitempty"`
+	Reasons     map[string]int64  `json:"reasons"`
+	Normalised  map[string]int64  `json:"normalised"`
+	LakeRows    int64             `json:"lake_rows"`
+	Quarantine  []string          `json:"quarantine_files,omitempty"`
+	Encodings   map[string]string `json:"encodings,omitempty"`
+}
+
+// Skipped is a raw file that was not read again.
+type Skipped struct {
+	File   string `json:"file"`
+	SHA256 string `json:"sha256"`
+	Reason string `json:"reason"`
+}
+
+// Result is what a run did.
+type Result struct {
+	Tables  []TableResult
+	Skipped []Skipped
+	Elapsed time.Duration
+}
+
+// Rows returns the raw data rows read over all tables.
+func (r *Result) Rows() int64 {
+	var n int64
+	for _, t := range r.Tables {
+		n += t.Read
+	}
+	return n
+}
+
+// RejectRateError is returned when tables quarantined more than the
+// allowed share of their rows. The quarantine has been written; the lake's
+// tables are as before.
+type RejectRateError struct {
+	Max    float64
+	Tables []TableResult
+	Dir    string // the quarantine root
+}
+
+func (e *RejectRateError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "reject rate above %.2f%% in %d table(s); nothing was published, the quarantine was written:", 100*e.Max, len(e.Tables))
+	for _, t := range e.Tables {
+		type rc struct {
+			r string
+			n int64
+		}
+		var rs []rc
+		for r, n := range t.Reasons {
+			rs = append(rs, rc{r, n})
+		}
+		sort.Slice(rs, func(i, j int) bool { return rs[i].n > rs[j].n || (rs[i].n == rs[j].n && rs[i].r < rs[j].r) })
+		if len(rs) > 3 {
+			rs = rs[:3]
+		}
+		var top []string
+		for _, x := range rs {
+			top = append(top, fmt.Sprintf("%s %d", x.r, x.n))
+		}
+		fmt.Fprintf(&b, "\n  %s: %d of %d rows quarantined (%.2f%%); top reasons: %s; quarantine: %s",
+			t.Table, t.Quarantined, t.Read, 100*float64(t.Quarantined)/float64(t.Read), strings.Join(top, ", "),
+			filepath.Join(e.Dir, t.Table))
+	}
+	return b.String()
+}
+
+// Run ingests the raw directory into the lake.
+func Run(ctx context.Context, o Options) (*Result, error) {
+	start := time.Now()
+	log := o.Log
+	if log == nil {
+		log = slog.Default()
+	}
+	if len(o.Key) == 0 {
+		return nil, errors.New("ingest: no PII key (set " + KeyEnv + " or use a key file)")
+	}
+	srcs, err := Discover(o.Raw)
+	if err != nil {
+		return nil, err
+	}
+	for i := range srcs {
+		srcs[i].Encoding = o.Config.encodingFor(srcs[i].Rel)
+	}
+	lk := lake.New(o.Lake)
+	if err := os.MkdirAll(o.Lake, 0o755); err != nil {
+		return nil, fmt.Errorf("lake %s: %w", o.Lake, err)
+	}
+	for _, t := range schema.Tables() {
+		if err := lake.RecoverDir(lk.TableDir(t.Name)); err != nil {
+			return nil, fmt.Errorf("lake %s: recover %s: %w", o.Lake, t.Name, err)
+		}
+	}
+	prev, err := lk.ReadManifest(Stage)
+	if errors.Is(err, fs.ErrNotExist) {
+		prev, err = &lake.Manifest{}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	seen := map[string]string{}
+	for _, in := range prev.Inputs {
+		seen[in.SHA256] = in.Path
+	}
+	work, err := lk.TempDir("ingest-*")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(work)
+
+	frs, err := frameAll(ctx, srcs, work, o.Progress, log)
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{}
+	var todo []*framed
+	for _, fr := range frs {
+		if p, ok := seen[fr.sha256]; ok {
+			why := "already ingested"
+			if p != fr.src.Rel {
+				why = "same content as " + p + ", already ingested"
+			}
+			res.Skipped = append(res.Skipped, Skipped{File: fr.src.Rel, SHA256: fr.sha256, Reason: why})
+			log.Info("skipping raw file", "file", fr.src.Rel, "reason", why)
+			os.Remove(fr.path)
+			continue
+		}
+		seen[fr.sha256] = fr.src.Rel
+		todo = append(todo, fr)
+	}
+
+	dbo := o.DB
+	if dbo.MemoryLimit == "" {
+		dbo.MemoryLimit = "1200MB"
+	}
+	db, err := lk.OpenDB(ctx, dbo)
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	if _, err := db.ExecContext(ctx, normalize.MacrosSQL); err != nil {
+		return nil, fmt.Errorf("ingest: normalize macros: %w", err)
+	}
+	if _, err := db.ExecContext(ctx, pii.MacrosSQL(o.Key)); err != nil {
+		return nil, errors.New("ingest: PII macros failed") // the statement holds the key: do not echo it
+	}
+
+	st := &stager{db: db, lk: lk, work: work, log: log}
+	changed := map[string]bool{}
+	for _, t := range schema.Tables() {
+		var files []*framed
+		for _, fr := range todo {
+			if fr.src.Table == t.Name {
+				files = append(files, fr)
+			}
+		}
+		if len(files) == 0 {
+			if err := st.loadKeys(ctx, t, ""); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		tr, err := st.table(ctx, t, files)
+		if err != nil {
+			return nil, err
+		}
+		res.Tables = append(res.Tables, *tr)
+		changed[t.Name] = true
+		log.Info("ingested table", "table", t.Name, "files", len(files), "read", tr.Read, "accepted", tr.Accepted,
+			"quarantined", tr.Quarantined, "lake_rows", tr.LakeRows)
+		if o.afterTable != nil {
+			if err := o.afterTable(t.Name); err != nil {
+				return nil, err
+			}
+		}
+	}
+	db.Close()
+
+	var over []TableResult
+	for _, tr := range res.Tables {
+		if tr.Read > 0 && float64(tr.Quarantined) > o.MaxRejectRate*float64(tr.Read) {
+			over = append(over, tr)
+		}
+	}
+	if err := publishQuarantine(lk, work, res.Tables); err != nil {
+		return nil, err
+	}
+	if len(over) > 0 {
+		return res, &RejectRateError{Max: o.MaxRejectRate, Tables: over, Dir: filepath.Join(o.Lake, lake.QuarantineDir)}
+	}
+	for _, t := range schema.Tables() {
+		if changed[t.Name] {
+			if err := lake.ReplaceDir(filepath.Join(work, "tables", t.Name), lk.TableDir(t.Name)); err != nil {
+				return nil, err
+			}
+		}
+	}
+	res.Elapsed = time.Since(start)
+	if err := writeManifest(lk, o, prev, res, todo, changed, start); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// frameAll frames every source, NumCPU at a time, in order.
+func frameAll(ctx context.Context, srcs []Source, work string, w io.Writer, log *slog.Logger) ([]*framed, error) {
+	if err := os.MkdirAll(filepath.Join(work, "framed"), 0o700); err != nil {
+		return nil, err
+	}
+	var bar *progress.Bar
+	if w != nil {
+		bar = progress.New(w, log, "ingest", "lines", 0)
+		defer bar.Finish()
+	}
+	out := make([]*framed, len(srcs))
+	errs := make([]error, len(srcs))
+	jobs := make(chan int)
+	var wg sync.WaitGroup
+	for range runtime.NumCPU() {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range jobs {
+				p := filepath.Join(work, "framed", fmt.Sprintf("%04d.csv", i))
+				out[i], errs[i] = frame(ctx, srcs[i], i, p, func(n int64) { bar.Add(n) })
+			}
+		}()
+	}
+	for i := range srcs {
+		jobs <- i
+	}
+	close(jobs)
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			var he *headerError
+			if errors.As(err, &he) || errors.Is(err, context.Canceled) {
+				return nil, err
+			}
+			return nil, fmt.Errorf("%s: %w", srcs[i].Rel, err)
+		}
+	}
+	return out, nil
+}
+
+// stager runs the SQL of one table at a time on the stage's DuckDB.
+type stager struct {
+	db   *sql.DB
+	lk   lake.Lake
+	work string
+	log  *slog.Logger
+}
+
+func (s *stager) exec(ctx context.Context, what, q string) error {
+	if _, err := s.db.ExecContext(ctx, q); err != nil {
+		return fmt.Errorf("ingest %s: %w", what, err)
+	}
+	return nil
+}
+
+// loadKeys makes keys_<table> (what children check against) from the
+// table's Parquet in dir, or from the lake when dir is empty.
+func (s *stager) loadKeys(ctx context.Context, t schema.Table, file string) error {
+	cols, ok := parentCols[t.Name]
+	if !ok {
+		return nil
+	}
+	src := ""
+	switch {
+	case file != "":
+		src = fmt.Sprintf("read_parquet(%s)", lake.Quote(file))
+	case s.lk.Exists(t.Name):
+		src, _ = s.lk.Scan(t.Name)
+	}
+	q := fmt.Sprintf("CREATE OR REPLACE TEMP TABLE keys_%s AS SELECT %s FROM %s", t.Name, identList(cols), src)
+	if src == "" {
+		var defs []string
+		for _, c := range schema.LakeColumns(t) {
+			for _, k := range cols {
+				if c.Name == k {
+					defs = append(defs, lake.Ident(k)+" "+c.Type)
+				}
+			}
+		}
+		q = fmt.Sprintf("CREATE OR REPLACE TEMP TABLE keys_%s (%s)", t.Name, strings.Join(defs, ", "))
+	}
+	return s.exec(ctx, t.Name+" keys", q)
+}
+
+func (s *stager) table(ctx context.Context, t schema.Table, files []*framed) (*TableResult, error) {
+	tr := &TableResult{Table: t.Name, Reasons: map[string]int64{}, Normalised: map[string]int64{}, Encodings: map[string]string{}}
+	byFid := map[int]*framed{}
+	for _, f := range files {
+		byFid[f.fid] = f
+		tr.Files = append(tr.Files, f.src.Rel)
+		tr.Read += f.read
+		tr.BlankLines += f.blank
+		tr.Encodings[f.src.Rel] = f.encoding
+	}
+	lakeScan := ""
+	if s.lk.Exists(t.Name) {
+		lakeScan, _ = s.lk.Scan(t.Name)
+	}
+
+	// Validation.
+	q, err := validateSQL(t, files)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.exec(ctx, t.Name+" validate", "DROP TABLE IF EXISTS qd_rejects; DROP TABLE IF EXISTS qd_reject_scans"); err != nil {
+		return nil, err
+	}
+	if err := s.exec(ctx, t.Name+" validate", q); err != nil {
+		return nil, err
+	}
+	rejects := map[int][]reject{}
+	for _, f := range files {
+		rejects[f.fid] = append(rejects[f.fid], f.malformed...)
+	}
+	if err := s.duckRejects(ctx, files, rejects); err != nil {
+		return nil, err
+	}
+	// Duplicates, references, date order.
+	q, err = dedupSQL(t, lakeScan)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.exec(ctx, t.Name+" dedup", q); err != nil {
+		return nil, err
+	}
+	for _, ref := range t.Parents {
+		q, err := parentsSQL(t, ref)
+		if err != nil {
+			return nil, err
+		}
+		if err := s.exec(ctx, t.Name+" references", q); err != nil {
+			return nil, err
+		}
+	}
+	// Counts.
+	var staged, accepted, nThou, nDate, nCN int64
+	err = s.db.QueryRowContext(ctx, `SELECT count(*), count(*) FILTER (WHERE qd_reason IS NULL),
+		coalesce(sum(qd_n_thousands), 0), coalesce(sum(qd_n_date_form), 0), coalesce(sum(qd_n_chinese), 0) FROM stage`).
+		Scan(&staged, &accepted, &nThou, &nDate, &nCN)
+	if err != nil {
+		return nil, fmt.Errorf("ingest %s: counts: %w", t.Name, err)
+	}
+	tr.Accepted = accepted
+	tr.Normalised[schema.NormThousands] = nThou
+	tr.Normalised[schema.NormDateForm] = nDate
+	tr.Normalised[schema.NormChinese] = nCN
+	rows, err := s.db.QueryContext(ctx, `SELECT qd_fid, qd_line, qd_reason FROM stage WHERE qd_reason IS NOT NULL`)
+	if err != nil {
+		return nil, fmt.Errorf("ingest %s: rejected rows: %w", t.Name, err)
+	}
+	for rows.Next() {
+		var fid int
+		var line int64
+		var r string
+		if err := rows.Scan(&fid, &line, &r); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("ingest %s: rejected rows: %w", t.Name, err)
+		}
+		reason, col, _ := strings.Cut(r, ":")
+		rejects[fid] = append(rejects[fid], reject{line: line, reason: reason, column: col})
+	}
+	if err := rows.Close(); err != nil {
+		return nil, fmt.Errorf("ingest %s: rejected rows: %w", t.Name, err)
+	}
+	for _, rs := range rejects {
+		for _, r := range rs {
+			tr.Reasons[r.reason]++
+			tr.Quarantined++
+		}
+	}
+	if tr.Read != tr.Accepted+tr.Quarantined {
+		return nil, fmt.Errorf("ingest %s: row accounting failed: read %d != accepted %d + quarantined %d (staged %d)",
+			t.Name, tr.Read, tr.Accepted, tr.Quarantined, staged)
+	}
+
+	// The table's new contents.
+	dir := filepath.Join(s.work, "tables", t.Name)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	out := filepath.Join(dir, "part-0.parquet")
+	if q, err = writeSQL(t, lakeScan, out); err != nil {
+		return nil, err
+	}
+	if err := s.exec(ctx, t.Name+" write", q); err != nil {
+		return nil, err
+	}
+	if err := s.db.QueryRowContext(ctx, "SELECT count(*) FROM read_parquet("+lake.Quote(out)+")").Scan(&tr.LakeRows); err != nil {
+		return nil, fmt.Errorf("ingest %s: %w", t.Name, err)
+	}
+	if err := s.loadKeys(ctx, t, out); err != nil {
+		return nil, err
+	}
+	if err := s.exec(ctx, t.Name, "DROP TABLE IF EXISTS stage; DROP TABLE IF EXISTS dups; DROP TABLE IF EXISTS late"); err != nil {
+		return nil, err
+	}
+
+	// Quarantine, one CSV per source file.
+	for _, f := range files {
+		rs := rejects[f.fid]
+		if len(rs) == 0 {
+			continue
+		}
+		name, err := writeQuarantine(filepath.Join(s.work, "quarantine", t.Name), f, rs)
+		if err != nil {
+			return nil, err
+		}
+		tr.Quarantine = append(tr.Quarantine, filepath.ToSlash(filepath.Join(lake.QuarantineDir, t.Name, name)))
+	}
+	return tr, nil
+}
+
+// duckRejects adds the lines DuckDB could not read (a safety net: framing
+// passes only well-formed lines) as malformed rows.
+func (s *stager) duckRejects(ctx context.Context, files []*framed, rejects map[int][]reject) error {
+	var n int
+	if err := s.db.QueryRowContext(ctx, "SELECT count(*) FROM qd_rejects").Scan(&n); err != nil || n == 0 {
+		return nil // no rejects table: nothing was rejected
+	}
+	byPath := map[string]int{}
+	for _, f := range files {
+		byPath[f.path] = f.fid
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT s.file_path, e.csv_line, e.error_message
+		FROM qd_rejects e JOIN qd_reject_scans s USING (scan_id, file_id)`)
+	if err != nil {
+		return fmt.Errorf("ingest: DuckDB rejects: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var path, line, msg string
+		if err := rows.Scan(&path, &line, &msg); err != nil {
+			return err
+		}
+		num, _, _ := strings.Cut(line, ",")
+		num, _, _ = strings.Cut(num, "\t")
+		ln, _ := strconv.ParseInt(num, 10, 64)
+		rejects[byPath[path]] = append(rejects[byPath[path]], reject{line: ln, reason: schema.ReasonMalformed, detail: msg})
+	}
+	return rows.Err()
+}
+
+// QuarantineColumns are the columns of a quarantine CSV file.
+var QuarantineColumns = []string{"source_file", "line", "reason", "column", "detail", "raw"}
+
+// writeQuarantine writes a source's rejected rows, by line, with their raw
+// text, to dir (mode 0600) and returns the file name.
+func writeQuarantine(dir string, f *framed, rs []reject) (string, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", err
+	}
+	want := map[int64]bool{}
+	for _, r := range rs {
+		if r.raw == "" {
+			want[r.line] = true
+		}
+	}
+	raw, err := rawLines(f.src, f.encoding, want)
+	if err != nil {
+		return "", fmt.Errorf("quarantine %s: %w", f.src.Rel, err)
+	}
+	sort.Slice(rs, func(i, j int) bool { return rs[i].line < rs[j].line })
+	name := strings.ReplaceAll(f.src.Rel, "/", "_") + "." + f.sha256[:12] + ".csv"
+	p := filepath.Join(dir, name)
+	file, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return "", err
+	}
+	w := csv.NewWriter(file)
+	w.Write(QuarantineColumns)
+	for _, r := range rs {
+		text := r.raw
+		if text == "" {
+			text = raw[r.line]
+		}
+		w.Write([]string{f.src.Rel, strconv.FormatInt(r.line, 10), r.reason, r.column, r.detail, text})
+	}
+	w.Flush()
+	if err := w.Error(); err != nil {
+		file.Close()
+		return "", fmt.Errorf("quarantine %s: %w", p, err)
+	}
+	if err := file.Sync(); err != nil {
+		file.Close()
+		return "", err
+	}
+	return name, file.Close()
+}
+
+func publishQuarantine(lk lake.Lake, work string, trs []TableResult) error {
+	for _, tr := range trs {
+		for _, q := range tr.Quarantine {
+			dst := filepath.Join(lk.Root, filepath.FromSlash(q))
+			if err := os.MkdirAll(filepath.Dir(dst), 0o700); err != nil {
+				return err
+			}
+			os.Chmod(filepath.Join(lk.Root, lake.QuarantineDir), 0o700)
+			src := filepath.Join(work, "quarantine", tr.Table, filepath.Base(dst))
+			if err := os.Rename(src, dst); err != nil {
+				return fmt.Errorf("publish quarantine: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+func writeManifest(lk lake.Lake, o Options, prev *lake.Manifest, res *Result, todo []*framed, changed map[string]bool, start time.Time) error {
+	m := &lake.Manifest{
+		Stage: Stage, Version: version.String(), Started: start.UTC(), Finished: time.Now().UTC(),
+		Config:  map[string]any{"raw": o.Raw, "max_reject_rate": o.MaxRejectRate},
+		Inputs:  append([]lake.File(nil), prev.Inputs...),
+		Counts:  map[string]int64{},
+		Timings: map[string]float64{"total": res.Elapsed.Seconds()},
+	}
+	for _, fr := range todo {
+		m.Inputs = append(m.Inputs, lake.File{Path: fr.src.Rel, SHA256: fr.sha256, Rows: fr.read, Bytes: fr.bytes})
+	}
+	prevOut := map[string]lake.File{}
+	for _, f := range prev.Outputs {
+		prevOut[f.Path] = f
+	}
+	rowsOf := map[string]int64{}
+	for _, tr := range res.Tables {
+		rowsOf[tr.Table] = tr.LakeRows
+		m.Counts[tr.Table+".read"] = tr.Read
+		m.Counts[tr.Table+".accepted"] = tr.Accepted
+		m.Counts[tr.Table+".quarantined"] = tr.Quarantined
+	}
+	for _, t := range schema.Tables() {
+		files, _ := filepath.Glob(lk.Glob(t.Name))
+		for _, p := range files {
+			rel, _ := filepath.Rel(lk.Root, p)
+			rel = filepath.ToSlash(rel)
+			if !changed[t.Name] {
+				if f, ok := prevOut[rel]; ok {
+					m.Outputs = append(m.Outputs, f)
+					continue
+				}
+			}
+			sum, err := lake.FileSHA256(p)
+			if err != nil {
+				return err
+			}
+			st, _ := os.Stat(p)
+			m.Outputs = append(m.Outputs, lake.File{Path: rel, SHA256: sum, Rows: rowsOf[t.Name], Bytes: st.Size()})
+		}
+	}
+	m.Extra = map[string]any{"tables": res.Tables, "skipped": res.Skipped}
+	return lk.WriteManifest(m)
+}
