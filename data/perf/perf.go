@@ -187,15 +187,17 @@ func Run(ctx context.Context, lk lake.Lake, cfg Config, log *slog.Logger) (*Resu
 	if err := createInputViews(ctx, db, lk, man); err != nil {
 		return nil, err
 	}
+	dataEnd, err := DefaultAsOf(ctx, db, lk)
+	if err != nil {
+		return nil, err
+	}
 	asOf := cfg.AsOf
 	if asOf.IsZero() {
-		if asOf, err = DefaultAsOf(ctx, db, lk); err != nil {
-			return nil, err
-		}
+		asOf = dataEnd
 	}
 	res.AsOf = asOf
-	log.Info("perf: start", "lake", lk.Root, "as_of", asOf.Format(time.DateOnly))
-	if err := setParams(ctx, db, cfg, asOf); err != nil {
+	log.Info("perf: start", "lake", lk.Root, "as_of", asOf.Format(time.DateOnly), "data_end", dataEnd.Format(time.DateOnly))
+	if err := setParams(ctx, db, cfg, asOf, dataEnd); err != nil {
 		return nil, err
 	}
 
@@ -320,14 +322,14 @@ func DefaultAsOf(ctx context.Context, db *sql.DB, lk lake.Lake) (time.Time, erro
 	return d.Time, nil
 }
 
-func setParams(ctx context.Context, db *sql.DB, cfg Config, asOf time.Time) error {
+func setParams(ctx context.Context, db *sql.DB, cfg Config, asOf, dataEnd time.Time) error {
 	stmts := []string{
 		fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE perf_params AS SELECT
-			DATE %s AS as_of,
+			DATE %s AS as_of, DATE %s AS data_end,
 			%d AS acard_window, %d AS acard_bad_dpd, %d AS acard_good_max_dpd,
 			%d AS bcard_min_mob, %d AS bcard_window, %d AS bcard_bad_dpd,
 			%d AS pd_horizon, %d AS min_recovery_loans`,
-			lake.Quote(asOf.Format(time.DateOnly)),
+			lake.Quote(asOf.Format(time.DateOnly)), lake.Quote(dataEnd.Format(time.DateOnly)),
 			cfg.ACard.WindowMonths, cfg.ACard.BadDPD, cfg.ACard.GoodMaxDPD,
 			cfg.BCard.MinMOB, cfg.BCard.WindowMonths, cfg.BCard.BadDPD,
 			cfg.PDHorizonMonths, cfg.MinRecoveryLoans),
@@ -373,9 +375,14 @@ func writeQuery(ctx context.Context, db *sql.DB, q, dir string) (int64, error) {
 
 // WritePanel writes only the panel of the views already defined on db
 // (loans, repayment_schedule, repayments, perf_params) into dir. The
-// benchmark and tests use it; Run writes every output.
+// benchmark and tests use it; Run writes every output. The end of the data
+// (see DefaultAsOf) comes from repayments and loans only.
 func WritePanel(ctx context.Context, db *sql.DB, asOf time.Time, dir string) (int64, error) {
-	if err := setParams(ctx, db, DefaultConfig(), asOf); err != nil {
+	dataEnd, err := DefaultAsOf(ctx, db, lake.Lake{})
+	if err != nil {
+		return 0, err
+	}
+	if err := setParams(ctx, db, DefaultConfig(), asOf, dataEnd); err != nil {
 		return 0, err
 	}
 	return writeQuery(ctx, db, Query("panel"), dir)

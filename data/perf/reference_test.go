@@ -15,7 +15,7 @@ import (
 // installment is not fully paid by d") and the balances. It implements
 // the same documented conventions as sql/panel.sql (settlement and
 // write-off dating, cancelled installments) without sharing any code.
-func refPanel(l bLoan, insts []bInst, pays []bPay, asOf time.Time) []panelRow {
+func refPanel(l bLoan, insts []bInst, pays []bPay, asOf, dataEnd time.Time) []panelRow {
 	if l.issue.After(asOf) {
 		return nil
 	}
@@ -122,15 +122,20 @@ func refPanel(l bLoan, insts []bInst, pays []bPay, asOf time.Time) []panelRow {
 		}
 	}
 	if l.status == "written_off" && len(rows) > 0 {
-		wo := len(rows) - 1
+		wo := -1
 		for k, r := range rows {
 			if r.dpd >= 180 {
 				wo = k
 				break
 			}
 		}
-		rows = rows[:wo+1]
-		rows[wo].status, rows[wo].writtenOff = "written_off", true
+		if wo < 0 && !dataEnd.After(asOf) {
+			wo = len(rows) - 1 // never reached 180: written off at the end of the data
+		}
+		if wo >= 0 {
+			rows = rows[:wo+1]
+			rows[wo].status, rows[wo].writtenOff = "written_off", true
+		}
 	}
 	return rows
 }
@@ -158,12 +163,33 @@ func refBook(b book, asOf time.Time) []panelRow {
 	for _, p := range b.pays {
 		pays[p.loan] = append(pays[p.loan], p)
 	}
+	dataEnd := dataEndOf(b)
 	var out []panelRow
 	for _, l := range b.loans {
-		out = append(out, refPanel(l, insts[l.id], pays[l.id], asOf)...)
+		out = append(out, refPanel(l, insts[l.id], pays[l.id], asOf, dataEnd)...)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].key() < out[j].key() })
 	return out
+}
+
+// dataEndOf is the last month end on or before the latest payment or issue
+// date of b.
+func dataEndOf(b book) time.Time {
+	var last time.Time
+	for _, p := range b.pays {
+		if p.paid.After(last) {
+			last = p.paid
+		}
+	}
+	for _, l := range b.loans {
+		if l.issue.After(last) {
+			last = l.issue
+		}
+	}
+	if last.AddDate(0, 0, 1).Day() == 1 {
+		return last
+	}
+	return time.Date(last.Year(), last.Month(), 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, -1)
 }
 
 // randomBook generates n loans with every repayment pattern the panel must
@@ -358,15 +384,18 @@ func TestPanelMatchesReference(t *testing.T) {
 		n = 400
 	}
 	for _, seed := range []uint64{1, 2} {
-		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) {
-			b := randomBook(rand.New(rand.NewPCG(seed, 99)), n)
-			asOf := day("2024-06-30")
-			want := refBook(b, asOf)
-			got := sqlPanel(t, b, asOf)
-			if len(want) < n*5 {
-				t.Fatalf("reference panel has only %d rows for %d loans", len(want), n)
-			}
-			diffPanels(t, got, want)
-		})
+		b := randomBook(rand.New(rand.NewPCG(seed, 99)), n)
+		// an as-of inside the data, and the end of the data (where
+		// written-off loans that never reached 180 DPD are closed)
+		for _, asOf := range []time.Time{day("2024-06-30"), dataEndOf(b)} {
+			t.Run(fmt.Sprint("seed", seed, "/", asOf.Format(time.DateOnly)), func(t *testing.T) {
+				want := refBook(b, asOf)
+				got := sqlPanel(t, b, asOf)
+				if len(want) < n*5 {
+					t.Fatalf("reference panel has only %d rows for %d loans", len(want), n)
+				}
+				diffPanels(t, got, want)
+			})
+		}
 	}
 }

@@ -21,8 +21,9 @@
 -- other loan whose every installment is fully paid is settled on the last
 -- full-payment date whatever its exported status says (exports lag).
 -- Write-off: a loan whose status is 'written_off' is dated by the first
--- month end at which DPD reaches 180; if it never does within the data, by
--- its last panel month. The row of the closing month carries status
+-- month end at which DPD reaches 180; if it never does, by its last panel
+-- month when the as-of date is the end of the data (perf_params.data_end,
+-- the default as-of), and not at all (still active) for an earlier as-of. The row of the closing month carries status
 -- 'settled' / 'written_off' and the panel stops there.
 --
 -- Columns: mob (issue month = 0), dpd, bucket (C 0, M1 1-30, M2 31-60,
@@ -32,7 +33,8 @@
 -- installments), due_in_month (principal+interest due in the month),
 -- paid_in_month (principal+interest+penalty paid in the month).
 WITH
-p AS (SELECT as_of, (year(as_of) * 12 + month(as_of) - 1) AS as_of_mi FROM perf_params),
+p AS (SELECT as_of, year(as_of) * 12 + month(as_of) - 1 AS as_of_mi,
+              year(data_end) * 12 + month(data_end) - 1 AS data_end_mi FROM perf_params),
 pay_all AS (
     SELECT loan_id, installment_no, CAST(paid_at AS DATE) AS paid_date,
            principal_paid, interest_paid, penalty_paid
@@ -154,8 +156,9 @@ dpd AS (
 ),
 writeoff AS (
     SELECT loan_id,
-           coalesce(min(mi) FILTER (WHERE dpd >= 180), max(mi)) AS wo_mi
-    FROM dpd WHERE status = 'written_off' GROUP BY loan_id
+           coalesce(min(mi) FILTER (WHERE dpd >= 180),
+                    CASE WHEN any_value(p.data_end_mi) <= any_value(p.as_of_mi) THEN max(mi) END) AS wo_mi
+    FROM dpd, p WHERE status = 'written_off' GROUP BY loan_id
 )
 SELECT d.loan_id,
        d.month_end,
