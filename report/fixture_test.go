@@ -117,18 +117,24 @@ func writeLakeFixture(t testing.TB, root, ews string) {
 			['none', 'car', 'house'][1 + i % 3] AS collateral_type, CASE WHEN i % 5 = 0 THEN 'settled' WHEN i % 97 = 0 THEN 'written_off' ELSE 'active' END AS status
 			FROM range(1000) t(i)`,
 		"perf/vintage": `SELECT CAST(DATE '2022-01-01' + INTERVAL (v) MONTH AS DATE) AS issue_month, m AS mob, 400 AS loans,
-			CAST(0.06 * (1 - exp(-m / 4.0)) * (1 + v / 20.0) AS DOUBLE) AS ever_30_share,
-			CAST(0.03 * (1 - exp(-m / 6.0)) * (1 + v / 20.0) AS DOUBLE) AS ever_90_share
+			CAST(400 * 0.06 * (1 - exp(-m / 4.0)) AS BIGINT) AS ever30_loans,
+			CAST(0.06 * (1 - exp(-m / 4.0)) * (1 + v / 20.0) AS DOUBLE) AS ever30_share_loans,
+			CAST(0.07 * (1 - exp(-m / 4.0)) * (1 + v / 20.0) AS DOUBLE) AS ever30_share_principal,
+			CAST(400 * 0.03 * (1 - exp(-m / 4.0)) AS BIGINT) AS ever90_loans,
+			CAST(0.03 * (1 - exp(-m / 6.0)) * (1 + v / 20.0) AS DOUBLE) AS ever90_share_loans
 			FROM range(12) a(v), range(13) b(m) WHERE v + m <= 24`,
-		"perf/roll_rates": `SELECT CAST(DATE '2023-01-31' + INTERVAL (k) MONTH AS DATE) AS month, f AS from_bucket, tt AS to_bucket, 100 AS loans,
-			CASE WHEN f = tt THEN 0.7 WHEN tt = 'C' THEN 0.2 ELSE 0.1 END + k / 1000.0 AS rate
+		"perf/roll_rates": `SELECT CAST(DATE '2023-01-31' + INTERVAL (k) MONTH AS DATE) AS month, f AS from_bucket, tt AS to_bucket, 100 AS n,
+			CASE WHEN f = tt THEN 0.7 WHEN tt = 'C' THEN 0.2 ELSE 0.1 END + k / 1000.0 AS share_n,
+			CASE WHEN f = tt THEN 0.6 WHEN tt = 'C' THEN 0.3 ELSE 0.1 END + k / 1000.0 AS share_balance
 			FROM range(6) a(k), (VALUES ('C'), ('M1'), ('M2'), ('M3'), ('M4+')) x(f), (VALUES ('C'), ('M1'), ('M2'), ('M3'), ('M4+')) y(tt)`,
-		"perf/delinquency": `SELECT CAST(DATE '2023-01-31' + INTERVAL (k) MONTH AS DATE) AS month, b AS bucket, 100 AS loans,
-			CAST(1000000 AS DECIMAL(18,2)) AS balance, CASE b WHEN 'C' THEN 0.9 ELSE 0.025 + k / 1000.0 END AS balance_share
+		"perf/delinquency": `SELECT CAST(DATE '2023-01-31' + INTERVAL (k) MONTH AS DATE) AS month_end, b AS bucket, 100 AS n,
+			CAST(1000000 AS DECIMAL(18,2)) AS balance, CASE b WHEN 'C' THEN 0.9 ELSE 0.02 + k / 1000.0 END AS share_n,
+			CASE b WHEN 'C' THEN 0.9 ELSE 0.025 + k / 1000.0 END AS share_balance
 			FROM range(12) a(k), (VALUES ('C'), ('M1'), ('M2'), ('M3'), ('M4+')) x(b)`,
-		"perf/expected_loss": `SELECT * FROM (VALUES ('none', 500, CAST(5000000 AS DECIMAL(18,2)), 0.04, 0.9, CAST(180000 AS DECIMAL(18,2))),
-			('car', 300, CAST(4000000 AS DECIMAL(18,2)), 0.03, 0.45, CAST(54000 AS DECIMAL(18,2))),
-			('house', 200, CAST(6000000 AS DECIMAL(18,2)), 0.02, 0.25, CAST(30000 AS DECIMAL(18,2)))) t(collateral_type, loans, ead, pd, lgd, el)`,
+		"perf/expected_loss": `SELECT 'L' || CAST(i AS VARCHAR) AS loan_id, DATE '2024-06-30' AS as_of, ['C', 'C', 'C', 'M1', 'M2', 'M4+'][1 + i % 6] AS bucket,
+			['none', 'car', 'house'][1 + i % 3] AS collateral_type, CAST(10000 AS DECIMAL(18,2)) AS ead, 0.02 + (i % 6) / 10.0 AS pd,
+			[0.9, 0.45, 0.25][1 + i % 3] AS lgd, CAST(10000 * (0.02 + (i % 6) / 10.0) * [0.9, 0.45, 0.25][1 + i % 3] AS DECIMAL(18,2)) AS el
+			FROM range(300) t(i)`,
 		"perf/disclosure": `SELECT * FROM (VALUES (1, '累计借贷金额 cumulative lending', 12345678.9, 'CNY', '自成立以来撮合的借贷本金总额 total principal issued since inception'),
 			(2, '逾期90天以上金额 90+ overdue amount', 234567.8, 'CNY', '逾期超过90天的未还本金 outstanding principal of loans more than 90 days past due'),
 			(3, '项目逾期率 overdue loan rate', 0.0321, 'ratio', '逾期90天以上笔数 / 在贷笔数 loans 90+ DPD over active loans')) t(ord, metric, value, unit, definition)`,

@@ -33,6 +33,22 @@ type Metric struct {
 	Sample        string
 	N, Bads       int64
 	AUC, Gini, KS float64
+	// Optional columns: Hosmer-Lemeshow p-value, score PSI against train.
+	HLP, ScorePSI float64
+}
+
+// Band is one score band of a sample from gains.csv (kind "band"):
+// rows with score in [Lower, Upper).
+type Band struct {
+	Lower, Upper float64
+	N, Bads      int64
+}
+
+// CharPSI is one row of psi.csv: a characteristic's bin-distribution PSI
+// (CSI) of a sample against the development sample.
+type CharPSI struct {
+	Variable, Sample string
+	PSI              float64
 }
 
 // Dropped is one row of dropped.csv.
@@ -55,6 +71,17 @@ type Model struct {
 	Scored map[string][]Obs
 	// Bins of each row for CSI: Chars[sample][variable] = bin labels.
 	Chars map[string]map[string][]string
+	// Bands are the score bands of gains.csv by sample. Without
+	// scored.csv the curves are drawn from them (band resolution).
+	Bands map[string][]Band
+	// FromBands says Scored was synthesised from Bands: one row per
+	// account at its band's mid-score.
+	FromBands bool
+	// CSI from psi.csv.
+	CSI []CharPSI
+	// Factor and Offset of the points scaling (model.json scaling), 0
+	// when unknown: PD(score) = 1 / (1 + exp((score - Offset) / Factor)).
+	Factor, Offset float64
 }
 
 // ScoredFile is the optional per-row file in a model directory: columns
@@ -89,13 +116,43 @@ func LoadModel(dir string) (*Model, error) {
 		return nil, err
 	}
 	if err := readCSV(filepath.Join(dir, "metrics.csv"), false, []string{"sample", "n", "bads", "auc", "gini", "ks"}, func(r row) error {
-		m.Metrics = append(m.Metrics, Metric{r.s("sample"), r.i("n"), r.i("bads"), r.f("auc"), r.f("gini"), r.f("ks")})
+		x := Metric{Sample: r.s("sample"), N: r.i("n"), Bads: r.i("bads"), AUC: r.f("auc"), Gini: r.f("gini"), KS: r.f("ks"), HLP: math.NaN(), ScorePSI: math.NaN()}
+		if _, ok := r.idx["hosmer_lemeshow_p"]; ok {
+			x.HLP = r.f("hosmer_lemeshow_p")
+		}
+		if _, ok := r.idx["score_psi"]; ok {
+			x.ScorePSI = r.f("score_psi")
+		}
+		m.Metrics = append(m.Metrics, x)
 		return r.err
 	}); err != nil {
 		return nil, err
 	}
 	if err := readCSV(filepath.Join(dir, "dropped.csv"), false, []string{"variable", "reason"}, func(r row) error {
 		m.Dropped = append(m.Dropped, Dropped{r.s("variable"), r.s("reason")})
+		return r.err
+	}); err != nil {
+		return nil, err
+	}
+	if sc, ok := m.Meta["scaling"].(map[string]any); ok {
+		m.Factor, _ = sc["factor"].(float64)
+		m.Offset, _ = sc["offset"].(float64)
+	}
+	if err := readCSV(filepath.Join(dir, "gains.csv"), false, []string{"sample", "kind", "lower", "upper", "n", "bads"}, func(r row) error {
+		if r.s("kind") != "band" {
+			return nil
+		}
+		if m.Bands == nil {
+			m.Bands = map[string][]Band{}
+		}
+		smp := r.s("sample")
+		m.Bands[smp] = append(m.Bands[smp], Band{r.f("lower"), r.f("upper"), r.i("n"), r.i("bads")})
+		return r.err
+	}); err != nil {
+		return nil, err
+	}
+	if err := readCSV(filepath.Join(dir, "psi.csv"), false, []string{"variable", "sample", "psi"}, func(r row) error {
+		m.CSI = append(m.CSI, CharPSI{r.s("variable"), r.s("sample"), r.f("psi")})
 		return r.err
 	}); err != nil {
 		return nil, err
@@ -124,7 +181,29 @@ func LoadModel(dir string) (*Model, error) {
 	}); err != nil {
 		return nil, err
 	}
+	if m.Scored == nil && m.Bands != nil {
+		m.Scored, m.FromBands = map[string][]Obs{}, true
+		for smp, bands := range m.Bands {
+			for _, b := range bands {
+				mid := (b.Lower + b.Upper) / 2
+				o := Obs{Score: mid, PD: m.PD(mid)}
+				for i := int64(0); i < b.N; i++ {
+					o.Bad = i < b.Bads
+					m.Scored[smp] = append(m.Scored[smp], o)
+				}
+			}
+		}
+	}
 	return m, nil
+}
+
+// PD is the model's probability of bad at score s, NaN when the model
+// directory does not give the scaling.
+func (m *Model) PD(s float64) float64 {
+	if m.Factor == 0 {
+		return math.NaN()
+	}
+	return 1 / (1 + math.Exp((s-m.Offset)/m.Factor))
 }
 
 // FindModels returns the model version directories under root

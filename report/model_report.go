@@ -106,8 +106,22 @@ func ModelPage(m *Model, latest *ScoreRun) (*Page, error) {
 	}
 	for _, k := range sortedKeys(m.Meta) {
 		switch v := m.Meta[k].(type) {
-		case string, float64, bool, int:
+		case string, bool, int:
 			p.Meta = append(p.Meta, [2]string{k, fmt.Sprint(v)})
+		case float64:
+			p.Meta = append(p.Meta, [2]string{k, fmtNum(v)})
+		case map[string]any:
+			if k == "settings" {
+				continue
+			}
+			for _, k2 := range sortedKeys(v) {
+				switch v2 := v[k2].(type) {
+				case string, bool:
+					p.Meta = append(p.Meta, [2]string{k + "." + k2, fmt.Sprint(v2)})
+				case float64:
+					p.Meta = append(p.Meta, [2]string{k + "." + k2, fmtNum(v2)})
+				}
+			}
 		}
 	}
 	p.Meta = append(p.Meta, [2]string{"artifact", m.Dir})
@@ -115,13 +129,13 @@ func ModelPage(m *Model, latest *ScoreRun) (*Page, error) {
 	// Performance metrics.
 	if len(m.Metrics) > 0 {
 		s := p.Add("metrics", "模型表现 Performance")
-		t := Table{Head: []string{"样本 sample", "N", "坏 bads", "坏率 bad rate", "AUC", "Gini", "KS"}}
+		t := Table{Head: []string{"样本 sample", "N", "坏 bads", "坏率 bad rate", "AUC", "Gini", "KS", "HL p", "PSI vs train"}}
 		for _, x := range m.Metrics {
 			br := math.NaN()
 			if x.N > 0 {
 				br = float64(x.Bads) / float64(x.N)
 			}
-			t.Rows = append(t.Rows, []Cell{T(x.Sample), I(x.N), I(x.Bads), Pct(br, 2), N(x.AUC, 4), N(x.Gini, 4), N(x.KS, 4)})
+			t.Rows = append(t.Rows, []Cell{T(x.Sample), I(x.N), I(x.Bads), Pct(br, 2), N(x.AUC, 4), N(x.Gini, 4), N(x.KS, 4), N(x.HLP, 4), N(x.ScorePSI, 4)})
 		}
 		s.Table(t)
 	}
@@ -214,6 +228,9 @@ func ModelPage(m *Model, latest *ScoreRun) (*Page, error) {
 		cv.P("No per-row scores in the model directory; see the note above.")
 		return p, nil
 	}
+	if m.FromBands {
+		cv.P("曲线按分数段绘制 Curves are drawn from the score bands of gains.csv (PDO-wide bands, every account at its band's mid-score): ROC and KS are exact at the band edges and linear between them; the AUC/KS in the performance table are the exact per-row figures.")
+	}
 	order := sampleOrder(m.Scored)
 	dev := devSample(m.Scored)
 	var roc []Series
@@ -292,6 +309,15 @@ func ModelPage(m *Model, latest *ScoreRun) (*Page, error) {
 	ss := p.Add("stability", "稳定性 PSI / CSI")
 	devScores := scoresOf(m.Scored[dev])
 	edges := QuantileEdges(devScores, 10)
+	if m.FromBands {
+		// The band edges of the development sample: exact shares.
+		edges = nil
+		for i, b := range m.Bands[dev] {
+			if i > 0 {
+				edges = append(edges, b.Lower)
+			}
+		}
+	}
 	pt := Table{Head: []string{"比较 comparison", "N", "PSI", "判断 reading"}}
 	var psiSeries []Series
 	cats := bandNames(edges)
@@ -317,7 +343,46 @@ func ModelPage(m *Model, latest *ScoreRun) (*Page, error) {
 		svg, err := BarChart("Score distribution by development deciles", "share of rows", cats, psiSeries)
 		ss.ChartErr("按开发样本十分位的分数分布 score shares by development-sample decile band", svg, err)
 	}
-	ss.P("PSI = Σ (actual − expected) · ln(actual / expected) over the development sample's score deciles; empty shares are floored at 0.01%. < 0.1 stable, 0.1–0.25 watch, > 0.25 shifted.")
+	if m.FromBands {
+		ss.P("PSI = Σ (actual − expected) · ln(actual / expected) over the development sample's score bands; empty shares are floored at 0.01%. < 0.1 stable, 0.1–0.25 watch, > 0.25 shifted. The performance table's PSI column is training's own figure over score deciles.")
+	} else {
+		ss.P("PSI = Σ (actual − expected) · ln(actual / expected) over the development sample's score deciles; empty shares are floored at 0.01%. < 0.1 stable, 0.1–0.25 watch, > 0.25 shifted.")
+	}
+	if len(m.CSI) > 0 {
+		var samples []string
+		seen := map[string]bool{}
+		val := map[[2]string]float64{}
+		var vars []string
+		vseen := map[string]bool{}
+		for _, c := range m.CSI {
+			if !seen[c.Sample] {
+				seen[c.Sample] = true
+				samples = append(samples, c.Sample)
+			}
+			if !vseen[c.Variable] {
+				vseen[c.Variable] = true
+				vars = append(vars, c.Variable)
+			}
+			val[[2]string{c.Variable, c.Sample}] = c.PSI
+		}
+		ct := Table{Caption: "CSI 特征稳定性 characteristic stability (psi.csv, bin distribution vs train)", Head: append([]string{"特征 characteristic"}, samples...)}
+		for _, v := range vars {
+			r := []Cell{T(v)}
+			for _, smp := range samples {
+				x, ok := val[[2]string{v, smp}]
+				if !ok {
+					x = math.NaN()
+				}
+				c := N(x, 4)
+				if x > 0.1 {
+					c.Shade = math.Min(1, x/0.25)
+				}
+				r = append(r, c)
+			}
+			ct.Rows = append(ct.Rows, r)
+		}
+		ss.Table(ct)
+	}
 	if chars := m.Chars[dev]; len(chars) > 0 {
 		ct := Table{Caption: "CSI 特征稳定性 characteristic stability", Head: append([]string{"特征 characteristic"}, nonDev(order, dev)...)}
 		for _, v := range sortedKeys(chars) {

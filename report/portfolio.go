@@ -170,7 +170,10 @@ func vintageSection(p *Page, f *Frame) {
 	}
 	var drawn bool
 	for _, m := range []struct{ part, label string }{{"30", "ever 30+ DPD"}, {"60", "ever 60+ DPD"}, {"90", "ever 90+ DPD"}} {
-		yc := f.ColLike(m.part)
+		yc := f.ColLike(m.part, "share", "loans")
+		if yc < 0 {
+			yc = f.ColLike(m.part, "share")
+		}
 		if yc < 0 {
 			continue
 		}
@@ -258,7 +261,7 @@ func rollSection(p *Page, f *Frame) {
 	}
 	fc := f.Col("from_bucket", "bucket_from", "from")
 	tc := f.Col("to_bucket", "bucket_to", "to")
-	vc := f.Col("rate", "roll_rate", "share", "pct")
+	vc := f.Col("share_balance", "share_n", "rate", "roll_rate", "share", "pct")
 	if vc < 0 {
 		vc = f.ColLike("rate")
 	}
@@ -382,8 +385,8 @@ func delinquencySection(p *Page, f *Frame) {
 	}
 	xlabel := fmt.Sprintf("month index (%s .. %s)", months[0], months[len(months)-1])
 	if bc >= 0 {
-		for _, part := range []string{"balance_share", "share", "count_share"} {
-			yc := f.ColLike(part)
+		for _, name := range []string{"share_balance", "balance_share", "share_n", "share"} {
+			yc := f.Col(name)
 			if yc < 0 {
 				continue
 			}

@@ -18,7 +18,7 @@ var fixedTime = time.Date(2024, 7, 1, 9, 0, 0, 0, time.UTC)
 
 // buildFixtureReports writes the fixture model, scores, lake and EWS list
 // under dir and the two reports under dir/reports.
-func buildFixtureReports(t *testing.T, dir string) (model, portfolio string) {
+func buildFixtureReports(t *testing.T, dir string) (model, bands, portfolio string) {
 	t.Helper()
 	md := filepath.Join(dir, "models", "acard", "v1")
 	writeModelFixture(t, md)
@@ -30,11 +30,17 @@ func buildFixtureReports(t *testing.T, dir string) (model, portfolio string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	bd := filepath.Join(dir, "models", "bcard", "v2")
+	writeBandModel(t, bd, map[string][]Obs{"train": sample(21, 2000, 0.1), "test": sample(22, 800, 0.1), "oot": sample(23, 700, 0.12)}, 20)
+	bands, err = WriteModelReport(bd, filepath.Join(dir, "out", "scores"), out, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
 	portfolio, err = WritePortfolioReport(context.Background(), PortfolioInputs{Lake: filepath.Join(dir, "lake"), EWS: filepath.Join(dir, "out", "early_warning")}, out, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return model, portfolio
+	return model, bands, portfolio
 }
 
 var (
@@ -47,7 +53,19 @@ var (
 // team looks for, and deterministic output.
 func TestReportsSelfContained(t *testing.T) {
 	dir := t.TempDir()
-	model, portfolio := buildFixtureReports(t, dir)
+	model, bands, portfolio := buildFixtureReports(t, dir)
+	bb, err := os.ReadFile(bands)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"曲线按分数段绘制", "0.1312", "CSI", "offset"} {
+		if !bytes.Contains(bb, []byte(want)) {
+			t.Errorf("band-only model report lacks %q", want)
+		}
+	}
+	if bytes.Contains(bb, []byte("chart not drawn")) {
+		t.Errorf("band-only model report has a chart that failed: %s", between(bb, "chart not drawn", 200))
+	}
 	mb, err := os.ReadFile(model)
 	if err != nil {
 		t.Fatal(err)
@@ -96,7 +114,7 @@ func TestReportsSelfContained(t *testing.T) {
 	}
 	// Same inputs, same bytes.
 	dir2 := t.TempDir()
-	model2, portfolio2 := buildFixtureReports(t, dir2)
+	model2, _, portfolio2 := buildFixtureReports(t, dir2)
 	mb2, _ := os.ReadFile(model2)
 	pb2, _ := os.ReadFile(portfolio2)
 	norm := func(b []byte, d string) []byte { return bytes.ReplaceAll(b, []byte(d), []byte("DIR")) }
@@ -190,7 +208,7 @@ func TestReportsInBrowser(t *testing.T) {
 		t.Skip("chromium not installed; `make test` installs it and sets QIANDUN_BROWSER_TEST=1")
 	}
 	dir := t.TempDir()
-	model, portfolio := buildFixtureReports(t, dir)
+	model, bands, portfolio := buildFixtureReports(t, dir)
 	shots := os.Getenv("QIANDUN_SCREENSHOTS")
 	if shots == "" {
 		shots = filepath.Join(dir, "screenshots")
@@ -198,7 +216,7 @@ func TestReportsInBrowser(t *testing.T) {
 	if err := os.MkdirAll(shots, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	for _, page := range []string{model, portfolio} {
+	for _, page := range []string{model, bands, portfolio} {
 		name := strings.TrimSuffix(filepath.Base(page), ".html")
 		t.Run(name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
