@@ -98,16 +98,16 @@ func LoadKey(file string, log *slog.Logger) ([]byte, error) {
 		if err := os.MkdirAll(filepath.Dir(file), 0o700); err != nil {
 			return nil, fmt.Errorf("PII key: %w", err)
 		}
-		f, err := os.OpenFile(file, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-		if err != nil {
-			return nil, fmt.Errorf("PII key: %w", err)
+		f, ferr := os.OpenFile(file, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if ferr != nil {
+			return nil, fmt.Errorf("PII key: %w", ferr)
 		}
-		if _, err := f.WriteString(hex.EncodeToString(raw) + "\n"); err != nil {
+		if _, ferr := f.WriteString(hex.EncodeToString(raw) + "\n"); ferr != nil {
 			f.Close()
-			return nil, fmt.Errorf("PII key %s: %w", file, err)
+			return nil, fmt.Errorf("PII key %s: %w", file, ferr)
 		}
-		if err := f.Close(); err != nil {
-			return nil, fmt.Errorf("PII key %s: %w", file, err)
+		if ferr := f.Close(); ferr != nil {
+			return nil, fmt.Errorf("PII key %s: %w", file, ferr)
 		}
 		if log != nil {
 			log.Info("created PII token key file (mode 0600); keep it: tokens from another key do not join", "path", file)
