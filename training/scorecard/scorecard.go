@@ -497,7 +497,11 @@ func Load(dir string) (*Model, error) {
 // Write writes the artifact into root/<name>/<version>/, publishing the
 // directory atomically, and returns that directory. The model must be
 // sealed.
-func (m *Model) Write(root string) (string, error) {
+func (m *Model) Write(root string) (string, error) { return m.WriteWith(root, nil) }
+
+// WriteWith is Write with extra files (name → bytes) published in the same
+// directory, such as the per-row scored.csv the model report reads.
+func (m *Model) WriteWith(root string, extra map[string][]byte) (string, error) {
 	if err := m.Verify(); err != nil {
 		return "", fmt.Errorf("scorecard: write an unsealed model: %w", err)
 	}
@@ -513,6 +517,12 @@ func (m *Model) Write(root string) (string, error) {
 	files, err := m.Files()
 	if err != nil {
 		return "", err
+	}
+	for name, data := range extra {
+		if _, dup := files[name]; dup {
+			return "", fmt.Errorf("scorecard: extra file %s would replace an artifact file", name)
+		}
+		files[name] = data
 	}
 	for name, data := range files {
 		if err := os.WriteFile(filepath.Join(tmp, name), data, 0o644); err != nil {

@@ -15,6 +15,7 @@
 package train
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"database/sql"
@@ -364,6 +365,8 @@ func Run(ctx context.Context, cfg *Config, log *slog.Logger) (*Result, error) {
 	// Validation.
 	res := &Result{Model: m, Samples: map[string]int{}, Fallbacks: map[string]map[string]int{}}
 	var trainScore []float64
+	var scored bytes.Buffer
+	scored.WriteString("sample,score,pd,bad\n")
 	for _, s := range samples {
 		res.Samples[s.name] = s.n
 		sc, err := m.Score(s.cols)
@@ -379,6 +382,16 @@ func Run(ctx context.Context, cfg *Config, log *slog.Logger) (*Result, error) {
 		res.Fallbacks[s.name] = fb
 		if s.name == "train" {
 			trainScore = sc.Score
+		}
+		for i := range sc.Score {
+			scored.WriteString(s.name)
+			scored.WriteByte(',')
+			scored.WriteString(strconv.FormatFloat(sc.Score[i], 'f', 4, 64))
+			scored.WriteByte(',')
+			scored.WriteString(strconv.FormatFloat(sc.PD[i], 'g', 10, 64))
+			scored.WriteByte(',')
+			scored.WriteString(strconv.Itoa(int(s.y[i])))
+			scored.WriteByte('\n')
 		}
 		v, gains, err := validate(s.name, sc, s.y, trainScore, m.Scaling.PDO)
 		if err != nil {
@@ -397,7 +410,7 @@ func Run(ctx context.Context, cfg *Config, log *slog.Logger) (*Result, error) {
 	if err := m.Seal(); err != nil {
 		return nil, err
 	}
-	dir, err := m.Write(cfg.Out)
+	dir, err := m.WriteWith(cfg.Out, map[string][]byte{"scored.csv": scored.Bytes()})
 	if err != nil {
 		return nil, fmt.Errorf("train: write artifact: %w", err)
 	}
