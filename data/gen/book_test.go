@@ -130,10 +130,8 @@ func TestScheduleInvariantsInBook(t *testing.T) {
 		}
 		if len(l.due) < l.term {
 			settledEarly++
-			if l.status == "active" {
-				// Settlement date in the window; it is settled unless a
-				// payment falls after the window.
-				t.Logf("loan %s truncated schedule but active", l.id)
+			if l.status != "settled" {
+				t.Errorf("loan %s: schedule truncated by early settlement but status %s", l.id, l.status)
 			}
 		} else if len(l.due) != l.term {
 			t.Fatalf("loan %s: %d installments for term %d", l.id, len(l.due), l.term)

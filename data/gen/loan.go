@@ -102,6 +102,20 @@ func (g *chunkGen) loan(b *borrower, a *application, pd float64, ring int) {
 		case onset > 0 && i > onset:
 			// Unpaid.
 		case i == settle:
+			// Whatever is still overdue is paid off with the settlement.
+			for k := range g.pays {
+				if g.pays[k].sec >= settleSec {
+					g.pays[k].sec = settleSec - int64(60*(k+1))
+				}
+			}
+			n := 0
+			for _, e := range g.evs {
+				if e.sec < settleSec {
+					g.evs[n] = e
+					n++
+				}
+			}
+			g.evs = g.evs[:n]
 			g.pays = append(g.pays, payment{settleSec, i, in.Principal, in.Interest, 0})
 		case r.Float64() < lateP:
 			var d int
