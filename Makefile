@@ -9,25 +9,46 @@ BIN       := bin/qiandun
 DEMO      ?= demo
 CONFIG    ?= pipelines/default.yaml
 
-.PHONY: all build pipelines data test bench fuzz clean
+.PHONY: all build pipelines data test bench fuzz clean browser-deps notebooks
 
 all: build
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/qiandun
 
-# Build, generate the demo book if absent, run every stage.
+# Build, then run the whole DAG (pipelines/default.yaml): gen writes the
+# demo book when $(DEMO)/raw is absent; stages whose inputs and config are
+# unchanged since their last run are skipped. RUN_FLAGS passes more, e.g.
+# RUN_FLAGS="--from train" or RUN_FLAGS="--force".
 pipelines: build
-	@if [ ! -d $(DEMO)/raw ]; then $(BIN) gen --out $(DEMO)/raw; fi
-	$(BIN) ingest --raw $(DEMO)/raw --lake $(DEMO)/lake
+	$(BIN) run --config $(CONFIG) --set root=$(DEMO) $(RUN_FLAGS)
+
+# Notebooks (notebooks/*.ipynb) executed headless with Debian's Python
+# (/usr/bin/python3 and the kernelspec in notebooks/kernels) on the outputs
+# of the pipeline under NB_DEMO, which is run (or skipped if up to date)
+# first; executed copies go to $(NB_DEMO)/notebooks. Fails on any error.
+NB_DEMO   ?= $(DEMO)
+NB_SET    ?=
+notebooks: build
+	@sh notebooks/deps.sh
+	$(BIN) run --config $(CONFIG) --set root=$(NB_DEMO) $(NB_SET)
+	QIANDUN_BIN=$(abspath $(BIN)) QIANDUN_DEMO=$(abspath $(NB_DEMO)) sh notebooks/run.sh $(NB_DEMO)/notebooks
+
+# Debian's chromium and fonts-noto-cjk for the report browser test (a no-op
+# when present).
+browser-deps:
+	@sh report/browser-deps.sh
 
 # (Re)generate the demo raw exports.
 data: build
 	$(BIN) gen --out $(DEMO)/raw
 
-test:
+# The report browser test runs (never skips) under make test; the notebooks
+# run on a small 5,000-loan demo in demo-test/.
+test: browser-deps
 	$(GO) vet ./...
-	$(GO) test -count=1 -timeout 20m ./...
+	QIANDUN_BROWSER_TEST=1 $(GO) test -count=1 -timeout 20m ./...
+	$(MAKE) notebooks NB_DEMO=demo-test NB_SET="--set loans=5000"
 
 # Benchmarks at the realistic scale the floors name; each package runs in
 # its own process, so peak-RSS-MiB is that package's peak.
@@ -35,4 +56,4 @@ bench:
 	QIANDUN_BENCH_SCALE=full $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./... | tee bench.out
 
 clean:
-	rm -rf bin $(DEMO) bench.out
+	rm -rf bin $(DEMO) demo-test bench.out

@@ -438,3 +438,27 @@ func TestCancelled(t *testing.T) {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}
 }
+
+// The shipped config parses, orders the stages as the DAG says, and
+// expands the demo paths.
+func TestDefaultConfig(t *testing.T) {
+	c, err := Load("default.yaml", map[string]string{"root": "x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	order, err := c.Order()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"gen", "ingest", "perf", "features", "train", "score", "warn", "report"}
+	if got := stageNames(order); !reflect.DeepEqual(got, want) {
+		t.Fatalf("order = %v, want %v", got, want)
+	}
+	if c.State != "x/lake/_manifests/run" || c.Stage("gen").OnlyIfAbsent != "x/raw" {
+		t.Fatalf("state %q, gen only_if_absent %q", c.State, c.Stage("gen").OnlyIfAbsent)
+	}
+	argv := c.Stage("features").Steps[1].Argv()
+	if !reflect.DeepEqual(argv[:3], []string{"--lake=x/lake", "--set=bcard", "--from=2022-01"}) {
+		t.Fatalf("features bcard argv = %q", argv)
+	}
+}
