@@ -8,9 +8,10 @@
 -- loans of the product issued before the apply date (a running mean, so
 -- nothing after apply time is used), else 24% (the judicial ceiling).
 WITH loan_rate AS (
-    SELECT application_id, annual_rate
+    -- the first loan (by loan_id) of the application
+    SELECT application_id, arg_min(annual_rate, loan_id) AS annual_rate
     FROM loans
-    QUALIFY row_number() OVER (PARTITION BY application_id ORDER BY loan_id) = 1
+    GROUP BY application_id
 ),
 product_day AS (
     SELECT product, issue_date, sum(annual_rate) AS rate_sum, count(*) AS n

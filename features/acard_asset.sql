@@ -3,9 +3,13 @@
 -- was approved, so it is known at application time. Applications without
 -- a loan (rejected) have collateral_type NULL.
 WITH loan AS (
-    SELECT application_id, collateral_type, collateral_value, principal
+    -- the first loan (by loan_id) of the application
+    SELECT application_id,
+           arg_min(collateral_type, loan_id) AS collateral_type,
+           arg_min(collateral_value, loan_id) AS collateral_value,
+           arg_min(principal, loan_id) AS principal
     FROM loans
-    QUALIFY row_number() OVER (PARTITION BY application_id ORDER BY loan_id) = 1
+    GROUP BY application_id
 )
 SELECT
     s.app_idx,

@@ -39,7 +39,7 @@ pay AS (
            count(*) FILTER (WHERE r.principal_paid > 0 AND CAST(r.paid_at AS DATE) < i.due_date - 30) AS n_prepay
     FROM repayments r
     JOIN spine_bcard s USING (loan_id)
-    LEFT JOIN repayment_schedule i USING (loan_id, installment_no)
+    LEFT JOIN installments i USING (loan_id, installment_no)
     WHERE r.paid_at < s.as_of
     GROUP BY r.loan_id
 )
