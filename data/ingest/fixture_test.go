@@ -26,7 +26,7 @@ func cleanBook() map[string]string {
 		"applications": "application_id,borrower_id,apply_time,product,channel,requested_amount,term_months,id_number,name,phone,gender,education,marital_status,monthly_income,employment_years,city,device_id,ip,decision\n" +
 			"A1,B1,2018-05-01 10:00:00,cash,app,5000.00,12," + id1 + ",张三,13800138000,male,本科,已婚,8000.00,3.5,北京,D1,1.2.3.4,approved\n" +
 			"A2,B2,2018-05-02 11:30:00,cash,web,\"1,000.00\",6," + id2 + ",李四,13900139000,女,,,,,上海,D2,1.2.3.5,通过\n" +
-			"A3,B3,2018/5/3 09:00:00,cash,app,3000,12,123,王五,13700137000,male,,,5000,1,广州,D3,1.2.3.6,rejected\n",
+			"A3,B3,2018/5/3 09:00:00,cash,app,3000,12,ID-NOT-VALID-42,王五,13700137000,male,,,5000,1,广州,D3,1.2.3.6,rejected\n",
 		"loans": "loan_id,application_id,borrower_id,product,issue_date,principal,annual_rate,term_months,repay_method,purpose,collateral_type,collateral_value,region,status\n" +
 			"L1,A1,B1,cash,2018-05-03,5000.00,0.18,12,equal_installment,消费,none,,北京,active\n" +
 			"L2,A2,B2,cash,20180505,1000.00,0.2,6,等额本金,,车,50000,上海,结清\n",
