@@ -177,7 +177,7 @@ func daySec(r *rand.Rand, fromH, toH int) int64 {
 
 func (g *chunkGen) run() {
 	for g.loanNext < g.loanEnd {
-		if g.r.Float64() < 0.004 {
+		if g.r.Float64() < 0.0015 {
 			g.fraudRing()
 		} else {
 			g.borrower()
@@ -339,7 +339,7 @@ func (g *chunkGen) backgroundInquiries(b *borrower, appDays []int) {
 	r, w := g.r, g.w
 	rate := math.Exp(-4.1 + 0.45*b.h + b.ml)
 	first := appDays[0]
-	g.addInquiries(b, first-365, first-30, rate, false)
+	g.addInquiries(b, first-200, first-30, rate, false)
 	for i, d := range appDays {
 		burst := math.Exp(-0.7 + 0.55*b.h + b.ml)
 		n := poisson(r, burst)
@@ -352,7 +352,7 @@ func (g *chunkGen) backgroundInquiries(b *borrower, appDays []int) {
 		// Our own inquiry at application.
 		g.inq = append(g.inq, inquiry{d, instCF, rsApproval})
 	}
-	g.addInquiries(b, first+1, w.endDay+1, rate*0.4, true)
+	g.addInquiries(b, first+1, w.endDay+1, rate*0.3, true)
 }
 
 // addInquiries adds Poisson(rate x days) inquiries uniformly in [from, to).

@@ -120,6 +120,9 @@ type world struct {
 	scale        float64
 	pl           *places
 	specs        [nTables]*tableSpec
+	// onLoan, when set (by tests), sees every loan's observable risk
+	// logit, true PD and realised outcome.
+	onLoan func(zObs, pd float64, bad12, mature bool)
 }
 
 // macro returns the logit shift of loans applied for on day: a shock of a
@@ -132,7 +135,7 @@ func (w *world) macro(day int) float64 {
 }
 
 func newWorld(cfg Config) *world {
-	w := &world{cfg: cfg, pl: newPlaces(), intercept: -4.4, scale: 1.2, threshold: -2.2, sigma: 0.45}
+	w := &world{cfg: cfg, pl: newPlaces(), intercept: -4.8, scale: 1.55, threshold: -2.0, sigma: 0.3}
 	w.startDay = daysFromCivil(cfg.StartYear, cfg.StartMonth, 1)
 	w.endDay = addMonths(w.startDay, cfg.Months) - 1
 	w.endSec = int64(w.endDay)*secondsPerDay + secondsPerDay - 1

@@ -268,6 +268,9 @@ func (g *chunkGen) loan(b *borrower, a *application, pd float64, ring int) {
 	}
 
 	bad12 := onset > 0 && onset <= 8 && g.sched[onset-1].Due+90 <= w.endDay
+	if w.onLoan != nil {
+		w.onLoan(a.zObs, pd, bad12, addMonths(issue, 12) <= w.endDay)
+	}
 	tb := g.out.truth
 	tb = append(tb, 'L')
 	tb = appendPadded(tb, uint64(loanNum), 9)

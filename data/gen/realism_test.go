@@ -257,6 +257,7 @@ func TestBookRealism(t *testing.T) {
 		appsPerBorrower[a["borrower_id"]]++
 		decision[a["application_id"]] = a["decision"]
 	}
+	t.Logf("%d applications, %.3f rejected", len(apps), float64(rejected)/float64(len(apps)))
 	if s := float64(rejected) / float64(len(apps)); s < 0.28 || s > 0.42 {
 		t.Errorf("rejected share %.3f, want 30%%-40%%", s)
 	}
@@ -406,5 +407,34 @@ func TestRowsUnique(t *testing.T) {
 		if !outs[o] {
 			t.Errorf("no %s collection outcomes", o)
 		}
+	}
+}
+
+// TestObservableRisk checks that the true risk is mostly explained by what
+// the lender can observe: ranking mature loans by the observable part of
+// the logit loses little against ranking them by the true PD, so a
+// scorecard on application and bureau features can come within a few
+// points of AUC of the truth.
+func TestObservableRisk(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Loans = 30000
+	w := newWorld(cfg)
+	var obs, truePD []float64
+	var bad []bool
+	w.onLoan = func(z, pd float64, b, mature bool) {
+		if mature {
+			obs, truePD, bad = append(obs, z), append(truePD, pd), append(bad, b)
+		}
+	}
+	for c := range cfg.Loans / chunkLoans {
+		w.genChunk(c)
+	}
+	at, ao := auc(truePD, bad), auc(obs, bad)
+	t.Logf("%d mature loans: AUC true PD %.4f, observable logit %.4f", len(bad), at, ao)
+	if ao < at-0.03 {
+		t.Errorf("observable AUC %.4f more than 0.03 below the true PD's %.4f", ao, at)
+	}
+	if ao > at {
+		t.Errorf("observable AUC %.4f above the true PD's %.4f: the truth should know more", ao, at)
 	}
 }
