@@ -300,8 +300,8 @@ func numericAtoms(x, y []float64, specials []float64) (atoms []atom, miss [2]int
 			goods = append(goods, v)
 		}
 	}
-	slices.Sort(goods)
-	slices.Sort(bads)
+	sortFloats(goods)
+	sortFloats(bads)
 	i, j := 0, 0
 	for i < len(goods) || j < len(bads) {
 		var v float64

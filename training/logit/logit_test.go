@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"testing"
 
 	"qiandun/training/binning"
@@ -153,5 +154,40 @@ func TestL2Shrinks(t *testing.T) {
 			t.Errorf("λ=%v: slope %v not in (0, %v)", l, r.Coef[1], prev)
 		}
 		prev = r.Coef[1]
+	}
+}
+
+// The subsample warm start used above 200,000 rows reaches the same MLE.
+func TestWarmStartSameMLE(t *testing.T) {
+	n := 250_000
+	r := rand.New(rand.NewPCG(5, 6))
+	cols := [][]float64{make([]float64, n), make([]float64, n), make([]float64, n)}
+	y := make([]float64, n)
+	for i := 0; i < n; i++ {
+		eta := -1.5
+		for j := range cols {
+			cols[j][i] = r.NormFloat64()
+			eta += float64(j+1) * 0.2 * cols[j][i]
+		}
+		if r.Float64() < 1/(1+math.Exp(-eta)) {
+			y[i] = 1
+		}
+	}
+	ctx := context.Background()
+	warm, err := logit.Fit(ctx, cols, y, logit.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cold, err := logit.FitCold(ctx, cols, y, logit.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for j := range warm.Coef {
+		if math.Abs(warm.Coef[j]-cold.Coef[j]) > 1e-9 || math.Abs(warm.StdErr[j]-cold.StdErr[j]) > 1e-8 {
+			t.Errorf("coef %d: warm %v ± %v, cold %v ± %v", j, warm.Coef[j], warm.StdErr[j], cold.Coef[j], cold.StdErr[j])
+		}
+	}
+	if math.Abs(warm.LogLik-cold.LogLik) > 1e-6 {
+		t.Errorf("loglik warm %v cold %v", warm.LogLik, cold.LogLik)
 	}
 }
