@@ -5,7 +5,9 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"qiandun/data/lake"
@@ -48,12 +50,6 @@ func Run(ctx context.Context, l lake.Lake, set string, asOf []time.Time, opts la
 	m := &lake.Manifest{Stage: "features-" + set, Version: version.String(), Started: time.Now().UTC(),
 		Config: map[string]any{"set": set}, Counts: map[string]int64{}, Timings: map[string]float64{},
 		Extra: map[string]any{"catalog_version": cat.Version, "features": len(cat.Set(set))}}
-	for _, name := range rawTables {
-		files, _ := filepath.Glob(l.Glob(name))
-		for _, f := range files {
-			m.Inputs = append(m.Inputs, lake.File{Path: rel(l, f)})
-		}
-	}
 	db, err := l.OpenDB(ctx, opts)
 	if err != nil {
 		return nil, err
@@ -64,6 +60,19 @@ func Run(ctx context.Context, l lake.Lake, set string, asOf []time.Time, opts la
 		return nil, fmt.Errorf("features: %w", err)
 	}
 	defer conn.Close()
+	for _, name := range rawTables {
+		files, _ := filepath.Glob(l.Glob(name))
+		for _, f := range files {
+			in := lake.File{Path: rel(l, f)}
+			if in.SHA256, err = lake.FileSHA256(f); err != nil {
+				return nil, fmt.Errorf("features: manifest: %w", err)
+			}
+			if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM read_parquet("+lake.Quote(f)+")").Scan(&in.Rows); err != nil {
+				return nil, fmt.Errorf("features: manifest: rows of %s: %w", f, err)
+			}
+			m.Inputs = append(m.Inputs, in)
+		}
+	}
 	b := NewBuilder(l, cat, conn, log)
 	var dates []string
 	var snaps []Snapshot
@@ -88,6 +97,7 @@ func Run(ctx context.Context, l lake.Lake, set string, asOf []time.Time, opts la
 		}
 	}
 	m.Config["as_of"] = dates
+	mergePrevious(l, m, dates)
 	var buf bytes.Buffer
 	if err := cat.WriteCSV(&buf); err != nil {
 		return snaps, err
@@ -117,4 +127,44 @@ func addOutput(l lake.Lake, m *lake.Manifest, path string, rows int64) error {
 	}
 	m.Outputs = append(m.Outputs, lake.File{Path: rel(l, path), SHA256: sum, Rows: rows})
 	return nil
+}
+
+// mergePrevious keeps, in the new manifest, the snapshots of earlier runs
+// of the same set at other dates that are still in the lake (a pipeline
+// computes training month ends and the as-of month in separate runs).
+// Their catalog version is kept per date in extra.snapshots.
+func mergePrevious(l lake.Lake, m *lake.Manifest, dates []string) {
+	snaps := map[string]any{}
+	for _, d := range dates {
+		snaps[d] = map[string]any{"rows": m.Counts["rows_"+d], "catalog_version": m.Extra["catalog_version"]}
+	}
+	prev, err := l.ReadManifest(m.Stage)
+	if err == nil {
+		now := map[string]bool{}
+		for _, d := range dates {
+			now[d] = true
+		}
+		if old, ok := prev.Extra["snapshots"].(map[string]any); ok {
+			for d, v := range old {
+				if now[d] {
+					continue
+				}
+				if _, err := os.Stat(filepath.Join(l.Root, "features", strings.TrimPrefix(m.Stage, "features-"), "as_of="+d)); err != nil {
+					continue
+				}
+				snaps[d] = v
+				for _, k := range []string{"rows_" + d, "flags_" + d} {
+					if c, ok := prev.Counts[k]; ok {
+						m.Counts[k] = c
+					}
+				}
+				for _, o := range prev.Outputs {
+					if strings.Contains(o.Path, "as_of="+d+"/") {
+						m.Outputs = append(m.Outputs, o)
+					}
+				}
+			}
+		}
+	}
+	m.Extra["snapshots"] = snaps
 }
