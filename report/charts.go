@@ -113,6 +113,15 @@ func LineChart(title, xlabel, ylabel string, series []Series, diagonal bool) (te
 
 // BarChart draws one or more groups of bars over nominal categories.
 func BarChart(title, ylabel string, categories []string, series []Series) (template.HTML, error) {
+	return barChart(title, ylabel, categories, series, chartW, chartH)
+}
+
+// SmallBarChart is BarChart at a size that fits two or three to a row.
+func SmallBarChart(title, ylabel string, categories []string, series []Series) (template.HTML, error) {
+	return barChart(title, ylabel, categories, series, 10*vg.Centimeter, 6.5*vg.Centimeter)
+}
+
+func barChart(title, ylabel string, categories []string, series []Series, cw, ch vg.Length) (template.HTML, error) {
 	p := newPlot(title, "", ylabel)
 	n := len(series)
 	if n == 0 || len(categories) == 0 {
@@ -153,7 +162,7 @@ func BarChart(title, ylabel string, categories []string, series []Series) (templ
 		}
 	}
 	p.NominalX(labels...)
-	return svg(p, chartW, chartH)
+	return svg(p, cw, ch)
 }
 
 func longest(ss []string) int {

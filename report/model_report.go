@@ -214,11 +214,13 @@ func ModelPage(m *Model, latest *ScoreRun) (*Page, error) {
 			bt.Rows = append(bt.Rows, []Cell{I(int64(i + 1)), T(b.Bin), I(b.Count), I(b.Good), I(b.Bad), Pct(b.BadRate, 2), N(b.WoE, 4), N(b.BinIV, 4), N(b.Points, 1)})
 			cats[i], br[i], woe[i] = b.Bin, 100*b.BadRate, b.WoE
 		}
+		bs.Row()
 		bs.Table(bt)
-		svg, err := BarChart(v+": bad rate", "bad rate, %", cats, []Series{{Name: "bad rate", Y: br}})
+		svg, err := SmallBarChart(v+": bad rate", "bad rate, %", cats, []Series{{Name: "bad rate", Y: br}})
 		bs.ChartErr(v+" 坏率 bad rate", svg, err)
-		svg, err = BarChart(v+": WoE", "WoE", cats, []Series{{Name: "WoE", Y: woe}})
+		svg, err = SmallBarChart(v+": WoE", "WoE", cats, []Series{{Name: "WoE", Y: woe}})
 		bs.ChartErr(v+" WoE", svg, err)
+		bs.EndRow()
 	}
 
 	// Curves from per-row scores.
@@ -486,6 +488,9 @@ func psiReading(psi float64) string {
 func fmtP(p float64) string {
 	if math.IsNaN(p) {
 		return "-"
+	}
+	if p == 0 {
+		return "< 1e-300"
 	}
 	if p < 1e-4 {
 		return fmt.Sprintf("%.2e", p)

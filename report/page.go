@@ -142,6 +142,13 @@ func (s *Section) Table(t Table) {
 	s.Items = append(s.Items, template.HTML(b.String()))
 }
 
+// Row starts a row of items laid out side by side (wrapping); EndRow
+// closes it.
+func (s *Section) Row() { s.Items = append(s.Items, template.HTML(`<div class="row">`)) }
+
+// EndRow closes a Row.
+func (s *Section) EndRow() { s.Items = append(s.Items, template.HTML(`</div>`)) }
+
 // Raw adds trusted HTML.
 func (s *Section) Raw(h template.HTML) { s.Items = append(s.Items, h) }
 
@@ -177,6 +184,8 @@ caption { text-align:left; font-weight:600; padding:4px 0; }
 th, td { border:1px solid var(--line); padding:3px 8px; }
 th { background:#f3f5f9; text-align:left; }
 td.n { text-align:right; font-variant-numeric:tabular-nums; }
+.row { display:flex; flex-wrap:wrap; gap:4px 16px; align-items:flex-start; }
+.row .tw { margin-top:8px; }
 figure.chart { display:inline-block; margin:8px 16px 8px 0; vertical-align:top; }
 figure.chart svg { max-width:100%; height:auto; }
 figcaption { font-size:13px; color:var(--muted); text-align:center; }
