@@ -135,7 +135,7 @@ func (w *world) macro(day int) float64 {
 }
 
 func newWorld(cfg Config) *world {
-	w := &world{cfg: cfg, pl: newPlaces(), intercept: -4.8, scale: 1.55, threshold: -2.0, sigma: 0.3}
+	w := &world{cfg: cfg, pl: newPlaces(), intercept: -4.8, scale: 1.55, threshold: -2.0, sigma: 0.2}
 	w.startDay = daysFromCivil(cfg.StartYear, cfg.StartMonth, 1)
 	w.endDay = addMonths(w.startDay, cfg.Months) - 1
 	w.endSec = int64(w.endDay)*secondsPerDay + secondsPerDay - 1

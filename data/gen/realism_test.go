@@ -438,3 +438,47 @@ func TestObservableRisk(t *testing.T) {
 		t.Errorf("observable AUC %.4f above the true PD's %.4f: the truth should know more", ao, at)
 	}
 }
+
+// TestDeteriorationBeforeDefault checks that borrowers who stop paying
+// were paying late more often in the installments just before, so
+// repayment behaviour carries signal for a B-card and early warning.
+func TestDeteriorationBeforeDefault(t *testing.T) {
+	dir := testBook(t)
+	_, loans := replay(t, dir)
+	var preLate, preN, baseLate, baseN int
+	late := func(l *loanFacts, i int) bool {
+		return !l.fullyPaid[i].IsZero() && l.fullyPaid[i].Sub(l.due[i]) > 5*24*time.Hour
+	}
+	for _, l := range loans {
+		first := -1 // first installment never paid, due inside the window
+		for i := range l.due {
+			if l.fullyPaid[i].IsZero() && l.due[i].AddDate(0, 0, 100).Before(windowEnd) {
+				first = i
+				break
+			}
+		}
+		switch {
+		case first >= 3:
+			for i := first - 3; i < first; i++ {
+				preN++
+				if late(l, i) {
+					preLate++
+				}
+			}
+		case first < 0:
+			for i := range l.due {
+				if !l.fullyPaid[i].IsZero() {
+					baseN++
+					if late(l, i) {
+						baseLate++
+					}
+				}
+			}
+		}
+	}
+	pre, base := float64(preLate)/float64(preN), float64(baseLate)/float64(baseN)
+	t.Logf("paid >5 days late: %.3f of the 3 installments before a default, %.3f for loans that never default", pre, base)
+	if pre < 3*base {
+		t.Errorf("late share before default %.3f not clearly above %.3f", pre, base)
+	}
+}
