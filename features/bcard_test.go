@@ -27,7 +27,8 @@ func coll(loanID, at, channel, outcome string) row {
 //	   on 05-10 (paid off 25 days late); #4 (05-15) and #5 (06-15) unpaid.
 //	L2 B2 issued 2024-03-01, 12 x 100 at 0% due the 1st from 04-01: #1 paid
 //	   03-25, #2..#4 paid 04-20 (#3 and #4 more than 30 days early).
-//	L3 settled before as-of, L4 issued after it, L5 more than 180 DPD.
+//	L3 settled before as-of, L4 issued after it, L5 written off (more than
+//	180 DPD), L6 exported as settled, its last payment before as-of.
 func bcardLake() rows {
 	var s []row
 	for i, due := range []string{"2024-02-15", "2024-03-15", "2024-04-15", "2024-05-15", "2024-06-15", "2024-07-15"} {
@@ -39,7 +40,9 @@ func bcardLake() rows {
 	}
 	s = append(s, sched("L3", 1, "2024-02-01", "1000.00", "10.00"),
 		sched("L4", 1, "2024-08-05", "1000.00", "10.00"),
-		sched("L5", 1, "2023-02-01", "1000.00", "10.00"))
+		sched("L5", 1, "2023-02-01", "1000.00", "10.00"),
+		sched("L6", 1, "2024-02-01", "1000.00", "30.00"), sched("L6", 2, "2024-03-01", "1000.00", "20.00"),
+		sched("L6", 3, "2024-04-01", "1000.00", "10.00"))
 	return rows{
 		"applications": {
 			app("A1", "B1", "2024-01-10 10:00:00", "cash", "3000.00", 6, "10000.00", "male", "male", 30, true, "D1", "P1", "IP1", "approved"),
@@ -50,7 +53,8 @@ func bcardLake() rows {
 			loan("L2", "A2", "B2", "cash", "2024-03-01", "1200.00", "0.00", 12, "none", ""),
 			loan("L3", "A3", "B3", "cash", "2024-01-01", "1000.00", "0.12", 1, "none", ""),
 			loan("L4", "A4", "B4", "cash", "2024-07-05", "1000.00", "0.12", 1, "none", ""),
-			loan("L5", "A5", "B5", "cash", "2023-01-01", "1000.00", "0.12", 1, "none", ""),
+			withStatus(loan("L5", "A5", "B5", "cash", "2023-01-01", "1000.00", "0.12", 1, "none", ""), "written_off"),
+			withStatus(loan("L6", "A6", "B6", "cash", "2024-01-01", "3000.00", "0.12", 3, "none", ""), "settled"),
 		},
 		"repayment_schedule": s,
 		"repayments": {
@@ -63,6 +67,9 @@ func bcardLake() rows {
 			pay("T7", "L2", 3, "2024-04-20 09:00:00", "100.00", "0.00"),
 			pay("T8", "L2", 4, "2024-04-20 09:00:00", "100.00", "0.00"),
 			pay("T9", "L3", 1, "2024-02-01 09:00:00", "1000.00", "10.00"),
+			// L6 settles early: the export keeps installment #3 in the schedule.
+			pay("T10", "L6", 1, "2024-02-01 09:00:00", "1000.00", "30.00"),
+			pay("T11", "L6", 2, "2024-02-20 09:00:00", "2000.00", "20.00"),
 		},
 		"collection_events": {
 			coll("L1", "2024-03-01 10:00:00", "call", "lost_contact"),
@@ -91,7 +98,7 @@ func TestBCardGolden(t *testing.T) {
 	writeLake(t, root, "part-0", bcardLake())
 	got := buildSnapshot(t, root, SetBCard, "2024-06-30")
 	if len(got) != 2 || got["L1"] == nil || got["L2"] == nil {
-		t.Fatalf("rows %v, want L1 and L2 only (L3 settled, L4 not issued, L5 written off)", keys(got))
+		t.Fatalf("rows %v, want L1 and L2 only (L3 and L6 settled, L4 not issued, L5 written off)", keys(got))
 	}
 	checkRow(t, "L1", got["L1"], map[string]any{
 		"borrower_id": "B1",
@@ -124,6 +131,11 @@ func TestBCardGolden(t *testing.T) {
 		"coll_contacts_6m": 0, "coll_lost_contact_open": 0, "b_inq_since_issue": 0,
 		"acard_score_at_origination": nil,
 	})
+}
+
+func withStatus(r row, status string) row {
+	r["status"] = q(status)
+	return r
 }
 
 func keys(m map[string]map[string]any) []string {
