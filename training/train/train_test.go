@@ -272,3 +272,86 @@ FROM range(6000) t(i)`
 		t.Errorf("artifact at %s", r.Dir)
 	}
 }
+
+// B-card: snapshots at six month ends joined with labels on loan_id and
+// as_of = obs_date; a snapshot without labels (the scoring month) and
+// labels without a snapshot add nothing; the latest 2 observation months
+// are out-of-time.
+func TestLakeModeBCard(t *testing.T) {
+	ctx := context.Background()
+	root := t.TempDir()
+	db, err := lake.OpenDuckDB(ctx, lake.DBOptions{Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	months := []string{"2023-01-31", "2023-02-28", "2023-03-31", "2023-04-30", "2023-05-31", "2023-06-30", "2023-12-31"}
+	if _, err := db.ExecContext(ctx, `CREATE TABLE obs AS
+SELECT 'L' || lpad(CAST(i AS VARCHAR), 5, '0') AS loan_id, 'B' || CAST(i AS VARCHAR) AS borrower_id, m AS as_of,
+  CAST(hash(i * 3 + k) % 90 AS INTEGER) AS max_dpd_3m,
+  CASE WHEN hash(i * 5 + k) % 4 = 0 THEN 'sms' ELSE 'none' END AS last_channel,
+  k
+FROM range(3000) a(i), (SELECT CAST(unnest(`+sqlList(months)+`) AS DATE) AS m, generate_subscripts(`+sqlList(months)+`, 1) AS k) b`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ExecContext(ctx, `CREATE TABLE lab AS SELECT loan_id, as_of AS obs_date,
+  CASE WHEN (hash(loan_id || CAST(as_of AS VARCHAR)) % 10000) / 10000.0 < 1 / (1 + exp(-(-3 + 0.04 * max_dpd_3m + CASE WHEN last_channel = 'sms' THEN 0.7 ELSE 0 END))) THEN 1 ELSE 0 END AS bad
+FROM obs WHERE as_of < DATE '2023-12-01'`); err != nil {
+		t.Fatal(err)
+	}
+	for k, m := range months {
+		d := filepath.Join(root, "features", "bcard", "as_of="+m)
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.ExecContext(ctx, fmt.Sprintf(`COPY (SELECT loan_id, borrower_id, as_of, max_dpd_3m, last_channel FROM obs WHERE k = %d) TO %s (FORMAT parquet)`,
+			k+1, lake.Quote(filepath.Join(d, "part-0.parquet")))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.MkdirAll(filepath.Join(root, "labels", "bcard"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// labels: every 9th observation indeterminate; plus labels for a month with no snapshot
+	if _, err := db.ExecContext(ctx, `COPY (
+  SELECT loan_id, obs_date, CASE WHEN hash(loan_id) % 9 = 0 THEN 'indeterminate' WHEN bad = 1 THEN 'bad' ELSE 'good' END AS label,
+    CASE WHEN hash(loan_id) % 9 = 0 THEN NULL ELSE bad END AS bad FROM lab
+  UNION ALL SELECT loan_id, DATE '2022-12-31', 'bad', 1 FROM lab WHERE obs_date = DATE '2023-01-31'
+) TO `+lake.Quote(filepath.Join(root, "labels", "bcard", "part-0.parquet"))+` (FORMAT parquet)`); err != nil {
+		t.Fatal(err)
+	}
+	c := train.NewConfig()
+	c.Lake, c.Model, c.Out, c.OOTMonths = root, "bcard", filepath.Join(root, "models"), 2
+	r, err := train.Run(ctx, c, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dev, oot int
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FILTER (WHERE obs_date < DATE '2023-05-01'), count(*) FILTER (WHERE obs_date >= DATE '2023-05-01')
+FROM lab WHERE hash(loan_id) % 9 <> 0`).Scan(&dev, &oot); err != nil {
+		t.Fatal(err)
+	}
+	if r.Samples["train"]+r.Samples["test"] != dev || r.Samples["oot"] != oot {
+		t.Errorf("samples %v, want dev %d oot %d", r.Samples, dev, oot)
+	}
+	var kept []string
+	for _, ch := range r.Model.Chars {
+		kept = append(kept, ch.Name)
+	}
+	if !slices.Contains(kept, "max_dpd_3m") || slices.Contains(kept, "loan_id") {
+		t.Errorf("kept %v", kept)
+	}
+}
+
+func sqlList(xs []string) string {
+	var b bytes.Buffer
+	b.WriteString("[")
+	for i, x := range xs {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(lake.Quote(x))
+	}
+	b.WriteString("]")
+	return b.String()
+}
