@@ -170,3 +170,10 @@ func appendMicro(b []byte, micro int64) []byte {
 	b = append(b, '.')
 	return appendPadded(b, uint64(micro%1_000_000), 6)
 }
+
+// Day returns the day number (days since 1970-01-01) of y-m-d, the form
+// Schedule takes issue and due dates in.
+func Day(y, m, d int) int { return daysFromCivil(y, m, d) }
+
+// FormatDay formats a day number as YYYY-MM-DD.
+func FormatDay(day int) string { return string(appendDate(nil, day)) }
