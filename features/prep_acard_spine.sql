@@ -1,9 +1,10 @@
 -- Spine of the A-card set: every application with apply_time before the
 -- as-of date (the as-of date bounds which applications are included; each
 -- row's features are computed as of its own apply_time). app_idx numbers
--- the applications in time order; the link graph uses it.
+-- the applications in application_id order (the output's sort key, an
+-- integer to sort and join on cheaply).
 SELECT
-    CAST(row_number() OVER (ORDER BY a.apply_time, a.application_id) - 1 AS INTEGER) AS app_idx,
+    CAST(row_number() OVER (ORDER BY a.application_id) - 1 AS INTEGER) AS app_idx,
     a.application_id,
     a.borrower_id,
     a.apply_time,

@@ -1,4 +1,5 @@
--- Link events for the borrower graph, in time order: one row per A-card
+-- Link events for the borrower graph, in time order (apply_time, then
+-- application_id): one row per A-card
 -- application with dense node numbers for its borrower, device and phone
 -- (-1 when missing). Nodes 0..B-1 are borrowers; devices and phones
 -- follow. The time is microseconds since the epoch of the local time.
@@ -29,4 +30,4 @@ JOIN applications a USING (application_id)
 JOIN b ON b.borrower_id = s.borrower_id
 LEFT JOIN dev ON dev.device_id = a.device_id
 LEFT JOIN ph ON ph.phone_token = a.phone_token
-ORDER BY s.app_idx
+ORDER BY s.apply_time, s.app_idx
