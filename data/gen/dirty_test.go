@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -266,5 +265,35 @@ func TestConfigErrors(t *testing.T) {
 			t.Errorf("%s: err %v, want mention of %q", tc.name, err, tc.want)
 		}
 	}
-	_ = strconv.Itoa
+}
+
+// TestVocabularyEncodesInGBK checks every fixed Chinese word the generator
+// can write, so a rare name character cannot break --encoding gbk.
+func TestVocabularyEncodesInGBK(t *testing.T) {
+	var words []string
+	words = append(words, surnames...)
+	words = append(words, givenMale...)
+	words = append(words, givenFemale...)
+	words = append(words, productNames[:]...)
+	words = append(words, channelNames[:]...)
+	words = append(words, educationNames[:]...)
+	words = append(words, maritalNames[:]...)
+	words = append(words, creditPurposes...)
+	words = append(words, housePurposes...)
+	words = append(words, badEnums...)
+	words = append(words, "购车")
+	for zh := range schema.ChineseAliases() {
+		words = append(words, zh)
+	}
+	pl := newPlaces()
+	for i, p := range pl.provs {
+		words = append(words, p.name)
+		words = append(words, pl.nameCity[i]...)
+	}
+	enc := simplifiedchinese.GBK.NewEncoder()
+	for _, w := range words {
+		if _, err := enc.String(w); err != nil {
+			t.Errorf("%q does not encode in GBK: %v", w, err)
+		}
+	}
 }
