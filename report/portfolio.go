@@ -609,7 +609,7 @@ func ewsSection(ctx context.Context, db *sql.DB, dir string, p *Page) error {
 			continue
 		}
 		id := lake.Ident(f.Cols[c])
-		g, err := query(ctx, db, "SELECT "+id+" AS "+id+", count(*) AS loans FROM "+src+" GROUP BY 1 ORDER BY 2 DESC LIMIT 20")
+		g, err := query(ctx, db, "SELECT "+id+" AS "+id+", count(*) AS loans FROM "+src+" GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 20")
 		if err != nil {
 			return fmt.Errorf("early-warning list %s: %w", path, err)
 		}

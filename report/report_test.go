@@ -119,6 +119,16 @@ func TestReportsSelfContained(t *testing.T) {
 	pb2, _ := os.ReadFile(portfolio2)
 	norm := func(b []byte, d string) []byte { return bytes.ReplaceAll(b, []byte(d), []byte("DIR")) }
 	if !bytes.Equal(norm(mb, dir), norm(mb2, dir2)) || !bytes.Equal(norm(pb, dir), norm(pb2, dir2)) {
+		a, b := norm(mb, dir), norm(mb2, dir2)
+		if bytes.Equal(a, b) {
+			a, b = norm(pb, dir), norm(pb2, dir2)
+		}
+		for i := range min(len(a), len(b)) {
+			if a[i] != b[i] {
+				t.Logf("differs at %d: %q vs %q", i, between(a[max(0, i-200):], "", 300), between(b[max(0, i-200):], "", 300))
+				break
+			}
+		}
 		t.Error("reports differ between two builds from the same inputs")
 	}
 }
