@@ -16,7 +16,9 @@ import (
 	"os"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -381,10 +383,12 @@ func mapping(n *yaml.Node, where string) ([]KV, error) {
 	return out, nil
 }
 
-var varRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
+var varRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)(?:\|([a-z]+)([+-][0-9]+)?)?\}`)
 
 // expander substitutes ${name} with the value of var name; vars may refer
-// to vars declared before them.
+// to vars declared before them. ${name|month} is the YYYY-MM of a
+// YYYY-MM-DD (or YYYY-MM) value and ${name|month-6} the month six months
+// earlier (month+N later), so month ranges follow an --as-of override.
 type expander struct{ vals map[string]string }
 
 func newExpander(vars []KV) (*expander, error) {
@@ -400,19 +404,52 @@ func newExpander(vars []KV) (*expander, error) {
 }
 
 func (x *expander) expand(s, where string) (string, error) {
-	var missing string
+	var firstErr error
 	out := varRef.ReplaceAllStringFunc(s, func(m string) string {
-		name := m[2 : len(m)-1]
+		sub := varRef.FindStringSubmatch(m)
+		name, filter, offset := sub[1], sub[2], sub[3]
 		v, ok := x.vals[name]
-		if !ok && missing == "" {
-			missing = name
+		if !ok {
+			if firstErr == nil {
+				firstErr = fmt.Errorf("%s: unknown var ${%s}", where, name)
+			}
+			return ""
 		}
-		return v
+		if filter == "" {
+			return v
+		}
+		r, err := applyFilter(v, filter, offset)
+		if err != nil && firstErr == nil {
+			firstErr = fmt.Errorf("%s: %s: %w", where, m, err)
+		}
+		return r
 	})
-	if missing != "" {
-		return "", fmt.Errorf("%s: unknown var ${%s}", where, missing)
+	return out, firstErr
+}
+
+// applyFilter implements ${var|month[+-N]}.
+func applyFilter(v, filter, offset string) (string, error) {
+	if filter != "month" {
+		return "", fmt.Errorf("unknown filter %q (want month, month-N or month+N)", filter)
 	}
-	return out, nil
+	var t time.Time
+	var err error
+	if len(v) == len("2006-01") {
+		t, err = time.Parse("2006-01", v)
+	} else {
+		t, err = time.Parse(time.DateOnly, v)
+	}
+	if err != nil {
+		return "", fmt.Errorf("%q is not a date YYYY-MM-DD or month YYYY-MM", v)
+	}
+	n := 0
+	if offset != "" {
+		if n, err = strconv.Atoi(offset); err != nil {
+			return "", err
+		}
+	}
+	// Month arithmetic on the first of the month never clamps.
+	return time.Date(t.Year(), t.Month()+time.Month(n), 1, 0, 0, 0, 0, time.UTC).Format("2006-01"), nil
 }
 
 func (x *expander) expandAll(ss []string, where string) ([]string, error) {

@@ -458,7 +458,34 @@ func TestDefaultConfig(t *testing.T) {
 		t.Fatalf("state %q, gen only_if_absent %q", c.State, c.Stage("gen").OnlyIfAbsent)
 	}
 	argv := c.Stage("features").Steps[1].Argv()
-	if !reflect.DeepEqual(argv[:3], []string{"--lake=x/lake", "--set=bcard", "--from=2022-01"}) {
+	if !reflect.DeepEqual(argv[:3], []string{"--lake=x/lake", "--set=bcard", "--from=2022-07"}) {
 		t.Fatalf("features bcard argv = %q", argv)
+	}
+}
+
+func TestMonthFilter(t *testing.T) {
+	for _, tc := range []struct{ in, want, err string }{
+		{"${d|month}", "2023-12", ""},
+		{"${d|month-6}", "2023-06", ""},
+		{"${d|month-17}", "2022-07", ""},
+		{"${d|month+1}", "2024-01", ""},
+		{"${m|month-2}", "2023-11", ""},
+		{"${d|day}", "", "unknown filter"},
+		{"${x|month}", "", "not a date"},
+	} {
+		doc := "vars: {d: 2023-12-31, m: 2024-01, x: soon, v: '" + tc.in + "'}\nstate: s\nstages:\n  a: {steps: [{cmd: c}]}\n"
+		c, err := Parse([]byte(doc), nil)
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("%s: err = %v, want %q", tc.in, err, tc.err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", tc.in, err)
+		}
+		if got := c.Var("v"); got != tc.want {
+			t.Errorf("%s = %q, want %q", tc.in, got, tc.want)
+		}
 	}
 }
