@@ -28,7 +28,8 @@
 //
 //	m, err := scorecard.Load(dir)           // verifies schema and checksum
 //	m.Characteristics()                     // names and kinds of the inputs needed
-//	s, err := m.Score(cols)                 // cols: map[name]*binning.Column
+//	f, err := frame.Query(ctx, conn, sql, m.Kinds()) // columns typed as in training (Arrow from DuckDB)
+//	s, err := m.Score(f.Cols)               // cols: map[name]*binning.Column
 //	s.Score[i], s.PD[i], s.Points[j][i]     // per row; Points per characteristic
 //	s.Fallbacks[j]                          // rows of characteristic j that fell back
 //	m.Reasons(s, i, 3)                      // reason codes of row i
@@ -291,6 +292,16 @@ func (m *Model) Characteristics() []Input {
 	out := make([]Input, len(m.Chars))
 	for j := range m.Chars {
 		out[j] = Input{Name: m.Chars[j].Name, Kind: m.Chars[j].Binning().Kind}
+	}
+	return out
+}
+
+// Kinds returns the kind of every input, for reading the columns to score
+// with the same types as in training (frame.Query's kinds argument).
+func (m *Model) Kinds() map[string]binning.Kind {
+	out := map[string]binning.Kind{}
+	for _, in := range m.Characteristics() {
+		out[in.Name] = in.Kind
 	}
 	return out
 }

@@ -30,6 +30,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"qiandun/data/lake"
 	"qiandun/internal/version"
@@ -99,6 +100,7 @@ type sample struct {
 
 // Run trains a scorecard.
 func Run(ctx context.Context, cfg *Config, log *slog.Logger) (*Result, error) {
+	started := time.Now().UTC()
 	if cfg.Kinds == nil {
 		cfg.Kinds = map[string]binning.Kind{}
 	}
@@ -415,8 +417,48 @@ func Run(ctx context.Context, cfg *Config, log *slog.Logger) (*Result, error) {
 		return nil, fmt.Errorf("train: write artifact: %w", err)
 	}
 	res.Dir = dir
+	if lakeMode {
+		if err := writeManifest(cfg, m, res, started); err != nil {
+			return nil, err
+		}
+	}
 	log.Info("train: wrote model", "dir", dir, "characteristics", len(m.Chars), "checksum", m.Checksum)
 	return res, nil
+}
+
+// writeManifest records the lake-mode run in <lake>/_manifests/train-<model>.json.
+func writeManifest(cfg *Config, m *scorecard.Model, res *Result, started time.Time) error {
+	l := lake.New(cfg.Lake)
+	man := &lake.Manifest{Stage: "train-" + cfg.Model, Version: version.String(), Started: started, Finished: time.Now().UTC(),
+		Config: map[string]any{}, Counts: map[string]int64{}, Extra: map[string]any{"model_version": m.Version, "checksum": m.Checksum}}
+	for k, v := range m.Settings {
+		man.Config[k] = v
+	}
+	man.Config["seed"] = cfg.Seed
+	for _, d := range m.Data {
+		man.Inputs = append(man.Inputs, lake.File{Path: d.Path, SHA256: d.SHA256})
+	}
+	ents, err := os.ReadDir(res.Dir)
+	if err != nil {
+		return err
+	}
+	for _, e := range ents {
+		p := filepath.Join(res.Dir, e.Name())
+		sum, err := lake.FileSHA256(p)
+		if err != nil {
+			return err
+		}
+		fi, _ := e.Info()
+		man.Outputs = append(man.Outputs, lake.File{Path: p, SHA256: sum, Bytes: fi.Size()})
+	}
+	for _, s := range m.Metrics {
+		man.Counts[s.Sample+"_rows"] = int64(s.N)
+		man.Counts[s.Sample+"_bads"] = int64(s.Bads)
+	}
+	man.Counts["characteristics_kept"] = int64(len(m.Chars))
+	man.Counts["characteristics_dropped"] = int64(len(m.Dropped))
+	man.Timings = map[string]float64{"total": time.Since(started).Seconds()}
+	return l.WriteManifest(man)
 }
 
 func sampleN(ss []*sample, name string) int {

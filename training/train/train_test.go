@@ -271,6 +271,13 @@ FROM range(6000) t(i)`
 	if r.Model.Name != "acard" || filepath.Dir(filepath.Dir(r.Dir)) != filepath.Join(root, "models") {
 		t.Errorf("artifact at %s", r.Dir)
 	}
+	man, err := lake.New(root).ReadManifest("train-acard")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(man.Inputs) != 2 || len(man.Outputs) < 7 || man.Counts["oot_rows"] != int64(want.oot) || man.Extra["checksum"] != r.Model.Checksum {
+		t.Errorf("manifest %+v", man)
+	}
 }
 
 // B-card: snapshots at six month ends joined with labels on loan_id and
@@ -354,4 +361,72 @@ func sqlList(xs []string) string {
 	}
 	b.WriteString("]")
 	return b.String()
+}
+
+func TestConfigAndBinsFiles(t *testing.T) {
+	dir := t.TempDir()
+	cfgFile := filepath.Join(dir, "c.yaml")
+	os.WriteFile(cfgFile, []byte(`binning: {method: chimerge, max_bins: 4, min_share: 0.1}
+selection: {stepwise: none, min_iv: 0.05, sign_check: false}
+scaling: {base_score: 500, base_odds: 20, pdo: 40, round: true}
+kinds: {installment_rate_in_percentage_of_disposable_income: categorical}
+test_share: 0.25
+`), 0o644)
+	binsFile := filepath.Join(dir, "b.json")
+	os.WriteFile(binsFile, []byte(`{"duration_in_month": {"breaks": [12, 24]}, "housing": {"groups": [["own"], ["rent", "for free"]]}}`), 0o644)
+	c := flatConfig(filepath.Join(dir, "m"))
+	if err := c.LoadConfig(cfgFile); err != nil {
+		t.Fatal(err)
+	}
+	c.BinsFile = binsFile
+	r, err := train.Run(context.Background(), c, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := r.Model
+	if r.Samples["test"] != 250 || m.Scaling.BaseScore != 500 || m.Scaling.PDO != 40 || !m.Scaling.Round {
+		t.Errorf("samples %v scaling %+v", r.Samples, m.Scaling)
+	}
+	for _, ch := range m.Chars {
+		reg := 0
+		for _, b := range ch.Bins {
+			if b.Points != math.Round(b.Points) {
+				t.Errorf("%s: non-integer points %v", ch.Name, b.Points)
+			}
+			if b.Interval || b.Values != nil {
+				reg++
+			}
+		}
+		switch ch.Name {
+		case "duration_in_month":
+			if !slices.Equal(ch.Breaks, []float64{12, 24}) {
+				t.Errorf("duration breaks %v", ch.Breaks)
+			}
+		case "housing":
+			if len(ch.Bins) != 2 {
+				t.Errorf("housing bins %d", len(ch.Bins))
+			}
+		case "installment_rate_in_percentage_of_disposable_income":
+			if ch.Kind != "categorical" {
+				t.Errorf("kind override ignored: %s", ch.Kind)
+			}
+		default:
+			if reg > 4 {
+				t.Errorf("%s: %d bins > max 4", ch.Name, reg)
+			}
+		}
+		if ch.IV < 0.05 {
+			t.Errorf("%s kept with IV %v < 0.05", ch.Name, ch.IV)
+		}
+	}
+	for _, bad := range []string{"binning: {method: magic}", "kinds: {x: text}"} {
+		os.WriteFile(cfgFile, []byte(bad), 0o644)
+		if err := flatConfig(dir).LoadConfig(cfgFile); err == nil {
+			t.Errorf("config %q accepted", bad)
+		}
+	}
+	os.WriteFile(binsFile, []byte(`{"x": {"breaks": [1], "groups": [["a"]]}}`), 0o644)
+	if _, err := train.LoadBins(binsFile); err == nil {
+		t.Error("bins with both breaks and groups accepted")
+	}
 }
