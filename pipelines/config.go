@@ -365,6 +365,25 @@ func (c *Config) Downstream(name string) map[string]bool {
 	return set
 }
 
+// Upstream returns name and every stage it transitively needs.
+func (c *Config) Upstream(name string) map[string]bool {
+	set := map[string]bool{}
+	var visit func(string)
+	visit = func(n string) {
+		if set[n] {
+			return
+		}
+		set[n] = true
+		if s := c.Stage(n); s != nil {
+			for _, d := range s.Needs {
+				visit(d)
+			}
+		}
+	}
+	visit(name)
+	return set
+}
+
 func mapping(n *yaml.Node, where string) ([]KV, error) {
 	if n.Kind == 0 {
 		return nil, nil

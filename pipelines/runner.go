@@ -27,6 +27,9 @@ type Options struct {
 	From string
 	// Only runs just that stage.
 	Only string
+	// To runs only that stage and the stages upstream of it (each still
+	// skipped when unchanged).
+	To string
 	// Force re-runs every stage (gen still only when its data is absent).
 	Force bool
 }
@@ -115,7 +118,10 @@ func (r *Runner) Run(ctx context.Context, opt Options) (*Summary, error) {
 	if opt.From != "" && opt.Only != "" {
 		return nil, errors.New("--from and --only exclude each other")
 	}
-	for _, n := range []string{opt.From, opt.Only} {
+	if opt.To != "" && opt.Only != "" {
+		return nil, errors.New("--to and --only exclude each other")
+	}
+	for _, n := range []string{opt.From, opt.Only, opt.To} {
 		if n != "" && c.Stage(n) == nil {
 			return nil, fmt.Errorf("unknown stage %q (stages: %s)", n, strings.Join(stageNames(order), ", "))
 		}
@@ -129,9 +135,12 @@ func (r *Runner) Run(ctx context.Context, opt Options) (*Summary, error) {
 		out = io.Discard
 	}
 	rs := &runState{r: r, log: log, records: map[string]*Record{}, fps: map[string]string{}, files: map[string][]FileRec{}}
-	var from map[string]bool
+	var from, to map[string]bool
 	if opt.From != "" {
 		from = c.Downstream(opt.From)
+	}
+	if opt.To != "" {
+		to = c.Upstream(opt.To)
 	}
 	start := time.Now()
 	sum := &Summary{}
@@ -146,6 +155,12 @@ func (r *Runner) Run(ctx context.Context, opt Options) (*Summary, error) {
 			failed[s.Name] = true
 			res.Status, res.Reason = StatusBlocked, "upstream stage "+blocker+" failed"
 			log.Warn("stage blocked", "stage", s.Name, "reason", res.Reason)
+			sum.Results = append(sum.Results, res)
+			continue
+		}
+		if to != nil && !to[s.Name] {
+			res.Status, res.Reason = StatusSkipped, "downstream of --to "+opt.To
+			log.Info("stage skipped", "stage", s.Name, "reason", res.Reason)
 			sum.Results = append(sum.Results, res)
 			continue
 		}

@@ -361,6 +361,9 @@ func TestFromOnlyForce(t *testing.T) {
 		{"from features", Options{From: "features"}, []string{"f.parquet", "m.json", "model.txt"}},
 		{"only train", Options{Only: "train"}, []string{"m.json"}},
 		{"only gen", Options{Only: "gen"}, []string{"book.csv"}},
+		// --to runs upstream stages only, each still skipped when unchanged.
+		{"to train, unchanged", Options{To: "train"}, nil},
+		{"to train from features", Options{To: "train", From: "features"}, []string{"f.parquet", "m.json"}},
 		// --force re-runs all but gen, whose raw data exists.
 		{"force", Options{Force: true}, []string{"t.parquet", "p.parquet", "f.parquet", "m.json", "model.txt"}},
 	} {

@@ -25,10 +25,11 @@ func (m multiFlag) Set(s string) error {
 // runRun runs the pipeline DAG declared in the config: each step calls a
 // subcommand's run function in-process with the flags the config gives it.
 func runRun(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "run", "[--config pipelines/default.yaml] [--from STAGE | --only STAGE] [--as-of DATE] [--force] [--set var=value ...]")
+	fs := newFlags(e, "run", "[--config pipelines/default.yaml] [--from STAGE] [--to STAGE] [--only STAGE] [--as-of DATE] [--force] [--set var=value ...]")
 	cfgPath := fs.String("config", "pipelines/default.yaml", "pipeline config (YAML)")
 	from := fs.String("from", "", "re-run this stage and everything downstream of it")
 	only := fs.String("only", "", "run just this stage")
+	to := fs.String("to", "", "run only this stage and those upstream of it (each skipped when unchanged)")
 	asOf := fs.String("as-of", "", "as-of date YYYY-MM-DD (overrides the config's vars.as_of)")
 	force := fs.Bool("force", false, "re-run every stage (gen still runs only when its raw data is absent)")
 	sets := multiFlag{}
@@ -54,7 +55,7 @@ func runRun(ctx context.Context, e *env, args []string) error {
 		funcs[name] = func(ctx context.Context, args []string) error { return c.run(ctx, e, args) }
 	}
 	r := &pipelines.Runner{Config: cfg, Funcs: funcs, Log: e.log, Out: e.stderr}
-	sum, err := r.Run(ctx, pipelines.Options{From: *from, Only: *only, Force: *force})
+	sum, err := r.Run(ctx, pipelines.Options{From: *from, Only: *only, To: *to, Force: *force})
 	if sum != nil {
 		fmt.Fprintln(e.stdout)
 		if werr := sum.Write(e.stdout); werr != nil && err == nil {
