@@ -134,6 +134,16 @@ func (w *world) macro(day int) float64 {
 	return 0
 }
 
+// lateFactor scales the chance of a late-then-cured installment due on
+// day: during the shock (and the quarter after) everyone on book pays late
+// more often, so roll rates worsen in calendar time too.
+func (w *world) lateFactor(day int) float64 {
+	if day >= w.shockFrom && day < w.shockTo+90 {
+		return 1.6
+	}
+	return 1
+}
+
 func newWorld(cfg Config) *world {
 	w := &world{cfg: cfg, pl: newPlaces(), intercept: -4.8, scale: 1.55, threshold: -2.0, sigma: 0.2}
 	w.startDay = daysFromCivil(cfg.StartYear, cfg.StartMonth, 1)

@@ -117,7 +117,7 @@ func (g *chunkGen) loan(b *borrower, a *application, pd float64, ring int) {
 			}
 			g.evs = g.evs[:n]
 			g.pays = append(g.pays, payment{settleSec, i, in.Principal, in.Interest, 0})
-		case r.Float64() < lateP || (onset > 0 && i >= onset-3 && r.Float64() < 0.4):
+		case r.Float64() < w.lateFactor(due)*lateP || (onset > 0 && i >= onset-3 && r.Float64() < 0.4):
 			// Late then cured; borrowers heading for default slip in the
 			// months before they stop paying, which is what a behaviour
 			// score and the early-warning list pick up.

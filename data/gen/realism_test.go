@@ -459,7 +459,9 @@ func TestObservableRisk(t *testing.T) {
 func TestDeteriorationBeforeDefault(t *testing.T) {
 	dir := testBook(t)
 	_, loans := replay(t, dir)
-	var preLate, preN, baseLate, baseN int
+	var preLate, preN, baseLate, baseN, shockLate, shockN int
+	shockFrom := time.Date(2022, 1, 1, 0, 0, 0, 0, time.UTC)
+	shockTo := time.Date(2022, 7, 30, 0, 0, 0, 0, time.UTC)
 	late := func(l *loanFacts, i int) bool {
 		return !l.fullyPaid[i].IsZero() && l.fullyPaid[i].Sub(l.due[i]) > 5*24*time.Hour
 	}
@@ -483,12 +485,27 @@ func TestDeteriorationBeforeDefault(t *testing.T) {
 			for i := range l.due {
 				if !l.fullyPaid[i].IsZero() {
 					baseN++
+					inShock := !l.due[i].Before(shockFrom) && l.due[i].Before(shockTo)
+					if inShock {
+						shockN++
+					}
 					if late(l, i) {
 						baseLate++
+						if inShock {
+							shockLate++
+						}
 					}
 				}
 			}
 		}
+	}
+	// The macro shock also shows in calendar time: installments due during
+	// it (and the quarter after) are paid late more often.
+	shockShare := float64(shockLate) / float64(shockN)
+	otherShare := float64(baseLate-shockLate) / float64(baseN-shockN)
+	t.Logf("never-defaulting loans paid >5 days late: %.3f of installments due in the shock, %.3f otherwise", shockShare, otherShare)
+	if shockShare < 1.3*otherShare {
+		t.Errorf("installments due in the shock paid late %.3f, not clearly above %.3f", shockShare, otherShare)
 	}
 	pre, base := float64(preLate)/float64(preN), float64(baseLate)/float64(baseN)
 	t.Logf("paid >5 days late: %.3f of the 3 installments before a default, %.3f for loans that never default", pre, base)
