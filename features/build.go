@@ -279,6 +279,9 @@ func (b *Builder) linkGraph(ctx context.Context) error {
 		return err
 	}
 	start := time.Now()
+	if err := b.execFile(ctx, "graph_borrowers", "prep_graph_borrowers.sql"); err != nil {
+		return err
+	}
 	var links graph.Links
 	var idx []int32
 	var outs graph.Outcomes

@@ -3,11 +3,7 @@
 -- application with dense node numbers for its borrower, device and phone
 -- (-1 when missing). Nodes 0..B-1 are borrowers; devices and phones
 -- follow. The time is microseconds since the epoch of the local time.
-WITH b AS (
-    SELECT borrower_id, CAST(row_number() OVER (ORDER BY borrower_id) - 1 AS INTEGER) AS node
-    FROM (SELECT DISTINCT borrower_id FROM spine_acard
-          UNION SELECT borrower_id FROM borrower_outcomes)
-),
+WITH b AS (SELECT * FROM graph_borrowers),
 nb AS (SELECT count(*) AS n FROM b),
 dev AS (
     SELECT device_id, CAST((SELECT n FROM nb) + row_number() OVER (ORDER BY device_id) - 1 AS INTEGER) AS node

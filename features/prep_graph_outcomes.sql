@@ -1,14 +1,9 @@
 -- Outcome events for the borrower graph: when each borrower became a
 -- known bad or a known good (microseconds since the epoch; NULL if never
 -- before the as-of date), with the borrower's node number.
-WITH b AS (
-    SELECT borrower_id, CAST(row_number() OVER (ORDER BY borrower_id) - 1 AS INTEGER) AS node
-    FROM (SELECT DISTINCT borrower_id FROM spine_acard
-          UNION SELECT borrower_id FROM borrower_outcomes)
-)
 SELECT b.node AS borrower_node,
        epoch_us(o.bad_time) AS bad_t,
        epoch_us(o.good_time) AS good_t
 FROM borrower_outcomes o
-JOIN b USING (borrower_id)
+JOIN graph_borrowers b USING (borrower_id)
 ORDER BY b.node

@@ -63,24 +63,29 @@ func TestFraudRingsOnGeneratedBook(t *testing.T) {
 	mr, mo := mean(ring), mean(other)
 	t.Logf("link_group_size: ring members n=%d mean %.2f median %.0f; others n=%d mean %.2f median %.0f",
 		len(ring), mr, median(ring), len(other), mo, median(other))
-	if mr < 2*mo || median(ring) < 3 || median(other) > 1 {
+	if mr < 2*mo || median(ring) <= median(other) {
 		t.Errorf("ring members' groups (mean %.2f, median %.0f) not clearly larger than others' (mean %.2f, median %.0f)",
 			mr, median(ring), mo, median(other))
 	}
-	flagged := func(xs []float64) float64 {
+	share := func(xs []float64, min float64) float64 {
 		n := 0
 		for _, x := range xs {
-			if x >= 3 {
+			if x >= min {
 				n++
 			}
 		}
 		return float64(n) / float64(len(xs))
 	}
-	t.Logf("ring_member (group >= 3): %.1f%% of ring loans, %.2f%% of others", 100*flagged(ring), 100*flagged(other))
-	// The first members of a ring apply before the others link to them,
-	// so not every ring loan can be flagged at its own apply time.
-	if flagged(ring) < 0.4 || flagged(other) > 0.02 {
-		t.Errorf("ring_member flags %.2f of ring loans and %.4f of others", flagged(ring), flagged(other))
+	t.Logf("linked (group >= 2): %.1f%% of ring loans, %.2f%% of others", 100*share(ring, 2), 100*share(other, 2))
+	t.Logf("ring_member flag (group >= 3): %.1f%% of ring loans, %.2f%% of others", 100*share(ring, 3), 100*share(other, 3))
+	// The first member of a ring applies before anyone links to it, so not
+	// every ring loan can be linked at its own apply time (the generator
+	// draws each member's device from 2 and phone from 3 per ring).
+	if share(ring, 2) < 0.5 || share(other, 2) > 0.05 {
+		t.Errorf("linked share %.2f of ring loans and %.4f of others", share(ring, 2), share(other, 2))
+	}
+	if share(ring, 3) < 0.3 || share(other, 3) > 0.01 {
+		t.Errorf("ring_member flags %.2f of ring loans and %.4f of others", share(ring, 3), share(other, 3))
 	}
 }
 

@@ -43,6 +43,9 @@ func Run(ctx context.Context, l lake.Lake, set string, asOf []time.Time, opts la
 	if len(asOf) == 0 {
 		return nil, fmt.Errorf("features: no as-of date")
 	}
+	if _, err := os.Stat(l.Root); err != nil {
+		return nil, fmt.Errorf("features: lake: %w", err)
+	}
 	cat, err := DefaultCatalog()
 	if err != nil {
 		return nil, err
