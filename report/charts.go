@@ -66,10 +66,31 @@ func svg(p *plot.Plot, w, h vg.Length) (template.HTML, error) {
 	return template.HTML(s), nil //nolint:gosec // produced by plot from our own data
 }
 
+// Legend is where a chart's legend goes: the corner its lines leave empty.
+type Legend int
+
+// Legend corners.
+const (
+	TopRight Legend = iota
+	TopLeft
+	BottomRight
+)
+
 // LineChart draws series as lines (with points when a series is short).
 // diagonal adds the y = x reference line (ROC, calibration).
 func LineChart(title, xlabel, ylabel string, series []Series, diagonal bool) (template.HTML, error) {
+	return LineChartAt(title, xlabel, ylabel, series, diagonal, TopRight)
+}
+
+// LineChartAt is LineChart with the legend in the given corner.
+func LineChartAt(title, xlabel, ylabel string, series []Series, diagonal bool, at Legend) (template.HTML, error) {
 	p := newPlot(title, xlabel, ylabel)
+	p.Legend.Top = at != BottomRight
+	p.Legend.Left = at == TopLeft
+	p.Legend.XOffs = vg.Points(-6)
+	if at == TopLeft {
+		p.Legend.XOffs = vg.Points(6)
+	}
 	for i, s := range series {
 		if len(s.X) == 0 {
 			continue

@@ -254,7 +254,7 @@ func ModelPage(m *Model, latest *ScoreRun) (*Page, error) {
 		rt.Rows = append(rt.Rows, []Cell{T(smp), I(int64(len(m.Scored[smp]))), I(int64(nb)), N(auc, 4), N(ks, 4)})
 	}
 	cv.Table(rt)
-	svg, err := LineChart("ROC", "false positive rate (goods refused)", "true positive rate (bads refused)", roc, true)
+	svg, err := LineChartAt("ROC", "false positive rate (goods refused)", "true positive rate (bads refused)", roc, true, BottomRight)
 	cv.ChartErr("ROC 曲线", svg, err)
 	for _, smp := range order {
 		pts, _, ks := ROC(m.Scored[smp])
@@ -263,7 +263,7 @@ func ModelPage(m *Model, latest *ScoreRun) (*Page, error) {
 			bad.X, bad.Y = append(bad.X, pt.Cut), append(bad.Y, pt.TPR)
 			good.X, good.Y = append(good.X, pt.Cut), append(good.Y, pt.FPR)
 		}
-		svg, err := LineChart(fmt.Sprintf("KS, %s sample (KS %.3f)", smp, ks), "score", "cumulative share", []Series{thin(bad, 400), thin(good, 400)}, false)
+		svg, err := LineChartAt(fmt.Sprintf("KS, %s sample (KS %.3f)", smp, ks), "score", "cumulative share", []Series{thin(bad, 400), thin(good, 400)}, false, TopLeft)
 		cv.ChartErr("KS 曲线 "+smp, svg, err)
 		if smp == dev || smp == "oot" {
 			mid, g, b := Histogram(m.Scored[smp], 25)
@@ -286,25 +286,31 @@ func ModelPage(m *Model, latest *ScoreRun) (*Page, error) {
 	// Calibration.
 	cs := p.Add("calibration", "校准 Calibration")
 	var cal []Series
+	var calTables []Table
 	for _, smp := range order {
 		rows := Calibration(m.Scored[smp], 10)
 		if rows == nil {
 			continue
 		}
 		sr := Series{Name: smp}
-		ct := Table{Caption: smp, Head: []string{"组 group", "N", "平均PD mean PD", "实际坏率 observed bad rate", "分数 score"}}
+		ct := Table{Caption: smp, Head: []string{"组 group", "N", "平均PD mean PD", "实际坏率 observed", "分数 score"}}
 		for i, r := range rows {
 			sr.X, sr.Y = append(sr.X, r.MeanPD), append(sr.Y, r.BadRate)
 			ct.Rows = append(ct.Rows, []Cell{I(int64(i + 1)), I(int64(r.N)), Pct(r.MeanPD, 2), Pct(r.BadRate, 2), T(fmt.Sprintf("%.0f – %.0f", r.MinScore, r.MaxScore))})
 		}
 		cal = append(cal, sr)
-		cs.Table(ct)
+		calTables = append(calTables, ct)
 	}
 	if len(cal) > 0 {
-		svg, err := LineChart("Calibration: observed bad rate vs mean PD", "mean predicted PD", "observed bad rate", cal, true)
+		svg, err := LineChartAt("Calibration: observed bad rate vs mean PD", "mean predicted PD", "observed bad rate", cal, true, TopLeft)
 		cs.ChartErr("校准曲线 calibration by PD decile", svg, err)
+		cs.Row()
+		for _, ct := range calTables {
+			cs.Table(ct)
+		}
+		cs.EndRow()
 	} else {
-		cs.P("scored.csv has no pd column; calibration needs predicted PDs.")
+		cs.P("No predicted PDs (scored.csv without pd, and no scaling in model.json); calibration needs them.")
 	}
 
 	// Stability.

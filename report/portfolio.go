@@ -183,7 +183,7 @@ func vintageSection(p *Page, f *Frame) {
 				ss[i].Y[j] *= 100
 			}
 		}
-		svg, err := LineChart("Vintage: "+m.label+" (% of loans), by issue month", "months on book", "% of vintage", every(ss, 8), false)
+		svg, err := LineChartAt("Vintage: "+m.label+" (% of loans), by issue month", "months on book", "% of vintage", every(ss, 8), false, TopLeft)
 		s.ChartErr("账龄曲线 "+m.label+"（"+f.Cols[yc]+"）", svg, err)
 		if !drawn {
 			s.Table(pivotTable(f, sc, xc, yc, "按放款月与账龄 "+f.Cols[yc]+" by issue month × mob (%)", 100, 24))
