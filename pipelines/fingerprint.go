@@ -59,7 +59,7 @@ func fingerprintOutputs(outputs []string, skip string, prev []FileRec) (string, 
 				if err != nil {
 					return err
 				}
-				if filepath.Clean(p) == skip {
+				if filepath.Clean(p) == skip || (d.IsDir() && p != m && isTemp(d.Name())) {
 					return filepath.SkipDir
 				}
 				if d.IsDir() || seen[p] || isTemp(d.Name()) {
