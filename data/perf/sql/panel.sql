@@ -35,148 +35,169 @@
 WITH
 p AS (SELECT as_of, year(as_of) * 12 + month(as_of) - 1 AS as_of_mi,
               year(data_end) * 12 + month(data_end) - 1 AS data_end_mi FROM perf_params),
-pay_all AS (
-    SELECT loan_id, installment_no, CAST(paid_at AS DATE) AS paid_date,
-           principal_paid, interest_paid, penalty_paid
-    FROM repayments
+-- loans issued by the as-of date, with an integer key (lk) so that the
+-- heavy joins, aggregations and windows below work on integers
+loan0 AS (
+    SELECT l.loan_id, l.issue_date, l.principal, l.status,
+           CAST(row_number() OVER (ORDER BY l.loan_id) AS BIGINT) AS lk
+    FROM loans l, p WHERE l.issue_date <= p.as_of
 ),
-last_pay AS (
-    SELECT loan_id, max(paid_date) AS last_paid FROM pay_all GROUP BY loan_id
+pay AS (
+    SELECT l.lk, r.installment_no, CAST(r.paid_at AS DATE) AS d,
+           r.principal_paid AS pp, r.interest_paid AS ip, r.penalty_paid AS pen
+    FROM repayments r JOIN loan0 l USING (loan_id)
+),
+-- per installment: amount paid by the as-of date and the first and last
+-- payment days (payments after the as-of date only date a settlement)
+pi AS (
+    SELECT lk, installment_no,
+           CAST(sum(pp + ip) FILTER (WHERE d <= p.as_of) AS DECIMAL(18,2)) AS paid,
+           min(d) FILTER (WHERE d <= p.as_of) AS d_first,
+           max(d) FILTER (WHERE d <= p.as_of) AS d_last,
+           max(d) AS d_last_all
+    FROM pay, p GROUP BY lk, installment_no
 ),
 loan AS (
-    SELECT l.loan_id, l.issue_date, l.principal, l.status,
-           year(l.issue_date) * 12 + month(l.issue_date) - 1 AS issue_mi,
+    SELECT l.*, year(l.issue_date) * 12 + month(l.issue_date) - 1 AS issue_mi,
            CASE WHEN l.status = 'settled' THEN coalesce(lp.last_paid, l.issue_date) END AS status_settle_date
-    FROM loans l LEFT JOIN last_pay lp USING (loan_id), p
-    WHERE l.issue_date <= p.as_of
-),
--- payments known at the as-of date
-pay AS (
-    SELECT pa.*, year(pa.paid_date) * 12 + month(pa.paid_date) - 1 AS paid_mi
-    FROM pay_all pa, p WHERE pa.paid_date <= p.as_of
+    FROM loan0 l LEFT JOIN (SELECT lk, max(d_last_all) AS last_paid FROM pi GROUP BY lk) lp USING (lk)
 ),
 -- the schedule, without installments cancelled by an early settlement
+sched AS (
+    SELECT l.lk, s.installment_no, s.due_date, s.principal_due, s.interest_due,
+           s.principal_due + s.interest_due AS amount_due
+    FROM repayment_schedule s JOIN loan l USING (loan_id)
+    WHERE l.status_settle_date IS NULL OR s.due_date <= l.status_settle_date
+),
+-- an installment paid in full over several days needs the running sum to
+-- find the day it became fully paid; the rest is settled by pi alone
+multi AS (
+    SELECT s.lk, s.installment_no, s.amount_due
+    FROM sched s JOIN pi USING (lk, installment_no)
+    WHERE s.amount_due > 0 AND pi.paid >= s.amount_due AND pi.d_first < pi.d_last
+),
+multi_full AS (
+    SELECT lk, installment_no, min(d) AS full_date FROM (
+        SELECT m.lk, m.installment_no, m.amount_due, x.d,
+               sum(sum(x.pp + x.ip)) OVER (PARTITION BY m.lk, m.installment_no ORDER BY x.d) AS cum
+        FROM multi m JOIN pay x USING (lk, installment_no), p
+        WHERE x.d <= p.as_of
+        GROUP BY m.lk, m.installment_no, m.amount_due, x.d
+    ) WHERE cum >= amount_due
+    GROUP BY lk, installment_no
+),
 inst AS (
-    SELECT s.loan_id, s.installment_no, s.due_date, s.principal_due, s.interest_due,
-           s.principal_due + s.interest_due AS amount_due,
-           year(s.due_date) * 12 + month(s.due_date) - 1 AS due_mi
-    FROM repayment_schedule s JOIN loan USING (loan_id)
-    WHERE loan.status_settle_date IS NULL OR s.due_date <= loan.status_settle_date
-),
--- running amount paid against each installment, per payment day
-inst_pay_day AS (
-    SELECT loan_id, installment_no, paid_date,
-           sum(sum(principal_paid + interest_paid)) OVER (
-               PARTITION BY loan_id, installment_no ORDER BY paid_date) AS cum_paid
-    FROM pay GROUP BY loan_id, installment_no, paid_date
-),
-full_paid AS (
-    SELECT i.loan_id, i.installment_no, min(d.paid_date) AS full_date
-    FROM inst i JOIN inst_pay_day d USING (loan_id, installment_no)
-    WHERE d.cum_paid >= i.amount_due
-    GROUP BY i.loan_id, i.installment_no
-),
-inst_state AS (
-    SELECT i.*, f.full_date,
-           CASE WHEN i.amount_due <= 0 THEN i.due_date ELSE f.full_date END AS done_date
-    FROM inst i LEFT JOIN full_paid f USING (loan_id, installment_no)
+    SELECT s.lk, s.installment_no, s.due_date, s.principal_due, s.interest_due, s.amount_due,
+           year(s.due_date) * 12 + month(s.due_date) - 1 AS due_mi,
+           CASE WHEN s.amount_due <= 0 THEN s.due_date
+                WHEN pi.paid >= s.amount_due AND pi.d_first = pi.d_last THEN pi.d_first
+                WHEN pi.paid >= s.amount_due THEN mf.full_date END AS done_date
+    FROM sched s
+    LEFT JOIN pi USING (lk, installment_no)
+    LEFT JOIN multi_full mf USING (lk, installment_no)
 ),
 settle AS (
-    SELECT loan.loan_id,
-           coalesce(loan.status_settle_date,
-                 CASE WHEN count(s.installment_no) > 0 AND count(s.done_date) = count(s.installment_no)
-                      THEN max(s.done_date) END) AS settle_date
-    FROM loan LEFT JOIN inst_state s USING (loan_id)
-    GROUP BY loan.loan_id, loan.status_settle_date
+    SELECT lk,
+           CASE WHEN count(done_date) = count(*) THEN max(done_date) END AS done_all
+    FROM inst GROUP BY lk
 ),
 loan_span AS (
-    SELECT loan.loan_id, loan.principal, loan.status, loan.issue_mi,
-           CASE WHEN st.settle_date <= p.as_of
-                THEN year(st.settle_date) * 12 + month(st.settle_date) - 1 END AS settle_mi,
-           least(p.as_of_mi, CASE WHEN st.settle_date <= p.as_of
-                THEN year(st.settle_date) * 12 + month(st.settle_date) - 1 END) AS end_mi
-    FROM loan JOIN settle st USING (loan_id), p
+    SELECT l.loan_id, l.lk, l.principal, l.status, l.issue_mi, s.settle_mi,
+           least(p.as_of_mi, s.settle_mi) AS end_mi
+    FROM loan l LEFT JOIN settle st USING (lk), p,
+         LATERAL (SELECT CASE WHEN coalesce(l.status_settle_date, st.done_all) <= p.as_of
+                              THEN year(coalesce(l.status_settle_date, st.done_all)) * 12
+                                   + month(coalesce(l.status_settle_date, st.done_all)) - 1 END AS settle_mi) s
 ),
--- cumulative principal and interest paid per installment by month, for
--- the unpaid part of open installments
-inst_pay_month AS (
-    SELECT loan_id, installment_no, paid_mi,
-           sum(sum(principal_paid)) OVER w AS cum_principal,
-           sum(sum(interest_paid)) OVER w AS cum_interest
-    FROM pay GROUP BY loan_id, installment_no, paid_mi
-    WINDOW w AS (PARTITION BY loan_id, installment_no ORDER BY paid_mi)
-),
--- (installment, month end) pairs at which the installment is past due
+-- (installment, month) pairs at which the installment is past due
 open_inst AS (
-    SELECT s.loan_id, s.installment_no, s.due_date, s.principal_due, s.interest_due,
-           unnest(range(s.due_mi,
+    SELECT i.lk, i.installment_no, i.due_date, i.principal_due, i.interest_due,
+           unnest(range(i.due_mi,
                  least(ls.end_mi + 1,
-                       coalesce(year(s.done_date) * 12 + month(s.done_date) - 1, ls.end_mi + 1)))) AS mi
-    FROM inst_state s JOIN loan_span ls USING (loan_id)
-    WHERE s.done_date IS NULL OR s.done_date > last_day(s.due_date)
+                       coalesce(year(i.done_date) * 12 + month(i.done_date) - 1, ls.end_mi + 1)))) AS mi
+    FROM inst i JOIN loan_span ls USING (lk), p
+    WHERE i.due_date <= p.as_of AND (i.done_date IS NULL OR i.done_date > last_day(i.due_date))
+),
+-- running principal and interest paid per open installment by month
+open_pay AS (
+    SELECT x.lk, x.installment_no, year(x.d) * 12 + month(x.d) - 1 AS paid_mi,
+           sum(sum(x.pp)) OVER w AS cum_principal,
+           sum(sum(x.ip)) OVER w AS cum_interest
+    FROM pay x SEMI JOIN (SELECT DISTINCT lk, installment_no FROM open_inst) o USING (lk, installment_no), p
+    WHERE x.d <= p.as_of
+    GROUP BY x.lk, x.installment_no, paid_mi
+    WINDOW w AS (PARTITION BY x.lk, x.installment_no ORDER BY paid_mi)
 ),
 open_month AS (
-    SELECT o.loan_id, o.mi,
+    SELECT o.lk, o.mi,
            min(o.due_date) AS oldest_due,
-           sum(greatest(o.principal_due - coalesce(c.cum_principal, 0), 0)) AS overdue_principal,
-           sum(greatest(o.interest_due - coalesce(c.cum_interest, 0), 0)) AS overdue_interest
-    FROM open_inst o ASOF LEFT JOIN inst_pay_month c
-      ON o.loan_id = c.loan_id AND o.installment_no = c.installment_no AND o.mi >= c.paid_mi
-    GROUP BY o.loan_id, o.mi
+           CAST(sum(greatest(o.principal_due - coalesce(c.cum_principal, 0), 0)) AS DECIMAL(18,2)) AS overdue_principal,
+           CAST(sum(greatest(o.interest_due - coalesce(c.cum_interest, 0), 0)) AS DECIMAL(18,2)) AS overdue_interest
+    FROM open_inst o ASOF LEFT JOIN open_pay c
+      ON o.lk = c.lk AND o.installment_no = c.installment_no AND o.mi >= c.paid_mi
+    GROUP BY o.lk, o.mi
 ),
 -- money due and paid per loan-month
 flows AS (
-    SELECT loan_id, mi, sum(due) AS due, sum(paid) AS paid, sum(principal_paid) AS principal_paid
+    SELECT lk, CAST(mi AS INTEGER) AS mi,
+           CAST(sum(due) AS DECIMAL(18,2)) AS due,
+           CAST(sum(paid) AS DECIMAL(18,2)) AS paid,
+           CAST(sum(principal_paid) AS DECIMAL(18,2)) AS principal_paid
     FROM (
-        SELECT loan_id, due_mi AS mi, amount_due AS due, 0 AS paid, 0 AS principal_paid FROM inst
+        SELECT i.lk, i.due_mi AS mi, i.amount_due AS due, CAST(0 AS DECIMAL(18,2)) AS paid, CAST(0 AS DECIMAL(18,2)) AS principal_paid
+        FROM inst i, p WHERE i.due_date <= p.as_of
         UNION ALL
-        SELECT loan_id, paid_mi, 0, principal_paid + interest_paid + penalty_paid, principal_paid FROM pay
-    ) GROUP BY loan_id, mi
+        SELECT x.lk, year(x.d) * 12 + month(x.d) - 1, 0, x.pp + x.ip + x.pen, x.pp
+        FROM pay x, p WHERE x.d <= p.as_of
+    ) GROUP BY lk, mi
 ),
 grid AS (
-    SELECT loan_id, principal, status, issue_mi, settle_mi, unnest(range(issue_mi, end_mi + 1)) AS mi
+    SELECT lk, principal, status = 'written_off' AS wo_status, CAST(issue_mi AS INTEGER) AS issue_mi,
+           CAST(settle_mi AS INTEGER) AS settle_mi, CAST(unnest(range(issue_mi, end_mi + 1)) AS INTEGER) AS mi
     FROM loan_span
 ),
-rows AS (
-    SELECT g.loan_id, g.mi, g.mi - g.issue_mi AS mob, g.status, g.settle_mi,
-           last_day(make_date(g.mi // 12, g.mi % 12 + 1, 1)) AS month_end,
-           o.oldest_due,
+dpd AS (
+    SELECT g.lk, g.mi, g.mi - g.issue_mi AS mob, g.wo_status, g.settle_mi, g.principal,
+           last_day(make_date(CAST(g.mi // 12 AS BIGINT), CAST(g.mi % 12 + 1 AS BIGINT), 1)) AS month_end,
            coalesce(o.overdue_principal, 0) AS overdue_principal,
            coalesce(o.overdue_interest, 0) AS overdue_interest,
            coalesce(f.due, 0) AS due_in_month,
            coalesce(f.paid, 0) AS paid_in_month,
-           greatest(g.principal - sum(coalesce(f.principal_paid, 0)) OVER (
-               PARTITION BY g.loan_id ORDER BY g.mi), 0) AS outstanding_principal
+           coalesce(f.principal_paid, 0) AS principal_paid,
+           CAST(coalesce(last_day(make_date(CAST(g.mi // 12 AS BIGINT), CAST(g.mi % 12 + 1 AS BIGINT), 1)) - o.oldest_due, 0) AS INTEGER) AS dpd
     FROM grid g
-    LEFT JOIN flows f ON f.loan_id = g.loan_id AND f.mi = g.mi
-    LEFT JOIN open_month o ON o.loan_id = g.loan_id AND o.mi = g.mi
+    LEFT JOIN flows f ON f.lk = g.lk AND f.mi = g.mi
+    LEFT JOIN open_month o ON o.lk = g.lk AND o.mi = g.mi
 ),
-dpd AS (
-    SELECT *, coalesce(CAST(month_end - oldest_due AS INTEGER), 0) AS dpd FROM rows
+cum AS (
+    SELECT *,
+           greatest(principal - sum(principal_paid) OVER w, 0) AS outstanding_principal,
+           max(dpd) OVER w AS worst_dpd
+    FROM dpd
+    WINDOW w AS (PARTITION BY lk ORDER BY mi ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
 ),
 writeoff AS (
-    SELECT loan_id,
+    SELECT lk,
            coalesce(min(mi) FILTER (WHERE dpd >= 180),
                     CASE WHEN any_value(p.data_end_mi) <= any_value(p.as_of_mi) THEN max(mi) END) AS wo_mi
-    FROM dpd, p WHERE status = 'written_off' GROUP BY loan_id
+    FROM dpd, p WHERE wo_status GROUP BY lk
 )
-SELECT d.loan_id,
-       d.month_end,
-       CAST(d.mob AS INTEGER) AS mob,
-       CASE WHEN d.mi = w.wo_mi THEN 'written_off'
-            WHEN d.mi = d.settle_mi THEN 'settled'
+SELECT l.loan_id,
+       c.month_end,
+       CAST(c.mob AS INTEGER) AS mob,
+       CASE WHEN c.mi = w.wo_mi THEN 'written_off'
+            WHEN c.mi = c.settle_mi THEN 'settled'
             ELSE 'active' END AS status,
-       d.dpd,
-       CASE WHEN d.dpd = 0 THEN 'C' WHEN d.dpd <= 30 THEN 'M1' WHEN d.dpd <= 60 THEN 'M2'
-            WHEN d.dpd <= 90 THEN 'M3' ELSE 'M4+' END AS bucket,
-       CAST(max(d.dpd) OVER (PARTITION BY d.loan_id ORDER BY d.mi) AS INTEGER) AS worst_dpd,
-       CAST(d.outstanding_principal AS DECIMAL(18,2)) AS outstanding_principal,
-       CAST(d.overdue_principal AS DECIMAL(18,2)) AS overdue_principal,
-       CAST(d.overdue_interest AS DECIMAL(18,2)) AS overdue_interest,
-       CAST(d.due_in_month AS DECIMAL(18,2)) AS due_in_month,
-       CAST(d.paid_in_month AS DECIMAL(18,2)) AS paid_in_month,
-       coalesce(d.mi = d.settle_mi, false) AS settled,
-       coalesce(d.mi = w.wo_mi, false) AS written_off
-FROM dpd d LEFT JOIN writeoff w USING (loan_id)
-WHERE w.wo_mi IS NULL OR d.mi <= w.wo_mi
-ORDER BY d.loan_id, d.month_end
+       c.dpd,
+       CASE WHEN c.dpd = 0 THEN 'C' WHEN c.dpd <= 30 THEN 'M1' WHEN c.dpd <= 60 THEN 'M2'
+            WHEN c.dpd <= 90 THEN 'M3' ELSE 'M4+' END AS bucket,
+       CAST(c.worst_dpd AS INTEGER) AS worst_dpd,
+       CAST(c.outstanding_principal AS DECIMAL(18,2)) AS outstanding_principal,
+       CAST(c.overdue_principal AS DECIMAL(18,2)) AS overdue_principal,
+       CAST(c.overdue_interest AS DECIMAL(18,2)) AS overdue_interest,
+       CAST(c.due_in_month AS DECIMAL(18,2)) AS due_in_month,
+       CAST(c.paid_in_month AS DECIMAL(18,2)) AS paid_in_month,
+       coalesce(c.mi = c.settle_mi, false) AS settled,
+       coalesce(c.mi = w.wo_mi, false) AS written_off
+FROM cum c LEFT JOIN writeoff w USING (lk) JOIN loan0 l USING (lk)
+WHERE w.wo_mi IS NULL OR c.mi <= w.wo_mi
