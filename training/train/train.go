@@ -270,6 +270,16 @@ func Run(ctx context.Context, cfg *Config, log *slog.Logger) (*Result, error) {
 			return nil, err
 		}
 		inputs = append(inputs, cfg.BinsFile)
+		var unknown []string
+		for v := range specs {
+			if !slices.Contains(names, v) {
+				unknown = append(unknown, v)
+			}
+		}
+		if len(unknown) > 0 {
+			sort.Strings(unknown)
+			log.Warn("train: --bins names variables that are not candidate characteristics; ignored", "file", cfg.BinsFile, "variables", strings.Join(unknown, ","))
+		}
 	}
 	cols := make([]*binning.Column, 0, len(names))
 	for _, n := range names {
