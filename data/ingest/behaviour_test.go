@@ -289,7 +289,9 @@ func TestFormats(t *testing.T) {
 		"tsv":       func(tb, b string) (string, string) { return tb + ".tsv", toTSV(t, b) },
 		"jsonl":     func(tb, b string) (string, string) { return tb + ".jsonl", toJSONL(t, b) },
 		"jsonl-gbk": func(tb, b string) (string, string) { return tb + ".jsonl.gz", gz(t, toGBK(t, toJSONL(t, b))) },
-		"crlf-bom":  func(tb, b string) (string, string) { return tb + ".csv", "\ufeff" + strings.ReplaceAll(b, "\n", "\r\n") },
+		"crlf-bom": func(tb, b string) (string, string) {
+			return tb + ".csv", "\ufeff" + strings.ReplaceAll(b, "\n", "\r\n")
+		},
 	}
 	for name, conv := range variants {
 		t.Run(name, func(t *testing.T) {

@@ -3,6 +3,8 @@ package ingest
 import (
 	"context"
 	"database/sql"
+	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -138,3 +140,5 @@ func tableResult(t *testing.T, res *Result, table string) TableResult {
 	t.Fatalf("no result for table %s", table)
 	return TableResult{}
 }
+
+func discardLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }

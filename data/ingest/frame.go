@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"strings"
 
 	"qiandun/data/schema"
 )
@@ -114,6 +115,10 @@ func frameEnc(ctx context.Context, src Source, fid int, out, enc string, prog pr
 			if prog != nil {
 				prog(1 << 16)
 			}
+		}
+		if l.bad {
+			fr.malformed = append(fr.malformed, reject{line: l.n, reason: schema.ReasonMalformed, detail: "invalid UTF-8 in a file declared UTF-8", raw: strings.ToValidUTF8(string(line), "\uFFFD")})
+			continue
 		}
 		buf = strconv.AppendInt(buf[:0], l.n, 10)
 		buf = append(buf, fr.delim)

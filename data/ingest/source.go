@@ -179,7 +179,9 @@ type lines struct {
 	n     int64 // physical line number of the last line returned
 	long  []byte
 	enc   string // the encoding in use
-	check bool   // verify UTF-8 (auto-detected UTF-8)
+	check bool   // verify UTF-8
+	retry bool   // invalid UTF-8 means the file is GBK after all (auto-detected UTF-8)
+	bad   bool   // the last line returned is not valid UTF-8 (declared UTF-8)
 	hash  hash.Hash
 	size  int64
 }
@@ -213,8 +215,9 @@ func openLines(src Source, enc string) (*lines, error) {
 		if !bom && !validPrefix(peek, len(peek) < sniffSize) {
 			enc = EncGBK
 		}
-		l.check = enc == EncUTF8
+		l.retry = enc == EncUTF8
 	}
+	l.check = enc == EncUTF8
 	l.enc = enc
 	if bom {
 		br.Discard(3)
@@ -275,8 +278,12 @@ func (l *lines) next() ([]byte, error) {
 	l.n++
 	line = bytes.TrimSuffix(line, []byte("\n"))
 	line = bytes.TrimSuffix(line, []byte("\r"))
+	l.bad = false
 	if l.check && !utf8.Valid(line) {
-		return nil, errNotUTF8
+		if l.retry {
+			return nil, errNotUTF8
+		}
+		l.bad = true
 	}
 	return line, nil
 }
