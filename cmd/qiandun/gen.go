@@ -35,7 +35,7 @@ func runGen(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("--start %q: want YYYY-MM", *start)
 	}
 	cfg := gen.Config{Loans: *loans, Seed: *seed, StartYear: t.Year(), StartMonth: int(t.Month()),
-		Months: *months, Encoding: *enc, Dirty: *dirty, Workers: *workers, Progress: true}
+		Months: *months, Encoding: *enc, Dirty: *dirty, Workers: *workers, Progress: e.stderr}
 	s, err := gen.Generate(ctx, cfg, *out, e.log)
 	if err != nil {
 		return err

@@ -24,6 +24,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math"
 	"math/rand/v2"
@@ -42,15 +43,15 @@ import (
 
 // Config says what book to generate.
 type Config struct {
-	Loans      int     // number of loans (approved applications)
-	Seed       uint64  // same seed and config => same bytes
-	StartYear  int     // first month of the observation window
-	StartMonth int     // 1..12
-	Months     int     // length of the window; loans are issued in all but the last six months
-	Encoding   string  // "utf8" (default) or "gbk"
-	Dirty      float64 // share of eligible rows given a defect; 0 for a clean book
-	Workers    int     // parallel chunk generators; 0 = GOMAXPROCS. Does not change the output.
-	Progress   bool    // report progress through Log
+	Loans      int       // number of loans (approved applications)
+	Seed       uint64    // same seed and config => same bytes
+	StartYear  int       // first month of the observation window
+	StartMonth int       // 1..12
+	Months     int       // length of the window; loans are issued in all but the last six months
+	Encoding   string    // "utf8" (default) or "gbk"
+	Dirty      float64   // share of eligible rows given a defect; 0 for a clean book
+	Workers    int       // parallel chunk generators; 0 = GOMAXPROCS. Does not change the output.
+	Progress   io.Writer // progress bar on a terminal (else progress log lines); nil for none
 }
 
 // DefaultConfig is the demo book: 50,000 loans issued from January 2021,
@@ -289,8 +290,8 @@ func Generate(ctx context.Context, cfg Config, dir string, log *slog.Logger) (*S
 		workers = runtime.GOMAXPROCS(0)
 	}
 	var bar *progress.Bar
-	if cfg.Progress {
-		bar = progress.New(os.Stderr, log, "gen", "loans", int64(cfg.Loans))
+	if cfg.Progress != nil {
+		bar = progress.New(cfg.Progress, log, "gen", "loans", int64(cfg.Loans))
 	}
 	results := make([]chan *chunkOut, nChunks)
 	for i := range results {
