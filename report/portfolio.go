@@ -513,7 +513,14 @@ func concentrationSection(ctx context.Context, db *sql.DB, lk lake.Lake, p *Page
 		s.P("loans: not in the lake")
 		return
 	}
-	q := strings.ReplaceAll(concentrationSQL, "{{loans}}", scan)
+	active := "SELECT borrower_id, region, product, collateral_type, CAST(principal AS DOUBLE) AS principal FROM " + scan + " WHERE status = 'active'"
+	basis := "issued principal of loans whose status is active (no perf/panel in the lake)"
+	if panel, err := lk.Scan("perf/panel"); err == nil {
+		active = "SELECT l.borrower_id, l.region, l.product, l.collateral_type, CAST(p.outstanding_principal AS DOUBLE) AS principal FROM " +
+			panel + " p JOIN " + scan + " l USING (loan_id) WHERE p.status = 'active' AND p.month_end = (SELECT max(month_end) FROM " + panel + ")"
+		basis = "outstanding principal of the loans active at the panel's last month end"
+	}
+	q := strings.ReplaceAll(concentrationSQL, "{{active}}", active)
 	f, err := query(ctx, db, q)
 	if err != nil {
 		s.P("concentration: " + err.Error())
@@ -522,7 +529,7 @@ func concentrationSection(ctx context.Context, db *sql.DB, lk lake.Lake, p *Page
 	dc, kc, vc, nc := f.Col("dimension"), f.Col("key"), f.Col("share"), f.Col("loans")
 	for _, dim := range distinctSorted(f.S[dc]) {
 		sub := f.filter(func(r int) bool { return f.S[dc][r] == dim })
-		t := Table{Caption: dim, Head: []string{dim, "在贷笔数 active loans", "在贷本金占比 share of active principal"}}
+		t := Table{Caption: dim, Head: []string{dim, "在贷笔数 active loans", "在贷本金占比 share of principal"}}
 		cats := make([]string, 0, sub.N)
 		ys := make([]float64, 0, sub.N)
 		for r := 0; r < sub.N; r++ {
@@ -543,7 +550,7 @@ func concentrationSection(ctx context.Context, db *sql.DB, lk lake.Lake, p *Page
 			s.ChartErr("在贷本金集中度 concentration by "+dim+"（编号同表 numbered as in the table）", svg, err)
 		}
 	}
-	s.P("Shares are of the principal of loans whose status is active; top_borrowers is the share of the ten largest borrowers (by active principal) and of the largest one.")
+	s.P("Shares are of the " + basis + "; top_borrowers is the share of the ten largest borrowers and of the largest one.")
 }
 
 func ascii(s string) bool {

@@ -1,12 +1,11 @@
--- Concentration of the active book: the share of active principal by
+-- Concentration of the active book: the share of outstanding principal by
 -- region, product and collateral type, and the share held by the ten
--- largest borrowers and by the largest one. {{loans}} is the scan of the
--- lake's loans table. Columns: dimension, key, loans, share (0..1).
-WITH active AS (
-    SELECT borrower_id, region, product, collateral_type, CAST(principal AS DOUBLE) AS principal
-    FROM {{loans}}
-    WHERE status = 'active'
-),
+-- largest borrowers and by the largest one. {{active}} is the active book
+-- (borrower_id, region, product, collateral_type, principal): the loans
+-- active at the last month end of perf/panel with their outstanding
+-- principal, or, without a panel, the loans whose status is active with
+-- their issued principal. Columns: dimension, key, loans, share (0..1).
+WITH active AS ({{active}}),
 total AS (SELECT sum(principal) AS p FROM active),
 by_dim AS (
     SELECT 'region' AS dimension, region AS key, count(*) AS loans, sum(principal) AS principal FROM active GROUP BY ALL
