@@ -373,8 +373,9 @@ func (rs *runState) outputFP(name string) (string, error) {
 	return fp, nil
 }
 
-// manifestRows sums outputs[].rows over the given stage manifests; -1 when
-// none is readable.
+// manifestRows sums outputs[].rows over the given stage manifests (or,
+// for a manifest whose outputs carry no row counts, its counts named rows
+// or *_rows, or its top-level rows); -1 when none is readable.
 func manifestRows(paths []string) int64 {
 	total, found := int64(0), false
 	for _, p := range paths {
@@ -387,18 +388,28 @@ func manifestRows(paths []string) int64 {
 				Outputs []struct {
 					Rows int64 `json:"rows"`
 				} `json:"outputs"`
-				Rows *int64 `json:"rows"`
+				Rows   *int64           `json:"rows"`
+				Counts map[string]int64 `json:"counts"`
 			}
 			if json.Unmarshal(b, &man) != nil {
 				continue
 			}
 			found = true
-			if man.Rows != nil && len(man.Outputs) == 0 {
-				total += *man.Rows
-			}
+			n := int64(0)
 			for _, o := range man.Outputs {
-				total += o.Rows
+				n += o.Rows
 			}
+			if n == 0 {
+				for k, v := range man.Counts {
+					if k == "rows" || strings.HasSuffix(k, "_rows") {
+						n += v
+					}
+				}
+			}
+			if n == 0 && man.Rows != nil {
+				n = *man.Rows
+			}
+			total += n
 		}
 	}
 	if !found {
