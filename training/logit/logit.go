@@ -52,6 +52,10 @@ type Options struct {
 	NoIntercept bool
 	// Workers bounds the goroutines forming X'WX (default GOMAXPROCS).
 	Workers int
+	// Start, when it has one value per coefficient (intercept first),
+	// is where Newton's method starts, e.g. a nested model's estimates
+	// with 0 for an added regressor. It changes the path, not the MLE.
+	Start []float64
 }
 
 // Result is a fitted model. Coefficient slices are indexed like the
@@ -110,8 +114,8 @@ const finalStep = 1e-6
 
 // Fit fits y (0 or 1 per row) on the columns.
 func Fit(ctx context.Context, cols [][]float64, y []float64, o Options) (*Result, error) {
-	var start []float64
-	if n := len(y); n > warmRows && len(cols) > 0 {
+	start := o.Start
+	if n := len(y); start == nil && n > warmRows && len(cols) > 0 {
 		stride := n / (warmRows / 2)
 		sub := make([][]float64, len(cols))
 		for j, c := range cols {

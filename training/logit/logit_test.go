@@ -191,3 +191,25 @@ func TestWarmStartSameMLE(t *testing.T) {
 		t.Errorf("loglik warm %v cold %v", warm.LogLik, cold.LogLik)
 	}
 }
+
+// A caller's start point changes the path, not the estimates.
+func TestStartSameMLE(t *testing.T) {
+	x := [][]float64{{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 2, 4, 6, 8}, {1, 0, 1, 0, 1, 1, 0, 0, 1, 0, 1, 1, 0, 1, 0}}
+	y := []float64{0, 0, 1, 0, 0, 1, 1, 0, 1, 1, 1, 0, 0, 1, 1}
+	ctx := context.Background()
+	a, err := logit.Fit(ctx, x, y, logit.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, start := range [][]float64{{0, 0, 0}, {2, -1, 1}, a.Coef} {
+		b, err := logit.Fit(ctx, x, y, logit.Options{Start: start})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for j := range a.Coef {
+			if math.Abs(a.Coef[j]-b.Coef[j]) > 1e-9 || math.Abs(a.StdErr[j]-b.StdErr[j]) > 1e-8 {
+				t.Errorf("start %v: coef %d %v ± %v, want %v ± %v", start, j, b.Coef[j], b.StdErr[j], a.Coef[j], a.StdErr[j])
+			}
+		}
+	}
+}
