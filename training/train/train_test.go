@@ -430,3 +430,40 @@ test_share: 0.25
 		t.Error("bins with both breaks and groups accepted")
 	}
 }
+
+// The same table as Parquet gives the same card as the CSV.
+func TestFlatParquetSameAsCSV(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	pq := filepath.Join(dir, "germancredit.parquet")
+	db, err := lake.OpenDuckDB(ctx, lake.DBOptions{Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.ExecContext(ctx, "COPY (SELECT * FROM read_csv("+lake.Quote(gcredit.CSVPath())+", header = true)) TO "+lake.Quote(pq)+" (FORMAT parquet)"); err != nil {
+		t.Fatal(err)
+	}
+	a, err := train.Run(ctx, flatConfig(filepath.Join(dir, "a")), quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := flatConfig(filepath.Join(dir, "b"))
+	c.Data, c.Name = pq, "germancredit"
+	b, err := train.Run(ctx, c, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(a.Model.Chars) != len(b.Model.Chars) {
+		t.Fatalf("%d vs %d characteristics", len(a.Model.Chars), len(b.Model.Chars))
+	}
+	for j := range a.Model.Chars {
+		x, y := a.Model.Chars[j], b.Model.Chars[j]
+		if x.Name != y.Name || x.Coef != y.Coef || len(x.Bins) != len(y.Bins) {
+			t.Errorf("characteristic %d: %s %+v vs %s %+v", j, x.Name, x.Coef, y.Name, y.Coef)
+		}
+	}
+	if a.Model.Version == b.Model.Version {
+		t.Error("different input files, same version: the data fingerprint is not in the checksum")
+	}
+}
