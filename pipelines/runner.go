@@ -426,13 +426,22 @@ func globOrSelf(p string) []string {
 	return m
 }
 
+// lastMatch returns the most recently modified match of pat (ties: the
+// lexically last).
 func lastMatch(pat string) string {
 	m, _ := filepath.Glob(pat)
-	if len(m) == 0 {
-		return ""
-	}
+	best, bestT := "", time.Time{}
 	sort.Strings(m)
-	return m[len(m)-1]
+	for _, p := range m {
+		fi, err := os.Stat(p)
+		if err != nil {
+			continue
+		}
+		if best == "" || !fi.ModTime().Before(bestT) {
+			best, bestT = p, fi.ModTime()
+		}
+	}
+	return best
 }
 
 func firstFailed(needs []string, failed map[string]bool) string {

@@ -207,17 +207,39 @@ func (m *Model) PD(s float64) float64 {
 }
 
 // FindModels returns the model version directories under root
-// (root/<name>/<version>/ holding bins.csv), sorted.
+// (root/<name>/<version>/ holding bins.csv), oldest first (by the
+// modification time of model.json or bins.csv, then by path), so that the
+// newest version's report is written last.
 func FindModels(root string) ([]string, error) {
 	ms, err := filepath.Glob(filepath.Join(root, "*", "*", "bins.csv"))
 	if err != nil {
 		return nil, err
 	}
-	out := make([]string, len(ms))
-	for i, m := range ms {
-		out[i] = filepath.Dir(m)
+	type ver struct {
+		dir string
+		mod int64
 	}
-	sort.Strings(out)
+	vs := make([]ver, len(ms))
+	for i, m := range ms {
+		d := filepath.Dir(m)
+		vs[i].dir = d
+		for _, f := range []string{"model.json", "bins.csv"} {
+			if fi, err := os.Stat(filepath.Join(d, f)); err == nil {
+				vs[i].mod = fi.ModTime().UnixNano()
+				break
+			}
+		}
+	}
+	sort.Slice(vs, func(i, j int) bool {
+		if vs[i].mod != vs[j].mod {
+			return vs[i].mod < vs[j].mod
+		}
+		return vs[i].dir < vs[j].dir
+	})
+	out := make([]string, len(vs))
+	for i, v := range vs {
+		out[i] = v.dir
+	}
 	return out, nil
 }
 
