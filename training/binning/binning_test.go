@@ -271,3 +271,81 @@ func TestCategoricalUnseenFallsBack(t *testing.T) {
 		t.Errorf("idx %v fallbacks %d fallback bin %d", idx, fb, b.Fallback)
 	}
 }
+
+// pearson2x2 is the chi-square statistic of two bins' good/bad counts.
+func pearson2x2(a, b binning.Bin) float64 {
+	n := float64(a.Count + b.Count)
+	g := float64(a.Good + b.Good)
+	s := 0.0
+	for _, x := range []binning.Bin{a, b} {
+		for _, oe := range [][2]float64{{float64(x.Good), float64(x.Count) * g / n}, {float64(x.Bad), float64(x.Count) * (n - g) / n}} {
+			s += (oe[0] - oe[1]) * (oe[0] - oe[1]) / oe[1]
+		}
+	}
+	return s
+}
+
+// ChiMerge stops only when every adjacent pair differs significantly.
+func TestChiMergeStopsAtThreshold(t *testing.T) {
+	for seed := uint64(0); seed < 5; seed++ {
+		col, y := synth(8000, func(x float64) float64 { return logistic(-1.2 + 0.12*x) }, seed)
+		b, err := binning.Fit(col, y, binning.Options{Method: binning.ChiMerge, MaxBins: 8, MinShare: 0.02})
+		if err != nil {
+			t.Fatal(err)
+		}
+		reg := regular(b)
+		if len(reg) > 8 {
+			t.Errorf("%d bins", len(reg))
+		}
+		for i := 1; i < len(reg); i++ {
+			if c := pearson2x2(reg[i-1], reg[i]); c < 3.841 {
+				t.Errorf("seed %d: bins %s and %s have chi2 %.3f < 3.841", seed, reg[i-1].Label, reg[i].Label, c)
+			}
+		}
+	}
+}
+
+// Categories are grouped by bad rate: groups are runs of the categories
+// in bad-rate order, so group bad rates ascend and no category of a later
+// group has a lower bad rate than one of an earlier group.
+func TestCategoricalGroupsByBadRate(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 3))
+	rates := map[string]float64{"a": 0.05, "b": 0.4, "c": 0.1, "d": 0.3, "e": 0.2, "f": 0.07, "g": 0.5, "h": 0.12}
+	cat := &binning.Column{Name: "c", Kind: binning.Categorical}
+	for k := range rates {
+		cat.Dict = append(cat.Dict, k)
+	}
+	var y []float64
+	for i := 0; i < 20000; i++ {
+		c := int32(r.IntN(len(cat.Dict)))
+		cat.Codes = append(cat.Codes, c)
+		v := 0.0
+		if r.Float64() < rates[cat.Dict[c]] {
+			v = 1
+		}
+		y = append(y, v)
+	}
+	b, err := binning.Fit(cat, y, binning.Options{MaxBins: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b.Bins) < 2 || len(b.Bins) > 4 {
+		t.Fatalf("%d groups", len(b.Bins))
+	}
+	maxPrev := -1.0
+	for i, bin := range b.Bins {
+		if i > 0 && bin.BadRate <= b.Bins[i-1].BadRate {
+			t.Errorf("group rates not ascending: %v then %v", b.Bins[i-1].BadRate, bin.BadRate)
+		}
+		lo := 1.0
+		for _, v := range bin.Values {
+			lo = math.Min(lo, rates[v])
+		}
+		if lo < maxPrev {
+			t.Errorf("group %v holds a category riskier-ordered before an earlier group's", bin.Values)
+		}
+		for _, v := range bin.Values {
+			maxPrev = math.Max(maxPrev, rates[v])
+		}
+	}
+}
