@@ -60,7 +60,9 @@ lgd AS (
                 ELSE d.lgd END AS lgd,
            CASE WHEN d.collateral_type = 'none' AND rec.n >= p.min_recovery_loans AND rec.ead > 0
                 THEN format('historical: 1 - recoveries after write-off / exposure at write-off over {} written-off unsecured loans', rec.n)
-                ELSE format('configured default lgd.{} (history: {} written-off unsecured loans, {} needed)', d.collateral_type, rec.n, p.min_recovery_loans) END AS lgd_source
+                WHEN d.collateral_type = 'none'
+                THEN format('configured default lgd.none (history: {} written-off unsecured loans, {} needed)', rec.n, p.min_recovery_loans)
+                ELSE format('configured default lgd.{}', d.collateral_type) END AS lgd_source
     FROM lgd_default d, rec, p
 ),
 cur AS (
