@@ -77,13 +77,17 @@ func AUC(score, bad []float64) (float64, error) {
 	if err != nil {
 		return 0, err
 	}
+	return aucOf(gs, nb, ng), nil
+}
+
+func aucOf(gs []group, nb, ng float64) float64 {
 	// Σ over bads of (#goods with lower score + ½ #goods tied).
 	var below, s float64
 	for _, g := range gs {
 		s += g.bad * (below + g.good/2)
 		below += g.good
 	}
-	return s / (nb * ng), nil
+	return s / (nb * ng)
 }
 
 // Gini returns 2·AUC − 1.
@@ -99,13 +103,17 @@ func KS(score, bad []float64) (float64, error) {
 	if err != nil {
 		return 0, err
 	}
+	return ksOf(gs, nb, ng), nil
+}
+
+func ksOf(gs []group, nb, ng float64) float64 {
 	var cb, cg, ks float64
 	for _, g := range gs {
 		cb += g.bad
 		cg += g.good
 		ks = math.Max(ks, math.Abs(cb/nb-cg/ng))
 	}
-	return ks, nil
+	return ks
 }
 
 // Summary is the headline discrimination of one sample.
@@ -117,20 +125,14 @@ type Summary struct {
 	KS   float64
 }
 
-// Summarize returns N, bads, AUC, Gini and KS.
+// Summarize returns N, bads, AUC, Gini and KS (one sort).
 func Summarize(score, bad []float64) (Summary, error) {
-	a, err := AUC(score, bad)
+	gs, nb, ng, err := groups(score, bad)
 	if err != nil {
 		return Summary{}, err
 	}
-	k, _ := KS(score, bad)
-	s := Summary{N: len(score), AUC: a, Gini: 2*a - 1, KS: k}
-	for _, b := range bad {
-		if b == 1 {
-			s.Bads++
-		}
-	}
-	return s, nil
+	a := aucOf(gs, nb, ng)
+	return Summary{N: len(score), Bads: int(nb), AUC: a, Gini: 2*a - 1, KS: ksOf(gs, nb, ng)}, nil
 }
 
 // Band is one row of a gains table or a score-band table.

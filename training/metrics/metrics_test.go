@@ -164,3 +164,20 @@ func TestHosmerLemeshow(t *testing.T) {
 		t.Errorf("miscalibrated: p %v", p)
 	}
 }
+
+func TestSummarizeAgrees(t *testing.T) {
+	s := []float64{0.1, 0.4, 0.35, 0.8, 0.8, 0.2, 0.9}
+	y := []float64{0, 0, 1, 1, 0, 0, 1}
+	sum, err := metrics.Summarize(s, y)
+	if err != nil {
+		t.Fatal(err)
+	}
+	auc, _ := metrics.AUC(s, y)
+	ks, _ := metrics.KS(s, y)
+	if sum.N != 7 || sum.Bads != 3 || sum.AUC != auc || sum.KS != ks || sum.Gini != 2*auc-1 {
+		t.Errorf("%+v vs auc %v ks %v", sum, auc, ks)
+	}
+	if w := bruteAUC(s, y); math.Abs(auc-w) > 1e-15 {
+		t.Errorf("AUC %v, brute force %v", auc, w)
+	}
+}

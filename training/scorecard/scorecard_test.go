@@ -19,7 +19,7 @@ import (
 )
 
 // refModel builds the card from the reference's bins and characteristics.
-func refModel(t *testing.T, sc scorecard.Scaling) (*scorecard.Model, *gcredit.Data) {
+func refModel(t testing.TB, sc scorecard.Scaling) (*scorecard.Model, *gcredit.Data) {
 	t.Helper()
 	d, err := gcredit.Load()
 	if err != nil {
