@@ -2,10 +2,64 @@ package main
 
 import (
 	"context"
-	"errors"
+	"fmt"
+
+	"qiandun/scoring/score"
 )
 
-// TODO(scaffold): replaced by the issue that delivers this stage.
 func runScore(ctx context.Context, e *env, args []string) error {
-	return errors.New("not built yet")
+	fs := newFlags(e, "score", "--lake DIR --model MODEL_DIR|--models DIR --as-of YYYY-MM-DD --out DIR [flags]\n       qiandun score --data FILE.csv|FILE.parquet --model MODEL_DIR --out DIR [--id COL] [--target COL --bad-value V] [--as-of D]")
+	var o score.Options
+	var model, models, rules string
+	fs.StringVar(&o.Lake, "lake", "", "lake directory (score the model's feature snapshot at --as-of)")
+	fs.StringVar(&o.AsOf, "as-of", "", "as-of date YYYY-MM-DD (required with --lake; default today, Beijing time, with --data)")
+	fs.StringVar(&o.Set, "set", "", "feature set acard|bcard (default: the set the model was trained on)")
+	fs.StringVar(&o.Data, "data", "", "flat file to score (CSV with header, or Parquet)")
+	fs.StringVar(&o.ID, "id", "", "column carried as entity_id (flat mode; default the 1-based row number)")
+	fs.StringVar(&o.Target, "target", "", "outcome column: also write validation metrics (AUC, KS, Gini, gains)")
+	fs.StringVar(&o.BadValue, "bad-value", "", "value of --target that means bad")
+	fs.StringVar(&model, "model", "", "model directory <models>/<name>/<version>")
+	fs.StringVar(&models, "models", "", "models root: score the latest version of every model under it (lake mode)")
+	fs.StringVar(&o.Out, "out", "", "output root; the run is published atomically at DIR/<as_of>/")
+	fs.StringVar(&rules, "rules", "", "YAML/JSON grade cut-offs and decision rules (see README)")
+	fs.IntVar(&o.BatchRows, "batch-rows", 1<<16, "rows scored per batch")
+	fs.IntVar(&o.Workers, "workers", 0, "scoring goroutines (default GOMAXPROCS)")
+	fs.StringVar(&o.Memory, "memory-limit", "3GB", "DuckDB memory_limit")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %v", fs.Args())
+	}
+	var err error
+	switch {
+	case model != "" && models != "":
+		return fmt.Errorf("give --model or --models, not both")
+	case model != "":
+		o.Models = []string{model}
+	case models != "":
+		if o.Models, err = score.LatestModels(models); err != nil {
+			return err
+		}
+	default:
+		return fmt.Errorf("--model (or --models) is required")
+	}
+	if o.Rules, err = score.LoadRules(rules); err != nil {
+		return err
+	}
+	o.Log = e.log
+	man, dir, err := score.Run(ctx, o)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "scores %s: %d rows\n", dir, man.Rows)
+	for _, m := range man.Models {
+		fmt.Fprintf(e.stdout, "  %s %s: %d rows, grades A-E %d/%d/%d/%d/%d, decisions approve %d review %d decline %d, score PSI %.4f (%s)\n",
+			m.Name, m.Version, m.Rows, m.Grades["A"], m.Grades["B"], m.Grades["C"], m.Grades["D"], m.Grades["E"],
+			m.Decisions[score.Approve], m.Decisions[score.Review], m.Decisions[score.Decline], m.Monitoring.ScorePSI, m.Monitoring.ScoreLevel)
+		if v := m.Validation; v != nil {
+			fmt.Fprintf(e.stdout, "  validation on %s: n %d bads %d AUC %.4f KS %.4f Gini %.4f\n", v.Target, v.N, v.Bads, v.AUC, v.KS, v.Gini)
+		}
+	}
+	return nil
 }

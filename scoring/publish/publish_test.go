@@ -1,0 +1,106 @@
+package publish_test
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"qiandun/scoring/publish"
+)
+
+func commit(t *testing.T, final, content string) {
+	t.Helper()
+	d, err := publish.Begin(final)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Abort()
+	if err := d.WriteFile("a.csv", []byte(content), 1); err != nil {
+		t.Fatal(err)
+	}
+	files, err := d.Files()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Commit(map[string]any{"files": files}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestCommitVerifyReplace(t *testing.T) {
+	final := filepath.Join(t.TempDir(), "out", "2024-01-31")
+	commit(t, final, "x\n1\n")
+	files, err := publish.Verify(final)
+	if err != nil || len(files) != 1 || files[0].Rows != 1 || files[0].Bytes != 4 {
+		t.Fatalf("verify: %v %+v", err, files)
+	}
+	commit(t, final, "x\n2\n")
+	if b, _ := os.ReadFile(filepath.Join(final, "a.csv")); string(b) != "x\n2\n" {
+		t.Fatalf("replacement not published: %q", b)
+	}
+	if ents, _ := os.ReadDir(filepath.Dir(final)); len(ents) != 1 {
+		t.Fatalf("leftovers beside the output: %v", ents)
+	}
+	// A modified file no longer verifies, nor does a modified manifest.
+	os.WriteFile(filepath.Join(final, "a.csv"), []byte("x\n3\n"), 0o644)
+	if _, err := publish.Verify(final); err == nil || !strings.Contains(err.Error(), "a.csv") {
+		t.Fatalf("modified file verified: %v", err)
+	}
+	commit(t, final, "x\n2\n")
+	os.WriteFile(filepath.Join(final, publish.ManifestName), []byte(`{"files":[]}`), 0o644)
+	if _, err := publish.Verify(final); err == nil {
+		t.Fatal("modified manifest verified")
+	}
+	os.Remove(filepath.Join(final, publish.Marker))
+	if _, err := publish.Verify(final); err == nil {
+		t.Fatal("directory without _SUCCESS verified")
+	}
+}
+
+func TestAbortLeavesNothing(t *testing.T) {
+	final := filepath.Join(t.TempDir(), "2024-01-31")
+	d, err := publish.Begin(final)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.WriteFile("a.csv", []byte("x"), 1)
+	d.Abort()
+	if ents, _ := os.ReadDir(filepath.Dir(final)); len(ents) != 0 {
+		t.Fatalf("abort left %v", ents)
+	}
+}
+
+// TestStaleTemp: a temporary directory of a dead process is removed by
+// the next Begin; one of a live process is left alone.
+func TestStaleTemp(t *testing.T) {
+	parent := t.TempDir()
+	dead := exec.Command("true")
+	if err := dead.Run(); err != nil {
+		t.Fatal(err)
+	}
+	deadDir := filepath.Join(parent, ".d.tmp-"+strconv.Itoa(dead.Process.Pid)+"-1")
+	liveDir := filepath.Join(parent, ".d.tmp-1-1") // pid 1 is alive
+	other := filepath.Join(parent, ".e.tmp-"+strconv.Itoa(dead.Process.Pid)+"-1")
+	for _, p := range []string{deadDir, liveDir, other} {
+		os.MkdirAll(p, 0o755)
+	}
+	d, err := publish.Begin(filepath.Join(parent, "d"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Abort()
+	if _, err := os.Stat(deadDir); err == nil {
+		t.Error("dead writer's directory kept")
+	}
+	for _, p := range []string{liveDir, other} {
+		if _, err := os.Stat(p); err != nil {
+			t.Errorf("%s removed", p)
+		}
+	}
+	if st, _ := os.Stat(d.Tmp); st.Mode().Perm() != 0o755 {
+		t.Errorf("temporary directory mode %v", st.Mode())
+	}
+}

@@ -1,0 +1,530 @@
+//go:build duckdb_arrow
+
+package score
+
+import (
+	"bufio"
+	"context"
+	"database/sql"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"qiandun/data/lake"
+	"qiandun/internal/version"
+	"qiandun/scoring/monitor"
+	"qiandun/scoring/publish"
+	"qiandun/training/metrics"
+	"qiandun/training/scorecard"
+)
+
+// SchemaVersion versions the column contract of scores.parquet/.csv.
+const SchemaVersion = "qiandun.scores/v1"
+
+// Column is one column of the published contract.
+type Column struct {
+	Name    string `json:"name"`
+	Type    string `json:"type"`
+	Meaning string `json:"meaning"`
+}
+
+// Columns is the contract of scores.parquet and scores.csv (same columns,
+// same order; CSV is UTF-8 with a header, NULL written as empty).
+var Columns = []Column{
+	{"entity_id", "VARCHAR", "application_id (A-card), loan_id (B-card), the --id column, or the 1-based row number of a flat file"},
+	{"as_of", "DATE", "the as-of date of the run"},
+	{"model", "VARCHAR", "model name"},
+	{"model_version", "VARCHAR", "model version"},
+	{"score", "INTEGER", "scorecard points, rounded half away from zero; higher = lower risk"},
+	{"pd", "DOUBLE", "probability of bad implied by the exact (unrounded) score"},
+	{"grade", "VARCHAR", "A (best) to E by the score cut-offs in the manifest"},
+	{"reason_1", "VARCHAR", "characteristic=bin whose points fall furthest below the characteristic's best bin; NULL when none"},
+	{"reason_2", "VARCHAR", "second reason code; NULL when none"},
+	{"reason_3", "VARCHAR", "third reason code; NULL when none"},
+	{"fraud_flags", "VARCHAR", "';'-joined fraud flags of the application (A-card), sorted; empty when none"},
+	{"decision", "VARCHAR", "approve | review | decline from the decision rules in the manifest"},
+}
+
+// Options configure a scoring run. Give Lake and AsOf (lake mode), or
+// Data (flat mode).
+type Options struct {
+	Lake string
+	AsOf string // YYYY-MM-DD; required in lake mode, defaults to today in flat mode
+	Set  string // acard | bcard; default from the model's training settings
+
+	Data     string
+	ID       string // entity id column (flat mode); default the row number
+	Target   string // with BadValue: validation metrics
+	BadValue string
+
+	Models    []string // model directories (<models>/<name>/<version>)
+	Out       string   // the run is published at Out/<as_of>/
+	Rules     Rules
+	BatchRows int
+	Workers   int
+	Memory    string // DuckDB memory_limit (default 3GB)
+	Log       *slog.Logger
+}
+
+// FallbackCount is how many rows of a characteristic took its fallback bin.
+type FallbackCount struct {
+	Variable string `json:"variable"`
+	Bin      string `json:"fallback_bin"`
+	Rows     int64  `json:"rows"`
+}
+
+// ModelRun is one model's part of a run.
+type ModelRun struct {
+	Name         string           `json:"name"`
+	Version      string           `json:"version"`
+	Checksum     string           `json:"checksum"`
+	Dir          string           `json:"dir"`
+	Set          string           `json:"set,omitempty"`
+	Input        string           `json:"input"`
+	Rows         int64            `json:"rows"`
+	GradeCutoffs map[string]int   `json:"grade_min_score"`
+	Grades       map[string]int64 `json:"grades"`
+	Decisions    map[string]int64 `json:"decisions"`
+	Fallbacks    []FallbackCount  `json:"fallback_bins"`
+	Monitoring   monitor.Report   `json:"monitoring"`
+	Validation   *Validation      `json:"validation,omitempty"`
+}
+
+// Validation holds the metrics against a --target.
+type Validation struct {
+	Target   string         `json:"target"`
+	BadValue string         `json:"bad_value"`
+	N        int            `json:"n"`
+	Bads     int            `json:"bads"`
+	AUC      float64        `json:"auc"`
+	Gini     float64        `json:"gini"`
+	KS       float64        `json:"ks"`
+	Gains    []metrics.Band `json:"gains"`
+}
+
+// Manifest is manifest.json of a scores directory.
+type Manifest struct {
+	SchemaVersion string         `json:"schema_version"`
+	Kind          string         `json:"kind"`
+	AsOf          string         `json:"as_of"`
+	CodeVersion   string         `json:"code_version"`
+	Mode          string         `json:"mode"`
+	Rows          int64          `json:"rows"`
+	Models        []ModelRun     `json:"models"`
+	Rules         Rules          `json:"rules"`
+	Files         []publish.File `json:"files"`
+	Columns       []Column       `json:"columns"`
+}
+
+var dateRE = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}$`)
+
+// Run scores, publishes Out/<as_of>/ and returns its manifest.
+func Run(ctx context.Context, o Options) (*Manifest, string, error) {
+	log := o.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	lakeMode := o.Lake != ""
+	if lakeMode == (o.Data != "") {
+		return nil, "", fmt.Errorf("score: give exactly one of --lake or --data")
+	}
+	if o.Rules.GradePD == nil && o.Rules.GradeCutoffs == nil {
+		o.Rules = DefaultRules()
+	}
+	if o.Out == "" {
+		return nil, "", fmt.Errorf("score: --out is required")
+	}
+	if len(o.Models) == 0 {
+		return nil, "", fmt.Errorf("score: no model given")
+	}
+	if o.AsOf == "" {
+		if lakeMode {
+			return nil, "", fmt.Errorf("score: --as-of is required with --lake")
+		}
+		o.AsOf = time.Now().In(time.FixedZone("CST", 8*3600)).Format(time.DateOnly)
+	}
+	if !dateRE.MatchString(o.AsOf) {
+		return nil, "", fmt.Errorf("score: --as-of %q: want YYYY-MM-DD", o.AsOf)
+	}
+	if _, err := time.Parse(time.DateOnly, o.AsOf); err != nil {
+		return nil, "", fmt.Errorf("score: --as-of %q: %w", o.AsOf, err)
+	}
+	if (o.Target == "") != (o.BadValue == "") {
+		return nil, "", fmt.Errorf("score: --target and --bad-value go together")
+	}
+	// Load and check every model before anything is written.
+	var models []*scorecard.Model
+	for _, dir := range o.Models {
+		m, err := scorecard.Load(dir)
+		if err != nil {
+			return nil, "", fmt.Errorf("score: refusing model %s: %w", dir, err)
+		}
+		models = append(models, m)
+	}
+	tmpDB, err := os.MkdirTemp("", "qiandun-score-")
+	if err != nil {
+		return nil, "", err
+	}
+	defer os.RemoveAll(tmpDB)
+	db, err := lake.OpenDuckDB(ctx, lake.DBOptions{MemoryLimit: cmpOr(o.Memory, "3GB"), TempDir: tmpDB})
+	if err != nil {
+		return nil, "", err
+	}
+	defer db.Close()
+	plans := make([]*plan, len(models))
+	for i, m := range models {
+		p, err := makePlan(ctx, db, o, m)
+		if err != nil {
+			return nil, "", fmt.Errorf("score: refusing model %s %s (%s): %w", m.Name, m.Version, o.Models[i], err)
+		}
+		p.dir = o.Models[i]
+		plans[i] = p
+	}
+
+	final := filepath.Join(o.Out, o.AsOf)
+	pub, err := publish.Begin(final)
+	if err != nil {
+		return nil, "", err
+	}
+	defer pub.Abort()
+	man := &Manifest{SchemaVersion: SchemaVersion, Kind: "scores", AsOf: o.AsOf, CodeVersion: version.String(),
+		Mode: map[bool]string{true: "lake", false: "flat"}[lakeMode], Rules: o.Rules, Columns: Columns}
+	csvF, err := os.Create(pub.Path("scores.csv"))
+	if err != nil {
+		return nil, "", fmt.Errorf("score: %w", err)
+	}
+	defer csvF.Close()
+	bw := bufio.NewWriterSize(csvF, 1<<20)
+	if _, err := bw.WriteString(CSVHeader); err != nil {
+		return nil, "", fmt.Errorf("score: %w", err)
+	}
+	var parts []string
+	for i, p := range plans {
+		part := pub.Path("scores.parquet")
+		if len(plans) > 1 {
+			part = pub.Path(fmt.Sprintf(".part-%d.parquet", i))
+		}
+		start := time.Now()
+		mr, err := p.run(ctx, db, o, part, &hookWriter{w: bw, pub: pub})
+		if err != nil {
+			return nil, "", err
+		}
+		parts = append(parts, part)
+		man.Rows += mr.Rows
+		man.Models = append(man.Models, *mr)
+		secs := time.Since(start).Seconds()
+		log.Info("score: scored", "model", p.m.Name, "version", p.m.Version, "rows", mr.Rows, "seconds", round3(secs),
+			"rows_per_s", math.Round(float64(mr.Rows)/math.Max(secs, 1e-9)), "score_psi", round3(mr.Monitoring.ScorePSI))
+		mr.Monitoring.Log(log, p.m.Name)
+		if mr.Validation != nil {
+			log.Info("score: validation", "model", p.m.Name, "n", mr.Validation.N, "bads", mr.Validation.Bads,
+				"auc", round3(mr.Validation.AUC), "ks", round3(mr.Validation.KS), "gini", round3(mr.Validation.Gini))
+		}
+	}
+	if err := bw.Flush(); err != nil {
+		return nil, "", fmt.Errorf("score: %w", err)
+	}
+	if err := csvF.Close(); err != nil {
+		return nil, "", fmt.Errorf("score: %w", err)
+	}
+	if len(parts) > 1 {
+		list := make([]string, len(parts))
+		for i, p := range parts {
+			list[i] = lake.Quote(p)
+		}
+		q := fmt.Sprintf("COPY (SELECT * FROM read_parquet([%s])) TO %s (FORMAT parquet, COMPRESSION zstd)", strings.Join(list, ", "), lake.Quote(pub.Path("scores.parquet")))
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			return nil, "", fmt.Errorf("score: combine parts: %w", err)
+		}
+		for _, p := range parts {
+			os.Remove(p)
+		}
+	}
+	pub.Written("scores.parquet", man.Rows)
+	pub.Written("scores.csv", man.Rows)
+	for _, mr := range man.Models {
+		if mr.Validation != nil {
+			if err := writeGains(pub, mr.Name, mr.Validation, len(man.Models) > 1); err != nil {
+				return nil, "", err
+			}
+		}
+	}
+	if man.Files, err = pub.Files(); err != nil {
+		return nil, "", err
+	}
+	if err := pub.Commit(man); err != nil {
+		return nil, "", err
+	}
+	log.Info("score: published", "dir", final, "rows", man.Rows)
+	return man, final, nil
+}
+
+func writeGains(pub *publish.Dir, name string, v *Validation, prefix bool) error {
+	var b strings.Builder
+	b.WriteString("band,lower_pd,upper_pd,n,bads,bad_rate,cum_bad_pct,cum_good_pct,lift,cum_lift\n")
+	for _, g := range v.Gains {
+		fmt.Fprintf(&b, "%d,%g,%g,%d,%d,%g,%g,%g,%g,%g\n", g.Band, g.Lower, g.Upper, g.N, g.Bads, g.BadRate, g.CumBadPct, g.CumGoodPct, g.Lift, g.CumLift)
+	}
+	file := "gains.csv"
+	if prefix {
+		file = name + "_gains.csv"
+	}
+	return pub.WriteFile(file, []byte(b.String()), int64(len(v.Gains)))
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+func round3(v float64) float64 { return math.Round(v*1e3) / 1e3 }
+
+// plan is one model's checked input.
+type plan struct {
+	m      *scorecard.Model
+	s      *Scorer
+	dir    string
+	set    string
+	input  string
+	query  string
+	layout Layout
+}
+
+// numericTypes and categoricalTypes are the DuckDB column types accepted
+// for each kind of characteristic (training/frame reads the same way).
+func typeOK(kind, duckType string) bool {
+	t := strings.ToUpper(duckType)
+	integer := false
+	switch t {
+	case "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT":
+		integer = true
+	}
+	if kind == "numeric" {
+		return integer || t == "FLOAT" || t == "DOUBLE" || strings.HasPrefix(t, "DECIMAL")
+	}
+	return integer || t == "VARCHAR" || t == "BOOLEAN"
+}
+
+func makePlan(ctx context.Context, db *sql.DB, o Options, m *scorecard.Model) (*plan, error) {
+	s, err := NewScorer(m, o.Rules)
+	if err != nil {
+		return nil, err
+	}
+	p := &plan{m: m, s: s}
+	var src, idExpr, flagsJoin, order string
+	if o.Lake != "" {
+		l := lake.New(o.Lake)
+		p.set = cmpOr(o.Set, m.Settings["model"])
+		var key string
+		switch p.set {
+		case "acard":
+			key = "application_id"
+		case "bcard":
+			key = "loan_id"
+		default:
+			return nil, fmt.Errorf("the model does not say which feature set it was trained on (acard or bcard); pass --set")
+		}
+		table := "features/" + p.set + "/as_of=" + o.AsOf
+		if !l.Exists(table) {
+			return nil, fmt.Errorf("no %s feature snapshot at %s (run `qiandun features --set %s --as-of %s` first)", p.set, l.TableDir(table), p.set, o.AsOf)
+		}
+		p.input = l.Glob(table)
+		src = fmt.Sprintf("read_parquet(%s)", lake.Quote(p.input))
+		idExpr = "CAST(f." + key + " AS VARCHAR)"
+		order = " ORDER BY f." + key
+		if p.set == "acard" {
+			flags := "features/fraud_flags/as_of=" + o.AsOf
+			if l.Exists(flags) {
+				flagsJoin = fmt.Sprintf(" LEFT JOIN (SELECT application_id, string_agg(flag, ';' ORDER BY flag) AS flags FROM read_parquet(%s) GROUP BY application_id) ff USING (application_id)", lake.Quote(l.Glob(flags)))
+			}
+		}
+	} else {
+		if _, err := os.Stat(o.Data); err != nil {
+			return nil, err
+		}
+		p.input = o.Data
+		switch strings.ToLower(filepath.Ext(o.Data)) {
+		case ".parquet", ".pq":
+			src = "read_parquet(" + lake.Quote(o.Data) + ")"
+		default:
+			src = "read_csv(" + lake.Quote(o.Data) + ", header = true)"
+		}
+		if o.ID != "" {
+			idExpr = "CAST(f." + lake.Ident(o.ID) + " AS VARCHAR)"
+		}
+	}
+	// Check the input's columns against the card.
+	rows, err := db.QueryContext(ctx, "SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM "+src+")")
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", p.input, err)
+	}
+	types := map[string]string{}
+	for rows.Next() {
+		var n, t string
+		if err := rows.Scan(&n, &t); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		types[n] = t
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read %s: %w", p.input, err)
+	}
+	var missing, wrong []string
+	for _, c := range m.Chars {
+		t, ok := types[c.Name]
+		switch {
+		case !ok:
+			missing = append(missing, c.Name)
+		case !typeOK(c.Kind, t):
+			wrong = append(wrong, fmt.Sprintf("%s is %s in the card but %s in the input", c.Name, c.Kind, t))
+		}
+	}
+	if len(missing) > 0 {
+		sort.Strings(missing)
+		return nil, fmt.Errorf("%d characteristic(s) missing from %s: %s", len(missing), p.input, strings.Join(missing, ", "))
+	}
+	if len(wrong) > 0 {
+		return nil, fmt.Errorf("type mismatch in %s: %s", p.input, strings.Join(wrong, "; "))
+	}
+	for _, c := range []string{o.ID, o.Target} {
+		if _, ok := types[c]; c != "" && !ok {
+			return nil, fmt.Errorf("column %q not in %s", c, p.input)
+		}
+	}
+	sel := []string{}
+	col := 0
+	p.layout = Layout{ID: -1, Flags: -1, Target: -1}
+	if idExpr != "" {
+		sel = append(sel, idExpr+" AS __id")
+		p.layout.ID = col
+		col++
+	}
+	for _, c := range m.Chars {
+		sel = append(sel, "f."+lake.Ident(c.Name))
+		p.layout.Chars = append(p.layout.Chars, col)
+		col++
+	}
+	if flagsJoin != "" {
+		sel = append(sel, "ff.flags AS __flags")
+		p.layout.Flags = col
+		col++
+	}
+	if o.Target != "" {
+		t := "f." + lake.Ident(o.Target)
+		sel = append(sel, fmt.Sprintf("CAST(CASE WHEN %s IS NULL THEN NULL WHEN CAST(%s AS VARCHAR) = %s THEN 1 ELSE 0 END AS DOUBLE) AS __y", t, t, lake.Quote(o.BadValue)))
+		p.layout.Target = col
+	}
+	p.query = "SELECT " + strings.Join(sel, ", ") + " FROM " + src + " f" + flagsJoin + order
+	return p, nil
+}
+
+// hookWriter flushes after the first chunk and offers the crash-test
+// checkpoint "scores.csv:partial" (a CSV file half written).
+type hookWriter struct {
+	w     *bufio.Writer
+	pub   *publish.Dir
+	calls int
+}
+
+func (h *hookWriter) Write(p []byte) (int, error) {
+	n, err := h.w.Write(p)
+	if h.calls++; h.calls == 1 && err == nil {
+		if err := h.w.Flush(); err != nil {
+			return n, err
+		}
+		h.pub.Checkpoint("scores.csv:partial")
+	}
+	return n, err
+}
+
+func (p *plan) run(ctx context.Context, db *sql.DB, o Options, parquetPath string, csv io.Writer) (*ModelRun, error) {
+	m := p.m
+	consts := fmt.Sprintf("DATE %s AS as_of, %s AS model, %s AS model_version", lake.Quote(o.AsOf), lake.Quote(m.Name), lake.Quote(m.Version))
+	sink := func(view string) string {
+		return fmt.Sprintf("COPY (SELECT entity_id, %s, score, pd, grade, reason_1, reason_2, reason_3, coalesce(fraud_flags, '') AS fraud_flags, decision FROM %s) TO %s (FORMAT parquet, COMPRESSION zstd)",
+			consts, view, lake.Quote(parquetPath))
+	}
+	mid := "," + o.AsOf + "," + csvField(m.Name) + "," + csvField(m.Version) + ","
+	tot, err := p.s.Run(ctx, db, Stream{Query: p.query, Layout: p.layout, Sink: sink, CSV: csv, CSVMid: mid,
+		BatchRows: o.BatchRows, Workers: o.Workers, KeepPD: o.Target != ""})
+	if err != nil {
+		return nil, fmt.Errorf("score: model %s %s on %s: %w", m.Name, m.Version, p.input, err)
+	}
+	mr := &ModelRun{Name: m.Name, Version: m.Version, Checksum: m.Checksum, Dir: p.dir, Set: p.set, Input: p.input, Rows: tot.Rows,
+		GradeCutoffs: map[string]int{}, Grades: map[string]int64{}, Decisions: tot.Decisions, Monitoring: tot.Monitor.Report()}
+	for k, c := range p.s.Cutoffs() {
+		mr.GradeCutoffs[Grades[k]] = int(c)
+	}
+	for g, n := range tot.Grades {
+		mr.Grades[Grades[g]] = n
+	}
+	for j, n := range tot.Fallbacks {
+		c := &m.Chars[j]
+		mr.Fallbacks = append(mr.Fallbacks, FallbackCount{Variable: c.Name, Bin: c.Bins[c.Fallback].Label, Rows: n})
+	}
+	if o.Target != "" {
+		var pd, y []float64
+		for i, v := range tot.Y {
+			if !math.IsNaN(v) {
+				pd, y = append(pd, tot.PD[i]), append(y, v)
+			}
+		}
+		sum, err := metrics.Summarize(pd, y)
+		if err != nil {
+			return nil, fmt.Errorf("score: validation on %s: %w", o.Target, err)
+		}
+		gains, err := metrics.Gains(pd, y, 10)
+		if err != nil {
+			return nil, fmt.Errorf("score: validation on %s: %w", o.Target, err)
+		}
+		mr.Validation = &Validation{Target: o.Target, BadValue: o.BadValue, N: sum.N, Bads: sum.Bads, AUC: sum.AUC, Gini: sum.Gini, KS: sum.KS, Gains: gains}
+	}
+	return mr, nil
+}
+
+// LatestModels returns, for every model name under root, the version
+// directory whose model.json was written last.
+func LatestModels(root string) ([]string, error) {
+	names, err := os.ReadDir(root)
+	if err != nil {
+		return nil, fmt.Errorf("score: models: %w", err)
+	}
+	var out []string
+	for _, n := range names {
+		if !n.IsDir() || strings.HasPrefix(n.Name(), ".") {
+			continue
+		}
+		vers, _ := os.ReadDir(filepath.Join(root, n.Name()))
+		best, bestT := "", time.Time{}
+		for _, v := range vers {
+			if strings.HasPrefix(v.Name(), ".") {
+				continue
+			}
+			st, err := os.Stat(filepath.Join(root, n.Name(), v.Name(), "model.json"))
+			if err != nil {
+				continue
+			}
+			if best == "" || st.ModTime().After(bestT) || (st.ModTime().Equal(bestT) && v.Name() > filepath.Base(best)) {
+				best, bestT = filepath.Join(root, n.Name(), v.Name()), st.ModTime()
+			}
+		}
+		if best != "" {
+			out = append(out, best)
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("score: no model.json under %s/<name>/<version>/", root)
+	}
+	return out, nil
+}
