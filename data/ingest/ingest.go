@@ -197,10 +197,12 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}
 	defer os.RemoveAll(work)
 
+	t0 := time.Now()
 	frs, err := frameAll(ctx, srcs, work, o.Progress, log)
 	if err != nil {
 		return nil, err
 	}
+	log.Debug("framed raw files", "files", len(frs), "seconds", time.Since(t0).Seconds())
 	res := &Result{}
 	var todo []*framed
 	for _, fr := range frs {
@@ -232,6 +234,9 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}
 	if _, err := db.ExecContext(ctx, pii.MacrosSQL(o.Key)); err != nil {
 		return nil, errors.New("ingest: PII macros failed") // the statement holds the key: do not echo it
+	}
+	if err := pii.RegisterTokenUDF(ctx, db, o.Key); err != nil {
+		return nil, fmt.Errorf("ingest: %w", err)
 	}
 
 	st := &stager{db: db, lk: lk, work: work, log: log}
@@ -341,9 +346,11 @@ type stager struct {
 }
 
 func (s *stager) exec(ctx context.Context, what, q string) error {
+	t0 := time.Now()
 	if _, err := s.db.ExecContext(ctx, q); err != nil {
 		return fmt.Errorf("ingest %s: %w", what, err)
 	}
+	s.log.Debug("sql step", "step", what, "seconds", time.Since(t0).Seconds())
 	return nil
 }
 

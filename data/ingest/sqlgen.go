@@ -8,6 +8,7 @@ import (
 	"strings"
 	"text/template"
 
+	"qiandun/data/ingest/pii"
 	"qiandun/data/lake"
 	"qiandun/data/schema"
 )
@@ -144,9 +145,9 @@ func lakeExprs(t schema.Table) []lakeExpr {
 		e := lakeExpr{Ident: lake.Ident(c.Name)}
 		switch {
 		case c.Name == "id_number_token":
-			e.Expr = `qd_token(upper("id_number"))`
+			e.Expr = pii.TokenUDF + `(upper("id_number"))`
 		case strings.HasSuffix(c.Name, "_token"):
-			e.Expr = "qd_token(" + lake.Ident(strings.TrimSuffix(c.Name, "_token")) + ")"
+			e.Expr = pii.TokenUDF + "(" + lake.Ident(strings.TrimSuffix(c.Name, "_token")) + ")"
 		case c.Name == "age" && t.Name == "applications":
 			e.Expr = `qd_age(qd_id_birth("id_number"), "apply_time")`
 		case c.Name == "id_gender" && t.Name == "applications":

@@ -15,7 +15,7 @@ END;
 CREATE OR REPLACE TEMP MACRO qd_money_thousands(s) AS (s LIKE '%,%' AND qd_money(s) IS NOT NULL);
 
 -- Dates: 2018-05-01 canonical; 2018-5-1, 2018/5/1, 20180501 also; years 1900..2099.
-CREATE OR REPLACE TEMP MACRO qd_date_range(d) AS CASE WHEN d BETWEEN DATE '1900-01-01' AND DATE '2099-12-31' THEN d END;
+CREATE OR REPLACE TEMP MACRO qd_date_range(d) AS CASE WHEN CAST(d AS DATE) BETWEEN DATE '1900-01-01' AND DATE '2099-12-31' THEN d END;
 CREATE OR REPLACE TEMP MACRO qd_date_dash(t) AS
   TRY_CAST(split_part(t, '-', 1) || '-' || lpad(split_part(t, '-', 2), 2, '0') || '-' || lpad(split_part(t, '-', 3), 2, '0') AS DATE);
 CREATE OR REPLACE TEMP MACRO qd_date(s) AS qd_date_range(CASE
@@ -37,7 +37,8 @@ END;
 CREATE OR REPLACE TEMP MACRO qd_ts_parts(d, t) AS CAST(d AS TIMESTAMP) + qd_hms(t);
 CREATE OR REPLACE TEMP MACRO qd_ts(s) AS CASE
   WHEN regexp_full_match(s, '[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}')
-    THEN qd_ts_parts(qd_date(substr(s, 1, 10)), substr(s, 12))
+    THEN CASE WHEN substr(s, 12, 2) < '24' AND substr(s, 15, 2) < '60' AND substr(s, 18, 2) < '60'
+      THEN qd_date_range(TRY_CAST(s AS TIMESTAMP)) END
   WHEN regexp_full_match(s, '[0-9/-]+([ T][0-9:]*)?')
     THEN qd_ts_parts(qd_date(regexp_extract(s, '^[^ T]*')), CASE WHEN regexp_matches(s, '[ T]') THEN coalesce(NULLIF(regexp_extract(s, '[ T](.*)$', 1), ''), 'x') END)
 END;

@@ -14,7 +14,7 @@ WITH raw AS (
   {{end}}SELECT {{$f.ID}} AS qd_fid, "__line" AS qd_line{{range $.Columns}}, qd_trim({{.Ident}}) AS {{.Raw}}{{end}}
   FROM {{$f.Read}}
 {{- end}}
-), typed AS (
+), typed AS MATERIALIZED (
   SELECT *{{range .Columns}}, {{.Parse}} AS {{.Ident}}{{end}}
   FROM raw
 )

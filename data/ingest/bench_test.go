@@ -1,0 +1,80 @@
+package ingest
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"qiandun/data/gen"
+	"qiandun/data/lake"
+	"qiandun/internal/benchutil"
+)
+
+// BenchmarkIngest ingests a generated clean book (1,000,000 loans under
+// make bench, 20,000 otherwise) into a fresh lake, and times a bare DuckDB
+// COPY (SELECT * FROM read_csv(f)) TO 'f.parquet' of the same files for
+// comparison. It reports rows/s, both times, their ratio and peak RSS.
+func BenchmarkIngest(b *testing.B) {
+	loans := benchutil.Scale(1_000_000, 20_000)
+	raw := b.TempDir()
+	cfg := gen.DefaultConfig()
+	cfg.Loans = loans
+	sum, err := gen.Generate(context.Background(), cfg, raw, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	rows := 0
+	for _, n := range sum.Rows {
+		rows += n
+	}
+	srcs, err := Discover(raw)
+	if err != nil {
+		b.Fatal(err)
+	}
+
+	// Baseline: bare DuckDB CSV -> Parquet of every file.
+	base := b.TempDir()
+	db, err := lake.OpenDuckDB(context.Background(), lake.DBOptions{MemoryLimit: "1200MB", TempDir: filepath.Join(base, "tmp")})
+	if err != nil {
+		b.Fatal(err)
+	}
+	t0 := time.Now()
+	for i, s := range srcs {
+		q := fmt.Sprintf("COPY (SELECT * FROM read_csv(%s)) TO %s (FORMAT parquet)",
+			lake.Quote(s.Path), lake.Quote(filepath.Join(base, fmt.Sprintf("%d.parquet", i))))
+		if _, err := db.Exec(q); err != nil {
+			b.Fatal(err)
+		}
+	}
+	bare := time.Since(t0)
+	db.Close()
+
+	var elapsed time.Duration
+	b.ResetTimer()
+	for range b.N {
+		lk := filepath.Join(b.TempDir(), "lake")
+		o := Options{Raw: raw, Lake: lk, MaxRejectRate: DefaultMaxRejectRate, Key: []byte("bench-key-0123456789abcdef"), Log: discardLog()}
+		t1 := time.Now()
+		res, err := Run(context.Background(), o)
+		if err != nil {
+			b.Fatal(err)
+		}
+		elapsed += time.Since(t1)
+		if res.Rows() != int64(rows) {
+			b.Fatalf("read %d rows, generator wrote %d", res.Rows(), rows)
+		}
+		b.StopTimer()
+		os.RemoveAll(lk)
+		b.StartTimer()
+	}
+	b.StopTimer()
+	per := elapsed.Seconds() / float64(b.N)
+	b.ReportMetric(per, "ingest-s")
+	b.ReportMetric(bare.Seconds(), "bare-duckdb-s")
+	b.ReportMetric(per/bare.Seconds(), "ratio")
+	b.ReportMetric(float64(rows), "raw-rows")
+	benchutil.Report(b, rows)
+}
