@@ -265,8 +265,14 @@ func (g *chunkGen) loan(b *borrower, a *application, pd float64, ring int) {
 		g.inq = append(g.inq, inquiry{d, instCF, rsPostLoan})
 	}
 	if spike > 0 {
+		// The spike falls after the loan was issued: an inquiry dated
+		// before the application would let the A-card see the default.
 		for range 1 + poisson(r, 2.5) {
-			g.inq = append(g.inq, inquiry{spike - 1 - r.IntN(75), g.instType(b.h + 1), rsApproval})
+			d := spike - 1 - r.IntN(75)
+			if d <= issue {
+				d = issue + 1 + r.IntN(max(1, spike-issue-1))
+			}
+			g.inq = append(g.inq, inquiry{d, g.instType(b.h + 1), rsApproval})
 		}
 	}
 
