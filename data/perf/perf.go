@@ -91,6 +91,10 @@ type Config struct {
 	// MemoryLimit and Threads bound the embedded DuckDB.
 	MemoryLimit string `yaml:"memory_limit"`
 	Threads     int    `yaml:"threads"`
+	// PanelChunkInstallments: a book with more schedule rows is built in
+	// hash partitions of its loans of about this many rows each.
+	// Default 8,000,000 (fits the default 3GB memory limit).
+	PanelChunkInstallments int64 `yaml:"panel_chunk_installments"`
 }
 
 // DefaultConfig returns the definitions of DESIGN.md.
@@ -102,6 +106,8 @@ func DefaultConfig() Config {
 		LGD:              map[string]float64{"none": 0.90, "car": 0.45, "house": 0.25},
 		MinRecoveryLoans: 30,
 		MemoryLimit:      "3GB",
+
+		PanelChunkInstallments: 8_000_000,
 	}
 }
 
@@ -114,6 +120,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("perf config: need 0 <= acard.good_max_dpd (%d) < acard.bad_dpd (%d)", c.ACard.GoodMaxDPD, c.ACard.BadDPD)
 	case c.BCard.WindowMonths < 1 || c.BCard.MinMOB < 0 || c.BCard.BadDPD < 1:
 		return errors.New("perf config: bcard needs window_months >= 1, min_mob >= 0, bad_dpd >= 1")
+	case c.PanelChunkInstallments < 1:
+		return errors.New("perf config: panel_chunk_installments must be >= 1")
 	case c.PDHorizonMonths < 1:
 		return errors.New("perf config: pd_horizon_months must be >= 1")
 	}
@@ -209,7 +217,12 @@ func Run(ctx context.Context, lk lake.Lake, cfg Config, log *slog.Logger) (*Resu
 	for _, o := range outputs {
 		t0 := time.Now()
 		dir := filepath.Join(tmp, filepath.FromSlash(o.table))
-		n, err := writeQuery(ctx, db, Query(o.query), dir)
+		var n int64
+		if o.query == "panel" {
+			n, err = writePanel(ctx, db, dir, cfg.PanelChunkInstallments)
+		} else {
+			n, err = writeQuery(ctx, db, Query(o.query), dir)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("perf: %s: %w", o.table, err)
 		}
@@ -249,9 +262,16 @@ func Run(ctx context.Context, lk lake.Lake, cfg Config, log *slog.Logger) (*Resu
 			if err != nil {
 				return nil, err
 			}
-			st, _ := os.Stat(f)
+			st, err := os.Stat(f)
+			if err != nil {
+				return nil, err
+			}
+			var rows int64
+			if err := db.QueryRowContext(ctx, "SELECT count(*) FROM read_parquet("+lake.Quote(f)+")").Scan(&rows); err != nil {
+				return nil, fmt.Errorf("perf: count %s: %w", f, err)
+			}
 			rel, _ := filepath.Rel(lk.Root, f)
-			man.Outputs = append(man.Outputs, lake.File{Path: filepath.ToSlash(rel), SHA256: sum, Rows: res.Counts[o.table], Bytes: st.Size()})
+			man.Outputs = append(man.Outputs, lake.File{Path: filepath.ToSlash(rel), SHA256: sum, Rows: rows, Bytes: st.Size()})
 		}
 	}
 	man.Finished = time.Now().UTC()
@@ -278,6 +298,8 @@ func configMap(cfg Config, asOf time.Time) map[string]any {
 		"min_recovery_loans": cfg.MinRecoveryLoans,
 		"pd_from":            cfg.PDFrom,
 		"memory_limit":       cfg.MemoryLimit,
+
+		"panel_chunk_installments": cfg.PanelChunkInstallments,
 	}
 }
 
@@ -385,5 +407,41 @@ func WritePanel(ctx context.Context, db *sql.DB, asOf time.Time, dir string) (in
 	if err := setParams(ctx, db, DefaultConfig(), asOf, dataEnd); err != nil {
 		return 0, err
 	}
-	return writeQuery(ctx, db, Query("panel"), dir)
+	return writePanel(ctx, db, dir, DefaultConfig().PanelChunkInstallments)
+}
+
+// writePanel writes the panel into dir as part-<chunk>.parquet files. A
+// book with more than chunkInstallments schedule rows is built in hash
+// partitions of its loans, so that DuckDB's working set stays within its
+// memory limit instead of spilling gigabytes.
+func writePanel(ctx context.Context, db *sql.DB, dir string, chunkInstallments int64) (int64, error) {
+	var installments int64
+	if err := db.QueryRowContext(ctx, "SELECT count(*) FROM repayment_schedule").Scan(&installments); err != nil {
+		return 0, err
+	}
+	chunks := int((installments + chunkInstallments - 1) / max(chunkInstallments, 1))
+	chunks = max(chunks, 1)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return 0, err
+	}
+	for c := range chunks {
+		filter := ""
+		if chunks > 1 {
+			filter = fmt.Sprintf(" WHERE hash(loan_id) %% %d = %d", chunks, c)
+		}
+		for _, v := range [][2]string{{"chunk_loans", "loans"}, {"chunk_schedule", "repayment_schedule"}, {"chunk_repayments", "repayments"}} {
+			if _, err := db.ExecContext(ctx, "CREATE OR REPLACE TEMP VIEW "+v[0]+" AS SELECT * FROM "+v[1]+filter); err != nil {
+				return 0, err
+			}
+		}
+		out := filepath.Join(dir, fmt.Sprintf("part-%03d.parquet", c))
+		if _, err := db.ExecContext(ctx, "COPY ("+Query("panel")+") TO "+lake.Quote(out)+" (FORMAT parquet, COMPRESSION zstd)"); err != nil {
+			return 0, fmt.Errorf("chunk %d of %d: %w", c+1, chunks, err)
+		}
+	}
+	var n int64
+	if err := db.QueryRowContext(ctx, "SELECT count(*) FROM read_parquet("+lake.Quote(filepath.Join(dir, "*.parquet"))+")").Scan(&n); err != nil {
+		return 0, err
+	}
+	return n, nil
 }

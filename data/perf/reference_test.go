@@ -1,8 +1,10 @@
 package perf
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
+	"path/filepath"
 	"sort"
 	"testing"
 	"time"
@@ -398,4 +400,26 @@ func TestPanelMatchesReference(t *testing.T) {
 			})
 		}
 	}
+}
+
+// TestPanelChunked checks that building the panel in hash partitions of
+// the loans gives exactly the rows of the reference.
+func TestPanelChunked(t *testing.T) {
+	b := randomBook(rand.New(rand.NewPCG(3, 99)), 300)
+	asOf := day("2024-06-30")
+	lk := writeLake(t, b)
+	db := openBookDB(t, lk)
+	ctx := context.Background()
+	if err := setParams(ctx, db, DefaultConfig(), asOf, dataEndOf(b)); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(lk.Root, "chunked")
+	if _, err := writePanel(ctx, db, dir, 500); err != nil {
+		t.Fatal(err)
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "*.parquet"))
+	if len(files) < 4 {
+		t.Fatalf("%d chunk files, want several", len(files))
+	}
+	diffPanels(t, readPanel(t, db, dir), refBook(b, asOf))
 }

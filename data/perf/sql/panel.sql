@@ -1,8 +1,10 @@
 -- perf/panel: one row per loan and month end, from the issue month end
 -- (mob 0) to the earlier of the as-of date and the month the loan closed
--- (settled or written off). Reads the views loans, repayment_schedule and
--- repayments and the one-row table perf_params (as_of). The stage runs
--- this query inside COPY (...) TO '<dir>/part-0.parquet'.
+-- (settled or written off). Reads the views chunk_loans, chunk_schedule and
+-- chunk_repayments (one hash partition of the loans with their schedule
+-- and repayments, so that a large book is built in chunks that fit in
+-- memory) and the one-row table perf_params. The stage runs this query
+-- once per chunk inside COPY (...) TO '<dir>/part-<chunk>.parquet'.
 --
 -- Months are handled as integers mi = year*12 + month-1 so that month-end
 -- arithmetic never drifts (Jan 31 + 1 month is not Feb 28 + 1 month).
@@ -40,12 +42,12 @@ p AS (SELECT as_of, year(as_of) * 12 + month(as_of) - 1 AS as_of_mi,
 loan0 AS (
     SELECT l.loan_id, l.issue_date, l.principal, l.status,
            CAST(row_number() OVER (ORDER BY l.loan_id) AS BIGINT) AS lk
-    FROM loans l, p WHERE l.issue_date <= p.as_of
+    FROM chunk_loans l, p WHERE l.issue_date <= p.as_of
 ),
 pay AS (
     SELECT l.lk, r.installment_no, CAST(r.paid_at AS DATE) AS d,
            r.principal_paid AS pp, r.interest_paid AS ip, r.penalty_paid AS pen
-    FROM repayments r JOIN loan0 l USING (loan_id)
+    FROM chunk_repayments r JOIN loan0 l USING (loan_id)
 ),
 -- per installment: amount paid by the as-of date and the first and last
 -- payment days (payments after the as-of date only date a settlement)
@@ -66,7 +68,7 @@ loan AS (
 sched AS (
     SELECT l.lk, s.installment_no, s.due_date, s.principal_due, s.interest_due,
            s.principal_due + s.interest_due AS amount_due
-    FROM repayment_schedule s JOIN loan l USING (loan_id)
+    FROM chunk_schedule s JOIN loan l USING (loan_id)
     WHERE l.status_settle_date IS NULL OR s.due_date <= l.status_settle_date
 ),
 -- an installment paid in full over several days needs the running sum to
@@ -201,3 +203,4 @@ SELECT l.loan_id,
        coalesce(c.mi = w.wo_mi, false) AS written_off
 FROM cum c LEFT JOIN writeoff w USING (lk) JOIN loan0 l USING (lk)
 WHERE w.wo_mi IS NULL OR c.mi <= w.wo_mi
+ORDER BY c.lk, c.mi
