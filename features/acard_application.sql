@@ -7,13 +7,7 @@
 -- known at application), else the mean annual_rate of the earlier
 -- loans of the product issued before the apply date (a running mean, so
 -- nothing after apply time is used), else 24% (the judicial ceiling).
-WITH loan_rate AS (
-    -- the first loan (by loan_id) of the application
-    SELECT application_id, arg_min(annual_rate, loan_id) AS annual_rate
-    FROM loans
-    GROUP BY application_id
-),
-product_day AS (
+WITH product_day AS (
     SELECT product, issue_date, sum(annual_rate) AS rate_sum, count(*) AS n
     FROM loans
     GROUP BY product, issue_date
@@ -25,12 +19,10 @@ product_rate AS (
     WINDOW w AS (PARTITION BY product ORDER BY issue_date ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
 ),
 base AS (
-    SELECT s.app_idx, s.apply_date, a.*,
-           CAST(coalesce(lr.annual_rate, pr.annual_rate, 0.24) AS DOUBLE) AS rate
+    SELECT s.*,
+           CAST(coalesce(s.loan_rate, pr.annual_rate, 0.24) AS DOUBLE) AS rate
     FROM spine_acard s
-    JOIN applications a USING (application_id)
-    LEFT JOIN loan_rate lr USING (application_id)
-    ASOF LEFT JOIN product_rate pr ON pr.product = a.product AND s.apply_date > pr.issue_date
+    ASOF LEFT JOIN product_rate pr ON pr.product = s.product AND s.apply_date > pr.issue_date
 ),
 inst AS (
     SELECT *,

@@ -55,9 +55,7 @@ inq_agg AS (
         -- feature: inq_180d_p2p | int | Bureau inquiries in the 180 days before the apply date by p2p institutions | query_date in [apply_date - 180, apply_date)
         count(*) FILTER (WHERE days_before <= 180 AND institution_type = 'p2p') AS inq_180d_p2p,
         -- feature: inq_180d_microloan | int | Bureau inquiries in the 180 days before the apply date by microloan institutions | query_date in [apply_date - 180, apply_date)
-        count(*) FILTER (WHERE days_before <= 180 AND institution_type = 'microloan') AS inq_180d_microloan,
-        -- feature: inq_90d_institution_types | int | Distinct institution types with an inquiry in the 90 days before the apply date | query_date in [apply_date - 90, apply_date)
-        count(DISTINCT institution_type) FILTER (WHERE days_before <= 90) AS inq_90d_institution_types
+        count(*) FILTER (WHERE days_before <= 180 AND institution_type = 'microloan') AS inq_180d_microloan
     FROM inq
     GROUP BY app_idx
 ),
@@ -92,7 +90,10 @@ SELECT
     coalesce(q.inq_180d_consumer_finance, 0) AS inq_180d_consumer_finance,
     coalesce(q.inq_180d_p2p, 0) AS inq_180d_p2p,
     coalesce(q.inq_180d_microloan, 0) AS inq_180d_microloan,
-    coalesce(q.inq_90d_institution_types, 0) AS inq_90d_institution_types,
+    -- feature: inq_90d_institution_types | int | Distinct institution types (of the four) with an inquiry in the 90 days before the apply date | query_date in [apply_date - 90, apply_date)
+    CAST(coalesce(q.inq_90d_bank > 0, false) AS INTEGER) + CAST(coalesce(q.inq_90d_consumer_finance > 0, false) AS INTEGER)
+      + CAST(coalesce(q.inq_90d_p2p > 0, false) AS INTEGER) + CAST(coalesce(q.inq_90d_microloan > 0, false) AS INTEGER)
+      AS inq_90d_institution_types,
     -- feature: bureau_open_accounts | int | Open credit accounts on the latest bureau report (NULL without a report) | latest report dated before the apply date
     r.open_accounts AS bureau_open_accounts,
     -- feature: bureau_total_outstanding | money | Total outstanding balance on the latest bureau report, CNY | latest report dated before the apply date

@@ -2,17 +2,17 @@
 -- and velocity count other applications strictly before this one's
 -- apply_time, within the window; the device, phone token and IP are
 -- those declared on each application. PII is tokenised: phones are
--- compared by phone_token.
+-- compared by phone_token. Every earlier application is in the spine
+-- (it holds all applications before the as-of date).
 WITH app AS (
-    SELECT s.app_idx, s.application_id, s.borrower_id, s.apply_time,
-           a.device_id, a.phone_token, a.ip, a.gender, a.id_gender, a.age, a.id_checksum_ok
-    FROM spine_acard s
-    JOIN applications a USING (application_id)
+    SELECT app_idx, application_id, borrower_id, apply_time,
+           device_id, phone_token, ip, gender, id_gender, age, id_checksum_ok
+    FROM spine_acard
 ),
 device_share AS (
     SELECT x.app_idx, count(DISTINCT y.borrower_id) AS n
     FROM app x
-    JOIN applications y
+    JOIN spine_acard y
       ON y.device_id = x.device_id
      AND y.borrower_id <> x.borrower_id
      AND y.apply_time < x.apply_time
@@ -23,7 +23,7 @@ device_share AS (
 phone_share AS (
     SELECT x.app_idx, count(DISTINCT y.borrower_id) AS n
     FROM app x
-    JOIN applications y
+    JOIN spine_acard y
       ON y.phone_token = x.phone_token
      AND y.borrower_id <> x.borrower_id
      AND y.apply_time < x.apply_time
@@ -34,7 +34,7 @@ phone_share AS (
 ip_share AS (
     SELECT x.app_idx, count(DISTINCT y.borrower_id) AS n
     FROM app x
-    JOIN applications y
+    JOIN spine_acard y
       ON y.ip = x.ip
      AND y.borrower_id <> x.borrower_id
      AND y.apply_time < x.apply_time
@@ -45,7 +45,7 @@ ip_share AS (
 velocity AS (
     SELECT x.app_idx, count(*) AS n
     FROM app x
-    JOIN applications y
+    JOIN spine_acard y
       ON y.borrower_id = x.borrower_id
      AND y.apply_time < x.apply_time
      AND y.apply_time >= x.apply_time - INTERVAL 7 DAY

@@ -137,6 +137,13 @@ func (b *Builder) Build(ctx context.Context, set string, asOf time.Time) (Snapsh
 	if err := b.exec(ctx, "as_of", fmt.Sprintf("SET VARIABLE as_of = DATE %s", lake.Quote(DateString(asOf)))); err != nil {
 		return snap, err
 	}
+	horizon := "DATE '9999-12-31'"
+	if set == SetACard {
+		horizon = "getvariable('as_of')"
+	}
+	if err := b.exec(ctx, "horizon", "SET VARIABLE installments_due_before = "+horizon); err != nil {
+		return snap, err
+	}
 	if err := b.execFile(ctx, "installments", "prep_installments.sql"); err != nil {
 		return snap, err
 	}

@@ -7,14 +7,12 @@ WITH b AS (SELECT * FROM graph_borrowers),
 nb AS (SELECT count(*) AS n FROM b),
 dev AS (
     SELECT device_id, CAST((SELECT n FROM nb) + row_number() OVER (ORDER BY device_id) - 1 AS INTEGER) AS node
-    FROM (SELECT DISTINCT a.device_id FROM applications a SEMI JOIN spine_acard s USING (application_id)
-          WHERE a.device_id IS NOT NULL AND a.device_id <> '')
+    FROM (SELECT DISTINCT device_id FROM spine_acard WHERE device_id IS NOT NULL AND device_id <> '')
 ),
 nd AS (SELECT (SELECT n FROM nb) + count(*) AS n FROM dev),
 ph AS (
     SELECT phone_token, CAST((SELECT n FROM nd) + row_number() OVER (ORDER BY phone_token) - 1 AS INTEGER) AS node
-    FROM (SELECT DISTINCT a.phone_token FROM applications a SEMI JOIN spine_acard s USING (application_id)
-          WHERE a.phone_token IS NOT NULL AND a.phone_token <> '')
+    FROM (SELECT DISTINCT phone_token FROM spine_acard WHERE phone_token IS NOT NULL AND phone_token <> '')
 )
 SELECT s.app_idx,
        epoch_us(s.apply_time) AS t,
@@ -22,8 +20,7 @@ SELECT s.app_idx,
        coalesce(dev.node, -1) AS device_node,
        coalesce(ph.node, -1) AS phone_node
 FROM spine_acard s
-JOIN applications a USING (application_id)
 JOIN b ON b.borrower_id = s.borrower_id
-LEFT JOIN dev ON dev.device_id = a.device_id
-LEFT JOIN ph ON ph.phone_token = a.phone_token
+LEFT JOIN dev ON dev.device_id = s.device_id
+LEFT JOIN ph ON ph.phone_token = s.phone_token
 ORDER BY s.apply_time, s.app_idx

@@ -6,6 +6,9 @@
 --   paid_off_at     time of the payment that brought the paid amount up to
 --                   the amount due, NULL if not fully paid before d
 -- An installment with nothing due counts as paid off on its due date.
+-- Only installments due before the variable installments_due_before are
+-- kept: the A-card sets it to d (its borrower outcomes need only
+-- installments already due), the B-card keeps them all.
 -- Penalties do not count towards paying an installment off. Most
 -- installments are paid in one payment; only those with several need the
 -- running sum (window), which keeps this fast at scale.
@@ -14,6 +17,7 @@ WITH sched AS (
            s.principal_due, s.principal_due + s.interest_due AS due
     FROM repayment_schedule s
     SEMI JOIN loans l ON l.loan_id = s.loan_id AND l.issue_date < getvariable('as_of')
+    WHERE s.due_date < getvariable('installments_due_before')
 ),
 pay AS (
     SELECT loan_id, installment_no, paid_at, txn_id,
