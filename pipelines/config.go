@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strconv"
@@ -72,12 +73,15 @@ type Step struct {
 	Positional []string `json:"positional,omitempty"`
 }
 
-// Arg is one flag of a step: --Key=Value, or one --Key=v per element
-// of List.
+// Arg is one flag of a step: --Key=Value, or --Key=v1,v2 for a List. A
+// flag given a YAML mapping in the config (e.g. the score stage's rules
+// file) is Inline: the runner writes the mapping, as YAML, to the file
+// Value names (under the state directory) before the step runs.
 type Arg struct {
-	Key   string   `json:"k"`
-	Value string   `json:"v,omitempty"`
-	List  []string `json:"l,omitempty"`
+	Key    string   `json:"k"`
+	Value  string   `json:"v,omitempty"`
+	List   []string `json:"l,omitempty"`
+	Inline string   `json:"inline,omitempty"`
 }
 
 // Argv returns the step's command-line arguments: flags in declaration
@@ -187,7 +191,7 @@ func Parse(doc []byte, overrides map[string]string) (*Config, error) {
 		}
 		c.Artifacts = append(c.Artifacts, KV{kv.Key, v})
 	}
-	if err := c.parseStages(&raw.Stages, x); err != nil {
+	if err := c.parseStages(&raw.Stages, x, c.State); err != nil {
 		return nil, err
 	}
 	if _, err := c.Order(); err != nil {
@@ -196,7 +200,7 @@ func Parse(doc []byte, overrides map[string]string) (*Config, error) {
 	return c, nil
 }
 
-func (c *Config) parseStages(n *yaml.Node, x *expander) error {
+func (c *Config) parseStages(n *yaml.Node, x *expander, state string) error {
 	if n.Kind == 0 {
 		return errors.New("stages: none declared")
 	}
@@ -212,7 +216,7 @@ func (c *Config) parseStages(n *yaml.Node, x *expander) error {
 		if err := body.Decode(&rs); err != nil {
 			return fmt.Errorf("stage %s: %w", name, err)
 		}
-		st, err := rs.expand(name, x)
+		st, err := rs.expand(name, x, state)
 		if err != nil {
 			return fmt.Errorf("line %d: stage %s: %w", n.Content[i].Line, name, err)
 		}
@@ -221,7 +225,7 @@ func (c *Config) parseStages(n *yaml.Node, x *expander) error {
 	return nil
 }
 
-func (rs rawStage) expand(name string, x *expander) (*Stage, error) {
+func (rs rawStage) expand(name string, x *expander, state string) (*Stage, error) {
 	st := &Stage{Name: name, Needs: rs.Needs}
 	var err error
 	if st.OnlyIfAbsent, err = x.expand(rs.OnlyIfAbsent, "only_if_absent"); err != nil {
@@ -251,11 +255,25 @@ func (rs rawStage) expand(name string, x *expander) (*Stage, error) {
 		for j := 0; j+1 < len(r.Args.Content); j += 2 {
 			k, v := r.Args.Content[j].Value, r.Args.Content[j+1]
 			a := Arg{Key: k}
+			if v.Kind == yaml.AliasNode {
+				v = v.Alias
+			}
 			switch v.Kind {
 			case yaml.ScalarNode:
 				if a.Value, err = x.expand(v.Value, where+".args."+k); err != nil {
 					return nil, err
 				}
+			case yaml.MappingNode:
+				nv := *v
+				nv.Anchor = ""
+				b, err := yaml.Marshal(&nv)
+				if err != nil {
+					return nil, fmt.Errorf("%s.args.%s: %w", where, k, err)
+				}
+				if a.Inline, err = x.expand(string(b), where+".args."+k); err != nil {
+					return nil, err
+				}
+				a.Value = filepath.Join(state, "inline", fmt.Sprintf("%s-%d-%s.yaml", name, i+1, k))
 			case yaml.SequenceNode:
 				a.List = []string{}
 				for _, e := range v.Content {

@@ -268,6 +268,10 @@ func (rs *runState) runStage(ctx context.Context, s *Stage, reason string, out i
 	var err error
 	for i, st := range s.Steps {
 		log.Debug("step", "stage", s.Name, "step", i, "cmd", st.Cmd, "args", strings.Join(st.Argv(), " "))
+		if err = writeInline(st); err != nil {
+			err = fmt.Errorf("step %d: %w", i+1, err)
+			break
+		}
 		if err = rs.r.Funcs[st.Cmd](ctx, st.Argv()); err != nil {
 			label := st.Name
 			if label == "" {
@@ -312,6 +316,22 @@ func (rs *runState) runStage(ctx context.Context, s *Stage, reason string, out i
 		res.Status, res.Err = StatusFailed, err
 	}
 	return res
+}
+
+// writeInline writes the files of a step's inline (mapping) flags.
+func writeInline(st Step) error {
+	for _, a := range st.Args {
+		if a.Inline == "" {
+			continue
+		}
+		if old, err := os.ReadFile(a.Value); err == nil && string(old) == a.Inline {
+			continue
+		}
+		if err := writeFileAtomic(a.Value, []byte(a.Inline)); err != nil {
+			return fmt.Errorf("--%s file: %w", a.Key, err)
+		}
+	}
+	return nil
 }
 
 // record returns the stage's run manifest, or nil when it has none.

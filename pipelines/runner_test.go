@@ -492,3 +492,69 @@ func TestMonthFilter(t *testing.T) {
 		}
 	}
 }
+
+// A mapping given to a flag is written as a YAML file whose path the step
+// receives; changing it re-runs the stage.
+func TestInlineFileArg(t *testing.T) {
+	root := t.TempDir()
+	doc := func(cut string) []byte {
+		return []byte(`
+vars: {root: "` + root + `", cut: "` + cut + `"}
+state: ${root}/state
+stages:
+  score:
+    outputs: ["${root}/out"]
+    steps:
+      - cmd: score
+        args:
+          rules:
+            grade_cutoffs:
+              - ${cut}
+              - 600
+            decline_grades: [E]
+          out: ${root}/out
+`)
+	}
+	var got []string
+	funcs := map[string]Func{"score": func(_ context.Context, args []string) error {
+		fs := flag.NewFlagSet("score", flag.ContinueOnError)
+		rules := fs.String("rules", "", "")
+		out := fs.String("out", "", "")
+		if err := fs.Parse(args); err != nil {
+			return err
+		}
+		b, err := os.ReadFile(*rules)
+		if err != nil {
+			return err
+		}
+		got = append(got, string(b))
+		return os.WriteFile(*out, b, 0o644)
+	}}
+	for i, cut := range []string{"620", "620", "630"} {
+		c, err := Parse(doc(cut), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := (&Runner{Config: c, Funcs: funcs}).Run(context.Background(), Options{}); err != nil {
+			t.Fatal(err)
+		}
+		if want := []int{1, 1, 2}[i]; len(got) != want {
+			t.Fatalf("run %d: stage ran %d times, want %d", i, len(got), want)
+		}
+	}
+	want := "grade_cutoffs:\n    - 630\n    - 600\ndecline_grades: [E]\n"
+	if got[1] != want {
+		t.Fatalf("rules file:\n%s\nwant:\n%s", got[1], want)
+	}
+	if p := c0(t, doc("620")).Stage("score").Steps[0].Args[0].Value; p != filepath.Join(root, "state", "inline", "score-1-rules.yaml") {
+		t.Fatalf("rules path %s", p)
+	}
+}
+
+func c0(t *testing.T, doc []byte) *Config {
+	c, err := Parse(doc, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
