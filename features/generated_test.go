@@ -7,8 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"time"
 	"testing"
+	"time"
 
 	"qiandun/data/gen"
 	"qiandun/data/ingest"
