@@ -229,6 +229,11 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		return nil, err
 	}
 	defer db.Close()
+	// Row order is carried by (qd_fid, qd_line) and the final ORDER BY, so
+	// DuckDB need not preserve insertion order (which costs parallelism).
+	if _, err := db.ExecContext(ctx, "SET preserve_insertion_order = false"); err != nil {
+		return nil, fmt.Errorf("ingest: %w", err)
+	}
 	if _, err := db.ExecContext(ctx, normalize.MacrosSQL); err != nil {
 		return nil, fmt.Errorf("ingest: normalize macros: %w", err)
 	}

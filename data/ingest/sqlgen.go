@@ -63,11 +63,66 @@ type fileRead struct {
 	Read string
 }
 
+// check is one row check of validate.sql: Cond is a boolean that is never
+// NULL; Code orders the checks by precedence; Gap is 65535 - Code.
+type check struct {
+	Code, Gap    int
+	Cond, Reason string
+}
+
 type validateData struct {
 	Files                        []fileRead
 	Columns                      []colSpec
 	Lake                         []lakeExpr
+	Checks                       []check
 	Thousands, DateForm, Chinese string
+}
+
+// parseFail is 1 when a present value does not parse: every parser maps
+// NULL to NULL, so it is (parsed IS NULL) - (raw IS NULL). Arithmetic, not
+// AND, lets DuckDB share the parse with the column's other uses.
+func parseFail(c colSpec) string {
+	return "(CAST(" + c.Ident + " IS NULL AS INTEGER) - CAST(" + c.Raw + " IS NULL AS INTEGER))"
+}
+
+// presentAnd is 1 when the parsed value is present and cond holds.
+func presentAnd(c colSpec, cond string) string {
+	return "CAST(" + c.Ident + " IS NOT NULL AS INTEGER) * CAST((" + cond + ") IS TRUE AS INTEGER)"
+}
+
+// checks lists a table's row checks in precedence order.
+func checks(cols []colSpec) []check {
+	var out []check
+	add := func(cond, reason string) {
+		code := 1 + len(out)
+		out = append(out, check{Code: code, Gap: 65535 - code, Cond: "CAST(" + cond + " AS INTEGER)", Reason: reason})
+	}
+	for _, c := range cols {
+		if c.Required {
+			add(c.Raw+" IS NULL", schema.ReasonMissing+":"+c.Name)
+		}
+	}
+	for _, c := range cols {
+		if c.ParseReason != "" && !c.Enum {
+			add(parseFail(c), c.ParseReason+":"+c.Name)
+		}
+	}
+	for _, c := range cols {
+		if c.Enum {
+			add(parseFail(c), schema.ReasonBadEnum+":"+c.Name)
+		}
+	}
+	for _, c := range cols {
+		if c.NonNeg {
+			add("(("+c.Ident+" < 0) IS TRUE)", schema.ReasonNegative+":"+c.Name)
+		}
+	}
+	for _, c := range cols {
+		if c.Range != "" {
+			add("((NOT ("+c.Range+")) IS TRUE)", schema.ReasonOutOfRange+":"+c.Name)
+		}
+	}
+	return out
 }
 
 func columnSpecs(t schema.Table) []colSpec {
@@ -78,13 +133,13 @@ func columnSpecs(t schema.Table) []colSpec {
 		switch c.Kind {
 		case schema.Date:
 			s.Parse, s.ParseReason = "qd_date("+s.Raw+")", schema.ReasonBadDate
-			s.dateForm = fmt.Sprintf("coalesce(%s IS NOT NULL AND %s NOT LIKE '____-__-__', false)", s.Ident, s.Raw)
+			s.dateForm = presentAnd(s, s.Raw+" NOT LIKE '____-__-__'")
 		case schema.Timestamp:
 			s.Parse, s.ParseReason = "qd_ts("+s.Raw+")", schema.ReasonBadDate
-			s.dateForm = fmt.Sprintf("coalesce(%s IS NOT NULL AND %s NOT LIKE '____-__-__ __:__:__', false)", s.Ident, s.Raw)
+			s.dateForm = presentAnd(s, s.Raw+" NOT LIKE '____-__-__ __:__:__'")
 		case schema.Money:
 			s.Parse, s.ParseReason, s.NonNeg = "qd_money("+s.Raw+")", schema.ReasonBadAmount, c.NonNeg
-			s.thousands = fmt.Sprintf("coalesce(%s IS NOT NULL AND %s LIKE '%%,%%', false)", s.Ident, s.Raw)
+			s.thousands = presentAnd(s, s.Raw+" LIKE '%,%'")
 		case schema.Int:
 			s.Parse, s.ParseReason, s.NonNeg = "qd_int("+s.Raw+")", schema.ReasonBadNumber, c.NonNeg
 		case schema.Rate:
@@ -113,7 +168,7 @@ func columnSpecs(t schema.Table) []colSpec {
 			b.WriteString(" END")
 			s.Parse = b.String()
 			if len(cn) > 0 {
-				s.chines = fmt.Sprintf("coalesce(%s IN (%s), false)", s.Raw, strings.Join(cn, ", "))
+				s.chines = fmt.Sprintf("CAST((%s IN (%s)) IS TRUE AS INTEGER)", s.Raw, strings.Join(cn, ", "))
 			}
 		default: // String, ID, PII
 			s.Parse = s.Raw
@@ -128,7 +183,7 @@ func sumFlags(cols []colSpec, get func(colSpec) string) string {
 	var parts []string
 	for _, c := range cols {
 		if e := get(c); e != "" {
-			parts = append(parts, "CAST("+e+" AS INTEGER)")
+			parts = append(parts, e)
 		}
 	}
 	if len(parts) == 0 {
@@ -182,6 +237,7 @@ func validateSQL(t schema.Table, files []*framed) (string, error) {
 	d := validateData{
 		Columns:   cols,
 		Lake:      lakeExprs(t),
+		Checks:    checks(cols),
 		Thousands: sumFlags(cols, func(c colSpec) string { return c.thousands }),
 		DateForm:  sumFlags(cols, func(c colSpec) string { return c.dateForm }),
 		Chinese:   sumFlags(cols, func(c colSpec) string { return c.chines }),
