@@ -153,11 +153,21 @@ func writeLakeFixture(t testing.TB, root, ews string) {
 		t.Fatal(err)
 	}
 	var b strings.Builder
-	b.WriteString("loan_id,action,level,reason\n")
-	actions := []string{"reminder", "call", "field_collection", "lost_contact_repair"}
-	reasons := []string{"首期逾期 first payment default", "多头借贷 multi-lending", "失联 lost contact"}
+	b.WriteString("rank,loan_id,borrower_id,as_of,model,model_version,score,pd,grade,priority,primary_reason,reasons,action,queue,dpd,bucket,outstanding_principal,ltv\n")
+	rules := []struct{ reason, action, queue, bucket string }{
+		{"lost_contact", "lost_contact_repair", "skip_trace", "M2"},
+		{"entering_m1", "call", "early_collection", "M1"},
+		{"multi_lending", "sms_reminder", "pre_collection", "C"},
+		{"m4_plus", "legal", "legal", "M4+"},
+	}
 	for i := 0; i < 120; i++ {
-		fmt.Fprintf(&b, "L%05d,%s,%s,%s\n", i, actions[i%4], []string{"high", "medium", "low"}[i%3], reasons[i%3])
+		r := rules[i%4]
+		reasons := r.reason
+		if i%3 == 0 {
+			reasons += ";multi_lending"
+		}
+		fmt.Fprintf(&b, "%d,L%05d,B%d,2024-06-30,bcard,v2,%d,0.1,C,%d,%s,%s,%s,%s,%d,%s,%d.50,\n",
+			i+1, i, i, 550+i%50, 1+i%4, r.reason, reasons, r.action, r.queue, 10*(i%4), r.bucket, 1000+i)
 	}
 	if err := os.WriteFile(p, []byte(b.String()), 0o644); err != nil {
 		t.Fatal(err)

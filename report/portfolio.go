@@ -553,6 +553,18 @@ func concentrationSection(ctx context.Context, db *sql.DB, lk lake.Lake, p *Page
 	s.P("Shares are of the " + basis + "; top_borrowers is the share of the ten largest borrowers and of the largest one.")
 }
 
+// asciiOnly drops non-ASCII runes (for chart text, which plot measures
+// with Latin fonts).
+func asciiOnly(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if r < 128 {
+			b.WriteRune(r)
+		}
+	}
+	return strings.TrimSpace(b.String())
+}
+
 func ascii(s string) bool {
 	for _, r := range s {
 		if r > 127 {
@@ -610,17 +622,29 @@ func ewsSection(ctx context.Context, db *sql.DB, dir string, p *Page) error {
 		return fmt.Errorf("early-warning list %s: %w", path, err)
 	}
 	s.P(fmt.Sprintf("%s: %.0f loans on the list.", path, n))
-	for _, name := range []string{"action", "level", "priority", "severity", "reason", "primary_reason", "bucket", "rule", "channel"} {
-		c := f.Col(name)
-		if c < 0 {
-			continue
+	type dim struct{ col, expr string }
+	var dims []dim
+	for _, name := range []string{"action", "queue", "priority", "primary_reason", "level", "severity", "reason", "bucket", "grade", "channel"} {
+		if c := f.Col(name); c >= 0 {
+			dims = append(dims, dim{f.Cols[c], lake.Ident(f.Cols[c])})
 		}
-		id := lake.Ident(f.Cols[c])
-		g, err := query(ctx, db, "SELECT "+id+" AS "+id+", count(*) AS loans FROM "+src+" GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 20")
+	}
+	if c := f.Col("reasons"); c >= 0 {
+		// Every triggered rule, not only the primary one.
+		dims = append(dims, dim{"triggered rule (reasons)", "unnest(string_split(" + lake.Ident(f.Cols[c]) + ", ';'))"})
+	}
+	amt, sumAmt := "NULL", ""
+	if c := f.Col("outstanding_principal"); c >= 0 {
+		amt = "TRY_CAST(" + lake.Ident(f.Cols[c]) + " AS DECIMAL(18,2))"
+		sumAmt = ", sum(a) AS outstanding_principal"
+	}
+	for _, d := range dims {
+		g, err := query(ctx, db, "SELECT k AS "+lake.Ident(d.col)+", count(*) AS loans"+sumAmt+" FROM (SELECT "+d.expr+" AS k, "+amt+" AS a FROM "+src+") GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 20")
 		if err != nil {
 			return fmt.Errorf("early-warning list %s: %w", path, err)
 		}
-		s.Table(g.table("按 " + f.Cols[c] + " by " + f.Cols[c]))
+		s.Row()
+		s.Table(g.table("按 " + d.col + " by " + d.col))
 		cats := make([]string, g.N)
 		for i, v := range g.S[0] {
 			cats[i] = v
@@ -628,8 +652,9 @@ func ewsSection(ctx context.Context, db *sql.DB, dir string, p *Page) error {
 				cats[i] = fmt.Sprint(i + 1)
 			}
 		}
-		svg, err := BarChart("Early-warning list by "+f.Cols[c], "loans", cats, []Series{{Name: "loans", Y: g.F[1]}})
-		s.ChartErr("预警名单分布 by "+f.Cols[c], svg, err)
+		svg, err := SmallBarChart("Early-warning list by "+asciiOnly(d.col), "loans", cats, []Series{{Name: "loans", Y: g.F[1]}})
+		s.ChartErr("预警名单分布 by "+d.col, svg, err)
+		s.EndRow()
 	}
 	return nil
 }
