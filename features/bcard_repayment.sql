@@ -6,41 +6,40 @@
 -- day it was paid off, or d if it was not paid off before d; so the most
 -- it contributes to DPD within a window [w, d] is last_day - due_date
 -- when last_day >= w. "N months" windows start at d - N months.
-WITH inst AS (
-    SELECT i.*, s.as_of,
-           CASE WHEN i.paid_off_at IS NULL THEN s.as_of
+WITH win AS (
+    SELECT getvariable('as_of') AS d,
+           CAST(getvariable('as_of') - INTERVAL 3 MONTH AS DATE) AS w3,
+           CAST(getvariable('as_of') - INTERVAL 6 MONTH AS DATE) AS w6,
+           CAST(getvariable('as_of') - INTERVAL 12 MONTH AS DATE) AS w12
+),
+inst AS (
+    SELECT i.*, win.*,
+           CASE WHEN i.paid_off_at IS NULL THEN win.d
                 ELSE CAST(i.paid_off_at AS DATE) END AS last_day
-    FROM installments i
-    JOIN spine_bcard s USING (loan_id)
+    FROM installments i, win
 ),
 per_loan AS (
     SELECT loan_id,
-           max(CASE WHEN last_day > due_date AND last_day >= as_of - INTERVAL 3 MONTH
-                    THEN last_day - due_date ELSE 0 END) AS max_dpd_3m,
-           max(CASE WHEN last_day > due_date AND last_day >= as_of - INTERVAL 6 MONTH
-                    THEN last_day - due_date ELSE 0 END) AS max_dpd_6m,
-           max(CASE WHEN last_day > due_date AND last_day >= as_of - INTERVAL 12 MONTH
-                    THEN last_day - due_date ELSE 0 END) AS max_dpd_12m,
-           count(*) FILTER (WHERE due_date < as_of AND last_day > due_date) AS n_late,
-           max(last_day) FILTER (WHERE due_date < as_of AND last_day > due_date) AS last_delinquent_day,
-           sum(due) FILTER (WHERE due_date >= as_of - INTERVAL 3 MONTH AND due_date < as_of) AS due_3m,
-           sum(due) FILTER (WHERE due_date >= as_of - INTERVAL 6 MONTH AND due_date < as_of) AS due_6m,
+           max(CASE WHEN last_day > due_date AND last_day >= w3 THEN last_day - due_date ELSE 0 END) AS max_dpd_3m,
+           max(CASE WHEN last_day > due_date AND last_day >= w6 THEN last_day - due_date ELSE 0 END) AS max_dpd_6m,
+           max(CASE WHEN last_day > due_date AND last_day >= w12 THEN last_day - due_date ELSE 0 END) AS max_dpd_12m,
+           count(*) FILTER (WHERE due_date < d AND last_day > due_date) AS n_late,
+           max(last_day) FILTER (WHERE due_date < d AND last_day > due_date) AS last_delinquent_day,
+           sum(due) FILTER (WHERE due_date >= w3 AND due_date < d) AS due_3m,
+           sum(due) FILTER (WHERE due_date >= w6 AND due_date < d) AS due_6m,
            sum(principal_paid) AS principal_paid,
-           sum(principal_due) FILTER (WHERE due_date < as_of) AS principal_due_so_far
+           sum(principal_due) FILTER (WHERE due_date < d) AS principal_due_so_far,
+           -- installments whose first payment came more than 30 days before the due date
+           count(*) FILTER (WHERE principal_paid > 0 AND CAST(first_paid_at AS DATE) < due_date - 30) AS n_prepay
     FROM inst
     GROUP BY loan_id
 ),
 pay AS (
     SELECT r.loan_id,
-           sum(r.principal_paid + r.interest_paid)
-               FILTER (WHERE r.paid_at >= s.as_of - INTERVAL 3 MONTH) AS paid_3m,
-           sum(r.principal_paid + r.interest_paid)
-               FILTER (WHERE r.paid_at >= s.as_of - INTERVAL 6 MONTH) AS paid_6m,
-           count(*) FILTER (WHERE r.principal_paid > 0 AND CAST(r.paid_at AS DATE) < i.due_date - 30) AS n_prepay
-    FROM repayments r
-    JOIN spine_bcard s USING (loan_id)
-    LEFT JOIN installments i USING (loan_id, installment_no)
-    WHERE r.paid_at < s.as_of
+           sum(r.principal_paid + r.interest_paid) FILTER (WHERE r.paid_at >= CAST(win.w3 AS TIMESTAMP)) AS paid_3m,
+           sum(r.principal_paid + r.interest_paid) AS paid_6m
+    FROM repayments r, win
+    WHERE r.paid_at >= CAST(win.w6 AS TIMESTAMP) AND r.paid_at < CAST(win.d AS TIMESTAMP)
     GROUP BY r.loan_id
 )
 SELECT
@@ -70,8 +69,8 @@ SELECT
     s.principal - p.principal_paid AS outstanding_principal,
     -- feature: principal_ahead | money | Principal repaid beyond the principal due before the as-of date (0 when not ahead), CNY | payments strictly before as_of
     greatest(p.principal_paid - coalesce(p.principal_due_so_far, 0), 0) AS principal_ahead,
-    -- feature: n_prepayments | int | Repayments of principal made more than 30 days before their installment's due date | payments strictly before as_of
-    coalesce(y.n_prepay, 0) AS n_prepayments,
+    -- feature: n_prepayments | int | Installments whose first payment (with principal) came more than 30 days before their due date | payments strictly before as_of
+    p.n_prepay AS n_prepayments,
     -- feature: months_on_book | int | Calendar months from the issue date to the as-of date | loan issued before as_of
     date_diff('month', s.issue_date, s.as_of) AS months_on_book
 FROM spine_bcard s

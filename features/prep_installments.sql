@@ -3,6 +3,7 @@
 --   due             principal_due + interest_due
 --   paid            principal + interest paid before d
 --   principal_paid  principal paid before d
+--   first_paid_at   time of the first payment before d, NULL if none
 --   paid_off_at     time of the payment that brought the paid amount up to
 --                   the amount due, NULL if not fully paid before d
 -- An installment with nothing due counts as paid off on its due date.
@@ -48,6 +49,7 @@ multi_done AS (
     GROUP BY m.loan_id, m.installment_no
 )
 SELECT s.loan_id, s.installment_no, s.due_date, s.due, s.principal_due,
+       a.first_paid_at,
        coalesce(a.paid, 0) AS paid,
        coalesce(a.principal_paid, 0) AS principal_paid,
        CASE WHEN s.due <= 0 THEN CAST(s.due_date AS TIMESTAMP)
