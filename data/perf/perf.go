@@ -411,9 +411,11 @@ func WritePanel(ctx context.Context, db *sql.DB, asOf time.Time, dir string) (in
 }
 
 // writePanel writes the panel into dir as part-<chunk>.parquet files. A
-// book with more than chunkInstallments schedule rows is built in hash
-// partitions of its loans, so that DuckDB's working set stays within its
-// memory limit instead of spilling gigabytes.
+// book with more than chunkInstallments schedule rows is built in chunks
+// of loan_id ranges (split at quantiles of loan_id), so that DuckDB's
+// working set stays within its memory limit instead of spilling
+// gigabytes; lake tables are sorted by loan_id, so each chunk's range
+// filter skips most Parquet row groups.
 func writePanel(ctx context.Context, db *sql.DB, dir string, chunkInstallments int64) (int64, error) {
 	var installments int64
 	if err := db.QueryRowContext(ctx, "SELECT count(*) FROM repayment_schedule").Scan(&installments); err != nil {
@@ -421,13 +423,43 @@ func writePanel(ctx context.Context, db *sql.DB, dir string, chunkInstallments i
 	}
 	chunks := int((installments + chunkInstallments - 1) / max(chunkInstallments, 1))
 	chunks = max(chunks, 1)
+	var bounds []string // chunk c covers [bounds[c-1], bounds[c])
+	if chunks > 1 {
+		qs := make([]string, chunks-1)
+		for i := range qs {
+			qs[i] = fmt.Sprintf("%d/%d", i+1, chunks)
+		}
+		rows, err := db.QueryContext(ctx, "SELECT DISTINCT unnest(quantile_disc(loan_id, ["+strings.Join(qs, ", ")+"])) AS b FROM loans ORDER BY b")
+		if err != nil {
+			return 0, fmt.Errorf("chunk bounds: %w", err)
+		}
+		for rows.Next() {
+			var b string
+			if err := rows.Scan(&b); err != nil {
+				rows.Close()
+				return 0, err
+			}
+			bounds = append(bounds, b)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return 0, err
+		}
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return 0, err
 	}
-	for c := range chunks {
+	for c := 0; c <= len(bounds); c++ {
+		var conds []string
+		if c > 0 {
+			conds = append(conds, "loan_id >= "+lake.Quote(bounds[c-1]))
+		}
+		if c < len(bounds) {
+			conds = append(conds, "loan_id < "+lake.Quote(bounds[c]))
+		}
 		filter := ""
-		if chunks > 1 {
-			filter = fmt.Sprintf(" WHERE hash(loan_id) %% %d = %d", chunks, c)
+		if len(conds) > 0 {
+			filter = " WHERE " + strings.Join(conds, " AND ")
 		}
 		for _, v := range [][2]string{{"chunk_loans", "loans"}, {"chunk_schedule", "repayment_schedule"}, {"chunk_repayments", "repayments"}} {
 			if _, err := db.ExecContext(ctx, "CREATE OR REPLACE TEMP VIEW "+v[0]+" AS SELECT * FROM "+v[1]+filter); err != nil {
@@ -436,7 +468,7 @@ func writePanel(ctx context.Context, db *sql.DB, dir string, chunkInstallments i
 		}
 		out := filepath.Join(dir, fmt.Sprintf("part-%03d.parquet", c))
 		if _, err := db.ExecContext(ctx, "COPY ("+Query("panel")+") TO "+lake.Quote(out)+" (FORMAT parquet, COMPRESSION zstd)"); err != nil {
-			return 0, fmt.Errorf("chunk %d of %d: %w", c+1, chunks, err)
+			return 0, fmt.Errorf("chunk %d of %d: %w", c+1, len(bounds)+1, err)
 		}
 	}
 	var n int64
