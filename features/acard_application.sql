@@ -2,11 +2,13 @@
 -- (known at apply_time by construction).
 --
 -- Installment-to-income uses an annuity over the requested amount and
--- term at rate r/12, where r is the approved loan's annual_rate when the
--- application has a loan (the rate is priced at the decision, so it is
--- known at application), else the mean annual_rate of the earlier
--- loans of the product issued before the apply date (a running mean, so
--- nothing after apply time is used), else 24% (the judicial ceiling).
+-- term at rate r/12, where r is the product-typical rate: the mean
+-- annual_rate of the product's loans issued before the apply date (a
+-- running mean, so nothing after apply time is used), else 24% (the
+-- judicial ceiling). The application's own loan rate is deliberately not
+-- used: it is set by the decision this score informs, and a new
+-- application being scored has no loan yet, so using it would make the
+-- feature differ between training and scoring.
 WITH product_day AS (
     SELECT product, issue_date, sum(annual_rate) AS rate_sum, count(*) AS n
     FROM loans
@@ -20,7 +22,7 @@ product_rate AS (
 ),
 base AS (
     SELECT s.*,
-           CAST(coalesce(s.loan_rate, pr.annual_rate, 0.24) AS DOUBLE) AS rate
+           CAST(coalesce(pr.annual_rate, 0.24) AS DOUBLE) AS rate
     FROM spine_acard s
     ASOF LEFT JOIN product_rate pr ON pr.product = s.product AND s.apply_date > pr.issue_date
 ),
@@ -53,7 +55,7 @@ SELECT
     requested_amount,
     -- feature: term_months | int | Requested term in months | declared on the application
     term_months,
-    -- feature: assumed_annual_rate | double | Annual rate of the installment estimate: the approved loan's rate, else the mean rate of the product's loans issued before the apply date, else 0.24 | rate priced at the decision; product means over loans issued before the apply date
+    -- feature: assumed_annual_rate | double | Product-typical annual rate of the installment estimate: mean rate of the product's loans issued before the apply date, else 0.24 | loans issued before the apply date
     rate AS assumed_annual_rate,
     -- feature: installment_estimate | money | Annuity installment of the requested amount and term at assumed_annual_rate, CNY | application and assumed rate
     CAST(round(installment, 2) AS DECIMAL(18,2)) AS installment_estimate,

@@ -49,11 +49,11 @@ func itoa(i int) string { return fmtInt(i) }
 // acardLake is the hand-made A-card lake of the golden tests (as of
 // 2024-06-01). Apply times, devices (D), phones (P) and IPs:
 //
-//	A1 B1 2024-03-10 10:00  D1 P1 IP1  cash 12000/12m income 10000, loan L1 at 12%
+//	A1 B1 2024-03-10 10:00  D1 P1 IP1  cash 12000/12m income 10000, loan L1 at 12% issued 03-12
 //	A4 B1 2024-03-12 08:00  D2 P1 IP3  cash  3000/3m  income 10000, rejected
 //	A2 B2 2024-03-15 09:00  D1 P2 IP1  cash  6000/6m  no income, ID invalid, female vs ID male, age 17
 //	A3 B3 2024-03-20 12:00  D1 P3 IP2  car  50000/24m income 20000
-//	A5 B4 2024-04-01 00:00  D9 P2 IP1  cash 20000/12m income 8000, loan L5 at 24%, house 100000
+//	A5 B4 2024-04-01 00:00  D9 P2 IP1  cash 20000/12m income 8000, loan L5 at 24% issued 04-02, house 100000
 //	A6 B5 2024-05-01 00:00  D5 P5 IP5  edu   5000/6m  income 5000
 //	A7 B6 2024-06-15 00:00  (after as-of: excluded)
 func acardLake() rows {
@@ -100,12 +100,13 @@ func TestACardGolden(t *testing.T) {
 		t.Fatalf("%d rows, want 6 (A7 applied after the as-of date)", len(got))
 	}
 	cases := map[string]map[string]any{
-		// Application: annuity 12000 at 1%/month over 12 months =
-		// 12000*0.01/(1-1.01^-12) = 1066.1855; / income 10000.
+		// Application: no cash loan issued before 03-10 (L1 is issued on
+		// 03-12, and an application's own loan rate is not used): 24%;
+		// annuity 12000*0.02/(1-1.02^-12) = 1134.7152; / income 10000.
 		"A1": {
 			"borrower_id": "B1", "age": 30, "monthly_income": 10000.0, "employment_years": 3.5,
 			"education": "本科", "product": "cash", "requested_amount": 12000.0, "term_months": 12,
-			"assumed_annual_rate": 0.12, "installment_estimate": 1066.19, "installment_to_income": 0.10661854641400993,
+			"assumed_annual_rate": 0.24, "installment_estimate": 1134.72, "installment_to_income": 0.1134715159475417,
 			// Asset: collateral none, value 0 -> NULL, no LTV.
 			"collateral_type": "none", "collateral_value": nil, "loan_to_value": nil,
 			// Bureau, apply date 03-10: 7d window [03-03,03-10): 03-09 bank, 03-03 p2p;
@@ -153,9 +154,10 @@ func TestACardGolden(t *testing.T) {
 			"inq_180d_total": 0, "device_shared_borrowers_30d": 2, "ip_shared_borrowers_30d": 0,
 			"link_group_size": 3,
 		},
-		// Own loan's rate 0.24: 20000*0.02/(1-1.02^-12) = 1891.19; LTV 18000/100000.
+		// Cash loans issued before 04-01: L1 (L5, its own, is issued 04-02): 12%;
+		// 20000*0.01/(1-1.01^-12) = 1776.98; LTV 18000/100000.
 		"A5": {
-			"assumed_annual_rate": 0.24, "installment_estimate": 1891.19, "installment_to_income": 0.23639899155737853,
+			"assumed_annual_rate": 0.12, "installment_estimate": 1776.98, "installment_to_income": 0.22212197169585404,
 			"collateral_type": "house", "collateral_value": 100000.0, "loan_to_value": 0.18,
 			"age_out_of_range": 1, "gender_mismatch": 0,
 			// P2 used by B2 17 days earlier; IP1 by B1 (21.6 days) and B2.
