@@ -108,16 +108,21 @@ func Compute(nodes, borrowers int, l Links, o Outcomes) (Result, error) {
 			d.size[i] = 1
 		}
 	}
-	check := func(what string, v int32, limit int) error {
-		if v < -1 || int(v) >= limit {
-			return fmt.Errorf("graph: %s node %d out of range [0,%d)", what, v, limit)
+	// check validates a node number: optional nodes may be -1.
+	check := func(what string, i int, v int32, limit int, optional bool) error {
+		if (v == -1 && optional) || (v >= 0 && int(v) < limit) {
+			return nil
 		}
-		return nil
+		return fmt.Errorf("graph: %s %d: node %d out of range [0,%d)", what, i, v, limit)
+	}
+	if len(o.BadTime) != len(o.Borrower) || len(o.BadValid) != len(o.Borrower) ||
+		len(o.GoodTime) != len(o.Borrower) || len(o.GoodValid) != len(o.Borrower) {
+		return Result{}, errors.New("graph: outcome columns differ in length")
 	}
 	var ev []outcomeEvent
 	for i, b := range o.Borrower {
-		if err := check("outcome borrower", b, borrowers); err != nil || b < 0 {
-			return Result{}, fmt.Errorf("graph: outcome %d: borrower node %d out of range", i, b)
+		if err := check("outcome borrower", i, b, borrowers, false); err != nil {
+			return Result{}, err
 		}
 		if o.GoodValid[i] {
 			ev = append(ev, outcomeEvent{o.GoodTime[i], b, good})
@@ -167,14 +172,14 @@ func Compute(nodes, borrowers int, l Links, o Outcomes) (Result, error) {
 		j := i
 		for ; j < n && l.Time[j] == t; j++ {
 			b, dv, ph := l.Borrower[j], l.Device[j], l.Phone[j]
-			if err := check("borrower", b, borrowers); err != nil || b < 0 {
-				return Result{}, fmt.Errorf("graph: application %d: borrower node %d out of range", j, b)
-			}
-			if err := check("device", dv, nodes); err != nil {
-				return Result{}, err
-			}
-			if err := check("phone", ph, nodes); err != nil {
-				return Result{}, err
+			for _, err := range []error{
+				check("application borrower", j, b, borrowers, false),
+				check("application device", j, dv, nodes, true),
+				check("application phone", j, ph, nodes, true),
+			} {
+				if err != nil {
+					return Result{}, err
+				}
 			}
 			k := 0
 			for _, x := range [3]int32{b, dv, ph} {

@@ -142,3 +142,26 @@ func ExampleCompute() {
 	fmt.Println(res.GroupSize, res.KnownBad, res.KnownGood)
 	// Output: [1 2] [0 1] [0 0]
 }
+
+func TestComputeRejectsBadInput(t *testing.T) {
+	ok := Links{Time: []int64{1, 2}, Borrower: []int32{0, 1}, Device: []int32{2, -1}, Phone: []int32{-1, -1}}
+	for name, tc := range map[string]struct {
+		l Links
+		o Outcomes
+	}{
+		"device out of range": {Links{Time: []int64{1}, Borrower: []int32{0}, Device: []int32{9}, Phone: []int32{-1}}, Outcomes{}},
+		"borrower missing":    {Links{Time: []int64{1}, Borrower: []int32{-1}, Device: []int32{2}, Phone: []int32{-1}}, Outcomes{}},
+		"device as borrower":  {Links{Time: []int64{1}, Borrower: []int32{2}, Device: []int32{-1}, Phone: []int32{-1}}, Outcomes{}},
+		"not in time order":   {Links{Time: []int64{2, 1}, Borrower: []int32{0, 1}, Device: []int32{-1, -1}, Phone: []int32{-1, -1}}, Outcomes{}},
+		"short column":        {Links{Time: []int64{1, 2}, Borrower: []int32{0}, Device: []int32{2}, Phone: []int32{-1}}, Outcomes{}},
+		"outcome not a borrower": {ok, Outcomes{Borrower: []int32{2}, BadTime: []int64{0}, BadValid: []bool{true},
+			GoodTime: []int64{0}, GoodValid: []bool{false}}},
+	} {
+		if _, err := Compute(3, 2, tc.l, tc.o); err == nil {
+			t.Errorf("%s: no error", name)
+		}
+	}
+	if _, err := Compute(3, 2, ok, Outcomes{}); err != nil {
+		t.Errorf("valid input: %v", err)
+	}
+}
