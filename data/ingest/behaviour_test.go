@@ -438,8 +438,8 @@ func TestIncremental(t *testing.T) {
 		t.Errorf("repayments %v", got)
 	}
 	m, _ := lake.New(lk).ReadManifest(Stage)
-	if len(m.Inputs) != 8 {
-		t.Errorf("manifest has %d inputs, want 8", len(m.Inputs))
+	if len(m.Inputs) != 8 || m.Counts["repayments.read"] != 3 || m.Counts["repayments.quarantined.duplicate_row"] != 1 {
+		t.Errorf("manifest has %d inputs, counts %v", len(m.Inputs), m.Counts)
 	}
 }
 

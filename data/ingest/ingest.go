@@ -631,6 +631,12 @@ func writeManifest(lk lake.Lake, o Options, prev *lake.Manifest, res *Result, to
 		m.Counts[tr.Table+".read"] = tr.Read
 		m.Counts[tr.Table+".accepted"] = tr.Accepted
 		m.Counts[tr.Table+".quarantined"] = tr.Quarantined
+		for r, n := range tr.Reasons {
+			m.Counts[tr.Table+".quarantined."+r] = n
+		}
+		for k, n := range tr.Normalised {
+			m.Counts[tr.Table+".normalised."+k] = n
+		}
 	}
 	for _, t := range schema.Tables() {
 		files, _ := filepath.Glob(lk.Glob(t.Name))
