@@ -2,10 +2,134 @@ package main
 
 import (
 	"context"
-	"errors"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"text/tabwriter"
+
+	"qiandun/scoring/publish"
+	"qiandun/scoring/score"
+	"qiandun/scoring/warn"
+	"qiandun/training/scorecard"
 )
 
-// TODO(scaffold): replaced by the issue that delivers this stage.
 func runWarn(ctx context.Context, e *env, args []string) error {
-	return errors.New("not built yet")
+	fs := newFlags(e, "warn", "--lake DIR --model BCARD_DIR --as-of YYYY-MM-DD --out DIR [--config FILE]\n       qiandun warn --backtest --lake DIR --model BCARD_DIR [--from YYYY-MM --to YYYY-MM] [--config FILE]")
+	var o warn.Options
+	var models, scores, config, from, to string
+	var backtest bool
+	fs.StringVar(&o.Lake, "lake", "", "lake directory (B-card feature snapshots, loans, schedules, repayments, labels)")
+	fs.StringVar(&o.Model, "model", "", "B-card model directory <models>/<name>/<version>")
+	fs.StringVar(&models, "models", "", "models root: use the latest B-card under it")
+	fs.StringVar(&scores, "scores", "", "scores root: use the B-card of the published run <scores>/<as_of>/")
+	fs.StringVar(&o.AsOf, "as-of", "", "as-of month end YYYY-MM-DD")
+	fs.StringVar(&o.Out, "out", "", "output root; the list is published atomically at DIR/<as_of>/")
+	fs.StringVar(&config, "config", "", "YAML/JSON rules and thresholds (see README; defaults documented there)")
+	fs.BoolVar(&backtest, "backtest", false, "back-test the ranking on historical month ends instead of writing a list")
+	fs.StringVar(&from, "from", "", "back-test: first month YYYY-MM (default: earliest snapshot with mature labels)")
+	fs.StringVar(&to, "to", "", "back-test: last month YYYY-MM")
+	fs.StringVar(&o.Memory, "memory-limit", "3GB", "DuckDB memory_limit")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %v", fs.Args())
+	}
+	var err error
+	if o.Config, err = warn.LoadConfig(config); err != nil {
+		return err
+	}
+	o.Log = e.log
+	if o.Model == "" {
+		if o.Model, err = findBCard(models, scores, o.AsOf); err != nil {
+			return err
+		}
+	}
+	if backtest {
+		bt, err := warn.RunBacktest(ctx, o, from, to)
+		if err != nil {
+			return err
+		}
+		printBacktest(e, bt)
+		return nil
+	}
+	man, dir, err := warn.Run(ctx, o)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "early-warning list %s: %d of %d active loans (model %s %s, score PSI %.4f %s)\n", dir, man.Rows, man.ActiveLoans,
+		man.Model.Name, man.Model.Version, man.Model.Monitoring.ScorePSI, man.Model.Monitoring.ScoreLevel)
+	tw := tabwriter.NewWriter(e.stdout, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "  rule\tloans\tpriority\taction\tqueue")
+	for _, r := range man.Rules {
+		fmt.Fprintf(tw, "  %s\t%d\t%d\t%s\t%s\n", r.Name, man.ByReason[r.Name], r.Priority, r.Action, r.Queue)
+	}
+	return tw.Flush()
+}
+
+// findBCard picks the B-card: from a published scores run, or the latest
+// B-card under a models root.
+func findBCard(models, scores, asOf string) (string, error) {
+	switch {
+	case scores != "":
+		dir := filepath.Join(scores, asOf)
+		if _, err := publish.Verify(dir); err != nil {
+			return "", fmt.Errorf("--scores: %w", err)
+		}
+		raw, err := os.ReadFile(filepath.Join(dir, publish.ManifestName))
+		if err != nil {
+			return "", err
+		}
+		var man score.Manifest
+		if err := json.Unmarshal(raw, &man); err != nil {
+			return "", fmt.Errorf("--scores: %s: %w", dir, err)
+		}
+		for _, m := range man.Models {
+			if m.Set == "bcard" {
+				return m.Dir, nil
+			}
+		}
+		return "", fmt.Errorf("--scores: the run at %s scored no B-card", dir)
+	case models != "":
+		dirs, err := score.LatestModels(models)
+		if err != nil {
+			return "", err
+		}
+		for _, d := range dirs {
+			if m, err := scorecard.Load(d); err == nil && m.Settings["model"] == "bcard" {
+				return d, nil
+			}
+		}
+		return "", fmt.Errorf("--models: no B-card under %s", models)
+	}
+	return "", fmt.Errorf("--model (or --models / --scores) is required")
+}
+
+func printBacktest(e *env, bt *warn.Backtest) {
+	first, last := bt.Months[0].AsOf, bt.Months[len(bt.Months)-1].AsOf
+	fmt.Fprintf(e.stdout, "back-test of %s: %d month ends %s..%s, %d active loan-months, %d bads in the next 6 months\n\n",
+		bt.Model, len(bt.Months), first, last, bt.Active, bt.Bads)
+	tw := tabwriter.NewWriter(e.stdout, 2, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "list size\tloans\tbads caught\tshare of bads\trandom list\tlift\t")
+	row := func(name string, r warn.SizeResult) {
+		lift := 0.0
+		if r.Random > 0 {
+			lift = r.Captured / r.Random
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%.1f%%\t%.1f%%\t%.1fx\t\n", name, r.Loans, r.Caught, 100*r.Captured, 100*r.Random, lift)
+	}
+	for _, r := range bt.Total {
+		row(fmt.Sprintf("top %g%%", 100*r.Share), r)
+	}
+	row(fmt.Sprintf("rules (%.1f%%)", 100*bt.Rules.Share), bt.Rules)
+	tw.Flush()
+	fmt.Fprintln(e.stdout, "\nper month (share of that month's bads caught by the top 1/2/5/10/20%):")
+	for _, m := range bt.Months {
+		fmt.Fprintf(e.stdout, "  %s  active %d  bads %d ", m.AsOf, m.Active, m.Bads)
+		for _, r := range m.Sizes {
+			fmt.Fprintf(e.stdout, " %5.1f%%", 100*r.Captured)
+		}
+		fmt.Fprintln(e.stdout)
+	}
 }

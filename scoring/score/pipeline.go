@@ -55,7 +55,11 @@ func (s *Scorer) Run(ctx context.Context, db *sql.DB, st Stream) (*Totals, error
 	if st.Workers <= 0 {
 		st.Workers = runtime.GOMAXPROCS(0)
 	}
-	db.SetMaxOpenConns(max(2, db.Stats().MaxOpenConnections))
+	// Two more connections than the caller may hold (0 = unlimited).
+	if n := db.Stats().MaxOpenConnections; n > 0 {
+		db.SetMaxOpenConns(n + 2)
+		defer db.SetMaxOpenConns(n)
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	in, err := db.Conn(ctx)

@@ -455,7 +455,34 @@ func (p *plan) run(ctx context.Context, db *sql.DB, o Options, parquetPath strin
 		return fmt.Sprintf("COPY (SELECT entity_id, %s, score, pd, grade, reason_1, reason_2, reason_3, coalesce(fraud_flags, '') AS fraud_flags, decision FROM %s) TO %s (FORMAT parquet, COMPRESSION zstd)",
 			consts, view, lake.Quote(parquetPath))
 	}
+	return p.stream(ctx, db, o, sink, csv)
+}
+
+// ScoreTable scores m on its lake feature snapshot at o.AsOf (o.Lake,
+// o.Set as for Run) into the DuckDB table named table, with the columns
+// of scores.parquet except as_of, model and model_version. Nothing is
+// published; the early-warning stage uses it.
+func ScoreTable(ctx context.Context, db *sql.DB, o Options, m *scorecard.Model, table string) (*ModelRun, error) {
+	if o.Rules.GradePD == nil && o.Rules.GradeCutoffs == nil {
+		o.Rules = DefaultRules()
+	}
+	p, err := makePlan(ctx, db, o, m)
+	if err != nil {
+		return nil, fmt.Errorf("score: refusing model %s %s: %w", m.Name, m.Version, err)
+	}
+	sink := func(view string) string {
+		return fmt.Sprintf("CREATE OR REPLACE TABLE %s AS SELECT entity_id, score, pd, grade, reason_1, reason_2, reason_3, coalesce(fraud_flags, '') AS fraud_flags, decision FROM %s",
+			lake.Ident(table), view)
+	}
+	return p.stream(ctx, db, o, sink, nil)
+}
+
+func (p *plan) stream(ctx context.Context, db *sql.DB, o Options, sink func(string) string, csv io.Writer) (*ModelRun, error) {
+	m := p.m
 	mid := "," + o.AsOf + "," + csvField(m.Name) + "," + csvField(m.Version) + ","
+	if csv == nil {
+		mid = ""
+	}
 	tot, err := p.s.Run(ctx, db, Stream{Query: p.query, Layout: p.layout, Sink: sink, CSV: csv, CSVMid: mid,
 		BatchRows: o.BatchRows, Workers: o.Workers, KeepPD: o.Target != ""})
 	if err != nil {
