@@ -103,9 +103,9 @@ var dateRE = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}$`)
 type session struct {
 	db   *sql.DB
 	conn *sql.Conn // holds the variables
-	tmp string
-	l   lake.Lake
-	m   *scorecard.Model
+	tmp  string
+	l    lake.Lake
+	m    *scorecard.Model
 }
 
 func open(ctx context.Context, o Options) (*session, error) {
