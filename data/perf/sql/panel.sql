@@ -23,7 +23,7 @@
 -- other loan whose every installment is fully paid is settled on the last
 -- full-payment date whatever its exported status says (exports lag).
 -- Write-off: a loan whose status is 'written_off' is dated by the first
--- month end at which DPD reaches 180; if it never does, by its last panel
+-- month end at which DPD reaches 180 (found per installment, see wo180); if it never does, by its last panel
 -- month when the as-of date is the end of the data (perf_params.data_end,
 -- the default as-of), and not at all (still active) for an earlier as-of. The row of the closing month carries status
 -- 'settled' / 'written_off' and the panel stops there.
@@ -103,13 +103,38 @@ settle AS (
            CASE WHEN count(done_date) = count(*) THEN max(done_date) END AS done_all
     FROM inst GROUP BY lk
 ),
-loan_span AS (
+-- write-off month of a 'written_off' loan without building its months:
+-- DPD first reaches 180 at the month end of due_date + 180 days of an
+-- installment still unpaid then (that installment is open at that month
+-- end, and no month end earlier is 180 days past any open due date)
+wo180 AS (
+    SELECT i.lk,
+           min(year(i.due_date + 180) * 12 + month(i.due_date + 180) - 1) AS wo180_mi
+    FROM inst i JOIN loan l USING (lk)
+    WHERE l.status = 'written_off' AND i.amount_due > 0
+      AND (i.done_date IS NULL
+           OR year(i.due_date + 180) * 12 + month(i.due_date + 180) - 1
+              < year(i.done_date) * 12 + month(i.done_date) - 1)
+    GROUP BY i.lk
+),
+loan_span0 AS (
     SELECT l.loan_id, l.lk, l.principal, l.status, l.issue_mi, s.settle_mi,
-           least(p.as_of_mi, s.settle_mi) AS end_mi
-    FROM loan l LEFT JOIN settle st USING (lk), p,
+           CASE WHEN w.wo180_mi <= p.as_of_mi THEN w.wo180_mi END AS wo180_mi,
+           least(p.as_of_mi, s.settle_mi) AS end0_mi
+    FROM loan l LEFT JOIN settle st USING (lk) LEFT JOIN wo180 w USING (lk), p,
          LATERAL (SELECT CASE WHEN coalesce(l.status_settle_date, st.done_all) <= p.as_of
                               THEN year(coalesce(l.status_settle_date, st.done_all)) * 12
                                    + month(coalesce(l.status_settle_date, st.done_all)) - 1 END AS settle_mi) s
+),
+-- a written-off loan that never reached 180 DPD is written off at its last
+-- month when the as-of date is the end of the data, else not yet
+loan_span AS (
+    SELECT ls.*,
+           CASE WHEN ls.status <> 'written_off' THEN NULL
+                WHEN ls.wo180_mi <= ls.end0_mi THEN ls.wo180_mi
+                WHEN p.data_end_mi <= p.as_of_mi THEN ls.end0_mi END AS wo_mi,
+           least(ls.end0_mi, ls.wo180_mi) AS end_mi
+    FROM loan_span0 ls, p
 ),
 -- (installment, month) pairs at which the installment is past due
 open_inst AS (
@@ -154,12 +179,12 @@ flows AS (
     ) GROUP BY lk, mi
 ),
 grid AS (
-    SELECT lk, principal, status = 'written_off' AS wo_status, CAST(issue_mi AS INTEGER) AS issue_mi,
+    SELECT lk, principal, CAST(wo_mi AS INTEGER) AS wo_mi, CAST(issue_mi AS INTEGER) AS issue_mi,
            CAST(settle_mi AS INTEGER) AS settle_mi, CAST(unnest(range(issue_mi, end_mi + 1)) AS INTEGER) AS mi
     FROM loan_span
 ),
 dpd AS (
-    SELECT g.lk, g.mi, g.mi - g.issue_mi AS mob, g.wo_status, g.settle_mi, g.principal,
+    SELECT g.lk, g.mi, g.mi - g.issue_mi AS mob, g.wo_mi, g.settle_mi, g.principal,
            last_day(make_date(CAST(g.mi // 12 AS BIGINT), CAST(g.mi % 12 + 1 AS BIGINT), 1)) AS month_end,
            coalesce(o.overdue_principal, 0) AS overdue_principal,
            coalesce(o.overdue_interest, 0) AS overdue_interest,
@@ -177,17 +202,11 @@ cum AS (
            max(dpd) OVER w AS worst_dpd
     FROM dpd
     WINDOW w AS (PARTITION BY lk ORDER BY mi ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
-),
-writeoff AS (
-    SELECT lk,
-           coalesce(min(mi) FILTER (WHERE dpd >= 180),
-                    CASE WHEN any_value(p.data_end_mi) <= any_value(p.as_of_mi) THEN max(mi) END) AS wo_mi
-    FROM dpd, p WHERE wo_status GROUP BY lk
 )
 SELECT l.loan_id,
        c.month_end,
        CAST(c.mob AS INTEGER) AS mob,
-       CASE WHEN c.mi = w.wo_mi THEN 'written_off'
+       CASE WHEN c.mi = c.wo_mi THEN 'written_off'
             WHEN c.mi = c.settle_mi THEN 'settled'
             ELSE 'active' END AS status,
        c.dpd,
@@ -200,7 +219,6 @@ SELECT l.loan_id,
        CAST(c.due_in_month AS DECIMAL(18,2)) AS due_in_month,
        CAST(c.paid_in_month AS DECIMAL(18,2)) AS paid_in_month,
        coalesce(c.mi = c.settle_mi, false) AS settled,
-       coalesce(c.mi = w.wo_mi, false) AS written_off
-FROM cum c LEFT JOIN writeoff w USING (lk) JOIN loan0 l USING (lk)
-WHERE w.wo_mi IS NULL OR c.mi <= w.wo_mi
+       coalesce(c.mi = c.wo_mi, false) AS written_off
+FROM cum c JOIN loan0 l USING (lk)
 ORDER BY c.lk, c.mi
