@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"qiandun/data/ingest/normalize"
 	"qiandun/data/schema"
 )
 
@@ -35,6 +36,7 @@ type framed struct {
 	sha256    string
 	bytes     int64
 	read      int64 // data lines (blank lines excluded)
+	trim      bool  // some value may have spaces or tabs around it
 	blank     int64
 	malformed []reject
 }
@@ -144,7 +146,7 @@ func frameEnc(ctx context.Context, src Source, fid int, out, enc string, prog pr
 				if i > 0 {
 					buf = append(buf, ',')
 				}
-				buf = appendCSVField(buf, v)
+				buf = appendCSVField(buf, normalize.Trim(v))
 			}
 		} else {
 			n, ok := countFields(line, fr.delim)
@@ -155,6 +157,9 @@ func frameEnc(ctx context.Context, src Source, fid int, out, enc string, prog pr
 				}
 				fr.malformed = append(fr.malformed, reject{line: l.n, reason: schema.ReasonMalformed, detail: d, raw: string(line)})
 				continue
+			}
+			if !fr.trim && edgeSpace(line, fr.delim) {
+				fr.trim = true
 			}
 			buf = append(buf, line...)
 		}

@@ -333,7 +333,7 @@ func frameAll(ctx context.Context, srcs []Source, work string, w io.Writer, log 
 	for i, err := range errs {
 		if err != nil {
 			var he *headerError
-			if errors.As(err, &he) || errors.Is(err, context.Canceled) {
+			if errors.As(err, &he) || errors.Is(err, context.Canceled) || strings.HasPrefix(err.Error(), srcs[i].Rel) {
 				return nil, err
 			}
 			return nil, fmt.Errorf("%s: %w", srcs[i].Rel, err)

@@ -61,6 +61,7 @@ type lakeExpr struct{ Ident, Expr string }
 type fileRead struct {
 	ID   int
 	Read string
+	Trim bool // values need trimming (else empty already reads as NULL)
 }
 
 // check is one row check of validate.sql: Cond is a boolean that is never
@@ -243,7 +244,7 @@ func validateSQL(t schema.Table, files []*framed) (string, error) {
 		Chinese:   sumFlags(cols, func(c colSpec) string { return c.chines }),
 	}
 	for _, f := range files {
-		d.Files = append(d.Files, fileRead{ID: f.fid, Read: readExpr(f)})
+		d.Files = append(d.Files, fileRead{ID: f.fid, Read: readExpr(f), Trim: f.trim})
 	}
 	return render("validate.sql", d)
 }

@@ -1,6 +1,8 @@
 -- validate.sql: one pass over a table's raw text rows (the framed files,
 -- each line prefixed with its physical line number). Every value is
 -- trimmed (empty = missing), parsed by the normalize macros and checked.
+-- (Framing notes which files hold a value with spaces or tabs around it;
+-- the others skip the trim: DuckDB already reads an empty field as NULL.)
 --
 -- Each check is a 0/1 condition; the row's qd_code is the smallest code
 -- of its failing checks (65535 when none fails), codes being ordered by
@@ -15,7 +17,7 @@ CREATE OR REPLACE TEMP TABLE stage AS
 WITH raw AS (
 {{- range $i, $f := .Files}}
   {{if $i}}UNION ALL
-  {{end}}SELECT {{$f.ID}} AS qd_fid, "__line" AS qd_line{{range $.Columns}}, qd_trim({{.Ident}}) AS {{.Raw}}{{end}}
+  {{end}}SELECT {{$f.ID}} AS qd_fid, "__line" AS qd_line{{range $.Columns}}, {{if $f.Trim}}qd_trim({{.Ident}}){{else}}{{.Ident}}{{end}} AS {{.Raw}}{{end}}
   FROM {{$f.Read}}
 {{- end}}
 ), typed AS (
