@@ -97,6 +97,11 @@ func writeScoresFixture(t testing.TB, dir string) {
 	if err := os.WriteFile(p, []byte(b.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	man := `{"models":[{"name":"acard","version":"v1","monitoring":{"score_psi":0.0123,"csi":[{"variable":"age","csi":0.3456},{"variable":"education","csi":0.0042}]}},
+		{"name":"acard","version":"v0","monitoring":{"score_psi":0.9,"csi":[{"variable":"age","csi":0.9}]}}]}`
+	if err := os.WriteFile(filepath.Join(filepath.Dir(p), "manifest.json"), []byte(man), 0o644); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // writeLakeFixture writes the lake tables the portfolio report reads,

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"os"
@@ -13,6 +14,11 @@ import (
 type ScoreRun struct {
 	Path   string
 	Scores []float64
+	// From the run's manifest.json (monitoring of this model), when given:
+	// the scoring stage's own score PSI and per-characteristic CSI
+	// against the training distribution.
+	ScorePSI float64
+	CSI      map[string]float64
 }
 
 // LoadScoreRun reads the newest <dir>/<as_of>/scores.csv and keeps the rows
@@ -44,6 +50,37 @@ func LoadScoreRun(dir, name, version string) (*ScoreRun, error) {
 	}
 	if len(run.Scores) == 0 {
 		return nil, nil
+	}
+	run.ScorePSI = math.NaN()
+	if b, err := os.ReadFile(filepath.Join(filepath.Dir(path), "manifest.json")); err == nil {
+		var man struct {
+			Models []struct {
+				Name, Version string
+				Monitoring    struct {
+					ScorePSI *float64 `json:"score_psi"`
+					CSI      []struct {
+						Variable string  `json:"variable"`
+						CSI      float64 `json:"csi"`
+					} `json:"csi"`
+				} `json:"monitoring"`
+			} `json:"models"`
+		}
+		if json.Unmarshal(b, &man) == nil {
+			for _, mm := range man.Models {
+				if mm.Name != name || mm.Version != version {
+					continue
+				}
+				if mm.Monitoring.ScorePSI != nil {
+					run.ScorePSI = *mm.Monitoring.ScorePSI
+				}
+				for _, c := range mm.Monitoring.CSI {
+					if run.CSI == nil {
+						run.CSI = map[string]float64{}
+					}
+					run.CSI[c.Variable] = c.CSI
+				}
+			}
+		}
 	}
 	return run, nil
 }
@@ -343,6 +380,9 @@ func ModelPage(m *Model, latest *ScoreRun) (*Page, error) {
 	}
 	if latest != nil {
 		add("latest scoring ("+filepath.Base(filepath.Dir(latest.Path))+")", latest.Scores)
+		if !math.IsNaN(latest.ScorePSI) {
+			pt.Rows = append(pt.Rows, []Cell{T("train → latest scoring, score stage's monitoring (manifest.json)"), I(int64(len(latest.Scores))), N(latest.ScorePSI, 4), T(psiReading(latest.ScorePSI))})
+		}
 	} else {
 		ss.P("No scoring run of this model found (pass --scores); PSI against the latest run is not shown.")
 	}
@@ -356,7 +396,7 @@ func ModelPage(m *Model, latest *ScoreRun) (*Page, error) {
 	} else {
 		ss.P("PSI = Σ (actual − expected) · ln(actual / expected) over the development sample's score deciles; empty shares are floored at 0.01%. < 0.1 stable, 0.1–0.25 watch, > 0.25 shifted.")
 	}
-	if len(m.CSI) > 0 {
+	if len(m.CSI) > 0 || (latest != nil && latest.CSI != nil) {
 		var samples []string
 		seen := map[string]bool{}
 		val := map[[2]string]float64{}
@@ -373,11 +413,34 @@ func ModelPage(m *Model, latest *ScoreRun) (*Page, error) {
 			}
 			val[[2]string{c.Variable, c.Sample}] = c.PSI
 		}
-		ct := Table{Caption: "CSI 特征稳定性 characteristic stability (psi.csv, bin distribution vs train)", Head: append([]string{"特征 characteristic"}, samples...)}
+		if latest != nil {
+			for _, v := range sortedKeys(latest.CSI) {
+				if !vseen[v] {
+					vseen[v] = true
+					vars = append(vars, v)
+				}
+			}
+		}
+		head := append([]string{"特征 characteristic"}, samples...)
+		if latest != nil && latest.CSI != nil {
+			head = append(head, "latest scoring")
+		}
+		ct := Table{Caption: "CSI 特征稳定性 characteristic stability (psi.csv and the score run's manifest: bin distribution vs train)", Head: head}
 		for _, v := range vars {
 			r := []Cell{T(v)}
 			for _, smp := range samples {
 				x, ok := val[[2]string{v, smp}]
+				if !ok {
+					x = math.NaN()
+				}
+				c := N(x, 4)
+				if x > 0.1 {
+					c.Shade = math.Min(1, x/0.25)
+				}
+				r = append(r, c)
+			}
+			if latest != nil && latest.CSI != nil {
+				x, ok := latest.CSI[v]
 				if !ok {
 					x = math.NaN()
 				}

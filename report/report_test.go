@@ -91,6 +91,7 @@ func TestReportsSelfContained(t *testing.T) {
 	for _, want := range []string{
 		"特征汇总 Characteristic summary", "inquiries_30d", "高中及以下 high school or less", "iv below 0.02",
 		"p 值 p-value", "1.20e-300", "ROC", "KS", "增益表 Gains", "校准 Calibration", "PSI", "latest scoring (2024-06-30)", "CSI",
+		"monitoring (manifest.json)</td><td class=\"n\">1500</td><td class=\"n\">0.0123", "<th>latest scoring</th>", "0.3456",
 	} {
 		if !bytes.Contains(mb, []byte(want)) {
 			t.Errorf("model report lacks %q", want)
