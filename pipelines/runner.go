@@ -134,6 +134,11 @@ func (r *Runner) Run(ctx context.Context, opt Options) (*Summary, error) {
 	if out == nil {
 		out = io.Discard
 	}
+	unlock, err := lockState(c.State)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	rs := &runState{r: r, log: log, records: map[string]*Record{}, fps: map[string]string{}, files: map[string][]FileRec{}}
 	var from, to map[string]bool
 	if opt.From != "" {

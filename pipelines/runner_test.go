@@ -558,3 +558,35 @@ func c0(t *testing.T, doc []byte) *Config {
 	}
 	return c
 }
+
+// While one run holds the lake, another refuses to start.
+func TestConcurrentRunRefused(t *testing.T) {
+	root := t.TempDir()
+	c := setup(t, root, nil)
+	started, release := make(chan struct{}), make(chan struct{})
+	f := &fake{}
+	funcs := f.funcs()
+	write := funcs["write"]
+	funcs["write"] = func(ctx context.Context, args []string) error {
+		close(started)
+		<-release
+		return write(ctx, args)
+	}
+	done := make(chan error)
+	go func() {
+		_, err := (&Runner{Config: c, Funcs: funcs}).Run(context.Background(), Options{})
+		done <- err
+	}()
+	<-started
+	_, err := (&Runner{Config: setup(t, root, nil), Funcs: (&fake{}).funcs()}).Run(context.Background(), Options{})
+	if err == nil || !strings.Contains(err.Error(), "another qiandun run") {
+		t.Errorf("second run: err = %v, want a lock refusal", err)
+	}
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if _, err := run(t, setup(t, root, nil), &fake{}, Options{}); err != nil {
+		t.Fatalf("run after the first finished: %v", err)
+	}
+}
