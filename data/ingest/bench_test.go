@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"syscall"
 	"testing"
 	"time"
 
@@ -86,11 +85,4 @@ func BenchmarkIngest(b *testing.B) {
 	b.ReportMetric(cpu.Seconds()/float64(b.N)/bareCPU.Seconds(), "cpu-ratio")
 	b.ReportMetric(float64(rows), "raw-rows")
 	benchutil.Report(b, rows)
-}
-
-// cpuTime returns the process's user plus system CPU time so far.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

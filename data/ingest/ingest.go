@@ -39,6 +39,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"qiandun/data/ingest/normalize"
@@ -351,11 +352,11 @@ type stager struct {
 }
 
 func (s *stager) exec(ctx context.Context, what, q string) error {
-	t0 := time.Now()
+	t0, c0 := time.Now(), cpuTime()
 	if _, err := s.db.ExecContext(ctx, q); err != nil {
 		return fmt.Errorf("ingest %s: %w", what, err)
 	}
-	s.log.Debug("sql step", "step", what, "seconds", time.Since(t0).Seconds())
+	s.log.Debug("sql step", "step", what, "seconds", time.Since(t0).Seconds(), "cpu_seconds", (cpuTime() - c0).Seconds())
 	return nil
 }
 
@@ -659,4 +660,14 @@ func writeManifest(lk lake.Lake, o Options, prev *lake.Manifest, res *Result, to
 	}
 	m.Extra = map[string]any{"tables": res.Tables, "skipped": res.Skipped}
 	return lk.WriteManifest(m)
+}
+
+// cpuTime returns the process's user plus system CPU time so far (for
+// debug logs; zero where getrusage is not available).
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
