@@ -14,7 +14,7 @@ import (
 // runReport writes one HTML report per model version found under --models
 // and the portfolio report from the lake.
 func runReport(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "report", "--lake DIR --models DIR --out DIR [--scores DIR] [--ews DIR] [--model NAME/VERSION ...]")
+	fs := newFlags(e, "report", "--lake DIR --models DIR --out DIR [--scores DIR] [--ews DIR] [--model NAME/VERSION] [--no-portfolio]")
 	lakeDir := fs.String("lake", "", "lake root (perf tables, loans)")
 	models := fs.String("models", "", "models root: <models>/<name>/<version>/")
 	out := fs.String("out", "reports", "output directory for the HTML files")
