@@ -277,42 +277,51 @@ func (s *Scorer) Score(u *Unit, lay Layout, schema *arrow.Schema, csvMid string)
 		reasonA[k] = reasonB[k].NewArray()
 		defer reasonA[k].Release()
 	}
-	off := int64(0)
-	for _, rec := range u.Recs {
-		m := rec.NumRows()
-		sl := func(a arrow.Array) arrow.Array { return array.NewSlice(a, off, off+m) }
-		var id, fl arrow.Array
-		if lay.ID >= 0 {
-			id = rec.Column(lay.ID)
-			id.Retain()
-		} else {
+	// One output batch per unit: few, large batches cross into DuckDB.
+	column := func(c int, nulls bool) (arrow.Array, error) {
+		if c < 0 {
 			b := array.NewStringBuilder(mem)
-			for i := range m {
-				b.Append(strconv.FormatInt(u.Start+off+i+1, 10))
+			defer b.Release()
+			if nulls {
+				b.AppendNulls(n)
+			} else {
+				b.Reserve(n)
+				var buf []byte
+				for i := range int64(n) {
+					buf = strconv.AppendInt(buf[:0], u.Start+i+1, 10)
+					b.BinaryBuilder.Append(buf)
+				}
 			}
-			id = b.NewArray()
-			b.Release()
+			return b.NewArray(), nil
 		}
-		if lay.Flags >= 0 {
-			fl = rec.Column(lay.Flags)
-			fl.Retain()
-		} else {
-			b := array.NewStringBuilder(mem)
-			b.AppendNulls(int(m))
-			fl = b.NewArray()
-			b.Release()
+		if len(u.Recs) == 1 {
+			a := u.Recs[0].Column(c)
+			a.Retain()
+			return a, nil
 		}
-		arrs := []arrow.Array{id, sl(scoreA), sl(pdA), sl(gradeA)}
-		for k := range reasonA {
-			arrs = append(arrs, sl(reasonA[k]))
+		parts := make([]arrow.Array, len(u.Recs))
+		for i, r := range u.Recs {
+			parts[i] = r.Column(c)
 		}
-		arrs = append(arrs, fl, sl(decA))
-		res.Recs = append(res.Recs, array.NewRecordBatch(schema, arrs, m))
-		for _, a := range arrs {
-			a.Release()
-		}
-		off += m
+		return array.Concatenate(parts, mem)
 	}
+	id, err := column(lay.ID, false)
+	if err != nil {
+		res.Err = fmt.Errorf("score: %w", err)
+		return res
+	}
+	fl, err := column(lay.Flags, true)
+	if err != nil {
+		id.Release()
+		res.Err = fmt.Errorf("score: %w", err)
+		return res
+	}
+	arrs := []arrow.Array{id, scoreA, pdA, gradeA}
+	arrs = append(arrs, reasonA[:]...)
+	arrs = append(arrs, fl, decA)
+	res.Recs = []arrow.RecordBatch{array.NewRecordBatch(schema, arrs, int64(n))}
+	id.Release()
+	fl.Release()
 	return res
 }
 
