@@ -371,7 +371,11 @@ func ModelPage(m *Model, latest *ScoreRun) (*Page, error) {
 	add := func(name string, scores []float64) {
 		psi, _, a := PSI(devScores, scores, edges)
 		pt.Rows = append(pt.Rows, []Cell{T(dev + " → " + name), I(int64(len(scores))), N(psi, 4), T(psiReading(psi))})
-		psiSeries = append(psiSeries, Series{Name: name, Y: a})
+		short := name
+		if strings.HasPrefix(name, "latest") {
+			short = "latest run"
+		}
+		psiSeries = append(psiSeries, Series{Name: short, Y: a})
 	}
 	for _, smp := range order {
 		if smp != dev {
@@ -388,8 +392,14 @@ func ModelPage(m *Model, latest *ScoreRun) (*Page, error) {
 	}
 	ss.Table(pt)
 	if len(psiSeries) > 1 {
-		svg, err := BarChart("Score distribution by development deciles", "share of rows", cats, psiSeries)
-		ss.ChartErr("按开发样本十分位的分数分布 score shares by development-sample decile band", svg, err)
+		for i := range psiSeries {
+			psiSeries[i].X = make([]float64, len(psiSeries[i].Y))
+			for j := range psiSeries[i].X {
+				psiSeries[i].X[j] = float64(j + 1)
+			}
+		}
+		svg, err := LineChartAt("Score distribution by development score band", "band (1 = lowest scores)", "share of rows", psiSeries, false, TopLeft)
+		ss.ChartErr("按开发样本分数段的分布 score shares by development-sample band: "+strings.Join(cats, ", "), svg, err)
 	}
 	if m.FromBands {
 		ss.P("PSI = Σ (actual − expected) · ln(actual / expected) over the development sample's score bands; empty shares are floored at 0.01%. < 0.1 stable, 0.1–0.25 watch, > 0.25 shifted. The performance table's PSI column is training's own figure over score deciles.")
