@@ -93,7 +93,8 @@ type Config struct {
 	Threads     int    `yaml:"threads"`
 	// PanelChunkInstallments: a book with more schedule rows is built in
 	// hash partitions of its loans of about this many rows each.
-	// Default 8,000,000 (fits the default 3GB memory limit).
+	// Default 5,000,000 (keeps peak RSS under 4 GiB with the default 3GB
+	// DuckDB memory limit).
 	PanelChunkInstallments int64 `yaml:"panel_chunk_installments"`
 }
 
@@ -107,7 +108,7 @@ func DefaultConfig() Config {
 		MinRecoveryLoans: 30,
 		MemoryLimit:      "3GB",
 
-		PanelChunkInstallments: 8_000_000,
+		PanelChunkInstallments: 5_000_000,
 	}
 }
 
