@@ -28,6 +28,10 @@ type Scorer struct {
 	dec   *decider
 	chars []charInfo
 	rank  []int // rank[j]: position of characteristic j in name order
+	// Dictionaries of the string columns; reasonIdx[j][k] indexes the
+	// reason of characteristic j's bin k in reasonDict.
+	reasonDict, gradeDict, decisionDict arrow.Array
+	reasonIdx                           [][]int32
 }
 
 type charInfo struct {
@@ -61,6 +65,28 @@ func NewScorer(m *scorecard.Model, rules Rules) (*Scorer, error) {
 			ci.reasonCSV = append(ci.reasonCSV, csvField(r))
 		}
 		s.chars = append(s.chars, ci)
+	}
+	mem := memory.DefaultAllocator
+	rb := array.NewStringBuilder(mem)
+	defer rb.Release()
+	for _, ci := range s.chars {
+		var idx []int32
+		for _, r := range ci.reason {
+			idx = append(idx, int32(rb.Len()))
+			rb.Append(r)
+		}
+		s.reasonIdx = append(s.reasonIdx, idx)
+	}
+	s.reasonDict = rb.NewArray()
+	for _, vals := range [][]string{Grades[:], {Approve, Review, Decline}} {
+		b := array.NewStringBuilder(mem)
+		b.AppendValues(vals, nil)
+		if s.gradeDict == nil {
+			s.gradeDict = b.NewArray()
+		} else {
+			s.decisionDict = b.NewArray()
+		}
+		b.Release()
 	}
 	sorted := slices.Clone(names)
 	slices.Sort(sorted)
@@ -116,15 +142,19 @@ func OutputSchema(idType, flagsType arrow.DataType) *arrow.Schema {
 		{Name: "entity_id", Type: idType, Nullable: true},
 		{Name: "score", Type: arrow.PrimitiveTypes.Int32},
 		{Name: "pd", Type: arrow.PrimitiveTypes.Float64},
-		{Name: "grade", Type: arrow.BinaryTypes.String},
+		{Name: "grade", Type: dictType},
 	}
 	for k := 1; k <= Reasons; k++ {
-		f = append(f, arrow.Field{Name: "reason_" + strconv.Itoa(k), Type: arrow.BinaryTypes.String, Nullable: true})
+		f = append(f, arrow.Field{Name: "reason_" + strconv.Itoa(k), Type: dictType, Nullable: true})
 	}
 	f = append(f, arrow.Field{Name: "fraud_flags", Type: flagsType, Nullable: true},
-		arrow.Field{Name: "decision", Type: arrow.BinaryTypes.String})
+		arrow.Field{Name: "decision", Type: dictType})
 	return arrow.NewSchema(f, nil)
 }
+
+// dictType is the type of the low-cardinality string columns (grade,
+// reasons, decision): dictionary-encoded, so that a row costs an index.
+var dictType = &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int32, ValueType: arrow.BinaryTypes.String}
 
 // CSVHeader is the header line of scores.csv.
 const CSVHeader = "entity_id,as_of,model,model_version,score,pd,grade,reason_1,reason_2,reason_3,fraud_flags,decision\n"
@@ -164,11 +194,11 @@ func (s *Scorer) Score(u *Unit, lay Layout, schema *arrow.Schema, csvMid string)
 	n := u.N
 	scoreB := array.NewInt32Builder(mem)
 	pdB := array.NewFloat64Builder(mem)
-	gradeB := array.NewStringBuilder(mem)
-	decB := array.NewStringBuilder(mem)
-	var reasonB [Reasons]*array.StringBuilder
+	gradeB := array.NewInt32Builder(mem)
+	decB := array.NewInt32Builder(mem)
+	var reasonB [Reasons]*array.Int32Builder
 	for k := range reasonB {
-		reasonB[k] = array.NewStringBuilder(mem)
+		reasonB[k] = array.NewInt32Builder(mem)
 		reasonB[k].Reserve(n)
 		defer reasonB[k].Release()
 	}
@@ -208,8 +238,8 @@ func (s *Scorer) Score(u *Unit, lay Layout, schema *arrow.Schema, csvMid string)
 			d := s.dec.decide(g, fl)
 			scoreB.UnsafeAppend(is)
 			pdB.UnsafeAppend(sc.PD[row])
-			gradeB.Append(Grades[g])
-			decB.Append(d)
+			gradeB.UnsafeAppend(int32(g))
+			decB.UnsafeAppend(decisionCode(d))
 			res.Grades[g]++
 			res.Decisions[d]++
 			// Top reasons: largest shortfall first, ties by name.
@@ -235,7 +265,7 @@ func (s *Scorer) Score(u *Unit, lay Layout, schema *arrow.Schema, csvMid string)
 			}
 			for k := range Reasons {
 				if k < nt {
-					reasonB[k].Append(s.chars[top[k].j].reason[top[k].k])
+					reasonB[k].UnsafeAppend(s.reasonIdx[top[k].j][top[k].k])
 				} else {
 					reasonB[k].AppendNull()
 				}
@@ -267,14 +297,19 @@ func (s *Scorer) Score(u *Unit, lay Layout, schema *arrow.Schema, csvMid string)
 		}
 	}
 	res.CSV = csv
-	scoreA, pdA, gradeA, decA := scoreB.NewArray(), pdB.NewArray(), gradeB.NewArray(), decB.NewArray()
+	dict := func(b *array.Int32Builder, values arrow.Array) arrow.Array {
+		idx := b.NewArray()
+		defer idx.Release()
+		return array.NewDictionaryArray(dictType, idx, values)
+	}
+	scoreA, pdA, gradeA, decA := scoreB.NewArray(), pdB.NewArray(), dict(gradeB, s.gradeDict), dict(decB, s.decisionDict)
 	defer scoreA.Release()
 	defer pdA.Release()
 	defer gradeA.Release()
 	defer decA.Release()
 	var reasonA [Reasons]arrow.Array
 	for k := range reasonA {
-		reasonA[k] = reasonB[k].NewArray()
+		reasonA[k] = dict(reasonB[k], s.reasonDict)
 		defer reasonA[k].Release()
 	}
 	// One output batch per unit: few, large batches cross into DuckDB.
@@ -509,6 +544,16 @@ func column(ci charInfo, u *Unit, c int) (*binning.Column, error) {
 	}
 	out.Codes = codes
 	return out, nil
+}
+
+func decisionCode(d string) int32 {
+	switch d {
+	case Approve:
+		return 0
+	case Review:
+		return 1
+	}
+	return 2
 }
 
 func nanIf(v float64, null bool) float64 {
