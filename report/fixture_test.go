@@ -86,9 +86,9 @@ func writeScoresFixture(t testing.TB, dir string) {
 	t.Helper()
 	r := rand.New(rand.NewPCG(8, 8))
 	var b strings.Builder
-	b.WriteString("application_id,model,model_version,score,grade,pd\n")
+	b.WriteString("entity_id,as_of,model,model_version,score,pd,grade,decision\n")
 	for i := 0; i < 1500; i++ {
-		fmt.Fprintf(&b, "A%05d,acard,v1,%.0f,B,0.02\n", i, 590+50*r.NormFloat64())
+		fmt.Fprintf(&b, "A%05d,2024-06-30,acard,v1,%.0f,0.02,%s,%s\n", i, 590+50*r.NormFloat64(), []string{"A", "B", "C", "D", "E"}[i%5], []string{"approve", "approve", "approve", "review", "decline"}[i%5])
 	}
 	p := filepath.Join(dir, "2024-06-30", "scores.csv")
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {

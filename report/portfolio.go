@@ -25,8 +25,9 @@ var concentrationSQL string
 
 // PortfolioInputs name what the portfolio report reads.
 type PortfolioInputs struct {
-	Lake string // lake root: loans, perf/*
-	EWS  string // early-warning root holding <as_of>/ews.csv; optional
+	Lake   string // lake root: loans, perf/*
+	Scores string // score root holding <as_of>/scores.csv; optional
+	EWS    string // early-warning root holding <as_of>/ews.csv; optional
 }
 
 // WritePortfolioReport builds the portfolio report and writes it to
@@ -80,6 +81,9 @@ func PortfolioPage(ctx context.Context, in PortfolioInputs) (*Page, error) {
 	expectedLossSection(p, load("perf/expected_loss", "ALL"))
 	concentrationSection(ctx, db, lk, p)
 	disclosureSection(p, load("perf/disclosure", ""))
+	if err := scoresSection(ctx, db, in.Scores, p); err != nil {
+		return nil, err
+	}
 	if err := ewsSection(ctx, db, in.EWS, p); err != nil {
 		return nil, err
 	}
@@ -597,6 +601,68 @@ func disclosureSection(p *Page, f *Frame) {
 		t.Rows = append(t.Rows, []Cell{T(f.S[mc][r]), {Text: f.S[vc][r], Num: true}, T(unit), T(def)})
 	}
 	s.Table(t)
+}
+
+// scoresSection summarises the latest batch scoring run: rows, grades,
+// decisions and mean PD by model.
+func scoresSection(ctx context.Context, db *sql.DB, dir string, p *Page) error {
+	if dir == "" {
+		return nil
+	}
+	s := p.Add("scores", "批量评分 Latest scoring run")
+	files, _ := filepath.Glob(filepath.Join(dir, "*", "scores.csv"))
+	if len(files) == 0 {
+		s.P("No score file under " + dir + ".")
+		return nil
+	}
+	sort.Strings(files)
+	path := files[len(files)-1]
+	src := "read_csv(" + lake.Quote(path) + ", header = true, all_varchar = true)"
+	f, err := query(ctx, db, "SELECT * FROM "+src+" LIMIT 0")
+	if err != nil {
+		return fmt.Errorf("scores %s: %w", path, err)
+	}
+	if f.Col("model") < 0 || f.Col("grade") < 0 {
+		s.P(path + ": no model/grade columns; not summarised.")
+		return nil
+	}
+	s.P(path)
+	g, err := query(ctx, db, `SELECT model, model_version, grade, count(*) AS rows,
+		avg(TRY_CAST(pd AS DOUBLE)) AS mean_pd, min(TRY_CAST(score AS INTEGER)) AS min_score, max(TRY_CAST(score AS INTEGER)) AS max_score
+		FROM `+src+` GROUP BY ALL ORDER BY model, model_version, grade`)
+	if err != nil {
+		return fmt.Errorf("scores %s: %w", path, err)
+	}
+	s.Row()
+	s.Table(g.table("按等级 by grade"))
+	if f.Col("decision") >= 0 {
+		d, err := query(ctx, db, "SELECT model, decision, count(*) AS rows FROM "+src+" GROUP BY ALL ORDER BY model, rows DESC, decision")
+		if err != nil {
+			return fmt.Errorf("scores %s: %w", path, err)
+		}
+		s.Table(d.table("按决策 by decision"))
+	}
+	s.EndRow()
+	var series []Series
+	grades := distinctSorted(g.S[2])
+	for _, m := range distinctSorted(g.S[0]) {
+		sr := Series{Name: asciiOnly(m)}
+		total := 0.0
+		byGrade := map[string]float64{}
+		for r := 0; r < g.N; r++ {
+			if g.S[0][r] == m {
+				byGrade[g.S[2][r]] += g.F[3][r]
+				total += g.F[3][r]
+			}
+		}
+		for _, gr := range grades {
+			sr.Y = append(sr.Y, 100*byGrade[gr]/total)
+		}
+		series = append(series, sr)
+	}
+	svg, err := SmallBarChart("Grade distribution by model (% of rows)", "% of rows", grades, series)
+	s.ChartErr("评分等级分布 grade distribution", svg, err)
+	return nil
 }
 
 func ewsSection(ctx context.Context, db *sql.DB, dir string, p *Page) error {

@@ -36,7 +36,7 @@ func buildFixtureReports(t *testing.T, dir string) (model, bands, portfolio stri
 	if err != nil {
 		t.Fatal(err)
 	}
-	portfolio, err = WritePortfolioReport(context.Background(), PortfolioInputs{Lake: filepath.Join(dir, "lake"), EWS: filepath.Join(dir, "out", "early_warning")}, out, opt)
+	portfolio, err = WritePortfolioReport(context.Background(), PortfolioInputs{Lake: filepath.Join(dir, "lake"), Scores: filepath.Join(dir, "out", "scores"), EWS: filepath.Join(dir, "out", "early_warning")}, out, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +104,7 @@ func TestReportsSelfContained(t *testing.T) {
 	}
 	for _, want := range []string{
 		"账龄分析 Vintage curves", "迁徙率 Roll rates", "逾期趋势 Delinquency trend", "预期损失 Expected loss",
-		"集中度 Concentration", "largest 10 borrowers", "累计借贷金额", "自成立以来撮合的借贷本金总额", "预警名单", "120 loans on the list", "lost_contact_repair", "triggered rule (reasons)", "skip_trace",
+		"集中度 Concentration", "largest 10 borrowers", "累计借贷金额", "自成立以来撮合的借贷本金总额", "预警名单", "120 loans on the list", "批量评分 Latest scoring run", "按决策 by decision", "lost_contact_repair", "triggered rule (reasons)", "skip_trace",
 	} {
 		if !bytes.Contains(pb, []byte(want)) {
 			t.Errorf("portfolio report lacks %q", want)

@@ -57,7 +57,7 @@ func runReport(ctx context.Context, e *env, args []string) error {
 		}
 	}
 	if !*skipPortfolio {
-		path, err := report.WritePortfolioReport(ctx, report.PortfolioInputs{Lake: *lakeDir, EWS: *ews}, *out, opt)
+		path, err := report.WritePortfolioReport(ctx, report.PortfolioInputs{Lake: *lakeDir, Scores: *scores, EWS: *ews}, *out, opt)
 		if err != nil {
 			return fmt.Errorf("portfolio report: %w", err)
 		}
