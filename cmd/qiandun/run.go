@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"qiandun/pipelines"
 )
@@ -41,6 +42,10 @@ func runRun(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
 	if *asOf != "" {
+		t, err := time.Parse(time.DateOnly, *asOf)
+		if err != nil || t.AddDate(0, 0, 1).Day() != 1 {
+			return fmt.Errorf("--as-of %q: want a month end YYYY-MM-DD (perf observes the book at month ends)", *asOf)
+		}
 		sets["as_of"] = *asOf
 	}
 	cfg, err := pipelines.Load(*cfgPath, sets)

@@ -79,3 +79,13 @@ func TestRunRealStages(t *testing.T) {
 		t.Fatalf("perf run manifest: %+v", rec)
 	}
 }
+
+func TestRunRejectsBadAsOf(t *testing.T) {
+	for _, d := range []string{"2023-12-30", "2023-13-31", "31/12/2023"} {
+		var stdout, stderr bytes.Buffer
+		code := realMain([]string{"run", "--config", "../../pipelines/default.yaml", "--as-of", d, "--set", "root=" + t.TempDir()}, &stdout, &stderr)
+		if code == 0 || !bytes.Contains(stderr.Bytes(), []byte("month end")) {
+			t.Errorf("--as-of %s: exit %d, stderr %q", d, code, stderr.String())
+		}
+	}
+}
