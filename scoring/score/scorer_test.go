@@ -1,0 +1,101 @@
+package score_test
+
+import (
+	"math"
+	"strconv"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"qiandun/scoring/score"
+	"qiandun/training/binning"
+	"qiandun/training/scorecard"
+)
+
+func fp(v float64) *float64 { return &v }
+
+// handModel is a card of three numeric characteristics, each cut at 5
+// into [-inf,5) and [5,inf), whose low bin scores 10 points below the
+// high one for b and a, and 4 below for c: rows below 5 everywhere tie
+// between a and b.
+func handModel() *scorecard.Model {
+	char := func(name string, gap float64) scorecard.Characteristic {
+		return scorecard.Characteristic{Name: name, Kind: "numeric", Breaks: []float64{5}, Bins: []scorecard.Bin{
+			{Bin: binning.Bin{Label: "[-inf,5)", Interval: true, Upper: fp(5), Count: 50}, Points: 20 - gap},
+			{Bin: binning.Bin{Label: "[5,inf)", Interval: true, Lower: fp(5), Count: 50}, Points: 20},
+		}}
+	}
+	return &scorecard.Model{Name: "hand", Version: "v1", Scaling: scorecard.DefaultScaling(), BasePoints: 500,
+		Chars: []scorecard.Characteristic{char("b", 10), char("c", 4), char("a", 10)}}
+}
+
+// TestReasonsAndTies: reason codes are the characteristics furthest below
+// their best bin, largest shortfall first and ties by name, as
+// scorecard.Model.Reasons gives them; scores are the card's arithmetic.
+func TestReasonsAndTies(t *testing.T) {
+	m := handModel()
+	s, err := score.NewScorer(m, score.DefaultRules())
+	if err != nil {
+		t.Fatal(err)
+	}
+	vals := map[string][]float64{"b": {1, 9, 1, 9}, "c": {1, 1, 9, 9}, "a": {1, 9, 9, 9}}
+	mem := memory.DefaultAllocator
+	var fields []arrow.Field
+	var arrs []arrow.Array
+	cols := map[string]*binning.Column{}
+	for _, c := range m.Chars {
+		b := array.NewFloat64Builder(mem)
+		b.AppendValues(vals[c.Name], nil)
+		arrs = append(arrs, b.NewArray())
+		fields = append(fields, arrow.Field{Name: c.Name, Type: arrow.PrimitiveTypes.Float64})
+		cols[c.Name] = &binning.Column{Name: c.Name, Num: vals[c.Name]}
+	}
+	rec := array.NewRecordBatch(arrow.NewSchema(fields, nil), arrs, 4)
+	defer rec.Release()
+	res := s.Score(&score.Unit{Recs: []arrow.RecordBatch{rec}, N: 4}, score.Layout{ID: -1, Chars: []int{0, 1, 2}, Flags: -1, Target: -1},
+		score.OutputSchema(nil, nil), ",2024-01-31,hand,v1,")
+	if res.Err != nil {
+		t.Fatal(res.Err)
+	}
+	want := []struct {
+		score   int32
+		reasons [3]string
+	}{
+		{536, [3]string{"a=[-inf,5)", "b=[-inf,5)", "c=[-inf,5)"}},
+		{556, [3]string{"c=[-inf,5)"}},
+		{550, [3]string{"b=[-inf,5)"}},
+		{560, [3]string{}},
+	}
+	out := res.Recs[0]
+	sc, _ := m.Score(cols)
+	for i, w := range want {
+		if got := out.Column(1).(*array.Int32).Value(i); got != w.score || float64(got) != sc.Score[i] {
+			t.Errorf("row %d: score %d, want %d (card %v)", i, got, w.score, sc.Score[i])
+		}
+		if pd := out.Column(2).(*array.Float64).Value(i); math.Abs(pd-m.Scaling.PD(float64(w.score))) > 1e-15 {
+			t.Errorf("row %d: pd %v", i, pd)
+		}
+		card := m.Reasons(sc, i, 3)
+		for k := range 3 {
+			col := out.Column(4 + k).(*array.Dictionary)
+			got := ""
+			if col.IsValid(i) {
+				got = col.Dictionary().(*array.String).Value(col.GetValueIndex(i))
+			}
+			if got != w.reasons[k] {
+				t.Errorf("row %d reason %d: %q, want %q", i, k+1, got, w.reasons[k])
+			}
+			if k < len(card) && card[k].Characteristic+"="+card[k].Bin != got {
+				t.Errorf("row %d reason %d: %q, Model.Reasons %v", i, k+1, got, card[k])
+			}
+		}
+	}
+	wantCSV := "1,2024-01-31,hand,v1,536," + ftoa(m.Scaling.PD(536)) + ",D,\"a=[-inf,5)\",\"b=[-inf,5)\",\"c=[-inf,5)\",,review\n" // PD 15.5%: grade D (10–20%)
+	if got := string(res.CSV); len(got) < len(wantCSV) || got[:len(wantCSV)] != wantCSV {
+		t.Errorf("CSV row 1:\n%s\nwant\n%s", got, wantCSV)
+	}
+}
+
+func ftoa(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
