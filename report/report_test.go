@@ -227,7 +227,27 @@ func TestReportsInBrowser(t *testing.T) {
 	if err := os.MkdirAll(shots, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	for _, page := range []string{model, bands, portfolio} {
+	pages := []string{model, bands, portfolio}
+	// QIANDUN_CHECK_REPORTS=<dir> also checks the reports of a real run,
+	// e.g. demo/reports after make pipelines.
+	if d := os.Getenv("QIANDUN_CHECK_REPORTS"); d != "" {
+		extra, _ := filepath.Glob(filepath.Join(d, "*.html"))
+		if len(extra) == 0 {
+			t.Fatalf("QIANDUN_CHECK_REPORTS=%s: no reports there", d)
+		}
+		for _, e := range extra {
+			cp := filepath.Join(dir, "reports", "demo-"+filepath.Base(e))
+			b, err := os.ReadFile(e)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(cp, b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			pages = append(pages, cp)
+		}
+	}
+	for _, page := range pages {
 		name := strings.TrimSuffix(filepath.Base(page), ".html")
 		t.Run(name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
