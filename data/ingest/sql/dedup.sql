@@ -3,7 +3,7 @@
 -- order (file, then line). A row equal in every column to an earlier one
 -- is a duplicate_row; of the rows with distinct content, a later one with
 -- the key of an earlier one is a duplicate_key. The first occurrence is
--- kept. Only keys that occur more than once are windowed.
+-- kept. Only rows whose key may repeat are windowed.
 CREATE OR REPLACE TEMP TABLE dups AS
 WITH cand AS (
   {{- if .LakeScan}}
@@ -12,9 +12,12 @@ WITH cand AS (
   {{- end}}
   SELECT qd_fid, qd_line, {{.Cols}} FROM stage WHERE qd_reason IS NULL
 ), multi AS (
-  SELECT cand.* FROM cand SEMI JOIN (
-    SELECT {{.Key}} FROM cand GROUP BY {{.Key}} HAVING count(*) > 1
-  ) k USING ({{.Key}})
+  -- Rows whose key hashes like another row's: a superset of the rows
+  -- whose key repeats, found with a small hash table; the windows below
+  -- compare the real values.
+  SELECT * FROM cand WHERE hash({{.Key}}) IN (
+    SELECT hash({{.Key}}) AS h FROM cand GROUP BY h HAVING count(*) > 1
+  )
 ), byrow AS (
   SELECT *, row_number() OVER (PARTITION BY {{.Cols}} ORDER BY qd_fid, qd_line) AS qd_rn FROM multi
 ), bykey AS (
