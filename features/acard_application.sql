@@ -61,6 +61,10 @@ SELECT
     CAST(round(installment, 2) AS DECIMAL(18,2)) AS installment_estimate,
     -- feature: installment_to_income | double | installment_estimate / monthly_income (NULL when income is missing or zero) | application and assumed rate
     CASE WHEN monthly_income > 0 THEN installment / CAST(monthly_income AS DOUBLE) END AS installment_to_income,
+    -- feature: amount_to_income | double | requested_amount / monthly_income: months of income asked for (NULL when income is missing or zero) | declared on the application
+    CASE WHEN monthly_income > 0 THEN CAST(requested_amount AS DOUBLE) / CAST(monthly_income AS DOUBLE) END AS amount_to_income,
+    -- feature: gender | category | Declared gender (male/female) | declared on the application
+    gender,
     -- feature: city | category | Declared city (free text) | declared on the application
     city
 FROM inst

@@ -62,7 +62,7 @@ inq_agg AS (
 report AS (
     -- the latest bureau report dated before the apply date
     SELECT s.app_idx, r.report_date, r.open_accounts, r.total_outstanding,
-           r.overdue_accounts, r.worst_status_24m, s.apply_date
+           r.overdue_accounts, r.worst_status_24m, s.apply_date, s.monthly_income
     FROM spine_acard s
     ASOF LEFT JOIN bureau_reports r
       ON r.borrower_id = s.borrower_id
@@ -98,6 +98,8 @@ SELECT
     r.open_accounts AS bureau_open_accounts,
     -- feature: bureau_total_outstanding | money | Total outstanding balance on the latest bureau report, CNY | latest report dated before the apply date
     r.total_outstanding AS bureau_total_outstanding,
+    -- feature: bureau_outstanding_to_income | double | Bureau total outstanding / declared monthly income (NULL without a report or income) | latest report dated before the apply date
+    CASE WHEN r.monthly_income > 0 THEN CAST(r.total_outstanding AS DOUBLE) / CAST(r.monthly_income AS DOUBLE) END AS bureau_outstanding_to_income,
     -- feature: bureau_overdue_accounts | int | Overdue accounts on the latest bureau report | latest report dated before the apply date
     r.overdue_accounts AS bureau_overdue_accounts,
     -- feature: bureau_worst_status_24m | int | Worst repayment status in 24 months on the latest bureau report (0 never overdue .. 7) | latest report dated before the apply date

@@ -107,6 +107,8 @@ func TestACardGolden(t *testing.T) {
 			"borrower_id": "B1", "age": 30, "monthly_income": 10000.0, "employment_years": 3.5,
 			"education": "本科", "product": "cash", "requested_amount": 12000.0, "term_months": 12,
 			"assumed_annual_rate": 0.24, "installment_estimate": 1134.72, "installment_to_income": 0.1134715159475417,
+			// 12000 / 10000; declared gender as given.
+			"amount_to_income": 1.2, "gender": "male",
 			// Asset: collateral none, value 0 -> NULL, no LTV.
 			"collateral_type": "none", "collateral_value": nil, "loan_to_value": nil,
 			// Bureau, apply date 03-10: 7d window [03-03,03-10): 03-09 bank, 03-03 p2p;
@@ -118,6 +120,8 @@ func TestACardGolden(t *testing.T) {
 			// Report 2024-01-15 (the 03-10 one is the apply day): 16+29+10 = 55 days old.
 			"bureau_open_accounts": 3, "bureau_total_outstanding": 45000.50, "bureau_overdue_accounts": 0,
 			"bureau_worst_status_24m": 1, "bureau_report_age_days": 55,
+			// 45000.50 outstanding / 10000 income.
+			"bureau_outstanding_to_income": 4.50005,
 			// Fraud: first application anywhere.
 			"id_checksum_ok": 1, "gender_mismatch": 0, "age_out_of_range": 0,
 			"device_shared_borrowers_30d": 0, "phone_shared_borrowers_30d": 0, "ip_shared_borrowers_30d": 0,
@@ -134,6 +138,8 @@ func TestACardGolden(t *testing.T) {
 			"inq_90d_total": 4, "inq_180d_total": 5, "inq_90d_institution_types": 3,
 			"bureau_open_accounts": 4, "bureau_total_outstanding": 50000.0, "bureau_overdue_accounts": 1,
 			"bureau_worst_status_24m": 2, "bureau_report_age_days": 2,
+			// 50000 / 10000; A4 asks 3000 on 10000 income.
+			"bureau_outstanding_to_income": 5.0, "amount_to_income": 0.3,
 			// Same borrower applied 46 hours earlier; P1 is B1's own phone.
 			"apps_same_borrower_7d": 1, "phone_shared_borrowers_30d": 0, "device_shared_borrowers_30d": 0,
 			"link_group_size": 1,

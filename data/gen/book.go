@@ -581,8 +581,11 @@ func (g *chunkGen) borrower() {
 		if i > 0 && r.Float64() < 0.2 {
 			b.device = g.device(0) // a new phone
 		}
-		a.rep = g.bureauReport(b, day)
-		if len(g.reps) == 0 || g.reps[len(g.reps)-1].day != day {
+		// The lender pulls the credit report while pre-screening, one to
+		// three days before the application is filed, so the A-card (which
+		// sees only what is dated before the apply date) knows it.
+		a.rep = g.bureauReport(b, day-1-r.IntN(3))
+		if len(g.reps) == 0 || g.reps[len(g.reps)-1].day != a.rep.day {
 			g.reps = append(g.reps, a.rep)
 		}
 		a.countInquiries(g.inq[:nInq])
@@ -635,7 +638,7 @@ func (g *chunkGen) fraudRing() {
 		g.sortInquiries()
 		nInq := len(g.inq)
 		a := g.newApplication(b, day, true)
-		a.rep = g.bureauReport(b, day)
+		a.rep = g.bureauReport(b, day-1-r.IntN(3))
 		g.reps = append(g.reps, a.rep)
 		a.countInquiries(g.inq[:nInq])
 		a.zObs = g.riskLogit(b, &a)

@@ -715,8 +715,15 @@ func lakeQuery(cfg *Config) (string, []string, error) {
 		q = fmt.Sprintf(`WITH f AS (
   SELECT * EXCLUDE (filename), %s AS __snap FROM %s
   QUALIFY row_number() OVER (PARTITION BY application_id ORDER BY %s DESC) = 1
+), lab AS (
+  SELECT * FROM %s
 ), l AS (
-  SELECT application_id, issue_month, bad FROM %s WHERE label IN ('good', 'bad') AND bad IS NOT NULL
+  -- Mature vintages only: an issue month with any immature loan would
+  -- bring its early bads without the goods that are still running, and
+  -- bias both the sample's bad rate and its mix (short terms).
+  SELECT application_id, issue_month, bad FROM lab
+  WHERE label IN ('good', 'bad') AND bad IS NOT NULL
+    AND issue_month IN (SELECT issue_month FROM lab GROUP BY issue_month HAVING bool_and(label <> 'immature'))
 )
 SELECT f.* EXCLUDE (__snap), CAST(strftime(l.issue_month, '%%Y-%%m') AS VARCHAR) AS __period, CAST(l.bad AS DOUBLE) AS __y
 FROM f JOIN l USING (application_id)
