@@ -72,6 +72,9 @@ type Record struct {
 	Seconds  float64   `json:"duration_seconds"`
 	// ConfigSHA256 is the sha256 of the stage's expanded config section.
 	ConfigSHA256 string `json:"config_sha256"`
+	// CodeVersion is the qiandun version that ran the stage: new code is
+	// an input too, so a stage re-runs when it changes.
+	CodeVersion string `json:"code_version,omitempty"`
 	// Upstream holds the output fingerprint of each needed stage the
 	// last successful run read.
 	Upstream map[string]string `json:"upstream"`
@@ -90,6 +93,9 @@ type Runner struct {
 	// Log receives structured lines; Out the progress bars and summary.
 	Log *slog.Logger
 	Out io.Writer
+	// CodeVersion, when set, is recorded with every run; a stage last run
+	// by another version re-runs.
+	CodeVersion string
 }
 
 type runState struct {
@@ -238,6 +244,9 @@ func (rs *runState) decide(s *Stage, opt Options, from map[string]bool) (bool, s
 	if rec.ConfigSHA256 != configSHA(s) {
 		return true, "config section changed", nil
 	}
+	if rs.r.CodeVersion != "" && rec.CodeVersion != rs.r.CodeVersion {
+		return true, "code version changed (" + rec.CodeVersion + " -> " + rs.r.CodeVersion + ")", nil
+	}
 	for _, d := range s.Needs {
 		fp, err := rs.outputFP(d)
 		if err != nil {
@@ -259,7 +268,7 @@ func (rs *runState) decide(s *Stage, opt Options, from map[string]bool) (bool, s
 
 func (rs *runState) runStage(ctx context.Context, s *Stage, reason string, out io.Writer, log *slog.Logger) Result {
 	res := Result{Stage: s.Name, Status: StatusRan, Reason: reason, Rows: -1}
-	rec := &Record{Stage: s.Name, Reason: reason, Started: time.Now().UTC(), ConfigSHA256: configSHA(s), Upstream: map[string]string{}}
+	rec := &Record{Stage: s.Name, Reason: reason, Started: time.Now().UTC(), ConfigSHA256: configSHA(s), CodeVersion: rs.r.CodeVersion, Upstream: map[string]string{}}
 	prev, _ := rs.record(s.Name)
 	for _, d := range s.Needs {
 		fp, err := rs.outputFP(d)

@@ -590,3 +590,34 @@ func TestConcurrentRunRefused(t *testing.T) {
 		t.Fatalf("run after the first finished: %v", err)
 	}
 }
+
+// New code is an input: every stage last run by another version re-runs
+// (gen only writes when its raw data is absent, so it stays skipped).
+func TestRerunOnCodeVersion(t *testing.T) {
+	root := t.TempDir()
+	r := &Runner{Config: setup(t, root, nil), Funcs: (&fake{}).funcs(), CodeVersion: "v1"}
+	if _, err := r.Run(context.Background(), Options{}); err != nil {
+		t.Fatal(err)
+	}
+	same := &fake{}
+	r = &Runner{Config: setup(t, root, nil), Funcs: same.funcs(), CodeVersion: "v1"}
+	if _, err := r.Run(context.Background(), Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if len(same.calls) != 0 {
+		t.Fatalf("same version re-ran %v", same.calls)
+	}
+	f := &fake{}
+	r = &Runner{Config: setup(t, root, nil), Funcs: f.funcs(), CodeVersion: "v2"}
+	s, err := r.Run(context.Background(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"t.parquet", "p.parquet", "f.parquet", "m.json", "model.txt"}
+	if !reflect.DeepEqual(f.calls, want) {
+		t.Fatalf("new version ran %v, want %v", f.calls, want)
+	}
+	if !strings.Contains(s.Results[1].Reason, "code version changed") {
+		t.Fatalf("reason %q", s.Results[1].Reason)
+	}
+}

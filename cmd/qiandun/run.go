@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"qiandun/internal/version"
 	"qiandun/pipelines"
 )
 
@@ -59,7 +60,7 @@ func runRun(ctx context.Context, e *env, args []string) error {
 		}
 		funcs[name] = func(ctx context.Context, args []string) error { return c.run(ctx, e, args) }
 	}
-	r := &pipelines.Runner{Config: cfg, Funcs: funcs, Log: e.log, Out: e.stderr}
+	r := &pipelines.Runner{Config: cfg, Funcs: funcs, Log: e.log, Out: e.stderr, CodeVersion: version.String()}
 	sum, err := r.Run(ctx, pipelines.Options{From: *from, Only: *only, To: *to, Force: *force})
 	if sum != nil {
 		fmt.Fprintln(e.stdout)
