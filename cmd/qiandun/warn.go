@@ -124,6 +124,17 @@ func printBacktest(e *env, bt *warn.Backtest) {
 	}
 	row(fmt.Sprintf("rules (%.1f%%)", 100*bt.Rules.Share), bt.Rules)
 	tw.Flush()
+	fmt.Fprintf(e.stdout, "\nrules (pooled over the month ends; lift = bad rate of the flagged loans / the labelled book's %.2f%%):\n\n", 100*bt.BadRate())
+	tw = tabwriter.NewWriter(e.stdout, 2, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "rule\tflagged\tcoverage\tbad rate\tlift\tprimary\tonly this rule\tits bad rate\t")
+	for _, r := range bt.RuleStats {
+		onlyRate := "-"
+		if r.OnlyLab > 0 {
+			onlyRate = fmt.Sprintf("%.1f%%", 100*float64(r.OnlyBads)/float64(r.OnlyLab))
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%.2f%%\t%.1f%%\t%.1fx\t%d\t%d\t%s\t\n", r.Name, r.Flagged, 100*r.Coverage, 100*r.BadRate, r.Lift, r.Primary, r.Only, onlyRate)
+	}
+	tw.Flush()
 	fmt.Fprintln(e.stdout, "\nper month (share of that month's bads caught by the top 1/2/5/10/20%):")
 	for _, m := range bt.Months {
 		fmt.Fprintf(e.stdout, "  %s  active %d  bads %d ", m.AsOf, m.Active, m.Bads)

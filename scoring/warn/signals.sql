@@ -1,25 +1,79 @@
--- Early-warning signals of every loan in the B-card feature snapshot at
--- the as-of month end (view snap: one row per active loan, features from
--- events strictly before as_of), with its B-score (table bscore:
--- entity_id = loan_id, score, pd). Thresholds are variables set from the
--- warn config. One row per loan; each s_<rule> is true when the rule
--- fires.
---   first_payment_missed  installment 1 is due before as_of and not fully
---                         paid (principal + interest) by payments before as_of
+-- Early-warning signals of every loan on book at the as-of month end d,
+-- with its B-score (table bscore: entity_id = loan_id, score, pd). One row
+-- per loan; each s_<rule> is true when the rule fires. Thresholds are
+-- variables set from the warn config (names in brackets below).
+--
+-- Population: the loans on book at the close of the as-of month end d.
+-- That is the B-card spine's "active at d" (features/prep_bcard_spine.sql:
+-- issued before d, not settled and not written off) - the view snap, one
+-- row per loan of the B-card feature snapshot at d, features from events
+-- strictly before d - with the spine's settlement test applied once more
+-- with the payments of day d itself, so that a loan paid off on the
+-- month-end day (on book for the features, off book when the list is
+-- worked) is not listed:
+--   settled      every installment with something due is paid off
+--                (principal + interest) by payments up to the end of d; or
+--                the loan is exported as 'settled' and its last payment is
+--                no later than d
+--   written off  exported as 'written_off' and 180+ DPD at d (as the spine;
+--                the snapshot already excludes these, repeated here so the
+--                population never depends on how the snapshot was cut)
+--
+-- Rules (dpd = dpd_current, DPD at d from payments before d):
+--   first_payment_missed  installment 1 is due before d and not fully paid
+--                         (principal + interest) by payments before d
 --   entering_m1           1-30 DPD, and the oldest unpaid due date falls in
 --                         the as-of month (current at the previous month end)
---   paid_to_due_falling   paid-to-due over the last 3 months below the
---                         6-month ratio by more than ptd_drop
---   multi_lending         bureau inquiries (not post-loan) since issue
---                         >= min_inquiries, or in the last 90 days >= min_inquiries_90d
+--   paid_to_due_falling   paid-to-due over the last 3 months at least
+--                         [ptd_drop] below the 6-month ratio, from a 6-month
+--                         ratio of at least [ptd_base]: a borrower who paid
+--                         (nearly) everything due has stopped paying a
+--                         meaningful part of it
+--   multi_lending         new bureau inquiries (not post-loan, since issue)
+--                         in the 30 days before d >= [min_inquiries_30d], or
+--                         in the 90 days before d >= [min_inquiries_90d], or
+--                         since issue >= [min_inquiries] (0 = that test off)
 --   lost_contact          the latest lost_contact / contact_repaired event
---                         before as_of is lost_contact
+--                         before d is lost_contact
 --   ltv_breach            collateral loan with outstanding principal /
---                         appraised collateral value > max_ltv
---   high_risk_score       B-score PD >= min_pd
+--                         appraised collateral value > [max_ltv]
+--   high_risk_score       B-score PD >= [min_pd]
 --   m2_m3                 31-90 DPD
 --   m4_plus               more than 90 DPD
-WITH first_inst AS (
+WITH close_paid AS (
+    -- principal + interest paid per installment up to the end of day d
+    SELECT r.loan_id, r.installment_no, sum(r.principal_paid + r.interest_paid) AS paid
+    FROM repayments r
+    SEMI JOIN snap f ON f.loan_id = r.loan_id
+    WHERE r.paid_at < CAST(getvariable('as_of') + INTERVAL 1 DAY AS TIMESTAMP)
+    GROUP BY r.loan_id, r.installment_no
+),
+open_at_close AS (
+    SELECT s.loan_id, count(*) FILTER (WHERE s.principal_due + s.interest_due > 0
+                                         AND coalesce(cp.paid, 0) < s.principal_due + s.interest_due) AS n_open
+    FROM repayment_schedule s
+    SEMI JOIN snap f ON f.loan_id = s.loan_id
+    LEFT JOIN close_paid cp USING (loan_id, installment_no)
+    GROUP BY s.loan_id
+),
+last_pay AS (
+    SELECT r.loan_id, max(r.paid_at) AS last_paid_at
+    FROM repayments r
+    JOIN loans l ON l.loan_id = r.loan_id AND l.status = 'settled'
+    SEMI JOIN snap f ON f.loan_id = r.loan_id
+    GROUP BY r.loan_id
+),
+on_book AS (
+    SELECT f.*
+    FROM snap f
+    JOIN loans l ON l.loan_id = f.loan_id
+    JOIN open_at_close o ON o.loan_id = f.loan_id
+    LEFT JOIN last_pay lp ON lp.loan_id = f.loan_id
+    WHERE o.n_open > 0
+      AND NOT coalesce(l.status = 'settled' AND lp.last_paid_at < CAST(getvariable('as_of') + INTERVAL 1 DAY AS TIMESTAMP), false)
+      AND NOT coalesce(l.status = 'written_off' AND f.dpd_current >= 180, false)
+),
+first_inst AS (
     SELECT s.loan_id, s.due_date, s.principal_due + s.interest_due AS due
     FROM repayment_schedule s
     WHERE s.installment_no = 1
@@ -46,15 +100,18 @@ SELECT
     coalesce(fi.due_date < getvariable('as_of') AND coalesce(fp.paid, 0) < fi.due, false) AS s_first_payment_missed,
     coalesce(f.dpd_current BETWEEN 1 AND 30
              AND f.dpd_current < getvariable('as_of') - last_day(getvariable('as_of') - INTERVAL 1 MONTH), false) AS s_entering_m1,
-    coalesce(f.paid_to_due_3m < f.paid_to_due_6m - getvariable('ptd_drop'), false) AS s_paid_to_due_falling,
-    coalesce(f.b_inq_since_issue >= getvariable('min_inquiries') OR f.b_inq_90d >= getvariable('min_inquiries_90d'), false) AS s_multi_lending,
+    coalesce(f.paid_to_due_6m >= getvariable('ptd_base')
+             AND f.paid_to_due_3m <= f.paid_to_due_6m - getvariable('ptd_drop'), false) AS s_paid_to_due_falling,
+    coalesce(f.b_inq_30d >= getvariable('min_inquiries_30d')
+             OR f.b_inq_90d >= getvariable('min_inquiries_90d')
+             OR (getvariable('min_inquiries') > 0 AND f.b_inq_since_issue >= getvariable('min_inquiries')), false) AS s_multi_lending,
     coalesce(f.coll_lost_contact_open = 1, false) AS s_lost_contact,
     coalesce(l.collateral_type <> 'none' AND l.collateral_value > 0
              AND CAST(f.outstanding_principal AS DOUBLE) > getvariable('max_ltv') * CAST(l.collateral_value AS DOUBLE), false) AS s_ltv_breach,
     coalesce(b.pd >= getvariable('min_pd'), false) AS s_high_risk_score,
     coalesce(f.dpd_current BETWEEN 31 AND 90, false) AS s_m2_m3,
     coalesce(f.dpd_current > 90, false) AS s_m4_plus
-FROM snap f
+FROM on_book f
 JOIN bscore b ON b.entity_id = CAST(f.loan_id AS VARCHAR)
 JOIN loans l ON l.loan_id = f.loan_id
 LEFT JOIN first_inst fi ON fi.loan_id = f.loan_id

@@ -1,7 +1,10 @@
 //go:build duckdb_arrow
 
 // Package warn builds the post-loan early-warning list: for the loans on
-// book at an as-of month end, the B-card score plus rules (first payment
+// book at the close of an as-of month end (the B-card spine's "active at
+// d" - issued before d, neither settled nor written off - with the
+// payments of day d counted too, see signals.sql), the B-card score plus
+// rules (first payment
 // missed, entering M1, paid-to-due ratio falling, new multi-lending
 // inquiries since issue, lost contact, loan-to-value breach, high B-score
 // PD, M2–M3 and M4+ delinquency), each listed loan with its triggered
@@ -15,7 +18,8 @@
 // before it) and the raw lake tables; the B-score comes from package
 // score. Backtest replays the ranking on historical month ends and
 // measures the share of the next six months' bads (labels/bcard) that
-// lists of each size would have caught, against a random list.
+// lists of each size would have caught, against a random list, and each
+// rule's coverage of the book and lift on the bad rate.
 package warn
 
 import (
@@ -29,6 +33,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -151,9 +156,8 @@ func open(ctx context.Context, o Options) (*session, error) {
 		}
 	}
 	th := o.Config.Thresholds
-	for k, v := range map[string]string{"ptd_drop": fmt.Sprint(th.PTDDrop), "min_inquiries": fmt.Sprint(th.MinInquiries),
-		"min_inquiries_90d": fmt.Sprint(th.MinInquiries90d), "max_ltv": fmt.Sprint(th.MaxLTV), "min_pd": fmt.Sprint(th.MinPD)} {
-		if _, err := conn.ExecContext(ctx, "SET VARIABLE "+k+" = CAST("+v+" AS DOUBLE)"); err != nil {
+	for k, v := range th.vars() {
+		if _, err := conn.ExecContext(ctx, "SET VARIABLE "+k+" = CAST("+strconv.FormatFloat(v, 'g', -1, 64)+" AS DOUBLE)"); err != nil {
 			s.close()
 			return nil, fmt.Errorf("warn: %w", err)
 		}
@@ -332,12 +336,41 @@ type Month struct {
 
 // Backtest is a back-test over month ends; Total pools the months.
 type Backtest struct {
-	Model  string       `json:"model"`
-	Months []Month      `json:"months"`
-	Total  []SizeResult `json:"total"`
-	Rules  SizeResult   `json:"rules_list"`
-	Bads   int64        `json:"bads"`
-	Active int64        `json:"active_loan_months"`
+	Model     string       `json:"model"`
+	Months    []Month      `json:"months"`
+	Total     []SizeResult `json:"total"`
+	Rules     SizeResult   `json:"rules_list"`
+	RuleStats []RuleStat   `json:"rule_stats"`
+	Bads      int64        `json:"bads"`
+	Labelled  int64        `json:"labelled_loan_months"`
+	Active    int64        `json:"active_loan_months"`
+}
+
+// BadRate is the next-six-month bad rate of the labelled loan-months.
+func (bt *Backtest) BadRate() float64 { return ratio(float64(bt.Bads), float64(bt.Labelled)) }
+
+// RuleStat is one rule's record over the back-test's month ends, pooled:
+// how much of the book it flags and how much riskier the flagged loans
+// are than the book (lift = their bad rate / the labelled book's).
+type RuleStat struct {
+	Name     string  `json:"name"`
+	Flagged  int64   `json:"flagged"`       // loan-months the rule fires on
+	Primary  int64   `json:"primary"`       // ... of which it is the primary reason
+	Only     int64   `json:"only"`          // ... flagged by no other rule
+	Labelled int64   `json:"labelled"`      // flagged loan-months with a good/bad label
+	Bads     int64   `json:"bads"`          // ... that went bad in the next six months
+	OnlyLab  int64   `json:"only_labelled"` // labelled loan-months only this rule flags
+	OnlyBads int64   `json:"only_bads"`     // ... that went bad
+	Coverage float64 `json:"coverage"`      // Flagged / active loan-months
+	BadRate  float64 `json:"bad_rate"`      // Bads / Labelled
+	Lift     float64 `json:"lift"`          // BadRate / the book's bad rate
+}
+
+func ratio(a, b float64) float64 {
+	if b == 0 {
+		return 0
+	}
+	return a / b
 }
 
 // ListSizes are the back-tested list sizes (share of active loans).
@@ -381,6 +414,7 @@ func RunBacktest(ctx context.Context, o Options, from, to string) (*Backtest, er
 	bt := &Backtest{Model: s.m.Name + " " + s.m.Version}
 	totals := make([]SizeResult, len(ListSizes))
 	var rulesTot SizeResult
+	stats := map[string]*RuleStat{}
 	for _, date := range dates {
 		if _, err := s.rank(ctx, o, date); err != nil {
 			return nil, err
@@ -401,12 +435,6 @@ FROM r`, labels, lake.Quote(date), NoPriority, NoPriority, sizeCols())
 		if err := s.conn.QueryRowContext(ctx, q).Scan(dest...); err != nil {
 			return nil, fmt.Errorf("warn: back-test %s: %w", date, err)
 		}
-		ratio := func(a, b float64) float64 {
-			if b == 0 {
-				return 0
-			}
-			return a / b
-		}
 		for k, p := range ListSizes {
 			n := int64(math.Ceil(p * float64(mo.Active)))
 			n = min(n, mo.Active)
@@ -419,6 +447,9 @@ FROM r`, labels, lake.Quote(date), NoPriority, NoPriority, sizeCols())
 			totals[k].Caught += r.Caught
 			totals[k].Random += r.Random * float64(mo.Bads) // expected bads caught
 		}
+		if err := s.ruleStats(ctx, labels, date, o.Config, stats); err != nil {
+			return nil, err
+		}
 		mo.Rules.Loans = mo.Listed
 		mo.Rules.Share = ratio(float64(mo.Listed), float64(mo.Active))
 		mo.Rules.Captured = ratio(float64(mo.Rules.Caught), float64(mo.Bads))
@@ -427,6 +458,7 @@ FROM r`, labels, lake.Quote(date), NoPriority, NoPriority, sizeCols())
 		rulesTot.Caught += mo.Rules.Caught
 		rulesTot.Random += mo.Rules.Random * float64(mo.Bads)
 		bt.Bads += mo.Bads
+		bt.Labelled += mo.Labeled
 		bt.Active += mo.Active
 		bt.Months = append(bt.Months, mo)
 		if o.Log != nil {
@@ -441,7 +473,43 @@ FROM r`, labels, lake.Quote(date), NoPriority, NoPriority, sizeCols())
 	rulesTot.Captured = float64(rulesTot.Caught) / math.Max(float64(bt.Bads), 1)
 	rulesTot.Random /= math.Max(float64(bt.Bads), 1)
 	bt.Total, bt.Rules = totals, rulesTot
+	for _, r := range o.Config.enabled() {
+		st := stats[r.Name]
+		st.Coverage = ratio(float64(st.Flagged), float64(bt.Active))
+		st.BadRate = ratio(float64(st.Bads), float64(st.Labelled))
+		st.Lift = ratio(st.BadRate, bt.BadRate())
+		bt.RuleStats = append(bt.RuleStats, *st)
+	}
 	return bt, nil
+}
+
+// ruleStats adds each enabled rule's counts at one month end (table
+// ranked) to stats.
+func (s *session) ruleStats(ctx context.Context, labels, date string, c Config, stats map[string]*RuleStat) error {
+	for _, r := range c.enabled() {
+		st := stats[r.Name]
+		if st == nil {
+			st = &RuleStat{Name: r.Name}
+			stats[r.Name] = st
+		}
+		q := fmt.Sprintf(`SELECT count(*), count(*) FILTER (WHERE r.primary_reason = %[1]s), count(*) FILTER (WHERE r.reasons = %[1]s),
+       count(lb.bad), coalesce(sum(lb.bad), 0), count(lb.bad) FILTER (WHERE r.reasons = %[1]s), coalesce(sum(lb.bad) FILTER (WHERE r.reasons = %[1]s), 0)
+FROM ranked r
+LEFT JOIN (SELECT loan_id, bad FROM %[2]s WHERE obs_date = DATE %[3]s) lb ON lb.loan_id = r.loan_id
+WHERE r.s_%[4]s`, lake.Quote(r.Name), labels, lake.Quote(date), r.Name)
+		var f, p, only, lab, bads, onlyLab, onlyBads int64
+		if err := s.conn.QueryRowContext(ctx, q).Scan(&f, &p, &only, &lab, &bads, &onlyLab, &onlyBads); err != nil {
+			return fmt.Errorf("warn: back-test %s rule %s: %w", date, r.Name, err)
+		}
+		st.Flagged += f
+		st.Primary += p
+		st.Only += only
+		st.Labelled += lab
+		st.Bads += bads
+		st.OnlyLab += onlyLab
+		st.OnlyBads += onlyBads
+	}
+	return nil
 }
 
 // sizeCols counts bads in the top ceil(p·active) ranks for each list size.

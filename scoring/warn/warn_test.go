@@ -75,6 +75,8 @@ func TestOnDemoBook(t *testing.T) {
 	t.Run("list", func(t *testing.T) {
 		o := base
 		o.Out = t.TempDir()
+		// Every rule on, so that each signal is checked below.
+		o.Config = allRules()
 		man, dir, err := warn.Run(ctx, o)
 		if err != nil {
 			t.Fatal(err)
@@ -85,7 +87,7 @@ func TestOnDemoBook(t *testing.T) {
 		}
 		// Ranking: 1..n by priority, PD descending, loan_id; priority,
 		// action and queue from the best-priority rule (the earlier on a tie).
-		cfg := warn.DefaultConfig()
+		cfg := o.Config
 		sorted := slices.Clone(list)
 		slices.SortFunc(sorted, func(a, b ewsRow) int {
 			return cmp.Or(cmp.Compare(a.priority, b.priority), -cmp.Compare(a.pd, b.pd), strings.Compare(a.loan, b.loan))
@@ -111,22 +113,26 @@ func TestOnDemoBook(t *testing.T) {
 		if ties == 0 {
 			t.Log("no PD ties in the list; loan_id tie-break not exercised")
 		}
-		// Signals against independent formulations over the lake.
-		snap := lake.Quote(filepath.Join(book.Lake, "features", "bcard", "as_of="+asOf, "*.parquet"))
+		// Signals against independent formulations over the lake, on the
+		// loans perf's panel has active at the as-of month end.
+		snap := "(SELECT f.* FROM read_parquet(" + lake.Quote(filepath.Join(book.Lake, "features", "bcard", "as_of="+asOf, "*.parquet")) + ") f " +
+			"JOIN read_parquet(" + lake.Quote(filepath.Join(book.Lake, "perf", "panel", "*.parquet")) + ") p ON p.loan_id = f.loan_id AND p.month_end = DATE '" + asOf + "' AND p.status = 'active')"
 		loans := lake.Quote(filepath.Join(book.Lake, "loans", "*.parquet"))
 		reps := lake.Quote(filepath.Join(book.Lake, "repayments", "*.parquet"))
 		sched := lake.Quote(filepath.Join(book.Lake, "repayment_schedule", "*.parquet"))
 		want := map[string]string{
-			"lost_contact": "SELECT loan_id FROM read_parquet(" + snap + ") WHERE coll_lost_contact_open = 1",
-			"m4_plus":      "SELECT loan_id FROM read_parquet(" + snap + ") WHERE dpd_current > 90",
-			"m2_m3":        "SELECT loan_id FROM read_parquet(" + snap + ") WHERE dpd_current > 30 AND dpd_current <= 90",
-			"ltv_breach": "SELECT f.loan_id FROM read_parquet(" + snap + ") f JOIN read_parquet(" + loans + ") l USING (loan_id) " +
-				"WHERE l.collateral_value > 0 AND l.collateral_type != 'none' AND f.outstanding_principal * 10 > l.collateral_value * 8",
+			"lost_contact": "SELECT loan_id FROM " + snap + " WHERE coll_lost_contact_open = 1",
+			"m4_plus":      "SELECT loan_id FROM " + snap + " WHERE dpd_current > 90",
+			"m2_m3":        "SELECT loan_id FROM " + snap + " WHERE dpd_current > 30 AND dpd_current <= 90",
+			"ltv_breach": "SELECT f.loan_id FROM " + snap + " f JOIN read_parquet(" + loans + ") l USING (loan_id) " +
+				"WHERE l.collateral_value > 0 AND l.collateral_type != 'none' AND f.outstanding_principal > l.collateral_value",
 			// Installment 1 due before as-of and still short by a cent or more.
-			"first_payment_missed": "SELECT f.loan_id FROM read_parquet(" + snap + ") f JOIN read_parquet(" + sched + ") s ON s.loan_id = f.loan_id AND s.installment_no = 1 " +
+			"first_payment_missed": "SELECT f.loan_id FROM " + snap + " f JOIN read_parquet(" + sched + ") s ON s.loan_id = f.loan_id AND s.installment_no = 1 " +
 				"WHERE s.due_date < DATE '" + asOf + "' AND s.principal_due + s.interest_due - (SELECT coalesce(sum(principal_paid + interest_paid), 0) FROM read_parquet(" + reps + ") r " +
 				"WHERE r.loan_id = f.loan_id AND r.installment_no = 1 AND CAST(r.paid_at AS DATE) < DATE '" + asOf + "') >= 0.01",
-			"entering_m1": "SELECT loan_id FROM read_parquet(" + snap + ") WHERE dpd_current BETWEEN 1 AND 30 AND DATE '" + asOf + "' - INTERVAL (dpd_current) DAY > DATE '2023-11-30'",
+			// New inquiries above the 99th percentile of current loans.
+			"multi_lending": "SELECT loan_id FROM " + snap + " WHERE b_inq_30d >= 3 OR b_inq_90d >= 4",
+			"entering_m1":   "SELECT loan_id FROM " + snap + " WHERE dpd_current BETWEEN 1 AND 30 AND DATE '" + asOf + "' - INTERVAL (dpd_current) DAY > DATE '2023-11-30'",
 		}
 		got := map[string]map[string]bool{}
 		for _, r := range list {
@@ -171,7 +177,7 @@ func TestOnDemoBook(t *testing.T) {
 			t.Fatalf("%d listed loans with a score different from the score stage's", diff)
 		}
 		// Reproducible: a second run writes identical files.
-		o2 := base
+		o2 := o
 		o2.Out = t.TempDir()
 		_, dir2, err := warn.Run(ctx, o2)
 		if err != nil {
@@ -186,6 +192,104 @@ func TestOnDemoBook(t *testing.T) {
 		}
 	})
 
+	// On book: a loan paid off on the as-of day itself, or exported as
+	// written off while 180+ DPD, is not listed, though the B-card
+	// snapshot (events strictly before as-of) still has it.
+	t.Run("on book", func(t *testing.T) {
+		o := base
+		o.Config, o.Out = allRules(), t.TempDir()
+		man, dir, err := warn.Run(ctx, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		list := readList(t, db, dir)
+		// perf's panel (an independent implementation) has every listed
+		// loan active, neither settled nor written off, at the month end.
+		var off int
+		if err := db.QueryRow("SELECT count(*) FROM read_parquet(" + lake.Quote(filepath.Join(dir, "ews.parquet")) + ") e LEFT JOIN read_parquet(" +
+			lake.Quote(filepath.Join(book.Lake, "perf", "panel", "*.parquet")) + ") p ON p.loan_id = e.loan_id AND p.month_end = DATE '" + asOf + "' " +
+			"WHERE p.status IS DISTINCT FROM 'active' OR p.settled OR p.written_off").Scan(&off); err != nil {
+			t.Fatal(err)
+		}
+		if off != 0 {
+			t.Fatalf("%d listed loans are not active at %s in perf/panel", off, asOf)
+		}
+		// A copy of the lake in which three listed loans are paid off in
+		// full during the as-of day, and the most delinquent listed loan is
+		// exported as written off and (in the snapshot) 180 DPD.
+		cp := filepath.Join(t.TempDir(), "lake")
+		if err := os.CopyFS(cp, os.DirFS(book.Lake)); err != nil {
+			t.Fatal(err)
+		}
+		var settle []string
+		writeOff := slices.MaxFunc(list, func(a, b ewsRow) int { return cmp.Compare(a.dpd, b.dpd) })
+		for _, r := range list {
+			if r.loan != writeOff.loan && len(settle) < 3 {
+				settle = append(settle, r.loan)
+			}
+		}
+		if len(settle) < 3 || writeOff.dpd == 0 {
+			t.Fatalf("demo book: want 3 listed loans and one past due, have %v and %+v", settle, writeOff)
+		}
+		ids := "'" + strings.Join(settle, "', '") + "'"
+		sched := lake.Quote(filepath.Join(cp, "repayment_schedule", "*.parquet"))
+		reps := lake.Quote(filepath.Join(cp, "repayments", "*.parquet"))
+		if _, err := db.Exec(fmt.Sprintf(`COPY (
+  SELECT 'SETTLE-' || s.loan_id || '-' || s.installment_no AS txn_id, s.loan_id, s.installment_no,
+         TIMESTAMP '%[1]s 10:00:00' AS paid_at,
+         CAST(s.principal_due - coalesce(p.pp, 0) AS DECIMAL(18,2)) AS principal_paid,
+         CAST(s.interest_due - coalesce(p.ip, 0) AS DECIMAL(18,2)) AS interest_paid,
+         CAST(0 AS DECIMAL(18,2)) AS penalty_paid
+  FROM read_parquet(%[2]s) s
+  LEFT JOIN (SELECT loan_id, installment_no, sum(principal_paid) AS pp, sum(interest_paid) AS ip FROM read_parquet(%[3]s) GROUP BY ALL) p USING (loan_id, installment_no)
+  WHERE s.loan_id IN (%[4]s) AND s.principal_due + s.interest_due > coalesce(p.pp, 0) + coalesce(p.ip, 0)
+) TO %[5]s (FORMAT parquet)`, asOf, sched, reps, ids, lake.Quote(filepath.Join(cp, "repayments", "zz-settle.parquet")))); err != nil {
+			t.Fatal(err)
+		}
+		rewrite := func(table, replace string) {
+			dir := filepath.Join(cp, table)
+			tmp := filepath.Join(t.TempDir(), "part.parquet")
+			if _, err := db.Exec(fmt.Sprintf("COPY (SELECT * REPLACE (%s) FROM read_parquet(%s)) TO %s (FORMAT parquet)",
+				replace, lake.Quote(filepath.Join(dir, "*.parquet")), lake.Quote(tmp))); err != nil {
+				t.Fatal(err)
+			}
+			old, _ := filepath.Glob(filepath.Join(dir, "*.parquet"))
+			for _, f := range old {
+				os.Remove(f)
+			}
+			if err := os.Rename(tmp, filepath.Join(dir, "part-0.parquet")); err != nil {
+				t.Fatal(err)
+			}
+		}
+		rewrite("loans", "CASE WHEN loan_id = '"+writeOff.loan+"' THEN 'written_off' ELSE status END AS status")
+		rewrite(filepath.Join("features", "bcard", "as_of="+asOf), "CASE WHEN loan_id = '"+writeOff.loan+"' THEN greatest(dpd_current, 180) ELSE dpd_current END AS dpd_current")
+		o2 := o
+		o2.Lake, o2.Out = cp, t.TempDir()
+		man2, dir2, err := warn.Run(ctx, o2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		gone := append(slices.Clone(settle), writeOff.loan)
+		if man2.ActiveLoans != man.ActiveLoans-int64(len(gone)) {
+			t.Errorf("active loans %d, want %d - %d", man2.ActiveLoans, man.ActiveLoans, len(gone))
+		}
+		reasons := map[string]string{}
+		for _, r := range readList(t, db, dir2) {
+			if slices.Contains(gone, r.loan) {
+				t.Errorf("loan %s listed after it was settled / written off: %+v", r.loan, r)
+			}
+			reasons[r.loan] = r.reasons
+		}
+		for _, r := range list {
+			if !slices.Contains(gone, r.loan) && reasons[r.loan] != r.reasons {
+				t.Errorf("loan %s: reasons %q, want %q as before", r.loan, reasons[r.loan], r.reasons)
+			}
+		}
+		if len(reasons) != len(list)-len(gone) {
+			t.Errorf("%d loans listed, want %d", len(reasons), len(list)-len(gone))
+		}
+	})
+
 	t.Run("config", func(t *testing.T) {
 		cfgPath := filepath.Join(t.TempDir(), "warn.yaml")
 		os.WriteFile(cfgPath, []byte("thresholds: {min_pd: 0.5}\nrules:\n  lost_contact: {enabled: false}\n  multi_lending: {priority: 5}\n"), 0o644)
@@ -193,7 +297,7 @@ func TestOnDemoBook(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if cfg.Thresholds.MinPD != 0.5 || cfg.Thresholds.MaxLTV != 0.8 || cfg.Rules["lost_contact"].Enabled ||
+		if cfg.Thresholds.MinPD != 0.5 || cfg.Thresholds.MaxLTV != 1.0 || cfg.Rules["lost_contact"].Enabled ||
 			cfg.Rules["multi_lending"].Priority != 5 || cfg.Rules["multi_lending"].Action != "sms_reminder" {
 			t.Fatalf("partial config over defaults: %+v %+v %+v", cfg.Thresholds, *cfg.Rules["lost_contact"], *cfg.Rules["multi_lending"])
 		}
@@ -255,4 +359,13 @@ func TestOnDemoBook(t *testing.T) {
 			t.Fatalf("month %s: %d bads, independent count %d", m.AsOf, m.Bads, bads)
 		}
 	})
+}
+
+// allRules is the default configuration with every rule enabled.
+func allRules() warn.Config {
+	c := warn.DefaultConfig()
+	for _, r := range c.Rules {
+		r.Enabled = true
+	}
+	return c
 }
