@@ -9,6 +9,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/bitutil"
 	"github.com/apache/arrow-go/v18/arrow/decimal128"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
@@ -21,25 +22,43 @@ import (
 const Reasons = 3
 
 // Scorer scores Arrow record batches with a scorecard. The arithmetic is
-// the card's own (scorecard.Model.Score); Scorer adds the integer score,
-// grade, reason codes and decision, column-wise.
+// the card's own (scorecard.Lookup: the bins and fixed-point points that
+// scorecard.Model.Score uses), applied column by column to the Arrow
+// arrays; Scorer adds the integer score, grade, reason codes and
+// decision.
 type Scorer struct {
 	Model *scorecard.Model
 	dec   *decider
 	chars []charInfo
-	rank  []int // rank[j]: position of characteristic j in name order
-	// Dictionaries of the string columns; reasonIdx[j][k] indexes the
-	// reason of characteristic j's bin k in reasonDict.
+	base  int64
+	// Reason codes: the (characteristic, bin) pairs with a shortfall, in
+	// reason order (largest shortfall first, ties by name); a row's
+	// reasons are its three lowest priorities.
 	reasonDict, gradeDict, decisionDict arrow.Array
-	reasonIdx                           [][]int32
+	reasonCSV                           []string // by priority, quoted for CSV when needed
 }
 
 type charInfo struct {
-	name      string
-	kind      binning.Kind
-	short     []float64 // points below the best bin, per bin
-	reason    []string  // "name=label", per bin
-	reasonCSV []string  // the same, quoted for CSV when needed
+	name string
+	kind binning.Kind
+	look *scorecard.Lookup
+	prio []int32          // reason priority of each bin; noReason when at its best
+	cat  map[string]int32 // categorical: every value of the card's bins → catCode
+	null int32            // categorical: catCode of NULL
+}
+
+// noReason is the priority of a bin at its characteristic's best points.
+const noReason = math.MaxInt32
+
+// fbBit marks a categorical code (bin | fbBit) as the fallback for an
+// unseen value.
+const fbBit = 1 << 30
+
+func catCode(k int32, fb bool) int32 {
+	if fb {
+		return k | fbBit
+	}
+	return k
 }
 
 // NewScorer prepares m for scoring under rules.
@@ -48,34 +67,54 @@ func NewScorer(m *scorecard.Model, rules Rules) (*Scorer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("score: rules: %w", err)
 	}
-	s := &Scorer{Model: m, dec: dec}
-	names := make([]string, len(m.Chars))
+	s := &Scorer{Model: m, dec: dec, base: m.Base()}
+	type cand struct {
+		j, k int
+		gap  float64
+	}
+	var cands []cand
 	for j := range m.Chars {
 		c := &m.Chars[j]
-		names[j] = c.Name
-		ci := charInfo{name: c.Name, kind: c.Binning().Kind}
+		ci := charInfo{name: c.Name, kind: c.Binning().Kind, look: c.Lookup()}
 		best := math.Inf(-1)
 		for _, b := range c.Bins {
 			best = math.Max(best, b.Points)
 		}
-		for _, b := range c.Bins {
-			r := c.Name + "=" + b.Label
-			ci.short = append(ci.short, best-b.Points)
-			ci.reason = append(ci.reason, r)
-			ci.reasonCSV = append(ci.reasonCSV, csvField(r))
+		ci.prio = make([]int32, len(c.Bins))
+		for k, b := range c.Bins {
+			ci.prio[k] = noReason
+			if gap := best - b.Points; gap > 0 {
+				cands = append(cands, cand{j, k, gap})
+			}
+		}
+		if ci.kind == binning.Categorical {
+			ci.cat = map[string]int32{}
+			for _, b := range c.Bins {
+				for _, v := range append(slices.Clone(b.Values), "") {
+					ci.cat[v] = catCode(ci.look.Cat(v, false))
+				}
+			}
+			ci.null = catCode(ci.look.Cat("", true))
 		}
 		s.chars = append(s.chars, ci)
 	}
+	slices.SortStableFunc(cands, func(a, b cand) int {
+		if a.gap != b.gap {
+			if a.gap > b.gap {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(m.Chars[a.j].Name, m.Chars[b.j].Name)
+	})
 	mem := memory.DefaultAllocator
 	rb := array.NewStringBuilder(mem)
 	defer rb.Release()
-	for _, ci := range s.chars {
-		var idx []int32
-		for _, r := range ci.reason {
-			idx = append(idx, int32(rb.Len()))
-			rb.Append(r)
-		}
-		s.reasonIdx = append(s.reasonIdx, idx)
+	for p, c := range cands {
+		s.chars[c.j].prio[c.k] = int32(p)
+		r := m.Chars[c.j].Name + "=" + m.Chars[c.j].Bins[c.k].Label
+		rb.Append(r)
+		s.reasonCSV = append(s.reasonCSV, csvField(r))
 	}
 	s.reasonDict = rb.NewArray()
 	for _, vals := range [][]string{Grades[:], {Approve, Review, Decline}} {
@@ -87,12 +126,6 @@ func NewScorer(m *scorecard.Model, rules Rules) (*Scorer, error) {
 			s.decisionDict = b.NewArray()
 		}
 		b.Release()
-	}
-	sorted := slices.Clone(names)
-	slices.Sort(sorted)
-	s.rank = make([]int, len(names))
-	for j, n := range names {
-		s.rank[j], _ = slices.BinarySearch(sorted, n)
 	}
 	return s, nil
 }
@@ -164,24 +197,53 @@ const CSVHeader = "entity_id,as_of,model,model_version,score,pd,grade,reason_1,r
 // skips the CSV.
 func (s *Scorer) Score(u *Unit, lay Layout, schema *arrow.Schema, csvMid string) *Result {
 	res := &Result{Seq: u.Seq, N: u.N, Decisions: map[string]int64{}}
-	cols := make(map[string]*binning.Column, len(s.chars))
-	for j, ci := range s.chars {
-		c, err := column(ci, u, lay.Chars[j])
-		if err != nil {
-			res.Err = err
-			return res
+	n := u.N
+	nc := len(s.chars)
+	total := make([]int64, n)
+	for i := range total {
+		total[i] = s.base
+	}
+	bins := make([][]int32, nc)
+	res.Fallbacks = make([]int, nc)
+	var buf []float64
+	for j := range s.chars {
+		ci := &s.chars[j]
+		bins[j] = make([]int32, n)
+		var cache *catCache
+		if ci.kind == binning.Categorical {
+			cache = newCatCache(ci)
 		}
-		cols[ci.name] = c
+		off := 0
+		for _, rec := range u.Recs {
+			a := rec.Column(lay.Chars[j])
+			m := a.Len()
+			var fb int
+			var err error
+			if ci.kind == binning.Numeric {
+				fb, buf, err = binNumeric(ci, a, bins[j][off:off+m], total[off:off+m], buf)
+			} else {
+				fb, err = cache.bin(a, bins[j][off:off+m], total[off:off+m])
+			}
+			if err != nil {
+				res.Err = err
+				return res
+			}
+			res.Fallbacks[j] += fb
+			off += m
+		}
 	}
-	sc, err := s.Model.Score(cols)
-	if err != nil {
-		res.Err = fmt.Errorf("score: %w", err)
-		return res
+	scores := make([]float64, n)
+	pds := make([]float64, n)
+	ints := make([]int32, n)
+	for i, t := range total {
+		sc := scorecard.ScoreOf(t)
+		scores[i] = sc
+		pds[i] = s.Model.Scaling.PD(sc)
+		ints[i] = int32(math.Round(sc))
 	}
-	res.Fallbacks = sc.Fallbacks
 	res.Monitor = monitor.New(s.Model)
-	res.Monitor.Add(sc.Bin, sc.Score)
-	res.PD = sc.PD
+	res.Monitor.Add(bins, scores)
+	res.PD = pds
 	if lay.Target >= 0 {
 		t, err := column(charInfo{name: "target", kind: binning.Numeric}, u, lay.Target)
 		if err != nil {
@@ -190,35 +252,24 @@ func (s *Scorer) Score(u *Unit, lay Layout, schema *arrow.Schema, csvMid string)
 		}
 		res.Y = t.Num
 	}
-	mem := memory.DefaultAllocator
-	n := u.N
-	scoreB := array.NewInt32Builder(mem)
-	pdB := array.NewFloat64Builder(mem)
-	gradeB := array.NewInt32Builder(mem)
-	decB := array.NewInt32Builder(mem)
-	var reasonB [Reasons]*array.Int32Builder
-	for k := range reasonB {
-		reasonB[k] = array.NewInt32Builder(mem)
-		reasonB[k].Reserve(n)
-		defer reasonB[k].Release()
+	grades := make([]int32, n)
+	decs := make([]int32, n)
+	var reasons [Reasons][]int32
+	var valid [Reasons][]byte
+	nulls := [Reasons]int{}
+	for k := range reasons {
+		reasons[k] = make([]int32, n)
+		valid[k] = make([]byte, bitutil.BytesForBits(int64(n)))
 	}
-	defer scoreB.Release()
-	defer pdB.Release()
-	defer gradeB.Release()
-	defer decB.Release()
-	scoreB.Reserve(n)
-	pdB.Reserve(n)
-	gradeB.Reserve(n)
-	decB.Reserve(n)
 	var csv []byte
 	if csvMid != "" {
-		csv = make([]byte, 0, n*96)
+		csv = make([]byte, 0, n*112)
 	}
-	type pick struct {
-		j, k int
-		gap  float64
+	var decCount [3]int64
+	prios := make([][]int32, nc)
+	for j := range s.chars {
+		prios[j] = s.chars[j].prio
 	}
-	var top [Reasons]pick
 	row := 0
 	for _, rec := range u.Recs {
 		var ids, flags stringCol
@@ -229,45 +280,42 @@ func (s *Scorer) Score(u *Unit, lay Layout, schema *arrow.Schema, csvMid string)
 			flags = asStrings(rec.Column(lay.Flags))
 		}
 		for r := 0; r < int(rec.NumRows()); r, row = r+1, row+1 {
-			is := int32(math.Round(sc.Score[row]))
+			is := ints[row]
 			g := s.dec.grade(is)
 			fl := ""
 			if flags != nil {
 				fl = flags.value(r)
 			}
 			d := s.dec.decide(g, fl)
-			scoreB.UnsafeAppend(is)
-			pdB.UnsafeAppend(sc.PD[row])
-			gradeB.UnsafeAppend(int32(g))
-			decB.UnsafeAppend(decisionCode(d))
+			dc := decisionCode(d)
+			grades[row] = int32(g)
+			decs[row] = dc
 			res.Grades[g]++
-			res.Decisions[d]++
-			// Top reasons: largest shortfall first, ties by name.
-			nt := 0
-			for j := range s.chars {
-				k := int(sc.Bin[j][row])
-				gap := s.chars[j].short[k]
-				if !(gap > 0) {
+			decCount[dc]++
+			// Top reasons: the three lowest priorities.
+			top := [Reasons]int32{noReason, noReason, noReason}
+			for j, pr := range prios {
+				p := pr[bins[j][row]]
+				if p >= top[2] {
 					continue
 				}
-				p := pick{j, k, gap}
-				pos := nt
-				for pos > 0 && (top[pos-1].gap < gap || (top[pos-1].gap == gap && s.rank[top[pos-1].j] > s.rank[j])) {
-					pos--
-				}
-				if pos >= Reasons {
-					continue
-				}
-				end := min(nt, Reasons-1)
-				copy(top[pos+1:end+1], top[pos:end])
-				top[pos] = p
-				nt = min(nt+1, Reasons)
-			}
-			for k := range Reasons {
-				if k < nt {
-					reasonB[k].UnsafeAppend(s.reasonIdx[top[k].j][top[k].k])
+				if p < top[1] {
+					top[2] = top[1]
+					if p < top[0] {
+						top[1], top[0] = top[0], p
+					} else {
+						top[1] = p
+					}
 				} else {
-					reasonB[k].AppendNull()
+					top[2] = p
+				}
+			}
+			for k, p := range top {
+				if p != noReason {
+					reasons[k][row] = p
+					bitutil.SetBit(valid[k], row)
+				} else {
+					nulls[k]++
 				}
 			}
 			if csvMid != "" {
@@ -279,13 +327,13 @@ func (s *Scorer) Score(u *Unit, lay Layout, schema *arrow.Schema, csvMid string)
 				csv = append(csv, csvMid...)
 				csv = strconv.AppendInt(csv, int64(is), 10)
 				csv = append(csv, ',')
-				csv = strconv.AppendFloat(csv, sc.PD[row], 'g', -1, 64)
+				csv = strconv.AppendFloat(csv, pds[row], 'g', -1, 64)
 				csv = append(csv, ',')
 				csv = append(csv, Grades[g]...)
-				for k := range Reasons {
+				for _, p := range top {
 					csv = append(csv, ',')
-					if k < nt {
-						csv = append(csv, s.chars[top[k].j].reasonCSV[top[k].k]...)
+					if p != noReason {
+						csv = append(csv, s.reasonCSV[p]...)
 					}
 				}
 				csv = append(csv, ',')
@@ -297,19 +345,33 @@ func (s *Scorer) Score(u *Unit, lay Layout, schema *arrow.Schema, csvMid string)
 		}
 	}
 	res.CSV = csv
-	dict := func(b *array.Int32Builder, values arrow.Array) arrow.Array {
-		idx := b.NewArray()
-		defer idx.Release()
-		return array.NewDictionaryArray(dictType, idx, values)
+	for dc, c := range decCount {
+		if c > 0 {
+			res.Decisions[[]string{Approve, Review, Decline}[dc]] = c
+		}
 	}
-	scoreA, pdA, gradeA, decA := scoreB.NewArray(), pdB.NewArray(), dict(gradeB, s.gradeDict), dict(decB, s.decisionDict)
+	mem := memory.DefaultAllocator
+	dict := func(idx []int32, valid []byte, nulls int, values arrow.Array) arrow.Array {
+		var vb *memory.Buffer
+		if valid != nil {
+			vb = memory.NewBufferBytes(valid)
+		}
+		data := array.NewData(arrow.PrimitiveTypes.Int32, n, []*memory.Buffer{vb, memory.NewBufferBytes(arrow.Int32Traits.CastToBytes(idx))}, nil, nulls, 0)
+		defer data.Release()
+		ia := array.MakeFromData(data)
+		defer ia.Release()
+		return array.NewDictionaryArray(dictType, ia, values)
+	}
+	scoreA := array.NewInt32Data(array.NewData(arrow.PrimitiveTypes.Int32, n, []*memory.Buffer{nil, memory.NewBufferBytes(arrow.Int32Traits.CastToBytes(ints))}, nil, 0, 0))
+	pdA := array.NewFloat64Data(array.NewData(arrow.PrimitiveTypes.Float64, n, []*memory.Buffer{nil, memory.NewBufferBytes(arrow.Float64Traits.CastToBytes(pds))}, nil, 0, 0))
+	gradeA, decA := dict(grades, nil, 0, s.gradeDict), dict(decs, nil, 0, s.decisionDict)
 	defer scoreA.Release()
 	defer pdA.Release()
 	defer gradeA.Release()
 	defer decA.Release()
 	var reasonA [Reasons]arrow.Array
 	for k := range reasonA {
-		reasonA[k] = dict(reasonB[k], s.reasonDict)
+		reasonA[k] = dict(reasons[k], valid[k], nulls[k], s.reasonDict)
 		defer reasonA[k].Release()
 	}
 	// One output batch per unit: few, large batches cross into DuckDB.
@@ -358,6 +420,138 @@ func (s *Scorer) Score(u *Unit, lay Layout, schema *arrow.Schema, csvMid string)
 	id.Release()
 	fl.Release()
 	return res
+}
+
+// binNumeric bins the numeric array a into bins, adding the bins' points
+// to total; buf is scratch space for non-float64 arrays. It returns the
+// fallback count.
+func binNumeric(ci *charInfo, a arrow.Array, bins []int32, total []int64, buf []float64) (int, []float64, error) {
+	var vals []float64
+	if x, ok := a.(*array.Float64); ok && x.NullN() == 0 {
+		vals = x.Float64Values()
+	} else {
+		var err error
+		buf, err = numValues(ci.name, a, buf[:0])
+		if err != nil {
+			return 0, buf, err
+		}
+		vals = buf
+	}
+	l := ci.look
+	fixed := l.Fixed
+	fb := 0
+	if l.Special != nil || len(l.Breaks) > 16 {
+		for i, x := range vals {
+			k, f := l.Num(x)
+			if f {
+				fb++
+			}
+			bins[i] = k
+			total[i] += fixed[k]
+		}
+		return fb, buf, nil
+	}
+	// Few breaks, no specials: the bin is the number of breaks <= x.
+	br := l.Breaks
+	for i, x := range vals {
+		var k int32
+		if x != x {
+			k = l.NaNBin
+			if l.NaNFalls {
+				fb++
+			}
+		} else {
+			for _, b := range br {
+				if b <= x {
+					k++
+				}
+			}
+		}
+		bins[i] = k
+		total[i] += fixed[k]
+	}
+	return fb, buf, nil
+}
+
+// catCache bins the values of a categorical characteristic, remembering
+// every distinct value it has seen.
+type catCache struct {
+	ci    *charInfo
+	slots [256]catSlot
+	seen  map[string]int32
+}
+
+type catSlot struct {
+	v    string
+	code int32
+	ok   bool
+}
+
+func newCatCache(ci *charInfo) *catCache {
+	return &catCache{ci: ci, seen: map[string]int32{}}
+}
+
+func slotOf(v string) int {
+	if len(v) == 0 {
+		return 0
+	}
+	return (len(v)*131 + int(v[0])*31 + int(v[len(v)-1])*7 + int(v[len(v)/2])) & 255
+}
+
+func (c *catCache) code(v string) int32 {
+	sl := &c.slots[slotOf(v)]
+	if sl.ok && sl.v == v {
+		return sl.code
+	}
+	code, ok := c.ci.cat[v]
+	if !ok {
+		if code, ok = c.seen[v]; !ok {
+			code = catCode(c.ci.look.Cat(v, false))
+			c.seen[strings.Clone(v)] = code
+		}
+	}
+	*sl = catSlot{v: strings.Clone(v), code: code, ok: true}
+	return code
+}
+
+func (c *catCache) bin(a arrow.Array, bins []int32, total []int64) (int, error) {
+	fixed := c.ci.look.Fixed
+	fb := 0
+	put := func(i int, code int32) {
+		if code&fbBit != 0 {
+			fb++
+			code &^= fbBit
+		}
+		bins[i] = code
+		total[i] += fixed[code]
+	}
+	if x, ok := a.(*array.String); ok {
+		nulls := x.NullN() > 0
+		for i := range x.Len() {
+			if nulls && x.IsNull(i) {
+				put(i, c.ci.null)
+				continue
+			}
+			put(i, c.code(x.Value(i)))
+		}
+		return fb, nil
+	}
+	col, err := catValues(c.ci.name, a)
+	if err != nil {
+		return 0, err
+	}
+	codes := make([]int32, len(col.Dict))
+	for d, v := range col.Dict {
+		codes[d] = c.code(v)
+	}
+	for i, d := range col.Codes {
+		if d < 0 {
+			put(i, c.ci.null)
+		} else {
+			put(i, codes[d])
+		}
+	}
+	return fb, nil
 }
 
 // csvField quotes s for CSV when it holds a comma, quote or line break.
@@ -424,79 +618,87 @@ func decimalFloat(n decimal128.Num, scale int32) float64 {
 	return n.ToFloat64(scale)
 }
 
-// column gathers column c of the unit's batches as the characteristic's
-// kind, converting values as training/frame does (so that scores match
-// the training code): numbers to float64 with NULL as NaN; strings and
-// booleans to categories with NULL as missing; integers as categories
-// formatted like strconv 'f' −1.
+// column gathers numeric column c of the unit's batches as float64, NULL
+// as NaN, converting values as training/frame does.
 func column(ci charInfo, u *Unit, c int) (*binning.Column, error) {
-	out := &binning.Column{Name: ci.name, Kind: ci.kind}
-	if ci.kind == binning.Numeric {
-		num := make([]float64, 0, u.N)
-		for _, rec := range u.Recs {
-			a := rec.Column(c)
-			n := a.Len()
-			switch x := a.(type) {
-			case *array.Float64:
-				vals := x.Float64Values()
-				if x.NullN() == 0 {
-					num = append(num, vals...)
-					continue
-				}
-				for i := range n {
-					num = append(num, nanIf(vals[i], x.IsNull(i)))
-				}
-			case *array.Int32:
-				vals := x.Int32Values()
-				for i := range n {
-					num = append(num, nanIf(float64(vals[i]), x.IsNull(i)))
-				}
-			case *array.Int64:
-				vals := x.Int64Values()
-				for i := range n {
-					num = append(num, nanIf(float64(vals[i]), x.IsNull(i)))
-				}
-			case *array.Decimal128:
-				scale := x.DataType().(*arrow.Decimal128Type).Scale
-				for i := range n {
-					num = append(num, nanIf(decimalFloat(x.Value(i), scale), x.IsNull(i)))
-				}
-			case *array.Float32:
-				for i := range n {
-					num = append(num, nanIf(float64(x.Value(i)), x.IsNull(i)))
-				}
-			case *array.Int16:
-				for i := range n {
-					num = append(num, nanIf(float64(x.Value(i)), x.IsNull(i)))
-				}
-			case *array.Int8:
-				for i := range n {
-					num = append(num, nanIf(float64(x.Value(i)), x.IsNull(i)))
-				}
-			case *array.Uint8:
-				for i := range n {
-					num = append(num, nanIf(float64(x.Value(i)), x.IsNull(i)))
-				}
-			case *array.Uint16:
-				for i := range n {
-					num = append(num, nanIf(float64(x.Value(i)), x.IsNull(i)))
-				}
-			case *array.Uint32:
-				for i := range n {
-					num = append(num, nanIf(float64(x.Value(i)), x.IsNull(i)))
-				}
-			case *array.Uint64:
-				for i := range n {
-					num = append(num, nanIf(float64(x.Value(i)), x.IsNull(i)))
-				}
-			default:
-				return nil, fmt.Errorf("score: characteristic %s is numeric but its column is %s", ci.name, a.DataType())
-			}
+	num := make([]float64, 0, u.N)
+	for _, rec := range u.Recs {
+		var err error
+		if num, err = numValues(ci.name, rec.Column(c), num); err != nil {
+			return nil, err
 		}
-		out.Num = num
-		return out, nil
 	}
-	codes := make([]int32, 0, u.N)
+	return &binning.Column{Name: ci.name, Kind: binning.Numeric, Num: num}, nil
+}
+
+// numValues appends the values of a numeric array to num as float64,
+// NULL as NaN.
+func numValues(name string, a arrow.Array, num []float64) ([]float64, error) {
+	n := a.Len()
+	switch x := a.(type) {
+	case *array.Float64:
+		vals := x.Float64Values()
+		if x.NullN() == 0 {
+			return append(num, vals...), nil
+		}
+		for i := range n {
+			num = append(num, nanIf(vals[i], x.IsNull(i)))
+		}
+	case *array.Int32:
+		vals := x.Int32Values()
+		for i := range n {
+			num = append(num, nanIf(float64(vals[i]), x.IsNull(i)))
+		}
+	case *array.Int64:
+		vals := x.Int64Values()
+		for i := range n {
+			num = append(num, nanIf(float64(vals[i]), x.IsNull(i)))
+		}
+	case *array.Decimal128:
+		scale := x.DataType().(*arrow.Decimal128Type).Scale
+		for i := range n {
+			num = append(num, nanIf(decimalFloat(x.Value(i), scale), x.IsNull(i)))
+		}
+	case *array.Float32:
+		for i := range n {
+			num = append(num, nanIf(float64(x.Value(i)), x.IsNull(i)))
+		}
+	case *array.Int16:
+		for i := range n {
+			num = append(num, nanIf(float64(x.Value(i)), x.IsNull(i)))
+		}
+	case *array.Int8:
+		for i := range n {
+			num = append(num, nanIf(float64(x.Value(i)), x.IsNull(i)))
+		}
+	case *array.Uint8:
+		for i := range n {
+			num = append(num, nanIf(float64(x.Value(i)), x.IsNull(i)))
+		}
+	case *array.Uint16:
+		for i := range n {
+			num = append(num, nanIf(float64(x.Value(i)), x.IsNull(i)))
+		}
+	case *array.Uint32:
+		for i := range n {
+			num = append(num, nanIf(float64(x.Value(i)), x.IsNull(i)))
+		}
+	case *array.Uint64:
+		for i := range n {
+			num = append(num, nanIf(float64(x.Value(i)), x.IsNull(i)))
+		}
+	default:
+		return nil, fmt.Errorf("score: characteristic %s is numeric but its column is %s", name, a.DataType())
+	}
+	return num, nil
+}
+
+// catValues reads a categorical array: strings and booleans as they are,
+// integers formatted like strconv 'f' −1, NULL as code −1.
+func catValues(name string, a arrow.Array) (*binning.Column, error) {
+	out := &binning.Column{Name: name, Kind: binning.Categorical}
+	n := a.Len()
+	codes := make([]int32, 0, n)
 	index := map[string]int32{}
 	add := func(s string, null bool) {
 		if null {
@@ -506,40 +708,37 @@ func column(ci charInfo, u *Unit, c int) (*binning.Column, error) {
 		k, ok := index[s]
 		if !ok {
 			k = int32(len(out.Dict))
+			s = strings.Clone(s)
 			index[s] = k
 			out.Dict = append(out.Dict, s)
 		}
 		codes = append(codes, k)
 	}
-	for _, rec := range u.Recs {
-		a := rec.Column(c)
-		n := a.Len()
-		switch x := a.(type) {
-		case interface {
-			arrow.Array
-			Value(int) string
-		}:
-			for i := range n {
-				add(x.Value(i), x.IsNull(i))
+	switch x := a.(type) {
+	case interface {
+		arrow.Array
+		Value(int) string
+	}:
+		for i := range n {
+			add(x.Value(i), x.IsNull(i))
+		}
+	case *array.Boolean:
+		for i := range n {
+			add(strconv.FormatBool(x.Value(i)), x.IsNull(i))
+		}
+	case *array.Float64, *array.Float32, *array.Decimal128:
+		return nil, fmt.Errorf("score: characteristic %s is categorical but its column is %s", name, a.DataType())
+	default:
+		if !arrow.IsInteger(a.DataType().ID()) {
+			return nil, fmt.Errorf("score: characteristic %s is categorical but its column is %s", name, a.DataType())
+		}
+		for i := range n {
+			if a.IsNull(i) {
+				add("", true)
+				continue
 			}
-		case *array.Boolean:
-			for i := range n {
-				add(strconv.FormatBool(x.Value(i)), x.IsNull(i))
-			}
-		case *array.Float64, *array.Float32, *array.Decimal128:
-			return nil, fmt.Errorf("score: characteristic %s is categorical but its column is %s", ci.name, a.DataType())
-		default:
-			if !arrow.IsInteger(a.DataType().ID()) {
-				return nil, fmt.Errorf("score: characteristic %s is categorical but its column is %s", ci.name, a.DataType())
-			}
-			for i := range n {
-				if a.IsNull(i) {
-					add("", true)
-					continue
-				}
-				v, _ := strconv.ParseFloat(a.ValueStr(i), 64)
-				add(strconv.FormatFloat(v, 'f', -1, 64), false)
-			}
+			v, _ := strconv.ParseFloat(a.ValueStr(i), 64)
+			add(strconv.FormatFloat(v, 'f', -1, 64), false)
 		}
 	}
 	out.Codes = codes

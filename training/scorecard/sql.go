@@ -8,7 +8,14 @@ import (
 
 func sqlIdent(s string) string  { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
 func sqlString(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
-func sqlNum(v float64) string   { return strconv.FormatFloat(v, 'g', -1, 64) }
+
+// sqlNum is a DOUBLE literal of v. A bare literal such as
+// 0.9797252747252747 is read by DuckDB as a DECIMAL whose conversion to
+// DOUBLE can miss v by an ulp, which puts a value equal to a break in the
+// wrong bin; a string cast to DOUBLE is correctly rounded to v.
+func sqlNum(v float64) string {
+	return "CAST('" + strconv.FormatFloat(v, 'g', -1, 64) + "' AS DOUBLE)"
+}
 
 // sqlPoints is a points literal as an exact DECIMAL(18,4).
 func sqlPoints(v float64) string {
@@ -89,7 +96,7 @@ func (m *Model) SQL(table string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "-- qiandun scorecard %s %s (%s)\n", m.Name, m.Version, m.Checksum)
 	fmt.Fprintf(&b, "-- score = base points + sum of characteristic points; PD = 1 / (1 + exp((score - %s) / %s))\n",
-		sqlNum(m.Scaling.Offset), sqlNum(m.Scaling.Factor))
+		strconv.FormatFloat(m.Scaling.Offset, 'g', -1, 64), strconv.FormatFloat(m.Scaling.Factor, 'g', -1, 64))
 	fmt.Fprintf(&b, "-- replace %s with the table to score\n", table)
 	b.WriteString("WITH points AS (\n  SELECT *")
 	for j := range m.Chars {
