@@ -9,7 +9,18 @@
 -- used: it is set by the decision this score informs, and a new
 -- application being scored has no loan yet, so using it would make the
 -- feature differ between training and scoring.
-WITH product_day AS (
+WITH city_tier AS (
+    -- The tier lenders use for a city (1 = Beijing/Shanghai/Guangzhou/
+    -- Shenzhen/Chengdu .. 4 = small prefecture-level cities), a static
+    -- reference table keyed by the bare city name.
+    SELECT * FROM (VALUES
+        ('北京', 1), ('上海', 1), ('广州', 1), ('深圳', 1), ('成都', 1),
+        ('天津', 2), ('沈阳', 2), ('大连', 2), ('哈尔滨', 2), ('南京', 2), ('苏州', 2), ('无锡', 2), ('杭州', 2), ('宁波', 2), ('合肥', 2), ('福州', 2), ('厦门', 2), ('济南', 2), ('青岛', 2), ('郑州', 2), ('武汉', 2), ('长沙', 2), ('东莞', 2), ('佛山', 2), ('重庆', 2), ('西安', 2),
+        ('石家庄', 3), ('唐山', 3), ('保定', 3), ('太原', 3), ('呼和浩特', 3), ('长春', 3), ('徐州', 3), ('温州', 3), ('金华', 3), ('芜湖', 3), ('泉州', 3), ('南昌', 3), ('潍坊', 3), ('临沂', 3), ('洛阳', 3), ('宜昌', 3), ('襄阳', 3), ('惠州', 3), ('南宁', 3), ('海口', 3), ('三亚', 3), ('绵阳', 3), ('贵阳', 3), ('昆明', 3), ('兰州', 3), ('乌鲁木齐', 3),
+        ('沧州', 4), ('大同', 4), ('运城', 4), ('包头', 4), ('鞍山', 4), ('吉林', 4), ('大庆', 4), ('阜阳', 4), ('赣州', 4), ('宜春', 4), ('南阳', 4), ('周口', 4), ('衡阳', 4), ('常德', 4), ('柳州', 4), ('桂林', 4), ('南充', 4), ('遵义', 4), ('曲靖', 4), ('拉萨', 4), ('咸阳', 4), ('天水', 4), ('西宁', 4), ('银川', 4), ('克拉玛依', 4)
+    ) t(city_name, tier)
+),
+product_day AS (
     SELECT product, issue_date, sum(annual_rate) AS rate_sum, count(*) AS n
     FROM loans
     GROUP BY product, issue_date
@@ -22,9 +33,15 @@ product_rate AS (
 ),
 base AS (
     SELECT s.*,
-           CAST(coalesce(pr.annual_rate, 0.24) AS DOUBLE) AS rate
+           CAST(coalesce(pr.annual_rate, 0.24) AS DOUBLE) AS rate,
+           -- declared city as free text: '河北省石家庄市', '北京市', '石家庄'
+           regexp_replace(regexp_replace(trim(s.city), '^.*?(省|自治区)', ''), '市$', '') AS city_name
     FROM spine_acard s
     ASOF LEFT JOIN product_rate pr ON pr.product = s.product AND s.apply_date > pr.issue_date
+),
+base_tier AS (
+    SELECT b.*, ct.tier AS city_tier
+    FROM base b LEFT JOIN city_tier ct USING (city_name)
 ),
 inst AS (
     SELECT *,
@@ -33,7 +50,7 @@ inst AS (
                WHEN rate <= 0 THEN CAST(requested_amount AS DOUBLE) / term_months
                ELSE CAST(requested_amount AS DOUBLE) * (rate / 12) / (1 - pow(1 + rate / 12, -term_months))
            END AS installment
-    FROM base
+    FROM base_tier
 )
 SELECT
     app_idx,
@@ -66,5 +83,7 @@ SELECT
     -- feature: gender | category | Declared gender (male/female) | declared on the application
     gender,
     -- feature: city | category | Declared city (free text) | declared on the application
-    city
+    city,
+    -- feature: city_tier | int | Tier of the declared city (1 = Beijing/Shanghai/Guangzhou/Shenzhen/Chengdu .. 4 = small cities), from a static reference table; NULL when the city is not in it | declared on the application
+    city_tier
 FROM inst

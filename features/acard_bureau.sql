@@ -94,6 +94,8 @@ SELECT
     CAST(coalesce(q.inq_90d_bank > 0, false) AS INTEGER) + CAST(coalesce(q.inq_90d_consumer_finance > 0, false) AS INTEGER)
       + CAST(coalesce(q.inq_90d_p2p > 0, false) AS INTEGER) + CAST(coalesce(q.inq_90d_microloan > 0, false) AS INTEGER)
       AS inq_90d_institution_types,
+    -- feature: inq_90d_nonbank | int | Bureau inquiries in the 90 days before the apply date by non-bank lenders of last resort (p2p and microloan) | query_date in [apply_date - 90, apply_date)
+    coalesce(q.inq_90d_p2p, 0) + coalesce(q.inq_90d_microloan, 0) AS inq_90d_nonbank,
     -- feature: bureau_open_accounts | int | Open credit accounts on the latest bureau report (NULL without a report) | latest report dated before the apply date
     r.open_accounts AS bureau_open_accounts,
     -- feature: bureau_total_outstanding | money | Total outstanding balance on the latest bureau report, CNY | latest report dated before the apply date

@@ -94,7 +94,13 @@ func acardLake() rows {
 
 func TestACardGolden(t *testing.T) {
 	root := t.TempDir()
-	writeLake(t, root, "part-0", acardLake())
+	lk := acardLake()
+	// Declared cities as free text, with and without the province and the
+	// 市 suffix; one not in the tier table.
+	for i, city := range map[int]string{3: "河北省石家庄市", 4: "内蒙古自治区包头市", 5: "火星市"} {
+		lk["applications"][i]["city"] = q(city)
+	}
+	writeLake(t, root, "part-0", lk)
 	got := buildSnapshot(t, root, SetACard, "2024-06-01")
 	if len(got) != 6 {
 		t.Fatalf("%d rows, want 6 (A7 applied after the as-of date)", len(got))
@@ -117,6 +123,10 @@ func TestACardGolden(t *testing.T) {
 			"inq_7d_total": 2, "inq_7d_bank": 1, "inq_7d_p2p": 1, "inq_7d_microloan": 0,
 			"inq_30d_total": 3, "inq_30d_p2p": 2, "inq_90d_total": 3, "inq_180d_total": 4,
 			"inq_180d_consumer_finance": 1, "inq_90d_institution_types": 2,
+			// 90d non-bank: the two p2p inquiries (03-03, 03-02).
+			"inq_90d_nonbank": 2,
+			// 北京: tier 1.
+			"city": "北京", "city_tier": 1,
 			// Report 2024-01-15 (the 03-10 one is the apply day): 16+29+10 = 55 days old.
 			"bureau_open_accounts": 3, "bureau_total_outstanding": 45000.50, "bureau_overdue_accounts": 0,
 			"bureau_worst_status_24m": 1, "bureau_report_age_days": 55,
@@ -158,6 +168,7 @@ func TestACardGolden(t *testing.T) {
 		"A3": {
 			"assumed_annual_rate": 0.24, "installment_estimate": 2643.55, "installment_to_income": 0.13217774313312464,
 			"inq_180d_total": 0, "device_shared_borrowers_30d": 2, "ip_shared_borrowers_30d": 0,
+			"inq_90d_nonbank": 0, "city": "河北省石家庄市", "city_tier": 3,
 			"link_group_size": 3,
 		},
 		// Cash loans issued before 04-01: L1 (L5, its own, is issued 04-02): 12%;
@@ -165,7 +176,7 @@ func TestACardGolden(t *testing.T) {
 		"A5": {
 			"assumed_annual_rate": 0.12, "installment_estimate": 1776.98, "installment_to_income": 0.22212197169585404,
 			"collateral_type": "house", "collateral_value": 100000.0, "loan_to_value": 0.18,
-			"age_out_of_range": 1, "gender_mismatch": 0,
+			"age_out_of_range": 1, "gender_mismatch": 0, "city_tier": 4,
 			// P2 used by B2 17 days earlier; IP1 by B1 (21.6 days) and B2.
 			"phone_shared_borrowers_30d": 1, "ip_shared_borrowers_30d": 2, "device_shared_borrowers_30d": 0,
 			// P2 joins B2's group {B1, B2, B3} (linked through D1): 3 + B4.
@@ -174,6 +185,7 @@ func TestACardGolden(t *testing.T) {
 		"A6": {
 			"assumed_annual_rate": 0.24, "installment_estimate": 892.63,
 			"device_shared_borrowers_30d": 0, "ip_shared_borrowers_30d": 0, "link_group_size": 1,
+			"city": "火星市", "city_tier": nil,
 		},
 	}
 	for id, want := range cases {
