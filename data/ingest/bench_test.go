@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
@@ -14,12 +15,19 @@ import (
 )
 
 // BenchmarkIngest ingests a generated clean book (1,000,000 loans under
-// make bench, 20,000 otherwise) into a fresh lake, and times a bare DuckDB
+// make bench, 20,000 otherwise, QIANDUN_BENCH_LOANS if set) into a fresh lake, and times a bare DuckDB
 // COPY (SELECT * FROM read_csv(f)) TO 'f.parquet' of the same files for
 // comparison. It reports rows/s, both wall times and their ratio, both
 // CPU times and their ratio, and peak RSS.
 func BenchmarkIngest(b *testing.B) {
 	loans := benchutil.Scale(1_000_000, 20_000)
+	if s := os.Getenv("QIANDUN_BENCH_LOANS"); s != "" { // an intermediate scale for profiling
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			b.Fatalf("QIANDUN_BENCH_LOANS: %v", err)
+		}
+		loans = n
+	}
 	raw := b.TempDir()
 	cfg := gen.DefaultConfig()
 	cfg.Loans = loans

@@ -39,6 +39,7 @@ type framed struct {
 	trim      bool  // some value may have spaces or tabs around it
 	blank     int64
 	malformed []reject
+	order     *keyOrder // CSV/TSV only: whether rows come sorted, where keys repeat
 }
 
 // progressFunc is told about lines framed so far.
@@ -103,6 +104,7 @@ func frameEnc(ctx context.Context, src Source, fid int, out, enc string, prog pr
 				return nil, err
 			}
 			fr.columns = cols
+			fr.order = newKeyOrder(t, cols)
 			continue
 		}
 		if isBlank(line) {
@@ -161,6 +163,7 @@ func frameEnc(ctx context.Context, src Source, fid int, out, enc string, prog pr
 			if !fr.trim && edgeSpace(line, fr.delim) {
 				fr.trim = true
 			}
+			fr.order.add(line, l.n, fr.delim)
 			buf = append(buf, line...)
 		}
 		buf = append(buf, '\n')

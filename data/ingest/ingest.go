@@ -404,6 +404,22 @@ func (s *stager) table(ctx context.Context, t schema.Table, files []*framed) (*T
 		lakeScan, _ = s.lk.Scan(t.Name)
 	}
 
+	// What framing learnt about the order of a first load from one file:
+	// already sorted (the stage keeps file order and the write need not
+	// sort), grouped by key (duplicates can only be among the candidates).
+	var ord *keyOrder
+	if len(files) == 1 && lakeScan == "" && files[0].order.known(files[0].trim) {
+		ord = files[0].order
+	}
+	presorted := ord != nil && ord.sorted
+	s.log.Debug("row order", "table", t.Name, "known", ord != nil, "sorted", presorted,
+		"grouped", ord != nil && ord.grouped, "candidates", func() int {
+			if ord == nil {
+				return -1
+			}
+			return len(ord.cands)
+		}())
+
 	// Validation.
 	q, err := validateSQL(t, files)
 	if err != nil {
@@ -412,7 +428,13 @@ func (s *stager) table(ctx context.Context, t schema.Table, files []*framed) (*T
 	if err := s.exec(ctx, t.Name+" validate", "DROP TABLE IF EXISTS qd_rejects; DROP TABLE IF EXISTS qd_reject_scans"); err != nil {
 		return nil, err
 	}
+	if err := s.insertionOrder(ctx, presorted); err != nil {
+		return nil, err
+	}
 	if err := s.exec(ctx, t.Name+" validate", q); err != nil {
+		return nil, err
+	}
+	if err := s.insertionOrder(ctx, false); err != nil {
 		return nil, err
 	}
 	rejects := map[int][]reject{}
@@ -423,12 +445,22 @@ func (s *stager) table(ctx context.Context, t schema.Table, files []*framed) (*T
 		return nil, err
 	}
 	// Duplicates, references, date order.
-	q, err = dedupSQL(t, lakeScan)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.exec(ctx, t.Name+" dedup", q); err != nil {
-		return nil, err
+	switch {
+	case ord != nil && ord.grouped && len(ord.cands) == 0:
+		// No two rows share a key: nothing to look for.
+	case ord != nil && ord.grouped:
+		if err := s.loadCandidates(ctx, files[0].fid, ord.cands); err != nil {
+			return nil, err
+		}
+		fallthrough
+	default:
+		q, err = dedupSQL(t, lakeScan, ord != nil && ord.grouped)
+		if err != nil {
+			return nil, err
+		}
+		if err := s.exec(ctx, t.Name+" dedup", q); err != nil {
+			return nil, err
+		}
 	}
 	for _, ref := range t.Parents {
 		q, err := parentsSQL(t, ref)
@@ -486,10 +518,16 @@ func (s *stager) table(ctx context.Context, t schema.Table, files []*framed) (*T
 		return nil, err
 	}
 	out := filepath.Join(dir, "part-0.parquet")
-	if q, err = writeSQL(t, lakeScan, out); err != nil {
+	if q, err = writeSQL(t, lakeScan, out, presorted); err != nil {
+		return nil, err
+	}
+	if err := s.insertionOrder(ctx, presorted); err != nil {
 		return nil, err
 	}
 	if err := s.exec(ctx, t.Name+" write", q); err != nil {
+		return nil, err
+	}
+	if err := s.insertionOrder(ctx, false); err != nil {
 		return nil, err
 	}
 	if err := s.db.QueryRowContext(ctx, "SELECT count(*) FROM read_parquet("+lake.Quote(out)+")").Scan(&tr.LakeRows); err != nil {
@@ -498,7 +536,7 @@ func (s *stager) table(ctx context.Context, t schema.Table, files []*framed) (*T
 	if err := s.loadKeys(ctx, t, out); err != nil {
 		return nil, err
 	}
-	if err := s.exec(ctx, t.Name, "DROP TABLE IF EXISTS stage; DROP TABLE IF EXISTS dups; DROP TABLE IF EXISTS late"); err != nil {
+	if err := s.exec(ctx, t.Name, "DROP TABLE IF EXISTS stage; DROP TABLE IF EXISTS dups; DROP TABLE IF EXISTS late; DROP TABLE IF EXISTS qd_cand"); err != nil {
 		return nil, err
 	}
 
@@ -515,6 +553,35 @@ func (s *stager) table(ctx context.Context, t schema.Table, files []*framed) (*T
 		tr.Quarantine = append(tr.Quarantine, filepath.ToSlash(filepath.Join(lake.QuarantineDir, t.Name, name)))
 	}
 	return tr, nil
+}
+
+// insertionOrder turns DuckDB's preserve_insertion_order on or off. It is
+// off except, for a table whose rows arrive sorted, while the stage is
+// read from the file and while it is written out, so that the lake file
+// has the rows in file order without a sort.
+func (s *stager) insertionOrder(ctx context.Context, on bool) error {
+	if _, err := s.db.ExecContext(ctx, fmt.Sprintf("SET preserve_insertion_order = %t", on)); err != nil {
+		return fmt.Errorf("ingest: %w", err)
+	}
+	return nil
+}
+
+// loadCandidates makes the temp table qd_cand (qd_fid, qd_line) of the
+// given lines of file fid, through a CSV file in the work directory.
+func (s *stager) loadCandidates(ctx context.Context, fid int, lines []int64) error {
+	p := filepath.Join(s.work, fmt.Sprintf("cands-%04d.csv", fid))
+	b := make([]byte, 0, 12*len(lines))
+	for _, n := range lines {
+		b = strconv.AppendInt(b, n, 10)
+		b = append(b, '\n')
+	}
+	if err := os.WriteFile(p, b, 0o600); err != nil {
+		return fmt.Errorf("ingest: %w", err)
+	}
+	defer os.Remove(p)
+	return s.exec(ctx, "candidates", fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE qd_cand AS
+		SELECT CAST(%d AS INTEGER) AS qd_fid, qd_line FROM read_csv(%s, header=false, auto_detect=false, columns={'qd_line': 'BIGINT'})`,
+		fid, lake.Quote(p)))
 }
 
 // duckRejects adds the lines DuckDB could not read (a safety net: framing

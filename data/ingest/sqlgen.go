@@ -265,14 +265,17 @@ func lakeColNames(t schema.Table) []string {
 	return out
 }
 
-func dedupSQL(t schema.Table, lakeScan string) (string, error) {
+// dedupSQL finds duplicates; cands says the candidates are in the temp
+// table qd_cand (qd_fid, qd_line) rather than found by hashing keys.
+func dedupSQL(t schema.Table, lakeScan string, cands bool) (string, error) {
 	cols := lakeColNames(t)
 	key := t.Key
 	if len(key) == 0 {
 		key = cols
 	}
-	return render("dedup.sql", map[string]string{
+	return render("dedup.sql", map[string]any{
 		"Cols": identList(cols), "Key": identList(key), "KeyName": strings.Join(t.Key, "+"), "LakeScan": lakeScan,
+		"Cands": cands,
 	})
 }
 
@@ -287,8 +290,14 @@ func parentsSQL(t schema.Table, ref schema.Ref) (string, error) {
 	return render("parents.sql", d)
 }
 
-func writeSQL(t schema.Table, lakeScan, out string) (string, error) {
+// writeSQL writes the table's new contents to out, sorted unless
+// presorted (the stage's insertion order is already the sort order).
+func writeSQL(t schema.Table, lakeScan, out string, presorted bool) (string, error) {
+	sortBy := identList(t.SortBy)
+	if presorted {
+		sortBy = ""
+	}
 	return render("write.sql", map[string]string{
-		"Cols": identList(lakeColNames(t)), "Sort": identList(t.SortBy), "LakeScan": lakeScan, "Out": lake.Quote(out),
+		"Cols": identList(lakeColNames(t)), "Sort": sortBy, "LakeScan": lakeScan, "Out": lake.Quote(out),
 	})
 }

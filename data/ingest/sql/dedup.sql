@@ -15,9 +15,17 @@ WITH cand AS (
   -- Rows whose key hashes like another row's: a superset of the rows
   -- whose key repeats, found with a small hash table; the windows below
   -- compare the real values.
+  {{- if .Cands}}
+  -- (Framing found the rows in key order: qd_cand lists the rows next
+  -- to a row with an equal key.)
+  SELECT * FROM cand WHERE EXISTS (
+    SELECT 1 FROM qd_cand c WHERE c.qd_fid = cand.qd_fid AND c.qd_line = cand.qd_line
+  )
+  {{- else}}
   SELECT * FROM cand WHERE hash({{.Key}}) IN (
     SELECT hash({{.Key}}) AS h FROM cand GROUP BY h HAVING count(*) > 1
   )
+  {{- end}}
 ), byrow AS (
   SELECT *, row_number() OVER (PARTITION BY {{.Cols}} ORDER BY qd_fid, qd_line) AS qd_rn FROM multi
 ), bykey AS (

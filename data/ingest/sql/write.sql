@@ -1,5 +1,7 @@
 -- write.sql: the table's new contents, the lake's rows plus this run's
 -- accepted ones, sorted by the table's key, as one zstd Parquet file.
+-- (No ORDER BY when the stage is known to hold one file's rows already in
+-- that order and insertion order is preserved.)
 COPY (
   SELECT {{.Cols}} FROM (
     {{- if .LakeScan}}
@@ -7,5 +9,5 @@ COPY (
     UNION ALL
     {{- end}}
     SELECT {{.Cols}} FROM stage WHERE qd_reason IS NULL
-  ) ORDER BY {{.Sort}}
+  ){{if .Sort}} ORDER BY {{.Sort}}{{end}}
 ) TO {{.Out}} (FORMAT parquet, COMPRESSION zstd);

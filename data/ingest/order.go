@@ -1,0 +1,227 @@
+package ingest
+
+import (
+	"bytes"
+	"slices"
+
+	"qiandun/data/schema"
+)
+
+// keyOrder watches, while a file is framed, whether its rows already come
+// in the table's sort order and where rows with equal keys sit, so that
+// the stage can skip work that only reorders or searches:
+//
+//   - sorted: every row's SortBy values are no smaller than the previous
+//     row's, so the file order is a valid lake order and the final sort
+//     can be skipped;
+//   - grouped: the rows are in order of the run columns (the longest
+//     prefix of SortBy made of key columns; the first key column when
+//     there is none), so rows with equal keys are neighbours; cands then
+//     holds every row of a run of two or more equal run values, a superset
+//     of the rows whose key repeats.
+//
+// It compares the raw text, which orders like the typed values only for
+// values in canonical form (IDs as they are, YYYY-MM-DD dates,
+// YYYY-MM-DD HH:MM:SS times, integers without sign or leading zeros). Any
+// other value (empty, quoted, non-canonical, padded) in a watched column
+// makes the file unknown (ok false), and the stage falls back to the full
+// sort and duplicate search. A row that validation later rejects is
+// harmless: the accepted rows of an ordered sequence are ordered, and the
+// runs are computed over all rows.
+type keyOrder struct {
+	sortCols, runCols []orderCol
+	idx               []int // all watched column positions, ascending
+	ok                bool
+	sorted, grouped   bool
+
+	prev, cur  [][]byte // watched values of the previous and current row, by position in idx
+	prevBuffer []byte   // holds prev's bytes
+	prevLine   int64
+	have       bool
+	inRun      bool
+	cands      []int64 // lines of the rows in runs of equal run values
+}
+
+type orderCol struct {
+	pos  int // position in the file's columns
+	kind schema.Kind
+	at   int // position in keyOrder.idx
+}
+
+// newKeyOrder returns the watcher of a file of table t with the given
+// column order, or nil when the table's sort columns are not of a kind it
+// can compare.
+func newKeyOrder(t schema.Table, columns []string) *keyOrder {
+	kinds := map[string]schema.Kind{}
+	for _, c := range t.Columns {
+		kinds[c.Name] = c.Kind
+	}
+	pos := map[string]int{}
+	for i, c := range columns {
+		pos[c] = i
+	}
+	key := t.Key
+	if len(key) == 0 {
+		key = t.Names()
+	}
+	var runNames []string
+	for _, c := range t.SortBy {
+		if !slices.Contains(key, c) {
+			break
+		}
+		runNames = append(runNames, c)
+	}
+	if len(runNames) == 0 {
+		runNames = key[:1]
+	}
+	o := &keyOrder{ok: true, sorted: true, grouped: true}
+	for _, n := range append(append([]string(nil), t.SortBy...), runNames...) {
+		p, ok := pos[n]
+		if !ok || !comparable(kinds[n]) {
+			return nil
+		}
+		if !slices.Contains(o.idx, p) {
+			o.idx = append(o.idx, p)
+		}
+	}
+	slices.Sort(o.idx)
+	mk := func(names []string) []orderCol {
+		var out []orderCol
+		for _, n := range names {
+			at := slices.Index(o.idx, pos[n])
+			out = append(out, orderCol{pos: pos[n], kind: kinds[n], at: at})
+		}
+		return out
+	}
+	o.sortCols, o.runCols = mk(t.SortBy), mk(runNames)
+	o.prev = make([][]byte, len(o.idx))
+	o.cur = make([][]byte, len(o.idx))
+	return o
+}
+
+func comparable(k schema.Kind) bool {
+	switch k {
+	case schema.ID, schema.Date, schema.Timestamp, schema.Int:
+		return true
+	}
+	return false
+}
+
+// add watches one data row: line is its text (no line end), n its
+// physical line number, delim the field delimiter.
+func (o *keyOrder) add(line []byte, n int64, delim byte) {
+	if o == nil || !o.ok {
+		return
+	}
+	if bytes.IndexByte(line, '"') >= 0 {
+		o.ok = false
+		return
+	}
+	// Cut out the watched fields.
+	field, j, start := 0, 0, 0
+	for i := 0; i <= len(line) && j < len(o.idx); i++ {
+		if i < len(line) && line[i] != delim {
+			continue
+		}
+		if field == o.idx[j] {
+			o.cur[j] = line[start:i]
+			j++
+		}
+		field++
+		start = i + 1
+	}
+	if j < len(o.idx) {
+		o.ok = false
+		return
+	}
+	for _, c := range o.sortCols {
+		if !canonical(c.kind, o.cur[c.at]) {
+			o.ok = false
+			return
+		}
+	}
+	for _, c := range o.runCols {
+		if !canonical(c.kind, o.cur[c.at]) {
+			o.ok = false
+			return
+		}
+	}
+	if o.have {
+		if o.sorted && compareCols(o.sortCols, o.prev, o.cur) > 0 {
+			o.sorted = false
+		}
+		if o.grouped {
+			switch c := compareCols(o.runCols, o.prev, o.cur); {
+			case c > 0:
+				o.grouped = false
+				o.cands = nil
+			case c == 0:
+				if !o.inRun {
+					o.cands = append(o.cands, o.prevLine)
+				}
+				o.cands = append(o.cands, n)
+				o.inRun = true
+			default:
+				o.inRun = false
+			}
+		}
+	}
+	// Keep this row's values (they point into a reused line buffer).
+	o.prevBuffer = o.prevBuffer[:0]
+	for _, v := range o.cur {
+		o.prevBuffer = append(o.prevBuffer, v...)
+	}
+	off := 0
+	for i, v := range o.cur {
+		o.prev[i] = o.prevBuffer[off : off+len(v)]
+		off += len(v)
+	}
+	o.prevLine, o.have = n, true
+}
+
+// known reports whether the watcher saw the whole file with every watched
+// value canonical; trim says values were padded with spaces (which
+// DuckDB's trim would change).
+func (o *keyOrder) known(trim bool) bool { return o != nil && o.ok && !trim }
+
+func compareCols(cols []orderCol, a, b [][]byte) int {
+	for _, c := range cols {
+		x, y := a[c.at], b[c.at]
+		if c.kind == schema.Int && len(x) != len(y) {
+			if len(x) < len(y) {
+				return -1
+			}
+			return 1
+		}
+		if r := bytes.Compare(x, y); r != 0 {
+			return r
+		}
+	}
+	return 0
+}
+
+func digits(b []byte) bool {
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// canonical reports whether v is the canonical text of a value of kind k,
+// whose byte order is the value order (for integers, after length).
+func canonical(k schema.Kind, v []byte) bool {
+	switch k {
+	case schema.ID:
+		return len(v) > 0 && v[0] != ' ' && v[0] != '\t' && v[len(v)-1] != ' ' && v[len(v)-1] != '\t'
+	case schema.Int:
+		return len(v) > 0 && len(v) <= 9 && digits(v) && (v[0] != '0' || len(v) == 1)
+	case schema.Date:
+		return len(v) == 10 && digits(v[0:4]) && v[4] == '-' && digits(v[5:7]) && v[7] == '-' && digits(v[8:10])
+	case schema.Timestamp:
+		return len(v) == 19 && canonical(schema.Date, v[:10]) && v[10] == ' ' &&
+			digits(v[11:13]) && v[13] == ':' && digits(v[14:16]) && v[16] == ':' && digits(v[17:19])
+	}
+	return false
+}
