@@ -34,7 +34,7 @@ selection: {max_missing: 0.95, max_single_share: 0.95, min_iv: 0.005, max_psi: 0
 		{"ingest", "--raw", raw, "--lake", lk},
 		{"perf", "--lake", lk, "--as-of", asOf},
 		{"features", "--lake", lk, "--set", "acard", "--as-of", asOf},
-		{"train", "--lake", lk, "--model", "acard", "--as-of", asOf, "--out", models, "--oot-months", "6", "--seed", "1", "--exclude", "assumed_annual_rate", "--config", cfgFile},
+		{"train", "--lake", lk, "--model", "acard", "--as-of", asOf, "--out", models, "--oot-months", "6", "--seed", "1", "--exclude", "assumed_annual_rate,city", "--config", cfgFile},
 	}
 	for _, s := range steps {
 		var stdout, stderr bytes.Buffer
