@@ -460,7 +460,7 @@ func TestDefaultConfig(t *testing.T) {
 	if c.State != "x/lake/_manifests/run" || c.Stage("gen").OnlyIfAbsent != "x/raw" {
 		t.Fatalf("state %q, gen only_if_absent %q", c.State, c.Stage("gen").OnlyIfAbsent)
 	}
-	argv := c.Stage("features").Steps[1].Argv()
+	argv := c.Stage("train").Steps[2].Argv()
 	if !reflect.DeepEqual(argv[:3], []string{"--lake=x/lake", "--set=bcard", "--from=2022-07"}) {
 		t.Fatalf("features bcard argv = %q", argv)
 	}

@@ -3,14 +3,16 @@ package main
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 
+	"qiandun/scoring/lakescore"
 	"qiandun/scoring/score"
 )
 
 func runScore(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "score", "--lake DIR --model MODEL_DIR|--models DIR --as-of YYYY-MM-DD --out DIR [flags]\n       qiandun score --data FILE.csv|FILE.parquet --model MODEL_DIR --out DIR [--id COL] [--target COL --bad-value V] [--as-of D]")
 	var o score.Options
-	var model, models, rules string
+	var model, models, rules, name, lakeTable string
 	fs.StringVar(&o.Lake, "lake", "", "lake directory (score the model's feature snapshot at --as-of)")
 	fs.StringVar(&o.AsOf, "as-of", "", "as-of date YYYY-MM-DD (required with --lake; default today, Beijing time, with --data)")
 	fs.StringVar(&o.Set, "set", "", "feature set acard|bcard (default: the set the model was trained on)")
@@ -22,6 +24,8 @@ func runScore(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&models, "models", "", "models root: score the latest version of every model under it (lake mode)")
 	fs.StringVar(&o.Out, "out", "", "output root; the run is published atomically at DIR/<as_of>/")
 	fs.StringVar(&rules, "rules", "", "YAML/JSON grade cut-offs and decision rules (see README)")
+	fs.StringVar(&name, "name", "", "with --models: score only the latest version of the model with this name")
+	fs.StringVar(&lakeTable, "lake-table", "", "lake mode, one model: also write its scores to <lake>/TABLE/part-0.parquet (application_id or loan_id, score), e.g. scores_acard")
 	fs.IntVar(&o.BatchRows, "batch-rows", 1<<16, "rows scored per batch")
 	fs.IntVar(&o.Workers, "workers", 0, "scoring goroutines (default GOMAXPROCS)")
 	fs.StringVar(&o.Memory, "memory-limit", "3GB", "DuckDB memory_limit")
@@ -41,16 +45,43 @@ func runScore(ctx context.Context, e *env, args []string) error {
 		if o.Models, err = score.LatestModels(models); err != nil {
 			return err
 		}
+		if name != "" {
+			var only []string
+			for _, d := range o.Models {
+				if filepath.Base(filepath.Dir(d)) == name {
+					only = append(only, d)
+				}
+			}
+			if len(only) == 0 {
+				return fmt.Errorf("--name %s: no such model under %s", name, models)
+			}
+			o.Models = only
+		}
 	default:
 		return fmt.Errorf("--model (or --models) is required")
 	}
 	if o.Rules, err = score.LoadRules(rules); err != nil {
 		return err
 	}
+	if lakeTable != "" && (o.Lake == "" || len(o.Models) != 1) {
+		return fmt.Errorf("--lake-table needs lake mode (--lake) and one model (--model, or --models with --name)")
+	}
 	o.Log = e.log
 	man, dir, err := score.Run(ctx, o)
 	if err != nil {
 		return err
+	}
+	if lakeTable != "" {
+		m := man.Models[0]
+		id := map[string]string{"acard": "application_id", "bcard": "loan_id"}[m.Set]
+		if id == "" {
+			return fmt.Errorf("--lake-table: model %s scored set %q, want acard or bcard", m.Name, m.Set)
+		}
+		n, err := lakescore.Write(ctx, lakescore.Options{Run: dir, Lake: o.Lake, Table: lakeTable, Model: m.Name, IDCol: id})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "lake table %s: %d rows (%s, score)\n", lakeTable, n, id)
 	}
 	fmt.Fprintf(e.stdout, "scores %s: %d rows\n", dir, man.Rows)
 	for _, m := range man.Models {
