@@ -27,7 +27,9 @@
 //     programming over (bins used, last bin) rather than greedily.
 //
 // Categorical values are always grouped by bad rate: the categories are
-// ordered by their bad rate and the chosen method groups neighbours.
+// ordered by their bad rate, shrunk towards the overall rate by an
+// empirical-Bayes prior so that small categories' chance extremes do not
+// take the ends, and the chosen method groups neighbours.
 //
 // A Spec (from a --bins file: {var: {breaks: [...]}} or {var: {groups:
 // [[...], ...]}}) fixes bins by hand and overrides the search.
@@ -406,10 +408,13 @@ func (b *Binning) fitCategorical(col *Column, y []float64, o Options, spec *Spec
 		a.count = a.good + a.bad
 		atoms = append(atoms, *a)
 	}
-	// Order by bad rate, ties by value, so the result does not depend on
-	// row order.
+	// Order by bad rate, shrunk towards the overall rate (see
+	// shrinkStrength), ties by value, so the result does not depend on row
+	// order.
+	m, pbar := shrinkStrength(atoms)
+	rate := func(a atom) float64 { return (float64(a.bad) + m*pbar) / (float64(a.count) + m) }
 	slices.SortFunc(atoms, func(p, q atom) int {
-		if c := cmp.Compare(float64(p.bad)*float64(q.count), float64(q.bad)*float64(p.count)); c != 0 {
+		if c := cmp.Compare(rate(p), rate(q)); c != 0 {
 			return c
 		}
 		return strings.Compare(p.cat, q.cat)
@@ -655,4 +660,43 @@ func intervalLabel(lo, hi *float64) string {
 		h = fmtNum(*hi)
 	}
 	return "[" + l + "," + h + ")"
+}
+
+// shrinkStrength returns the empirical-Bayes prior strength m (in rows)
+// and the overall bad rate p̄ by which categories are ordered: category i
+// is ranked by (bad_i + m·p̄) / (n_i + m), its bad rate shrunk towards p̄
+// the more, the fewer rows it has. With many small categories (a
+// free-text city, say) the raw rates of the small ones are mostly noise,
+// and ordering by them puts chance extremes at the ends, where the search
+// then cuts. m = p̄(1−p̄)/τ² − 1 is the beta-binomial moment estimate, τ²
+// the between-category variance of the true rates: the n-weighted
+// variance of the observed rates less its binomial part. When the
+// categories show no variance beyond the binomial (τ² ≤ 0), or there are
+// fewer than three, the raw rates are used (m = 0); large categories keep
+// their raw order either way.
+func shrinkStrength(atoms []atom) (m, pbar float64) {
+	var n, bad, n2 float64
+	for _, a := range atoms {
+		n += float64(a.count)
+		bad += float64(a.bad)
+		n2 += float64(a.count) * float64(a.count)
+	}
+	k := float64(len(atoms))
+	if k < 3 || n == 0 {
+		return 0, 0
+	}
+	pbar = bad / n
+	if pbar <= 0 || pbar >= 1 {
+		return 0, pbar
+	}
+	ss := 0.0
+	for _, a := range atoms {
+		d := float64(a.bad)/float64(a.count) - pbar
+		ss += float64(a.count) * d * d
+	}
+	tau2 := (ss - (k-1)*pbar*(1-pbar)) / (n - n2/n)
+	if tau2 <= 0 {
+		return 0, pbar
+	}
+	return max(0, pbar*(1-pbar)/tau2-1), pbar
 }

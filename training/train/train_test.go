@@ -197,8 +197,9 @@ func TestFlatWithReferenceBins(t *testing.T) {
 }
 
 // A hand-made lake: A-card features for 6 monthly cohorts joined with
-// labels; the two latest months are out-of-time; immature and
-// indeterminate labels are left out.
+// labels; indeterminate labels are left out, and so is the latest month,
+// which still holds immature loans (training keeps mature vintages only);
+// the two latest mature months are out-of-time.
 func TestLakeModeACard(t *testing.T) {
 	ctx := context.Background()
 	root := t.TempDir()
@@ -227,8 +228,8 @@ FROM range(6000) t(i)`
 		fmt.Sprintf(`COPY (SELECT application_id, borrower_id, apply_time, x1, channel, noise FROM base ORDER BY application_id) TO %s (FORMAT parquet)`,
 			lake.Quote(filepath.Join(root, "features/acard/as_of=2024-07-01/part-0.parquet"))),
 		fmt.Sprintf(`COPY (SELECT 'L' || application_id AS loan_id, application_id, borrower_id, CAST(issue_month AS DATE) AS issue_month,
-  CASE WHEN i %% 50 = 0 THEN 'indeterminate' WHEN i %% 77 = 0 THEN 'immature' WHEN b = 1 THEN 'bad' ELSE 'good' END AS label,
-  CASE WHEN i %% 50 = 0 OR i %% 77 = 0 THEN NULL ELSE b END AS bad FROM base) TO %s (FORMAT parquet)`,
+  CASE WHEN i %% 50 = 0 THEN 'indeterminate' WHEN i %% 77 = 0 AND issue_month = DATE '2024-06-01' THEN 'immature' WHEN b = 1 THEN 'bad' ELSE 'good' END AS label,
+  CASE WHEN i %% 50 = 0 OR (i %% 77 = 0 AND issue_month = DATE '2024-06-01') THEN NULL ELSE b END AS bad FROM base) TO %s (FORMAT parquet)`,
 			lake.Quote(filepath.Join(root, "labels/acard/part-0.parquet"))),
 	}
 	for _, s := range stmts {
@@ -243,8 +244,8 @@ FROM range(6000) t(i)`
 		t.Fatal(err)
 	}
 	var want struct{ dev, oot int }
-	row := db.QueryRowContext(ctx, `SELECT count(*) FILTER (WHERE issue_month < DATE '2024-05-01' AND i % 50 <> 0 AND i % 77 <> 0),
-	  count(*) FILTER (WHERE issue_month >= DATE '2024-05-01' AND i % 50 <> 0 AND i % 77 <> 0) FROM base`)
+	row := db.QueryRowContext(ctx, `SELECT count(*) FILTER (WHERE issue_month < DATE '2024-04-01' AND i % 50 <> 0),
+	  count(*) FILTER (WHERE issue_month >= DATE '2024-04-01' AND issue_month < DATE '2024-06-01' AND i % 50 <> 0) FROM base`)
 	if err := row.Scan(&want.dev, &want.oot); err != nil {
 		t.Fatal(err)
 	}
