@@ -24,6 +24,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"os"
 	"path/filepath"
 	"sort"
@@ -57,6 +58,7 @@ type Dir struct {
 	Final string // destination
 	Tmp   string // where files are written
 	rows  map[string]int64
+	sums  map[string]File // hashed while written (Create)
 	done  bool
 }
 
@@ -81,7 +83,7 @@ func Begin(final string) (*Dir, error) {
 		os.RemoveAll(tmp)
 		return nil, fmt.Errorf("publish %s: %w", final, err)
 	}
-	return &Dir{Final: final, Tmp: tmp, rows: map[string]int64{}}, nil
+	return &Dir{Final: final, Tmp: tmp, rows: map[string]int64{}, sums: map[string]File{}}, nil
 }
 
 // removeStale deletes .<base>.tmp-<pid>-* directories whose process is gone.
@@ -145,6 +147,49 @@ func checkpoint(name, tmp string) {
 	}
 }
 
+// Writer writes one file of the directory, hashing it as it goes.
+type Writer struct {
+	d    *Dir
+	name string
+	f    *os.File
+	h    hash.Hash
+	n    int64
+}
+
+// Create creates the file name for writing. Its SHA-256 and size are
+// computed from the bytes written, so that Files need not read it back;
+// Close records them.
+func (d *Dir) Create(name string) (*Writer, error) {
+	f, err := os.Create(d.Path(name))
+	if err != nil {
+		return nil, fmt.Errorf("publish %s: %w", d.Final, err)
+	}
+	return &Writer{d: d, name: name, f: f, h: sha256.New()}, nil
+}
+
+// Write writes p to the file and the hash.
+func (w *Writer) Write(p []byte) (int, error) {
+	n, err := w.f.Write(p)
+	w.h.Write(p[:n])
+	w.n += int64(n)
+	return n, err
+}
+
+// Close closes the file and records its hash and size. Closing twice is
+// harmless.
+func (w *Writer) Close() error {
+	if w.f == nil {
+		return nil
+	}
+	err := w.f.Close()
+	w.f = nil
+	if err != nil {
+		return fmt.Errorf("publish %s: %s: %w", w.d.Final, w.name, err)
+	}
+	w.d.sums[w.name] = File{Name: w.name, SHA256: hex.EncodeToString(w.h.Sum(nil)), Bytes: w.n}
+	return nil
+}
+
 // Files hashes every file written so far (manifest and marker aside), in
 // name order.
 func (d *Dir) Files() ([]File, error) {
@@ -161,6 +206,11 @@ func (d *Dir) Files() ([]File, error) {
 		st, err := os.Stat(p)
 		if err != nil {
 			return nil, fmt.Errorf("publish %s: %w", d.Final, err)
+		}
+		if f, ok := d.sums[n]; ok && f.Bytes == st.Size() {
+			f.Rows = d.rows[n]
+			out = append(out, f)
+			continue
 		}
 		sum, err := lake.FileSHA256(p)
 		if err != nil {

@@ -1,6 +1,8 @@
 package publish_test
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -102,5 +104,47 @@ func TestStaleTemp(t *testing.T) {
 	}
 	if st, _ := os.Stat(d.Tmp); st.Mode().Perm() != 0o755 {
 		t.Errorf("temporary directory mode %v", st.Mode())
+	}
+}
+
+// TestCreateHashesWhileWriting: a file written through Create is listed
+// with the SHA-256 of its bytes (computed independently here) without
+// being read back, and the published directory verifies.
+func TestCreateHashesWhileWriting(t *testing.T) {
+	final := filepath.Join(t.TempDir(), "out", "2024-01-31")
+	d, err := publish.Begin(final)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Abort()
+	w, err := d.Create("big.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var all []byte
+	for i := range 1000 {
+		line := []byte("row," + strconv.Itoa(i) + "\n")
+		all = append(all, line...)
+		if _, err := w.Write(line); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	d.Written("big.csv", 1000)
+	files, err := d.Files()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := sha256.Sum256(all)
+	if len(files) != 1 || files[0].SHA256 != hex.EncodeToString(want[:]) || files[0].Bytes != int64(len(all)) || files[0].Rows != 1000 {
+		t.Fatalf("files %+v, want sha256 %x bytes %d", files, want, len(all))
+	}
+	if err := d.Commit(map[string]any{"files": files}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := publish.Verify(final); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -186,6 +186,7 @@ func (s *Scorer) Run(ctx context.Context, db *sql.DB, st Stream) (*Totals, error
 		if st.CSV != nil && csvErr == nil {
 			_, csvErr = st.CSV.Write(r.CSV)
 		}
+		s.ReleaseCSV(r)
 		return csvErr
 	}}
 	view := "qiandun_scored"

@@ -196,7 +196,7 @@ func Run(ctx context.Context, o Options) (*Manifest, string, error) {
 	defer pub.Abort()
 	man := &Manifest{SchemaVersion: SchemaVersion, Kind: "scores", AsOf: o.AsOf, CodeVersion: version.String(),
 		Mode: map[bool]string{true: "lake", false: "flat"}[lakeMode], Rules: o.Rules, Columns: Columns}
-	csvF, err := os.Create(pub.Path("scores.csv"))
+	csvF, err := pub.Create("scores.csv") // hashed as written
 	if err != nil {
 		return nil, "", fmt.Errorf("score: %w", err)
 	}

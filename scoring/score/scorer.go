@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -35,7 +36,39 @@ type Scorer struct {
 	// reason order (largest shortfall first, ties by name); a row's
 	// reasons are its three lowest priorities.
 	reasonDict, gradeDict, decisionDict arrow.Array
-	reasonCSV                           []string // by priority, quoted for CSV when needed
+	reasonCSV                           []string  // by priority, quoted for CSV when needed
+	scratch, csvBufs                    sync.Pool // *scratch, *[]byte (see Result.CSV)
+}
+
+// scratch is a unit's working columns.
+type scratch struct {
+	total  []int64
+	bins   [][]int32
+	scores []float64
+}
+
+func (s *Scorer) getScratch(n int) *scratch {
+	sc, _ := s.scratch.Get().(*scratch)
+	if sc == nil || cap(sc.total) < n {
+		sc = &scratch{total: make([]int64, n), scores: make([]float64, n), bins: make([][]int32, len(s.chars))}
+		for j := range sc.bins {
+			sc.bins[j] = make([]int32, n)
+		}
+	}
+	sc.total, sc.scores = sc.total[:n], sc.scores[:n]
+	for j := range sc.bins {
+		sc.bins[j] = sc.bins[j][:n]
+	}
+	return sc
+}
+
+// ReleaseCSV hands back the CSV buffer of a result once it is written.
+func (s *Scorer) ReleaseCSV(r *Result) {
+	if r.CSV != nil {
+		b := r.CSV[:0]
+		s.csvBufs.Put(&b)
+		r.CSV = nil
+	}
 }
 
 type charInfo struct {
@@ -199,16 +232,16 @@ func (s *Scorer) Score(u *Unit, lay Layout, schema *arrow.Schema, csvMid string)
 	res := &Result{Seq: u.Seq, N: u.N, Decisions: map[string]int64{}}
 	n := u.N
 	nc := len(s.chars)
-	total := make([]int64, n)
+	work := s.getScratch(n)
+	defer s.scratch.Put(work)
+	total, bins := work.total, work.bins
 	for i := range total {
 		total[i] = s.base
 	}
-	bins := make([][]int32, nc)
 	res.Fallbacks = make([]int, nc)
 	var buf []float64
 	for j := range s.chars {
 		ci := &s.chars[j]
-		bins[j] = make([]int32, n)
 		var cache *catCache
 		if ci.kind == binning.Categorical {
 			cache = newCatCache(ci)
@@ -232,7 +265,7 @@ func (s *Scorer) Score(u *Unit, lay Layout, schema *arrow.Schema, csvMid string)
 			off += m
 		}
 	}
-	scores := make([]float64, n)
+	scores := work.scores
 	pds := make([]float64, n)
 	ints := make([]int32, n)
 	for i, t := range total {
@@ -263,7 +296,11 @@ func (s *Scorer) Score(u *Unit, lay Layout, schema *arrow.Schema, csvMid string)
 	}
 	var csv []byte
 	if csvMid != "" {
-		csv = make([]byte, 0, n*112)
+		if b, ok := s.csvBufs.Get().(*[]byte); ok {
+			csv = (*b)[:0]
+		} else {
+			csv = make([]byte, 0, n*112)
+		}
 	}
 	var decCount [3]int64
 	prios := make([][]int32, nc)
@@ -427,8 +464,13 @@ func (s *Scorer) Score(u *Unit, lay Layout, schema *arrow.Schema, csvMid string)
 // fallback count.
 func binNumeric(ci *charInfo, a arrow.Array, bins []int32, total []int64, buf []float64) (int, []float64, error) {
 	var vals []float64
-	if x, ok := a.(*array.Float64); ok && x.NullN() == 0 {
+	var valid []byte // nil: no NULLs
+	off := 0
+	if x, ok := a.(*array.Float64); ok {
 		vals = x.Float64Values()
+		if x.NullN() > 0 {
+			valid, off = x.NullBitmapBytes(), x.Data().Offset()
+		}
 	} else {
 		var err error
 		buf, err = numValues(ci.name, a, buf[:0])
@@ -440,8 +482,11 @@ func binNumeric(ci *charInfo, a arrow.Array, bins []int32, total []int64, buf []
 	l := ci.look
 	fixed := l.Fixed
 	fb := 0
-	if l.Special != nil || len(l.Breaks) > 16 {
+	if l.Special != nil || len(l.Breaks) > 16 || !allFinite(l.Breaks) {
 		for i, x := range vals {
+			if valid != nil && !bitutil.BitIsSet(valid, off+i) {
+				x = math.NaN()
+			}
 			k, f := l.Num(x)
 			if f {
 				fb++
@@ -451,26 +496,39 @@ func binNumeric(ci *charInfo, a arrow.Array, bins []int32, total []int64, buf []
 		}
 		return fb, buf, nil
 	}
-	// Few breaks, no specials: the bin is the number of breaks <= x.
+	// Few finite breaks, no specials: the bin is the number of breaks
+	// <= x, NaN and NULL the missing bin. For finite b and non-NaN x,
+	// b <= x exactly when x−b is not negative (x−b is ±0 only when x == b,
+	// and then +0), so the count takes no branches.
 	br := l.Breaks
+	nan, nanFalls := l.NaNBin, l.NaNFalls
 	for i, x := range vals {
-		var k int32
-		if x != x {
-			k = l.NaNBin
-			if l.NaNFalls {
+		if x != x || (valid != nil && valid[(off+i)>>3]&(1<<((off+i)&7)) == 0) {
+			bins[i] = nan
+			total[i] += fixed[nan]
+			if nanFalls {
 				fb++
 			}
-		} else {
-			for _, b := range br {
-				if b <= x {
-					k++
-				}
-			}
+			continue
+		}
+		x += 0 // −0 → +0
+		var k int32
+		for _, b := range br {
+			k += int32(math.Float64bits(x-b)>>63) ^ 1
 		}
 		bins[i] = k
 		total[i] += fixed[k]
 	}
 	return fb, buf, nil
+}
+
+func allFinite(v []float64) bool {
+	for _, x := range v {
+		if math.IsInf(x, 0) || math.IsNaN(x) {
+			return false
+		}
+	}
+	return true
 }
 
 // catCache bins the values of a categorical characteristic, remembering

@@ -1,0 +1,89 @@
+//go:build duckdb_arrow
+
+package score
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"qiandun/training/binning"
+	"qiandun/training/scorecard"
+)
+
+// TestBinNumericMatchesLookup checks the branch-free bin count against
+// scorecard.Lookup.Num (a binary search, as binning does) on values at,
+// between and beyond the breaks, ±0, ±Inf, NaN and NULL, for cards with
+// and without a missing bin and with a special value, and on a sliced
+// array (a NULL bitmap that does not start at bit 0).
+func TestBinNumericMatchesLookup(t *testing.T) {
+	breaks := []float64{-2.5, 0, 0.9797252747252747, 3, 1e6}
+	bins := func(missing bool, special bool) []scorecard.Bin {
+		var out []scorecard.Bin
+		for k := range len(breaks) + 1 {
+			out = append(out, scorecard.Bin{Bin: binning.Bin{Label: "i", Interval: true}, Points: float64(k*7%5) - 2})
+		}
+		if special {
+			out = append(out, scorecard.Bin{Bin: binning.Bin{Label: "special:-9", Specials: []float64{-9}}, Points: 4})
+		}
+		if missing {
+			out = append(out, scorecard.Bin{Bin: binning.Bin{Label: "missing", Missing: true}, Points: 1})
+		}
+		return out
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	b := array.NewFloat64Builder(memory.DefaultAllocator)
+	defer b.Release()
+	for i := range 20000 {
+		switch i % 9 {
+		case 0:
+			b.AppendNull()
+		case 1:
+			b.Append(breaks[rng.IntN(len(breaks))])
+		case 2:
+			b.Append(math.Copysign(0, -1))
+		case 3:
+			b.Append([]float64{math.Inf(1), math.Inf(-1), math.NaN(), -9, math.Nextafter(3, 0), math.Nextafter(0, 1)}[rng.IntN(6)])
+		default:
+			b.Append(rng.NormFloat64() * 5)
+		}
+	}
+	full := b.NewFloat64Array()
+	defer full.Release()
+	arr := array.NewSlice(full, 3, int64(full.Len())).(*array.Float64)
+	defer arr.Release()
+	for _, tc := range []struct{ missing, special bool }{{true, false}, {false, false}, {true, true}} {
+		c := &scorecard.Characteristic{Name: "x", Kind: "numeric", Breaks: breaks, Bins: bins(tc.missing, tc.special)}
+		c.Fallback = len(c.Bins) - 1
+		ci := &charInfo{name: "x", kind: binning.Numeric, look: c.Lookup()}
+		n := arr.Len()
+		got, total := make([]int32, n), make([]int64, n)
+		fb, _, err := binNumeric(ci, arr, got, total, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantFB := 0
+		for i := range n {
+			x := arr.Value(i)
+			if arr.IsNull(i) {
+				x = math.NaN()
+			}
+			k, f := ci.look.Num(x)
+			if f {
+				wantFB++
+			}
+			if got[i] != k || total[i] != ci.look.Fixed[k] {
+				t.Fatalf("%+v: value %v: bin %d total %d, want bin %d total %d", tc, x, got[i], total[i], k, ci.look.Fixed[k])
+			}
+		}
+		if fb != wantFB {
+			t.Errorf("%+v: %d fallbacks, want %d", tc, fb, wantFB)
+		}
+		if !tc.missing && fb == 0 {
+			t.Errorf("%+v: NULL and NaN should fall back", tc)
+		}
+	}
+}
