@@ -23,8 +23,9 @@
 //   - Optimal (default): the exact maximum-IV partition of the fine classes
 //     into at most MaxBins bins, each with at least MinShare of the rows and
 //     both goods and bads, whose bad rates are monotonic (ascending,
-//     descending, either — Auto — or single peak / valley), found by dynamic
-//     programming over (bins used, last bin) rather than greedily.
+//     descending, single peak / valley, or Auto: the better monotonic
+//     direction by IV, or a peak / valley when it wins by BIC), found by
+//     dynamic programming over (bins used, last bin) rather than greedily.
 //
 // Categorical values are always grouped by bad rate: the categories are
 // ordered by their bad rate, shrunk towards the overall rate by an
@@ -97,7 +98,7 @@ const (
 type Monotonic string
 
 const (
-	Auto       Monotonic = "auto" // ascending or descending, whichever has more IV
+	Auto       Monotonic = "auto" // ascending or descending, whichever has more IV; peak or valley if better by BIC
 	Ascending  Monotonic = "ascending"
 	Descending Monotonic = "descending"
 	Peak       Monotonic = "peak"   // rises then falls

@@ -48,6 +48,7 @@ func TestOptimalMonotonicAndMinShare(t *testing.T) {
 	inc := func(x float64) float64 { return logistic(-1.5 + 0.15*x) }
 	dec := func(x float64) float64 { return logistic(-1.5 - 0.15*x) }
 	peak := func(x float64) float64 { return logistic(-0.5 - 0.02*x*x) }
+	valley := func(x float64) float64 { return logistic(-3 + 0.02*x*x) }
 	tests := []struct {
 		shape func(float64) float64
 		mono  binning.Monotonic
@@ -59,6 +60,8 @@ func TestOptimalMonotonicAndMinShare(t *testing.T) {
 		{dec, binning.Auto, "down"},
 		{peak, binning.Peak, "peak"},
 		{peak, binning.Ascending, "up"}, // forced shape holds even against the data
+		{peak, binning.Auto, "turn"},    // auto finds a clear peak (BIC over the monotonic fit)
+		{valley, binning.Auto, "turn"},  // ... and a U-shape
 	}
 	for i, tc := range tests {
 		t.Run(fmt.Sprint(i, tc.mono), func(t *testing.T) {
@@ -90,6 +93,18 @@ func checkShape(t *testing.T, reg []binning.Bin, want string) {
 	rates := make([]float64, len(reg))
 	for i, b := range reg {
 		rates[i] = b.BadRate
+	}
+	if want == "turn" { // one change of direction, either way
+		turns := 0
+		for i := 2; i < len(rates); i++ {
+			if (rates[i] > rates[i-1]) != (rates[i-1] > rates[i-2]) {
+				turns++
+			}
+		}
+		if turns != 1 {
+			t.Errorf("rates %v: %d turns, want 1", rates, turns)
+		}
+		return
 	}
 	turned := false
 	for i := 1; i < len(rates); i++ {

@@ -2,6 +2,7 @@ package binning
 
 import (
 	"math"
+	"slices"
 
 	"qiandun/training/woe"
 )
@@ -112,19 +113,65 @@ func (p prefix) valid(i, j int, minCount int64) bool {
 //
 // for each phase of the shape (one phase for monotonic, two for peak and
 // valley).
+//
+// Auto takes the monotonic direction with the larger IV, then tries the
+// single-peak and single-valley shapes (an age U-shape, say) and takes
+// one of those instead only if it is better by BIC on the bins' binomial
+// likelihood: its likelihood-ratio statistic G² against a single bin,
+// less ln(n) per bin beyond the first, beats the monotonic partition's.
+// More IV alone is not enough, since a turn can always fit noise.
 func optimal(fine []seg, o Options, minCount int64) []int {
-	if o.Monotonic == Auto {
-		oa, od := o, o
-		oa.Monotonic, od.Monotonic = Ascending, Descending
-		ca, va := optimalShape(fine, oa, minCount)
-		cd, vd := optimalShape(fine, od, minCount)
-		if vd > va+1e-12 {
-			return cd
-		}
-		return ca
+	if o.Monotonic != Auto {
+		c, _ := optimalShape(fine, o, minCount)
+		return c
 	}
-	c, _ := optimalShape(fine, o, minCount)
-	return c
+	shape := func(m Monotonic) ([]int, float64) {
+		so := o
+		so.Monotonic = m
+		return optimalShape(fine, so, minCount)
+	}
+	best, va := shape(Ascending)
+	if cd, vd := shape(Descending); vd > va+1e-12 {
+		best = cd
+	}
+	p := newPrefix(fine)
+	gt, bt := p.totals()
+	logN := math.Log(float64(gt + bt))
+	bic := func(cuts []int) float64 { return p.g2(cuts) - logN*float64(len(cuts)) }
+	bestBIC := bic(best)
+	for _, m := range []Monotonic{Peak, Valley} {
+		if c, _ := shape(m); len(c) > 0 {
+			if v := bic(c); v > bestBIC+1e-9 {
+				best, bestBIC = c, v
+			}
+		}
+	}
+	return best
+}
+
+// g2 returns the likelihood-ratio statistic of the partition of the fine
+// classes at cuts against a single bin: 2 Σ bad·ln(r/p̄) + good·ln((1−r)/(1−p̄)).
+func (p prefix) g2(cuts []int) float64 {
+	gt, bt := p.totals()
+	if gt == 0 || bt == 0 {
+		return 0
+	}
+	pbar := float64(bt) / float64(gt+bt)
+	xlogy := func(x, r float64) float64 {
+		if x == 0 {
+			return 0
+		}
+		return x * math.Log(r)
+	}
+	s := 0.0
+	start := 0
+	for _, end := range append(slices.Clone(cuts), len(p.g)-1) {
+		g, b := p.counts(start, end-1)
+		n := float64(g + b)
+		s += xlogy(float64(b), float64(b)/n/pbar) + xlogy(float64(g), float64(g)/n/(1-pbar))
+		start = end
+	}
+	return 2 * s
 }
 
 func optimalShape(fine []seg, o Options, minCount int64) ([]int, float64) {
