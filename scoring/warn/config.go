@@ -162,6 +162,9 @@ func (c Config) Validate() error {
 	return nil
 }
 
+// Enabled returns the enabled rules in evaluation order.
+func (c Config) Enabled() []*Rule { return c.enabled() }
+
 // enabled returns the enabled rules in evaluation order.
 func (c Config) enabled() []*Rule {
 	var out []*Rule

@@ -343,6 +343,37 @@ func TestOnDemoBook(t *testing.T) {
 				t.Errorf("top %v%% catches %.1f%% of bads, random %.1f%%: not a wide margin", 100*r.Share, 100*r.Captured, 100*r.Random)
 			}
 		}
+		// Each rule's pooled record: m2_m3 against an independent count
+		// over the snapshots, on the loans perf's panel has active; the
+		// other rules against the identities between the counts.
+		var flagged, labelled, bads2 int64
+		for _, m := range bt.Months {
+			var f, l, b int64
+			if err := db.QueryRow(fmt.Sprintf(`SELECT count(*), count(lb.bad), coalesce(sum(lb.bad), 0)
+FROM read_parquet(%s) f
+JOIN read_parquet(%s) p ON p.loan_id = f.loan_id AND p.month_end = DATE '%s' AND p.status = 'active'
+LEFT JOIN read_parquet(%s) lb ON lb.loan_id = f.loan_id AND lb.obs_date = DATE '%[3]s'
+WHERE f.dpd_current BETWEEN 31 AND 90`, lake.Quote(filepath.Join(book.Lake, "features", "bcard", "as_of="+m.AsOf, "*.parquet")),
+				lake.Quote(filepath.Join(book.Lake, "perf", "panel", "*.parquet")), m.AsOf, lake.Quote(filepath.Join(book.Lake, "labels", "bcard", "*.parquet")))).Scan(&f, &l, &b); err != nil {
+				t.Fatal(err)
+			}
+			flagged, labelled, bads2 = flagged+f, labelled+l, bads2+b
+		}
+		if len(bt.RuleStats) != len(warn.DefaultConfig().Enabled()) {
+			t.Fatalf("%d rule records, want one per enabled rule", len(bt.RuleStats))
+		}
+		for _, r := range bt.RuleStats {
+			t.Logf("%-20s flagged %5d (%5.2f%%) bad rate %5.1f%% lift %4.1fx; only this rule %d", r.Name, r.Flagged, 100*r.Coverage, 100*r.BadRate, r.Lift, r.Only)
+			if !(r.Bads <= r.Labelled && r.Labelled <= r.Flagged && r.Only <= r.Primary && r.Primary <= r.Flagged && r.OnlyBads <= r.OnlyLab && r.OnlyLab <= r.Only) {
+				t.Errorf("%s: inconsistent counts %+v", r.Name, r)
+			}
+			if r.Labelled > 0 && math.Abs(r.Lift-float64(r.Bads)/float64(r.Labelled)/(float64(bt.Bads)/float64(bt.Labelled))) > 1e-9 {
+				t.Errorf("%s: lift %v", r.Name, r.Lift)
+			}
+			if r.Name == "m2_m3" && (r.Flagged != flagged || r.Labelled != labelled || r.Bads != bads2) {
+				t.Errorf("m2_m3: flagged/labelled/bads %d/%d/%d, independent %d/%d/%d", r.Flagged, r.Labelled, r.Bads, flagged, labelled, bads2)
+			}
+		}
 		// Caught counts against an independent count for one month.
 		m := bt.Months[0]
 		for _, s := range m.Sizes {
