@@ -18,9 +18,7 @@ WITH cand AS (
   {{- if .Cands}}
   -- (Framing found the rows in key order: qd_cand lists the rows next
   -- to a row with an equal key.)
-  SELECT * FROM cand WHERE EXISTS (
-    SELECT 1 FROM qd_cand c WHERE c.qd_fid = cand.qd_fid AND c.qd_line = cand.qd_line
-  )
+  SELECT cand.* FROM cand SEMI JOIN qd_cand USING (qd_fid, qd_line)
   {{- else}}
   SELECT * FROM cand WHERE hash({{.Key}}) IN (
     SELECT hash({{.Key}}) AS h FROM cand GROUP BY h HAVING count(*) > 1
