@@ -24,8 +24,8 @@ func TestTrainDemoBookNearTruePD(t *testing.T) {
 	// The A-card settings of pipelines/default.yaml, on the demo book.
 	cfgFile := filepath.Join(dir, "train.yaml")
 	if err := os.WriteFile(cfgFile, []byte(`test_share: 0.3
-binning: {method: optimal, monotonic: auto, max_bins: 6, min_share: 0.05, fine_bins: 20}
-selection: {max_missing: 0.95, max_single_share: 0.95, min_iv: 0.005, max_psi: 0.25, max_corr: 0.7, max_vif: 10, stepwise: both, criterion: aic, max_vars: 20, sign_check: true}
+binning: {method: optimal, monotonic: auto, max_bins: 6, min_share: 0.05, share_precision: true, fine_bins: 20}
+selection: {max_missing: 0.95, max_single_share: 0.98, min_iv: 0.005, max_psi: 0.25, max_corr: 0.7, max_vif: 10, stepwise: both, criterion: aic, max_vars: 20, sign_check: true}
 `), 0o644); err != nil {
 		t.Fatal(err)
 	}

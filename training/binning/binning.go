@@ -108,15 +108,22 @@ const (
 
 // Options control the search. Zero fields take the defaults noted.
 type Options struct {
-	Method       Method    // default Optimal
-	Monotonic    Monotonic // default Auto (numeric); categorical is always ordered by bad rate
-	MaxBins      int       // default 6
-	MinShare     float64   // minimum share of rows in a regular bin; default 0.05
-	FineBins     int       // fine classes before coarse classing; default 20
-	ChiThreshold float64   // ChiMerge stop threshold; default 3.841 (95%, 1 df)
-	Specials     []float64 // numeric values with bins of their own
-	MergeMissing bool      // merge the missing bin into the nearest bin by bad rate
-	MergeSpecial bool      // merge special bins likewise
+	Method    Method    // default Optimal
+	Monotonic Monotonic // default Auto (numeric); categorical is always ordered by bad rate
+	MaxBins   int       // default 6
+	MinShare  float64   // minimum share of rows in a regular bin; default 0.05
+	// SharePrecision reads MinShare as a precision (Optimal and Tree): a
+	// smaller regular bin is allowed when its WoE is estimated at least as
+	// precisely (1/bad + 1/good no larger) as a MinShare bin's at the
+	// overall bad rate — a small bin of a riskier or safer tail (any
+	// overdue account on the bureau report, say) has more of the rarer
+	// class and so a steadier WoE.
+	SharePrecision bool
+	FineBins       int       // fine classes before coarse classing; default 20
+	ChiThreshold   float64   // ChiMerge stop threshold; default 3.841 (95%, 1 df)
+	Specials       []float64 // numeric values with bins of their own
+	MergeMissing   bool      // merge the missing bin into the nearest bin by bad rate
+	MergeSpecial   bool      // merge special bins likewise
 }
 
 // WithDefaults returns o with every zero field set to its default.

@@ -44,7 +44,17 @@ func search(atoms []atom, o Options) []int {
 	for _, a := range atoms {
 		total += a.count
 	}
-	minCount := int64(math.Ceil(o.MinShare * float64(total)))
+	minCount := size{min: int64(math.Ceil(o.MinShare * float64(total)))}
+	if o.SharePrecision {
+		var g, b int64
+		for _, a := range atoms {
+			g += a.good
+			b += a.bad
+		}
+		if g > 0 && b > 0 {
+			minCount.maxVar = (1/float64(g) + 1/float64(b)) / o.MinShare
+		}
+	}
 	fine := fineClasses(atoms, o.FineBins)
 	if len(atoms) <= o.FineBins { // few distinct values: each is a fine class
 		fine = make([]seg, len(atoms))
@@ -101,9 +111,26 @@ func (p prefix) rate(i, j int) float64 {
 	return float64(b) / float64(g+b)
 }
 
-func (p prefix) valid(i, j int, minCount int64) bool {
+func (p prefix) valid(i, j int, minCount size) bool {
 	g, b := p.counts(i, j)
-	return g > 0 && b > 0 && g+b >= minCount
+	return minCount.ok(g, b)
+}
+
+// size is the rule a regular bin's size must meet: at least min rows, or
+// (when maxVar > 0) a WoE at least as precise as that of a bin of min
+// rows at the overall bad rate — 1/bad + 1/good, the WoE's sampling
+// variance, at most maxVar = (1/B + 1/G) / MinShare. Both rules need a
+// good and a bad.
+type size struct {
+	min    int64
+	maxVar float64
+}
+
+func (s size) ok(g, b int64) bool {
+	if g == 0 || b == 0 {
+		return false
+	}
+	return g+b >= s.min || (s.maxVar > 0 && 1/float64(g)+1/float64(b) <= s.maxVar)
 }
 
 // optimal returns the fine-class cuts of the maximum-IV monotonic
@@ -120,7 +147,7 @@ func (p prefix) valid(i, j int, minCount int64) bool {
 // likelihood: its likelihood-ratio statistic G² against a single bin,
 // less ln(n) per bin beyond the first, beats the monotonic partition's.
 // More IV alone is not enough, since a turn can always fit noise.
-func optimal(fine []seg, o Options, minCount int64) []int {
+func optimal(fine []seg, o Options, minCount size) []int {
 	if o.Monotonic != Auto {
 		c, _ := optimalShape(fine, o, minCount)
 		return c
@@ -174,7 +201,7 @@ func (p prefix) g2(cuts []int) float64 {
 	return 2 * s
 }
 
-func optimalShape(fine []seg, o Options, minCount int64) ([]int, float64) {
+func optimalShape(fine []seg, o Options, minCount size) ([]int, float64) {
 	m := len(fine)
 	if m == 0 {
 		return nil, 0
@@ -314,7 +341,7 @@ func chi2(a, b seg) float64 {
 	return s
 }
 
-func chiMerge(fine []seg, o Options, minCount int64) []int {
+func chiMerge(fine []seg, o Options, minCount size) []int {
 	type run struct {
 		seg
 		first int // first fine class
@@ -338,7 +365,7 @@ func chiMerge(fine []seg, o Options, minCount int64) []int {
 		}
 		small := -1
 		for k, r := range rs {
-			if r.count() < minCount && (small < 0 || r.count() < rs[small].count()) {
+			if r.count() < minCount.min && (small < 0 || r.count() < rs[small].count()) {
 				small = k
 			}
 		}
@@ -370,7 +397,7 @@ func chiMerge(fine []seg, o Options, minCount int64) []int {
 // treeSplit splits greedily: at each step the split of one current bin
 // at a fine-class boundary that adds the most IV, keeping both halves
 // valid, until MaxBins or no split adds IV.
-func treeSplit(fine []seg, o Options, minCount int64) []int {
+func treeSplit(fine []seg, o Options, minCount size) []int {
 	p := newPrefix(fine)
 	if gt, bt := p.totals(); gt == 0 || bt == 0 {
 		return nil

@@ -60,3 +60,38 @@ func TestCategoricalSmallCategoryShrunk(t *testing.T) {
 		t.Errorf("riskiest bin %v, want the one with c", last.Values)
 	}
 }
+
+// A count with heavy ties: 0 for 96% of rows, 1 for 4% at more than twice
+// the bad rate, 2 for a few rows that are nearly all bad. Under MinShare
+// 0.05 as a row count the 4% cannot have a bin; read as a precision it
+// can (1/112 + 1/688 ≤ (1/B + 1/G)/0.05), while the 2s, with 15 goods,
+// are too imprecise to stand alone and join the 1s.
+func TestSharePrecision(t *testing.T) {
+	col := &Column{Name: "n"}
+	var y []float64
+	add := func(x float64, n, bad int) {
+		for i := range n {
+			col.Num = append(col.Num, x)
+			y = append(y, float64(min(1, max(0, bad-i))))
+		}
+	}
+	add(0, 19200, 1152)
+	add(1, 800, 112)
+	add(2, 150, 135)
+	tests := []struct {
+		precision bool
+		want      []float64 // breaks
+	}{
+		{false, nil},
+		{true, []float64{1}},
+	}
+	for _, tc := range tests {
+		b, err := Fit(col, y, Options{MinShare: 0.05, SharePrecision: tc.precision})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(b.Breaks, tc.want) {
+			t.Errorf("precision %v: breaks %v, want %v", tc.precision, b.Breaks, tc.want)
+		}
+	}
+}

@@ -14,7 +14,8 @@ import (
 // FileConfig is the --config file (YAML or JSON). Every field is optional.
 //
 //	binning:   {method: optimal|chimerge|tree|equal_freq, monotonic: auto|ascending|descending|peak|valley|none,
-//	            max_bins: 6, min_share: 0.05, fine_bins: 20, specials: [-999], merge_missing: false, merge_special: false}
+//	            max_bins: 6, min_share: 0.05, share_precision: false, fine_bins: 20, specials: [-999],
+//	            merge_missing: false, merge_special: false}
 //	selection: {max_missing: 0.95, max_single_share: 0.95, min_iv: 0.02, max_psi: 0.25, max_corr: 0.7, max_vif: 10,
 //	            stepwise: both|forward|backward|none, criterion: aic|bic|pvalue, p_enter: 0.05, p_remove: 0.1,
 //	            max_vars: 20, sign_check: true}
@@ -26,14 +27,16 @@ import (
 //	exclude: [a, b]
 type FileConfig struct {
 	Binning struct {
-		Method       string    `yaml:"method"`
-		Monotonic    string    `yaml:"monotonic"`
-		MaxBins      int       `yaml:"max_bins"`
-		MinShare     float64   `yaml:"min_share"`
-		FineBins     int       `yaml:"fine_bins"`
-		Specials     []float64 `yaml:"specials"`
-		MergeMissing bool      `yaml:"merge_missing"`
-		MergeSpecial bool      `yaml:"merge_special"`
+		Method    string  `yaml:"method"`
+		Monotonic string  `yaml:"monotonic"`
+		MaxBins   int     `yaml:"max_bins"`
+		MinShare  float64 `yaml:"min_share"`
+		// SharePrecision: min_share as a WoE precision (binning.Options.SharePrecision)
+		SharePrecision bool      `yaml:"share_precision"`
+		FineBins       int       `yaml:"fine_bins"`
+		Specials       []float64 `yaml:"specials"`
+		MergeMissing   bool      `yaml:"merge_missing"`
+		MergeSpecial   bool      `yaml:"merge_special"`
 	} `yaml:"binning"`
 	Selection struct {
 		MaxMissing     float64 `yaml:"max_missing"`
@@ -74,7 +77,7 @@ func (c *Config) LoadConfig(path string) error {
 	}
 	b := f.Binning
 	c.Binning = binning.Options{Method: binning.Method(b.Method), Monotonic: binning.Monotonic(b.Monotonic), MaxBins: b.MaxBins,
-		MinShare: b.MinShare, FineBins: b.FineBins, Specials: b.Specials, MergeMissing: b.MergeMissing, MergeSpecial: b.MergeSpecial}
+		MinShare: b.MinShare, SharePrecision: b.SharePrecision, FineBins: b.FineBins, Specials: b.Specials, MergeMissing: b.MergeMissing, MergeSpecial: b.MergeSpecial}
 	switch c.Binning.Method {
 	case "", binning.Optimal, binning.ChiMerge, binning.Tree, binning.EqualFreq:
 	default:

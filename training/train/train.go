@@ -499,7 +499,7 @@ func settings(cfg *Config) map[string]string {
 	so := cfg.Selection.WithDefaults()
 	s := map[string]string{
 		"binning.method": string(o.Method), "binning.monotonic": string(o.Monotonic),
-		"binning.max_bins": strconv.Itoa(o.MaxBins), "binning.min_share": fmt.Sprint(o.MinShare),
+		"binning.max_bins": strconv.Itoa(o.MaxBins), "binning.min_share": fmt.Sprint(o.MinShare), "binning.share_precision": strconv.FormatBool(o.SharePrecision),
 		"binning.fine_bins": strconv.Itoa(o.FineBins), "binning.merge_missing": strconv.FormatBool(o.MergeMissing),
 		"selection.stepwise": so.Stepwise, "selection.criterion": so.Criterion, "selection.min_iv": fmt.Sprint(so.MinIV),
 		"selection.max_corr": fmt.Sprint(so.MaxCorr), "selection.max_vif": fmt.Sprint(so.MaxVIF), "selection.max_psi": fmt.Sprint(so.MaxPSI),
