@@ -166,7 +166,24 @@ func (s *Scorer) Run(ctx context.Context, db *sql.DB, st Stream) (*Totals, error
 		}()
 	}
 	tot := &Totals{Fallbacks: make([]int64, len(s.chars)), Monitor: monitor.New(s.Model), Decisions: map[string]int64{}}
-	var csvErr error
+	// The CSV is written, in order, by its own goroutine, beside DuckDB's
+	// Parquet writer rather than in its thread.
+	var csvErr atomic.Pointer[error]
+	csvCh := make(chan *Result, 4)
+	csvDone := make(chan struct{})
+	go func() {
+		defer close(csvDone)
+		for r := range csvCh {
+			if csvErr.Load() == nil {
+				if _, err := st.CSV.Write(r.CSV); err != nil {
+					csvErr.Store(&err)
+				}
+			}
+			s.ReleaseCSV(r)
+		}
+	}()
+	closeCSV := sync.OnceFunc(func() { close(csvCh); <-csvDone })
+	defer closeCSV()
 	or := &orderedReader{schema: outSchema, pending: pending, refs: 1, onUnit: func(r *Result) error {
 		tot.Rows += int64(r.N)
 		for j, f := range r.Fallbacks {
@@ -183,11 +200,13 @@ func (s *Scorer) Run(ctx context.Context, db *sql.DB, st Stream) (*Totals, error
 			tot.PD = append(tot.PD, r.PD...)
 			tot.Y = append(tot.Y, r.Y...)
 		}
-		if st.CSV != nil && csvErr == nil {
-			_, csvErr = st.CSV.Write(r.CSV)
+		if e := csvErr.Load(); e != nil {
+			return *e
 		}
-		s.ReleaseCSV(r)
-		return csvErr
+		if st.CSV != nil {
+			csvCh <- r
+		}
+		return nil
 	}}
 	view := "qiandun_scored"
 	sinkErr := out.Raw(func(dc any) error {
@@ -206,6 +225,10 @@ func (s *Scorer) Run(ctx context.Context, db *sql.DB, st Stream) (*Totals, error
 	cancel()
 	or.drain()
 	wg.Wait()
+	closeCSV()
+	if e := csvErr.Load(); e != nil && or.err == nil {
+		or.err = *e
+	}
 	switch {
 	case or.err != nil:
 		return nil, or.err
