@@ -73,7 +73,8 @@ type Options struct {
 	// Progress is where a progress bar is drawn (a terminal) or nil.
 	Progress io.Writer
 	// DB bounds DuckDB; zero values take lake.OpenDB's defaults except
-	// MemoryLimit, which defaults to 1200MB to keep the stage under 2 GiB.
+	// MemoryLimit, which defaults to 1100MB to keep the stage under 2 GiB
+	// (DuckDB's resident memory runs some 600MB above its limit).
 	DB lake.DBOptions
 
 	// afterTable, when set, runs after each table is staged (tests inject
@@ -198,32 +199,48 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}
 	defer os.RemoveAll(work)
 
-	t0 := time.Now()
-	frs, err := frameAll(ctx, srcs, work, o.Progress, log)
+	// Framing runs in the background, table by table in the order the
+	// tables are staged, so that DuckDB works on one table while Go frames
+	// the next.
+	fctx, cancel := context.WithCancel(ctx)
+	fa, err := startFraming(fctx, srcs, work, o.Progress, log)
 	if err != nil {
+		cancel()
 		return nil, err
 	}
-	log.Debug("framed raw files", "files", len(frs), "seconds", time.Since(t0).Seconds())
+	defer func() { cancel(); fa.wait() }() // before the work directory goes
 	res := &Result{}
-	var todo []*framed
-	for _, fr := range frs {
-		if p, ok := seen[fr.sha256]; ok {
-			why := "already ingested"
-			if p != fr.src.Rel {
-				why = "same content as " + p + ", already ingested"
+	// files returns the framed files of table t that were not ingested
+	// before, once they are framed. A framing error anywhere is reported
+	// as frameAll would: the first in file order, after all framing ended.
+	files := func(t string) ([]*framed, error) {
+		var out []*framed
+		for i, src := range srcs {
+			if src.Table != t {
+				continue
 			}
-			res.Skipped = append(res.Skipped, Skipped{File: fr.src.Rel, SHA256: fr.sha256, Reason: why})
-			log.Info("skipping raw file", "file", fr.src.Rel, "reason", why)
-			os.Remove(fr.path)
-			continue
+			fr, err := fa.file(i)
+			if err != nil {
+				return nil, fa.err()
+			}
+			if p, ok := seen[fr.sha256]; ok {
+				why := "already ingested"
+				if p != fr.src.Rel {
+					why = "same content as " + p + ", already ingested"
+				}
+				res.Skipped = append(res.Skipped, Skipped{File: fr.src.Rel, SHA256: fr.sha256, Reason: why})
+				log.Info("skipping raw file", "file", fr.src.Rel, "reason", why)
+				os.Remove(fr.path)
+				continue
+			}
+			seen[fr.sha256] = fr.src.Rel
+			out = append(out, fr)
 		}
-		seen[fr.sha256] = fr.src.Rel
-		todo = append(todo, fr)
+		return out, nil
 	}
-
 	dbo := o.DB
 	if dbo.MemoryLimit == "" {
-		dbo.MemoryLimit = "1200MB"
+		dbo.MemoryLimit = "1100MB"
 	}
 	db, err := lk.OpenDB(ctx, dbo)
 	if err != nil {
@@ -247,13 +264,13 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 
 	st := &stager{db: db, lk: lk, work: work, log: log}
 	changed := map[string]bool{}
+	var todo []*framed
 	for _, t := range schema.Tables() {
-		var files []*framed
-		for _, fr := range todo {
-			if fr.src.Table == t.Name {
-				files = append(files, fr)
-			}
+		files, err := files(t.Name)
+		if err != nil {
+			return nil, err
 		}
+		todo = append(todo, files...)
 		if len(files) == 0 {
 			if err := st.loadKeys(ctx, t, ""); err != nil {
 				return nil, err
@@ -296,51 +313,95 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		}
 	}
 	res.Elapsed = time.Since(start)
+	sort.Slice(todo, func(i, j int) bool { return todo[i].fid < todo[j].fid }) // file order
 	if err := writeManifest(lk, o, prev, res, todo, changed, start); err != nil {
 		return nil, err
 	}
 	return res, nil
 }
 
-// frameAll frames every source, NumCPU at a time, in order.
-func frameAll(ctx context.Context, srcs []Source, work string, w io.Writer, log *slog.Logger) ([]*framed, error) {
+// framing frames sources in the background, NumCPU at a time, in the
+// order their tables are staged.
+type framing struct {
+	srcs []Source
+	out  []*framed
+	errs []error
+	done []chan struct{}
+	wg   sync.WaitGroup
+	bar  *progress.Bar
+	t0   time.Time
+	log  *slog.Logger
+}
+
+func startFraming(ctx context.Context, srcs []Source, work string, w io.Writer, log *slog.Logger) (*framing, error) {
 	if err := os.MkdirAll(filepath.Join(work, "framed"), 0o700); err != nil {
 		return nil, err
 	}
-	var bar *progress.Bar
+	fa := &framing{srcs: srcs, out: make([]*framed, len(srcs)), errs: make([]error, len(srcs)),
+		done: make([]chan struct{}, len(srcs)), t0: time.Now(), log: log}
 	if w != nil {
-		bar = progress.New(w, log, "ingest", "lines", 0)
-		defer bar.Finish()
+		fa.bar = progress.New(w, log, "ingest", "lines", 0)
 	}
-	out := make([]*framed, len(srcs))
-	errs := make([]error, len(srcs))
-	jobs := make(chan int)
-	var wg sync.WaitGroup
-	for range runtime.NumCPU() {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range jobs {
-				p := filepath.Join(work, "framed", fmt.Sprintf("%04d.csv", i))
-				out[i], errs[i] = frame(ctx, srcs[i], i, p, func(n int64) { bar.Add(n) })
-			}
-		}()
+	rank := map[string]int{}
+	for i, t := range schema.Tables() {
+		rank[t.Name] = i
 	}
+	order := make([]int, len(srcs))
 	for i := range srcs {
+		order[i] = i
+		fa.done[i] = make(chan struct{})
+	}
+	sort.SliceStable(order, func(a, b int) bool { return rank[srcs[order[a]].Table] < rank[srcs[order[b]].Table] })
+	jobs := make(chan int, len(srcs))
+	for _, i := range order {
 		jobs <- i
 	}
 	close(jobs)
-	wg.Wait()
-	for i, err := range errs {
+	for range runtime.NumCPU() {
+		fa.wg.Add(1)
+		go func() {
+			defer fa.wg.Done()
+			for i := range jobs {
+				p := filepath.Join(work, "framed", fmt.Sprintf("%04d.csv", i))
+				if err := ctx.Err(); err != nil {
+					fa.errs[i] = err
+				} else {
+					fa.out[i], fa.errs[i] = frame(ctx, srcs[i], i, p, func(n int64) { fa.bar.Add(n) })
+				}
+				close(fa.done[i])
+			}
+		}()
+	}
+	go func() {
+		fa.wg.Wait()
+		fa.bar.Finish()
+		log.Debug("framed raw files", "files", len(srcs), "seconds", time.Since(fa.t0).Seconds())
+	}()
+	return fa, nil
+}
+
+// file waits for source i to be framed.
+func (fa *framing) file(i int) (*framed, error) {
+	<-fa.done[i]
+	return fa.out[i], fa.errs[i]
+}
+
+// wait waits for every source to be framed (or to give up).
+func (fa *framing) wait() { fa.wg.Wait() }
+
+// err waits for all framing and returns the first error in file order.
+func (fa *framing) err() error {
+	fa.wait()
+	for i, err := range fa.errs {
 		if err != nil {
 			var he *headerError
-			if errors.As(err, &he) || errors.Is(err, context.Canceled) || strings.HasPrefix(err.Error(), srcs[i].Rel) {
-				return nil, err
+			if errors.As(err, &he) || errors.Is(err, context.Canceled) || strings.HasPrefix(err.Error(), fa.srcs[i].Rel) {
+				return err
 			}
-			return nil, fmt.Errorf("%s: %w", srcs[i].Rel, err)
+			return fmt.Errorf("%s: %w", fa.srcs[i].Rel, err)
 		}
 	}
-	return out, nil
+	return nil
 }
 
 // stager runs the SQL of one table at a time on the stage's DuckDB.
