@@ -5,12 +5,16 @@
 //
 // Data path: DuckDB reads the input and hands it over as Arrow record
 // batches; units of BatchRows rows are scored in parallel in Go with the
-// card's own arithmetic (training/scorecard.Model.Score: bin lookup by
-// binary search on breaks, map lookup for categories); the integer
-// score, grade, reason codes and decision are added column-wise; the
-// scored batches go back to DuckDB, in input order, as an Arrow view that
-// one COPY writes to Parquet, while the CSV is formatted by the workers
-// and written in order.
+// card's own arithmetic (training/scorecard.Lookup, the bins and
+// fixed-point points of Model.Score), applied straight to the Arrow
+// buffers: numeric bins by a branch-free count of the breaks below the
+// value, categories through a per-unit cache of their bins, points summed
+// as integers ×10⁴. Reason codes are precomputed priorities (a row's
+// reasons are its three lowest), so grade, reasons and decision cross
+// back as dictionary indices. The scored batches go back to DuckDB, in
+// input order, as an Arrow view that one COPY writes to Parquet
+// (snappy), while the CSV, formatted by the workers, is written in order
+// by its own goroutine and hashed as it is written.
 //
 // Refusals (nothing is written): a model whose checksum does not verify,
 // a card characteristic missing from the input, or a column whose type
