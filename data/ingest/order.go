@@ -30,7 +30,8 @@ import (
 // runs are computed over all rows.
 type keyOrder struct {
 	sortCols, runCols []orderCol
-	idx               []int // all watched column positions, ascending
+	idx               []int         // all watched column positions, ascending
+	kinds             []schema.Kind // their kinds
 	ok                bool
 	sorted, grouped   bool
 
@@ -94,6 +95,10 @@ func newKeyOrder(t schema.Table, columns []string) *keyOrder {
 		return out
 	}
 	o.sortCols, o.runCols = mk(t.SortBy), mk(runNames)
+	o.kinds = make([]schema.Kind, len(o.idx))
+	for _, c := range append(append([]orderCol(nil), o.sortCols...), o.runCols...) {
+		o.kinds[c.at] = c.kind
+	}
 	o.prev = make([][]byte, len(o.idx))
 	o.cur = make([][]byte, len(o.idx))
 	return o
@@ -118,33 +123,28 @@ func (o *keyOrder) add(line []byte, n int64, delim byte) {
 		return
 	}
 	// Cut out the watched fields.
-	field, j, start := 0, 0, 0
-	for i := 0; i <= len(line) && j < len(o.idx); i++ {
-		if i < len(line) && line[i] != delim {
-			continue
+	field, start, j := 0, 0, 0
+	for j < len(o.idx) {
+		end := len(line)
+		if k := bytes.IndexByte(line[start:], delim); k >= 0 {
+			end = start + k
 		}
 		if field == o.idx[j] {
-			o.cur[j] = line[start:i]
+			if !canonical(o.kinds[j], line[start:end]) {
+				o.ok = false
+				return
+			}
+			o.cur[j] = line[start:end]
 			j++
 		}
-		field++
-		start = i + 1
+		if end == len(line) {
+			break
+		}
+		field, start = field+1, end+1
 	}
 	if j < len(o.idx) {
 		o.ok = false
 		return
-	}
-	for _, c := range o.sortCols {
-		if !canonical(c.kind, o.cur[c.at]) {
-			o.ok = false
-			return
-		}
-	}
-	for _, c := range o.runCols {
-		if !canonical(c.kind, o.cur[c.at]) {
-			o.ok = false
-			return
-		}
 	}
 	if o.have {
 		if o.sorted && compareCols(o.sortCols, o.prev, o.cur) > 0 {
