@@ -329,24 +329,16 @@ func (s *Scorer) Score(u *Unit, lay Layout, schema *arrow.Schema, csvMid string)
 			decs[row] = dc
 			res.Grades[g]++
 			decCount[dc]++
-			// Top reasons: the three lowest priorities.
-			top := [Reasons]int32{noReason, noReason, noReason}
+			// Top reasons: the three lowest priorities, kept sorted
+			// without branches (min/max compile to conditional moves).
+			t0, t1, t2 := int32(noReason), int32(noReason), int32(noReason)
 			for j, pr := range prios {
 				p := pr[bins[j][row]]
-				if p >= top[2] {
-					continue
-				}
-				if p < top[1] {
-					top[2] = top[1]
-					if p < top[0] {
-						top[1], top[0] = top[0], p
-					} else {
-						top[1] = p
-					}
-				} else {
-					top[2] = p
-				}
+				t2 = min(t2, max(t1, p))
+				t1 = min(t1, max(t0, p))
+				t0 = min(t0, p)
 			}
+			top := [Reasons]int32{t0, t1, t2}
 			for k, p := range top {
 				if p != noReason {
 					reasons[k][row] = p
