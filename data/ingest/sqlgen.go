@@ -65,9 +65,8 @@ type fileRead struct {
 }
 
 // check is one row check of validate.sql: Cond is a boolean that is never
-// NULL; Code orders the checks by precedence; Gap is 65535 - Code.
+// NULL; the checks are listed in precedence order.
 type check struct {
-	Code, Gap    int
 	Cond, Reason string
 }
 
@@ -79,11 +78,11 @@ type validateData struct {
 	Thousands, DateForm, Chinese string
 }
 
-// parseFail is 1 when a present value does not parse: every parser maps
-// NULL to NULL, so it is (parsed IS NULL) - (raw IS NULL). Arithmetic, not
-// AND, lets DuckDB share the parse with the column's other uses.
+// parseFail holds when a present value does not parse (every parser maps
+// NULL to NULL). It reads the parsed column of the typed projection, so
+// the parse itself runs once.
 func parseFail(c colSpec) string {
-	return "(CAST(" + c.Ident + " IS NULL AS INTEGER) - CAST(" + c.Raw + " IS NULL AS INTEGER))"
+	return "(" + c.Ident + " IS NULL AND " + c.Raw + " IS NOT NULL)"
 }
 
 // presentAnd is 1 when the parsed value is present and cond holds.
@@ -95,12 +94,11 @@ func presentAnd(c colSpec, cond string) string {
 func checks(cols []colSpec) []check {
 	var out []check
 	add := func(cond, reason string) {
-		code := 1 + len(out)
-		out = append(out, check{Code: code, Gap: 65535 - code, Cond: "CAST(" + cond + " AS INTEGER)", Reason: reason})
+		out = append(out, check{Cond: cond, Reason: reason})
 	}
 	for _, c := range cols {
 		if c.Required {
-			add(c.Raw+" IS NULL", schema.ReasonMissing+":"+c.Name)
+			add("("+c.Raw+" IS NULL)", schema.ReasonMissing+":"+c.Name)
 		}
 	}
 	for _, c := range cols {

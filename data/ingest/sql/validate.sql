@@ -4,12 +4,12 @@
 -- (Framing notes which files hold a value with spaces or tabs around it;
 -- the others skip the trim: DuckDB already reads an empty field as NULL.)
 --
--- Each check is a 0/1 condition; the row's qd_code is the smallest code
--- of its failing checks (65535 when none fails), codes being ordered by
--- the precedence missing_value, parse errors (bad_date, bad_amount,
--- bad_number, in column order), bad_enum, negative_amount, out_of_range.
--- The checks are arithmetic rather than CASE so that DuckDB evaluates each
--- parse once per value (it does not share subexpressions under CASE).
+-- Each check is a condition on the typed projection (so each parse runs
+-- once, there); the row's reason is that of the first check that fails,
+-- in the precedence order missing_value, parse errors (bad_date,
+-- bad_amount, bad_number, in column order), bad_enum, negative_amount,
+-- out_of_range. (A CASE evaluates each condition only on the rows that
+-- passed the ones before.)
 -- dedup.sql and parents.sql then add duplicate_row, duplicate_key, orphan
 -- and date_order to rows that pass. Raw PII never leaves this statement:
 -- only its tokens and derived attributes are stored.
@@ -28,13 +28,12 @@ WITH raw AS (
     {{- range .Lake}}
     {{.Expr}} AS {{.Ident}},
     {{- end}}
-    least(65535{{range .Checks}},
-      65535 - {{.Gap}} * {{.Cond}}{{end}}) AS qd_code,
+    CASE{{range .Checks}}
+      WHEN {{.Cond}} THEN '{{.Reason}}'{{end}}
+    END AS qd_reason,
     CAST({{.Thousands}} AS USMALLINT) AS qd_n_thousands,
     CAST({{.DateForm}} AS USMALLINT) AS qd_n_date_form,
     CAST({{.Chinese}} AS USMALLINT) AS qd_n_chinese
   FROM typed
 )
-SELECT * EXCLUDE (qd_code),
-  CASE qd_code{{range .Checks}} WHEN {{.Code}} THEN '{{.Reason}}'{{end}} END AS qd_reason
-FROM checked;
+SELECT * FROM checked;
