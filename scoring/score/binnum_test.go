@@ -5,6 +5,7 @@ package score
 import (
 	"math"
 	"math/rand/v2"
+	"strconv"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -85,5 +86,74 @@ func TestBinNumericMatchesLookup(t *testing.T) {
 		if !tc.missing && fb == 0 {
 			t.Errorf("%+v: NULL and NaN should fall back", tc)
 		}
+	}
+}
+
+// TestCatCacheMatchesLookup checks the per-unit category cache against
+// scorecard.Lookup.Cat on many distinct values (so that slots collide),
+// unseen values, the empty string and NULL, for cards with and without a
+// missing bin.
+func TestCatCacheMatchesLookup(t *testing.T) {
+	var known []string
+	for i := range 300 {
+		known = append(known, "城市"+strconv.Itoa(i*7919%1000))
+	}
+	for _, missing := range []bool{false, true} {
+		c := &scorecard.Characteristic{Name: "city", Kind: "categorical"}
+		for g := range 4 {
+			var vals []string
+			for i := g; i < len(known); i += 4 {
+				vals = append(vals, known[i])
+			}
+			c.Bins = append(c.Bins, scorecard.Bin{Bin: binning.Bin{Label: strconv.Itoa(g), Values: vals}, Points: float64(g * 3)})
+		}
+		if missing {
+			c.Bins = append(c.Bins, scorecard.Bin{Bin: binning.Bin{Label: "missing", Missing: true}, Points: 1})
+		}
+		c.Fallback = 0
+		ci := &charInfo{name: "city", kind: binning.Categorical, look: c.Lookup()}
+		ci.cat = map[string]catSlot{}
+		for _, b := range c.Bins {
+			for _, v := range append(append([]string{}, b.Values...), "") {
+				ci.cat[v] = catSlot{v: v, code: catCode(ci.look.Cat(v, false)), ok: true}
+			}
+		}
+		ci.null = catCode(ci.look.Cat("", true))
+		rng := rand.New(rand.NewPCG(5, 6))
+		sb := array.NewStringBuilder(memory.DefaultAllocator)
+		for range 30000 {
+			switch r := rng.IntN(20); {
+			case r == 0:
+				sb.AppendNull()
+			case r == 1:
+				sb.Append("")
+			case r == 2:
+				sb.Append("unseen" + strconv.Itoa(rng.IntN(50)))
+			default:
+				sb.Append(known[rng.IntN(len(known))])
+			}
+		}
+		arr := sb.NewStringArray()
+		sb.Release()
+		n := arr.Len()
+		bins, total := make([]int32, n), make([]int64, n)
+		fb, err := newCatCache(ci).bin(arr, bins, total)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantFB := 0
+		for i := range n {
+			k, f := ci.look.Cat(arr.Value(i), arr.IsNull(i))
+			if f {
+				wantFB++
+			}
+			if bins[i] != k || total[i] != ci.look.Fixed[k] {
+				t.Fatalf("missing bin %v: %q (null %v): bin %d, want %d", missing, arr.Value(i), arr.IsNull(i), bins[i], k)
+			}
+		}
+		if fb != wantFB || fb == 0 {
+			t.Errorf("missing bin %v: %d fallbacks, want %d (> 0)", missing, fb, wantFB)
+		}
+		arr.Release()
 	}
 }

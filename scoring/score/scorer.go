@@ -75,9 +75,9 @@ type charInfo struct {
 	name string
 	kind binning.Kind
 	look *scorecard.Lookup
-	prio []int32          // reason priority of each bin; noReason when at its best
-	cat  map[string]int32 // categorical: every value of the card's bins → catCode
-	null int32            // categorical: catCode of NULL
+	prio []int32            // reason priority of each bin; noReason when at its best
+	cat  map[string]catSlot // categorical: every value of the card's bins → its slot
+	null int32              // categorical: catCode of NULL
 }
 
 // noReason is the priority of a bin at its characteristic's best points.
@@ -121,10 +121,10 @@ func NewScorer(m *scorecard.Model, rules Rules) (*Scorer, error) {
 			}
 		}
 		if ci.kind == binning.Categorical {
-			ci.cat = map[string]int32{}
+			ci.cat = map[string]catSlot{}
 			for _, b := range c.Bins {
 				for _, v := range append(slices.Clone(b.Values), "") {
-					ci.cat[v] = catCode(ci.look.Cat(v, false))
+					ci.cat[v] = catSlot{v: v, code: catCode(ci.look.Cat(v, false)), ok: true}
 				}
 			}
 			ci.null = catCode(ci.look.Cat("", true))
@@ -528,9 +528,11 @@ func allFinite(v []float64) bool {
 type catCache struct {
 	ci    *charInfo
 	slots [256]catSlot
-	seen  map[string]int32
+	seen  map[string]catSlot
 }
 
+// catSlot is a value (a string the cache owns, not a view into an Arrow
+// buffer) with its code.
 type catSlot struct {
 	v    string
 	code int32
@@ -538,7 +540,7 @@ type catSlot struct {
 }
 
 func newCatCache(ci *charInfo) *catCache {
-	return &catCache{ci: ci, seen: map[string]int32{}}
+	return &catCache{ci: ci, seen: map[string]catSlot{}}
 }
 
 func slotOf(v string) int {
@@ -553,15 +555,16 @@ func (c *catCache) code(v string) int32 {
 	if sl.ok && sl.v == v {
 		return sl.code
 	}
-	code, ok := c.ci.cat[v]
+	e, ok := c.ci.cat[v]
 	if !ok {
-		if code, ok = c.seen[v]; !ok {
-			code = catCode(c.ci.look.Cat(v, false))
-			c.seen[strings.Clone(v)] = code
+		if e, ok = c.seen[v]; !ok {
+			v := strings.Clone(v)
+			e = catSlot{v: v, code: catCode(c.ci.look.Cat(v, false)), ok: true}
+			c.seen[v] = e
 		}
 	}
-	*sl = catSlot{v: strings.Clone(v), code: code, ok: true}
-	return code
+	*sl = e // two values sharing a slot cost map lookups, not copies
+	return e.code
 }
 
 func (c *catCache) bin(a arrow.Array, bins []int32, total []int64) (int, error) {
