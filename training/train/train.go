@@ -18,7 +18,6 @@ import (
 	"bytes"
 	"cmp"
 	"context"
-	"database/sql"
 	"fmt"
 	"log/slog"
 	"math"
@@ -741,4 +740,3 @@ ORDER BY f.loan_id, l.obs_date`, snap, feat, lab)
 	return q, append(featFiles, labelFiles...), nil
 }
 
-var _ = sql.ErrNoRows
