@@ -739,4 +739,3 @@ ORDER BY f.loan_id, l.obs_date`, snap, feat, lab)
 	}
 	return q, append(featFiles, labelFiles...), nil
 }
-
