@@ -477,8 +477,8 @@ func jsonKeys(line []byte) ([]string, error) {
 // values need trimming. It errs on the side of true.
 func edgeSpace(line []byte, delim byte) bool {
 	isSp := func(c byte) bool { return c == ' ' || c == '\t' }
-	if len(line) == 0 {
-		return false
+	if len(line) == 0 || bytes.IndexByte(line, ' ') < 0 && bytes.IndexByte(line, '\t') < 0 {
+		return false // no space or tab anywhere (a quick scan)
 	}
 	if isSp(line[0]) || isSp(line[len(line)-1]) {
 		return true
