@@ -178,6 +178,11 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if err := os.MkdirAll(o.Lake, 0o755); err != nil {
 		return nil, fmt.Errorf("lake %s: %w", o.Lake, err)
 	}
+	unlock, err := lk.Lock("ingest")
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	for _, t := range schema.Tables() {
 		if err := lake.RecoverDir(lk.TableDir(t.Name)); err != nil {
 			return nil, fmt.Errorf("lake %s: recover %s: %w", o.Lake, t.Name, err)
