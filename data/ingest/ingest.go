@@ -5,13 +5,15 @@
 // the rest into a quarantine with file, line, raw text and reason,
 // tokenises PII, and publishes each table atomically with a manifest.
 //
-// A run has three phases. Framing (Go, streaming, one pass per file):
+// A run takes the tables in order, parents first. Reading and validation
+// (Go, stream.go and rows.go, in parallel over blocks of each file):
 // decompress, detect or apply the encoding, transcode GBK, split physical
 // lines, check the header against the contract, set aside lines that
-// cannot be a row (wrong field count, broken quoting, invalid JSON) and
-// write the others, prefixed with their line number, to a temporary file
-// of fixed dialect. Validation (DuckDB, the SQL files in sql/): parse and
-// check every value, duplicates against the lake and earlier rows,
+// cannot be a row (wrong field count, broken quoting, invalid JSON), then
+// parse and check every value and tokenise PII; accepted rows go to
+// DuckDB as typed Arrow record batches with their file and line number,
+// rejected ones straight to the quarantine list. Set work (DuckDB, the
+// SQL files in sql/): duplicates against the lake and earlier rows,
 // references and date order against parent tables. Publication: each
 // table's new contents (the lake's rows plus the accepted ones, sorted by
 // key, zstd) replace the old directory with a rename, after every table
@@ -26,6 +28,7 @@ package ingest
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -38,12 +41,12 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
-	"qiandun/data/ingest/normalize"
-	"qiandun/data/ingest/pii"
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/duckdb/duckdb-go/v2"
+
 	"qiandun/data/lake"
 	"qiandun/data/schema"
 	"qiandun/internal/progress"
@@ -205,45 +208,6 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}
 	defer os.RemoveAll(work)
 
-	// Framing runs in the background, table by table in the order the
-	// tables are staged, so that DuckDB works on one table while Go frames
-	// the next.
-	fctx, cancel := context.WithCancel(ctx)
-	fa, err := startFraming(fctx, srcs, work, o.Progress, log)
-	if err != nil {
-		cancel()
-		return nil, err
-	}
-	defer func() { cancel(); fa.wait() }() // before the work directory goes
-	res := &Result{}
-	// files returns the framed files of table t that were not ingested
-	// before, once they are framed. A framing error anywhere is reported
-	// as frameAll would: the first in file order, after all framing ended.
-	files := func(t string) ([]*framed, error) {
-		var out []*framed
-		for i, src := range srcs {
-			if src.Table != t {
-				continue
-			}
-			fr, err := fa.file(i)
-			if err != nil {
-				return nil, fa.err()
-			}
-			if p, ok := seen[fr.sha256]; ok {
-				why := "already ingested"
-				if p != fr.src.Rel {
-					why = "same content as " + p + ", already ingested"
-				}
-				res.Skipped = append(res.Skipped, Skipped{File: fr.src.Rel, SHA256: fr.sha256, Reason: why})
-				log.Info("skipping raw file", "file", fr.src.Rel, "reason", why)
-				os.Remove(fr.path)
-				continue
-			}
-			seen[fr.sha256] = fr.src.Rel
-			out = append(out, fr)
-		}
-		return out, nil
-	}
 	dbo := o.DB
 	if dbo.MemoryLimit == "" {
 		dbo.MemoryLimit = "900MB"
@@ -258,35 +222,35 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if _, err := db.ExecContext(ctx, "SET preserve_insertion_order = false"); err != nil {
 		return nil, fmt.Errorf("ingest: %w", err)
 	}
-	if _, err := db.ExecContext(ctx, normalize.MacrosSQL); err != nil {
-		return nil, fmt.Errorf("ingest: normalize macros: %w", err)
-	}
-	if _, err := db.ExecContext(ctx, pii.MacrosSQL(o.Key)); err != nil {
-		return nil, errors.New("ingest: PII macros failed") // the statement holds the key: do not echo it
-	}
-	if err := pii.RegisterTokenUDF(ctx, db, o.Key); err != nil {
-		return nil, fmt.Errorf("ingest: %w", err)
-	}
 
-	st := &stager{db: db, lk: lk, work: work, log: log}
+	st := &stager{db: db, lk: lk, work: work, log: log, key: o.Key, seen: seen, res: &Result{}}
+	if o.Progress != nil {
+		st.bar = progress.New(o.Progress, log, "ingest", "lines", 0)
+	}
+	res := st.res
 	changed := map[string]bool{}
 	var todo []*framed
 	for _, t := range schema.Tables() {
-		files, err := files(t.Name)
-		if err != nil {
-			return nil, err
+		var tsrcs []int
+		for i, src := range srcs {
+			if src.Table == t.Name {
+				tsrcs = append(tsrcs, i)
+			}
 		}
-		todo = append(todo, files...)
-		if len(files) == 0 {
+		var tr *TableResult
+		var files []*framed
+		if len(tsrcs) > 0 {
+			if tr, files, err = st.table(ctx, t, srcs, tsrcs); err != nil {
+				return nil, err
+			}
+		}
+		if tr == nil {
 			if err := st.loadKeys(ctx, t, ""); err != nil {
 				return nil, err
 			}
 			continue
 		}
-		tr, err := st.table(ctx, t, files)
-		if err != nil {
-			return nil, err
-		}
+		todo = append(todo, files...)
 		res.Tables = append(res.Tables, *tr)
 		changed[t.Name] = true
 		log.Info("ingested table", "table", t.Name, "files", len(files), "read", tr.Read, "accepted", tr.Accepted,
@@ -297,6 +261,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 			}
 		}
 	}
+	st.bar.Finish()
 	db.Close()
 
 	var over []TableResult
@@ -326,96 +291,16 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	return res, nil
 }
 
-// framing frames sources in the background, NumCPU at a time, in the
-// order their tables are staged.
-type framing struct {
-	srcs []Source
-	out  []*framed
-	errs []error
-	done []chan struct{}
-	wg   sync.WaitGroup
-	bar  *progress.Bar
-	t0   time.Time
-	log  *slog.Logger
-}
-
-func startFraming(ctx context.Context, srcs []Source, work string, w io.Writer, log *slog.Logger) (*framing, error) {
-	if err := os.MkdirAll(filepath.Join(work, "framed"), 0o700); err != nil {
-		return nil, err
-	}
-	fa := &framing{srcs: srcs, out: make([]*framed, len(srcs)), errs: make([]error, len(srcs)),
-		done: make([]chan struct{}, len(srcs)), t0: time.Now(), log: log}
-	if w != nil {
-		fa.bar = progress.New(w, log, "ingest", "lines", 0)
-	}
-	rank := map[string]int{}
-	for i, t := range schema.Tables() {
-		rank[t.Name] = i
-	}
-	order := make([]int, len(srcs))
-	for i := range srcs {
-		order[i] = i
-		fa.done[i] = make(chan struct{})
-	}
-	sort.SliceStable(order, func(a, b int) bool { return rank[srcs[order[a]].Table] < rank[srcs[order[b]].Table] })
-	jobs := make(chan int, len(srcs))
-	for _, i := range order {
-		jobs <- i
-	}
-	close(jobs)
-	for range runtime.NumCPU() {
-		fa.wg.Add(1)
-		go func() {
-			defer fa.wg.Done()
-			for i := range jobs {
-				p := filepath.Join(work, "framed", fmt.Sprintf("%04d.csv", i))
-				if err := ctx.Err(); err != nil {
-					fa.errs[i] = err
-				} else {
-					fa.out[i], fa.errs[i] = frame(ctx, srcs[i], i, p, func(n int64) { fa.bar.Add(n) })
-				}
-				close(fa.done[i])
-			}
-		}()
-	}
-	go func() {
-		fa.wg.Wait()
-		fa.bar.Finish()
-		log.Debug("framed raw files", "files", len(srcs), "seconds", time.Since(fa.t0).Seconds())
-	}()
-	return fa, nil
-}
-
-// file waits for source i to be framed.
-func (fa *framing) file(i int) (*framed, error) {
-	<-fa.done[i]
-	return fa.out[i], fa.errs[i]
-}
-
-// wait waits for every source to be framed (or to give up).
-func (fa *framing) wait() { fa.wg.Wait() }
-
-// err waits for all framing and returns the first error in file order.
-func (fa *framing) err() error {
-	fa.wait()
-	for i, err := range fa.errs {
-		if err != nil {
-			var he *headerError
-			if errors.As(err, &he) || errors.Is(err, context.Canceled) || strings.HasPrefix(err.Error(), fa.srcs[i].Rel) {
-				return err
-			}
-			return fmt.Errorf("%s: %w", fa.srcs[i].Rel, err)
-		}
-	}
-	return nil
-}
-
-// stager runs the SQL of one table at a time on the stage's DuckDB.
+// stager stages one table at a time on the stage's DuckDB.
 type stager struct {
 	db   *sql.DB
 	lk   lake.Lake
 	work string
 	log  *slog.Logger
+	key  []byte
+	bar  *progress.Bar
+	seen map[string]string // sha256 -> file, of the files ingested (before or in this run)
+	res  *Result
 }
 
 func (s *stager) exec(ctx context.Context, what, q string) error {
@@ -456,22 +341,163 @@ func (s *stager) loadKeys(ctx context.Context, t schema.Table, file string) erro
 	return s.exec(ctx, t.Name+" keys", q)
 }
 
-func (s *stager) table(ctx context.Context, t schema.Table, files []*framed) (*TableResult, error) {
+// table stages the sources srcs[idx...] of table t: it reads and
+// validates them into the temp table stage, finds duplicates, orphans and
+// dates out of order, and writes the table's new contents to the work
+// directory. It returns nil when every source was ingested before.
+func (s *stager) table(ctx context.Context, t schema.Table, srcs []Source, idx []int) (*TableResult, []*framed, error) {
+	sch, err := lakeSchema(t)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := s.exec(ctx, t.Name+" stage", "DROP TABLE IF EXISTS stage; "+
+		strings.Replace(schema.LakeDDL(t, "stage"), "CREATE TABLE stage (", "CREATE TEMP TABLE stage (qd_fid INTEGER, qd_line BIGINT, ", 1)+
+		"; ALTER TABLE stage ADD COLUMN qd_reason VARCHAR"); err != nil {
+		return nil, nil, err
+	}
+	// Rows go in in file order, so that a file found sorted need not be
+	// sorted again, by one DuckDB thread (Go does the parsing in
+	// parallel), so that the stage's row groups, and the lake file's, are
+	// the same from run to run.
+	if err := s.insertionOrder(ctx, true); err != nil {
+		return nil, nil, err
+	}
+	var threads int
+	if err := s.db.QueryRowContext(ctx, "SELECT current_setting('threads')").Scan(&threads); err != nil {
+		return nil, nil, fmt.Errorf("ingest: %w", err)
+	}
+	if err := s.exec(ctx, t.Name+" stage", "SET threads = 1"); err != nil {
+		return nil, nil, err
+	}
+	var files []*framed
+	for _, i := range idx {
+		fr, err := s.load(ctx, t, sch, srcs[i], i)
+		if errors.Is(err, errSkip) {
+			continue
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		files = append(files, fr)
+	}
+	if err := s.exec(ctx, t.Name+" stage", fmt.Sprintf("SET threads = %d", threads)); err != nil {
+		return nil, nil, err
+	}
+	if err := s.insertionOrder(ctx, false); err != nil {
+		return nil, nil, err
+	}
+	if len(files) == 0 {
+		return nil, nil, s.exec(ctx, t.Name, "DROP TABLE IF EXISTS stage")
+	}
+	tr, err := s.check(ctx, t, files)
+	return tr, files, err
+}
+
+// load reads one source into the stage, in its declared encoding, or as
+// detected (UTF-8 unless invalid, then GBK). A file ingested before
+// returns errSkip and adds nothing.
+func (s *stager) load(ctx context.Context, t schema.Table, sch *arrow.Schema, src Source, fid int) (*framed, error) {
+	t0, c0 := time.Now(), cpuTime()
+	enc := src.Encoding
+	for {
+		fs, err := openStream(ctx, src, fid, enc, streamOptions{t: t, schema: sch, key: s.key, workers: runtime.NumCPU(),
+			prog: func(n int64) { s.bar.Add(n) }, done: s.once})
+		if err == nil {
+			err = s.insert(ctx, fs, fmt.Sprintf("qd_rows_%d", fid))
+			fs.close()
+			if fs.err != nil {
+				err = fs.err
+			}
+		}
+		if errors.Is(err, errNotUTF8) && src.Encoding == EncAuto && enc != EncGBK {
+			enc = EncGBK
+			continue
+		}
+		if errors.Is(err, errSkip) {
+			return nil, errSkip
+		}
+		if err != nil {
+			var he *headerError
+			if errors.As(err, &he) || errors.Is(err, context.Canceled) || strings.HasPrefix(err.Error(), src.Rel) {
+				return nil, err
+			}
+			return nil, fmt.Errorf("%s: %w", src.Rel, err)
+		}
+		s.log.Debug("staged raw file", "file", src.Rel, "rows", fs.fr.read, "seconds", time.Since(t0).Seconds(),
+			"cpu_seconds", (cpuTime() - c0).Seconds())
+		return fs.fr, nil
+	}
+}
+
+// once says whether a file that was read whole was ingested before (in
+// an earlier run or, with the same content, earlier in this one).
+func (s *stager) once(fr *framed) error {
+	if p, ok := s.seen[fr.sha256]; ok {
+		why := "already ingested"
+		if p != fr.src.Rel {
+			why = "same content as " + p + ", already ingested"
+		}
+		s.res.Skipped = append(s.res.Skipped, Skipped{File: fr.src.Rel, SHA256: fr.sha256, Reason: why})
+		s.log.Info("skipping raw file", "file", fr.src.Rel, "reason", why)
+		return errSkip
+	}
+	s.seen[fr.sha256] = fr.src.Rel
+	return nil
+}
+
+// insert appends the rows of a stream to the stage through DuckDB's Arrow
+// interface.
+func (s *stager) insert(ctx context.Context, fs *fileStream, view string) error {
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	return conn.Raw(func(dc any) error {
+		ar, err := duckdb.NewArrowFromConn(dc.(driver.Conn))
+		if err != nil {
+			return err
+		}
+		release, err := ar.RegisterView(fs, view)
+		if err != nil {
+			return err
+		}
+		defer release()
+		ex := dc.(driver.ExecerContext)
+		_, err = ex.ExecContext(ctx, "INSERT INTO stage SELECT *, NULL FROM "+lake.Ident(view), nil)
+		if _, derr := ex.ExecContext(ctx, "DROP VIEW IF EXISTS "+lake.Ident(view), nil); err == nil {
+			err = derr
+		}
+		return err
+	})
+}
+
+// check finds the duplicates, orphans and dates out of order among the
+// staged rows, accounts for every row and writes the table's new
+// contents.
+func (s *stager) check(ctx context.Context, t schema.Table, files []*framed) (*TableResult, error) {
 	tr := &TableResult{Table: t.Name, Reasons: map[string]int64{}, Normalised: map[string]int64{}, Encodings: map[string]string{}}
-	byFid := map[int]*framed{}
+	rejects := map[int][]reject{}
+	var norm [3]int64
 	for _, f := range files {
-		byFid[f.fid] = f
 		tr.Files = append(tr.Files, f.src.Rel)
 		tr.Read += f.read
 		tr.BlankLines += f.blank
 		tr.Encodings[f.src.Rel] = f.encoding
+		rejects[f.fid] = append(rejects[f.fid], f.malformed...)
+		for i := range norm {
+			norm[i] += f.norm[i]
+		}
+	}
+	for i, n := range normNames {
+		tr.Normalised[n] = norm[i]
 	}
 	lakeScan := ""
 	if s.lk.Exists(t.Name) {
 		lakeScan, _ = s.lk.Scan(t.Name)
 	}
 
-	// What framing learnt about the order of a first load from one file:
+	// What reading learnt about the order of a first load from one file:
 	// already sorted (the stage keeps file order and the write need not
 	// sort), grouped by key (duplicates can only be among the candidates).
 	var ord *keyOrder
@@ -486,31 +512,8 @@ func (s *stager) table(ctx context.Context, t schema.Table, files []*framed) (*T
 			}
 			return len(ord.cands)
 		}())
-
-	// Validation.
-	q, err := validateSQL(t, files)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.exec(ctx, t.Name+" validate", "DROP TABLE IF EXISTS qd_rejects; DROP TABLE IF EXISTS qd_reject_scans"); err != nil {
-		return nil, err
-	}
-	if err := s.insertionOrder(ctx, presorted); err != nil {
-		return nil, err
-	}
-	if err := s.exec(ctx, t.Name+" validate", q); err != nil {
-		return nil, err
-	}
-	if err := s.insertionOrder(ctx, false); err != nil {
-		return nil, err
-	}
-	rejects := map[int][]reject{}
-	for _, f := range files {
-		rejects[f.fid] = append(rejects[f.fid], f.malformed...)
-	}
-	if err := s.duckRejects(ctx, files, rejects); err != nil {
-		return nil, err
-	}
+	var q string
+	var err error
 	// Duplicates, references, date order.
 	switch {
 	case ord != nil && ord.grouped && len(ord.cands) == 0:
@@ -539,17 +542,12 @@ func (s *stager) table(ctx context.Context, t schema.Table, files []*framed) (*T
 		}
 	}
 	// Counts.
-	var staged, accepted, nThou, nDate, nCN int64
-	err = s.db.QueryRowContext(ctx, `SELECT count(*), count(*) FILTER (WHERE qd_reason IS NULL),
-		coalesce(sum(qd_n_thousands), 0), coalesce(sum(qd_n_date_form), 0), coalesce(sum(qd_n_chinese), 0) FROM stage`).
-		Scan(&staged, &accepted, &nThou, &nDate, &nCN)
+	var staged, accepted int64
+	err = s.db.QueryRowContext(ctx, `SELECT count(*), count(*) FILTER (WHERE qd_reason IS NULL) FROM stage`).Scan(&staged, &accepted)
 	if err != nil {
 		return nil, fmt.Errorf("ingest %s: counts: %w", t.Name, err)
 	}
 	tr.Accepted = accepted
-	tr.Normalised[schema.NormThousands] = nThou
-	tr.Normalised[schema.NormDateForm] = nDate
-	tr.Normalised[schema.NormChinese] = nCN
 	rows, err := s.db.QueryContext(ctx, `SELECT qd_fid, qd_line, qd_reason FROM stage WHERE qd_reason IS NOT NULL`)
 	if err != nil {
 		return nil, fmt.Errorf("ingest %s: rejected rows: %w", t.Name, err)
@@ -649,36 +647,6 @@ func (s *stager) loadCandidates(ctx context.Context, fid int, lines []int64) err
 	return s.exec(ctx, "candidates", fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE qd_cand AS
 		SELECT CAST(%d AS INTEGER) AS qd_fid, qd_line FROM read_csv(%s, header=false, auto_detect=false, columns={'qd_line': 'BIGINT'})`,
 		fid, lake.Quote(p)))
-}
-
-// duckRejects adds the lines DuckDB could not read (a safety net: framing
-// passes only well-formed lines) as malformed rows.
-func (s *stager) duckRejects(ctx context.Context, files []*framed, rejects map[int][]reject) error {
-	var n int
-	if err := s.db.QueryRowContext(ctx, "SELECT count(*) FROM qd_rejects").Scan(&n); err != nil || n == 0 {
-		return nil // no rejects table: nothing was rejected
-	}
-	byPath := map[string]int{}
-	for _, f := range files {
-		byPath[f.path] = f.fid
-	}
-	rows, err := s.db.QueryContext(ctx, `SELECT s.file_path, e.csv_line, e.error_message
-		FROM qd_rejects e JOIN qd_reject_scans s USING (scan_id, file_id)`)
-	if err != nil {
-		return fmt.Errorf("ingest: DuckDB rejects: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var path, line, msg string
-		if err := rows.Scan(&path, &line, &msg); err != nil {
-			return err
-		}
-		num, _, _ := strings.Cut(line, ",")
-		num, _, _ = strings.Cut(num, "\t")
-		ln, _ := strconv.ParseInt(num, 10, 64)
-		rejects[byPath[path]] = append(rejects[byPath[path]], reject{line: ln, reason: schema.ReasonMalformed, detail: msg})
-	}
-	return rows.Err()
 }
 
 // QuarantineColumns are the columns of a quarantine CSV file.

@@ -41,6 +41,13 @@ type keyOrder struct {
 	have       bool
 	inRun      bool
 	cands      []int64 // lines of the rows in runs of equal run values
+
+	// The first row (for merge): its watched values and line, whether it
+	// is in a run with the row after it; the number of rows seen.
+	first      [][]byte
+	firstLine  int64
+	firstInRun bool
+	rows       int64
 }
 
 type orderCol struct {
@@ -158,6 +165,9 @@ func (o *keyOrder) add(line []byte, n int64, delim byte) {
 			case c == 0:
 				if !o.inRun {
 					o.cands = append(o.cands, o.prevLine)
+					if o.rows == 1 {
+						o.firstInRun = true
+					}
 				}
 				o.cands = append(o.cands, n)
 				o.inRun = true
@@ -176,7 +186,62 @@ func (o *keyOrder) add(line []byte, n int64, delim byte) {
 		o.prev[i] = o.prevBuffer[off : off+len(v)]
 		off += len(v)
 	}
+	if !o.have {
+		o.first = make([][]byte, len(o.cur))
+		for i, v := range o.cur {
+			o.first[i] = append([]byte(nil), v...)
+		}
+		o.firstLine = n
+	}
 	o.prevLine, o.have = n, true
+	o.rows++
+}
+
+// merge appends what watcher b saw of the rows that follow o's (the next
+// block of the same file, watched separately) to o.
+func (o *keyOrder) merge(b *keyOrder) {
+	if o == nil || !o.ok {
+		return
+	}
+	if b == nil || !b.ok {
+		o.ok = false
+		return
+	}
+	if !b.have {
+		return
+	}
+	if !o.have {
+		*o = *b
+		return
+	}
+	if o.sorted && (!b.sorted || compareCols(o.sortCols, o.prev, b.first) > 0) {
+		o.sorted = false
+	}
+	c := compareCols(o.runCols, o.prev, b.first)
+	if o.grouped {
+		switch {
+		case !b.grouped || c > 0:
+			o.grouped = false
+			o.cands = nil
+		case c == 0:
+			if !o.inRun {
+				o.cands = append(o.cands, o.prevLine)
+			}
+			if !b.firstInRun {
+				o.cands = append(o.cands, b.firstLine)
+			}
+			o.cands = append(o.cands, b.cands...)
+		default:
+			o.cands = append(o.cands, b.cands...)
+		}
+	}
+	if b.rows == 1 {
+		o.inRun = c == 0
+	} else {
+		o.inRun = b.inRun
+	}
+	o.prev, o.prevBuffer, o.prevLine = b.prev, b.prevBuffer, b.prevLine
+	o.rows += b.rows
 }
 
 // known reports whether the watcher saw the whole file with every watched

@@ -1,0 +1,518 @@
+package ingest
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"hash"
+	"math"
+	"strings"
+	"unsafe"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/decimal128"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"qiandun/data/ingest/normalize"
+	"qiandun/data/ingest/pii"
+	"qiandun/data/schema"
+)
+
+// Row validation. Each raw value is trimmed (empty means missing), parsed
+// by the rules of package normalize and checked; a row that fails is
+// rejected with the reason of the first failing check in this order:
+// missing_value, parse errors (bad_date, bad_amount, bad_number, in column
+// order), bad_enum, negative_amount, out_of_range. Every value of a row is
+// parsed whatever happens to the row, so the normalisation counts
+// (thousands separators, other date forms, Chinese enum words) count each
+// value that was normalised, also in rows rejected for another reason.
+// Accepted rows are appended to Arrow builders in the typed lake columns,
+// PII replaced by its tokens; raw PII goes no further than this file.
+
+// ranges are the plausibility checks beyond sign: a parsed value (an
+// integer, or a rate in millionths) must lie in [lo, hi].
+var ranges = map[string][2]int64{
+	"term_months":      {1, 120},
+	"annual_rate":      {math.MinInt64, 1_000_000},
+	"installment_no":   {1, 120},
+	"worst_status_24m": {math.MinInt64, 7},
+}
+
+// rule is how one raw column is read.
+type rule struct {
+	name     string
+	kind     schema.Kind
+	required bool
+	nonNeg   bool
+	enum     []string
+	aliases  map[string]string // Chinese word -> English value, this column's values only
+	rng      *[2]int64
+}
+
+// Normalisation counters, by position in rowParser.norm.
+const (
+	normThousands = iota
+	normDateForm
+	normChinese
+)
+
+var normNames = [3]string{schema.NormThousands, schema.NormDateForm, schema.NormChinese}
+
+// value is one parsed raw value of the current row.
+type value struct {
+	s    []byte // trimmed raw text
+	n    int64  // fen, integer, rate millionths, days since 1970 or microseconds since 1970
+	enum string // the English enum value
+	null bool   // missing or unparseable
+}
+
+// rules returns the reading rules of t's raw columns, in contract order.
+func rules(t schema.Table) []rule {
+	aliases := schema.ChineseAliases()
+	out := make([]rule, len(t.Columns))
+	for i, c := range t.Columns {
+		r := rule{name: c.Name, kind: c.Kind, required: !c.Nullable, nonNeg: c.NonNeg, enum: c.Enum}
+		if c.Kind == schema.Enum {
+			r.aliases = map[string]string{}
+			for cn, en := range aliases {
+				for _, v := range c.Enum {
+					if v == en {
+						r.aliases[cn] = en
+					}
+				}
+			}
+		}
+		if rg, ok := ranges[c.Name]; ok {
+			r.rng = &rg
+		}
+		out[i] = r
+	}
+	return out
+}
+
+// lakeSchema is the Arrow schema of a table's staged rows: the source
+// file id and physical line, then the typed lake columns.
+func lakeSchema(t schema.Table) (*arrow.Schema, error) {
+	fields := []arrow.Field{
+		{Name: "qd_fid", Type: arrow.PrimitiveTypes.Int32},
+		{Name: "qd_line", Type: arrow.PrimitiveTypes.Int64},
+	}
+	for _, c := range schema.LakeColumns(t) {
+		var dt arrow.DataType
+		switch c.Type {
+		case "VARCHAR":
+			dt = arrow.BinaryTypes.String
+		case "DATE":
+			dt = arrow.FixedWidthTypes.Date32
+		case "TIMESTAMP":
+			dt = &arrow.TimestampType{Unit: arrow.Microsecond}
+		case "DECIMAL(18,2)":
+			dt = &arrow.Decimal128Type{Precision: 18, Scale: 2}
+		case "DECIMAL(9,6)":
+			dt = &arrow.Decimal128Type{Precision: 9, Scale: 6}
+		case "INTEGER":
+			dt = arrow.PrimitiveTypes.Int32
+		case "BOOLEAN":
+			dt = arrow.FixedWidthTypes.Boolean
+		default:
+			return nil, fmt.Errorf("ingest: no Arrow type for lake type %s of %s.%s", c.Type, t.Name, c.Name)
+		}
+		fields = append(fields, arrow.Field{Name: c.Name, Type: dt, Nullable: true})
+	}
+	return arrow.NewSchema(fields, nil), nil
+}
+
+// rowParser validates the rows of one table and builds Arrow record
+// batches of the accepted ones. It is not safe for concurrent use: each
+// worker has its own.
+type rowParser struct {
+	t      schema.Table
+	rules  []rule
+	vals   []value
+	schema *arrow.Schema
+	b      *array.RecordBuilder
+	mac    hash.Hash
+	prov   map[string]string
+	norm   [3]int64
+	tok    [2 * sha256.Size]byte
+	sum    [sha256.Size]byte
+	// applications: the positions of the ID number and the apply time.
+	idCol, applyCol int
+}
+
+func newRowParser(t schema.Table, sch *arrow.Schema, key []byte) *rowParser {
+	p := &rowParser{t: t, rules: rules(t), schema: sch, idCol: -1, applyCol: -1,
+		mac: hmac.New(sha256.New, key), prov: pii.Provinces()}
+	p.vals = make([]value, len(p.rules))
+	if t.Name == "applications" {
+		for i, r := range p.rules {
+			switch r.name {
+			case "id_number":
+				p.idCol = i
+			case "apply_time":
+				p.applyCol = i
+			}
+		}
+	}
+	return p
+}
+
+// start begins a new record batch.
+func (p *rowParser) start() {
+	p.b = array.NewRecordBuilder(memory.DefaultAllocator, p.schema)
+}
+
+// finish returns the batch of the rows appended since start (nil if none).
+func (p *rowParser) finish() arrow.RecordBatch {
+	defer func() { p.b.Release(); p.b = nil }()
+	if p.b.Field(0).Len() == 0 {
+		return nil
+	}
+	return p.b.NewRecordBatch()
+}
+
+// bstr views b as a string without copying; the string must not outlive
+// b's current contents (it is only parsed or looked up).
+func bstr(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
+}
+
+func trimSpace(b []byte) []byte {
+	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
+		b = b[1:]
+	}
+	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t') {
+		b = b[:len(b)-1]
+	}
+	return b
+}
+
+// row validates one row, given its fields in contract order (untrimmed),
+// and appends it to the batch if it passes. It returns the reason and
+// column of a rejected row ("" if accepted).
+func (p *rowParser) row(fid int32, line int64, fields [][]byte) (reason, column string) {
+	missing, bad, enum, neg, rng := -1, -1, -1, -1, -1
+	for i := range p.rules {
+		r, v := &p.rules[i], &p.vals[i]
+		v.s = trimSpace(fields[i])
+		v.null = len(v.s) == 0
+		if v.null {
+			if r.required && missing < 0 {
+				missing = i
+			}
+			continue
+		}
+		var ok bool
+		switch r.kind {
+		case schema.Date:
+			var other bool
+			v.n, other, ok = parseDays(v.s)
+			if ok && other {
+				p.norm[normDateForm]++
+			}
+		case schema.Timestamp:
+			var other bool
+			v.n, other, ok = parseMicros(v.s)
+			if ok && other {
+				p.norm[normDateForm]++
+			}
+		case schema.Money:
+			fen, thousands, err := normalize.ParseAmount(bstr(v.s))
+			v.n, ok = fen, err == nil
+			if ok && thousands {
+				p.norm[normThousands]++
+			}
+		case schema.Int:
+			n, err := normalize.ParseInt(bstr(v.s))
+			v.n, ok = n, err == nil
+		case schema.Rate:
+			n, err := normalize.ParseRate(bstr(v.s))
+			v.n, ok = n, err == nil
+		case schema.Enum:
+			s := bstr(v.s)
+			ok = false
+			for _, e := range r.enum {
+				if s == e {
+					v.enum, ok = e, true
+					break
+				}
+			}
+			if !ok {
+				if en, found := r.aliases[s]; found {
+					v.enum, ok = en, true
+					p.norm[normChinese]++
+				}
+			}
+			if !ok && enum < 0 {
+				enum = i
+			}
+			v.null = !ok
+			continue
+		default: // String, ID, PII
+			continue
+		}
+		if !ok {
+			v.null = true
+			if bad < 0 {
+				bad = i
+			}
+			continue
+		}
+		if r.nonNeg && v.n < 0 && neg < 0 {
+			neg = i
+		}
+		if r.rng != nil && (v.n < r.rng[0] || v.n > r.rng[1]) && rng < 0 {
+			rng = i
+		}
+	}
+	switch {
+	case missing >= 0:
+		return schema.ReasonMissing, p.rules[missing].name
+	case bad >= 0:
+		switch p.rules[bad].kind {
+		case schema.Date, schema.Timestamp:
+			return schema.ReasonBadDate, p.rules[bad].name
+		case schema.Money:
+			return schema.ReasonBadAmount, p.rules[bad].name
+		default:
+			return schema.ReasonBadNumber, p.rules[bad].name
+		}
+	case enum >= 0:
+		return schema.ReasonBadEnum, p.rules[enum].name
+	case neg >= 0:
+		return schema.ReasonNegative, p.rules[neg].name
+	case rng >= 0:
+		return schema.ReasonOutOfRange, p.rules[rng].name
+	}
+	p.appendRow(fid, line)
+	return "", ""
+}
+
+// appendRow appends the current (accepted) row to the batch.
+func (p *rowParser) appendRow(fid int32, line int64) {
+	p.b.Field(0).(*array.Int32Builder).Append(fid)
+	p.b.Field(1).(*array.Int64Builder).Append(line)
+	for i := range p.rules {
+		r, v, fb := &p.rules[i], &p.vals[i], p.b.Field(2+i)
+		if v.null {
+			fb.AppendNull()
+			continue
+		}
+		switch r.kind {
+		case schema.Date:
+			fb.(*array.Date32Builder).Append(arrow.Date32(v.n))
+		case schema.Timestamp:
+			fb.(*array.TimestampBuilder).Append(arrow.Timestamp(v.n))
+		case schema.Money, schema.Rate:
+			fb.(*array.Decimal128Builder).Append(decimal128.FromI64(v.n))
+		case schema.Int:
+			fb.(*array.Int32Builder).Append(int32(v.n))
+		case schema.Enum:
+			fb.(*array.StringBuilder).Append(v.enum)
+		case schema.PII:
+			s := v.s
+			if i == p.idCol {
+				s = upperID(s)
+			}
+			fb.(*array.StringBuilder).BinaryBuilder.Append(p.token(s))
+		default:
+			fb.(*array.StringBuilder).BinaryBuilder.Append(v.s)
+		}
+	}
+	if p.idCol >= 0 {
+		p.appendIDAttributes(2 + len(p.rules))
+	}
+}
+
+// token is the hex HMAC-SHA256 of v under the PII key (pii.Token), in a
+// buffer valid until the next call.
+func (p *rowParser) token(v []byte) []byte {
+	p.mac.Reset()
+	p.mac.Write(v)
+	hex.Encode(p.tok[:], p.mac.Sum(p.sum[:0]))
+	return p.tok[:]
+}
+
+// upperID upper-cases an ID number as DuckDB's upper() would (the token
+// of "…x" and "…X" is the same).
+func upperID(b []byte) []byte {
+	for _, c := range b {
+		if c >= 0x80 || (c >= 'a' && c <= 'z') {
+			return []byte(strings.ToUpper(string(b)))
+		}
+	}
+	return b
+}
+
+// appendIDAttributes appends age, id_gender, birth_province and
+// id_checksum_ok, derived from the ID number as pii.ParseID does, to the
+// fields from at on.
+func (p *rowParser) appendIDAttributes(at int) {
+	age, gender, prov, sum := p.b.Field(at).(*array.Int32Builder), p.b.Field(at+1).(*array.StringBuilder),
+		p.b.Field(at+2).(*array.StringBuilder), p.b.Field(at+3).(*array.BooleanBuilder)
+	s := p.vals[p.idCol].s
+	wellFormed := len(s) == 18 && digitsOnly(s[:17]) && (digitsOnly(s[17:]) || s[17] == 'X' || s[17] == 'x')
+	if !wellFormed {
+		age.AppendNull()
+		gender.AppendNull()
+		prov.AppendNull()
+		sum.Append(false)
+		return
+	}
+	if y, m, d := atoiB(s[6:10]), atoiB(s[10:12]), atoiB(s[12:14]); y >= 1900 && m >= 1 && m <= 12 && d >= 1 && d <= daysIn(y, m) {
+		ty, tm, td := civil(floorDiv(p.vals[p.applyCol].n, 86_400_000_000))
+		a := ty - y
+		if tm < m || (tm == m && td < d) {
+			a--
+		}
+		age.Append(int32(a))
+	} else {
+		age.AppendNull()
+	}
+	if (s[16]-'0')%2 == 1 {
+		gender.Append("male")
+	} else {
+		gender.Append("female")
+	}
+	if name, ok := p.prov[bstr(s[:2])]; ok {
+		prov.Append(name)
+	} else {
+		prov.AppendNull()
+	}
+	want, _ := pii.CheckDigit(bstr(s[:17]))
+	last := s[17]
+	if last == 'x' {
+		last = 'X'
+	}
+	sum.Append(want == last)
+}
+
+func digitsOnly(b []byte) bool {
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return len(b) > 0
+}
+
+func atoiB(b []byte) int {
+	n := 0
+	for _, c := range b {
+		n = n*10 + int(c-'0')
+	}
+	return n
+}
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b != 0 && (a < 0) != (b < 0) {
+		q--
+	}
+	return q
+}
+
+func isLeap(y int) bool { return y%4 == 0 && (y%100 != 0 || y%400 == 0) }
+
+func daysIn(y, m int) int {
+	switch m {
+	case 2:
+		if isLeap(y) {
+			return 29
+		}
+		return 28
+	case 4, 6, 9, 11:
+		return 30
+	}
+	return 31
+}
+
+// daysFromCivil returns the days since 1970-01-01 of a proleptic
+// Gregorian date (H. Hinnant's algorithm).
+func daysFromCivil(y, m, d int) int64 {
+	if m <= 2 {
+		y--
+	}
+	era := y / 400
+	if y < 0 && y%400 != 0 {
+		era--
+	}
+	yoe := y - era*400
+	mp := (m + 9) % 12
+	doy := (153*mp+2)/5 + d - 1
+	doe := yoe*365 + yoe/4 - yoe/100 + doy
+	return int64(era)*146097 + int64(doe) - 719468
+}
+
+// civil is the inverse of daysFromCivil.
+func civil(z int64) (y, m, d int) {
+	z += 719468
+	era := z / 146097
+	if z < 0 && z%146097 != 0 {
+		era--
+	}
+	doe := z - era*146097
+	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365
+	doy := doe - (365*yoe + yoe/4 - yoe/100)
+	mp := (5*doy + 2) / 153
+	d = int(doy - (153*mp+2)/5 + 1)
+	m = int(mp + 3)
+	if m > 12 {
+		m -= 12
+	}
+	y = int(yoe + era*400)
+	if m <= 2 {
+		y++
+	}
+	return y, m, d
+}
+
+// canonicalDate reads YYYY-MM-DD with a valid date in 1900..2099.
+func canonicalDate(s []byte) (int64, bool) {
+	if len(s) != 10 || s[4] != '-' || s[7] != '-' || !digitsOnly(s[:4]) || !digitsOnly(s[5:7]) || !digitsOnly(s[8:10]) {
+		return 0, false
+	}
+	y, m, d := atoiB(s[:4]), atoiB(s[5:7]), atoiB(s[8:10])
+	if y < 1900 || y > 2099 || m < 1 || m > 12 || d < 1 || d > daysIn(y, m) {
+		return 0, false
+	}
+	return daysFromCivil(y, m, d), true
+}
+
+// parseDays parses a date (normalize.ParseDate) into days since
+// 1970-01-01; other reports a form other than YYYY-MM-DD.
+func parseDays(s []byte) (days int64, other, ok bool) {
+	if n, ok := canonicalDate(s); ok {
+		return n, false, true
+	}
+	d, other, err := normalize.ParseDate(string(s))
+	if err != nil {
+		return 0, false, false
+	}
+	return daysFromCivil(d.Year, int(d.Month), d.Day), other, true
+}
+
+// parseMicros parses a timestamp (normalize.ParseTimestamp) into
+// microseconds since 1970-01-01 00:00 (wall clock); other reports a form
+// other than YYYY-MM-DD HH:MM:SS.
+func parseMicros(s []byte) (micros int64, other, ok bool) {
+	if len(s) == 19 && s[10] == ' ' && s[13] == ':' && s[16] == ':' &&
+		digitsOnly(s[11:13]) && digitsOnly(s[14:16]) && digitsOnly(s[17:19]) {
+		if days, ok := canonicalDate(s[:10]); ok {
+			h, mi, sec := atoiB(s[11:13]), atoiB(s[14:16]), atoiB(s[17:19])
+			if h <= 23 && mi <= 59 && sec <= 59 {
+				return days*86_400_000_000 + int64(h*3600+mi*60+sec)*1_000_000, false, true
+			}
+		}
+	}
+	t, other, err := normalize.ParseTimestamp(string(s))
+	if err != nil {
+		return 0, false, false
+	}
+	return t.UnixMicro(), other, true
+}
