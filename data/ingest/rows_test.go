@@ -67,9 +67,9 @@ func TestIDAttributes(t *testing.T) {
 		validID("11010519900307123"), validID("44030419851231002"), validID("65010220000229001"),
 		validID("11010519900307123")[:17] + "0", // wrong check digit
 		validID("11010519900307123")[:17] + "x",
-		validID("99010519900307123"),           // unknown province
-		validID("11010518990307123"),           // born before 1900
-		validID("11010519900230123"),           // no such date
+		validID("99010519900307123"), // unknown province
+		validID("11010518990307123"), // born before 1900
+		validID("11010519900230123"), // no such date
 		"11010519900307123", "1101051990030712345", "ID-NOT-VALID-42", "11010519900307123Y",
 		strings.ToLower(validID("32010219760412002")),
 	}
