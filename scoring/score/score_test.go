@@ -11,6 +11,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -394,5 +395,60 @@ func TestRules(t *testing.T) {
 		if r.grade != want || r.decision != dec {
 			t.Fatalf("%s: score %d grade %s decision %s, want %s %s", id, r.score, r.grade, r.decision, want, dec)
 		}
+	}
+}
+
+// TestScoreFileTypes: scores.parquet has the contract's columns, in order,
+// with the contract's types as any Parquet reader sees them (the text
+// columns are UTF-8 strings, whatever DuckDB used to write them).
+func TestScoreFileTypes(t *testing.T) {
+	modelDir, data := trainGerman(t)
+	_, dir := run(t, score.Options{Data: data, ID: "id", Models: []string{modelDir}, Out: t.TempDir(), AsOf: "2024-01-31"})
+	db := openDB(t)
+	pq := lake.Quote(filepath.Join(dir, "scores.parquet"))
+	rs, err := db.Query("SELECT name, type, converted_type FROM parquet_schema(" + pq + ") WHERE name <> 'duckdb_schema'")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rs.Close()
+	want := []struct{ name, physical, converted string }{
+		{"entity_id", "BYTE_ARRAY", "UTF8"}, {"as_of", "INT32", "DATE"}, {"model", "BYTE_ARRAY", "UTF8"},
+		{"model_version", "BYTE_ARRAY", "UTF8"}, {"score", "INT32", "INT_32"}, {"pd", "DOUBLE", ""},
+		{"grade", "BYTE_ARRAY", "UTF8"}, {"reason_1", "BYTE_ARRAY", "UTF8"}, {"reason_2", "BYTE_ARRAY", "UTF8"},
+		{"reason_3", "BYTE_ARRAY", "UTF8"}, {"fraud_flags", "BYTE_ARRAY", "UTF8"}, {"decision", "BYTE_ARRAY", "UTF8"},
+	}
+	i := 0
+	for ; rs.Next(); i++ {
+		var name, physical string
+		var converted sql.NullString
+		if err := rs.Scan(&name, &physical, &converted); err != nil {
+			t.Fatal(err)
+		}
+		if i >= len(want) {
+			t.Fatalf("extra column %s", name)
+		}
+		if w := want[i]; name != w.name || physical != w.physical || converted.String != w.converted {
+			t.Errorf("column %d: %s %s %s, want %s %s %s", i, name, physical, converted.String, w.name, w.physical, w.converted)
+		}
+	}
+	if i != len(want) {
+		t.Fatalf("%d columns, want %d", i, len(want))
+	}
+	m, err := scorecard.Load(modelDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var models, grades string
+	var reasons int
+	if err := db.QueryRow("SELECT string_agg(DISTINCT model, ','), string_agg(DISTINCT grade, ',' ORDER BY grade), count(reason_1) FROM read_parquet("+pq+")").Scan(&models, &grades, &reasons); err != nil {
+		t.Fatal(err)
+	}
+	for _, g := range strings.Split(grades, ",") {
+		if !slices.Contains(score.Grades[:], g) {
+			t.Errorf("grade %q", g)
+		}
+	}
+	if models != m.Name || reasons == 0 {
+		t.Errorf("models %q (want %q), grades %q, %d reason_1 values", models, m.Name, grades, reasons)
 	}
 }

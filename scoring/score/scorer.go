@@ -14,6 +14,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/decimal128"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
+	"qiandun/data/lake"
 	"qiandun/scoring/monitor"
 	"qiandun/training/binning"
 	"qiandun/training/scorecard"
@@ -35,9 +36,9 @@ type Scorer struct {
 	// Reason codes: the (characteristic, bin) pairs with a shortfall, in
 	// reason order (largest shortfall first, ties by name); a row's
 	// reasons are its three lowest priorities.
-	reasonDict, gradeDict, decisionDict arrow.Array
-	reasonCSV                           []string  // by priority, quoted for CSV when needed
-	scratch, csvBufs                    sync.Pool // *scratch, *[]byte (see Result.CSV)
+	reasons          []string  // by priority, "characteristic=bin"
+	reasonCSV        []string  // by priority, quoted for CSV when needed
+	scratch, csvBufs sync.Pool // *scratch, *[]byte (see Result.CSV)
 }
 
 // scratch is a unit's working columns.
@@ -140,27 +141,66 @@ func NewScorer(m *scorecard.Model, rules Rules) (*Scorer, error) {
 		}
 		return strings.Compare(m.Chars[a.j].Name, m.Chars[b.j].Name)
 	})
-	mem := memory.DefaultAllocator
-	rb := array.NewStringBuilder(mem)
-	defer rb.Release()
 	for p, c := range cands {
 		s.chars[c.j].prio[c.k] = int32(p)
 		r := m.Chars[c.j].Name + "=" + m.Chars[c.j].Bins[c.k].Label
-		rb.Append(r)
+		s.reasons = append(s.reasons, r)
 		s.reasonCSV = append(s.reasonCSV, csvField(r))
 	}
-	s.reasonDict = rb.NewArray()
-	for _, vals := range [][]string{Grades[:], {Approve, Review, Decline}} {
-		b := array.NewStringBuilder(mem)
-		b.AppendValues(vals, nil)
-		if s.gradeDict == nil {
-			s.gradeDict = b.NewArray()
-		} else {
-			s.decisionDict = b.NewArray()
-		}
-		b.Release()
-	}
 	return s, nil
+}
+
+// Reason returns the text ("characteristic=bin") of reason code p, as
+// found in the reason_k_code columns of Score's batches.
+func (s *Scorer) Reason(p int32) string { return s.reasons[p] }
+
+// decisions are the decisions in decision-code order.
+var decisions = [3]string{Approve, Review, Decline}
+
+// Decision returns the decision of a decision code.
+func Decision(code int32) string { return decisions[code] }
+
+// SelectSQL is the select list that turns the columns of Score's batches
+// in view into the score file's columns from score to decision: the
+// codes become their texts. With enums the texts are DuckDB ENUM values,
+// which DuckDB's Parquet writer stores as dictionary-encoded strings
+// without hashing every row; otherwise they are VARCHAR. flags says
+// whether the batches carry fraud_flags (else the column is empty).
+func (s *Scorer) SelectSQL(view string, flags, enums bool) string {
+	list := func(vals []string) string {
+		q := make([]string, len(vals))
+		for i, v := range vals {
+			q[i] = lake.Quote(v)
+		}
+		l := "[" + strings.Join(q, ", ") + "]"
+		if !enums {
+			return l
+		}
+		var uniq []string
+		seen := map[string]bool{}
+		for _, v := range q {
+			if !seen[v] {
+				seen[v] = true
+				uniq = append(uniq, v)
+			}
+		}
+		if len(uniq) == 0 {
+			return "CAST(" + l + " AS VARCHAR[])"
+		}
+		return "CAST(" + l + " AS ENUM(" + strings.Join(uniq, ", ") + ")[])"
+	}
+	reasons := list(s.reasons)
+	sel := []string{"score", "pd", list(Grades[:]) + "[grade_code + 1] AS grade"}
+	for k := 1; k <= Reasons; k++ {
+		sel = append(sel, fmt.Sprintf("%s[reason_%d_code + 1] AS reason_%d", reasons, k, k))
+	}
+	if flags {
+		sel = append(sel, "coalesce(fraud_flags, '') AS fraud_flags")
+	} else {
+		sel = append(sel, "'' AS fraud_flags")
+	}
+	sel = append(sel, list(decisions[:])+"[decision_code + 1] AS decision")
+	return strings.Join(sel, ", ") + " FROM " + view
 }
 
 // Cutoffs returns the minimum score of grades A..D.
@@ -196,31 +236,32 @@ type Result struct {
 	Err       error
 }
 
-// OutputSchema is the schema of the batches Score returns.
+// OutputSchema is the schema of the batches Score returns: entity_id
+// (of idType, string when nil), score, pd, then the grade, reasons and
+// decision as codes (Grades index, Scorer.Reason code or NULL, Decision
+// code; SelectSQL turns them into text), and, when flagsType is not nil,
+// fraud_flags before decision_code. Low-cardinality text travels as
+// codes so that a row costs an integer on its way into DuckDB.
 func OutputSchema(idType, flagsType arrow.DataType) *arrow.Schema {
 	if idType == nil {
 		idType = arrow.BinaryTypes.String
 	}
-	if flagsType == nil {
-		flagsType = arrow.BinaryTypes.String
-	}
+	i32 := arrow.PrimitiveTypes.Int32
 	f := []arrow.Field{
 		{Name: "entity_id", Type: idType, Nullable: true},
-		{Name: "score", Type: arrow.PrimitiveTypes.Int32},
+		{Name: "score", Type: i32},
 		{Name: "pd", Type: arrow.PrimitiveTypes.Float64},
-		{Name: "grade", Type: dictType},
+		{Name: "grade_code", Type: i32},
 	}
 	for k := 1; k <= Reasons; k++ {
-		f = append(f, arrow.Field{Name: "reason_" + strconv.Itoa(k), Type: dictType, Nullable: true})
+		f = append(f, arrow.Field{Name: "reason_" + strconv.Itoa(k) + "_code", Type: i32, Nullable: true})
 	}
-	f = append(f, arrow.Field{Name: "fraud_flags", Type: flagsType, Nullable: true},
-		arrow.Field{Name: "decision", Type: dictType})
+	if flagsType != nil {
+		f = append(f, arrow.Field{Name: "fraud_flags", Type: flagsType, Nullable: true})
+	}
+	f = append(f, arrow.Field{Name: "decision_code", Type: i32})
 	return arrow.NewSchema(f, nil)
 }
-
-// dictType is the type of the low-cardinality string columns (grade,
-// reasons, decision): dictionary-encoded, so that a row costs an index.
-var dictType = &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int32, ValueType: arrow.BinaryTypes.String}
 
 // CSVHeader is the header line of scores.csv.
 const CSVHeader = "entity_id,as_of,model,model_version,score,pd,grade,reason_1,reason_2,reason_3,fraud_flags,decision\n"
@@ -376,31 +417,29 @@ func (s *Scorer) Score(u *Unit, lay Layout, schema *arrow.Schema, csvMid string)
 	res.CSV = csv
 	for dc, c := range decCount {
 		if c > 0 {
-			res.Decisions[[]string{Approve, Review, Decline}[dc]] = c
+			res.Decisions[decisions[dc]] = c
 		}
 	}
 	mem := memory.DefaultAllocator
-	dict := func(idx []int32, valid []byte, nulls int, values arrow.Array) arrow.Array {
+	codes := func(idx []int32, valid []byte, nulls int) arrow.Array {
 		var vb *memory.Buffer
 		if valid != nil {
 			vb = memory.NewBufferBytes(valid)
 		}
 		data := array.NewData(arrow.PrimitiveTypes.Int32, n, []*memory.Buffer{vb, memory.NewBufferBytes(arrow.Int32Traits.CastToBytes(idx))}, nil, nulls, 0)
 		defer data.Release()
-		ia := array.MakeFromData(data)
-		defer ia.Release()
-		return array.NewDictionaryArray(dictType, ia, values)
+		return array.MakeFromData(data)
 	}
-	scoreA := array.NewInt32Data(array.NewData(arrow.PrimitiveTypes.Int32, n, []*memory.Buffer{nil, memory.NewBufferBytes(arrow.Int32Traits.CastToBytes(ints))}, nil, 0, 0))
+	scoreA := codes(ints, nil, 0)
 	pdA := array.NewFloat64Data(array.NewData(arrow.PrimitiveTypes.Float64, n, []*memory.Buffer{nil, memory.NewBufferBytes(arrow.Float64Traits.CastToBytes(pds))}, nil, 0, 0))
-	gradeA, decA := dict(grades, nil, 0, s.gradeDict), dict(decs, nil, 0, s.decisionDict)
+	gradeA, decA := codes(grades, nil, 0), codes(decs, nil, 0)
 	defer scoreA.Release()
 	defer pdA.Release()
 	defer gradeA.Release()
 	defer decA.Release()
 	var reasonA [Reasons]arrow.Array
 	for k := range reasonA {
-		reasonA[k] = dict(reasons[k], valid[k], nulls[k], s.reasonDict)
+		reasonA[k] = codes(reasons[k], valid[k], nulls[k])
 		defer reasonA[k].Release()
 	}
 	// One output batch per unit: few, large batches cross into DuckDB.
@@ -436,18 +475,20 @@ func (s *Scorer) Score(u *Unit, lay Layout, schema *arrow.Schema, csvMid string)
 		res.Err = fmt.Errorf("score: %w", err)
 		return res
 	}
-	fl, err := column(lay.Flags, true)
-	if err != nil {
-		id.Release()
-		res.Err = fmt.Errorf("score: %w", err)
-		return res
-	}
 	arrs := []arrow.Array{id, scoreA, pdA, gradeA}
 	arrs = append(arrs, reasonA[:]...)
-	arrs = append(arrs, fl, decA)
+	defer id.Release()
+	if lay.Flags >= 0 {
+		fl, err := column(lay.Flags, true)
+		if err != nil {
+			res.Err = fmt.Errorf("score: %w", err)
+			return res
+		}
+		defer fl.Release()
+		arrs = append(arrs, fl)
+	}
+	arrs = append(arrs, decA)
 	res.Recs = []arrow.RecordBatch{array.NewRecordBatch(schema, arrs, int64(n))}
-	id.Release()
-	fl.Release()
 	return res
 }
 
