@@ -1,6 +1,7 @@
 package score
 
 import (
+	"bytes"
 	"fmt"
 	"math"
 	"slices"
@@ -351,8 +352,13 @@ func (s *Scorer) Score(u *Unit, lay Layout, schema *arrow.Schema, csvMid string)
 	row := 0
 	for _, rec := range u.Recs {
 		var ids, flags stringCol
+		idPlain := false // no id needs CSV quoting
 		if lay.ID >= 0 {
-			ids = asStrings(rec.Column(lay.ID))
+			a := rec.Column(lay.ID)
+			ids = asStrings(a)
+			if x, ok := a.(*array.String); ok {
+				idPlain = plainCSV(x.ValueBytes())
+			}
 		}
 		if lay.Flags >= 0 {
 			flags = asStrings(rec.Column(lay.Flags))
@@ -390,7 +396,11 @@ func (s *Scorer) Score(u *Unit, lay Layout, schema *arrow.Schema, csvMid string)
 			}
 			if csvMid != "" {
 				if ids != nil {
-					csv = appendCSV(csv, ids.value(r))
+					if idPlain {
+						csv = append(csv, ids.value(r)...)
+					} else {
+						csv = appendCSV(csv, ids.value(r))
+					}
 				} else {
 					csv = strconv.AppendInt(csv, u.Start+int64(row)+1, 10)
 				}
@@ -654,6 +664,12 @@ func csvField(s string) string {
 		return s
 	}
 	return `"` + strings.ReplaceAll(s, `"`, `""`) + `"`
+}
+
+// plainCSV reports whether b holds none of the bytes that make CSV quote
+// a field (a whole column's values at once).
+func plainCSV(b []byte) bool {
+	return bytes.IndexByte(b, ',') < 0 && bytes.IndexByte(b, '"') < 0 && bytes.IndexByte(b, '\n') < 0 && bytes.IndexByte(b, '\r') < 0
 }
 
 func appendCSV(b []byte, s string) []byte {

@@ -3,6 +3,7 @@ package score_test
 import (
 	"math"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -99,3 +100,50 @@ func TestReasonsAndTies(t *testing.T) {
 }
 
 func ftoa(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+
+// TestCSVQuotesIDs: an entity id holding a comma, quote or line break is
+// quoted in scores.csv (RFC 4180), and ids in a batch with none are
+// written as they are.
+func TestCSVQuotesIDs(t *testing.T) {
+	m := handModel()
+	s, err := score.NewScorer(m, score.DefaultRules())
+	if err != nil {
+		t.Fatal(err)
+	}
+	mem := memory.DefaultAllocator
+	batch := func(ids []string) arrow.RecordBatch {
+		fields := []arrow.Field{{Name: "id", Type: arrow.BinaryTypes.String}}
+		ib := array.NewStringBuilder(mem)
+		ib.AppendValues(ids, nil)
+		arrs := []arrow.Array{ib.NewArray()}
+		for _, c := range m.Chars {
+			b := array.NewFloat64Builder(mem)
+			b.AppendValues(make([]float64, len(ids)), nil)
+			arrs = append(arrs, b.NewArray())
+			fields = append(fields, arrow.Field{Name: c.Name, Type: arrow.PrimitiveTypes.Float64})
+		}
+		return array.NewRecordBatch(arrow.NewSchema(fields, nil), arrs, int64(len(ids)))
+	}
+	for _, tc := range []struct {
+		ids  []string
+		want []string
+	}{
+		{[]string{"a1", "b2"}, []string{"a1", "b2"}},
+		{[]string{"a,1", `q"x`, "plain", "line\nbreak"}, []string{`"a,1"`, `"q""x"`, "plain", "\"line\nbreak\""}},
+	} {
+		rec := batch(tc.ids)
+		res := s.Score(&score.Unit{Recs: []arrow.RecordBatch{rec}, N: len(tc.ids)}, score.Layout{ID: 0, Chars: []int{1, 2, 3}, Flags: -1, Target: -1},
+			score.OutputSchema(arrow.BinaryTypes.String, nil), ",2024-01-31,hand,v1,")
+		if res.Err != nil {
+			t.Fatal(res.Err)
+		}
+		csv := string(res.CSV)
+		for i, w := range tc.want {
+			if !strings.HasPrefix(csv, w+",2024-01-31,") {
+				t.Fatalf("row %d: %q, want it to start with %q", i, csv, w)
+			}
+			csv = csv[strings.Index(csv, ",review\n")+len(",review\n"):]
+		}
+		rec.Release()
+	}
+}
