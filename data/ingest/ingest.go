@@ -301,6 +301,7 @@ type stager struct {
 	bar  *progress.Bar
 	seen map[string]string // sha256 -> file, of the files ingested (before or in this run)
 	res  *Result
+	keys map[string]map[string]int32 // parentKeys by table
 }
 
 func (s *stager) exec(ctx context.Context, what, q string) error {
@@ -319,6 +320,7 @@ func (s *stager) loadKeys(ctx context.Context, t schema.Table, file string) erro
 	if !ok {
 		return nil
 	}
+	delete(s.keys, t.Name)
 	src := ""
 	switch {
 	case file != "":
@@ -346,6 +348,17 @@ func (s *stager) loadKeys(ctx context.Context, t schema.Table, file string) erro
 // dates out of order, and writes the table's new contents to the work
 // directory. It returns nil when every source was ingested before.
 func (s *stager) table(ctx context.Context, t schema.Table, srcs []Source, idx []int) (*TableResult, []*framed, error) {
+	if src := srcs[idx[0]]; len(idx) == 1 && src.Format != JSONL && !s.lk.Exists(t.Name) {
+		tr, fr, err := s.direct(ctx, t, src, idx[0])
+		switch {
+		case err == nil:
+			return tr, []*framed{fr}, nil
+		case errors.Is(err, errSkip):
+			return nil, nil, nil
+		case !errors.Is(err, errFallback):
+			return nil, nil, err
+		}
+	}
 	sch, err := lakeSchema(t)
 	if err != nil {
 		return nil, nil, err

@@ -68,20 +68,7 @@ func newKeyOrder(t schema.Table, columns []string) *keyOrder {
 	for i, c := range columns {
 		pos[c] = i
 	}
-	key := t.Key
-	if len(key) == 0 {
-		key = t.Names()
-	}
-	var runNames []string
-	for _, c := range t.SortBy {
-		if !slices.Contains(key, c) {
-			break
-		}
-		runNames = append(runNames, c)
-	}
-	if len(runNames) == 0 {
-		runNames = key[:1]
-	}
+	runNames := runColumns(t)
 	o := &keyOrder{ok: true, sorted: true, grouped: true}
 	for _, n := range append(append([]string(nil), t.SortBy...), runNames...) {
 		p, ok := pos[n]
@@ -109,6 +96,32 @@ func newKeyOrder(t schema.Table, columns []string) *keyOrder {
 	o.prev = make([][]byte, len(o.idx))
 	o.cur = make([][]byte, len(o.idx))
 	return o
+}
+
+// keyColumns is the identity of a row of t: its key, or all its columns.
+func keyColumns(t schema.Table) []string {
+	if len(t.Key) == 0 {
+		return t.Names()
+	}
+	return t.Key
+}
+
+// runColumns are the columns whose runs of equal values a keyOrder
+// watches: the longest prefix of t.SortBy made of key columns, or the
+// first key column when there is none.
+func runColumns(t schema.Table) []string {
+	key := keyColumns(t)
+	var out []string
+	for _, c := range t.SortBy {
+		if !slices.Contains(key, c) {
+			break
+		}
+		out = append(out, c)
+	}
+	if len(out) == 0 {
+		out = key[:1]
+	}
+	return out
 }
 
 func comparable(k schema.Kind) bool {
@@ -153,6 +166,32 @@ func (o *keyOrder) add(line []byte, n int64, delim byte) {
 		o.ok = false
 		return
 	}
+	o.watch(n)
+}
+
+// addFields is add for a row already cut into its fields (as read, quotes
+// removed); quoted says the line had a quote in it.
+func (o *keyOrder) addFields(fields [][]byte, quoted bool, n int64) {
+	if o == nil || !o.ok {
+		return
+	}
+	if quoted {
+		o.ok = false
+		return
+	}
+	for j, p := range o.idx {
+		if p >= len(fields) || !canonical(o.kinds[j], fields[p]) {
+			o.ok = false
+			return
+		}
+		o.cur[j] = fields[p]
+	}
+	o.watch(n)
+}
+
+// watch compares the current row's watched values (o.cur), on line n,
+// with the previous row's.
+func (o *keyOrder) watch(n int64) {
 	if o.have {
 		if o.sorted && compareCols(o.sortCols, o.prev, o.cur) > 0 {
 			o.sorted = false

@@ -140,10 +140,81 @@ type rowParser struct {
 	sum    [sha256.Size]byte
 	// applications: the positions of the ID number and the apply time.
 	idCol, applyCol int
+	// ref, when set, checks each accepted row's parent; late lists the
+	// rows of the batch that fail it.
+	ref  *refCheck
+	late []lateMark
+	// alloc holds the batches' buffers (C memory: the batches are big,
+	// short-lived and handed to DuckDB, so they stay out of Go's heap).
+	alloc memory.Allocator
 }
 
-func newRowParser(t schema.Table, sch *arrow.Schema, key []byte) *rowParser {
-	p := &rowParser{t: t, rules: rules(t), schema: sch, idCol: -1, applyCol: -1,
+// refCheck is a table's reference to its parent table, checked in Go
+// while reading (parents.sql is the same check in SQL): the parent's keys
+// with, for loans, their issue dates.
+type refCheck struct {
+	col      int              // the referencing column (rule index)
+	keys     map[string]int32 // parent key -> issue date (days since 1970)
+	dateCol  int              // the child's date compared with the issue date, -1 if none
+	after    bool             // the date must be after the issue date (else on or after it)
+	colName  string
+	dateName string
+}
+
+// lateMark is an accepted row that fails its reference check: an orphan
+// or a date before its parent's.
+type lateMark struct {
+	row    int // in the batch
+	reason string
+	column string
+}
+
+// newRefCheck returns the check of t's reference to its parent, whose
+// keys (and issue dates) are given.
+func newRefCheck(t schema.Table, keys map[string]int32) *refCheck {
+	if len(t.Parents) != 1 {
+		return nil
+	}
+	rc := &refCheck{keys: keys, dateCol: -1, colName: t.Parents[0].Columns[0]}
+	for i, c := range t.Columns {
+		if c.Name == rc.colName {
+			rc.col = i
+		}
+	}
+	if do, ok := dateOrder[t.Name]; ok {
+		rc.dateName = do[1]
+		rc.after = t.Name == "repayment_schedule"
+		for i, c := range t.Columns {
+			if c.Name == rc.dateName {
+				rc.dateCol = i
+			}
+		}
+	}
+	return rc
+}
+
+// checkRef checks the parent of the row just appended as row i.
+func (p *rowParser) checkRef(i int) {
+	rc := p.ref
+	issue, ok := rc.keys[bstr(p.vals[rc.col].s)]
+	if !ok {
+		p.late = append(p.late, lateMark{row: i, reason: schema.ReasonOrphan, column: rc.colName})
+		return
+	}
+	if rc.dateCol < 0 {
+		return
+	}
+	d := p.vals[rc.dateCol].n
+	if p.rules[rc.dateCol].kind == schema.Timestamp {
+		d = floorDiv(d, 86_400_000_000)
+	}
+	if d < int64(issue) || (rc.after && d == int64(issue)) {
+		p.late = append(p.late, lateMark{row: i, reason: schema.ReasonDateOrder, column: rc.dateName})
+	}
+}
+
+func newRowParser(t schema.Table, sch *arrow.Schema, key []byte, alloc memory.Allocator) *rowParser {
+	p := &rowParser{t: t, rules: rules(t), schema: sch, idCol: -1, applyCol: -1, alloc: alloc,
 		mac: hmac.New(sha256.New, key), prov: pii.Provinces()}
 	p.vals = make([]value, len(p.rules))
 	if t.Name == "applications" {
@@ -161,7 +232,7 @@ func newRowParser(t schema.Table, sch *arrow.Schema, key []byte) *rowParser {
 
 // start begins a new record batch.
 func (p *rowParser) start() {
-	p.b = array.NewRecordBuilder(memory.DefaultAllocator, p.schema)
+	p.b = array.NewRecordBuilder(p.alloc, p.schema)
 }
 
 // finish returns the batch of the rows appended since start (nil if none).
@@ -326,6 +397,9 @@ func (p *rowParser) appendRow(fid int32, line int64) {
 	}
 	if p.idCol >= 0 {
 		p.appendIDAttributes(2 + len(p.rules))
+	}
+	if p.ref != nil {
+		p.checkRef(p.b.Field(0).Len() - 1)
 	}
 }
 

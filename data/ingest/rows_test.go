@@ -10,6 +10,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"qiandun/data/ingest/normalize"
 	"qiandun/data/ingest/pii"
@@ -62,7 +63,7 @@ func TestIDAttributes(t *testing.T) {
 		t.Fatal(err)
 	}
 	key := []byte("test-key")
-	p := newRowParser(tab, sch, key)
+	p := newRowParser(tab, sch, key, memory.DefaultAllocator)
 	ids := []string{
 		validID("11010519900307123"), validID("44030419851231002"), validID("65010220000229001"),
 		validID("11010519900307123")[:17] + "0", // wrong check digit
@@ -132,7 +133,7 @@ func TestIDAttributes(t *testing.T) {
 func TestRowReasons(t *testing.T) {
 	tab, _ := schema.Lookup("loans")
 	sch, _ := lakeSchema(tab)
-	p := newRowParser(tab, sch, []byte("k"))
+	p := newRowParser(tab, sch, []byte("k"), memory.DefaultAllocator)
 	// loan_id,application_id,borrower_id,product,issue_date,principal,annual_rate,term_months,repay_method,purpose,collateral_type,collateral_value,region,status
 	tests := []struct {
 		line, reason, column string

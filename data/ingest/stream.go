@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/memory/mallocator"
 
 	"qiandun/data/schema"
 )
@@ -76,8 +77,9 @@ type blockResult struct {
 	norm      [3]int64
 	trim      bool
 	order     *keyOrder
-	firstLine []byte // the first data line, when it is valid (JSONL key check)
-	seenFirst bool   // the block has a data line
+	late      []lateMark // accepted rows that fail the reference check (direct mode)
+	firstLine []byte     // the first data line, when it is valid (JSONL key check)
+	seenFirst bool       // the block has a data line
 	err       error
 }
 
@@ -101,6 +103,11 @@ type fileStream struct {
 	done    func(*framed) error
 	first   bool // the first data line was seen
 	closed  bool
+	// direct mode: duplicates and references are settled here and the
+	// batches, less the rows that fail them, go straight to the lake file.
+	dd    *dedup
+	queue []arrow.RecordBatch // slices of the current batch still to deliver
+	free  chan []byte         // block buffers to reuse
 }
 
 type streamOptions struct {
@@ -112,6 +119,10 @@ type streamOptions struct {
 	// done is called once the whole file was read; an error stops the
 	// stream with that error.
 	done func(*framed) error
+	// direct selects direct mode; ref is then the reference check (nil
+	// for a table without parent).
+	direct bool
+	ref    *refCheck
 }
 
 // openStream opens src in encoding enc, checks its header and starts
@@ -166,16 +177,26 @@ func openStream(ctx context.Context, src Source, fid int, enc string, o streamOp
 	s := &fileStream{t: t, schema: o.schema, fr: fr, l: l, cancel: cancel, prog: o.prog, done: o.done,
 		pending: make(chan chan *blockResult, 2*o.workers+2)}
 	s.refs.Store(1)
+	if o.direct {
+		s.dd = newDedup(t, o.schema)
+	}
 	jobs := make(chan *block, o.workers)
+	alloc := mallocator.NewMallocator()
+	s.free = make(chan []byte, 2*o.workers+4)
 	w := &blockWorker{t: t, src: src, fid: int32(fid), delim: delim, pos: pos, columns: fr.columns,
 		check: l.check, retry: l.retry}
 	for range o.workers {
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
-			p := newRowParser(t, o.schema, o.key)
+			p := newRowParser(t, o.schema, o.key, alloc)
+			p.ref = o.ref
 			for b := range jobs {
 				b.out <- w.parse(p, b)
+				select {
+				case s.free <- b.data[:0]:
+				default:
+				}
 			}
 		}()
 	}
@@ -196,8 +217,16 @@ func (s *fileStream) read(ctx context.Context, jobs chan<- *block) error {
 	line := l.n + 1
 	var carry []byte
 	for {
-		buf := make([]byte, len(carry), max(blockSize, 2*len(carry)))
-		copy(buf, carry)
+		var buf []byte
+		select {
+		case buf = <-s.free:
+		default:
+			buf = make([]byte, 0, blockSize)
+		}
+		buf = append(buf, carry...)
+		if cap(buf) < 2*len(carry) {
+			buf = slices.Grow(buf, len(carry))
+		}
 		eof := false
 		for {
 			n, err := io.ReadFull(l.r, buf[len(buf):cap(buf)])
@@ -326,6 +355,7 @@ func (w *blockWorker) parse(p *rowParser, b *block) *blockResult {
 				continue
 			}
 			fields, unq = splitFields(line, w.delim, fields, unq)
+			res.order.addFields(fields, bytes.IndexByte(line, '"') >= 0, n)
 			for i, j := range w.pos {
 				f := fields[j]
 				if !res.trim && len(f) > 0 && (f[0] == ' ' || f[0] == '\t' || f[len(f)-1] == ' ' || f[len(f)-1] == '\t') {
@@ -333,13 +363,13 @@ func (w *blockWorker) parse(p *rowParser, b *block) *blockResult {
 				}
 				ordered[i] = f
 			}
-			res.order.add(line, n, w.delim)
 		}
 		if reason, col := p.row(w.fid, n, ordered); reason != "" {
 			res.rejects = append(res.rejects, reject{line: n, reason: reason, column: col, raw: string(line)})
 		}
 	}
 	res.norm = p.norm
+	res.late, p.late = p.late, nil
 	res.rec = p.finish()
 	return res
 }
@@ -395,7 +425,12 @@ func splitFields(line []byte, delim byte, fields [][]byte, unq []byte) ([][]byte
 }
 
 // Schema implements array.RecordReader.
-func (s *fileStream) Schema() *arrow.Schema { return s.schema }
+func (s *fileStream) Schema() *arrow.Schema {
+	if s.dd != nil {
+		return s.dd.out
+	}
+	return s.schema
+}
 
 // Retain implements array.RecordReader.
 func (s *fileStream) Retain() { s.refs.Add(1) }
@@ -419,10 +454,17 @@ func (s *fileStream) Next() bool {
 		s.cur.Release()
 		s.cur = nil
 	}
+	if len(s.queue) > 0 {
+		s.cur, s.queue = s.queue[0], s.queue[1:]
+		return true
+	}
 	for s.err == nil {
 		ch, ok := <-s.pending
 		if !ok {
 			s.err = s.readErr
+			if s.err == nil && s.dd != nil {
+				s.err = s.dd.settled(s.fr)
+			}
 			if s.err == nil && s.done != nil {
 				s.err = s.done(s.fr)
 			}
@@ -456,11 +498,27 @@ func (s *fileStream) Next() bool {
 			fr.norm[i] += r.norm[i]
 		}
 		fr.malformed = append(fr.malformed, r.rejects...)
+		ncand := 0
 		if fr.order != nil {
+			ncand = len(fr.order.cands)
 			fr.order.merge(r.order)
 		}
 		if s.prog != nil {
 			s.prog(r.read)
+		}
+		if s.dd != nil {
+			if s.err = s.dd.block(fr, r, ncand); s.err != nil {
+				if r.rec != nil {
+					r.rec.Release()
+				}
+				break
+			}
+			s.queue = s.dd.slices(r.rec, s.queue[:0])
+			if len(s.queue) > 0 {
+				s.cur, s.queue = s.queue[0], s.queue[1:]
+				return true
+			}
+			continue
 		}
 		if r.rec != nil {
 			s.cur = r.rec
@@ -488,6 +546,11 @@ func (s *fileStream) close() {
 		s.cur.Release()
 		s.cur = nil
 	}
+	for _, r := range s.queue {
+		r.Release()
+	}
+	s.queue = nil
+	s.dd.release()
 	s.l.Close()
 }
 
