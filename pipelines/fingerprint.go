@@ -5,12 +5,12 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"qiandun/internal/durable"
 )
 
 // FileRec is one output file as last fingerprinted: its content hash is
@@ -73,7 +73,7 @@ func fingerprintOutputs(outputs []string, skip string, prev []FileRec) (string, 
 				r := FileRec{Path: p, Size: info.Size(), ModNano: info.ModTime().UnixNano()}
 				if c, ok := cache[p]; ok && c.Size == r.Size && c.ModNano == r.ModNano && c.SHA256 != "" {
 					r.SHA256 = c.SHA256
-				} else if r.SHA256, err = fileSHA256(p); err != nil {
+				} else if r.SHA256, err = durable.SHA256(p); err != nil {
 					return err
 				}
 				recs = append(recs, r)
@@ -98,42 +98,4 @@ func fingerprintOutputs(outputs []string, skip string, prev []FileRec) (string, 
 // isTemp reports names of files being written by an atomic writer.
 func isTemp(name string) bool {
 	return strings.HasPrefix(name, ".") && strings.Contains(name, ".tmp")
-}
-
-func fileSHA256(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", fmt.Errorf("%s: %w", path, err)
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
-}
-
-// writeFileAtomic writes data to path through a temp file and a rename.
-func writeFileAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
 }

@@ -15,6 +15,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"qiandun/internal/durable"
 	"qiandun/internal/progress"
 )
 
@@ -341,7 +342,7 @@ func writeInline(st Step) error {
 		if old, err := os.ReadFile(a.Value); err == nil && string(old) == a.Inline {
 			continue
 		}
-		if err := writeFileAtomic(a.Value, []byte(a.Inline)); err != nil {
+		if err := durable.WriteFile(a.Value, []byte(a.Inline), 0o644); err != nil {
 			return fmt.Errorf("--%s file: %w", a.Key, err)
 		}
 	}
@@ -380,7 +381,7 @@ func (rs *runState) writeRecord(r *Record) error {
 	}
 	rs.records[r.Stage] = r
 	path := filepath.Join(rs.r.Config.State, r.Stage+".json")
-	if err := writeFileAtomic(path, append(b, '\n')); err != nil {
+	if err := durable.WriteFile(path, append(b, '\n'), 0o644); err != nil {
 		return fmt.Errorf("write run manifest %s: %w", path, err)
 	}
 	return nil
