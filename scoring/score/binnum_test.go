@@ -21,7 +21,17 @@ import (
 // and without a missing bin and with a special value, and on a sliced
 // array (a NULL bitmap that does not start at bit 0).
 func TestBinNumericMatchesLookup(t *testing.T) {
-	breaks := []float64{-2.5, 0, 0.9797252747252747, 3, 1e6}
+	for _, breaks := range [][]float64{
+		{-2.5, 0, 0.9797252747252747, 3, 1e6},
+		{-math.MaxFloat64, -1, 0, 1, 2, 3, 4, math.MaxFloat64}, // 8: the unrolled loop, full
+		{0},
+		{-6, -5, -4, -3, -2, -1, 0, 1, 2, 3, 4, 5}, // more than 8: the plain loop
+	} {
+		testBinNumeric(t, breaks)
+	}
+}
+
+func testBinNumeric(t *testing.T, breaks []float64) {
 	bins := func(missing bool, special bool) []scorecard.Bin {
 		var out []scorecard.Bin
 		for k := range len(breaks) + 1 {
@@ -47,7 +57,7 @@ func TestBinNumericMatchesLookup(t *testing.T) {
 		case 2:
 			b.Append(math.Copysign(0, -1))
 		case 3:
-			b.Append([]float64{math.Inf(1), math.Inf(-1), math.NaN(), -9, math.Nextafter(3, 0), math.Nextafter(0, 1)}[rng.IntN(6)])
+			b.Append([]float64{math.Inf(1), math.Inf(-1), math.NaN(), -9, math.Nextafter(3, 0), math.Nextafter(0, 1), math.MaxFloat64, -math.MaxFloat64}[rng.IntN(8)])
 		default:
 			b.Append(rng.NormFloat64() * 5)
 		}

@@ -545,6 +545,9 @@ func binNumeric(ci *charInfo, a arrow.Array, bins []int32, total []int64, buf []
 	// and then +0), so the count takes no branches.
 	br := l.Breaks
 	nan, nanFalls := l.NaNBin, l.NaNFalls
+	if len(br) <= 8 {
+		return binFew(vals, valid, off, br, nan, nanFalls, bins, total, fixed), buf, nil
+	}
 	for i, x := range vals {
 		if x != x || (valid != nil && valid[(off+i)>>3]&(1<<((off+i)&7)) == 0) {
 			bins[i] = nan
@@ -563,6 +566,38 @@ func binNumeric(ci *charInfo, a arrow.Array, bins []int32, total []int64, buf []
 		total[i] += fixed[k]
 	}
 	return fb, buf, nil
+}
+
+// binFew is binNumeric's loop for up to 8 finite breaks: the breaks are
+// padded to 8 with +Inf and the comparisons unrolled. x is clamped to
+// MaxFloat64 so that +Inf, like any finite value, is below the padding
+// (x − +Inf is −Inf) and at or above every real break.
+func binFew(vals []float64, valid []byte, off int, br []float64, nan int32, nanFalls bool, bins []int32, total, fixed []int64) int {
+	var p [8]float64
+	for i := range p {
+		p[i] = math.Inf(1)
+	}
+	copy(p[:], br)
+	below := func(x, b float64) int32 { return int32(math.Float64bits(x-b) >> 63) } // x < b
+	fb := 0
+	bins = bins[:len(vals)]
+	total = total[:len(vals)]
+	for i, x := range vals {
+		if x != x || (valid != nil && valid[(off+i)>>3]&(1<<((off+i)&7)) == 0) {
+			bins[i] = nan
+			total[i] += fixed[nan]
+			if nanFalls {
+				fb++
+			}
+			continue
+		}
+		x = min(x+0, math.MaxFloat64) // −0 → +0; +Inf → MaxFloat64
+		k := 8 - (below(x, p[0]) + below(x, p[1]) + below(x, p[2]) + below(x, p[3]) +
+			below(x, p[4]) + below(x, p[5]) + below(x, p[6]) + below(x, p[7]))
+		bins[i] = k
+		total[i] += fixed[k]
+	}
+	return fb
 }
 
 func allFinite(v []float64) bool {
