@@ -20,7 +20,6 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
-	"sort"
 
 	"qiandun/training/metrics"
 	"qiandun/training/scorecard"
@@ -104,15 +103,34 @@ func TrainBands(m *scorecard.Model) (cuts, counts []float64) {
 // Add counts rows: bin[j][i] is the bin characteristic j took in row i
 // (as scorecard.Scores.Bin) and score[i] the row's score.
 func (mo *Monitor) Add(bin [][]int32, score []float64) {
+	var cnt []int64
 	for j, idx := range bin {
 		c := mo.bins[j]
+		cnt = append(cnt[:0], make([]int64, len(c))...)
 		for _, k := range idx {
-			c[k]++
+			cnt[k]++
+		}
+		for k, n := range cnt {
+			c[k] += float64(n)
 		}
 	}
-	if mo.cuts != nil {
+	if cuts := mo.cuts; cuts != nil {
+		band := make([]int64, len(mo.bands))
 		for _, s := range score {
-			mo.bands[sort.SearchFloat64s(mo.cuts, math.Nextafter(s, math.Inf(1)))]++
+			// The band is the number of cuts at or below s.
+			lo, hi := 0, len(cuts)
+			for lo < hi {
+				m := int(uint(lo+hi) >> 1)
+				if cuts[m] <= s {
+					lo = m + 1
+				} else {
+					hi = m
+				}
+			}
+			band[lo]++
+		}
+		for b, n := range band {
+			mo.bands[b] += float64(n)
 		}
 	}
 	mo.n += int64(len(score))
