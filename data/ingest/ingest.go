@@ -223,7 +223,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		return nil, fmt.Errorf("ingest: %w", err)
 	}
 
-	st := &stager{db: db, lk: lk, work: work, log: log, key: o.Key, seen: seen, res: &Result{}}
+	st := &stager{db: db, lk: lk, work: work, log: log, key: o.Key, seen: seen, res: &Result{}, rerun: len(prev.Inputs) > 0}
 	if o.Progress != nil {
 		st.bar = progress.New(o.Progress, log, "ingest", "lines", 0)
 	}
@@ -302,6 +302,9 @@ type stager struct {
 	seen map[string]string // sha256 -> file, of the files ingested (before or in this run)
 	res  *Result
 	keys map[string]map[string]int32 // parentKeys by table
+	// rerun: the lake has inputs from earlier runs, so files are hashed
+	// before they are read, to skip those ingested before.
+	rerun bool
 }
 
 func (s *stager) exec(ctx context.Context, what, q string) error {
@@ -348,6 +351,23 @@ func (s *stager) loadKeys(ctx context.Context, t schema.Table, file string) erro
 // dates out of order, and writes the table's new contents to the work
 // directory. It returns nil when every source was ingested before.
 func (s *stager) table(ctx context.Context, t schema.Table, srcs []Source, idx []int) (*TableResult, []*framed, error) {
+	if s.rerun {
+		var todo []int
+		for _, i := range idx {
+			sum, err := lake.FileSHA256(srcs[i].Path)
+			if err != nil {
+				return nil, nil, err
+			}
+			if p, ok := s.seen[sum]; ok {
+				s.skip(srcs[i].Rel, sum, p)
+				continue
+			}
+			todo = append(todo, i)
+		}
+		if idx = todo; len(idx) == 0 {
+			return nil, nil, nil
+		}
+	}
 	if src := srcs[idx[0]]; len(idx) == 1 && src.Format != JSONL && !s.lk.Exists(t.Name) {
 		tr, fr, err := s.direct(ctx, t, src, idx[0])
 		switch {
@@ -446,16 +466,22 @@ func (s *stager) load(ctx context.Context, t schema.Table, sch *arrow.Schema, sr
 // an earlier run or, with the same content, earlier in this one).
 func (s *stager) once(fr *framed) error {
 	if p, ok := s.seen[fr.sha256]; ok {
-		why := "already ingested"
-		if p != fr.src.Rel {
-			why = "same content as " + p + ", already ingested"
-		}
-		s.res.Skipped = append(s.res.Skipped, Skipped{File: fr.src.Rel, SHA256: fr.sha256, Reason: why})
-		s.log.Info("skipping raw file", "file", fr.src.Rel, "reason", why)
+		s.skip(fr.src.Rel, fr.sha256, p)
 		return errSkip
 	}
 	s.seen[fr.sha256] = fr.src.Rel
 	return nil
+}
+
+// skip records that file rel, of the given hash, is not read: its content
+// was ingested before as file p.
+func (s *stager) skip(rel, sum, p string) {
+	why := "already ingested"
+	if p != rel {
+		why = "same content as " + p + ", already ingested"
+	}
+	s.res.Skipped = append(s.res.Skipped, Skipped{File: rel, SHA256: sum, Reason: why})
+	s.log.Info("skipping raw file", "file", rel, "reason", why)
 }
 
 // insert appends the rows of a stream to the stage through DuckDB's Arrow

@@ -102,6 +102,7 @@ type fileStream struct {
 	prog    progressFunc
 	done    func(*framed) error
 	first   bool // the first data line was seen
+	ended   bool // the whole file was delivered
 	closed  bool
 	// direct mode: duplicates and references are settled here and the
 	// batches, less the rows that fail them, go straight to the lake file.
@@ -458,9 +459,10 @@ func (s *fileStream) Next() bool {
 		s.cur, s.queue = s.queue[0], s.queue[1:]
 		return true
 	}
-	for s.err == nil {
+	for s.err == nil && !s.ended {
 		ch, ok := <-s.pending
 		if !ok {
+			s.ended = true
 			s.err = s.readErr
 			if s.err == nil && s.dd != nil {
 				s.err = s.dd.settled(s.fr)
