@@ -332,12 +332,19 @@ func (s *stager) direct(ctx context.Context, t schema.Table, src Source, fid int
 }
 
 // copyTo writes the rows of a direct stream, in file order, to the
-// Parquet file out (zstd level 1, as write.sql).
+// Parquet file out (zstd level 1, as write.sql). One DuckDB thread writes
+// (Go reads and validates on every core meanwhile): with more, row group
+// boundaries, and so the file's bytes, vary from run to run.
 func (s *stager) copyTo(ctx context.Context, fs *fileStream, t schema.Table, view, out string) error {
 	if err := s.insertionOrder(ctx, true); err != nil {
 		return err
 	}
 	defer s.insertionOrder(ctx, false)
+	restore, err := s.threads(ctx, 1)
+	if err != nil {
+		return err
+	}
+	defer restore()
 	conn, err := s.db.Conn(ctx)
 	if err != nil {
 		return err

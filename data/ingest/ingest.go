@@ -395,11 +395,8 @@ func (s *stager) table(ctx context.Context, t schema.Table, srcs []Source, idx [
 	if err := s.insertionOrder(ctx, true); err != nil {
 		return nil, nil, err
 	}
-	var threads int
-	if err := s.db.QueryRowContext(ctx, "SELECT current_setting('threads')").Scan(&threads); err != nil {
-		return nil, nil, fmt.Errorf("ingest: %w", err)
-	}
-	if err := s.exec(ctx, t.Name+" stage", "SET threads = 1"); err != nil {
+	restore, err := s.threads(ctx, 1)
+	if err != nil {
 		return nil, nil, err
 	}
 	var files []*framed
@@ -413,7 +410,7 @@ func (s *stager) table(ctx context.Context, t schema.Table, srcs []Source, idx [
 		}
 		files = append(files, fr)
 	}
-	if err := s.exec(ctx, t.Name+" stage", fmt.Sprintf("SET threads = %d", threads)); err != nil {
+	if err := restore(); err != nil {
 		return nil, nil, err
 	}
 	if err := s.insertionOrder(ctx, false); err != nil {
@@ -657,6 +654,24 @@ func (s *stager) check(ctx context.Context, t schema.Table, files []*framed) (*T
 		tr.Quarantine = append(tr.Quarantine, filepath.ToSlash(filepath.Join(lake.QuarantineDir, t.Name, name)))
 	}
 	return tr, nil
+}
+
+// threads sets DuckDB's thread count to n and returns the function that
+// sets it back.
+func (s *stager) threads(ctx context.Context, n int) (func() error, error) {
+	var was int
+	if err := s.db.QueryRowContext(ctx, "SELECT current_setting('threads')").Scan(&was); err != nil {
+		return nil, fmt.Errorf("ingest: %w", err)
+	}
+	if _, err := s.db.ExecContext(ctx, fmt.Sprintf("SET threads = %d", n)); err != nil {
+		return nil, fmt.Errorf("ingest: %w", err)
+	}
+	return func() error {
+		if _, err := s.db.ExecContext(ctx, fmt.Sprintf("SET threads = %d", was)); err != nil {
+			return fmt.Errorf("ingest: %w", err)
+		}
+		return nil
+	}, nil
 }
 
 // insertionOrder turns DuckDB's preserve_insertion_order on or off. It is
