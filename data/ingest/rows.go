@@ -147,6 +147,12 @@ type rowParser struct {
 	// alloc holds the batches' buffers (C memory: the batches are big,
 	// short-lived and handed to DuckDB, so they stay out of Go's heap).
 	alloc memory.Allocator
+	// The batch's builders: fid and line, the raw columns'; n rows
+	// appended, room for room (fixed-width values are appended unchecked).
+	fid     *array.Int32Builder
+	line    *array.Int64Builder
+	cols    []colBuilder
+	n, room int
 }
 
 // refCheck is a table's reference to its parent table, checked in Go
@@ -230,9 +236,40 @@ func newRowParser(t schema.Table, sch *arrow.Schema, key []byte, alloc memory.Al
 	return p
 }
 
-// start begins a new record batch.
-func (p *rowParser) start() {
+// colBuilder is one raw column's builder, typed once per batch.
+type colBuilder struct {
+	i32 *array.Int32Builder
+	d32 *array.Date32Builder
+	ts  *array.TimestampBuilder
+	dec *array.Decimal128Builder
+	str *array.StringBuilder
+	any array.Builder
+}
+
+// start begins a new record batch, with room for about n rows.
+func (p *rowParser) start(n int) {
 	p.b = array.NewRecordBuilder(p.alloc, p.schema)
+	p.n, p.room = 0, max(n, 16)
+	p.b.Reserve(p.room)
+	p.fid, p.line = p.b.Field(0).(*array.Int32Builder), p.b.Field(1).(*array.Int64Builder)
+	p.cols = p.cols[:0]
+	for i := range p.rules {
+		fb := p.b.Field(2 + i)
+		c := colBuilder{any: fb}
+		switch x := fb.(type) {
+		case *array.Int32Builder:
+			c.i32 = x
+		case *array.Date32Builder:
+			c.d32 = x
+		case *array.TimestampBuilder:
+			c.ts = x
+		case *array.Decimal128Builder:
+			c.dec = x
+		case *array.StringBuilder:
+			c.str = x
+		}
+		p.cols = append(p.cols, c)
+	}
 }
 
 // finish returns the batch of the rows appended since start (nil if none).
@@ -366,33 +403,42 @@ func (p *rowParser) row(fid int32, line int64, fields [][]byte) (reason, column 
 
 // appendRow appends the current (accepted) row to the batch.
 func (p *rowParser) appendRow(fid int32, line int64) {
-	p.b.Field(0).(*array.Int32Builder).Append(fid)
-	p.b.Field(1).(*array.Int64Builder).Append(line)
+	if p.n == p.room {
+		p.b.Reserve(p.room)
+		p.room *= 2
+	}
+	p.n++
+	p.fid.UnsafeAppend(fid)
+	p.line.UnsafeAppend(line)
 	for i := range p.rules {
-		r, v, fb := &p.rules[i], &p.vals[i], p.b.Field(2+i)
+		r, v, c := &p.rules[i], &p.vals[i], &p.cols[i]
 		if v.null {
-			fb.AppendNull()
+			if c.str != nil {
+				c.str.AppendNull()
+			} else {
+				c.any.UnsafeAppendBoolToBitmap(false)
+			}
 			continue
 		}
 		switch r.kind {
 		case schema.Date:
-			fb.(*array.Date32Builder).Append(arrow.Date32(v.n))
+			c.d32.UnsafeAppend(arrow.Date32(v.n))
 		case schema.Timestamp:
-			fb.(*array.TimestampBuilder).Append(arrow.Timestamp(v.n))
+			c.ts.UnsafeAppend(arrow.Timestamp(v.n))
 		case schema.Money, schema.Rate:
-			fb.(*array.Decimal128Builder).Append(decimal128.FromI64(v.n))
+			c.dec.UnsafeAppend(decimal128.FromI64(v.n))
 		case schema.Int:
-			fb.(*array.Int32Builder).Append(int32(v.n))
+			c.i32.UnsafeAppend(int32(v.n))
 		case schema.Enum:
-			fb.(*array.StringBuilder).Append(v.enum)
+			c.str.Append(v.enum)
 		case schema.PII:
 			s := v.s
 			if i == p.idCol {
 				s = upperID(s)
 			}
-			fb.(*array.StringBuilder).BinaryBuilder.Append(p.token(s))
+			c.str.BinaryBuilder.Append(p.token(s))
 		default:
-			fb.(*array.StringBuilder).BinaryBuilder.Append(v.s)
+			c.str.BinaryBuilder.Append(v.s)
 		}
 	}
 	if p.idCol >= 0 {

@@ -75,7 +75,7 @@ func TestIDAttributes(t *testing.T) {
 		strings.ToLower(validID("32010219760412002")),
 	}
 	apply := time.Date(2018, 3, 7, 10, 0, 0, 0, time.UTC) // a birthday of the first ID
-	p.start()
+	p.start(4)
 	for i, id := range ids {
 		fields := make([][]byte, len(tab.Columns))
 		for j, c := range tab.Columns {
@@ -150,7 +150,7 @@ func TestRowReasons(t *testing.T) {
 		{"L1,A1,B1,cash,2018-05-03,1,1,121,equal_installment,x,none,2,north,active", schema.ReasonOutOfRange, "term_months"},
 		{"L1,A1,B1,cash,20180503,\"1,000\",1,120,equal_installment,x,房,2,north,核销", "", ""},
 	}
-	p.start()
+	p.start(4)
 	for _, tc := range tests {
 		r := csv.NewReader(strings.NewReader(tc.line))
 		rec, err := r.Read()

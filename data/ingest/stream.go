@@ -295,7 +295,7 @@ func (w *blockWorker) parse(p *rowParser, b *block) *blockResult {
 	if w.src.Format != JSONL {
 		res.order = newKeyOrder(w.t, w.columns)
 	}
-	p.start()
+	p.start(bytes.Count(b.data, []byte{'\n'}) + 1)
 	p.norm = [3]int64{}
 	check := w.check && !utf8.Valid(b.data)
 	ncols := len(w.t.Columns)
