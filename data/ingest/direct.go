@@ -83,7 +83,7 @@ func newDedup(t schema.Table, sch *arrow.Schema) *dedup {
 }
 
 // ordered reports whether what was read so far allows the direct path.
-func (d *dedup) ordered(fr *framed) error {
+func (d *dedup) ordered(fr *fileRead) error {
 	if o := fr.order; o == nil || !o.ok || !o.sorted || !o.grouped || fr.trim {
 		return errFallback
 	}
@@ -91,13 +91,13 @@ func (d *dedup) ordered(fr *framed) error {
 }
 
 // settled is called at the end of the file.
-func (d *dedup) settled(fr *framed) error { return d.ordered(fr) }
+func (d *dedup) settled(fr *fileRead) error { return d.ordered(fr) }
 
 // block settles the rows of a block: the candidate lines the block added
 // to fr.order (from ncand on) are compared with the rows of their run,
 // and the rows failing their reference are dropped unless already
-// dropped as duplicates. The rejects go to fr.malformed.
-func (d *dedup) block(fr *framed, r *blockResult, ncand int) error {
+// dropped as duplicates. The rejects go to fr.rejects.
+func (d *dedup) block(fr *fileRead, r *blockResult, ncand int) error {
 	if err := d.ordered(fr); err != nil {
 		return err
 	}
@@ -154,7 +154,7 @@ func (d *dedup) block(fr *framed, r *blockResult, ncand int) error {
 		}
 	}
 	for _, x := range d.drops {
-		fr.malformed = append(fr.malformed, reject{line: lines[x.row], reason: x.reason, column: x.column})
+		fr.rejects = append(fr.rejects, reject{line: lines[x.row], reason: x.reason, column: x.column})
 	}
 	if r.rec != nil {
 		if d.last.rec != nil {
@@ -248,7 +248,7 @@ func cellEqual(a, b arrow.Array, i, j int) bool {
 // direct loads table t from its one source straight into the lake file,
 // or returns errFallback when the file is not in order (nothing of it is
 // kept) or errSkip when it was ingested before.
-func (s *stager) direct(ctx context.Context, t schema.Table, src Source, fid int) (*TableResult, *framed, error) {
+func (s *stager) direct(ctx context.Context, t schema.Table, src Source, fid int) (*TableResult, *fileRead, error) {
 	t0, c0 := time.Now(), cpuTime()
 	sch, err := lakeSchema(t)
 	if err != nil {
@@ -307,7 +307,7 @@ func (s *stager) direct(ctx context.Context, t schema.Table, src Source, fid int
 	for i, n := range normNames {
 		tr.Normalised[n] = fr.norm[i]
 	}
-	for _, r := range fr.malformed {
+	for _, r := range fr.rejects {
 		tr.Reasons[r.reason]++
 		tr.Quarantined++
 	}
@@ -321,8 +321,8 @@ func (s *stager) direct(ctx context.Context, t schema.Table, src Source, fid int
 	if err := s.loadKeys(ctx, t, out); err != nil {
 		return nil, nil, err
 	}
-	if len(fr.malformed) > 0 {
-		name, err := writeQuarantine(filepath.Join(s.work, "quarantine", t.Name), fr, fr.malformed)
+	if len(fr.rejects) > 0 {
+		name, err := writeQuarantine(filepath.Join(s.work, "quarantine", t.Name), fr, fr.rejects)
 		if err != nil {
 			return nil, nil, err
 		}

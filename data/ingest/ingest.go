@@ -5,19 +5,27 @@
 // the rest into a quarantine with file, line, raw text and reason,
 // tokenises PII, and publishes each table atomically with a manifest.
 //
-// A run takes the tables in order, parents first. Reading and validation
-// (Go, stream.go and rows.go, in parallel over blocks of each file):
-// decompress, detect or apply the encoding, transcode GBK, split physical
-// lines, check the header against the contract, set aside lines that
-// cannot be a row (wrong field count, broken quoting, invalid JSON), then
-// parse and check every value and tokenise PII; accepted rows go to
-// DuckDB as typed Arrow record batches with their file and line number,
-// rejected ones straight to the quarantine list. Set work (DuckDB, the
-// SQL files in sql/): duplicates against the lake and earlier rows,
-// references and date order against parent tables. Publication: each
-// table's new contents (the lake's rows plus the accepted ones, sorted by
-// key, zstd) replace the old directory with a rename, after every table
-// succeeded; the quarantine files and the manifest follow.
+// A run takes the tables in order, parents first, in two lanes (the
+// bureau tables, which reference nothing and are referenced by nothing,
+// beside the applications -> loans -> children chain), each on its own
+// DuckDB. Reading and validation (Go, stream.go and rows.go, in parallel
+// over blocks of each file): decompress, detect or apply the encoding,
+// transcode GBK, split physical lines, check the header against the
+// contract, set aside lines that cannot be a row (wrong field count,
+// broken quoting, invalid JSON), then parse and check every value and
+// tokenise PII; accepted rows go to DuckDB as typed Arrow record batches
+// with their file and line number, rejected ones straight to the
+// quarantine list. Set work: a table's first load from one file whose
+// rows come in key order (what exports usually are) takes the direct path
+// (direct.go): duplicates are found among neighbours and references
+// checked against the parent's keys in Go while reading, and the batches
+// go straight into DuckDB's Parquet writer. Any other load is staged in a
+// DuckDB table and checked by the SQL files in sql/: duplicates against
+// the lake and earlier rows, references and date order against parent
+// tables, then a sorted write. Publication: each table's new contents
+// (the lake's rows plus the accepted ones, sorted by key, zstd) replace
+// the old directory with a rename, after every table succeeded; the
+// quarantine files and the manifest follow.
 //
 // Each rejected row has exactly one reason, the first that applies in
 // this order: malformed_row, missing_value, bad_date / bad_amount /
@@ -220,7 +228,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		return nil, err
 	}
 	changed := map[string]bool{}
-	var todo []*framed
+	var todo []*fileRead
 	for _, out := range outs {
 		res.Tables = append(res.Tables, out.tables...)
 		todo = append(todo, out.files...)
@@ -293,7 +301,7 @@ func lanes() [][]schema.Table {
 // laneResult is what one lane did.
 type laneResult struct {
 	tables []TableResult
-	files  []*framed
+	files  []*fileRead
 	errAt  int // contract position of the table that failed
 	err    error
 }
@@ -373,7 +381,7 @@ func runLane(ctx context.Context, o Options, lk lake.Lake, work string, srcs []S
 			}
 		}
 		var tr *TableResult
-		var files []*framed
+		var files []*fileRead
 		if len(tsrcs) > 0 {
 			if tr, files, err = st.table(ctx, t, srcs, tsrcs); err != nil {
 				return fail(t, err)
@@ -463,7 +471,7 @@ func (s *stager) loadKeys(ctx context.Context, t schema.Table, file string) erro
 // validates them into the temp table stage, finds duplicates, orphans and
 // dates out of order, and writes the table's new contents to the work
 // directory. It returns nil when every source was ingested before.
-func (s *stager) table(ctx context.Context, t schema.Table, srcs []Source, idx []int) (*TableResult, []*framed, error) {
+func (s *stager) table(ctx context.Context, t schema.Table, srcs []Source, idx []int) (*TableResult, []*fileRead, error) {
 	if s.rerun {
 		var todo []int
 		for _, i := range idx {
@@ -488,7 +496,7 @@ func (s *stager) table(ctx context.Context, t schema.Table, srcs []Source, idx [
 		tr, fr, err := s.direct(ctx, t, src, idx[0])
 		switch {
 		case err == nil:
-			return tr, []*framed{fr}, nil
+			return tr, []*fileRead{fr}, nil
 		case errors.Is(err, errSkip):
 			return nil, nil, nil
 		case !errors.Is(err, errFallback):
@@ -515,7 +523,7 @@ func (s *stager) table(ctx context.Context, t schema.Table, srcs []Source, idx [
 	if err != nil {
 		return nil, nil, err
 	}
-	var files []*framed
+	var files []*fileRead
 	for _, i := range idx {
 		fr, err := s.load(ctx, t, sch, srcs[i], i)
 		if errors.Is(err, errSkip) {
@@ -542,7 +550,7 @@ func (s *stager) table(ctx context.Context, t schema.Table, srcs []Source, idx [
 // load reads one source into the stage, in its declared encoding, or as
 // detected (UTF-8 unless invalid, then GBK). A file ingested before
 // returns errSkip and adds nothing.
-func (s *stager) load(ctx context.Context, t schema.Table, sch *arrow.Schema, src Source, fid int) (*framed, error) {
+func (s *stager) load(ctx context.Context, t schema.Table, sch *arrow.Schema, src Source, fid int) (*fileRead, error) {
 	t0, c0 := time.Now(), cpuTime()
 	enc := src.Encoding
 	for {
@@ -577,7 +585,7 @@ func (s *stager) load(ctx context.Context, t schema.Table, sch *arrow.Schema, sr
 
 // once says whether a file that was read whole was ingested before (in
 // an earlier run or, with the same content, earlier in this one).
-func (s *stager) once(fr *framed) error {
+func (s *stager) once(fr *fileRead) error {
 	s.mu.Lock()
 	p, ok := s.seen[fr.sha256]
 	if !ok {
@@ -634,7 +642,7 @@ func (s *stager) insert(ctx context.Context, fs *fileStream, view string) error 
 // check finds the duplicates, orphans and dates out of order among the
 // staged rows, accounts for every row and writes the table's new
 // contents.
-func (s *stager) check(ctx context.Context, t schema.Table, files []*framed) (*TableResult, error) {
+func (s *stager) check(ctx context.Context, t schema.Table, files []*fileRead) (*TableResult, error) {
 	tr := &TableResult{Table: t.Name, Reasons: map[string]int64{}, Normalised: map[string]int64{}, Encodings: map[string]string{}}
 	rejects := map[int][]reject{}
 	var norm [3]int64
@@ -643,7 +651,7 @@ func (s *stager) check(ctx context.Context, t schema.Table, files []*framed) (*T
 		tr.Read += f.read
 		tr.BlankLines += f.blank
 		tr.Encodings[f.src.Rel] = f.encoding
-		rejects[f.fid] = append(rejects[f.fid], f.malformed...)
+		rejects[f.fid] = append(rejects[f.fid], f.rejects...)
 		for i := range norm {
 			norm[i] += f.norm[i]
 		}
@@ -831,7 +839,7 @@ var QuarantineColumns = []string{"source_file", "line", "reason", "column", "det
 
 // writeQuarantine writes a source's rejected rows, by line, with their raw
 // text, to dir (mode 0600) and returns the file name.
-func writeQuarantine(dir string, f *framed, rs []reject) (string, error) {
+func writeQuarantine(dir string, f *fileRead, rs []reject) (string, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return "", err
 	}
@@ -890,7 +898,7 @@ func publishQuarantine(lk lake.Lake, work string, trs []TableResult) error {
 	return nil
 }
 
-func writeManifest(lk lake.Lake, o Options, prev *lake.Manifest, res *Result, todo []*framed, changed map[string]bool, start time.Time) error {
+func writeManifest(lk lake.Lake, o Options, prev *lake.Manifest, res *Result, todo []*fileRead, changed map[string]bool, start time.Time) error {
 	m := &lake.Manifest{
 		Stage: Stage, Version: version.String(), Started: start.UTC(), Finished: time.Now().UTC(),
 		Config:  map[string]any{"raw": o.Raw, "max_reject_rate": o.MaxRejectRate},

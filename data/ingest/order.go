@@ -7,9 +7,10 @@ import (
 	"qiandun/data/schema"
 )
 
-// keyOrder watches, while a file is framed, whether its rows already come
+// keyOrder watches, while a file is read, whether its rows already come
 // in the table's sort order and where rows with equal keys sit, so that
-// the stage can skip work that only reorders or searches:
+// the stage can skip work that only reorders or searches (and a first
+// load from one file in key order can take the direct path, direct.go):
 //
 //   - sorted: every row's SortBy values are no smaller than the previous
 //     row's, so the file order is a valid lake order and the final sort
@@ -27,7 +28,8 @@ import (
 // makes the file unknown (ok false), and the stage falls back to the full
 // sort and duplicate search. A row that validation later rejects is
 // harmless: the accepted rows of an ordered sequence are ordered, and the
-// runs are computed over all rows.
+// runs are computed over all rows. Each block of a file is watched on its
+// own and the watchers are merged in file order (merge).
 type keyOrder struct {
 	sortCols, runCols []orderCol
 	idx               []int         // all watched column positions, ascending

@@ -39,21 +39,21 @@ type reject struct {
 	raw    string
 }
 
-// framed is what reading a source found: its size and hash, its rows and
+// fileRead is what reading a source found: its size and hash, its rows and
 // normalisations, its rejected lines, and the order of its rows.
-type framed struct {
-	src       Source
-	fid       int
-	columns   []string // the file's columns
-	encoding  string   // the encoding the source was read in
-	sha256    string
-	bytes     int64
-	read      int64 // data lines (blank lines excluded)
-	trim      bool  // some value has spaces or tabs around it
-	blank     int64
-	norm      [3]int64  // normalisations (normNames)
-	malformed []reject  // every line rejected while reading (validation included)
-	order     *keyOrder // CSV/TSV only: whether rows come sorted, where keys repeat
+type fileRead struct {
+	src      Source
+	fid      int
+	columns  []string // the file's columns
+	encoding string   // the encoding the source was read in
+	sha256   string
+	bytes    int64
+	read     int64 // data lines (blank lines excluded)
+	trim     bool  // some value has spaces or tabs around it
+	blank    int64
+	norm     [3]int64  // normalisations (normNames)
+	rejects  []reject  // the lines rejected while reading (and, direct path, settling)
+	order    *keyOrder // CSV/TSV only: whether rows come sorted, where keys repeat
 }
 
 // progressFunc is told about lines read so far.
@@ -91,7 +91,7 @@ type fileStream struct {
 	refs    atomic.Int64
 	t       schema.Table
 	schema  *arrow.Schema
-	fr      *framed
+	fr      *fileRead
 	pending chan chan *blockResult
 	cur     arrow.RecordBatch
 	err     error
@@ -100,7 +100,7 @@ type fileStream struct {
 	wg      sync.WaitGroup
 	l       *lines
 	prog    progressFunc
-	done    func(*framed) error
+	done    func(*fileRead) error
 	first   bool // the first data line was seen
 	ended   bool // the whole file was delivered
 	closed  bool
@@ -119,7 +119,7 @@ type streamOptions struct {
 	prog    progressFunc
 	// done is called once the whole file was read; an error stops the
 	// stream with that error.
-	done func(*framed) error
+	done func(*fileRead) error
 	// direct selects direct mode; ref is then the reference check (nil
 	// for a table without parent).
 	direct bool
@@ -134,7 +134,7 @@ func openStream(ctx context.Context, src Source, fid int, enc string, o streamOp
 	if err != nil {
 		return nil, err
 	}
-	fr := &framed{src: src, fid: fid, encoding: l.enc}
+	fr := &fileRead{src: src, fid: fid, encoding: l.enc}
 	delim := byte(',')
 	if src.Format == TSV {
 		delim = '\t'
@@ -499,7 +499,7 @@ func (s *fileStream) Next() bool {
 		for i := range fr.norm {
 			fr.norm[i] += r.norm[i]
 		}
-		fr.malformed = append(fr.malformed, r.rejects...)
+		fr.rejects = append(fr.rejects, r.rejects...)
 		ncand := 0
 		if fr.order != nil {
 			ncand = len(fr.order.cands)
