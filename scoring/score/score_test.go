@@ -452,3 +452,34 @@ func TestScoreFileTypes(t *testing.T) {
 		t.Errorf("models %q (want %q), grades %q, %d reason_1 values", models, m.Name, grades, reasons)
 	}
 }
+
+// TestNoReasons: a card whose characteristics score the same in every bin
+// has no reason codes; its score file has empty reasons, not an error.
+func TestNoReasons(t *testing.T) {
+	m := handModel()
+	for j := range m.Chars {
+		for k := range m.Chars[j].Bins {
+			m.Chars[j].Bins[k].Points = 20
+		}
+	}
+	m.Schema = scorecard.SchemaVersion
+	if err := m.Seal(); err != nil {
+		t.Fatal(err)
+	}
+	modelDir, err := m.Write(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := filepath.Join(t.TempDir(), "in.csv")
+	os.WriteFile(data, []byte("id,a,b,c\nx1,1,9,1\nx2,9,1,9\n"), 0o644)
+	_, dir := run(t, score.Options{Data: data, ID: "id", Models: []string{modelDir}, Out: t.TempDir(), AsOf: "2024-01-31"})
+	got, _ := readScores(t, dir)
+	if len(got) != 2 {
+		t.Fatalf("%d rows", len(got))
+	}
+	for id, r := range got {
+		if r.score != 560 || r.r1 != "" || r.r2 != "" || r.r3 != "" {
+			t.Errorf("%s: %+v, want score 560 and no reasons", id, r)
+		}
+	}
+}
