@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"golang.org/x/text/encoding/simplifiedchinese"
+
 	"qiandun/data/gen"
 	"qiandun/data/lake"
 	"qiandun/data/schema"
@@ -132,6 +134,40 @@ func TestDirectPathAgrees(t *testing.T) {
 			if n < 1 || n > len(lines) || r[5] != lines[n-1] {
 				t.Errorf("%s: quarantined line %s raw %q, file has %q", tab.Name, r[1], r[5], lines[max(0, min(n-1, len(lines)-1))])
 			}
+		}
+	}
+}
+
+// TestLateGBK reads a file that looks like UTF-8 for its first 64 KiB
+// and turns out to be GBK further on: it is read again as GBK, on the
+// direct path as on the staged one.
+func TestLateGBK(t *testing.T) {
+	const header = "borrower_id,report_date,open_accounts,total_outstanding,overdue_accounts,worst_status_24m\n"
+	var b strings.Builder
+	b.WriteString(header)
+	for i := range 3000 {
+		fmt.Fprintf(&b, "B%06d,2018-04-30,1,100.00,0,0\n", i)
+	}
+	gbk, err := simplifiedchinese.GBK.NewEncoder().String("B9中,2018-04-30,1,1.00,0,0\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := b.String() + gbk
+	for _, files := range []map[string]string{
+		{"bureau_reports.csv": body}, // one file in order: direct
+		{"bureau_reports.csv": body, "bureau_reports-0.csv": header + "A1,2018-04-30,1,1.00,0,0\n"}, // two files: staged
+	} {
+		raw, lk := t.TempDir(), t.TempDir()
+		writeRaw(t, raw, files)
+		res := run(t, testOptions(raw, lk))
+		tr := tableResult(t, res, "bureau_reports")
+		if tr.Encodings["bureau_reports.csv"] != EncGBK || tr.Quarantined != 0 || tr.Accepted != tr.Read {
+			t.Errorf("%d files: %+v", len(files), tr)
+		}
+		got := query(t, openDB(t), fmt.Sprintf("SELECT count(*) FROM read_parquet(%s) WHERE borrower_id = 'B9中'",
+			lake.Quote(lake.New(lk).Glob("bureau_reports"))))
+		if got[0] != "1" {
+			t.Errorf("%d files: the GBK row is not in the lake (%s)", len(files), got[0])
 		}
 	}
 }
