@@ -1,0 +1,154 @@
+package ingest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"sync"
+
+	"qiandun/data/lake"
+	"qiandun/data/schema"
+	"qiandun/internal/progress"
+)
+
+// Lanes. Tables that reference no other and that no other references
+// (the bureau tables) are loaded in a second lane, on their own DuckDB,
+// beside the chain applications -> loans -> their children, so that one
+// lane's reading fills the cores while the other's DuckDB writes.
+
+// lanes returns the tables of each lane, in contract order.
+func lanes() [][]schema.Table {
+	referenced := map[string]bool{}
+	for _, t := range schema.Tables() {
+		for _, r := range t.Parents {
+			referenced[r.Table] = true
+		}
+	}
+	var chain, free []schema.Table
+	for _, t := range schema.Tables() {
+		if len(t.Parents) == 0 && !referenced[t.Name] {
+			free = append(free, t)
+		} else {
+			chain = append(chain, t)
+		}
+	}
+	return [][]schema.Table{chain, free}
+}
+
+// laneResult is what one lane did.
+type laneResult struct {
+	tables []TableResult
+	files  []*fileRead
+	errAt  int // contract position of the table that failed
+	err    error
+}
+
+// runLanes loads the tables, lane by lane in parallel, and returns the
+// first error in contract order (a lane stopped because the other failed
+// does not count).
+func runLanes(ctx context.Context, o Options, lk lake.Lake, work string, srcs []Source, sh *shared, rerun bool) ([]laneResult, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	ls := lanes()
+	outs := make([]laneResult, len(ls))
+	var wg sync.WaitGroup
+	for i, tables := range ls {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			dbo := o.DB
+			if dbo.MemoryLimit == "" {
+				// Together some 1.3 GB: the stage stays under 2 GiB.
+				dbo.MemoryLimit = map[bool]string{true: "900MB", false: "400MB"}[i == 0]
+			}
+			if i > 0 && dbo.TempDir == "" {
+				dbo.TempDir = filepath.Join(work, fmt.Sprintf("duckdb-%d", i))
+			}
+			outs[i] = runLane(ctx, o, lk, work, srcs, sh, rerun, tables, dbo)
+			if outs[i].err != nil {
+				cancel()
+			}
+		}()
+	}
+	wg.Wait()
+	var first *laneResult
+	for i := range outs {
+		if e := outs[i].err; e != nil && (first == nil || errors.Is(first.err, context.Canceled) ||
+			(!errors.Is(e, context.Canceled) && outs[i].errAt < first.errAt)) {
+			first = &outs[i]
+		}
+	}
+	if first != nil {
+		return nil, first.err
+	}
+	return outs, nil
+}
+
+// runLane loads the given tables, in order, on a DuckDB of its own.
+func runLane(ctx context.Context, o Options, lk lake.Lake, work string, srcs []Source, sh *shared, rerun bool,
+	tables []schema.Table, dbo lake.DBOptions) (out laneResult) {
+	log := o.Log
+	if log == nil {
+		log = slog.Default()
+	}
+	rank := map[string]int{}
+	for i, t := range schema.Tables() {
+		rank[t.Name] = i
+	}
+	fail := func(t schema.Table, err error) laneResult {
+		out.errAt, out.err = rank[t.Name], err
+		return out
+	}
+	db, err := lk.OpenDB(ctx, dbo)
+	if err != nil {
+		return fail(tables[0], err)
+	}
+	defer db.Close()
+	// Row order is carried by (qd_fid, qd_line) and the final ORDER BY, so
+	// DuckDB need not preserve insertion order (which costs parallelism).
+	if _, err := db.ExecContext(ctx, "SET preserve_insertion_order = false"); err != nil {
+		return fail(tables[0], fmt.Errorf("ingest: %w", err))
+	}
+	st := &stager{db: db, lk: lk, work: work, log: log, key: o.Key, shared: sh, rerun: rerun}
+	for _, t := range tables {
+		var tsrcs []int
+		for i, src := range srcs {
+			if src.Table == t.Name {
+				tsrcs = append(tsrcs, i)
+			}
+		}
+		var tr *TableResult
+		var files []*fileRead
+		if len(tsrcs) > 0 {
+			if tr, files, err = st.table(ctx, t, srcs, tsrcs); err != nil {
+				return fail(t, err)
+			}
+		}
+		if tr == nil {
+			if err := st.loadKeys(ctx, t, ""); err != nil {
+				return fail(t, err)
+			}
+			continue
+		}
+		out.files = append(out.files, files...)
+		out.tables = append(out.tables, *tr)
+		log.Info("ingested table", "table", t.Name, "files", len(files), "read", tr.Read, "accepted", tr.Accepted,
+			"quarantined", tr.Quarantined, "lake_rows", tr.LakeRows)
+		if o.afterTable != nil {
+			if err := o.afterTable(t.Name); err != nil {
+				return fail(t, err)
+			}
+		}
+	}
+	return out
+}
+
+// shared is what the lanes of a run share.
+type shared struct {
+	mu   sync.Mutex
+	seen map[string]string // sha256 -> file, of the files ingested (before or in this run)
+	res  *Result           // Skipped
+	bar  *progress.Bar
+}
