@@ -176,14 +176,14 @@ func openStream(ctx context.Context, src Source, fid int, enc string, o streamOp
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	s := &fileStream{t: t, schema: o.schema, fr: fr, l: l, cancel: cancel, prog: o.prog, done: o.done,
-		pending: make(chan chan *blockResult, 2*o.workers+2)}
+		pending: make(chan chan *blockResult, 8*o.workers)}
 	s.refs.Store(1)
 	if o.direct {
 		s.dd = newDedup(t, o.schema)
 	}
 	jobs := make(chan *block, o.workers)
 	alloc := mallocator.NewMallocator()
-	s.free = make(chan []byte, 2*o.workers+4)
+	s.free = make(chan []byte, 8*o.workers+4)
 	w := &blockWorker{t: t, src: src, fid: int32(fid), delim: delim, pos: pos, columns: fr.columns,
 		check: l.check, retry: l.retry}
 	for range o.workers {
