@@ -8,7 +8,9 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/decimal128"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"qiandun/training/binning"
@@ -165,5 +167,79 @@ func TestCatCacheMatchesLookup(t *testing.T) {
 			t.Errorf("missing bin %v: %d fallbacks, want %d (> 0)", missing, fb, wantFB)
 		}
 		arr.Release()
+	}
+}
+
+// TestNumValues: every numeric Arrow type reads as float64, NULL as NaN.
+func TestNumValues(t *testing.T) {
+	mem := memory.DefaultAllocator
+	valid := []bool{true, false, true}
+	arrs := map[string]arrow.Array{}
+	add := func(name string, b array.Builder, app func()) {
+		app()
+		arrs[name] = b.NewArray()
+		b.Release()
+	}
+	{
+		b := array.NewInt8Builder(mem)
+		add("int8", b, func() { b.AppendValues([]int8{1, 0, 3}, valid) })
+	}
+	{
+		b := array.NewInt16Builder(mem)
+		add("int16", b, func() { b.AppendValues([]int16{1, 0, 3}, valid) })
+	}
+	{
+		b := array.NewInt32Builder(mem)
+		add("int32", b, func() { b.AppendValues([]int32{1, 0, 3}, valid) })
+	}
+	{
+		b := array.NewInt64Builder(mem)
+		add("int64", b, func() { b.AppendValues([]int64{1, 0, 3}, valid) })
+	}
+	{
+		b := array.NewUint8Builder(mem)
+		add("uint8", b, func() { b.AppendValues([]uint8{1, 0, 3}, valid) })
+	}
+	{
+		b := array.NewUint16Builder(mem)
+		add("uint16", b, func() { b.AppendValues([]uint16{1, 0, 3}, valid) })
+	}
+	{
+		b := array.NewUint32Builder(mem)
+		add("uint32", b, func() { b.AppendValues([]uint32{1, 0, 3}, valid) })
+	}
+	{
+		b := array.NewUint64Builder(mem)
+		add("uint64", b, func() { b.AppendValues([]uint64{1, 0, 3}, valid) })
+	}
+	{
+		b := array.NewFloat32Builder(mem)
+		add("float32", b, func() { b.AppendValues([]float32{1, 0, 3}, valid) })
+	}
+	{
+		b := array.NewFloat64Builder(mem)
+		add("float64", b, func() { b.AppendValues([]float64{1, 0, 3}, valid) })
+	}
+	{
+		b := array.NewDecimal128Builder(mem, &arrow.Decimal128Type{Precision: 18, Scale: 2})
+		add("decimal", b, func() {
+			b.AppendValues([]decimal128.Num{decimal128.FromI64(100), {}, decimal128.FromI64(300)}, valid)
+		})
+	}
+	for name, a := range arrs {
+		got, err := numValues("x", a, []float64{-1})
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if len(got) != 4 || got[0] != -1 || got[1] != 1 || !math.IsNaN(got[2]) || got[3] != 3 {
+			t.Errorf("%s: %v, want [-1 1 NaN 3]", name, got)
+		}
+		a.Release()
+	}
+	sb := array.NewStringBuilder(mem)
+	sb.Append("1")
+	s := sb.NewArray()
+	if _, err := numValues("x", s, nil); err == nil {
+		t.Error("a string column read as numeric")
 	}
 }

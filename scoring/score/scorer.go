@@ -790,52 +790,47 @@ func numValues(name string, a arrow.Array, num []float64) ([]float64, error) {
 			num = append(num, nanIf(vals[i], x.IsNull(i)))
 		}
 	case *array.Int32:
-		vals := x.Int32Values()
-		for i := range n {
-			num = append(num, nanIf(float64(vals[i]), x.IsNull(i)))
-		}
+		num = appendNum(num, x)
 	case *array.Int64:
-		vals := x.Int64Values()
-		for i := range n {
-			num = append(num, nanIf(float64(vals[i]), x.IsNull(i)))
-		}
+		num = appendNum(num, x)
 	case *array.Decimal128:
 		scale := x.DataType().(*arrow.Decimal128Type).Scale
 		for i := range n {
 			num = append(num, nanIf(decimalFloat(x.Value(i), scale), x.IsNull(i)))
 		}
 	case *array.Float32:
-		for i := range n {
-			num = append(num, nanIf(float64(x.Value(i)), x.IsNull(i)))
-		}
+		num = appendNum(num, x)
 	case *array.Int16:
-		for i := range n {
-			num = append(num, nanIf(float64(x.Value(i)), x.IsNull(i)))
-		}
+		num = appendNum(num, x)
 	case *array.Int8:
-		for i := range n {
-			num = append(num, nanIf(float64(x.Value(i)), x.IsNull(i)))
-		}
+		num = appendNum(num, x)
 	case *array.Uint8:
-		for i := range n {
-			num = append(num, nanIf(float64(x.Value(i)), x.IsNull(i)))
-		}
+		num = appendNum(num, x)
 	case *array.Uint16:
-		for i := range n {
-			num = append(num, nanIf(float64(x.Value(i)), x.IsNull(i)))
-		}
+		num = appendNum(num, x)
 	case *array.Uint32:
-		for i := range n {
-			num = append(num, nanIf(float64(x.Value(i)), x.IsNull(i)))
-		}
+		num = appendNum(num, x)
 	case *array.Uint64:
-		for i := range n {
-			num = append(num, nanIf(float64(x.Value(i)), x.IsNull(i)))
-		}
+		num = appendNum(num, x)
 	default:
 		return nil, fmt.Errorf("score: characteristic %s is numeric but its column is %s", name, a.DataType())
 	}
 	return num, nil
+}
+
+// numArray is an Arrow array of a Go number type.
+type numArray[T int8 | int16 | int32 | int64 | uint8 | uint16 | uint32 | uint64 | float32] interface {
+	Len() int
+	Value(int) T
+	IsNull(int) bool
+}
+
+// appendNum appends a's values to num as float64, NULL as NaN.
+func appendNum[T int8 | int16 | int32 | int64 | uint8 | uint16 | uint32 | uint64 | float32](num []float64, a numArray[T]) []float64 {
+	for i := range a.Len() {
+		num = append(num, nanIf(float64(a.Value(i)), a.IsNull(i)))
+	}
+	return num
 }
 
 // catValues reads a categorical array: strings and booleans as they are,
