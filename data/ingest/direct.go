@@ -241,6 +241,8 @@ func cellEqual(a, b arrow.Array, i, j int) bool {
 		return x.Value(i) == b.(*array.Decimal128).Value(j)
 	case *array.Boolean:
 		return x.Value(i) == b.(*array.Boolean).Value(j)
+	case *array.Dictionary: // an enum: one dictionary for every batch
+		return x.GetValueIndex(i) == b.(*array.Dictionary).GetValueIndex(j)
 	}
 	panic(fmt.Sprintf("ingest: no comparison for %s", a.DataType()))
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash"
 	"math"
+	"slices"
 	"strings"
 	"unsafe"
 
@@ -63,8 +64,7 @@ var normNames = [3]string{schema.NormThousands, schema.NormDateForm, schema.Norm
 // value is one parsed raw value of the current row.
 type value struct {
 	s    []byte // trimmed raw text
-	n    int64  // fen, integer, rate millionths, days since 1970 or microseconds since 1970
-	enum string // the English enum value
+	n    int64  // fen, integer, rate millionths, days since 1970, microseconds since 1970 or enum value index
 	null bool   // missing or unparseable
 }
 
@@ -92,6 +92,11 @@ func rules(t schema.Table) []rule {
 	return out
 }
 
+// enumType is the Arrow type of an enum column: indices into the
+// column's values (DuckDB takes it as an ENUM, cast to VARCHAR in the
+// stage and written as strings, with their dictionary, to Parquet).
+var enumType = &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int8, ValueType: arrow.BinaryTypes.String}
+
 // lakeSchema is the Arrow schema of a table's staged rows: the source
 // file id and physical line, then the typed lake columns.
 func lakeSchema(t schema.Table) (*arrow.Schema, error) {
@@ -101,20 +106,22 @@ func lakeSchema(t schema.Table) (*arrow.Schema, error) {
 	}
 	for _, c := range schema.LakeColumns(t) {
 		var dt arrow.DataType
-		switch c.Type {
-		case "VARCHAR":
+		switch rc, _ := t.Column(c.Name); {
+		case rc.Kind == schema.Enum && len(rc.Enum) < 128:
+			dt = enumType
+		case c.Type == "VARCHAR":
 			dt = arrow.BinaryTypes.String
-		case "DATE":
+		case c.Type == "DATE":
 			dt = arrow.FixedWidthTypes.Date32
-		case "TIMESTAMP":
+		case c.Type == "TIMESTAMP":
 			dt = &arrow.TimestampType{Unit: arrow.Microsecond}
-		case "DECIMAL(18,2)":
+		case c.Type == "DECIMAL(18,2)":
 			dt = &arrow.Decimal128Type{Precision: 18, Scale: 2}
-		case "DECIMAL(9,6)":
+		case c.Type == "DECIMAL(9,6)":
 			dt = &arrow.Decimal128Type{Precision: 9, Scale: 6}
-		case "INTEGER":
+		case c.Type == "INTEGER":
 			dt = arrow.PrimitiveTypes.Int32
-		case "BOOLEAN":
+		case c.Type == "BOOLEAN":
 			dt = arrow.FixedWidthTypes.Boolean
 		default:
 			return nil, fmt.Errorf("ingest: no Arrow type for lake type %s of %s.%s", c.Type, t.Name, c.Name)
@@ -132,12 +139,16 @@ type rowParser struct {
 	rules  []rule
 	vals   []value
 	schema *arrow.Schema
-	b      *array.RecordBuilder
-	mac    hash.Hash
-	prov   map[string]string
-	norm   [3]int64
-	tok    [2 * sha256.Size]byte
-	sum    [sha256.Size]byte
+	// bschema is schema with enum columns as their indices (int8); dicts
+	// holds, by field, an enum column's values.
+	bschema *arrow.Schema
+	dicts   []arrow.Array
+	b       *array.RecordBuilder
+	mac     hash.Hash
+	prov    map[string]string
+	norm    [3]int64
+	tok     [2 * sha256.Size]byte
+	sum     [sha256.Size]byte
 	// applications: the positions of the ID number and the apply time.
 	idCol, applyCol int
 	// ref, when set, checks each accepted row's parent; late lists the
@@ -223,6 +234,18 @@ func newRowParser(t schema.Table, sch *arrow.Schema, key []byte, alloc memory.Al
 	p := &rowParser{t: t, rules: rules(t), schema: sch, idCol: -1, applyCol: -1, alloc: alloc,
 		mac: hmac.New(sha256.New, key), prov: pii.Provinces()}
 	p.vals = make([]value, len(p.rules))
+	fields := append([]arrow.Field(nil), sch.Fields()...)
+	p.dicts = make([]arrow.Array, len(fields))
+	for i, f := range fields {
+		if f.Type == enumType {
+			values := array.NewStringBuilder(memory.DefaultAllocator)
+			values.AppendValues(p.rules[i-2].enum, nil)
+			p.dicts[i] = values.NewArray()
+			values.Release()
+			fields[i].Type = arrow.PrimitiveTypes.Int8
+		}
+	}
+	p.bschema = arrow.NewSchema(fields, nil)
 	if t.Name == "applications" {
 		for i, r := range p.rules {
 			switch r.name {
@@ -238,6 +261,7 @@ func newRowParser(t schema.Table, sch *arrow.Schema, key []byte, alloc memory.Al
 
 // colBuilder is one raw column's builder, typed once per batch.
 type colBuilder struct {
+	i8  *array.Int8Builder // an enum's value index
 	i32 *array.Int32Builder
 	d32 *array.Date32Builder
 	ts  *array.TimestampBuilder
@@ -248,7 +272,7 @@ type colBuilder struct {
 
 // start begins a new record batch, with room for about n rows.
 func (p *rowParser) start(n int) {
-	p.b = array.NewRecordBuilder(p.alloc, p.schema)
+	p.b = array.NewRecordBuilder(p.alloc, p.bschema)
 	p.n, p.room = 0, max(n, 16)
 	p.b.Reserve(p.room)
 	p.fid, p.line = p.b.Field(0).(*array.Int32Builder), p.b.Field(1).(*array.Int64Builder)
@@ -259,6 +283,8 @@ func (p *rowParser) start(n int) {
 		switch x := fb.(type) {
 		case *array.Int32Builder:
 			c.i32 = x
+		case *array.Int8Builder:
+			c.i8 = x
 		case *array.Date32Builder:
 			c.d32 = x
 		case *array.TimestampBuilder:
@@ -278,7 +304,18 @@ func (p *rowParser) finish() arrow.RecordBatch {
 	if p.b.Field(0).Len() == 0 {
 		return nil
 	}
-	return p.b.NewRecordBatch()
+	rec := p.b.NewRecordBatch()
+	defer rec.Release()
+	cols := make([]arrow.Array, rec.NumCols())
+	for i := range cols {
+		if p.dicts[i] != nil {
+			cols[i] = array.NewDictionaryArray(enumType, rec.Column(i), p.dicts[i])
+			defer cols[i].Release()
+		} else {
+			cols[i] = rec.Column(i)
+		}
+	}
+	return array.NewRecordBatch(p.schema, cols, rec.NumRows())
 }
 
 // bstr views b as a string without copying; the string must not outlive
@@ -344,15 +381,15 @@ func (p *rowParser) row(fid int32, line int64, fields [][]byte) (reason, column 
 		case schema.Enum:
 			s := bstr(v.s)
 			ok = false
-			for _, e := range r.enum {
+			for k, e := range r.enum {
 				if s == e {
-					v.enum, ok = e, true
+					v.n, ok = int64(k), true
 					break
 				}
 			}
 			if !ok {
 				if en, found := r.aliases[s]; found {
-					v.enum, ok = en, true
+					v.n, ok = int64(slices.Index(r.enum, en)), true
 					p.norm[normChinese]++
 				}
 			}
@@ -430,7 +467,11 @@ func (p *rowParser) appendRow(fid int32, line int64) {
 		case schema.Int:
 			c.i32.UnsafeAppend(int32(v.n))
 		case schema.Enum:
-			c.str.Append(v.enum)
+			if c.i8 != nil {
+				c.i8.UnsafeAppend(int8(v.n))
+			} else {
+				c.str.Append(r.enum[v.n])
+			}
 		case schema.PII:
 			s := v.s
 			if i == p.idCol {
