@@ -153,8 +153,13 @@ type rowParser struct {
 	idCol, applyCol int
 	// ref, when set, checks each accepted row's parent; late lists the
 	// rows of the batch that fail it.
-	ref  *refCheck
-	late []lateMark
+	ref     *refCheck
+	late    []lateMark
+	lastRef struct {
+		key          []byte
+		issue        int32
+		found, valid bool
+	}
 	// alloc holds the batches' buffers (C memory: the batches are big,
 	// short-lived and handed to DuckDB, so they stay out of Go's heap).
 	alloc memory.Allocator
@@ -210,10 +215,17 @@ func newRefCheck(t schema.Table, keys map[string]int32) *refCheck {
 	return rc
 }
 
-// checkRef checks the parent of the row just appended as row i.
+// checkRef checks the parent of the row just appended as row i. (Rows of
+// one parent usually come together: the last lookup is kept.)
 func (p *rowParser) checkRef(i int) {
 	rc := p.ref
-	issue, ok := rc.keys[bstr(p.vals[rc.col].s)]
+	key := p.vals[rc.col].s
+	if !p.lastRef.valid || string(key) != string(p.lastRef.key) {
+		p.lastRef.issue, p.lastRef.found = rc.keys[bstr(key)]
+		p.lastRef.key = append(p.lastRef.key[:0], key...)
+		p.lastRef.valid = true
+	}
+	issue, ok := p.lastRef.issue, p.lastRef.found
 	if !ok {
 		p.late = append(p.late, lateMark{row: i, reason: schema.ReasonOrphan, column: rc.colName})
 		return
