@@ -102,6 +102,7 @@ func TestDirectPathAgrees(t *testing.T) {
 	var logs bytes.Buffer
 	opt1 := testOptions(one, filepath.Join(t.TempDir(), "lake"))
 	opt1.Log = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	opt1.blockSize = 2000 // many blocks: runs and references across their edges
 	r1 := run(t, opt1)
 	opt2 := testOptions(two, filepath.Join(t.TempDir(), "lake"))
 	r2 := run(t, opt2)

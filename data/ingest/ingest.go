@@ -86,6 +86,9 @@ type Options struct {
 	// afterTable, when set, runs after each table is staged (tests inject
 	// failures with it).
 	afterTable func(table string) error
+	// blockSize, when set, is the size of the blocks files are read in
+	// (tests make it small to have many).
+	blockSize int
 }
 
 // TableResult is what a run did to one table.

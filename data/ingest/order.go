@@ -38,7 +38,8 @@ type keyOrder struct {
 	sorted, grouped   bool
 
 	prev, cur  [][]byte // watched values of the previous and current row, by position in idx
-	prevBuffer []byte   // holds prev's bytes
+	prevBuffer []byte   // holds prev's bytes (unless they point into a block being read)
+	spare      []byte
 	prevLine   int64
 	have       bool
 	inRun      bool
@@ -168,7 +169,7 @@ func (o *keyOrder) add(line []byte, n int64, delim byte) {
 		o.ok = false
 		return
 	}
-	o.watch(n)
+	o.watch(n, false)
 }
 
 // addFields is add for a row already cut into its fields (as read, quotes
@@ -188,12 +189,13 @@ func (o *keyOrder) addFields(fields [][]byte, quoted bool, n int64) {
 		}
 		o.cur[j] = fields[p]
 	}
-	o.watch(n)
+	o.watch(n, true)
 }
 
 // watch compares the current row's watched values (o.cur), on line n,
-// with the previous row's.
-func (o *keyOrder) watch(n int64) {
+// with the previous row's, and keeps them as the previous row's.
+// stable says the values stay valid until detach.
+func (o *keyOrder) watch(n int64, stable bool) {
 	if o.have {
 		if o.sorted && compareCols(o.sortCols, o.prev, o.cur) > 0 {
 			o.sorted = false
@@ -217,16 +219,6 @@ func (o *keyOrder) watch(n int64) {
 			}
 		}
 	}
-	// Keep this row's values (they point into a reused line buffer).
-	o.prevBuffer = o.prevBuffer[:0]
-	for _, v := range o.cur {
-		o.prevBuffer = append(o.prevBuffer, v...)
-	}
-	off := 0
-	for i, v := range o.cur {
-		o.prev[i] = o.prevBuffer[off : off+len(v)]
-		off += len(v)
-	}
 	if !o.have {
 		o.first = make([][]byte, len(o.cur))
 		for i, v := range o.cur {
@@ -234,8 +226,41 @@ func (o *keyOrder) watch(n int64) {
 		}
 		o.firstLine = n
 	}
+	if stable {
+		o.prev, o.cur = o.cur, o.prev
+	} else {
+		o.keep(o.cur) // they point into a reused line buffer
+	}
 	o.prevLine, o.have = n, true
 	o.rows++
+}
+
+// keep makes vals (o.cur or o.prev) the previous row's values, copied
+// into a buffer of the watcher's own.
+func (o *keyOrder) keep(vals [][]byte) {
+	buf := o.spare[:0]
+	for _, v := range vals {
+		buf = append(buf, v...)
+	}
+	o.spare, o.prevBuffer = o.prevBuffer, buf
+	dst, other := o.prev, o.cur
+	if len(vals) > 0 && &dst[0] == &vals[0] {
+		dst, other = o.cur, o.prev
+	}
+	off := 0
+	for i, v := range vals {
+		dst[i] = buf[off : off+len(v)]
+		off += len(v)
+	}
+	o.prev, o.cur = dst, other
+}
+
+// detach copies the previous row's values out of the buffer addFields'
+// rows pointed into, which is about to be reused.
+func (o *keyOrder) detach() {
+	if o != nil && o.ok && o.have {
+		o.keep(o.prev)
+	}
 }
 
 // merge appends what watcher b saw of the rows that follow o's (the next

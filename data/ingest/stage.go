@@ -37,7 +37,8 @@ type stager struct {
 	keys map[string]map[string]int32 // parentKeys by table
 	// rerun: the lake has inputs from earlier runs, so files are hashed
 	// before they are read, to skip those ingested before.
-	rerun bool
+	rerun     bool
+	blockSize int // 0: the default
 }
 
 func (s *stager) exec(ctx context.Context, what, q string) error {
@@ -167,7 +168,7 @@ func (s *stager) load(ctx context.Context, t schema.Table, sch *arrow.Schema, sr
 	enc := src.Encoding
 	for {
 		fs, err := openStream(ctx, src, fid, enc, streamOptions{t: t, schema: sch, key: s.key, workers: runtime.NumCPU(),
-			prog: func(n int64) { s.bar.Add(n) }, done: s.once})
+			prog: func(n int64) { s.bar.Add(n) }, done: s.once, blockSize: s.blockSize})
 		if err == nil {
 			err = s.insert(ctx, fs, fmt.Sprintf("qd_rows_%d", fid))
 			fs.close()

@@ -27,8 +27,8 @@ import (
 // fileStream, an array.RecordReader. Every rejected line keeps its
 // physical line number and raw text.
 
-// blockSize is the size of a block of lines handed to a worker.
-const blockSize = 1 << 20
+// defaultBlockSize is the size of a block of lines handed to a worker.
+const defaultBlockSize = 1 << 20
 
 // reject is one quarantined line.
 type reject struct {
@@ -106,9 +106,10 @@ type fileStream struct {
 	closed  bool
 	// direct mode: duplicates and references are settled here and the
 	// batches, less the rows that fail them, go straight to the lake file.
-	dd    *dedup
-	queue []arrow.RecordBatch // slices of the current batch still to deliver
-	free  chan []byte         // block buffers to reuse
+	dd        *dedup
+	blockSize int
+	queue     []arrow.RecordBatch // slices of the current batch still to deliver
+	free      chan []byte         // block buffers to reuse
 }
 
 type streamOptions struct {
@@ -124,6 +125,8 @@ type streamOptions struct {
 	// for a table without parent).
 	direct bool
 	ref    *refCheck
+	// blockSize is the size of the blocks of lines; 0 means defaultBlockSize.
+	blockSize int
 }
 
 // openStream opens src in encoding enc, checks its header and starts
@@ -178,6 +181,10 @@ func openStream(ctx context.Context, src Source, fid int, enc string, o streamOp
 	s := &fileStream{t: t, schema: o.schema, fr: fr, l: l, cancel: cancel, prog: o.prog, done: o.done,
 		pending: make(chan chan *blockResult, 8*o.workers)}
 	s.refs.Store(1)
+	s.blockSize = o.blockSize
+	if s.blockSize <= 0 {
+		s.blockSize = defaultBlockSize
+	}
 	if o.direct {
 		s.dd = newDedup(t, o.schema)
 	}
@@ -222,7 +229,7 @@ func (s *fileStream) read(ctx context.Context, jobs chan<- *block) error {
 		select {
 		case buf = <-s.free:
 		default:
-			buf = make([]byte, 0, blockSize)
+			buf = make([]byte, 0, s.blockSize)
 		}
 		buf = append(buf, carry...)
 		if cap(buf) < 2*len(carry) {
@@ -369,6 +376,7 @@ func (w *blockWorker) parse(p *rowParser, b *block) *blockResult {
 			res.rejects = append(res.rejects, reject{line: n, reason: reason, column: col, raw: string(line)})
 		}
 	}
+	res.order.detach()
 	res.norm = p.norm
 	res.late, p.late = p.late, nil
 	res.rec = p.finish()
