@@ -105,6 +105,7 @@ func TestDirectPathAgrees(t *testing.T) {
 	opt1.blockSize = 2000 // many blocks: runs and references across their edges
 	r1 := run(t, opt1)
 	opt2 := testOptions(two, filepath.Join(t.TempDir(), "lake"))
+	opt2.blockSize = 3000
 	r2 := run(t, opt2)
 	db := openDB(t)
 	for _, tab := range schema.Tables() {
