@@ -353,7 +353,20 @@ func (w *blockWorker) parse(p *rowParser, b *block) *blockResult {
 				ordered[i] = []byte(v)
 			}
 		} else {
-			nf, ok := countFields(line, w.delim)
+			// (A line without quotes is cut at once; one with quotes is
+			// checked first.)
+			quoted := bytes.IndexByte(line, '"') >= 0
+			nf, ok := 0, true
+			if quoted {
+				nf, ok = countFields(line, w.delim)
+			}
+			switch {
+			case !quoted:
+				fields = splitPlain(line, w.delim, fields)
+				nf = len(fields)
+			case ok && nf == ncols:
+				fields, unq = splitFields(line, w.delim, fields, unq)
+			}
 			if !ok || nf != ncols {
 				d := fmt.Sprintf("%d fields, want %d", nf, ncols)
 				if !ok {
@@ -362,8 +375,7 @@ func (w *blockWorker) parse(p *rowParser, b *block) *blockResult {
 				res.rejects = append(res.rejects, reject{line: n, reason: schema.ReasonMalformed, detail: d, raw: string(line)})
 				continue
 			}
-			fields, unq = splitFields(line, w.delim, fields, unq)
-			res.order.addFields(fields, bytes.IndexByte(line, '"') >= 0, n)
+			res.order.addFields(fields, quoted, n)
 			for i, j := range w.pos {
 				f := fields[j]
 				if !res.trim && len(f) > 0 && (f[0] == ' ' || f[0] == '\t' || f[len(f)-1] == ' ' || f[len(f)-1] == '\t') {
@@ -387,17 +399,10 @@ func (w *blockWorker) parse(p *rowParser, b *block) *blockResult {
 // fields, unquoting quoted ones into unq. The fields are valid until the
 // next call.
 func splitFields(line []byte, delim byte, fields [][]byte, unq []byte) ([][]byte, []byte) {
-	fields = fields[:0]
 	if bytes.IndexByte(line, '"') < 0 {
-		for {
-			i := bytes.IndexByte(line, delim)
-			if i < 0 {
-				return append(fields, line), unq
-			}
-			fields = append(fields, line[:i])
-			line = line[i+1:]
-		}
+		return splitPlain(line, delim, fields), unq
 	}
+	fields = fields[:0]
 	if cap(unq) < len(line) {
 		unq = make([]byte, 0, 2*len(line))
 	}
@@ -427,6 +432,19 @@ func splitFields(line []byte, delim byte, fields [][]byte, unq []byte) ([][]byte
 		i := bytes.IndexByte(line, delim)
 		if i < 0 {
 			return append(fields, line), unq
+		}
+		fields = append(fields, line[:i])
+		line = line[i+1:]
+	}
+}
+
+// splitPlain cuts a line without quotes into its fields.
+func splitPlain(line []byte, delim byte, fields [][]byte) [][]byte {
+	fields = fields[:0]
+	for {
+		i := bytes.IndexByte(line, delim)
+		if i < 0 {
+			return append(fields, line)
 		}
 		fields = append(fields, line[:i])
 		line = line[i+1:]
