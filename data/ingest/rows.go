@@ -379,8 +379,8 @@ func (p *rowParser) row(fid int32, line int64, fields [][]byte) (reason, column 
 				p.norm[normDateForm]++
 			}
 		case schema.Money:
-			fen, thousands, err := normalize.ParseAmount(bstr(v.s))
-			v.n, ok = fen, err == nil
+			var thousands bool
+			v.n, thousands, ok = parseFen(v.s)
 			if ok && thousands {
 				p.norm[normThousands]++
 			}
@@ -643,6 +643,42 @@ func civil(z int64) (y, m, d int) {
 		y++
 	}
 	return y, m, d
+}
+
+// parseFen parses a money value (normalize.ParseAmount) into fen, with a
+// one-pass fast path for the usual form -?digits[.d[d]].
+func parseFen(s []byte) (fen int64, thousands, ok bool) {
+	i, neg := 0, false
+	if len(s) > 0 && s[0] == '-' {
+		i, neg = 1, true
+	}
+	start := i
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		fen = fen*10 + int64(s[i]-'0')
+		i++
+	}
+	nd := i - start
+	if nd >= 1 && nd <= 16 && (i == len(s) || s[i] == '.') {
+		frac, nf := int64(0), 0
+		if i < len(s) {
+			for i++; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
+				frac = frac*10 + int64(s[i]-'0')
+				nf++
+			}
+			if nf == 1 {
+				frac *= 10
+			}
+		}
+		if i == len(s) && (nf >= 1 && nf <= 2 || nf == 0 && s[len(s)-1] != '.') {
+			fen = fen*100 + frac
+			if neg {
+				fen = -fen
+			}
+			return fen, false, true
+		}
+	}
+	fen, thousands, err := normalize.ParseAmount(bstr(s))
+	return fen, thousands, err == nil
 }
 
 // canonicalDate reads YYYY-MM-DD with a valid date in 1900..2099.

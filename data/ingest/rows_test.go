@@ -3,6 +3,7 @@ package ingest
 import (
 	"encoding/csv"
 	"fmt"
+	"math/rand"
 	"slices"
 	"strings"
 	"testing"
@@ -51,6 +52,36 @@ func TestParseDaysMicros(t *testing.T) {
 	for _, s := range []string{"2018-02-29", "2016-02-29", "2000-02-29", "1900-02-29", "2018-13-01", "2018-00-10",
 		"2018-1-5", "2018/1/5", "20180105", "2018-01-5 ", "2018-01-0a", "+018-01-05", "２018-01-05", ""} {
 		check(s)
+	}
+}
+
+// TestParseFen checks the money fast path against normalize.ParseAmount
+// on hand-picked and random values.
+func TestParseFen(t *testing.T) {
+	check := func(v string) {
+		t.Helper()
+		fen, th, ok := parseFen([]byte(v))
+		wfen, wth, err := normalize.ParseAmount(v)
+		if ok != (err == nil) || (ok && (fen != wfen || th != wth)) {
+			t.Fatalf("parseFen(%q) = %d %v %v; ParseAmount: %d %v %v", v, fen, th, ok, wfen, wth, err)
+		}
+	}
+	for _, v := range []string{"0", "-0", "1", "1.", ".5", "1.5", "1.50", "1.505", "-12.3", "--1", "-", "", "1,000.00",
+		"1234567890123456", "12345678901234567", "1234567890123456.99", "9,999,999,999,999,999.99", "1.2.3", "1a", "00.01"} {
+		check(v)
+	}
+	r := rand.New(rand.NewSource(1))
+	const alphabet = "0123456789.,-"
+	for range 200000 {
+		b := make([]byte, r.Intn(22))
+		for i := range b {
+			if r.Intn(3) == 0 {
+				b[i] = alphabet[r.Intn(len(alphabet))]
+			} else {
+				b[i] = alphabet[r.Intn(10)]
+			}
+		}
+		check(string(b))
 	}
 }
 
