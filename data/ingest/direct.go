@@ -375,13 +375,13 @@ func (s *stager) copyTo(ctx context.Context, fs *fileStream, t schema.Table, vie
 }
 
 // parentKeys returns the keys of a parent table (keys_<table>, see
-// loadKeys) with, for loans, their issue dates.
-func (s *stager) parentKeys(ctx context.Context, table string) (map[string]int32, error) {
-	if m, ok := s.keys[table]; ok {
-		return m, nil
+// loadKeys), sorted, with, for loans, their issue dates.
+func (s *stager) parentKeys(ctx context.Context, table string) (*parentIndex, error) {
+	if x, ok := s.keys[table]; ok {
+		return x, nil
 	}
 	cols := parentCols[table]
-	m := map[string]int32{}
+	x := &parentIndex{}
 	conn, err := s.db.Conn(ctx)
 	if err != nil {
 		return nil, err
@@ -392,7 +392,8 @@ func (s *stager) parentKeys(ctx context.Context, table string) (map[string]int32
 		if err != nil {
 			return err
 		}
-		rdr, err := ar.QueryContext(ctx, fmt.Sprintf("SELECT %s FROM keys_%s", identList(cols), table))
+		rdr, err := ar.QueryContext(ctx, fmt.Sprintf("SELECT %s FROM keys_%s WHERE %s IS NOT NULL ORDER BY 1",
+			identList(cols), table, lake.Ident(cols[0])))
 		if err != nil {
 			return err
 		}
@@ -404,15 +405,15 @@ func (s *stager) parentKeys(ctx context.Context, table string) (map[string]int32
 			if len(cols) > 1 {
 				dates = rec.Column(1).(*array.Date32)
 			}
+			// One copy of the batch's key bytes, the keys pointing into it.
+			arena, offs := string(keys.ValueBytes()), keys.ValueOffsets()
 			for i := 0; i < keys.Len(); i++ {
-				if keys.IsNull(i) {
-					continue
-				}
 				var d int32
 				if dates != nil && !dates.IsNull(i) {
 					d = int32(dates.Value(i))
 				}
-				m[strings.Clone(keys.Value(i))] = d
+				x.keys = append(x.keys, arena[offs[i]-offs[0]:offs[i+1]-offs[0]])
+				x.dates = append(x.dates, d)
 			}
 		}
 		return rdr.Err()
@@ -420,9 +421,12 @@ func (s *stager) parentKeys(ctx context.Context, table string) (map[string]int32
 	if err != nil {
 		return nil, fmt.Errorf("ingest: keys of %s: %w", table, err)
 	}
-	if s.keys == nil {
-		s.keys = map[string]map[string]int32{}
+	if !sort.StringsAreSorted(x.keys) { // DuckDB sorts VARCHAR by bytes: never, but find depends on it
+		sort.Sort(x)
 	}
-	s.keys[table] = m
-	return m, nil
+	if s.keys == nil {
+		s.keys = map[string]*parentIndex{}
+	}
+	s.keys[table] = x
+	return x, nil
 }

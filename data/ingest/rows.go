@@ -8,6 +8,7 @@ import (
 	"hash"
 	"math"
 	"slices"
+	"sort"
 	"strings"
 	"unsafe"
 
@@ -158,6 +159,7 @@ type rowParser struct {
 	lastRef struct {
 		key          []byte
 		issue        int32
+		at           int // position of the last key found in the parent's keys
 		found, valid bool
 	}
 	// alloc holds the batches' buffers (C memory: the batches are big,
@@ -175,12 +177,39 @@ type rowParser struct {
 // while reading (parents.sql is the same check in SQL): the parent's keys
 // with, for loans, their issue dates.
 type refCheck struct {
-	col      int              // the referencing column (rule index)
-	keys     map[string]int32 // parent key -> issue date (days since 1970)
-	dateCol  int              // the child's date compared with the issue date, -1 if none
-	after    bool             // the date must be after the issue date (else on or after it)
+	col      int          // the referencing column (rule index)
+	keys     *parentIndex // the parent's keys and issue dates
+	dateCol  int          // the child's date compared with the issue date, -1 if none
+	after    bool         // the date must be after the issue date (else on or after it)
 	colName  string
 	dateName string
+}
+
+// parentIndex is a parent table's keys, sorted (byte order), with their
+// issue dates (days since 1970; 0 for parents without one).
+type parentIndex struct {
+	keys  []string
+	dates []int32
+}
+
+// find returns the position of key and whether it is there. Rows of one
+// file come in key order, so the key is usually at or just after the
+// position of the last one found (from); else it is searched.
+func (x *parentIndex) find(key string, from int) (int, bool) {
+	for i := from; i < len(x.keys) && i <= from+1; i++ {
+		if x.keys[i] == key {
+			return i, true
+		}
+	}
+	i := sort.SearchStrings(x.keys, key)
+	return i, i < len(x.keys) && x.keys[i] == key
+}
+
+func (x *parentIndex) Len() int           { return len(x.keys) }
+func (x *parentIndex) Less(i, j int) bool { return x.keys[i] < x.keys[j] }
+func (x *parentIndex) Swap(i, j int) {
+	x.keys[i], x.keys[j] = x.keys[j], x.keys[i]
+	x.dates[i], x.dates[j] = x.dates[j], x.dates[i]
 }
 
 // lateMark is an accepted row that fails its reference check: an orphan
@@ -193,7 +222,7 @@ type lateMark struct {
 
 // newRefCheck returns the check of t's reference to its parent, whose
 // keys (and issue dates) are given.
-func newRefCheck(t schema.Table, keys map[string]int32) *refCheck {
+func newRefCheck(t schema.Table, keys *parentIndex) *refCheck {
 	if len(t.Parents) != 1 {
 		return nil
 	}
@@ -221,7 +250,11 @@ func (p *rowParser) checkRef(i int) {
 	rc := p.ref
 	key := p.vals[rc.col].s
 	if !p.lastRef.valid || string(key) != string(p.lastRef.key) {
-		p.lastRef.issue, p.lastRef.found = rc.keys[bstr(key)]
+		var at int
+		at, p.lastRef.found = rc.keys.find(bstr(key), p.lastRef.at)
+		if p.lastRef.found {
+			p.lastRef.issue, p.lastRef.at = rc.keys.dates[at], at
+		}
 		p.lastRef.key = append(p.lastRef.key[:0], key...)
 		p.lastRef.valid = true
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand"
 	"slices"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -270,6 +271,28 @@ func TestKeyOrderMerge(t *testing.T) {
 					t.Errorf("case %d cut %d,%d: %s, want %s", ci, cut1, cut2, got, want)
 				}
 			}
+		}
+	}
+}
+
+// TestParentIndex checks find against a map, from any starting position.
+func TestParentIndex(t *testing.T) {
+	r := rand.New(rand.NewSource(2))
+	set := map[string]bool{}
+	for len(set) < 500 {
+		set[fmt.Sprintf("L%d", r.Intn(2000))] = true
+	}
+	x := &parentIndex{}
+	for k := range set {
+		x.keys = append(x.keys, k)
+		x.dates = append(x.dates, int32(len(k)))
+	}
+	sort.Sort(x)
+	for range 20000 {
+		key, from := fmt.Sprintf("L%d", r.Intn(2100)), r.Intn(len(x.keys)+3)
+		at, ok := x.find(key, from)
+		if ok != set[key] || (ok && x.keys[at] != key) {
+			t.Fatalf("find(%q, %d) = %d, %v; in set: %v", key, from, at, ok, set[key])
 		}
 	}
 }

@@ -34,7 +34,7 @@ type stager struct {
 	log  *slog.Logger
 	key  []byte
 	*shared
-	keys map[string]map[string]int32 // parentKeys by table
+	keys map[string]*parentIndex // parentKeys by table
 	// rerun: the lake has inputs from earlier runs, so files are hashed
 	// before they are read, to skip those ingested before.
 	rerun     bool
