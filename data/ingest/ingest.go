@@ -77,10 +77,10 @@ type Options struct {
 	Log *slog.Logger
 	// Progress is where a progress bar is drawn (a terminal) or nil.
 	Progress io.Writer
-	// DB bounds DuckDB; zero values take lake.OpenDB's defaults except
-	// MemoryLimit, which defaults to 900MB to keep the stage under 2 GiB
-	// (at 1M loans the process peaks some 750MB above the limit: 1.5 GiB at
-	// 800MB, 1.9 GiB at 1100MB).
+	// DB bounds each lane's DuckDB; zero values take lake.OpenDB's
+	// defaults except MemoryLimit, which defaults to 800MB for the first
+	// lane and 300MB for the second (see lanes.go), to keep the stage
+	// under 2 GiB.
 	DB lake.DBOptions
 
 	// afterTable, when set, runs after each table is staged (tests inject
