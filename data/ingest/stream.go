@@ -104,12 +104,14 @@ type fileStream struct {
 	first   bool // the first data line was seen
 	ended   bool // the whole file was delivered
 	closed  bool
+	// blockSize is the size of the blocks read; free holds their buffers
+	// for reuse.
+	blockSize int
+	free      chan []byte
 	// direct mode: duplicates and references are settled here and the
 	// batches, less the rows that fail them, go straight to the lake file.
-	dd        *dedup
-	blockSize int
-	queue     []arrow.RecordBatch // slices of the current batch still to deliver
-	free      chan []byte         // block buffers to reuse
+	dd    *dedup
+	queue []arrow.RecordBatch // slices of the current batch still to deliver
 }
 
 type streamOptions struct {
