@@ -4,6 +4,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+
+	"qiandun/internal/civil"
 )
 
 // Labels of the categorical attributes as they appear in the exports.
@@ -216,7 +218,7 @@ func (g *chunkGen) newBorrower(h float64, firstDay int) *borrower {
 	for age > 60 {
 		age = 18 + int(math.Exp(2.35+0.5*r.NormFloat64()))
 	}
-	fy, fm, fd := civilFromDays(firstDay)
+	fy, fm, fd := civil.Date(firstDay)
 	// Birth day such that the person is exactly age on firstDay.
 	lo := addMonthsFrom(fy, fm, fd, -12*(age+1)) + 1
 	hi := addMonthsFrom(fy, fm, fd, -12*age)
@@ -498,8 +500,8 @@ func (g *chunkGen) riskScore(b *borrower, a *application) float64 {
 
 // ageOn returns whole years between birth and day.
 func ageOn(birth, day int) int {
-	by, bm, bd := civilFromDays(birth)
-	y, m, d := civilFromDays(day)
+	by, bm, bd := civil.Date(birth)
+	y, m, d := civil.Date(day)
 	a := y - by
 	if m < bm || (m == bm && d < bd) {
 		a--

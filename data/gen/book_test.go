@@ -11,13 +11,14 @@ import (
 	"time"
 
 	"qiandun/data/schema"
+	"qiandun/internal/civil"
 )
 
 // windowEnd is the last day of the default 36-month window from 2021-01.
 var windowEnd = time.Date(2023, 12, 31, 23, 59, 59, 0, time.UTC)
 
 func TestScheduleGolden(t *testing.T) {
-	issue := daysFromCivil(2021, 1, 31)
+	issue := civil.Days(2021, 1, 31)
 	// 12,000.00 at 12% a year over 12 months: the annuity is
 	// 12000 x 0.01 / (1 - 1.01^-12) = 1066.1854 -> 1066.19 a month.
 	tests := []struct {
@@ -68,14 +69,14 @@ func TestScheduleGolden(t *testing.T) {
 }
 
 func TestDateConversions(t *testing.T) {
-	for d := daysFromCivil(1900, 1, 1); d < daysFromCivil(2100, 1, 1); d += 17 {
-		y, m, dd := civilFromDays(d)
+	for d := civil.Days(1900, 1, 1); d < civil.Days(2100, 1, 1); d += 17 {
+		y, m, dd := civil.Date(d)
 		want := time.Unix(int64(d)*secondsPerDay, 0).UTC()
 		if y != want.Year() || m != int(want.Month()) || dd != want.Day() {
-			t.Fatalf("civilFromDays(%d) = %d-%d-%d, want %s", d, y, m, dd, want.Format("2006-01-02"))
+			t.Fatalf("civil.Date(%d) = %d-%d-%d, want %s", d, y, m, dd, want.Format("2006-01-02"))
 		}
-		if daysFromCivil(y, m, dd) != d {
-			t.Fatalf("daysFromCivil(%d-%d-%d) != %d", y, m, dd, d)
+		if civil.Days(y, m, dd) != d {
+			t.Fatalf("civil.Days(%d-%d-%d) != %d", y, m, dd, d)
 		}
 	}
 }

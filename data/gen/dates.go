@@ -1,70 +1,16 @@
 package gen
 
+import "qiandun/internal/civil"
+
 // Dates are carried as day numbers (days since 1970-01-01) and times as
 // seconds since 1970-01-01 00:00:00, both in Beijing local time with no
 // zone: the book never needs a time zone, and integer arithmetic keeps the
 // hot path free of time.Time.
 
-// daysFromCivil returns the day number of y-m-d (proleptic Gregorian).
-func daysFromCivil(y, m, d int) int {
-	if m <= 2 {
-		y--
-	}
-	era := y / 400
-	if y < 0 && y%400 != 0 {
-		era = (y - 399) / 400
-	}
-	yoe := y - era*400
-	mp := (m + 9) % 12
-	doy := (153*mp+2)/5 + d - 1
-	doe := yoe*365 + yoe/4 - yoe/100 + doy
-	return era*146097 + doe - 719468
-}
-
-// civilFromDays returns the y, m, d of a day number.
-func civilFromDays(z int) (y, m, d int) {
-	z += 719468
-	era := z / 146097
-	if z < 0 && z%146097 != 0 {
-		era = (z - 146096) / 146097
-	}
-	doe := z - era*146097
-	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365
-	y = yoe + era*400
-	doy := doe - (365*yoe + yoe/4 - yoe/100)
-	mp := (5*doy + 2) / 153
-	d = doy - (153*mp+2)/5 + 1
-	if mp < 10 {
-		m = mp + 3
-	} else {
-		m = mp - 9
-	}
-	if m <= 2 {
-		y++
-	}
-	return y, m, d
-}
-
-func isLeap(y int) bool { return y%4 == 0 && (y%100 != 0 || y%400 == 0) }
-
-// daysIn returns the number of days of month m of year y.
-func daysIn(y, m int) int {
-	switch m {
-	case 2:
-		if isLeap(y) {
-			return 29
-		}
-		return 28
-	case 4, 6, 9, 11:
-		return 30
-	}
-	return 31
-}
-
 // addMonths returns the day n months after day, keeping the day of month
 // and clamping it to the end of shorter months (Jan 31 + 1 month = Feb 28).
 func addMonths(day, n int) int {
-	y, m, d := civilFromDays(day)
+	y, m, d := civil.Date(day)
 	return addMonthsFrom(y, m, d, n)
 }
 
@@ -74,23 +20,23 @@ func addMonths(day, n int) int {
 func addMonthsFrom(y, m, d, n int) int {
 	mi := y*12 + (m - 1) + n
 	ny, nm := mi/12, mi%12+1
-	if dd := daysIn(ny, nm); d > dd {
+	if dd := civil.DaysIn(ny, nm); d > dd {
 		d = dd
 	}
-	return daysFromCivil(ny, nm, d)
+	return civil.Days(ny, nm, d)
 }
 
 // monthEnd returns the last day of the month containing day.
 func monthEnd(day int) int {
-	y, m, _ := civilFromDays(day)
-	return daysFromCivil(y, m, daysIn(y, m))
+	y, m, _ := civil.Date(day)
+	return civil.Days(y, m, civil.DaysIn(y, m))
 }
 
 const secondsPerDay = 86400
 
 // appendDate appends day as YYYY-MM-DD.
 func appendDate(b []byte, day int) []byte {
-	y, m, d := civilFromDays(day)
+	y, m, d := civil.Date(day)
 	return append(b, byte('0'+y/1000), byte('0'+y/100%10), byte('0'+y/10%10), byte('0'+y%10), '-',
 		byte('0'+m/10), byte('0'+m%10), '-', byte('0'+d/10), byte('0'+d%10))
 }
@@ -173,7 +119,7 @@ func appendMicro(b []byte, micro int64) []byte {
 
 // Day returns the day number (days since 1970-01-01) of y-m-d, the form
 // Schedule takes issue and due dates in.
-func Day(y, m, d int) int { return daysFromCivil(y, m, d) }
+func Day(y, m, d int) int { return civil.Days(y, m, d) }
 
 // FormatDay formats a day number as YYYY-MM-DD.
 func FormatDay(day int) string { return string(appendDate(nil, day)) }

@@ -38,6 +38,7 @@ import (
 	"golang.org/x/text/encoding/simplifiedchinese"
 
 	"qiandun/data/schema"
+	"qiandun/internal/civil"
 	"qiandun/internal/progress"
 )
 
@@ -147,7 +148,7 @@ func (w *world) lateFactor(day int) float64 {
 
 func newWorld(cfg Config) *world {
 	w := &world{cfg: cfg, pl: newPlaces(), intercept: -4.8, scale: 1.55, threshold: -2.0, sigma: 0.2}
-	w.startDay = daysFromCivil(cfg.StartYear, cfg.StartMonth, 1)
+	w.startDay = civil.Days(cfg.StartYear, cfg.StartMonth, 1)
 	w.endDay = addMonths(w.startDay, cfg.Months) - 1
 	w.endSec = int64(w.endDay)*secondsPerDay + secondsPerDay - 1
 	issueMonths := max(cfg.Months-6, 1)

@@ -1,5 +1,7 @@
 package gen
 
+import "qiandun/internal/civil"
+
 import "math/rand/v2"
 
 // province is a provincial-level division with the GB/T 2260 two-digit
@@ -166,7 +168,7 @@ func makeID(r *rand.Rand, cityCode int, birthDay int, male, badCheck bool) strin
 		b[i] = byte('0' + area%10)
 		area /= 10
 	}
-	y, m, d := civilFromDays(birthDay)
+	y, m, d := civil.Date(birthDay)
 	date := y*10000 + m*100 + d
 	for i := 13; i >= 6; i-- {
 		b[i] = byte('0' + date%10)

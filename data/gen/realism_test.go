@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"qiandun/internal/civil"
 )
 
 func TestVintagesAndTruth(t *testing.T) {
@@ -133,7 +135,7 @@ func TestIDNumbers(t *testing.T) {
 		}
 		applied := mustTime(t, a["apply_time"])
 		age := applied.Year() - birth.Year()
-		if applied.YearDay() < birth.YearDay() && !(isLeap(birth.Year()) != isLeap(applied.Year())) {
+		if applied.YearDay() < birth.YearDay() && !(civil.IsLeap(birth.Year()) != civil.IsLeap(applied.Year())) {
 			age--
 		}
 		if age < 18 || age > 65 {

@@ -1,5 +1,7 @@
 package gen
 
+import "qiandun/internal/civil"
+
 import "math"
 
 // Repayment methods, in schema.RepayMethods order.
@@ -36,7 +38,7 @@ func Schedule(method int, principal, rateMicro int64, term, issueDay int) []Inst
 }
 
 func appendSchedule(out []Installment, method int, principal, rateMicro int64, term, issueDay int) []Installment {
-	y, m, d := civilFromDays(issueDay)
+	y, m, d := civil.Date(issueDay)
 	out = out[:0]
 	outstanding := principal
 	var level int64 // equal_installment payment in fen

@@ -20,6 +20,7 @@ import (
 	"qiandun/data/ingest/normalize"
 	"qiandun/data/ingest/pii"
 	"qiandun/data/schema"
+	"qiandun/internal/civil"
 )
 
 // Row validation. Each raw value is trimmed (empty means missing), parsed
@@ -570,8 +571,8 @@ func (p *rowParser) appendIDAttributes(at int) {
 		sum.Append(false)
 		return
 	}
-	if y, m, d := atoiB(s[6:10]), atoiB(s[10:12]), atoiB(s[12:14]); y >= 1900 && m >= 1 && m <= 12 && d >= 1 && d <= daysIn(y, m) {
-		ty, tm, td := civil(floorDiv(p.vals[p.applyCol].n, 86_400_000_000))
+	if y, m, d := atoiB(s[6:10]), atoiB(s[10:12]), atoiB(s[12:14]); y >= 1900 && m >= 1 && m <= 12 && d >= 1 && d <= civil.DaysIn(y, m) {
+		ty, tm, td := civil.Date(int(floorDiv(p.vals[p.applyCol].n, 86_400_000_000)))
 		a := ty - y
 		if tm < m || (tm == m && td < d) {
 			a--
@@ -623,61 +624,6 @@ func floorDiv(a, b int64) int64 {
 	return q
 }
 
-func isLeap(y int) bool { return y%4 == 0 && (y%100 != 0 || y%400 == 0) }
-
-func daysIn(y, m int) int {
-	switch m {
-	case 2:
-		if isLeap(y) {
-			return 29
-		}
-		return 28
-	case 4, 6, 9, 11:
-		return 30
-	}
-	return 31
-}
-
-// daysFromCivil returns the days since 1970-01-01 of a proleptic
-// Gregorian date (H. Hinnant's algorithm).
-func daysFromCivil(y, m, d int) int64 {
-	if m <= 2 {
-		y--
-	}
-	era := y / 400
-	if y < 0 && y%400 != 0 {
-		era--
-	}
-	yoe := y - era*400
-	mp := (m + 9) % 12
-	doy := (153*mp+2)/5 + d - 1
-	doe := yoe*365 + yoe/4 - yoe/100 + doy
-	return int64(era)*146097 + int64(doe) - 719468
-}
-
-// civil is the inverse of daysFromCivil.
-func civil(z int64) (y, m, d int) {
-	z += 719468
-	era := z / 146097
-	if z < 0 && z%146097 != 0 {
-		era--
-	}
-	doe := z - era*146097
-	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365
-	doy := doe - (365*yoe + yoe/4 - yoe/100)
-	mp := (5*doy + 2) / 153
-	d = int(doy - (153*mp+2)/5 + 1)
-	m = int(mp + 3)
-	if m > 12 {
-		m -= 12
-	}
-	y = int(yoe + era*400)
-	if m <= 2 {
-		y++
-	}
-	return y, m, d
-}
-
 // parseFen parses a money value (normalize.ParseAmount) into fen, with a
 // one-pass fast path for the usual form -?digits[.d[d]].
 func parseFen(s []byte) (fen int64, thousands, ok bool) {
@@ -720,10 +666,10 @@ func canonicalDate(s []byte) (int64, bool) {
 		return 0, false
 	}
 	y, m, d := atoiB(s[:4]), atoiB(s[5:7]), atoiB(s[8:10])
-	if y < 1900 || y > 2099 || m < 1 || m > 12 || d < 1 || d > daysIn(y, m) {
+	if y < 1900 || y > 2099 || m < 1 || m > 12 || d < 1 || d > civil.DaysIn(y, m) {
 		return 0, false
 	}
-	return daysFromCivil(y, m, d), true
+	return int64(civil.Days(y, m, d)), true
 }
 
 // parseDays parses a date (normalize.ParseDate) into days since
@@ -736,7 +682,7 @@ func parseDays(s []byte) (days int64, other, ok bool) {
 	if err != nil {
 		return 0, false, false
 	}
-	return daysFromCivil(d.Year, int(d.Month), d.Day), other, true
+	return int64(civil.Days(d.Year, int(d.Month), d.Day)), other, true
 }
 
 // parseMicros parses a timestamp (normalize.ParseTimestamp) into

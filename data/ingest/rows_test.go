@@ -17,6 +17,7 @@ import (
 	"qiandun/data/ingest/normalize"
 	"qiandun/data/ingest/pii"
 	"qiandun/data/schema"
+	"qiandun/internal/civil"
 )
 
 // TestParseDaysMicros checks the fast paths for canonical dates and
@@ -35,8 +36,8 @@ func TestParseDaysMicros(t *testing.T) {
 			if days != want {
 				t.Fatalf("parseDays(%q) = %d, want %d", s, days, want)
 			}
-			if y, m, dd := civil(days); y != d.Year || m != int(d.Month) || dd != d.Day {
-				t.Fatalf("civil(%d) = %d-%d-%d, want %v", days, y, m, dd, d)
+			if y, m, dd := civil.Date(int(days)); y != d.Year || m != int(d.Month) || dd != d.Day {
+				t.Fatalf("civil.Date(%d) = %d-%d-%d, want %v", days, y, m, dd, d)
 			}
 		}
 		for _, ts := range []string{s + " 23:59:59", s + " 00:00:00", s + " 24:00:00", s + " 7:05", s + "T07:05:09", s} {

@@ -26,6 +26,8 @@ import (
 	"errors"
 	"strings"
 	"time"
+
+	"qiandun/internal/civil"
 )
 
 // MacrosSQL creates the DuckDB macros (qd_trim, qd_money, qd_money_thousands,
@@ -157,7 +159,7 @@ func ParseDate(s string) (d Date, other bool, err error) {
 		return Date{}, false, ErrSyntax
 	}
 	yi, mi, di := atoi(y), atoi(m), atoi(dd)
-	if yi < 1900 || yi > 2099 || mi < 1 || mi > 12 || di < 1 || di > daysIn(yi, mi) {
+	if yi < 1900 || yi > 2099 || mi < 1 || mi > 12 || di < 1 || di > civil.DaysIn(yi, mi) {
 		return Date{}, false, ErrSyntax
 	}
 	return Date{yi, time.Month(mi), di}, other, nil
@@ -169,10 +171,6 @@ func atoi(s string) int {
 		v = v*10 + int(s[i]-'0')
 	}
 	return v
-}
-
-func daysIn(y, m int) int {
-	return time.Date(y, time.Month(m)+1, 0, 0, 0, 0, 0, time.UTC).Day()
 }
 
 // ParseTimestamp parses a local date and time. other reports a form other
