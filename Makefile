@@ -55,5 +55,14 @@ test: browser-deps
 bench:
 	QIANDUN_BENCH_SCALE=full $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./... | tee bench.out
 
+# Each fuzz target for FUZZTIME. An ingest run opens DuckDB (~50 runs/s),
+# so minimising a new input is capped at 20 runs: the default (60 s per
+# input) looks like a stall.
+FUZZTIME  ?= 30s
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzIngestFile$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 20x ./data/ingest/
+	$(GO) test -run '^$$' -fuzz '^FuzzParseAmount$$' -fuzztime $(FUZZTIME) ./data/ingest/normalize/
+	$(GO) test -run '^$$' -fuzz '^FuzzParseDate$$' -fuzztime $(FUZZTIME) ./data/ingest/normalize/
+
 clean:
 	rm -rf bin $(DEMO) demo-test bench.out
