@@ -66,6 +66,56 @@ func TestPerfCommandAgainstGeneratorTruth(t *testing.T) {
 	if total != 3000 || bads < 30 {
 		t.Errorf("%d loans compared, %d truth bads", total, bads)
 	}
+
+	// Recoveries after write-off: a secured loan's collateral is sold, so
+	// its recovery rate (paid after the write-off month / exposure then)
+	// is far above an unsecured loan's; and the unsecured LGD in
+	// perf/expected_loss comes from that history.
+	rec, err := db.Query(`WITH wo AS (
+		SELECT p.loan_id, l.collateral_type, p.month_end AS wo_date, p.outstanding_principal + p.overdue_interest AS ead
+		FROM read_parquet(` + lake.Quote(filepath.Join(lk, "perf", "panel", "*.parquet")) + `) p
+		JOIN read_parquet(` + lake.Quote(filepath.Join(lk, "loans", "*.parquet")) + `) l USING (loan_id)
+		WHERE p.written_off)
+		SELECT w.collateral_type, count(*),
+		       CAST(coalesce(sum((SELECT sum(r.principal_paid + r.interest_paid + r.penalty_paid)
+		            FROM read_parquet(` + lake.Quote(filepath.Join(lk, "repayments", "*.parquet")) + `) r
+		            WHERE r.loan_id = w.loan_id AND CAST(r.paid_at AS DATE) > w.wo_date)), 0) / sum(w.ead) AS DOUBLE)
+		FROM wo w GROUP BY ALL`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rec.Close()
+	rate := map[string]float64{}
+	for rec.Next() {
+		var coll string
+		var n int
+		var r float64
+		if err := rec.Scan(&coll, &n, &r); err != nil {
+			t.Fatal(err)
+		}
+		if n >= 5 {
+			rate[coll] = r
+		}
+	}
+	if r, ok := rate["none"]; !ok || r < 0.02 || r > 0.4 {
+		t.Errorf("unsecured recovery rate %v (%v), want 2%%-40%%", r, rate)
+	}
+	for _, coll := range []string{"car", "house"} {
+		if r, ok := rate[coll]; ok && r < rate["none"]+0.2 {
+			t.Errorf("%s recovery rate %.3f, unsecured %.3f: the collateral should recover far more", coll, r, rate["none"])
+		}
+	}
+	if len(rate) < 2 {
+		t.Errorf("recovery rates %v: want unsecured and at least one secured type", rate)
+	}
+	var lgd float64
+	var src string
+	if err := db.QueryRow(`SELECT any_value(lgd), any_value(lgd_source) FROM read_parquet(`+lake.Quote(filepath.Join(lk, "perf", "expected_loss", "*.parquet"))+`) WHERE collateral_type = 'none'`).Scan(&lgd, &src); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(src, "historical") || lgd < 0.6 || lgd > 0.99 {
+		t.Errorf("unsecured LGD %v from %q, want historical, 0.6-0.99", lgd, src)
+	}
 }
 
 func TestPerfCommandErrors(t *testing.T) {

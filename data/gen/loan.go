@@ -98,7 +98,11 @@ func (g *chunkGen) loan(b *borrower, a *application, pd float64, ring int) {
 		switch {
 		case onset > 0 && i == onset:
 			spike = due
-			writtenOff = g.defaulted(in, i, ring >= 0)
+			coll := int64(0)
+			if a.collType > 0 {
+				coll = a.collFen
+			}
+			writtenOff = g.defaulted(in, i, ring >= 0, coll)
 		case onset > 0 && i > onset:
 			// Unpaid.
 		case i == settle:
@@ -309,9 +313,11 @@ func cmpInt64(a, b int64) int {
 
 // defaulted simulates an installment from which the borrower stops
 // paying: maybe a partial payment first, collections through M1..M4+, a
-// few partial recoveries, and write-off at 180 DPD. It reports whether the
+// few partial recoveries, write-off at 180 DPD, and recoveries after it
+// (the sale of the collateral, collfen in fen, for a secured loan; for
+// some borrowers, late payments to collections). It reports whether the
 // write-off falls inside the window.
-func (g *chunkGen) defaulted(in Installment, inst int, fraud bool) bool {
+func (g *chunkGen) defaulted(in Installment, inst int, fraud bool, collFen int64) bool {
 	r, w := g.r, g.w
 	due := in.Due
 	dueSec := int64(due) * secondsPerDay
@@ -338,7 +344,55 @@ func (g *chunkGen) defaulted(in Installment, inst int, fraud bool) bool {
 		}
 	}
 	g.collect(dueSec, int64(woDay)*secondsPerDay, true, fraud)
+	g.recover(inst, woDay, fraud, collFen)
 	return woDay <= w.endDay
+}
+
+// recover adds the payments booked after a write-off on day woDay: for a
+// secured loan the collateral is sold 30–120 days later for 40–80% of its
+// value, up to the principal still owed; half of the borrowers (never a
+// fraud ring's) pay 1–4 more sums of 5–20% of what is left within a year.
+// Each sum is one repayment row, booked to the oldest installment with
+// principal unpaid (as loan systems book recoveries; it may exceed that
+// installment's due). Payments after the window are dropped later with
+// the others.
+func (g *chunkGen) recover(inst int, woDay int, fraud bool, collFen int64) {
+	r := g.r
+	owed := make([]int64, 0, len(g.sched)-inst+1)
+	for k := inst - 1; k < len(g.sched); k++ {
+		owed = append(owed, g.sched[k].Principal)
+	}
+	for _, p := range g.pays {
+		if p.inst >= inst {
+			owed[p.inst-inst] -= p.prin
+		}
+	}
+	left := int64(0)
+	for _, o := range owed {
+		left += o
+	}
+	pay := func(day int, amount int64) {
+		amount = min(amount, left)
+		if amount <= 0 {
+			return
+		}
+		first := slices.IndexFunc(owed, func(o int64) bool { return o > 0 })
+		g.pays = append(g.pays, payment{int64(day)*secondsPerDay + daySec(r, 8, 22), inst + first, amount, 0, 0})
+		left -= amount
+		for k := first; amount > 0; k++ {
+			p := min(owed[k], amount)
+			owed[k] -= p
+			amount -= p
+		}
+	}
+	if collFen > 0 && left > 0 {
+		pay(woDay+30+r.IntN(91), min(left, int64(float64(collFen)*(0.4+0.4*r.Float64()))))
+	}
+	if !fraud && left > 0 && r.Float64() < 0.5 {
+		for range 1 + r.IntN(4) {
+			pay(woDay+20+r.IntN(340), int64(float64(left)*(0.05+0.15*r.Float64())))
+		}
+	}
 }
 
 // collect adds the collection events of a delinquency that starts at

@@ -9,11 +9,11 @@
 --   observed (or that closed within them), the share written off within
 --   pd_horizon months. A bucket with no fully observed history falls back to
 --   all its rows (partial windows, a lower bound) and says so.
--- LGD: by collateral type. Unsecured ('none') loans use 1 - the historical
+-- LGD: by collateral type (none, car, house): 1 - the type's historical
 --   recovery rate (payments booked after the write-off month end up to the
---   as-of date / exposure at write-off) when at least min_recovery_loans
---   unsecured loans have been written off; otherwise, and for car and house
---   collateral, the configured default (lgd_default). lgd_source names it.
+--   as-of date, collateral sales included / exposure at write-off) when at
+--   least min_recovery_loans loans of that type have been written off;
+--   otherwise the configured default (lgd_default). lgd_source names it.
 WITH
 p AS (SELECT *, year(as_of) * 12 + month(as_of) - 1 AS as_of_mi FROM perf_params),
 closing AS (
@@ -39,31 +39,33 @@ pd_bucket AS (
     FROM obs GROUP BY bucket
 ),
 wo AS (
-    SELECT pn.loan_id, pn.month_end AS wo_date,
+    SELECT pn.loan_id, l.collateral_type, pn.month_end AS wo_date,
            pn.outstanding_principal + pn.overdue_interest AS ead_wo
     FROM panel pn JOIN loans l USING (loan_id)
-    WHERE pn.written_off AND l.collateral_type = 'none'
+    WHERE pn.written_off
+),
+recovered AS (
+    SELECT w.loan_id, sum(r.principal_paid + r.interest_paid + r.penalty_paid) AS amount
+    FROM wo w JOIN repayments r USING (loan_id), p
+    WHERE CAST(r.paid_at AS DATE) > w.wo_date AND CAST(r.paid_at AS DATE) <= p.as_of
+    GROUP BY w.loan_id
 ),
 rec AS (
-    SELECT sum(w.ead_wo) AS ead, count(*) AS n,
-           coalesce(sum((SELECT sum(r.principal_paid + r.interest_paid + r.penalty_paid)
-                          FROM repayments r
-                          WHERE r.loan_id = w.loan_id
-                            AND CAST(r.paid_at AS DATE) > w.wo_date
-                            AND CAST(r.paid_at AS DATE) <= p.as_of)), 0) AS recovered
-    FROM wo w, p
+    SELECT w.collateral_type, sum(w.ead_wo) AS ead, count(*) AS n,
+           coalesce(sum(v.amount), 0) AS recovered
+    FROM wo w LEFT JOIN recovered v USING (loan_id)
+    GROUP BY w.collateral_type
 ),
 lgd AS (
     SELECT d.collateral_type,
-           CASE WHEN d.collateral_type = 'none' AND rec.n >= p.min_recovery_loans AND rec.ead > 0
+           CASE d.collateral_type WHEN 'none' THEN 'unsecured' ELSE d.collateral_type END AS kind,
+           CASE WHEN coalesce(rec.n, 0) >= p.min_recovery_loans AND rec.ead > 0
                 THEN greatest(0.0, least(1.0, 1 - CAST(rec.recovered AS DOUBLE) / CAST(rec.ead AS DOUBLE)))
                 ELSE d.lgd END AS lgd,
-           CASE WHEN d.collateral_type = 'none' AND rec.n >= p.min_recovery_loans AND rec.ead > 0
-                THEN format('historical: 1 - recoveries after write-off / exposure at write-off over {} written-off unsecured loans', rec.n)
-                WHEN d.collateral_type = 'none'
-                THEN format('configured default lgd.none (history: {} written-off unsecured loans, {} needed)', rec.n, p.min_recovery_loans)
-                ELSE format('configured default lgd.{}', d.collateral_type) END AS lgd_source
-    FROM lgd_default d, rec, p
+           CASE WHEN coalesce(rec.n, 0) >= p.min_recovery_loans AND rec.ead > 0
+                THEN format('historical: 1 - recoveries after write-off / exposure at write-off over {} written-off {} loans', rec.n, kind)
+                ELSE format('configured default lgd.{} (history: {} written-off {} loans, {} needed)', d.collateral_type, coalesce(rec.n, 0), kind, p.min_recovery_loans) END AS lgd_source
+    FROM lgd_default d LEFT JOIN rec USING (collateral_type), p
 ),
 cur AS (
     SELECT pn.*, l.borrower_id, l.collateral_type,
