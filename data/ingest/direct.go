@@ -347,31 +347,10 @@ func (s *stager) copyTo(ctx context.Context, fs *fileStream, t schema.Table, vie
 		return err
 	}
 	defer restore()
-	conn, err := s.db.Conn(ctx)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	return conn.Raw(func(dc any) error {
-		ar, err := duckdb.NewArrowFromConn(dc.(driver.Conn))
-		if err != nil {
-			return err
-		}
-		release, err := ar.RegisterView(fs, view)
-		if err != nil {
-			return err
-		}
-		defer release()
-		ex := dc.(driver.ExecerContext)
-		// (SELECT *: DuckDB's projection pushdown into an Arrow stream view
-		// crashes; the stream delivers the lake columns only.)
-		_, err = ex.ExecContext(ctx, fmt.Sprintf("COPY (SELECT * FROM %s) TO %s (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1)",
-			lake.Ident(view), lake.Quote(out)), nil)
-		if _, derr := ex.ExecContext(ctx, "DROP VIEW IF EXISTS "+lake.Ident(view), nil); err == nil {
-			err = derr
-		}
-		return err
-	})
+	// (SELECT *: DuckDB's projection pushdown into an Arrow stream view
+	// crashes; the stream delivers the lake columns only.)
+	return s.execView(ctx, fs, view, fmt.Sprintf("COPY (SELECT * FROM %s) TO %s (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1)",
+		lake.Ident(view), lake.Quote(out)))
 }
 
 // parentKeys returns the keys of a parent table (keys_<table>, see

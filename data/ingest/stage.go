@@ -228,6 +228,12 @@ func (s *stager) skip(rel, sum, p string) {
 // insert appends the rows of a stream to the stage through DuckDB's Arrow
 // interface.
 func (s *stager) insert(ctx context.Context, fs *fileStream, view string) error {
+	return s.execView(ctx, fs, view, "INSERT INTO stage SELECT *, NULL FROM "+lake.Ident(view))
+}
+
+// execView registers fs as the Arrow view named view on a connection of
+// the stage's DuckDB, runs stmt (which reads the view) and drops the view.
+func (s *stager) execView(ctx context.Context, fs *fileStream, view, stmt string) error {
 	conn, err := s.db.Conn(ctx)
 	if err != nil {
 		return err
@@ -244,7 +250,7 @@ func (s *stager) insert(ctx context.Context, fs *fileStream, view string) error 
 		}
 		defer release()
 		ex := dc.(driver.ExecerContext)
-		_, err = ex.ExecContext(ctx, "INSERT INTO stage SELECT *, NULL FROM "+lake.Ident(view), nil)
+		_, err = ex.ExecContext(ctx, stmt, nil)
 		if _, derr := ex.ExecContext(ctx, "DROP VIEW IF EXISTS "+lake.Ident(view), nil); err == nil {
 			err = derr
 		}
