@@ -549,7 +549,7 @@ func binNumeric(ci *charInfo, a arrow.Array, bins []int32, total []int64, buf []
 		return binFew(vals, valid, off, br, nan, nanFalls, bins, total, fixed), buf, nil
 	}
 	for i, x := range vals {
-		if x != x || (valid != nil && valid[(off+i)>>3]&(1<<((off+i)&7)) == 0) {
+		if missing(x, valid, off+i) {
 			bins[i] = nan
 			total[i] += fixed[nan]
 			if nanFalls {
@@ -568,6 +568,12 @@ func binNumeric(ci *charInfo, a arrow.Array, bins []int32, total []int64, buf []
 	return fb, buf, nil
 }
 
+// missing reports whether value x at bit i of the validity bitmap valid
+// (nil: no NULLs) is NULL or NaN: a missing value.
+func missing(x float64, valid []byte, i int) bool {
+	return x != x || (valid != nil && valid[i>>3]&(1<<(i&7)) == 0)
+}
+
 // binFew is binNumeric's loop for up to 8 finite breaks: the breaks are
 // padded to 8 with +Inf and the comparisons unrolled. x is clamped to
 // MaxFloat64 so that +Inf, like any finite value, is below the padding
@@ -583,7 +589,7 @@ func binFew(vals []float64, valid []byte, off int, br []float64, nan int32, nanF
 	bins = bins[:len(vals)]
 	total = total[:len(vals)]
 	for i, x := range vals {
-		if x != x || (valid != nil && valid[(off+i)>>3]&(1<<((off+i)&7)) == 0) {
+		if missing(x, valid, off+i) {
 			bins[i] = nan
 			total[i] += fixed[nan]
 			if nanFalls {
