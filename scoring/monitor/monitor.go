@@ -105,15 +105,26 @@ func TrainBands(m *scorecard.Model) (cuts, counts []float64) {
 func (mo *Monitor) Add(bin [][]int32, score []float64) {
 	var cnt []int64
 	for j, idx := range bin {
-		c := mo.bins[j]
-		cnt = append(cnt[:0], make([]int64, len(c))...)
+		cnt = append(cnt[:0], make([]int64, len(mo.bins[j]))...)
 		for _, k := range idx {
 			cnt[k]++
 		}
-		for k, n := range cnt {
-			c[k] += float64(n)
-		}
+		mo.AddBins(j, cnt)
 	}
+	mo.AddScores(score)
+}
+
+// AddBins adds to characteristic j's bin counts: cnt[k] rows took bin k.
+// Rows are counted by AddScores.
+func (mo *Monitor) AddBins(j int, cnt []int64) {
+	c := mo.bins[j]
+	for k, n := range cnt {
+		c[k] += float64(n)
+	}
+}
+
+// AddScores counts the rows of the given scores, by score band.
+func (mo *Monitor) AddScores(score []float64) {
 	if cuts := mo.cuts; cuts != nil {
 		band := make([]int64, len(mo.bands))
 		for _, s := range score {

@@ -4,7 +4,6 @@ package score_test
 
 import (
 	"context"
-	"database/sql/driver"
 	"fmt"
 	"log/slog"
 	"path/filepath"
@@ -13,10 +12,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/duckdb/duckdb-go/v2"
-
 	"qiandun/data/lake"
 	"qiandun/internal/benchutil"
+	"qiandun/internal/duckstream"
 	"qiandun/scoring/score"
 	"qiandun/training/train"
 )
@@ -80,32 +78,21 @@ func cpuTime() time.Duration {
 
 // bareScan is the wall and CPU time DuckDB takes to read the columns the
 // scorer reads (the id and the 20 characteristics) from the Parquet file
-// into Arrow record batches (no scoring, no writing).
+// into Arrow record batches, the way the scorer reads them (a streaming
+// duckstream query), with no scoring and no writing.
 func bareScan(b *testing.B, data string) (wall, cpu time.Duration) {
-	db := openDB(b)
-	conn, err := db.Conn(context.Background())
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer conn.Close()
 	start, cpu0 := time.Now(), cpuTime()
-	err = conn.Raw(func(dc any) error {
-		ar, err := duckdb.NewArrowFromConn(dc.(driver.Conn))
-		if err != nil {
-			return err
-		}
-		rdr, err := ar.QueryContext(context.Background(), "SELECT CAST(id AS VARCHAR) AS __id, * EXCLUDE (id, bad) FROM read_parquet("+lake.Quote(data)+")")
-		if err != nil {
-			return err
-		}
-		defer rdr.Release()
-		for rdr.Next() {
-		}
-		return rdr.Err()
-	})
+	r, err := duckstream.Query(context.Background(), duckstream.Options{},
+		"SELECT CAST(id AS VARCHAR) AS __id, * EXCLUDE (id, bad) FROM read_parquet("+lake.Quote(data)+")")
 	if err != nil {
 		b.Fatal(err)
 	}
+	for r.Next() {
+	}
+	if err := r.Err(); err != nil {
+		b.Fatal(err)
+	}
+	r.Close()
 	return time.Since(start), cpuTime() - cpu0
 }
 

@@ -116,6 +116,7 @@ type decider struct {
 	cuts    [4]float64
 	decline [5]bool
 	review  [5]bool
+	codes   [5]int32 // decision code of each grade without fraud flags
 	hard    []string
 }
 
@@ -128,6 +129,7 @@ func newDecider(r Rules, sc scorecard.Scaling) (*decider, error) {
 	for g, name := range Grades {
 		d.decline[g] = slices.Contains(r.DeclineGrades, name)
 		d.review[g] = slices.Contains(r.ReviewGrades, name)
+		d.codes[g] = decisionCode(d.decide(g, ""))
 	}
 	return d, nil
 }

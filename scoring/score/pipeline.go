@@ -3,37 +3,37 @@
 package score
 
 import (
+	"bufio"
 	"context"
-	"database/sql"
-	"database/sql/driver"
 	"fmt"
 	"io"
 	"runtime"
 	"sync"
-	"sync/atomic"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/duckdb/duckdb-go/v2"
+	"github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/compress"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
-	"qiandun/data/lake"
+	"qiandun/internal/duckstream"
+	"qiandun/internal/version"
 	"qiandun/scoring/monitor"
 )
 
-// Stream is one scoring pass: the rows of Query are scored in units of
-// BatchRows rows by Workers goroutines, and the scored batches, in input
-// order, are handed to DuckDB as the Arrow view named by the statement
-// Sink builds (typically COPY (SELECT ... FROM view) TO 'scores.parquet').
-// CSV, when set, receives the rows as CSV in input order.
+// Stream is one scoring pass: the rows of Query, read by a private
+// streaming DuckDB (Read), are cut into units of BatchRows rows, scored by
+// Workers goroutines, and written in input order as Parquet to Parquet
+// and as CSV rows (no header) to CSV.
 type Stream struct {
 	Query     string // yields the Layout's columns
 	Layout    Layout
-	Sink      func(view string) string
-	CSV       io.Writer
-	CSVMid    string // ",<as_of>,<model>,<version>," (see Scorer.Score)
-	BatchRows int    // default 65536
-	Workers   int    // default GOMAXPROCS
-	KeepPD    bool   // keep PD and target per row in Totals
+	AsOf      string    // YYYY-MM-DD, the as_of column
+	Parquet   io.Writer // scores in Output's schema; nil: none
+	CSV       io.Writer // nil: none
+	BatchRows int       // default 65536
+	Workers   int       // default GOMAXPROCS
+	KeepPD    bool      // keep PD and target per row in Totals
+	Read      duckstream.Options
 }
 
 // Totals are what a stream scored.
@@ -46,54 +46,58 @@ type Totals struct {
 	PD, Y     []float64
 }
 
-// Run streams st through s on db (a DuckDB opened by lake.OpenDuckDB;
-// Run uses two of its connections: one reads, one writes).
-func (s *Scorer) Run(ctx context.Context, db *sql.DB, st Stream) (*Totals, error) {
+// rowGroupRows is the row-group size of scores.parquet (DuckDB's
+// default is 122,880).
+const rowGroupRows = 1 << 18
+
+// ParquetProperties are the writer settings of scores.parquet: Snappy
+// pages (s2's fast encoder, see snappy.go); the coded text columns dictionary-encoded straight from their
+// indices (no statistics, which would hash every index); entity_id,
+// score and pd plain, with statistics.
+func ParquetProperties(o *Output) *parquet.WriterProperties {
+	opts := []parquet.WriterProperty{
+		parquet.WithCompression(compress.Codecs.Snappy),
+		parquet.WithDictionaryDefault(false),
+		parquet.WithMaxRowGroupLength(rowGroupRows),
+		parquet.WithDataPageSize(1 << 20),
+		parquet.WithCreatedBy("qiandun " + version.String()),
+	}
+	for _, f := range o.Schema.Fields() {
+		if f.Type.ID() == arrow.DICTIONARY || f.Name == "fraud_flags" {
+			opts = append(opts, parquet.WithDictionaryFor(f.Name, true), parquet.WithStatsFor(f.Name, false))
+		}
+	}
+	return parquet.NewWriterProperties(opts...)
+}
+
+// Run streams st through s.
+func (s *Scorer) Run(ctx context.Context, st Stream) (*Totals, error) {
 	if st.BatchRows <= 0 {
 		st.BatchRows = 1 << 16
 	}
 	if st.Workers <= 0 {
 		st.Workers = runtime.GOMAXPROCS(0)
 	}
-	// Two more connections than the caller may hold (0 = unlimited).
-	if n := db.Stats().MaxOpenConnections; n > 0 {
-		db.SetMaxOpenConns(n + 2)
-		defer db.SetMaxOpenConns(n)
-	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	in, err := db.Conn(ctx)
+	rdr, err := duckstream.Query(ctx, st.Read, st.Query)
 	if err != nil {
-		return nil, fmt.Errorf("score: %w", err)
-	}
-	defer in.Close()
-	out, err := db.Conn(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("score: %w", err)
-	}
-	defer out.Close()
-
-	var rdr array.RecordReader
-	if err := in.Raw(func(dc any) error {
-		ar, err := duckdb.NewArrowFromConn(dc.(driver.Conn))
-		if err != nil {
-			return err
-		}
-		rdr, err = ar.QueryContext(ctx, st.Query)
-		return err
-	}); err != nil {
 		return nil, fmt.Errorf("score: read input: %w", err)
 	}
-	defer rdr.Release()
-	sch := rdr.Schema()
-	var idType, flagsType arrow.DataType
-	if st.Layout.ID >= 0 {
-		idType = sch.Field(st.Layout.ID).Type
+	defer rdr.Close()
+	out, err := s.NewOutput(st.AsOf, st.BatchRows, st.Layout.Flags >= 0, st.CSV != nil)
+	if err != nil {
+		return nil, err
 	}
-	if st.Layout.Flags >= 0 {
-		flagsType = sch.Field(st.Layout.Flags).Type
+	defer out.Release()
+	var pw *pqarrow.FileWriter
+	var pbuf *bufio.Writer
+	if st.Parquet != nil {
+		pbuf = bufio.NewWriterSize(st.Parquet, 1<<20)
+		if pw, err = pqarrow.NewFileWriter(out.Schema, pbuf, ParquetProperties(out), pqarrow.DefaultWriterProps()); err != nil {
+			return nil, fmt.Errorf("score: parquet: %w", err)
+		}
 	}
-	outSchema := OutputSchema(idType, flagsType)
 
 	type job struct {
 		u  *Unit
@@ -159,32 +163,38 @@ func (s *Scorer) Run(ctx context.Context, db *sql.DB, st Stream) (*Totals, error
 		go func() {
 			defer wg.Done()
 			for j := range jobs {
-				r := s.Score(j.u, st.Layout, outSchema, st.CSVMid)
+				r := s.Score(j.u, st.Layout, out)
 				j.u.release()
 				j.ch <- r
 			}
 		}()
 	}
-	tot := &Totals{Fallbacks: make([]int64, len(s.chars)), Monitor: monitor.New(s.Model), Decisions: map[string]int64{}}
-	// The CSV is written, in order, by its own goroutine, beside DuckDB's
-	// Parquet writer rather than in its thread.
-	var csvErr atomic.Pointer[error]
+	// The CSV is written, in order, by its own goroutine, beside the
+	// Parquet writer; it hands each unit's buffers back once written.
+	csvErr := make(chan error, 1)
 	csvCh := make(chan *Result, 4)
-	csvDone := make(chan struct{})
 	go func() {
-		defer close(csvDone)
+		var err error
 		for r := range csvCh {
-			if csvErr.Load() == nil {
-				if _, err := st.CSV.Write(r.CSV); err != nil {
-					csvErr.Store(&err)
-				}
+			if err == nil {
+				_, err = st.CSV.Write(r.CSV)
 			}
-			s.ReleaseCSV(r)
+			s.Release(r)
 		}
+		csvErr <- err
 	}()
-	closeCSV := sync.OnceFunc(func() { close(csvCh); <-csvDone })
-	defer closeCSV()
-	or := &orderedReader{schema: outSchema, pending: pending, refs: 1, onUnit: func(r *Result) error {
+	tot := &Totals{Fallbacks: make([]int64, len(s.chars)), Monitor: monitor.New(s.Model), Decisions: map[string]int64{}}
+	var sinkErr error
+	for ch := range pending {
+		r := <-ch
+		if sinkErr == nil && r.Err != nil {
+			sinkErr = r.Err
+		}
+		if sinkErr != nil {
+			s.Release(r)
+			cancel()
+			continue
+		}
 		tot.Rows += int64(r.N)
 		for j, f := range r.Fallbacks {
 			tot.Fallbacks[j] += int64(f)
@@ -194,48 +204,47 @@ func (s *Scorer) Run(ctx context.Context, db *sql.DB, st Stream) (*Totals, error
 			tot.Grades[g] += r.Grades[g]
 		}
 		for d, c := range r.Decisions {
-			tot.Decisions[d] += c
+			if c > 0 {
+				tot.Decisions[decisions[d]] += c
+			}
 		}
 		if st.KeepPD {
 			tot.PD = append(tot.PD, r.PD...)
 			tot.Y = append(tot.Y, r.Y...)
 		}
-		if e := csvErr.Load(); e != nil {
-			return *e
+		if pw != nil {
+			if err := pw.WriteBuffered(r.Rec); err != nil {
+				sinkErr = fmt.Errorf("score: write parquet: %w", err)
+			}
 		}
-		if st.CSV != nil {
+		if st.CSV != nil && sinkErr == nil {
 			csvCh <- r
+		} else {
+			s.Release(r)
 		}
-		return nil
-	}}
-	view := "qiandun_scored"
-	sinkErr := out.Raw(func(dc any) error {
-		ar, err := duckdb.NewArrowFromConn(dc.(driver.Conn))
-		if err != nil {
-			return err
+		if sinkErr != nil {
+			cancel()
 		}
-		release, err := ar.RegisterView(or, view)
-		if err != nil {
-			return err
-		}
-		defer release()
-		_, err = dc.(driver.ExecerContext).ExecContext(ctx, st.Sink(lake.Ident(view)), nil)
-		return err
-	})
-	cancel()
-	or.drain()
+	}
 	wg.Wait()
-	closeCSV()
-	if e := csvErr.Load(); e != nil && or.err == nil {
-		or.err = *e
+	close(csvCh)
+	if err := <-csvErr; err != nil && sinkErr == nil {
+		sinkErr = fmt.Errorf("score: write csv: %w", err)
+	}
+	if pw != nil && sinkErr == nil {
+		if err := pw.Close(); err != nil {
+			sinkErr = fmt.Errorf("score: write parquet: %w", err)
+		} else if err := pbuf.Flush(); err != nil {
+			sinkErr = fmt.Errorf("score: write parquet: %w", err)
+		}
 	}
 	switch {
-	case or.err != nil:
-		return nil, or.err
+	case sinkErr != nil:
+		return nil, sinkErr
 	case readErr != nil:
 		return nil, fmt.Errorf("score: read input: %w", readErr)
-	case sinkErr != nil:
-		return nil, fmt.Errorf("score: write: %w", sinkErr)
+	case ctx.Err() != nil:
+		return nil, ctx.Err()
 	}
 	return tot, nil
 }
@@ -245,85 +254,4 @@ func (u *Unit) release() {
 		r.Release()
 	}
 	u.Recs = nil
-}
-
-// orderedReader hands the scored units to DuckDB in input order.
-type orderedReader struct {
-	refs    int64
-	schema  *arrow.Schema
-	pending chan chan *Result
-	cur     []arrow.RecordBatch
-	pos     int
-	rec     arrow.RecordBatch
-	err     error
-	onUnit  func(*Result) error
-	mu      sync.Mutex
-}
-
-var _ array.RecordReader = (*orderedReader)(nil)
-
-func (o *orderedReader) Retain()               { atomic.AddInt64(&o.refs, 1) }
-func (o *orderedReader) Release()              { atomic.AddInt64(&o.refs, -1) }
-func (o *orderedReader) Schema() *arrow.Schema { return o.schema }
-func (o *orderedReader) Err() error            { return o.err }
-
-func (o *orderedReader) Record() arrow.RecordBatch      { return o.rec }
-func (o *orderedReader) RecordBatch() arrow.RecordBatch { return o.rec }
-
-func (o *orderedReader) Next() bool {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if o.rec != nil {
-		o.rec.Release()
-		o.rec = nil
-	}
-	for o.err == nil {
-		if o.pos < len(o.cur) {
-			o.rec = o.cur[o.pos]
-			o.cur[o.pos] = nil
-			o.pos++
-			return true
-		}
-		ch, ok := <-o.pending
-		if !ok {
-			return false
-		}
-		r := <-ch
-		if r.Err != nil {
-			o.err = r.Err
-			releaseAll(r.Recs)
-			return false
-		}
-		if err := o.onUnit(r); err != nil {
-			o.err = err
-			releaseAll(r.Recs)
-			return false
-		}
-		o.cur, o.pos = r.Recs, 0
-	}
-	return false
-}
-
-// drain releases whatever the sink did not consume.
-func (o *orderedReader) drain() {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if o.rec != nil {
-		o.rec.Release()
-		o.rec = nil
-	}
-	releaseAll(o.cur[o.pos:])
-	o.cur = nil
-	for ch := range o.pending {
-		r := <-ch
-		releaseAll(r.Recs)
-	}
-}
-
-func releaseAll(rs []arrow.RecordBatch) {
-	for _, r := range rs {
-		if r != nil {
-			r.Release()
-		}
-	}
 }

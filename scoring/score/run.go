@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"qiandun/data/lake"
+	"qiandun/internal/duckstream"
 	"qiandun/internal/version"
 	"qiandun/scoring/monitor"
 	"qiandun/scoring/publish"
@@ -207,16 +208,32 @@ func Run(ctx context.Context, o Options) (*Manifest, string, error) {
 	}
 	var parts []string
 	for i, p := range plans {
-		part := pub.Path("scores.parquet")
-		if len(plans) > 1 {
-			part = pub.Path(fmt.Sprintf(".part-%d.parquet", i))
+		// One model writes scores.parquet itself (hashed as written);
+		// several write parts that DuckDB combines below.
+		var pq interface {
+			io.Writer
+			Close() error
+		}
+		if len(plans) == 1 {
+			pq, err = pub.Create("scores.parquet")
+		} else {
+			part := pub.Path(fmt.Sprintf(".part-%d.parquet", i))
+			parts = append(parts, part)
+			pq, err = os.Create(part)
+		}
+		if err != nil {
+			return nil, "", fmt.Errorf("score: %w", err)
 		}
 		start := time.Now()
-		mr, err := p.run(ctx, db, o, part, &hookWriter{w: bw, pub: pub})
+		mr, err := p.stream(ctx, o, pq, &hookWriter{w: bw, pub: pub})
+		if err == nil {
+			err = pq.Close()
+		} else {
+			pq.Close()
+		}
 		if err != nil {
 			return nil, "", err
 		}
-		parts = append(parts, part)
 		man.Rows += mr.Rows
 		man.Models = append(man.Models, *mr)
 		secs := time.Since(start).Seconds()
@@ -416,7 +433,7 @@ func makePlan(ctx context.Context, db *sql.DB, o Options, m *scorecard.Model) (*
 		col++
 	}
 	if flagsJoin != "" {
-		sel = append(sel, "ff.flags AS __flags")
+		sel = append(sel, "coalesce(ff.flags, '') AS __flags")
 		p.layout.Flags = col
 		col++
 	}
@@ -448,22 +465,6 @@ func (h *hookWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
-func (p *plan) run(ctx context.Context, db *sql.DB, o Options, parquetPath string, csv io.Writer) (*ModelRun, error) {
-	m := p.m
-	// The constant columns are one-value ENUMs and the coded columns
-	// become ENUMs (Scorer.SelectSQL): DuckDB's Parquet writer stores
-	// both as dictionary-encoded strings without hashing each row.
-	enum1 := func(v string) string { return fmt.Sprintf("CAST(%s AS ENUM(%s))", lake.Quote(v), lake.Quote(v)) }
-	consts := fmt.Sprintf("DATE %s AS as_of, %s AS model, %s AS model_version", lake.Quote(o.AsOf), enum1(m.Name), enum1(m.Version))
-	// Snappy, not zstd: the same CPU, but zstd made the single ordered
-	// writer the bottleneck (5M rows: 9.0 s wall vs 5.8 s on this machine).
-	sink := func(view string) string {
-		return fmt.Sprintf("COPY (SELECT entity_id, %s, %s) TO %s (FORMAT parquet, COMPRESSION snappy)",
-			consts, p.s.SelectSQL(view, p.layout.Flags >= 0, true), lake.Quote(parquetPath))
-	}
-	return p.stream(ctx, db, o, sink, csv)
-}
-
 // ScoreTable scores m on its lake feature snapshot at o.AsOf (o.Lake,
 // o.Set as for Run) into the DuckDB table named table, with the columns
 // of scores.parquet except as_of, model and model_version. Nothing is
@@ -476,21 +477,44 @@ func ScoreTable(ctx context.Context, db *sql.DB, o Options, m *scorecard.Model, 
 	if err != nil {
 		return nil, fmt.Errorf("score: refusing model %s %s: %w", m.Name, m.Version, err)
 	}
-	sink := func(view string) string {
-		return fmt.Sprintf("CREATE OR REPLACE TABLE %s AS SELECT entity_id, %s",
-			lake.Ident(table), p.s.SelectSQL(view, p.layout.Flags >= 0, false))
+	tmp, err := os.MkdirTemp("", "qiandun-score-table-")
+	if err != nil {
+		return nil, fmt.Errorf("score: %w", err)
 	}
-	return p.stream(ctx, db, o, sink, nil)
+	defer os.RemoveAll(tmp)
+	path := filepath.Join(tmp, "scores.parquet")
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("score: %w", err)
+	}
+	mr, err := p.stream(ctx, o, f, nil)
+	if cerr := f.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("score: %w", cerr)
+	}
+	if err != nil {
+		return nil, err
+	}
+	q := fmt.Sprintf("CREATE OR REPLACE TABLE %s AS SELECT * EXCLUDE (as_of, model, model_version) FROM read_parquet(%s)", lake.Ident(table), lake.Quote(path))
+	if _, err := db.ExecContext(ctx, q); err != nil {
+		return nil, fmt.Errorf("score: %w", err)
+	}
+	return mr, nil
 }
 
-func (p *plan) stream(ctx context.Context, db *sql.DB, o Options, sink func(string) string, csv io.Writer) (*ModelRun, error) {
+// stream scores the plan's input into pq (Parquet) and csv (rows), either
+// of which may be nil.
+func (p *plan) stream(ctx context.Context, o Options, pq, csv io.Writer) (*ModelRun, error) {
 	m := p.m
-	mid := "," + o.AsOf + "," + csvField(m.Name) + "," + csvField(m.Version) + ","
-	if csv == nil {
-		mid = ""
+	// The reading database spills (a lake snapshot's ORDER BY) to its own
+	// temporary directory, not DuckDB's default .tmp in the working one.
+	tmp, err := os.MkdirTemp("", "qiandun-score-read-")
+	if err != nil {
+		return nil, fmt.Errorf("score: %w", err)
 	}
-	tot, err := p.s.Run(ctx, db, Stream{Query: p.query, Layout: p.layout, Sink: sink, CSV: csv, CSVMid: mid,
-		BatchRows: o.BatchRows, Workers: o.Workers, KeepPD: o.Target != ""})
+	defer os.RemoveAll(tmp)
+	tot, err := p.s.Run(ctx, Stream{Query: p.query, Layout: p.layout, AsOf: o.AsOf, Parquet: pq, CSV: csv,
+		BatchRows: o.BatchRows, Workers: o.Workers, KeepPD: o.Target != "",
+		Read: duckstream.Options{MemoryLimit: "1GB", TempDir: tmp}})
 	if err != nil {
 		return nil, fmt.Errorf("score: model %s %s on %s: %w", m.Name, m.Version, p.input, err)
 	}

@@ -2,12 +2,15 @@ package score
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"math"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"time"
+	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -15,7 +18,6 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/decimal128"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
-	"qiandun/data/lake"
 	"qiandun/scoring/monitor"
 	"qiandun/training/binning"
 	"qiandun/training/scorecard"
@@ -37,40 +39,8 @@ type Scorer struct {
 	// Reason codes: the (characteristic, bin) pairs with a shortfall, in
 	// reason order (largest shortfall first, ties by name); a row's
 	// reasons are its three lowest priorities.
-	reasons          []string  // by priority, "characteristic=bin"
-	reasonCSV        []string  // by priority, quoted for CSV when needed
-	scratch, csvBufs sync.Pool // *scratch, *[]byte (see Result.CSV)
-}
-
-// scratch is a unit's working columns.
-type scratch struct {
-	total  []int64
-	bins   [][]int32
-	scores []float64
-}
-
-func (s *Scorer) getScratch(n int) *scratch {
-	sc, _ := s.scratch.Get().(*scratch)
-	if sc == nil || cap(sc.total) < n {
-		sc = &scratch{total: make([]int64, n), scores: make([]float64, n), bins: make([][]int32, len(s.chars))}
-		for j := range sc.bins {
-			sc.bins[j] = make([]int32, n)
-		}
-	}
-	sc.total, sc.scores = sc.total[:n], sc.scores[:n]
-	for j := range sc.bins {
-		sc.bins[j] = sc.bins[j][:n]
-	}
-	return sc
-}
-
-// ReleaseCSV hands back the CSV buffer of a result once it is written.
-func (s *Scorer) ReleaseCSV(r *Result) {
-	if r.CSV != nil {
-		b := r.CSV[:0]
-		s.csvBufs.Put(&b)
-		r.CSV = nil
-	}
+	reasons []string  // by priority, "characteristic=bin"
+	bufs    sync.Pool // *unitBufs
 }
 
 type charInfo struct {
@@ -146,62 +116,8 @@ func NewScorer(m *scorecard.Model, rules Rules) (*Scorer, error) {
 		s.chars[c.j].prio[c.k] = int32(p)
 		r := m.Chars[c.j].Name + "=" + m.Chars[c.j].Bins[c.k].Label
 		s.reasons = append(s.reasons, r)
-		s.reasonCSV = append(s.reasonCSV, csvField(r))
 	}
 	return s, nil
-}
-
-// Reason returns the text ("characteristic=bin") of reason code p, as
-// found in the reason_k_code columns of Score's batches.
-func (s *Scorer) Reason(p int32) string { return s.reasons[p] }
-
-// decisions are the decisions in decision-code order.
-var decisions = [3]string{Approve, Review, Decline}
-
-// Decision returns the decision of a decision code.
-func Decision(code int32) string { return decisions[code] }
-
-// SelectSQL is the select list that turns the columns of Score's batches
-// in view into the score file's columns from score to decision: the
-// codes become their texts. With enums the texts are DuckDB ENUM values,
-// which DuckDB's Parquet writer stores as dictionary-encoded strings
-// without hashing every row; otherwise they are VARCHAR. flags says
-// whether the batches carry fraud_flags (else the column is empty).
-func (s *Scorer) SelectSQL(view string, flags, enums bool) string {
-	list := func(vals []string) string {
-		q := make([]string, len(vals))
-		for i, v := range vals {
-			q[i] = lake.Quote(v)
-		}
-		l := "[" + strings.Join(q, ", ") + "]"
-		if !enums {
-			return l
-		}
-		var uniq []string
-		seen := map[string]bool{}
-		for _, v := range q {
-			if !seen[v] {
-				seen[v] = true
-				uniq = append(uniq, v)
-			}
-		}
-		if len(uniq) == 0 {
-			return "CAST(" + l + " AS VARCHAR[])"
-		}
-		return "CAST(" + l + " AS ENUM(" + strings.Join(uniq, ", ") + ")[])"
-	}
-	reasons := list(s.reasons)
-	sel := []string{"score", "pd", list(Grades[:]) + "[grade_code + 1] AS grade"}
-	for k := 1; k <= Reasons; k++ {
-		sel = append(sel, fmt.Sprintf("%s[reason_%d_code + 1] AS reason_%d", reasons, k, k))
-	}
-	if flags {
-		sel = append(sel, "coalesce(fraud_flags, '') AS fraud_flags")
-	} else {
-		sel = append(sel, "'' AS fraud_flags")
-	}
-	sel = append(sel, list(decisions[:])+"[decision_code + 1] AS decision")
-	return strings.Join(sel, ", ") + " FROM " + view
 }
 
 // Cutoffs returns the minimum score of grades A..D.
@@ -209,9 +125,9 @@ func (s *Scorer) Cutoffs() [4]float64 { return s.dec.cuts }
 
 // Layout says where the scorer finds its inputs in a record batch.
 type Layout struct {
-	ID     int   // entity id column, or −1 (the row's 1-based ordinal is used)
+	ID     int   // entity id column (string), or −1 (the row's 1-based ordinal is used)
 	Chars  []int // column of each characteristic, in card order
-	Flags  int   // ';'-joined fraud flags (string), or −1
+	Flags  int   // ';'-joined fraud flags (string, no NULLs), or −1
 	Target int   // 1/0 outcome (numeric, NULL = unknown), or −1
 }
 
@@ -226,286 +142,498 @@ type Unit struct {
 // Result is a scored unit.
 type Result struct {
 	Seq       int
-	Recs      []arrow.RecordBatch // output batches, one per input batch
-	CSV       []byte              // the rows as CSV (no header)
+	Rec       arrow.RecordBatch // the rows in Output's schema
+	CSV       []byte            // the rows as CSV (no header), when Output.CSV
 	N         int
 	Fallbacks []int
 	Monitor   *monitor.Monitor
-	PD, Y     []float64 // Y only with a target (NaN = unknown)
+	PD, Y     []float64 // valid until Release; Y only with a target (NaN = unknown)
 	Grades    [5]int64
-	Decisions map[string]int64
+	Decisions [3]int64 // by decision code (see Decision)
 	Err       error
+	bufs      *unitBufs
 }
 
-// OutputSchema is the schema of the batches Score returns: entity_id
-// (of idType, string when nil), score, pd, then the grade, reasons and
-// decision as codes (Grades index, Scorer.Reason code or NULL, Decision
-// code; SelectSQL turns them into text), and, when flagsType is not nil,
-// fraud_flags before decision_code. Low-cardinality text travels as
-// codes so that a row costs an integer on its way into DuckDB.
-func OutputSchema(idType, flagsType arrow.DataType) *arrow.Schema {
-	if idType == nil {
-		idType = arrow.BinaryTypes.String
+// Release frees the result's batch and hands its buffers back to s for
+// the next unit. The result must not be used afterwards.
+func (s *Scorer) Release(r *Result) {
+	if r.Rec != nil {
+		r.Rec.Release()
+		r.Rec = nil
 	}
-	i32 := arrow.PrimitiveTypes.Int32
+	if r.bufs != nil {
+		s.bufs.Put(r.bufs)
+		r.bufs = nil
+	}
+	r.CSV, r.PD = nil, nil
+}
+
+// decisions are the decisions in decision-code order.
+var decisions = [3]string{Approve, Review, Decline}
+
+// Decision returns the decision of a decision code.
+func Decision(code int) string { return decisions[code] }
+
+// Output lays out the batches Score returns: the columns of
+// scores.parquet (Columns), in order. The text columns of few values
+// (as_of, model, model_version, grade, the reasons, decision, and
+// fraud_flags when the input has none) are dictionary arrays whose indices
+// Score computes (a grade, a reason code, a decision code), so that no
+// row's text is built, copied or hashed on its way into the Parquet file.
+type Output struct {
+	Schema *arrow.Schema
+	CSV    bool // Score also renders the rows as CSV
+
+	s         *Scorer
+	flags     bool
+	asOf      arrow.Array // the one-value dictionaries
+	model     arrow.Array
+	version   arrow.Array
+	noFlags   arrow.Array
+	grades    arrow.Array // the dictionaries of the coded columns
+	reasons   arrow.Array
+	decisions arrow.Array
+	reasonIdx []int32  // reason priority → index into reasons
+	reasonCSV []string // by index into reasons, quoted for CSV when needed
+	csvMid    string   // ",<as_of>,<model>,<version>,"
+	zeros     []int32  // indices of the one-value columns (never written)
+}
+
+var strDict = &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int32, ValueType: arrow.BinaryTypes.String}
+
+// NewOutput prepares the output of a run at asOf (YYYY-MM-DD) in units of
+// up to batchRows rows; flags says whether the input carries fraud flags
+// (Layout.Flags), csv whether Score renders CSV.
+func (s *Scorer) NewOutput(asOf string, batchRows int, flags, csv bool) (*Output, error) {
+	d, err := time.Parse(time.DateOnly, asOf)
+	if err != nil {
+		return nil, fmt.Errorf("score: as-of %q: %w", asOf, err)
+	}
+	mem := memory.DefaultAllocator
+	strs := func(vals []string) arrow.Array {
+		b := array.NewStringBuilder(mem)
+		defer b.Release()
+		b.AppendValues(vals, nil)
+		return b.NewArray()
+	}
+	db := array.NewDate32Builder(mem)
+	defer db.Release()
+	db.Append(arrow.Date32FromTime(d))
+	o := &Output{CSV: csv, s: s, flags: flags, asOf: db.NewArray(), model: strs([]string{s.Model.Name}),
+		version: strs([]string{s.Model.Version}), noFlags: strs([]string{""}), grades: strs(Grades[:]), decisions: strs(decisions[:])}
+	// Two reasons may read the same (bins with one label): the dictionary
+	// holds each text once.
+	var uniq []string
+	at := map[string]int32{}
+	for _, r := range s.reasons {
+		k, ok := at[r]
+		if !ok {
+			k = int32(len(uniq))
+			at[r] = k
+			uniq = append(uniq, r)
+			o.reasonCSV = append(o.reasonCSV, csvField(r))
+		}
+		o.reasonIdx = append(o.reasonIdx, k)
+	}
+	o.reasons = strs(uniq)
+	o.zeros = make([]int32, batchRows)
+	o.csvMid = "," + asOf + "," + csvField(s.Model.Name) + "," + csvField(s.Model.Version) + ","
 	f := []arrow.Field{
-		{Name: "entity_id", Type: idType, Nullable: true},
-		{Name: "score", Type: i32},
+		{Name: "entity_id", Type: arrow.BinaryTypes.String, Nullable: true},
+		{Name: "as_of", Type: &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int32, ValueType: arrow.FixedWidthTypes.Date32}},
+		{Name: "model", Type: strDict},
+		{Name: "model_version", Type: strDict},
+		{Name: "score", Type: arrow.PrimitiveTypes.Int32},
 		{Name: "pd", Type: arrow.PrimitiveTypes.Float64},
-		{Name: "grade_code", Type: i32},
+		{Name: "grade", Type: strDict},
 	}
 	for k := 1; k <= Reasons; k++ {
-		f = append(f, arrow.Field{Name: "reason_" + strconv.Itoa(k) + "_code", Type: i32, Nullable: true})
+		f = append(f, arrow.Field{Name: "reason_" + strconv.Itoa(k), Type: strDict, Nullable: true})
 	}
-	if flagsType != nil {
-		f = append(f, arrow.Field{Name: "fraud_flags", Type: flagsType, Nullable: true})
+	if flags {
+		f = append(f, arrow.Field{Name: "fraud_flags", Type: arrow.BinaryTypes.String})
+	} else {
+		f = append(f, arrow.Field{Name: "fraud_flags", Type: strDict})
 	}
-	f = append(f, arrow.Field{Name: "decision_code", Type: i32})
-	return arrow.NewSchema(f, nil)
+	f = append(f, arrow.Field{Name: "decision", Type: strDict})
+	o.Schema = arrow.NewSchema(f, nil)
+	return o, nil
 }
+
+// Release frees the output's dictionaries.
+func (o *Output) Release() {
+	for _, a := range []arrow.Array{o.asOf, o.model, o.version, o.noFlags, o.grades, o.reasons, o.decisions} {
+		a.Release()
+	}
+}
+
+// Reason returns the reason text ("characteristic=bin") of a reason_k
+// value of an output batch (a dictionary index).
+func (o *Output) Reason(idx int) string { return o.reasons.(*array.String).Value(idx) }
 
 // CSVHeader is the header line of scores.csv.
 const CSVHeader = "entity_id,as_of,model,model_version,score,pd,grade,reason_1,reason_2,reason_3,fraud_flags,decision\n"
 
-// Score scores a unit. csvMid is the constant ",as_of,model,version,"
-// text placed after the entity id of every CSV row; an empty csvMid
-// skips the CSV.
-func (s *Scorer) Score(u *Unit, lay Layout, schema *arrow.Schema, csvMid string) *Result {
-	res := &Result{Seq: u.Seq, N: u.N, Decisions: map[string]int64{}}
+// tileRows is how many rows Score takes through all the characteristics
+// at a time: a tile's working columns stay in the core's cache. DuckDB
+// hands its rows over in vectors of this size.
+const tileRows = 2048
+
+// tile is a tile's working columns.
+type tile struct {
+	kb         []int32 // one characteristic's bins
+	total      []int64 // fixed-point points so far
+	t0, t1, t2 []int32 // the three lowest reason priorities so far
+	scores     []float64
+	buf        []float64 // non-float64 numeric values
+	cnt        [][]int64 // per characteristic, rows per bin
+}
+
+// unitBufs are a unit's output columns, reused from unit to unit.
+type unitBufs struct {
+	score        []int32
+	pd           []float64
+	grade, dec   []int32
+	reason       [Reasons][]int32
+	valid        [Reasons][]byte
+	ids, flags   []byte
+	idOff, flOff []int32
+	idValid      []byte
+	csv          []byte
+	tile         tile
+}
+
+func (s *Scorer) getBufs(n int) *unitBufs {
+	b, _ := s.bufs.Get().(*unitBufs)
+	if b == nil {
+		b = &unitBufs{}
+		t := &b.tile
+		t.kb, t.total, t.scores = make([]int32, tileRows), make([]int64, tileRows), make([]float64, tileRows)
+		t.t0, t.t1, t.t2 = make([]int32, tileRows), make([]int32, tileRows), make([]int32, tileRows)
+		t.cnt = make([][]int64, len(s.chars))
+		for j := range s.chars {
+			t.cnt[j] = make([]int64, len(s.Model.Chars[j].Bins))
+		}
+	}
+	grow := func(p *[]int32) { *p = slices.Grow((*p)[:0], n)[:n] }
+	grow(&b.score)
+	grow(&b.grade)
+	grow(&b.dec)
+	b.pd = slices.Grow(b.pd[:0], n)[:n]
+	nb := int(bitutil.BytesForBits(int64(n)))
+	for k := range b.reason {
+		grow(&b.reason[k])
+		b.valid[k] = slices.Grow(b.valid[k][:0], nb)[:nb]
+		clear(b.valid[k])
+	}
+	for _, c := range b.tile.cnt {
+		clear(c)
+	}
+	return b
+}
+
+// Score scores a unit into o's layout.
+func (s *Scorer) Score(u *Unit, lay Layout, o *Output) *Result {
 	n := u.N
-	nc := len(s.chars)
-	work := s.getScratch(n)
-	defer s.scratch.Put(work)
-	total, bins := work.total, work.bins
-	for i := range total {
-		total[i] = s.base
+	b := s.getBufs(n)
+	res := &Result{Seq: u.Seq, N: n, bufs: b, Fallbacks: make([]int, len(s.chars)), Monitor: monitor.New(s.Model)}
+	fail := func(err error) *Result {
+		s.Release(res)
+		res.Err = err
+		return res
 	}
-	res.Fallbacks = make([]int, nc)
-	var buf []float64
-	for j := range s.chars {
-		ci := &s.chars[j]
-		var cache *catCache
-		if ci.kind == binning.Categorical {
-			cache = newCatCache(ci)
+	ids, err := b.strings(u, lay.ID, &b.ids, &b.idOff)
+	if err != nil {
+		return fail(err)
+	}
+	defer ids.Release()
+	var flags *array.String
+	if lay.Flags >= 0 {
+		if flags, err = b.strings(u, lay.Flags, &b.flags, &b.flOff); err != nil {
+			return fail(err)
 		}
-		off := 0
-		for _, rec := range u.Recs {
-			a := rec.Column(lay.Chars[j])
-			m := a.Len()
-			var fb int
-			var err error
-			if ci.kind == binning.Numeric {
-				fb, buf, err = binNumeric(ci, a, bins[j][off:off+m], total[off:off+m], buf)
-			} else {
-				fb, err = cache.bin(a, bins[j][off:off+m], total[off:off+m])
-			}
-			if err != nil {
-				res.Err = err
-				return res
-			}
-			res.Fallbacks[j] += fb
-			off += m
-		}
+		defer flags.Release()
 	}
-	scores := work.scores
-	pds := make([]float64, n)
-	ints := make([]int32, n)
-	for i, t := range total {
-		sc := scorecard.ScoreOf(t)
-		scores[i] = sc
-		pds[i] = s.Model.Scaling.PD(sc)
-		ints[i] = int32(math.Round(sc))
-	}
-	res.Monitor = monitor.New(s.Model)
-	res.Monitor.Add(bins, scores)
-	res.PD = pds
 	if lay.Target >= 0 {
 		t, err := column(charInfo{name: "target", kind: binning.Numeric}, u, lay.Target)
 		if err != nil {
-			res.Err = err
-			return res
+			return fail(err)
 		}
 		res.Y = t.Num
 	}
-	grades := make([]int32, n)
-	decs := make([]int32, n)
-	var reasons [Reasons][]int32
-	var valid [Reasons][]byte
-	nulls := [Reasons]int{}
-	for k := range reasons {
-		reasons[k] = make([]int32, n)
-		valid[k] = make([]byte, bitutil.BytesForBits(int64(n)))
-	}
 	var csv []byte
-	if csvMid != "" {
-		if b, ok := s.csvBufs.Get().(*[]byte); ok {
-			csv = (*b)[:0]
-		} else {
-			csv = make([]byte, 0, n*112)
-		}
+	if o.CSV {
+		csv = b.csv[:0]
 	}
-	var decCount [3]int64
-	prios := make([][]int32, nc)
+	idPlain := plainCSV(ids.ValueBytes())
+	caches := make([]*catCache, len(s.chars))
 	for j := range s.chars {
-		prios[j] = s.chars[j].prio
+		if s.chars[j].kind == binning.Categorical {
+			caches[j] = newCatCache(&s.chars[j])
+		}
 	}
 	row := 0
 	for _, rec := range u.Recs {
-		var ids, flags stringCol
-		idPlain := false // no id needs CSV quoting
-		if lay.ID >= 0 {
-			a := rec.Column(lay.ID)
-			ids = asStrings(a)
-			if x, ok := a.(*array.String); ok {
-				idPlain = plainCSV(x.ValueBytes())
+		m := int(rec.NumRows())
+		for lo := 0; lo < m; lo += tileRows {
+			hi := min(m, lo+tileRows)
+			t := rec
+			if lo > 0 || hi < m {
+				t = rec.NewSlice(int64(lo), int64(hi))
 			}
-		}
-		if lay.Flags >= 0 {
-			flags = asStrings(rec.Column(lay.Flags))
-		}
-		for r := 0; r < int(rec.NumRows()); r, row = r+1, row+1 {
-			is := ints[row]
-			g := s.dec.grade(is)
-			fl := ""
-			if flags != nil {
-				fl = flags.value(r)
+			err := s.scoreTile(t, lay, o, caches, res, row)
+			if t != rec {
+				t.Release()
 			}
-			d := s.dec.decide(g, fl)
-			dc := decisionCode(d)
-			grades[row] = int32(g)
-			decs[row] = dc
-			res.Grades[g]++
-			decCount[dc]++
-			// Top reasons: the three lowest priorities, kept sorted
-			// without branches (min/max compile to conditional moves).
-			t0, t1, t2 := int32(noReason), int32(noReason), int32(noReason)
-			for j, pr := range prios {
-				p := pr[bins[j][row]]
-				t2 = min(t2, max(t1, p))
-				t1 = min(t1, max(t0, p))
-				t0 = min(t0, p)
+			if err != nil {
+				return fail(err)
 			}
-			top := [Reasons]int32{t0, t1, t2}
-			for k, p := range top {
-				if p != noReason {
-					reasons[k][row] = p
-					bitutil.SetBit(valid[k], row)
-				} else {
-					nulls[k]++
-				}
+			if o.CSV {
+				csv = appendRows(csv, o, ids, idPlain, flags, b, row, row+hi-lo)
 			}
-			if csvMid != "" {
-				if ids != nil {
-					if idPlain {
-						csv = append(csv, ids.value(r)...)
-					} else {
-						csv = appendCSV(csv, ids.value(r))
-					}
-				} else {
-					csv = strconv.AppendInt(csv, u.Start+int64(row)+1, 10)
-				}
-				csv = append(csv, csvMid...)
-				csv = strconv.AppendInt(csv, int64(is), 10)
-				csv = append(csv, ',')
-				csv = strconv.AppendFloat(csv, pds[row], 'g', -1, 64)
-				csv = append(csv, ',')
-				csv = append(csv, Grades[g]...)
-				for _, p := range top {
-					csv = append(csv, ',')
-					if p != noReason {
-						csv = append(csv, s.reasonCSV[p]...)
-					}
-				}
-				csv = append(csv, ',')
-				csv = appendCSV(csv, fl)
-				csv = append(csv, ',')
-				csv = append(csv, d...)
-				csv = append(csv, '\n')
-			}
+			row += hi - lo
 		}
 	}
+	b.csv = csv
 	res.CSV = csv
-	for dc, c := range decCount {
-		if c > 0 {
-			res.Decisions[decisions[dc]] = c
+	res.PD = b.pd
+	for j, c := range b.tile.cnt {
+		res.Monitor.AddBins(j, c)
+	}
+	res.Rec = o.batch(b, ids, flags, n)
+	return res
+}
+
+// scoreTile scores the rows of t, rows row.. of the unit.
+func (s *Scorer) scoreTile(t arrow.RecordBatch, lay Layout, o *Output, caches []*catCache, res *Result, row int) error {
+	b := res.bufs
+	w := &b.tile
+	m := int(t.NumRows())
+	kb, total := w.kb[:m], w.total[:m]
+	t0, t1, t2 := w.t0[:m], w.t1[:m], w.t2[:m]
+	for i := range total {
+		total[i] = s.base
+		t0[i], t1[i], t2[i] = noReason, noReason, noReason
+	}
+	for j := range s.chars {
+		ci := &s.chars[j]
+		a := t.Column(lay.Chars[j])
+		var fb int
+		var err error
+		if ci.kind == binning.Numeric {
+			fb, w.buf, err = binNumeric(ci, a, kb, w.buf)
+		} else {
+			fb, err = caches[j].bin(a, kb)
+		}
+		if err != nil {
+			return err
+		}
+		res.Fallbacks[j] += fb
+		accumulate(kb, total, t0, t1, t2, ci.look.Fixed, ci.prio, w.cnt[j])
+	}
+	scores := w.scores[:m]
+	pd, ints, grades, decs := b.pd[row:row+m], b.score[row:row+m], b.grade[row:row+m], b.dec[row:row+m]
+	for i, tot := range total {
+		sc := scorecard.ScoreOf(tot)
+		scores[i] = sc
+		pd[i] = s.Model.Scaling.PD(sc)
+		is := int32(math.Round(sc))
+		ints[i] = is
+		g := s.dec.grade(is)
+		grades[i] = int32(g)
+		res.Grades[g]++
+	}
+	if lay.Flags < 0 {
+		for i, g := range grades {
+			d := s.dec.codes[g]
+			decs[i] = d
+			res.Decisions[d]++
+		}
+	} else {
+		fl := t.Column(lay.Flags).(*array.String)
+		for i, g := range grades {
+			d := decisionCode(s.dec.decide(int(g), fl.Value(i)))
+			decs[i] = d
+			res.Decisions[d]++
 		}
 	}
-	mem := memory.DefaultAllocator
-	codes := func(idx []int32, valid []byte, nulls int) arrow.Array {
+	for k, tk := range [Reasons][]int32{t0, t1, t2} {
+		r, valid := b.reason[k][row:row+m], b.valid[k]
+		for i, p := range tk {
+			if p != noReason {
+				r[i] = o.reasonIdx[p]
+				bitutil.SetBit(valid, row+i)
+			} else {
+				r[i] = 0
+			}
+		}
+	}
+	res.Monitor.AddScores(scores)
+	return nil
+}
+
+// accumulate adds the points of bins kb to total, counts them in cnt and
+// keeps t0 ≤ t1 ≤ t2 the three lowest reason priorities seen (min and max
+// compile to conditional moves: no branches).
+func accumulate(kb []int32, total []int64, t0, t1, t2 []int32, fixed []int64, prio []int32, cnt []int64) {
+	total = total[:len(kb)]
+	t0, t1, t2 = t0[:len(kb)], t1[:len(kb)], t2[:len(kb)]
+	for i, k := range kb {
+		total[i] += fixed[k]
+		cnt[k]++
+		p := prio[k]
+		t2[i] = min(t2[i], max(t1[i], p))
+		t1[i] = min(t1[i], max(t0[i], p))
+		t0[i] = min(t0[i], p)
+	}
+}
+
+// strings gathers string column c of the unit's batches into one array
+// (the batch's own when there is one), or, for c < 0, the rows' 1-based
+// ordinals.
+func (b *unitBufs) strings(u *Unit, c int, data *[]byte, offs *[]int32) (*array.String, error) {
+	if c >= 0 && len(u.Recs) == 1 {
+		x, ok := u.Recs[0].Column(c).(*array.String)
+		if !ok {
+			return nil, fmt.Errorf("score: column %s is %s, want a string", u.Recs[0].ColumnName(c), u.Recs[0].Column(c).DataType())
+		}
+		x.Retain()
+		return x, nil
+	}
+	d, off := (*data)[:0], append((*offs)[:0], 0)
+	var valid []byte
+	nulls := 0
+	if c < 0 {
+		for i := range int64(u.N) {
+			d = strconv.AppendInt(d, u.Start+i+1, 10)
+			off = append(off, int32(len(d)))
+		}
+	} else {
+		row := 0
+		for _, rec := range u.Recs {
+			x, ok := rec.Column(c).(*array.String)
+			if !ok {
+				return nil, fmt.Errorf("score: column %s is %s, want a string", rec.ColumnName(c), rec.Column(c).DataType())
+			}
+			if x.NullN() > 0 && valid == nil {
+				valid = b.idValid[:0]
+				valid = slices.Grow(valid, int(bitutil.BytesForBits(int64(u.N))))[:bitutil.BytesForBits(int64(u.N))]
+				bitutil.SetBitsTo(valid, 0, int64(row), true)
+				bitutil.SetBitsTo(valid, int64(row), int64(u.N-row), false)
+			}
+			xo := x.ValueOffsets()
+			base := int32(len(d)) - xo[0]
+			d = append(d, x.ValueBytes()...)
+			for _, e := range xo[1:] {
+				off = append(off, e+base)
+			}
+			if valid != nil {
+				for i := range x.Len() {
+					if x.IsValid(i) {
+						bitutil.SetBit(valid, row+i)
+					}
+				}
+			}
+			nulls += x.NullN()
+			row += x.Len()
+		}
+		if valid != nil {
+			b.idValid = valid
+		}
+	}
+	if len(d) > math.MaxInt32 {
+		return nil, fmt.Errorf("score: %d bytes of strings in one unit of %d rows; lower the batch size", len(d), u.N)
+	}
+	*data, *offs = d, off
+	var vb *memory.Buffer
+	if valid != nil {
+		vb = memory.NewBufferBytes(valid)
+	}
+	data2 := array.NewData(arrow.BinaryTypes.String, u.N, []*memory.Buffer{vb, memory.NewBufferBytes(arrow.Int32Traits.CastToBytes(off)), memory.NewBufferBytes(d)}, nil, nulls, 0)
+	defer data2.Release()
+	return array.NewStringData(data2), nil
+}
+
+// batch assembles the unit's output batch.
+func (o *Output) batch(b *unitBufs, ids, flags *array.String, n int) arrow.RecordBatch {
+	i32 := func(v []int32, valid []byte, nulls int) *array.Int32 {
 		var vb *memory.Buffer
 		if valid != nil {
 			vb = memory.NewBufferBytes(valid)
 		}
-		data := array.NewData(arrow.PrimitiveTypes.Int32, n, []*memory.Buffer{vb, memory.NewBufferBytes(arrow.Int32Traits.CastToBytes(idx))}, nil, nulls, 0)
-		defer data.Release()
-		return array.MakeFromData(data)
+		d := array.NewData(arrow.PrimitiveTypes.Int32, n, []*memory.Buffer{vb, memory.NewBufferBytes(arrow.Int32Traits.CastToBytes(v))}, nil, nulls, 0)
+		defer d.Release()
+		return array.NewInt32Data(d)
 	}
-	scoreA := codes(ints, nil, 0)
-	pdA := array.NewFloat64Data(array.NewData(arrow.PrimitiveTypes.Float64, n, []*memory.Buffer{nil, memory.NewBufferBytes(arrow.Float64Traits.CastToBytes(pds))}, nil, 0, 0))
-	gradeA, decA := codes(grades, nil, 0), codes(decs, nil, 0)
-	defer scoreA.Release()
-	defer pdA.Release()
-	defer gradeA.Release()
-	defer decA.Release()
-	var reasonA [Reasons]arrow.Array
-	for k := range reasonA {
-		reasonA[k] = codes(reasons[k], valid[k], nulls[k])
-		defer reasonA[k].Release()
+	zeros := o.zeros
+	if len(zeros) < n {
+		zeros = make([]int32, n) // a unit larger than the batch size (tests)
 	}
-	// One output batch per unit: few, large batches cross into DuckDB.
-	column := func(c int, nulls bool) (arrow.Array, error) {
-		if c < 0 {
-			b := array.NewStringBuilder(mem)
-			defer b.Release()
-			if nulls {
-				b.AppendNulls(n)
-			} else {
-				b.Reserve(n)
-				var buf []byte
-				for i := range int64(n) {
-					buf = strconv.AppendInt(buf[:0], u.Start+i+1, 10)
-					b.BinaryBuilder.Append(buf)
-				}
-			}
-			return b.NewArray(), nil
-		}
-		if len(u.Recs) == 1 {
-			a := u.Recs[0].Column(c)
-			a.Retain()
-			return a, nil
-		}
-		parts := make([]arrow.Array, len(u.Recs))
-		for i, r := range u.Recs {
-			parts[i] = r.Column(c)
-		}
-		return array.Concatenate(parts, mem)
+	dict := func(t arrow.DataType, idx *array.Int32, d arrow.Array) arrow.Array {
+		defer idx.Release()
+		return array.NewDictionaryArray(t, idx, d)
 	}
-	id, err := column(lay.ID, false)
-	if err != nil {
-		res.Err = fmt.Errorf("score: %w", err)
-		return res
+	one := func(t arrow.DataType, d arrow.Array) arrow.Array { return dict(t, i32(zeros[:n], nil, 0), d) }
+	pd := array.NewData(arrow.PrimitiveTypes.Float64, n, []*memory.Buffer{nil, memory.NewBufferBytes(arrow.Float64Traits.CastToBytes(b.pd[:n]))}, nil, 0, 0)
+	defer pd.Release()
+	cols := []arrow.Array{ids, one(o.Schema.Field(1).Type, o.asOf), one(strDict, o.model), one(strDict, o.version),
+		i32(b.score[:n], nil, 0), array.NewFloat64Data(pd), dict(strDict, i32(b.grade[:n], nil, 0), o.grades)}
+	ids.Retain()
+	for k := range Reasons {
+		valid := b.valid[k]
+		nulls := n - bitutil.CountSetBits(valid, 0, n)
+		cols = append(cols, dict(strDict, i32(b.reason[k][:n], valid, nulls), o.reasons))
 	}
-	arrs := []arrow.Array{id, scoreA, pdA, gradeA}
-	arrs = append(arrs, reasonA[:]...)
-	defer id.Release()
-	if lay.Flags >= 0 {
-		fl, err := column(lay.Flags, true)
-		if err != nil {
-			res.Err = fmt.Errorf("score: %w", err)
-			return res
-		}
-		defer fl.Release()
-		arrs = append(arrs, fl)
+	if flags != nil {
+		flags.Retain()
+		cols = append(cols, flags)
+	} else {
+		cols = append(cols, one(strDict, o.noFlags))
 	}
-	arrs = append(arrs, decA)
-	res.Recs = []arrow.RecordBatch{array.NewRecordBatch(schema, arrs, int64(n))}
-	return res
+	cols = append(cols, dict(strDict, i32(b.dec[:n], nil, 0), o.decisions))
+	rec := array.NewRecordBatch(o.Schema, cols, int64(n))
+	for _, c := range cols {
+		c.Release()
+	}
+	return rec
 }
 
-// binNumeric bins the numeric array a into bins, adding the bins' points
-// to total; buf is scratch space for non-float64 arrays. It returns the
-// fallback count.
-func binNumeric(ci *charInfo, a arrow.Array, bins []int32, total []int64, buf []float64) (int, []float64, error) {
+// appendCSV renders rows lo..hi of the unit as CSV.
+func appendRows(csv []byte, o *Output, ids *array.String, idPlain bool, flags *array.String, b *unitBufs, lo, hi int) []byte {
+	for i := lo; i < hi; i++ {
+		if ids.IsValid(i) {
+			if idPlain {
+				csv = append(csv, ids.Value(i)...)
+			} else {
+				csv = appendCSV(csv, ids.Value(i))
+			}
+		}
+		csv = append(csv, o.csvMid...)
+		csv = strconv.AppendInt(csv, int64(b.score[i]), 10)
+		csv = append(csv, ',')
+		csv = strconv.AppendFloat(csv, b.pd[i], 'g', -1, 64)
+		csv = append(csv, ',')
+		csv = append(csv, Grades[b.grade[i]]...)
+		for k := range Reasons {
+			csv = append(csv, ',')
+			if bitutil.BitIsSet(b.valid[k], i) {
+				csv = append(csv, o.reasonCSV[b.reason[k][i]]...)
+			}
+		}
+		csv = append(csv, ',')
+		if flags != nil {
+			csv = appendCSV(csv, flags.Value(i))
+		}
+		csv = append(csv, ',')
+		csv = append(csv, decisions[b.dec[i]]...)
+		csv = append(csv, '\n')
+	}
+	return csv
+}
+
+// binNumeric bins the numeric array a into bins; buf is scratch space for
+// non-float64 arrays. It returns the fallback count.
+func binNumeric(ci *charInfo, a arrow.Array, bins []int32, buf []float64) (int, []float64, error) {
 	var vals []float64
 	var valid []byte // nil: no NULLs
 	off := 0
@@ -523,7 +651,6 @@ func binNumeric(ci *charInfo, a arrow.Array, bins []int32, total []int64, buf []
 		vals = buf
 	}
 	l := ci.look
-	fixed := l.Fixed
 	fb := 0
 	if l.Special != nil || len(l.Breaks) > 16 || !allFinite(l.Breaks) {
 		for i, x := range vals {
@@ -535,7 +662,6 @@ func binNumeric(ci *charInfo, a arrow.Array, bins []int32, total []int64, buf []
 				fb++
 			}
 			bins[i] = k
-			total[i] += fixed[k]
 		}
 		return fb, buf, nil
 	}
@@ -546,12 +672,11 @@ func binNumeric(ci *charInfo, a arrow.Array, bins []int32, total []int64, buf []
 	br := l.Breaks
 	nan, nanFalls := l.NaNBin, l.NaNFalls
 	if len(br) <= 8 {
-		return binFew(vals, valid, off, br, nan, nanFalls, bins, total, fixed), buf, nil
+		return binFew(vals, valid, off, br, nan, nanFalls, bins), buf, nil
 	}
 	for i, x := range vals {
 		if missing(x, valid, off+i) {
 			bins[i] = nan
-			total[i] += fixed[nan]
 			if nanFalls {
 				fb++
 			}
@@ -563,7 +688,6 @@ func binNumeric(ci *charInfo, a arrow.Array, bins []int32, total []int64, buf []
 			k += int32(math.Float64bits(x-b)>>63) ^ 1
 		}
 		bins[i] = k
-		total[i] += fixed[k]
 	}
 	return fb, buf, nil
 }
@@ -574,36 +698,88 @@ func missing(x float64, valid []byte, i int) bool {
 	return x != x || (valid != nil && valid[i>>3]&(1<<(i&7)) == 0)
 }
 
-// binFew is binNumeric's loop for up to 8 finite breaks: the breaks are
-// padded to 8 with +Inf and the comparisons unrolled. x is clamped to
-// MaxFloat64 so that +Inf, like any finite value, is below the padding
-// (x − +Inf is −Inf) and at or above every real break.
-func binFew(vals []float64, valid []byte, off int, br []float64, nan int32, nanFalls bool, bins []int32, total, fixed []int64) int {
-	var p [8]float64
-	for i := range p {
-		p[i] = math.Inf(1)
-	}
-	copy(p[:], br)
-	below := func(x, b float64) int32 { return int32(math.Float64bits(x-b) >> 63) } // x < b
-	fb := 0
+// binFew is binNumeric's loop for 1 to 8 finite breaks: a value's bin is
+// the number of breaks at or below it, counted by comparisons unrolled
+// for each number of breaks (a comparison costs about half a nanosecond,
+// so padding to 8 would double the cost of a typical card). −0 ≥ 0 and
+// +Inf is at or above every break, as the binary search has it; NaN and
+// NULL are then moved to the missing bin.
+func binFew(vals []float64, valid []byte, off int, br []float64, nan int32, nanFalls bool, bins []int32) int {
 	bins = bins[:len(vals)]
-	total = total[:len(vals)]
-	for i, x := range vals {
-		if missing(x, valid, off+i) {
-			bins[i] = nan
-			total[i] += fixed[nan]
-			if nanFalls {
-				fb++
-			}
-			continue
+	var p [8]float64
+	copy(p[:], br)
+	p0, p1, p2, p3, p4, p5, p6, p7 := p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7]
+	switch len(br) {
+	case 1:
+		for i, x := range vals {
+			bins[i] = ge(x, p0)
 		}
-		x = min(x+0, math.MaxFloat64) // −0 → +0; +Inf → MaxFloat64
-		k := 8 - (below(x, p[0]) + below(x, p[1]) + below(x, p[2]) + below(x, p[3]) +
-			below(x, p[4]) + below(x, p[5]) + below(x, p[6]) + below(x, p[7]))
-		bins[i] = k
-		total[i] += fixed[k]
+	case 2:
+		for i, x := range vals {
+			bins[i] = ge(x, p0) + ge(x, p1)
+		}
+	case 3:
+		for i, x := range vals {
+			bins[i] = ge(x, p0) + ge(x, p1) + ge(x, p2)
+		}
+	case 4:
+		for i, x := range vals {
+			bins[i] = ge(x, p0) + ge(x, p1) + ge(x, p2) + ge(x, p3)
+		}
+	case 5:
+		for i, x := range vals {
+			bins[i] = ge(x, p0) + ge(x, p1) + ge(x, p2) + ge(x, p3) + ge(x, p4)
+		}
+	case 6:
+		for i, x := range vals {
+			bins[i] = ge(x, p0) + ge(x, p1) + ge(x, p2) + ge(x, p3) + ge(x, p4) + ge(x, p5)
+		}
+	case 7:
+		for i, x := range vals {
+			bins[i] = ge(x, p0) + ge(x, p1) + ge(x, p2) + ge(x, p3) + ge(x, p4) + ge(x, p5) + ge(x, p6)
+		}
+	default:
+		for i, x := range vals {
+			bins[i] = ge(x, p0) + ge(x, p1) + ge(x, p2) + ge(x, p3) + ge(x, p4) + ge(x, p5) + ge(x, p6) + ge(x, p7)
+		}
+	}
+	fb := 0
+	for i, x := range vals {
+		if x != x {
+			bins[i] = nan
+			fb++
+		}
+	}
+	if valid != nil {
+		// NULLs, a byte of the bitmap at a time; a NULL whose slot
+		// holds a NaN was counted above.
+		for i := 0; i < len(vals); {
+			j := off + i
+			if j&7 == 0 && i+8 <= len(vals) && valid[j>>3] == 0xff {
+				i += 8
+				continue
+			}
+			if valid[j>>3]&(1<<(j&7)) == 0 {
+				if vals[i] == vals[i] {
+					fb++
+				}
+				bins[i] = nan
+			}
+			i++
+		}
+	}
+	if !nanFalls {
+		fb = 0
 	}
 	return fb
+}
+
+// ge is 1 when x ≥ b, else 0 (a SETcc, not a branch).
+func ge(x, b float64) int32 {
+	if x >= b {
+		return 1
+	}
+	return 0
 }
 
 func allFinite(v []float64) bool {
@@ -619,8 +795,17 @@ func allFinite(v []float64) bool {
 // every distinct value it has seen.
 type catCache struct {
 	ci    *charInfo
+	short [256]shortSlot // values of up to 7 bytes, by key
 	slots [256]catSlot
 	seen  map[string]catSlot
+}
+
+// shortSlot is the code of a value of at most 7 bytes under its key: the
+// bytes, little-endian, with the length in the top byte (so no key of a
+// value is ^0, the empty slot).
+type shortSlot struct {
+	key  uint64
+	code int32
 }
 
 // catSlot is a value (a string the cache owns, not a view into an Arrow
@@ -632,7 +817,11 @@ type catSlot struct {
 }
 
 func newCatCache(ci *charInfo) *catCache {
-	return &catCache{ci: ci, seen: map[string]catSlot{}}
+	c := &catCache{ci: ci, seen: map[string]catSlot{}}
+	for i := range c.short {
+		c.short[i].key = ^uint64(0)
+	}
+	return c
 }
 
 func slotOf(v string) int {
@@ -659,8 +848,7 @@ func (c *catCache) code(v string) int32 {
 	return e.code
 }
 
-func (c *catCache) bin(a arrow.Array, bins []int32, total []int64) (int, error) {
-	fixed := c.ci.look.Fixed
+func (c *catCache) bin(a arrow.Array, bins []int32) (int, error) {
 	fb := 0
 	put := func(i int, code int32) {
 		if code&fbBit != 0 {
@@ -668,18 +856,9 @@ func (c *catCache) bin(a arrow.Array, bins []int32, total []int64) (int, error) 
 			code &^= fbBit
 		}
 		bins[i] = code
-		total[i] += fixed[code]
 	}
 	if x, ok := a.(*array.String); ok {
-		nulls := x.NullN() > 0
-		for i := range x.Len() {
-			if nulls && x.IsNull(i) {
-				put(i, c.ci.null)
-				continue
-			}
-			put(i, c.code(x.Value(i)))
-		}
-		return fb, nil
+		return c.binStrings(x, bins), nil
 	}
 	col, err := catValues(c.ci.name, a)
 	if err != nil {
@@ -697,6 +876,49 @@ func (c *catCache) bin(a arrow.Array, bins []int32, total []int64) (int, error) 
 		}
 	}
 	return fb, nil
+}
+
+// binStrings is bin for a string array. A value of up to 7 bytes is
+// looked up by its key (one 8-byte load, a mask and a multiply), others
+// by their text.
+func (c *catCache) binStrings(x *array.String, bins []int32) (fb int) {
+	bins = bins[:x.Len()]
+	offs := x.ValueOffsets()
+	data := x.ValueBytes()
+	base := offs[0]
+	var valid []byte
+	off := x.Data().Offset()
+	if x.NullN() > 0 {
+		valid = x.NullBitmapBytes()
+	}
+	for i := range bins {
+		var code int32
+		lo, hi := int(offs[i]-base), int(offs[i+1]-base)
+		switch n := hi - lo; {
+		case valid != nil && valid[(off+i)>>3]&(1<<((off+i)&7)) == 0:
+			code = c.ci.null
+		case n <= 7 && lo+8 <= len(data):
+			key := binary.LittleEndian.Uint64(data[lo:])&(1<<(8*n)-1) | uint64(n)<<56
+			sl := &c.short[(key*0x9E3779B97F4A7C15)>>56]
+			if sl.key != key {
+				sl.key, sl.code = key, c.code(view(data, lo, hi))
+			}
+			code = sl.code
+		default:
+			code = c.code(view(data, lo, hi))
+		}
+		fb += int(code>>30) & 1 // fbBit
+		bins[i] = code &^ fbBit
+	}
+	return fb
+}
+
+// view is data[lo:hi] as a string, without a copy: valid while data is.
+func view(data []byte, lo, hi int) string {
+	if lo == hi {
+		return ""
+	}
+	return unsafe.String(&data[lo], hi-lo)
 }
 
 // csvField quotes s for CSV when it holds a comma, quote or line break.

@@ -55,11 +55,16 @@ func TestReasonsAndTies(t *testing.T) {
 	}
 	rec := array.NewRecordBatch(arrow.NewSchema(fields, nil), arrs, 4)
 	defer rec.Release()
-	res := s.Score(&score.Unit{Recs: []arrow.RecordBatch{rec}, N: 4}, score.Layout{ID: -1, Chars: []int{0, 1, 2}, Flags: -1, Target: -1},
-		score.OutputSchema(nil, nil), ",2024-01-31,hand,v1,")
+	out, err := s.NewOutput("2024-01-31", 4, false, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Release()
+	res := s.Score(&score.Unit{Recs: []arrow.RecordBatch{rec}, N: 4}, score.Layout{ID: -1, Chars: []int{0, 1, 2}, Flags: -1, Target: -1}, out)
 	if res.Err != nil {
 		t.Fatal(res.Err)
 	}
+	defer s.Release(res)
 	want := []struct {
 		score   int32
 		reasons [3]string
@@ -69,21 +74,21 @@ func TestReasonsAndTies(t *testing.T) {
 		{550, [3]string{"b=[-inf,5)"}},
 		{560, [3]string{}},
 	}
-	out := res.Recs[0]
+	rec2 := res.Rec
 	sc, _ := m.Score(cols)
 	for i, w := range want {
-		if got := out.Column(1).(*array.Int32).Value(i); got != w.score || float64(got) != sc.Score[i] {
+		if got := rec2.Column(4).(*array.Int32).Value(i); got != w.score || float64(got) != sc.Score[i] {
 			t.Errorf("row %d: score %d, want %d (card %v)", i, got, w.score, sc.Score[i])
 		}
-		if pd := out.Column(2).(*array.Float64).Value(i); math.Abs(pd-m.Scaling.PD(float64(w.score))) > 1e-15 {
+		if pd := rec2.Column(5).(*array.Float64).Value(i); math.Abs(pd-m.Scaling.PD(float64(w.score))) > 1e-15 {
 			t.Errorf("row %d: pd %v", i, pd)
 		}
 		card := m.Reasons(sc, i, 3)
 		for k := range 3 {
-			col := out.Column(4 + k).(*array.Int32)
+			col := rec2.Column(7 + k).(*array.Dictionary)
 			got := ""
 			if col.IsValid(i) {
-				got = s.Reason(col.Value(i))
+				got = out.Reason(col.GetValueIndex(i))
 			}
 			if got != w.reasons[k] {
 				t.Errorf("row %d reason %d: %q, want %q", i, k+1, got, w.reasons[k])
@@ -124,6 +129,11 @@ func TestCSVQuotesIDs(t *testing.T) {
 		}
 		return array.NewRecordBatch(arrow.NewSchema(fields, nil), arrs, int64(len(ids)))
 	}
+	out, err := s.NewOutput("2024-01-31", 4, false, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Release()
 	for _, tc := range []struct {
 		ids  []string
 		want []string
@@ -132,12 +142,12 @@ func TestCSVQuotesIDs(t *testing.T) {
 		{[]string{"a,1", `q"x`, "plain", "line\nbreak"}, []string{`"a,1"`, `"q""x"`, "plain", "\"line\nbreak\""}},
 	} {
 		rec := batch(tc.ids)
-		res := s.Score(&score.Unit{Recs: []arrow.RecordBatch{rec}, N: len(tc.ids)}, score.Layout{ID: 0, Chars: []int{1, 2, 3}, Flags: -1, Target: -1},
-			score.OutputSchema(arrow.BinaryTypes.String, nil), ",2024-01-31,hand,v1,")
+		res := s.Score(&score.Unit{Recs: []arrow.RecordBatch{rec}, N: len(tc.ids)}, score.Layout{ID: 0, Chars: []int{1, 2, 3}, Flags: -1, Target: -1}, out)
 		if res.Err != nil {
 			t.Fatal(res.Err)
 		}
 		csv := string(res.CSV)
+		s.Release(res)
 		for i, w := range tc.want {
 			if !strings.HasPrefix(csv, w+",2024-01-31,") {
 				t.Fatalf("row %d: %q, want it to start with %q", i, csv, w)
