@@ -483,3 +483,51 @@ func TestNoReasons(t *testing.T) {
 		}
 	}
 }
+
+// TestCSVLongFields: ids, a model name and reason texts longer than the
+// CSV writer's fixed-size moves (16 and 48 bytes) are written whole, and
+// scores.csv reads back as scores.parquet.
+func TestCSVLongFields(t *testing.T) {
+	m := handModel()
+	long := strings.Repeat("characteristic_", 4)
+	for j := range m.Chars {
+		m.Chars[j].Name = long + m.Chars[j].Name
+	}
+	m.Name = "a_model_name_long_enough_to_need_more_than_one_fixed_size_move"
+	m.Schema = scorecard.SchemaVersion
+	if err := m.Seal(); err != nil {
+		t.Fatal(err)
+	}
+	modelDir, err := m.Write(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := []string{"x", "exactly16bytes!!", "seventeen_bytes!!", strings.Repeat("i", 40), "with,comma", `q"uote`}
+	var b strings.Builder
+	fmt.Fprintf(&b, "id,%sa,%sb,%sc\n", long, long, long)
+	for i, id := range ids {
+		if strings.ContainsAny(id, `,"`) {
+			id = `"` + strings.ReplaceAll(id, `"`, `""`) + `"`
+		}
+		fmt.Fprintf(&b, "%s,%d,%d,%d\n", id, i%2*9, (i+1)%2*9, i%3*4)
+	}
+	data := filepath.Join(t.TempDir(), "in.csv")
+	if err := os.WriteFile(data, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, dir := run(t, score.Options{Data: data, ID: "id", Models: []string{modelDir}, Out: t.TempDir(), AsOf: "2024-01-31"})
+	got, order := readScores(t, dir)
+	if !slices.Equal(order, ids) {
+		t.Fatalf("ids %q, want %q", order, ids)
+	}
+	if r := got["x"]; !strings.HasPrefix(r.r1, long) {
+		t.Errorf("row x: reason %q, want a long characteristic name", r.r1)
+	}
+	csv, err := os.ReadFile(filepath.Join(dir, "scores.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(csv), "\n"+ids[3]+",2024-01-31,"+m.Name+",") {
+		t.Errorf("scores.csv lacks the 40-byte id and long model name:\n%s", csv)
+	}
+}

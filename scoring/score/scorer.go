@@ -193,10 +193,16 @@ type Output struct {
 	grades    arrow.Array // the dictionaries of the coded columns
 	reasons   arrow.Array
 	decisions arrow.Array
-	reasonIdx []int32  // reason priority → index into reasons
-	reasonCSV []string // by index into reasons, quoted for CSV when needed
-	csvMid    string   // ",<as_of>,<model>,<version>,"
-	zeros     []int32  // indices of the one-value columns (never written)
+	reasonIdx []int32 // reason priority → index into reasons
+	// CSV pieces: ",<as_of>,<model>,<version>,"; ",<grade>"; ",<reason>"
+	// (by index into reasons, quoted when needed); ",<decision>\n"; and
+	// the room a row's pieces need (see appendRows).
+	mid         field
+	gradeCSV    [5]field
+	reasonCSV   []field
+	decisionCSV [3]field
+	rowRoom     int
+	zeros       []int32 // indices of the one-value columns (never written)
 }
 
 var strDict = &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int32, ValueType: arrow.BinaryTypes.String}
@@ -231,13 +237,26 @@ func (s *Scorer) NewOutput(asOf string, batchRows int, flags, csv bool) (*Output
 			k = int32(len(uniq))
 			at[r] = k
 			uniq = append(uniq, r)
-			o.reasonCSV = append(o.reasonCSV, csvField(r))
+			o.reasonCSV = append(o.reasonCSV, newField(","+csvField(r)))
 		}
 		o.reasonIdx = append(o.reasonIdx, k)
 	}
 	o.reasons = strs(uniq)
 	o.zeros = make([]int32, batchRows)
-	o.csvMid = "," + asOf + "," + csvField(s.Model.Name) + "," + csvField(s.Model.Version) + ","
+	o.mid = newField("," + asOf + "," + csvField(s.Model.Name) + "," + csvField(s.Model.Version) + ",")
+	for g, name := range Grades {
+		o.gradeCSV[g] = newField("," + name)
+	}
+	for d, name := range decisions {
+		o.decisionCSV[d] = newField("," + name + "\n")
+	}
+	// Each piece at its widest: the id's 16-byte move, the middle, score
+	// and PD, grade, reasons, the comma before the flags, decision.
+	longest := fieldBytes
+	for _, f := range o.reasonCSV {
+		longest = max(longest, f.n)
+	}
+	o.rowRoom = 16 + max(o.mid.n, fieldBytes) + 24 + 32 + fieldBytes + Reasons*longest + 1 + fieldBytes
 	f := []arrow.Field{
 		{Name: "entity_id", Type: arrow.BinaryTypes.String, Nullable: true},
 		{Name: "as_of", Type: &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int32, ValueType: arrow.FixedWidthTypes.Date32}},
@@ -598,37 +617,81 @@ func (o *Output) batch(b *unitBufs, ids, flags *array.String, n int) arrow.Recor
 	return rec
 }
 
-// appendCSV renders rows lo..hi of the unit as CSV.
-func appendRows(csv []byte, o *Output, ids *array.String, idPlain bool, flags *array.String, b *unitBufs, lo, hi int) []byte {
-	for i := lo; i < hi; i++ {
-		if ids.IsValid(i) {
-			if idPlain {
-				csv = append(csv, ids.Value(i)...)
-			} else {
-				csv = appendCSV(csv, ids.Value(i))
-			}
-		}
-		csv = append(csv, o.csvMid...)
-		csv = strconv.AppendInt(csv, int64(b.score[i]), 10)
-		csv = append(csv, ',')
-		csv = strconv.AppendFloat(csv, b.pd[i], 'g', -1, 64)
-		csv = append(csv, ',')
-		csv = append(csv, Grades[b.grade[i]]...)
-		for k := range Reasons {
-			csv = append(csv, ',')
-			if bitutil.BitIsSet(b.valid[k], i) {
-				csv = append(csv, o.reasonCSV[b.reason[k][i]]...)
-			}
-		}
-		csv = append(csv, ',')
-		if flags != nil {
-			csv = appendCSV(csv, flags.Value(i))
-		}
-		csv = append(csv, ',')
-		csv = append(csv, decisions[b.dec[i]]...)
-		csv = append(csv, '\n')
+// field is a piece of CSV text padded to a fixed size, so that it is
+// copied with one fixed-size move rather than a call to memmove (a row has
+// nine pieces; the calls cost more than the bytes). Longer text is kept
+// whole in s.
+type field struct {
+	b [fieldBytes]byte
+	n int
+	s string
+}
+
+const fieldBytes = 48
+
+func newField(s string) field {
+	f := field{n: len(s), s: s}
+	copy(f.b[:], s)
+	return f
+}
+
+// put writes f at buf[at:] (buf has fieldBytes of room past the text)
+// and returns the position after it.
+func (f *field) put(buf []byte, at int) int {
+	if f.n <= fieldBytes {
+		*(*[fieldBytes]byte)(buf[at : at+fieldBytes]) = f.b
+		return at + f.n
 	}
-	return csv
+	return at + copy(buf[at:], f.s)
+}
+
+// appendRows renders rows lo..hi of the unit as CSV.
+func appendRows(csv []byte, o *Output, ids *array.String, idPlain bool, flags *array.String, b *unitBufs, lo, hi int) []byte {
+	idOff, idData := ids.ValueOffsets(), ids.ValueBytes()
+	base := idOff[0]
+	at := len(csv)
+	for i := lo; i < hi; i++ {
+		s, e := int(idOff[i]-base), int(idOff[i+1]-base)
+		// Room for every piece at its longest and the last one's padding.
+		room := o.rowRoom + 2*(e-s) + 2
+		if flags != nil {
+			room += 2*flags.ValueLen(i) + 2
+		}
+		if at+room > cap(csv) {
+			csv = slices.Grow(csv[:at], room+cap(csv))
+		}
+		buf := csv[:cap(csv)]
+		switch {
+		case !ids.IsValid(i):
+		case idPlain && e-s <= 16 && s+16 <= len(idData):
+			*(*[16]byte)(buf[at : at+16]) = *(*[16]byte)(idData[s : s+16])
+			at += e - s
+		case idPlain:
+			at += copy(buf[at:], idData[s:e])
+		default:
+			at = len(appendCSV(buf[:at], ids.Value(i)))
+		}
+		at = o.mid.put(buf, at)
+		at = len(strconv.AppendInt(buf[:at], int64(b.score[i]), 10))
+		buf[at] = ','
+		at = len(strconv.AppendFloat(buf[:at+1], b.pd[i], 'g', -1, 64))
+		at = o.gradeCSV[b.grade[i]].put(buf, at)
+		for k := range Reasons {
+			if bitutil.BitIsSet(b.valid[k], i) {
+				at = o.reasonCSV[b.reason[k][i]].put(buf, at)
+			} else {
+				buf[at] = ','
+				at++
+			}
+		}
+		buf[at] = ','
+		at++
+		if flags != nil {
+			at = len(appendCSV(buf[:at], flags.Value(i)))
+		}
+		at = o.decisionCSV[b.dec[i]].put(buf, at)
+	}
+	return csv[:at]
 }
 
 // binNumeric bins the numeric array a into bins; buf is scratch space for
