@@ -19,6 +19,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"unsafe"
@@ -291,19 +292,27 @@ func (r *Reader) strings(data, mask unsafe.Pointer, n int) (offsets, values *mem
 		valid = unsafe.Slice((*uint64)(mask), (n+63)/64)
 	}
 	off[0] = 0
+	at := 0
 	for i := range n {
 		if valid == nil || valid[i>>6]&(1<<(i&63)) != 0 {
 			p := unsafe.Add(data, i*16)
 			l := int(*(*uint32)(p))
-			if l <= 12 {
-				vals = append(vals, unsafe.Slice((*byte)(unsafe.Add(p, 4)), l)...)
-			} else {
-				vals = append(vals, unsafe.Slice(*(**byte)(unsafe.Add(p, 8)), l)...)
+			if at+max(l, 12) > cap(vals) {
+				vals = slices.Grow(vals[:at], max(l, 12)+cap(vals))
 			}
+			buf := vals[:cap(vals)]
+			if l <= 12 {
+				// All 12 inline bytes in one fixed-size move (short
+				// strings are the common case; memmove calls cost more).
+				*(*[12]byte)(buf[at : at+12]) = *(*[12]byte)(unsafe.Add(p, 4))
+			} else {
+				copy(buf[at:], unsafe.Slice(*(**byte)(unsafe.Add(p, 8)), l))
+			}
+			at += l
 		}
-		off[i+1] = int32(len(vals))
+		off[i+1] = int32(at)
 	}
-	return memory.NewBufferWithAllocator(offs, &r.bufs), memory.NewBufferWithAllocator(vals, &r.bufs)
+	return memory.NewBufferWithAllocator(offs, &r.bufs), memory.NewBufferWithAllocator(vals[:at], &r.bufs)
 }
 
 // bufPool recycles the Go memory of converted strings: it is the
