@@ -151,16 +151,17 @@ func checkpoint(name, tmp string) {
 type Writer struct {
 	d    *Dir
 	name string
-	f    *os.File
+	f    *directFile
 	h    hash.Hash
 	n    int64
 }
 
 // Create creates the file name for writing. Its SHA-256 and size are
 // computed from the bytes written, so that Files need not read it back;
-// Close records them.
+// Close records them. The file is written with direct I/O where the
+// file system allows it (see directFile).
 func (d *Dir) Create(name string) (*Writer, error) {
-	f, err := os.Create(d.Path(name))
+	f, err := createDirect(d.Path(name))
 	if err != nil {
 		return nil, fmt.Errorf("publish %s: %w", d.Final, err)
 	}
