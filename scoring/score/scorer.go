@@ -300,7 +300,7 @@ const tileRows = 2048
 
 // tile is a tile's working columns.
 type tile struct {
-	kb         []int32 // one characteristic's bins
+	kb, kb2    []int32 // two characteristics' bins
 	total      []int64 // fixed-point points so far
 	t0, t1, t2 []int32 // the three lowest reason priorities so far
 	scores     []float64
@@ -327,7 +327,7 @@ func (s *Scorer) getBufs(n int) *unitBufs {
 	if b == nil {
 		b = &unitBufs{}
 		t := &b.tile
-		t.kb, t.total, t.scores = make([]int32, tileRows), make([]int64, tileRows), make([]float64, tileRows)
+		t.kb, t.kb2, t.total, t.scores = make([]int32, tileRows), make([]int32, tileRows), make([]int64, tileRows), make([]float64, tileRows)
 		t.t0, t.t1, t.t2 = make([]int32, tileRows), make([]int32, tileRows), make([]int32, tileRows)
 		t.cnt = make([][]int64, len(s.chars))
 		for j := range s.chars {
@@ -428,13 +428,13 @@ func (s *Scorer) scoreTile(t arrow.RecordBatch, lay Layout, o *Output, caches []
 	b := res.bufs
 	w := &b.tile
 	m := int(t.NumRows())
-	kb, total := w.kb[:m], w.total[:m]
+	total := w.total[:m]
 	t0, t1, t2 := w.t0[:m], w.t1[:m], w.t2[:m]
 	for i := range total {
 		total[i] = s.base
 		t0[i], t1[i], t2[i] = noReason, noReason, noReason
 	}
-	for j := range s.chars {
+	bin := func(j int, kb []int32) error {
 		ci := &s.chars[j]
 		a := t.Column(lay.Chars[j])
 		var fb int
@@ -444,11 +444,27 @@ func (s *Scorer) scoreTile(t arrow.RecordBatch, lay Layout, o *Output, caches []
 		} else {
 			fb, err = caches[j].bin(a, kb)
 		}
-		if err != nil {
+		res.Fallbacks[j] += fb
+		return err
+	}
+	// Two characteristics per pass over the running columns.
+	nc := len(s.chars)
+	for j := 0; j < nc; j += 2 {
+		ka := w.kb[:m]
+		if err := bin(j, ka); err != nil {
 			return err
 		}
-		res.Fallbacks[j] += fb
-		accumulate(kb, total, t0, t1, t2, ci.look.Fixed, ci.prio, w.cnt[j])
+		a := &s.chars[j]
+		if j+1 == nc {
+			accumulate(ka, total, t0, t1, t2, a.look.Fixed, a.prio, w.cnt[j])
+			break
+		}
+		kb := w.kb2[:m]
+		if err := bin(j+1, kb); err != nil {
+			return err
+		}
+		b := &s.chars[j+1]
+		accumulate2(ka, kb, total, t0, t1, t2, a.look.Fixed, b.look.Fixed, a.prio, b.prio, w.cnt[j], w.cnt[j+1])
 	}
 	scores := w.scores[:m]
 	pd, ints, grades, decs := b.pd[row:row+m], b.score[row:row+m], b.grade[row:row+m], b.dec[row:row+m]
@@ -504,6 +520,30 @@ func accumulate(kb []int32, total []int64, t0, t1, t2 []int32, fixed []int64, pr
 		t2[i] = min(t2[i], max(t1[i], p))
 		t1[i] = min(t1[i], max(t0[i], p))
 		t0[i] = min(t0[i], p)
+	}
+}
+
+// accumulate2 is accumulate for two characteristics at once (bins ka and
+// kb): the running columns are read and written once for both.
+func accumulate2(ka, kb []int32, total []int64, t0, t1, t2 []int32, fa, fb []int64, pa, pb []int32, ca, cb []int64) {
+	n := len(ka)
+	kb, total = kb[:n], total[:n]
+	t0, t1, t2 = t0[:n], t1[:n], t2[:n]
+	for i, k := range ka {
+		j := kb[i]
+		total[i] += fa[k] + fb[j]
+		ca[k]++
+		cb[j]++
+		r0, r1, r2 := t0[i], t1[i], t2[i]
+		p := pa[k]
+		r2 = min(r2, max(r1, p))
+		r1 = min(r1, max(r0, p))
+		r0 = min(r0, p)
+		p = pb[j]
+		r2 = min(r2, max(r1, p))
+		r1 = min(r1, max(r0, p))
+		r0 = min(r0, p)
+		t0[i], t1[i], t2[i] = r0, r1, r2
 	}
 }
 

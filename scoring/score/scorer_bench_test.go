@@ -79,3 +79,21 @@ func BenchmarkCatCache(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*2048), "ns/value")
 }
+
+// BenchmarkAccumulate2 is BenchmarkAccumulate two characteristics at a
+// time.
+func BenchmarkAccumulate2(b *testing.B) {
+	ka, kb := make([]int32, 2048), make([]int32, 2048)
+	for i := range kb {
+		ka[i], kb[i] = int32(rand.IntN(6)), int32(rand.IntN(6))
+	}
+	total := make([]int64, 2048)
+	t0, t1, t2 := make([]int32, 2048), make([]int32, 2048), make([]int32, 2048)
+	fixed := []int64{1, 2, 3, 4, 5, 6}
+	prio := []int32{1, 2, 3, noReason, 5, 6}
+	ca, cb := make([]int64, 6), make([]int64, 6)
+	for b.Loop() {
+		accumulate2(ka, kb, total, t0, t1, t2, fixed, fixed, prio, prio, ca, cb)
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*2*2048), "ns/value")
+}
