@@ -51,9 +51,11 @@ type Totals struct {
 const rowGroupRows = 1 << 18
 
 // ParquetProperties are the writer settings of scores.parquet: Snappy
-// pages (s2's fast encoder, see snappy.go); the coded text columns dictionary-encoded straight from their
-// indices (no statistics, which would hash every index); entity_id,
-// score and pd plain, with statistics.
+// pages (s2's fast encoder, see snappy.go); the coded text columns
+// dictionary-encoded straight from their indices; entity_id, score and pd
+// plain. Statistics only for score and pd: the coded columns' would hash
+// every index, and entity_id's compare every id (2% of the run) for
+// min/max bounds of no use on a file read whole.
 func ParquetProperties(o *Output) *parquet.WriterProperties {
 	opts := []parquet.WriterProperty{
 		parquet.WithCompression(compress.Codecs.Snappy),
@@ -65,6 +67,8 @@ func ParquetProperties(o *Output) *parquet.WriterProperties {
 	for _, f := range o.Schema.Fields() {
 		if f.Type.ID() == arrow.DICTIONARY || f.Name == "fraud_flags" {
 			opts = append(opts, parquet.WithDictionaryFor(f.Name, true), parquet.WithStatsFor(f.Name, false))
+		} else if f.Name == "entity_id" {
+			opts = append(opts, parquet.WithStatsFor(f.Name, false))
 		}
 	}
 	return parquet.NewWriterProperties(opts...)
