@@ -314,6 +314,12 @@ type plan struct {
 	input  string
 	query  string
 	layout Layout
+	// readThreads is 1 for a flat Parquet file: a plain scan in order costs less
+	// CPU on one DuckDB thread than on several (whose batches must be
+	// buffered back into order), and the scorer has the other cores.
+	// A lake snapshot is joined and sorted, and a CSV file is parsed in
+	// parallel: DuckDB's default.
+	readThreads int
 }
 
 // numericTypes and categoricalTypes are the DuckDB column types accepted
@@ -443,6 +449,9 @@ func makePlan(ctx context.Context, db *sql.DB, o Options, m *scorecard.Model) (*
 		p.layout.Target = col
 	}
 	p.query = "SELECT " + strings.Join(sel, ", ") + " FROM " + src + " f" + flagsJoin + order
+	if o.Lake == "" && strings.HasPrefix(src, "read_parquet(") {
+		p.readThreads = 1
+	}
 	return p, nil
 }
 
@@ -514,7 +523,7 @@ func (p *plan) stream(ctx context.Context, o Options, pq, csv io.Writer) (*Model
 	defer os.RemoveAll(tmp)
 	tot, err := p.s.Run(ctx, Stream{Query: p.query, Layout: p.layout, AsOf: o.AsOf, Parquet: pq, CSV: csv,
 		BatchRows: o.BatchRows, Workers: o.Workers, KeepPD: o.Target != "",
-		Read: duckstream.Options{MemoryLimit: "1GB", TempDir: tmp}})
+		Read: duckstream.Options{MemoryLimit: "1GB", TempDir: tmp, Threads: p.readThreads}})
 	if err != nil {
 		return nil, fmt.Errorf("score: model %s %s on %s: %w", m.Name, m.Version, p.input, err)
 	}
