@@ -3,18 +3,21 @@
 // scorecard artifact and publishes scores.parquet, scores.csv and
 // manifest.json atomically under <out>/<as_of>/ (package publish).
 //
-// Data path: DuckDB reads the input and hands it over as Arrow record
-// batches; units of BatchRows rows are scored in parallel in Go with the
-// card's own arithmetic (training/scorecard.Lookup, the bins and
-// fixed-point points of Model.Score), applied straight to the Arrow
-// buffers: numeric bins by a branch-free count of the breaks below the
-// value, categories through a per-unit cache of their bins, points summed
-// as integers ×10⁴. Reason codes are precomputed priorities (a row's
-// reasons are its three lowest), so grade, reasons and decision cross
-// back as dictionary indices. The scored batches go back to DuckDB, in
-// input order, as an Arrow view that one COPY writes to Parquet
-// (snappy), while the CSV, formatted by the workers, is written in order
-// by its own goroutine and hashed as it is written.
+// Data path: the input query runs on a private streaming DuckDB
+// (internal/duckstream), which hands its rows over as Arrow record
+// batches while it scans; units of BatchRows rows are scored in parallel
+// in Go with the card's own arithmetic (training/scorecard.Lookup, the
+// bins and fixed-point points of Model.Score), applied straight to the
+// Arrow buffers a tile of 2,048 rows at a time: numeric bins by comparisons
+// unrolled for the card's number of breaks, categories through a per-unit
+// cache keyed by their bytes, points summed as integers. Reason codes are
+// precomputed priorities (a row's reasons are its three lowest). The
+// scored units are written in input order: scores.parquet by arrow-go's
+// Parquet writer, the grade, reason, decision and constant columns as
+// dictionary arrays whose indices are the scorer's codes; scores.csv,
+// rendered by the workers, by its own goroutine. Both files are hashed as
+// they are written and written with direct I/O where the file system
+// allows (package publish).
 //
 // Refusals (nothing is written): a model whose checksum does not verify,
 // a card characteristic missing from the input, or a column whose type
