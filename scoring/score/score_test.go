@@ -252,6 +252,25 @@ func TestInvariance(t *testing.T) {
 		order = append(order, id)
 	}
 	rs.Close()
+	// Twelve copies of every row, shuffled: many DuckDB vectors, units
+	// that start and end inside them.
+	big := filepath.Join(t.TempDir(), "big.parquet")
+	if _, err := db.Exec(fmt.Sprintf("COPY (SELECT * REPLACE (id || '-' || k AS id) FROM read_csv(%s, header = true), range(12) r(k) ORDER BY hash(id, k)) TO %s", lake.Quote(data), lake.Quote(big))); err != nil {
+		t.Fatal(err)
+	}
+	for _, batch := range []int{3000, 65536} {
+		_, dir := run(t, score.Options{Data: big, ID: "id", Models: []string{modelDir}, Out: t.TempDir(), AsOf: "2024-01-31", BatchRows: batch, Workers: 2})
+		got, ids := readScores(t, dir)
+		if len(ids) != 12*len(base) {
+			t.Fatalf("batch %d: %d rows, want %d", batch, len(ids), 12*len(base))
+		}
+		for id, r := range got {
+			orig, _, _ := strings.Cut(id, "-")
+			if base[orig] != r {
+				t.Fatalf("batch %d: %s: %+v, original %+v", batch, id, r, base[orig])
+			}
+		}
+	}
 	for _, tc := range []struct {
 		batch, workers int
 	}{{1, 1}, {7, 2}, {100_000, 4}} {

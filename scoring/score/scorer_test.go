@@ -157,3 +157,56 @@ func TestCSVQuotesIDs(t *testing.T) {
 		rec.Release()
 	}
 }
+
+// TestTiles: a batch longer than a tile (the scorer works 2,048 rows at a
+// time) scores row for row as the training code does, NULLs included.
+func TestTiles(t *testing.T) {
+	m := handModel()
+	s, err := score.NewScorer(m, score.DefaultRules())
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 5000
+	mem := memory.DefaultAllocator
+	var fields []arrow.Field
+	var arrs []arrow.Array
+	cols := map[string]*binning.Column{}
+	for j, c := range m.Chars {
+		b := array.NewFloat64Builder(mem)
+		num := make([]float64, n)
+		for i := range n {
+			num[i] = float64((i*7+j*3)%11) - 0.5
+			if (i+j)%13 == 0 {
+				b.AppendNull()
+				num[i] = math.NaN()
+			} else {
+				b.Append(num[i])
+			}
+		}
+		arrs = append(arrs, b.NewArray())
+		fields = append(fields, arrow.Field{Name: c.Name, Type: arrow.PrimitiveTypes.Float64, Nullable: true})
+		cols[c.Name] = &binning.Column{Name: c.Name, Num: num}
+	}
+	rec := array.NewRecordBatch(arrow.NewSchema(fields, nil), arrs, n)
+	defer rec.Release()
+	out, err := s.NewOutput("2024-01-31", n, false, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Release()
+	res := s.Score(&score.Unit{Recs: []arrow.RecordBatch{rec}, N: n}, score.Layout{ID: -1, Chars: []int{0, 1, 2}, Flags: -1, Target: -1}, out)
+	if res.Err != nil {
+		t.Fatal(res.Err)
+	}
+	defer s.Release(res)
+	sc, err := m.Score(cols)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := res.Rec.Column(4).(*array.Int32)
+	for i := range n {
+		if want := int32(math.Round(sc.Score[i])); got.Value(i) != want {
+			t.Fatalf("row %d: score %d, want %d", i, got.Value(i), want)
+		}
+	}
+}
