@@ -481,14 +481,7 @@ func TestNoReasons(t *testing.T) {
 			m.Chars[j].Bins[k].Points = 20
 		}
 	}
-	m.Schema = scorecard.SchemaVersion
-	if err := m.Seal(); err != nil {
-		t.Fatal(err)
-	}
-	modelDir, err := m.Write(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	modelDir := writeModel(t, m)
 	data := filepath.Join(t.TempDir(), "in.csv")
 	os.WriteFile(data, []byte("id,a,b,c\nx1,1,9,1\nx2,9,1,9\n"), 0o644)
 	_, dir := run(t, score.Options{Data: data, ID: "id", Models: []string{modelDir}, Out: t.TempDir(), AsOf: "2024-01-31"})
@@ -513,14 +506,7 @@ func TestCSVLongFields(t *testing.T) {
 		m.Chars[j].Name = long + m.Chars[j].Name
 	}
 	m.Name = "a_model_name_long_enough_to_need_more_than_one_fixed_size_move"
-	m.Schema = scorecard.SchemaVersion
-	if err := m.Seal(); err != nil {
-		t.Fatal(err)
-	}
-	modelDir, err := m.Write(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	modelDir := writeModel(t, m)
 	ids := []string{"x", "exactly16bytes!!", "seventeen_bytes!!", strings.Repeat("i", 40), "with,comma", `q"uote`}
 	var b strings.Builder
 	fmt.Fprintf(&b, "id,%sa,%sb,%sc\n", long, long, long)
@@ -549,4 +535,19 @@ func TestCSVLongFields(t *testing.T) {
 	if !strings.Contains(string(csv), "\n"+ids[3]+",2024-01-31,"+m.Name+",") {
 		t.Errorf("scores.csv lacks the 40-byte id and long model name:\n%s", csv)
 	}
+}
+
+// writeModel seals m and writes it as a model artifact; it returns the
+// directory.
+func writeModel(t *testing.T, m *scorecard.Model) string {
+	t.Helper()
+	m.Schema = scorecard.SchemaVersion
+	if err := m.Seal(); err != nil {
+		t.Fatal(err)
+	}
+	dir, err := m.Write(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }
