@@ -1048,42 +1048,6 @@ func appendCSV(b []byte, s string) []byte {
 	return append(b, csvField(s)...)
 }
 
-// stringCol reads a string-like column.
-type stringCol interface{ value(i int) string }
-
-type strArr struct {
-	a interface {
-		IsNull(int) bool
-		Value(int) string
-	}
-}
-
-func (s strArr) value(i int) string {
-	if s.a.IsNull(i) {
-		return ""
-	}
-	return s.a.Value(i)
-}
-
-type anyArr struct{ a arrow.Array }
-
-func (s anyArr) value(i int) string {
-	if s.a.IsNull(i) {
-		return ""
-	}
-	return s.a.ValueStr(i)
-}
-
-func asStrings(a arrow.Array) stringCol {
-	if x, ok := a.(interface {
-		IsNull(int) bool
-		Value(int) string
-	}); ok {
-		return strArr{x}
-	}
-	return anyArr{a}
-}
-
 var pow10 = [...]float64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18}
 
 // decimalFloat converts like training/frame: exact integer / 10^scale.
