@@ -310,16 +310,16 @@ type tile struct {
 
 // unitBufs are a unit's output columns, reused from unit to unit.
 type unitBufs struct {
-	score        []int32
-	pd           []float64
-	grade, dec   []int32
-	reason       [Reasons][]int32
-	valid        [Reasons][]byte
-	ids, flags   []byte
-	idOff, flOff []int32
-	idValid      []byte
-	csv          []byte
-	tile         tile
+	score            []int32
+	pd               []float64
+	grade, dec       []int32
+	reason           [Reasons][]int32
+	valid            [Reasons][]byte
+	ids, flags       []byte
+	idOff, flOff     []int32
+	idValid, flValid []byte
+	csv              []byte
+	tile             tile
 }
 
 func (s *Scorer) getBufs(n int) *unitBufs {
@@ -361,14 +361,14 @@ func (s *Scorer) Score(u *Unit, lay Layout, o *Output) *Result {
 		res.Err = err
 		return res
 	}
-	ids, err := b.strings(u, lay.ID, &b.ids, &b.idOff)
+	ids, err := b.strings(u, lay.ID, &b.ids, &b.idOff, &b.idValid)
 	if err != nil {
 		return fail(err)
 	}
 	defer ids.Release()
 	var flags *array.String
 	if lay.Flags >= 0 {
-		if flags, err = b.strings(u, lay.Flags, &b.flags, &b.flOff); err != nil {
+		if flags, err = b.strings(u, lay.Flags, &b.flags, &b.flOff, &b.flValid); err != nil {
 			return fail(err)
 		}
 		defer flags.Release()
@@ -550,7 +550,7 @@ func accumulate2(ka, kb []int32, total []int64, t0, t1, t2 []int32, fa, fb []int
 // strings gathers string column c of the unit's batches into one array
 // (the batch's own when there is one), or, for c < 0, the rows' 1-based
 // ordinals.
-func (b *unitBufs) strings(u *Unit, c int, data *[]byte, offs *[]int32) (*array.String, error) {
+func (b *unitBufs) strings(u *Unit, c int, data *[]byte, offs *[]int32, validBuf *[]byte) (*array.String, error) {
 	if c >= 0 && len(u.Recs) == 1 {
 		x, ok := u.Recs[0].Column(c).(*array.String)
 		if !ok {
@@ -575,7 +575,7 @@ func (b *unitBufs) strings(u *Unit, c int, data *[]byte, offs *[]int32) (*array.
 				return nil, fmt.Errorf("score: column %s is %s, want a string", rec.ColumnName(c), rec.Column(c).DataType())
 			}
 			if x.NullN() > 0 && valid == nil {
-				valid = b.idValid[:0]
+				valid = (*validBuf)[:0]
 				valid = slices.Grow(valid, int(bitutil.BytesForBits(int64(u.N))))[:bitutil.BytesForBits(int64(u.N))]
 				bitutil.SetBitsTo(valid, 0, int64(row), true)
 				bitutil.SetBitsTo(valid, int64(row), int64(u.N-row), false)
@@ -597,7 +597,7 @@ func (b *unitBufs) strings(u *Unit, c int, data *[]byte, offs *[]int32) (*array.
 			row += x.Len()
 		}
 		if valid != nil {
-			b.idValid = valid
+			*validBuf = valid
 		}
 	}
 	if len(d) > math.MaxInt32 {

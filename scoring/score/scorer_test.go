@@ -210,3 +210,55 @@ func TestTiles(t *testing.T) {
 		}
 	}
 }
+
+// TestUnitStrings: a unit of several batches carries each row's entity id
+// and fraud flags, NULLs included, to the output batch, the two columns'
+// NULLs kept apart.
+func TestUnitStrings(t *testing.T) {
+	m := handModel()
+	s, err := score.NewScorer(m, score.DefaultRules())
+	if err != nil {
+		t.Fatal(err)
+	}
+	mem := memory.DefaultAllocator
+	batch := func(ids, flags []string, idOK, flOK []bool) arrow.RecordBatch {
+		fields := []arrow.Field{{Name: "id", Type: arrow.BinaryTypes.String, Nullable: true}, {Name: "flags", Type: arrow.BinaryTypes.String, Nullable: true}}
+		ib, fb := array.NewStringBuilder(mem), array.NewStringBuilder(mem)
+		ib.AppendValues(ids, idOK)
+		fb.AppendValues(flags, flOK)
+		arrs := []arrow.Array{ib.NewArray(), fb.NewArray()}
+		for _, c := range m.Chars {
+			b := array.NewFloat64Builder(mem)
+			b.AppendValues(make([]float64, len(ids)), nil)
+			arrs = append(arrs, b.NewArray())
+			fields = append(fields, arrow.Field{Name: c.Name, Type: arrow.PrimitiveTypes.Float64})
+		}
+		return array.NewRecordBatch(arrow.NewSchema(fields, nil), arrs, int64(len(ids)))
+	}
+	r1 := batch([]string{"a", "b"}, []string{"", "x"}, nil, []bool{true, false})
+	r2 := batch([]string{"c", "d"}, []string{"y", ""}, []bool{false, true}, nil)
+	defer r1.Release()
+	defer r2.Release()
+	out, err := s.NewOutput("2024-01-31", 4, true, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Release()
+	res := s.Score(&score.Unit{Recs: []arrow.RecordBatch{r1, r2}, N: 4}, score.Layout{ID: 0, Chars: []int{2, 3, 4}, Flags: 1, Target: -1}, out)
+	if res.Err != nil {
+		t.Fatal(res.Err)
+	}
+	defer s.Release(res)
+	ids := res.Rec.Column(0).(*array.String)
+	flags := res.Rec.Column(10).(*array.String)
+	wantIDs := []string{"a", "b", "", "d"}
+	wantFlags := []string{"", "", "y", ""}
+	for i := range 4 {
+		if got := ids.IsNull(i); got != (i == 2) || !got && ids.Value(i) != wantIDs[i] {
+			t.Errorf("row %d: id %q (null %v)", i, ids.Value(i), got)
+		}
+		if got := flags.IsNull(i); got != (i == 1) || !got && flags.Value(i) != wantFlags[i] {
+			t.Errorf("row %d: flags %q (null %v)", i, flags.Value(i), got)
+		}
+	}
+}
