@@ -50,10 +50,15 @@ func WriteFile(path string, data []byte, perm os.FileMode) error {
 	if err := f.Close(); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
+	killpoint("sync " + filepath.Base(path))
 	if err := os.Rename(tmp, path); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	return syncDir(dir)
+	if err := syncDir(dir); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	killpoint("rename " + filepath.Base(path))
+	return nil
 }
 
 // ReplaceDir publishes the fully written directory src at dst. An existing
