@@ -464,4 +464,3 @@ func versions(dir string) ([]int, error) {
 }
 
 func seqName(n int) string { return fmt.Sprintf("%06d", n) }
-
