@@ -30,7 +30,7 @@ func TestHeaderMismatch(t *testing.T) {
 	if err == nil {
 		t.Fatal("no error for a header with a wrong column")
 	}
-	for _, want := range []string{"loans.csv:1", "missing columns status", `extra columns "foo"`} {
+	for _, want := range []string{"loans.csv:1", "missing columns status", "unexpected columns foo"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not say %q", err, want)
 		}

@@ -269,23 +269,14 @@ func (s *stager) direct(ctx context.Context, t schema.Table, src Source, fid int
 		return nil, nil, err
 	}
 	out := filepath.Join(dir, "part-0.parquet")
-	var fs *fileStream
-	enc := src.Encoding
-	for {
-		fs, err = openStream(ctx, src, fid, enc, streamOptions{t: t, schema: sch, key: s.key, workers: runtime.NumCPU(),
-			prog: func(n int64) { s.bar.Add(n) }, done: s.once, direct: true, ref: ref, blockSize: s.blockSize})
-		if err == nil {
-			err = s.copyTo(ctx, fs, t, fmt.Sprintf("qd_rows_%d", fid), out)
-			fs.close()
-			if fs.err != nil {
-				err = fs.err
-			}
+	fs, err := openStream(ctx, src, fid, src.Encoding, streamOptions{t: t, schema: sch, key: s.key, workers: runtime.NumCPU(),
+		prog: func(n int64) { s.bar.Add(n) }, done: s.once, direct: true, ref: ref, blockSize: s.blockSize, maxLine: s.maxLine})
+	if err == nil {
+		err = s.copyTo(ctx, fs, t, fmt.Sprintf("qd_rows_%d", fid), out)
+		fs.close()
+		if fs.err != nil {
+			err = fs.err
 		}
-		if errors.Is(err, errNotUTF8) && src.Encoding == EncAuto && enc != EncGBK {
-			enc = EncGBK
-			continue
-		}
-		break
 	}
 	if err != nil {
 		os.Remove(out)
@@ -305,7 +296,8 @@ func (s *stager) direct(ctx context.Context, t schema.Table, src Source, fid int
 	s.log.Debug("row order", "table", t.Name, "known", true, "sorted", true, "grouped", true, "candidates", len(fr.order.cands))
 
 	tr := &TableResult{Table: t.Name, Files: []string{src.Rel}, Read: fr.read, Accepted: fs.dd.emitted, BlankLines: fr.blank,
-		Reasons: map[string]int64{}, Normalised: map[string]int64{}, Encodings: map[string]string{src.Rel: fr.encoding}}
+		Reasons: map[string]int64{}, Normalised: map[string]int64{}}
+	noteEncoding(s.log, tr, fr)
 	for i, n := range normNames {
 		tr.Normalised[n] = fr.norm[i]
 	}

@@ -89,6 +89,10 @@ type Options struct {
 	// blockSize, when set, is the size of the blocks files are read in
 	// (tests make it small to have many).
 	blockSize int
+	// MaxLineBytes is the longest line (or quoted multi-line record) read
+	// as a row; a longer one is quarantined as line_too_long with its raw
+	// text cut. 0 takes the config's max_line_bytes, else DefaultMaxLine.
+	MaxLineBytes int
 }
 
 // TableResult is what a run did to one table.
@@ -104,6 +108,9 @@ type TableResult struct {
 	LakeRows    int64             `json:"lake_rows"`
 	Quarantine  []string          `json:"quarantine_files,omitempty"`
 	Encodings   map[string]string `json:"encodings,omitempty"`
+	// EncodingLines counts, by file, the lines read as utf8, as gbk and
+	// as neither (bad_encoding): each line's encoding is its own.
+	EncodingLines map[string]map[string]int64 `json:"encoding_lines,omitempty"`
 }
 
 // Skipped is a raw file that was not read again.
@@ -117,7 +124,9 @@ type Skipped struct {
 type Result struct {
 	Tables  []TableResult
 	Skipped []Skipped
-	Elapsed time.Duration
+	// MissingExports are the tables with no raw file in this run.
+	MissingExports []string
+	Elapsed        time.Duration
 }
 
 // Rows returns the raw data rows read over all tables.
@@ -182,6 +191,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	for i := range srcs {
 		srcs[i].Encoding = o.Config.encodingFor(srcs[i].Rel)
 	}
+	missing := missingExports(srcs, log)
 	lk := lake.New(o.Lake)
 	if err := os.MkdirAll(o.Lake, 0o755); err != nil {
 		return nil, fmt.Errorf("lake %s: %w", o.Lake, err)
@@ -213,7 +223,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}
 	defer os.RemoveAll(work)
 
-	sh := &shared{seen: seen, res: &Result{}}
+	sh := &shared{seen: seen, res: &Result{MissingExports: missing}}
 	if o.Progress != nil {
 		sh.bar = progress.New(o.Progress, log, "ingest", "lines", 0)
 	}
@@ -381,7 +391,7 @@ func writeManifest(lk lake.Lake, o Options, prev *lake.Manifest, res *Result, to
 			m.Outputs = append(m.Outputs, lake.File{Path: rel, SHA256: sum, Rows: rowsOf[t.Name], Bytes: st.Size()})
 		}
 	}
-	m.Extra = map[string]any{"tables": res.Tables, "skipped": res.Skipped}
+	m.Extra = map[string]any{"tables": res.Tables, "skipped": res.Skipped, "missing_exports": res.MissingExports}
 	return lk.WriteManifest(m)
 }
 

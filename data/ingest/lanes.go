@@ -113,7 +113,8 @@ func runLane(ctx context.Context, o Options, lk lake.Lake, work string, srcs []S
 	if _, err := db.ExecContext(ctx, "SET preserve_insertion_order = false"); err != nil {
 		return fail(tables[0], fmt.Errorf("ingest: %w", err))
 	}
-	st := &stager{db: db, lk: lk, work: work, log: log, key: o.Key, shared: sh, rerun: rerun, blockSize: o.blockSize}
+	st := &stager{db: db, lk: lk, work: work, log: log, key: o.Key, shared: sh, rerun: rerun, blockSize: o.blockSize,
+		maxLine: o.maxLine()}
 	for _, t := range tables {
 		var tsrcs []int
 		for i, src := range srcs {

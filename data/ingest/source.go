@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"compress/gzip"
+	"encoding/binary"
 	"crypto/sha256"
 	"encoding/csv"
 	"encoding/hex"
@@ -16,7 +17,6 @@ import (
 	"path"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -166,84 +166,117 @@ func formatOf(name string) (Format, bool, bool) {
 	return 0, false, false
 }
 
-// errNotUTF8 says an auto-detected UTF-8 file turned out to hold invalid
-// UTF-8 past the sniffed prefix: it is read again as GBK.
-var errNotUTF8 = errors.New("invalid UTF-8")
+// DefaultMaxLine is the longest record (in bytes, a multi-line quoted
+// record counted whole) read as a row; a longer one is quarantined as
+// line_too_long with only its first quarantineKeep bytes kept, so that a
+// 50 MB line costs no more memory than a short one.
+const DefaultMaxLine = 1 << 20
 
-// lines reads the physical lines of a source: decompressed, transcoded to
-// UTF-8, without the BOM and without line ends.
+// quarantineKeep is how much of an over-long line the quarantine keeps.
+const quarantineKeep = 1024
+
+// lines reads the physical lines of a source: decompressed, without the
+// BOM and without line ends, in the file's own bytes (each line is
+// decoded on its own, see decoder).
 type lines struct {
-	f     *os.File
-	gz    *gzip.Reader
-	r     *bufio.Reader
-	n     int64 // physical line number of the last line returned
-	long  []byte
-	enc   string // the encoding in use
-	check bool   // verify UTF-8
-	retry bool   // invalid UTF-8 means the file is GBK after all (auto-detected UTF-8)
-	bad   bool   // the last line returned is not valid UTF-8 (declared UTF-8)
-	hash  hash.Hash
-	size  int64
+	f    *os.File
+	gz   *gzip.Reader
+	r    *bufio.Reader
+	n    int64 // physical line number of the last line returned
+	long []byte
+	enc  string // the declared encoding (EncAuto: UTF-8, else GBK, line by line)
+	max  int    // the longest line kept whole
+	cut  int64  // the length of the last line returned, when it was cut to max; else 0
+	hash hash.Hash
+	size int64
 }
 
 const sniffSize = 64 << 10
 
-func openLines(src Source, enc string) (*lines, error) {
+// gzipError is a damaged gzip stream: truncated, or its trailer's CRC or
+// size does not match the data.
+type gzipError struct {
+	file string
+	msg  string
+	err  error
+}
+
+func (e *gzipError) Error() string { return e.file + ": " + e.msg }
+func (e *gzipError) Unwrap() error { return e.err }
+
+// gzipCheck reads a gzip stream and turns its errors into gzipErrors
+// naming the file: io.ErrUnexpectedEOF (a truncated stream) is an error,
+// never the end of the data.
+type gzipCheck struct {
+	r    io.Reader
+	file string
+	n    int64
+}
+
+func (g *gzipCheck) Read(p []byte) (int, error) {
+	n, err := g.r.Read(p)
+	g.n += int64(n)
+	switch {
+	case err == nil || err == io.EOF:
+		return n, err
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return n, &gzipError{g.file, fmt.Sprintf("truncated gzip: unexpected EOF after %d bytes", g.n), err}
+	case errors.Is(err, gzip.ErrChecksum):
+		return n, &gzipError{g.file, fmt.Sprintf("corrupt gzip: the trailer's CRC-32 or size does not match the data (after %d bytes)", g.n), err}
+	case errors.Is(err, gzip.ErrHeader):
+		return n, &gzipError{g.file, fmt.Sprintf("corrupt gzip: invalid member header after %d bytes (trailing garbage?)", g.n), err}
+	}
+	return n, &gzipError{g.file, fmt.Sprintf("corrupt gzip after %d bytes: %v", g.n, err), err}
+}
+
+// openLines opens src for reading in the declared encoding enc, lines
+// longer than maxLine (0: DefaultMaxLine) cut. A file whose first 64 KiB
+// hold NUL bytes in its first line or, past eight, more than one in a
+// thousand is not
+// text (binary, or UTF-16) and an error; a NUL byte elsewhere only
+// rejects its row (bad_char).
+func openLines(src Source, enc string, maxLine int) (*lines, error) {
+	if maxLine <= 0 {
+		maxLine = DefaultMaxLine
+	}
 	f, err := os.Open(src.Path)
 	if err != nil {
 		return nil, err
 	}
-	l := &lines{f: f, hash: sha256.New()}
+	l := &lines{f: f, hash: sha256.New(), enc: enc, max: maxLine}
 	var r io.Reader = io.TeeReader(f, countWriter{l.hash, &l.size})
 	if src.Gzip {
 		gz, err := gzip.NewReader(bufio.NewReaderSize(r, 1<<20))
 		if err != nil {
 			f.Close()
+			if err == io.EOF || errors.Is(err, io.ErrUnexpectedEOF) {
+				return nil, fmt.Errorf("%s: truncated gzip: unexpected EOF in the gzip header", src.Rel)
+			}
 			return nil, fmt.Errorf("%s: not a gzip file: %w", src.Rel, err)
 		}
-		l.gz, r = gz, gz
+		l.gz, r = gz, &gzipCheck{r: gz, file: src.Rel}
 	}
 	br := bufio.NewReaderSize(r, 1<<20)
-	peek, _ := br.Peek(sniffSize)
-	if bytes.IndexByte(peek, 0) >= 0 {
+	peek, err := br.Peek(sniffSize)
+	if err != nil && err != io.EOF && err != bufio.ErrBufferFull {
 		l.Close()
-		return nil, fmt.Errorf("%s: not a text %s file (it holds NUL bytes)", src.Rel, src.Format)
+		return nil, err
 	}
-	bom := bytes.HasPrefix(peek, []byte("\xEF\xBB\xBF"))
-	if enc == EncAuto {
-		enc = EncUTF8
-		if !bom && !validPrefix(peek, len(peek) < sniffSize) {
-			enc = EncGBK
+	if nul := bytes.Count(peek, []byte{0}); nul > 0 {
+		first := peek
+		if i := bytes.IndexByte(peek, '\n'); i >= 0 {
+			first = peek[:i]
 		}
-		l.retry = enc == EncUTF8
+		if bytes.IndexByte(first, 0) >= 0 || (nul > 8 && nul*1000 > len(peek)) {
+			l.Close()
+			return nil, fmt.Errorf("%s: not a text %s file (it holds NUL bytes: binary or UTF-16?)", src.Rel, src.Format)
+		}
 	}
-	l.check = enc == EncUTF8
-	l.enc = enc
-	if bom {
+	if bytes.HasPrefix(peek, []byte("\xEF\xBB\xBF")) {
 		br.Discard(3)
-	}
-	if enc == EncGBK {
-		br = bufio.NewReaderSize(transform.NewReader(br, simplifiedchinese.GBK.NewDecoder()), 1<<20)
 	}
 	l.r = br
 	return l, nil
-}
-
-// validPrefix reports whether p is valid UTF-8, allowing a rune cut at
-// the end unless p is the whole input.
-func validPrefix(p []byte, whole bool) bool {
-	if utf8.Valid(p) {
-		return true
-	}
-	if whole {
-		return false
-	}
-	for i := 1; i <= 3 && i < len(p); i++ {
-		if utf8.Valid(p[:len(p)-i]) {
-			return true
-		}
-	}
-	return false
 }
 
 type countWriter struct {
@@ -257,15 +290,19 @@ func (c countWriter) Write(p []byte) (int, error) {
 }
 
 // next returns the next physical line (valid until the next call), or
-// io.EOF. With UTF-8 checking on, a line of invalid UTF-8 returns
-// errNotUTF8.
+// io.EOF. A line longer than l.max is cut to its first l.max bytes and
+// l.cut says how long it was.
 func (l *lines) next() ([]byte, error) {
 	line, err := l.r.ReadSlice('\n')
+	total := len(line)
 	if err == bufio.ErrBufferFull {
-		l.long = append(l.long[:0], line...)
+		l.long = append(l.long[:0], line[:min(len(line), l.max)]...)
 		for err == bufio.ErrBufferFull {
 			line, err = l.r.ReadSlice('\n')
-			l.long = append(l.long, line...)
+			total += len(line)
+			if k := l.max - len(l.long); k > 0 {
+				l.long = append(l.long, line[:min(len(line), k)]...)
+			}
 		}
 		line = l.long
 	}
@@ -278,12 +315,10 @@ func (l *lines) next() ([]byte, error) {
 	l.n++
 	line = bytes.TrimSuffix(line, []byte("\n"))
 	line = bytes.TrimSuffix(line, []byte("\r"))
-	l.bad = false
-	if l.check && !utf8.Valid(line) {
-		if l.retry {
-			return nil, errNotUTF8
-		}
-		l.bad = true
+	l.cut = 0
+	if len(line) > l.max || total > l.max+2 {
+		l.cut = int64(total)
+		line = line[:min(len(line), l.max)]
 	}
 	return line, nil
 }
@@ -305,13 +340,210 @@ func (l *lines) Close() error {
 	return l.f.Close()
 }
 
-// headerError reports a header that does not match the contract.
+// How a record was read (decoder.decode).
+const (
+	readBad  = iota // valid in neither UTF-8 nor GBK: bad_encoding
+	readUTF8        // valid UTF-8
+	readGBK         // decoded from GBK
+)
+
+// encNames names the ways a record is read, as the manifest counts them.
+var encNames = [3]string{readBad: schema.ReasonBadEncoding, readUTF8: EncUTF8, readGBK: EncGBK}
+
+// decoder decides the encoding of each record on its own: a record that
+// is valid UTF-8 is UTF-8; else, unless the file is declared UTF-8, it is
+// GBK (read by golang.org/x/text's GB 18030 decoder, a superset of GBK)
+// if it decodes without a replacement character; else it is neither. A
+// file declared GBK has every record read as GBK. It is not safe for
+// concurrent use.
+type decoder struct {
+	enc   string
+	gb    transform.Transformer
+	buf   []byte
+	prefs []bool // gbkLines of the current block
+}
+
+func newDecoder(enc string) *decoder {
+	return &decoder{enc: enc, gb: simplifiedchinese.GB18030.NewDecoder()}
+}
+
+// decode returns rec as UTF-8 (valid until the next call) and how it was
+// read. A record valid both as UTF-8 and as GBK (短 GBK words can be
+// valid UTF-8, 未知 is CE B4 D6 AA) is read as GBK when gbk says its
+// neighbours are (see gbkLines).
+func (d *decoder) decode(rec []byte, gbk bool) ([]byte, int) {
+	switch d.enc {
+	case EncGBK:
+		if asciiOnly(rec) {
+			return rec, readGBK
+		}
+		return d.gbk(rec)
+	case EncUTF8:
+		if utf8.Valid(rec) {
+			return rec, readUTF8
+		}
+		return nil, readBad
+	}
+	if utf8.Valid(rec) {
+		if gbk && !asciiOnly(rec) {
+			if out, how := d.gbk(rec); how == readGBK {
+				return out, how
+			}
+		}
+		return rec, readUTF8
+	}
+	return d.gbk(rec)
+}
+
+// gbkLines decides, for each physical line of data (a block of a file
+// whose encoding is decided line by line), whether it is read as GBK
+// should it be valid both as UTF-8 and as GBK: as the nearest line before
+// it that is valid in one only, else the nearest after it, else not
+// (UTF-8). (Mixed files are files put together: neighbours share their
+// encoding.) The result reuses buf.
+func gbkLines(data []byte, buf []bool) []bool {
+	const (
+		none = iota
+		isUTF8
+		isGBK
+	)
+	buf = buf[:0]
+	var first, last int8 = none, none
+	for len(data) > 0 {
+		i := bytes.IndexByte(data, '\n')
+		line := data
+		if i >= 0 {
+			line, data = data[:i], data[i+1:]
+		} else {
+			data = nil
+		}
+		c := int8(none)
+		switch {
+		case asciiOnly(line):
+		case !utf8.Valid(line):
+			c = isGBK
+		case !gbkLike(line):
+			c = isUTF8
+		}
+		if c != none {
+			last = c
+			if first == none {
+				first = c
+			}
+		}
+		buf = append(buf, last == isGBK)
+	}
+	for i := range buf { // lines before the first decided one
+		if !buf[i] && first == isGBK {
+			buf[i] = true
+			continue
+		}
+		break
+	}
+	return buf
+}
+
+// gbkLike reports whether b has the shape of GBK text: every byte above
+// 0x80 but 0xFF leads a pair whose second byte is 0x40..0xFE but 0x7F.
+// (Whether each pair is a character is for the decoder to say.)
+func gbkLike(b []byte) bool {
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		switch {
+		case c <= 0x80:
+		case c == 0xFF || i+1 >= len(b):
+			return false
+		default:
+			if t := b[i+1]; t < 0x40 || t == 0x7F || t == 0xFF {
+				return false
+			}
+			i++
+		}
+	}
+	return true
+}
+
+func (d *decoder) gbk(rec []byte) ([]byte, int) {
+	d.gb.Reset()
+	if cap(d.buf) < 2*len(rec)+8 {
+		d.buf = make([]byte, 2*len(rec)+8)
+	}
+	d.buf = d.buf[:cap(d.buf)]
+	n, _, err := d.gb.Transform(d.buf, rec, true)
+	for err == transform.ErrShortDst {
+		d.buf = make([]byte, 2*len(d.buf))
+		d.gb.Reset()
+		n, _, err = d.gb.Transform(d.buf, rec, true)
+	}
+	out := d.buf[:n]
+	if err != nil || bytes.Contains(out, []byte("\uFFFD")) {
+		return nil, readBad
+	}
+	return out, readGBK
+}
+
+// asciiOnly reports whether b holds only ASCII bytes.
+func asciiOnly(b []byte) bool {
+	for len(b) >= 8 {
+		if binary.LittleEndian.Uint64(b)&0x8080808080808080 != 0 {
+			return false
+		}
+		b = b[8:]
+	}
+	for _, c := range b {
+		if c >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+// escapeRaw returns b as text for the quarantine: valid UTF-8 as is, NUL
+// and invalid bytes as \xNN.
+func escapeRaw(b []byte) string {
+	if utf8.Valid(b) && bytes.IndexByte(b, 0) < 0 {
+		return string(b)
+	}
+	var s strings.Builder
+	for len(b) > 0 {
+		r, n := utf8.DecodeRune(b)
+		if (r == utf8.RuneError && n == 1) || r == 0 {
+			fmt.Fprintf(&s, "\\x%02x", b[0])
+		} else {
+			s.Write(b[:n])
+		}
+		b = b[n:]
+	}
+	return s.String()
+}
+
+// cutText returns at most n bytes of s, not splitting a UTF-8 sequence.
+func cutText(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
+
+// headerError reports a header that does not match the contract. It
+// never quotes a value of the line: a file exported without its header
+// line has a record (ID number, name, phone) where the header should be,
+// so only names that are plausibly column names are shown, and none when
+// the line looks like data.
 type headerError struct {
-	file           string
-	table          string
-	missing, extra []string
-	duplicate      []string
-	unreadable     string
+	file      string
+	table     string
+	missing   []string
+	extra     []string // unexpected names shown
+	hidden    int      // unexpected names not shown
+	duplicate []string
+	fields    int  // fields of the line
+	data      bool // the line looks like data, not a header
+	// unreadable says why the header line could not be read (no value).
+	unreadable string
 }
 
 func (e *headerError) Error() string {
@@ -322,26 +554,65 @@ func (e *headerError) Error() string {
 	if len(e.missing) > 0 {
 		parts = append(parts, "missing columns "+strings.Join(e.missing, ", "))
 	}
-	if len(e.extra) > 0 {
-		parts = append(parts, "extra columns "+strings.Join(e.extra, ", "))
+	switch {
+	case len(e.extra) > 0 && e.hidden > 0:
+		parts = append(parts, fmt.Sprintf("unexpected columns %s and %d more not shown", strings.Join(e.extra, ", "), e.hidden))
+	case len(e.extra) > 0:
+		parts = append(parts, "unexpected columns "+strings.Join(e.extra, ", "))
+	case e.hidden > 0:
+		parts = append(parts, fmt.Sprintf("%d unexpected names (not shown)", e.hidden))
 	}
 	if len(e.duplicate) > 0 {
 		parts = append(parts, "repeated columns "+strings.Join(e.duplicate, ", "))
 	}
-	return fmt.Sprintf("%s:1: header does not match table %s: %s", e.file, e.table, strings.Join(parts, "; "))
+	msg := fmt.Sprintf("%s:1: header of %s does not match table %s: %s", e.file, e.file, e.table, strings.Join(parts, "; "))
+	if e.data {
+		msg += fmt.Sprintf(" (the first line looks like data, not a header: %d fields; was the file exported without its header line?)", e.fields)
+	}
+	return msg
+}
+
+// columnLike reports whether a header name may be shown in an error: a
+// plausible column name (lower-case letters, digits and underscores,
+// starting with a letter), not a value (an ID number, phone, name or
+// address has digits first, other characters, or is long).
+func columnLike(s string) bool {
+	if s == "" || len(s) > 40 || s[0] < 'a' || s[0] > 'z' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_') {
+			return false
+		}
+	}
+	return true
 }
 
 // checkHeader compares a file's column names with the contract.
 func checkHeader(file string, t schema.Table, cols []string) error {
-	e := &headerError{file: file, table: t.Name}
+	e := &headerError{file: file, table: t.Name, fields: len(cols)}
 	seen := map[string]bool{}
+	known := 0
 	for _, c := range cols {
-		if seen[c] {
+		if _, ok := t.Column(c); ok {
+			known++
+		}
+	}
+	// Fewer than half the fields name a column of the table: data.
+	e.data = 2*known < len(cols)
+	for _, c := range cols {
+		_, ok := t.Column(c)
+		if seen[c] && ok {
 			e.duplicate = append(e.duplicate, c)
 		}
 		seen[c] = true
-		if _, ok := t.Column(c); !ok {
-			e.extra = append(e.extra, strconv.Quote(c))
+		if !ok {
+			if !e.data && columnLike(c) {
+				e.extra = append(e.extra, c)
+			} else {
+				e.hidden++
+			}
 		}
 	}
 	for _, c := range t.Columns {
@@ -349,7 +620,7 @@ func checkHeader(file string, t schema.Table, cols []string) error {
 			e.missing = append(e.missing, c.Name)
 		}
 	}
-	if len(e.missing)+len(e.extra)+len(e.duplicate) > 0 {
+	if len(e.missing)+len(e.extra)+len(e.duplicate)+e.hidden > 0 {
 		return e
 	}
 	return nil

@@ -39,6 +39,7 @@ type stager struct {
 	// before they are read, to skip those ingested before.
 	rerun     bool
 	blockSize int // 0: the default
+	maxLine   int // 0: DefaultMaxLine
 }
 
 func (s *stager) exec(ctx context.Context, what, q string) error {
@@ -160,40 +161,33 @@ func (s *stager) table(ctx context.Context, t schema.Table, srcs []Source, idx [
 	return tr, files, err
 }
 
-// load reads one source into the stage, in its declared encoding, or as
-// detected (UTF-8 unless invalid, then GBK). A file ingested before
-// returns errSkip and adds nothing.
+// load reads one source into the stage, in its declared encoding, or
+// deciding each line's (UTF-8, else GBK). A file ingested before returns
+// errSkip and adds nothing.
 func (s *stager) load(ctx context.Context, t schema.Table, sch *arrow.Schema, src Source, fid int) (*fileRead, error) {
 	t0, c0 := time.Now(), cpuTime()
-	enc := src.Encoding
-	for {
-		fs, err := openStream(ctx, src, fid, enc, streamOptions{t: t, schema: sch, key: s.key, workers: runtime.NumCPU(),
-			prog: func(n int64) { s.bar.Add(n) }, done: s.once, blockSize: s.blockSize})
-		if err == nil {
-			err = s.insert(ctx, fs, fmt.Sprintf("qd_rows_%d", fid))
-			fs.close()
-			if fs.err != nil {
-				err = fs.err
-			}
+	fs, err := openStream(ctx, src, fid, src.Encoding, streamOptions{t: t, schema: sch, key: s.key, workers: runtime.NumCPU(),
+		prog: func(n int64) { s.bar.Add(n) }, done: s.once, blockSize: s.blockSize, maxLine: s.maxLine})
+	if err == nil {
+		err = s.insert(ctx, fs, fmt.Sprintf("qd_rows_%d", fid))
+		fs.close()
+		if fs.err != nil {
+			err = fs.err
 		}
-		if errors.Is(err, errNotUTF8) && src.Encoding == EncAuto && enc != EncGBK {
-			enc = EncGBK
-			continue
-		}
-		if errors.Is(err, errSkip) {
-			return nil, errSkip
-		}
-		if err != nil {
-			var he *headerError
-			if errors.As(err, &he) || errors.Is(err, context.Canceled) || strings.HasPrefix(err.Error(), src.Rel) {
-				return nil, err
-			}
-			return nil, fmt.Errorf("%s: %w", src.Rel, err)
-		}
-		s.log.Debug("staged raw file", "file", src.Rel, "rows", fs.fr.read, "seconds", time.Since(t0).Seconds(),
-			"cpu_seconds", (cpuTime() - c0).Seconds())
-		return fs.fr, nil
 	}
+	if errors.Is(err, errSkip) {
+		return nil, errSkip
+	}
+	if err != nil {
+		var he *headerError
+		if errors.As(err, &he) || errors.Is(err, context.Canceled) || strings.HasPrefix(err.Error(), src.Rel) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("%s: %w", src.Rel, err)
+	}
+	s.log.Debug("staged raw file", "file", src.Rel, "rows", fs.fr.read, "seconds", time.Since(t0).Seconds(),
+		"cpu_seconds", (cpuTime() - c0).Seconds())
+	return fs.fr, nil
 }
 
 // once says whether a file that was read whole was ingested before (in
@@ -262,14 +256,14 @@ func (s *stager) execView(ctx context.Context, fs *fileStream, view, stmt string
 // staged rows, accounts for every row and writes the table's new
 // contents.
 func (s *stager) check(ctx context.Context, t schema.Table, files []*fileRead) (*TableResult, error) {
-	tr := &TableResult{Table: t.Name, Reasons: map[string]int64{}, Normalised: map[string]int64{}, Encodings: map[string]string{}}
+	tr := &TableResult{Table: t.Name, Reasons: map[string]int64{}, Normalised: map[string]int64{}}
 	rejects := map[int][]reject{}
 	var norm [3]int64
 	for _, f := range files {
 		tr.Files = append(tr.Files, f.src.Rel)
 		tr.Read += f.read
 		tr.BlankLines += f.blank
-		tr.Encodings[f.src.Rel] = f.encoding
+		noteEncoding(s.log, tr, f)
 		rejects[f.fid] = append(rejects[f.fid], f.rejects...)
 		for i := range norm {
 			norm[i] += f.norm[i]

@@ -1,13 +1,14 @@
 package ingest
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"unicode/utf8"
@@ -45,7 +46,11 @@ type fileRead struct {
 	src      Source
 	fid      int
 	columns  []string // the file's columns
-	encoding string   // the encoding the source was read in
+	encoding string   // the declared encoding (EncAuto: decided line by line)
+	// enc counts the records read as UTF-8, as GBK and as neither
+	// (bad_encoding); nonASCII says some UTF-8 record was not plain ASCII.
+	enc      [3]int64
+	nonASCII bool
 	sha256   string
 	bytes    int64
 	read     int64 // data lines (blank lines excluded)
@@ -62,11 +67,19 @@ type progressFunc func(lines int64)
 // errSkip stops the stream of a file that was already ingested.
 var errSkip = errors.New("already ingested")
 
-// block is a run of whole lines of a file.
+// block is a run of whole records of a file, or one line too long to
+// be read (long).
 type block struct {
 	data []byte
 	line int64 // physical line number of its first line
+	long *longLine
 	out  chan *blockResult
+}
+
+// longLine is a line longer than the maximum: its first bytes and length.
+type longLine struct {
+	prefix []byte
+	size   int64
 }
 
 type blockResult struct {
@@ -80,13 +93,14 @@ type blockResult struct {
 	late      []lateMark // accepted rows that fail the reference check (direct mode)
 	firstLine []byte     // the first data line, when it is valid (JSONL key check)
 	seenFirst bool       // the block has a data line
+	enc       [3]int64   // records by how they were read (fileRead.enc)
+	nonASCII  bool
 	err       error
 }
 
 // fileStream reads one source and delivers its accepted rows, in file
 // order, as Arrow record batches (array.RecordReader). Err reports a
-// reading error, errNotUTF8 for an auto-detected UTF-8 file that is not,
-// or errSkip when done says the file was ingested before.
+// reading error, or errSkip when done says the file was ingested before.
 type fileStream struct {
 	refs    atomic.Int64
 	t       schema.Table
@@ -105,8 +119,10 @@ type fileStream struct {
 	ended   bool // the whole file was delivered
 	closed  bool
 	// blockSize is the size of the blocks read; free holds their buffers
-	// for reuse.
+	// for reuse. maxLine is the longest record read.
 	blockSize int
+	maxLine   int
+	delim     byte
 	free      chan []byte
 	// direct mode: duplicates and references are settled here and the
 	// batches, less the rows that fail them, go straight to the lake file.
@@ -129,17 +145,19 @@ type streamOptions struct {
 	ref    *refCheck
 	// blockSize is the size of the blocks of lines; 0 means defaultBlockSize.
 	blockSize int
+	// maxLine is the longest record read as a row; 0 means DefaultMaxLine.
+	maxLine int
 }
 
 // openStream opens src in encoding enc, checks its header and starts
 // reading it in the background. The caller must call close.
 func openStream(ctx context.Context, src Source, fid int, enc string, o streamOptions) (*fileStream, error) {
 	t := o.t
-	l, err := openLines(src, enc)
+	l, err := openLines(src, enc, o.maxLine)
 	if err != nil {
 		return nil, err
 	}
-	fr := &fileRead{src: src, fid: fid, encoding: l.enc}
+	fr := &fileRead{src: src, fid: fid, encoding: enc}
 	delim := byte(',')
 	if src.Format == TSV {
 		delim = '\t'
@@ -154,12 +172,23 @@ func openStream(ctx context.Context, src Source, fid int, enc string, o streamOp
 		}
 		if err != nil {
 			l.Close()
-			if errors.Is(err, errNotUTF8) {
+			var ge *gzipError
+			if errors.As(err, &ge) {
 				return nil, err
 			}
 			return nil, fmt.Errorf("%s:%d: %w", src.Rel, l.n+1, err)
 		}
-		cols, err := parseHeader(line, rune(delim))
+		if l.cut > 0 {
+			l.Close()
+			return nil, &headerError{file: src.Rel, table: t.Name,
+				unreadable: fmt.Sprintf("its first line is %d bytes long, over the maximum of %d", l.cut, l.max)}
+		}
+		text, how := newDecoder(enc).decode(line, false)
+		if how == readBad {
+			l.Close()
+			return nil, &headerError{file: src.Rel, table: t.Name, unreadable: "it is valid in neither UTF-8 nor GBK"}
+		}
+		cols, err := parseHeader(text, rune(delim))
 		if err != nil {
 			l.Close()
 			return nil, &headerError{file: src.Rel, table: t.Name, unreadable: err.Error()}
@@ -187,6 +216,7 @@ func openStream(ctx context.Context, src Source, fid int, enc string, o streamOp
 	if s.blockSize <= 0 {
 		s.blockSize = defaultBlockSize
 	}
+	s.maxLine, s.delim = l.max, delim
 	if o.direct {
 		s.dd = newDedup(t, o.schema)
 	}
@@ -194,15 +224,16 @@ func openStream(ctx context.Context, src Source, fid int, enc string, o streamOp
 	alloc := mallocator.NewMallocator()
 	s.free = make(chan []byte, 8*o.workers+4)
 	w := &blockWorker{t: t, src: src, fid: int32(fid), delim: delim, pos: pos, columns: fr.columns,
-		check: l.check, retry: l.retry}
+		enc: enc, maxLine: l.max}
 	for range o.workers {
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
 			p := newRowParser(t, o.schema, o.key, alloc)
 			p.ref = o.ref
+			d := newDecoder(enc)
 			for b := range jobs {
-				b.out <- w.parse(p, b)
+				b.out <- w.parse(p, d, b)
 				select {
 				case s.free <- b.data[:0]:
 				default:
@@ -220,12 +251,32 @@ func openStream(ctx context.Context, src Source, fid int, enc string, o streamOp
 	return s, nil
 }
 
-// read cuts the file into blocks of whole lines and hands them to the
-// workers, in order.
+// read cuts the file into blocks of whole records and hands them to the
+// workers, in order. A block ends at a line end outside any quoted field
+// (recordCut), so that a quoted field holding line breaks stays whole;
+// should a quoted field stay open for more than maxLine bytes, the block
+// is cut at a line end anyway and the worker, finding the quote open,
+// rejects the line that opened it and goes on from the next. A line
+// longer than maxLine is not held in memory: it becomes a block of its
+// own with its first quarantineKeep bytes and its length.
 func (s *fileStream) read(ctx context.Context, jobs chan<- *block) error {
 	l := s.l
 	line := l.n + 1
+	quoted := s.fr.src.Format != JSONL
 	var carry []byte
+	send := func(b *block) error {
+		select {
+		case jobs <- b:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		select {
+		case s.pending <- b.out:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		return nil
+	}
 	for {
 		var buf []byte
 		select {
@@ -237,40 +288,70 @@ func (s *fileStream) read(ctx context.Context, jobs chan<- *block) error {
 		if cap(buf) < 2*len(carry) {
 			buf = slices.Grow(buf, len(carry))
 		}
-		eof := false
+		eof, long, cut := false, false, 0
 		for {
-			n, err := io.ReadFull(l.r, buf[len(buf):cap(buf)])
+			n, err := fill(l.r, buf[len(buf):cap(buf)])
 			buf = buf[:len(buf)+n]
-			if err == io.EOF || err == io.ErrUnexpectedEOF {
-				eof = true
+			if err == io.EOF {
+				eof, cut = true, len(buf)
 				break
 			}
 			if err != nil {
-				return fmt.Errorf("%s:%d: %w", s.fr.src.Rel, line, err)
+				return s.readError(line, err)
 			}
-			if bytes.LastIndexByte(buf, '\n') >= 0 {
+			if quoted {
+				cut = recordCut(buf, s.delim)
+			} else {
+				cut = bytes.LastIndexByte(buf, '\n') + 1
+			}
+			if cut > 0 {
 				break
 			}
-			buf = slices.Grow(buf, cap(buf)) // a line longer than the block
+			if len(buf) > s.maxLine {
+				// A quoted field open too long: cut at a line end anyway.
+				if cut = bytes.LastIndexByte(buf, '\n') + 1; cut == 0 {
+					long = true
+				}
+				break
+			}
+			buf = slices.Grow(buf, cap(buf)) // a record longer than the block
 		}
-		data := buf
 		carry = nil
-		if !eof {
-			cut := bytes.LastIndexByte(buf, '\n') + 1
-			data, carry = buf[:cut], buf[cut:]
-		}
-		if len(data) > 0 {
-			b := &block{data: data, line: line, out: make(chan *blockResult, 1)}
-			line += int64(bytes.Count(data, []byte{'\n'}))
-			select {
-			case jobs <- b:
-			case <-ctx.Done():
-				return ctx.Err()
+		if long {
+			ll := &longLine{prefix: bytes.Clone(buf[:min(len(buf), quarantineKeep)]), size: int64(len(buf))}
+			for {
+				chunk, err := l.r.ReadSlice('\n')
+				ll.size += int64(len(chunk))
+				if err == bufio.ErrBufferFull {
+					continue
+				}
+				if err == io.EOF {
+					eof = true
+					break
+				}
+				if err != nil {
+					return s.readError(line, err)
+				}
+				ll.size-- // the line end
+				break
 			}
 			select {
-			case s.pending <- b.out:
-			case <-ctx.Done():
-				return ctx.Err()
+			case s.free <- buf[:0]:
+			default:
+			}
+			if err := send(&block{line: line, long: ll, out: make(chan *blockResult, 1)}); err != nil {
+				return err
+			}
+			line++
+		} else {
+			data := buf[:cut]
+			carry = buf[cut:]
+			if len(data) > 0 {
+				b := &block{data: data, line: line, out: make(chan *blockResult, 1)}
+				line += int64(bytes.Count(data, []byte{'\n'}))
+				if err := send(b); err != nil {
+					return err
+				}
 			}
 		}
 		if eof {
@@ -287,27 +368,164 @@ func (s *fileStream) read(ctx context.Context, jobs chan<- *block) error {
 	return nil
 }
 
-// blockWorker holds what the workers of one file share (read only).
-type blockWorker struct {
-	t            schema.Table
-	src          Source
-	fid          int32
-	delim        byte
-	pos          []int
-	columns      []string
-	check, retry bool
+// readError names the file and line of a reading error (a gzipError
+// names its file already).
+func (s *fileStream) readError(line int64, err error) error {
+	var ge *gzipError
+	if errors.As(err, &ge) {
+		return err
+	}
+	return fmt.Errorf("%s:%d: %w", s.fr.src.Rel, line, err)
 }
 
-// parse validates the lines of one block.
-func (w *blockWorker) parse(p *rowParser, b *block) *blockResult {
+// fill reads into p until it is full, the end of the input (io.EOF) or
+// an error. Unlike io.ReadFull, it never turns the end of the input into
+// io.ErrUnexpectedEOF, so that a truncated gzip stream's
+// io.ErrUnexpectedEOF stays an error.
+func fill(r io.Reader, p []byte) (int, error) {
+	n := 0
+	for n < len(p) {
+		m, err := r.Read(p[n:])
+		n += m
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+// recordCut returns the offset just past the last line end of data that
+// is outside any quoted field (RFC 4180), data starting at a record
+// start; 0 if there is none. A quote opens a quoted field only at the
+// start of a field; inside one, a doubled quote is a quote. A stray quote
+// inside an unquoted field opens nothing (the worker rejects its line).
+func recordCut(data []byte, delim byte) int {
+	cut, i := 0, 0
+	for {
+		q := bytes.IndexByte(data[i:], '"')
+		if q < 0 {
+			if j := bytes.LastIndexByte(data[i:], '\n'); j >= 0 {
+				cut = i + j + 1
+			}
+			return cut
+		}
+		q += i
+		if j := bytes.LastIndexByte(data[i:q], '\n'); j >= 0 {
+			cut = i + j + 1
+		}
+		if q > 0 && data[q-1] != delim && data[q-1] != '\n' {
+			i = q + 1
+			continue
+		}
+		j, ok := closeQuote(data, q+1)
+		if !ok {
+			return cut
+		}
+		i = j
+	}
+}
+
+// closeQuote returns the offset just past the quote that closes the
+// quoted field whose text starts at data[i], and whether there is one.
+func closeQuote(data []byte, i int) (int, bool) {
+	for {
+		k := bytes.IndexByte(data[i:], '"')
+		if k < 0 {
+			return len(data), false
+		}
+		i += k + 1
+		if i < len(data) && data[i] == '"' {
+			i++
+			continue
+		}
+		return i, true
+	}
+}
+
+// recordEnd returns the offset of the line end that ends the record
+// starting at data[0] (len(data) if none), and whether the record's
+// quoted fields are all closed there.
+func recordEnd(data []byte, delim byte) (int, bool) {
+	i := 0
+	for {
+		nl := bytes.IndexByte(data[i:], '\n')
+		seg := data[i:]
+		if nl >= 0 {
+			seg = data[i : i+nl]
+		}
+		q := bytes.IndexByte(seg, '"')
+		if q < 0 {
+			if nl < 0 {
+				return len(data), true
+			}
+			return i + nl, true
+		}
+		q += i
+		if q > 0 && data[q-1] != delim && data[q-1] != '\n' {
+			i = q + 1
+			continue
+		}
+		j, ok := closeQuote(data, q+1)
+		if !ok {
+			return len(data), false
+		}
+		i = j
+	}
+}
+
+// blockWorker holds what the workers of one file share (read only).
+type blockWorker struct {
+	t       schema.Table
+	src     Source
+	fid     int32
+	delim   byte
+	pos     []int
+	columns []string
+	enc     string // the declared encoding
+	maxLine int
+}
+
+// parse validates the records of one block. A block that is valid UTF-8
+// (or, declared GBK, plain ASCII) and holds no NUL byte is read as it is;
+// any other has each record checked: a NUL byte rejects it (bad_char),
+// and its encoding is decided on its own (decoder).
+func (w *blockWorker) parse(p *rowParser, d *decoder, b *block) *blockResult {
 	res := &blockResult{}
 	if w.src.Format != JSONL {
 		res.order = newKeyOrder(w.t, w.columns)
 	}
+	if b.long != nil {
+		text := b.long.prefix
+		for k := 0; k < 4 && k < len(text); k++ { // the prefix may end inside a character
+			if t, how := d.decode(b.long.prefix[:len(b.long.prefix)-k], false); how != readBad {
+				text = t
+				break
+			}
+		}
+		res.read, res.seenFirst = 1, true
+		res.rejects = append(res.rejects, reject{line: b.line, reason: schema.ReasonTooLong,
+			detail: fmt.Sprintf("line of %d bytes, over the maximum of %d; raw text cut to its first %d bytes", b.long.size, w.maxLine, quarantineKeep),
+			raw:    escapeRaw([]byte(cutText(string(text), quarantineKeep)))})
+		res.order.detach()
+		return res
+	}
 	p.start(bytes.Count(b.data, []byte{'\n'}) + 1)
 	p.norm = [3]int64{}
-	check := w.check && !utf8.Valid(b.data)
+	var fast bool
+	switch {
+	case bytes.IndexByte(b.data, 0) >= 0:
+	case w.enc == EncGBK:
+		fast = asciiOnly(b.data)
+	default:
+		fast = utf8.Valid(b.data)
+	}
+	gbkAt := func(int64) bool { return false }
+	if !fast && w.enc == EncAuto {
+		d.prefs = gbkLines(b.data, d.prefs)
+		gbkAt = func(line int64) bool { return d.prefs[line-b.line] }
+	}
 	ncols := len(w.t.Columns)
+	quoteAware := w.src.Format != JSONL
 	var (
 		fields  = make([][]byte, 0, ncols)
 		ordered = make([][]byte, ncols)
@@ -317,13 +535,26 @@ func (w *blockWorker) parse(p *rowParser, b *block) *blockResult {
 	n := b.line - 1
 	data := b.data
 	for len(data) > 0 {
-		var line []byte
-		if i := bytes.IndexByte(data, '\n'); i >= 0 {
-			line, data = data[:i], data[i+1:]
-		} else {
-			line, data = data, nil
+		// The next physical line, extended to the whole record when a
+		// quoted field holds line breaks and the record is well formed
+		// (else the line is taken alone, and rejected for its quoting).
+		end := bytes.IndexByte(data, '\n')
+		if end < 0 {
+			end = len(data)
 		}
-		n++
+		line, rest, nl := data[:end], data[min(end+1, len(data)):], int64(1)
+		if quoteAware && bytes.IndexByte(line, '"') >= 0 {
+			if e, closed := recordEnd(data, w.delim); e > end && closed {
+				whole := bytes.TrimSuffix(data[:e], []byte{'\r'})
+				if nf, ok := countFields(whole, w.delim); ok && nf == ncols {
+					line, rest = data[:e], data[min(e+1, len(data)):]
+					nl += int64(bytes.Count(line, []byte{'\n'}))
+				}
+			}
+		}
+		data = rest
+		start := n + 1
+		n += nl
 		line = bytes.TrimSuffix(line, []byte{'\r'})
 		if isBlank(line) {
 			res.blank++
@@ -332,14 +563,40 @@ func (w *blockWorker) parse(p *rowParser, b *block) *blockResult {
 		res.read++
 		first := !res.seenFirst
 		res.seenFirst = true
-		if check && !utf8.Valid(line) {
-			if w.retry {
-				p.finish()
-				return &blockResult{err: errNotUTF8}
+		if len(line) > w.maxLine {
+			text, _ := d.decode(line, false)
+			if text == nil {
+				text = line
 			}
-			res.rejects = append(res.rejects, reject{line: n, reason: schema.ReasonMalformed,
-				detail: "invalid UTF-8 in a file declared UTF-8", raw: strings.ToValidUTF8(string(line), "\uFFFD")})
+			res.rejects = append(res.rejects, reject{line: start, reason: schema.ReasonTooLong,
+				detail: fmt.Sprintf("record of %d bytes, over the maximum of %d; raw text cut to its first %d bytes", len(line), w.maxLine, quarantineKeep),
+				raw:    escapeRaw([]byte(cutText(string(text), quarantineKeep)))})
 			continue
+		}
+		if !fast {
+			if bytes.IndexByte(line, 0) >= 0 {
+				res.rejects = append(res.rejects, reject{line: start, reason: schema.ReasonBadChar,
+					detail: "NUL byte", raw: escapeRaw(line)})
+				continue
+			}
+			text, how := d.decode(line, gbkAt(start))
+			res.enc[how]++
+			if how == readBad {
+				detail := "valid in neither UTF-8 nor GBK"
+				switch w.enc {
+				case EncUTF8:
+					detail = "invalid UTF-8 in a file declared UTF-8"
+				case EncGBK:
+					detail = "invalid GBK in a file declared GBK"
+				}
+				res.rejects = append(res.rejects, reject{line: start, reason: schema.ReasonBadEncoding,
+					detail: detail, raw: escapeRaw(line)})
+				continue
+			}
+			if how == readUTF8 && !res.nonASCII && !asciiOnly(line) {
+				res.nonASCII = true
+			}
+			line = text
 		}
 		if first {
 			res.firstLine = append([]byte(nil), line...)
@@ -348,7 +605,7 @@ func (w *blockWorker) parse(p *rowParser, b *block) *blockResult {
 			var err error
 			rec, err = jsonRecord(line, w.t, rec)
 			if err != nil {
-				res.rejects = append(res.rejects, reject{line: n, reason: schema.ReasonMalformed, detail: err.Error(), raw: string(line)})
+				res.rejects = append(res.rejects, reject{line: start, reason: schema.ReasonMalformed, detail: err.Error(), raw: string(line)})
 				continue
 			}
 			for i, v := range rec {
@@ -370,14 +627,14 @@ func (w *blockWorker) parse(p *rowParser, b *block) *blockResult {
 				fields, unq = splitFields(line, w.delim, fields, unq)
 			}
 			if !ok || nf != ncols {
-				d := fmt.Sprintf("%d fields, want %d", nf, ncols)
+				msg := fmt.Sprintf("%d fields, want %d", nf, ncols)
 				if !ok {
-					d = "broken quoting"
+					msg = "broken quoting"
 				}
-				res.rejects = append(res.rejects, reject{line: n, reason: schema.ReasonMalformed, detail: d, raw: string(line)})
+				res.rejects = append(res.rejects, reject{line: start, reason: schema.ReasonMalformed, detail: msg, raw: string(line)})
 				continue
 			}
-			res.order.addFields(fields, quoted, n)
+			res.order.addFields(fields, quoted, start)
 			for i, j := range w.pos {
 				f := fields[j]
 				if !res.trim && len(f) > 0 && (f[0] == ' ' || f[0] == '\t' || f[len(f)-1] == ' ' || f[len(f)-1] == '\t') {
@@ -386,9 +643,19 @@ func (w *blockWorker) parse(p *rowParser, b *block) *blockResult {
 				ordered[i] = f
 			}
 		}
-		if reason, col := p.row(w.fid, n, ordered); reason != "" {
-			res.rejects = append(res.rejects, reject{line: n, reason: reason, column: col, raw: string(line)})
+		if reason, col := p.row(w.fid, start, ordered); reason != "" {
+			res.rejects = append(res.rejects, reject{line: start, reason: reason, column: col, raw: string(line)})
 		}
+	}
+	if fast {
+		// Every record was read as it is: count them as the file's
+		// encoding, and note whether UTF-8 text went beyond ASCII.
+		k := readUTF8
+		if w.enc == EncGBK {
+			k = readGBK
+		}
+		res.enc[k] = res.read
+		res.nonASCII = k == readUTF8 && !asciiOnly(b.data)
 	}
 	res.order.detach()
 	res.norm = p.norm
@@ -523,6 +790,10 @@ func (s *fileStream) Next() bool {
 		}
 		fr.read += r.read
 		fr.blank += r.blank
+		for i := range fr.enc {
+			fr.enc[i] += r.enc[i]
+		}
+		fr.nonASCII = fr.nonASCII || r.nonASCII
 		fr.trim = fr.trim || r.trim
 		for i := range fr.norm {
 			fr.norm[i] += r.norm[i]
@@ -584,6 +855,64 @@ func (s *fileStream) close() {
 	s.l.Close()
 }
 
+// encodingName is how the file was read: its declared encoding, else
+// utf8, gbk, or mixed when its records were read in more than one way
+// (bad_encoding counted as one).
+func (fr *fileRead) encodingName() string {
+	if fr.encoding != EncAuto {
+		return fr.encoding
+	}
+	kinds := 0
+	if fr.nonASCII {
+		kinds++
+	}
+	if fr.enc[readGBK] > 0 {
+		kinds++
+	}
+	if fr.enc[readBad] > 0 {
+		kinds++
+	}
+	switch {
+	case kinds > 1:
+		return "mixed"
+	case fr.enc[readGBK] > 0:
+		return EncGBK
+	}
+	return EncUTF8
+}
+
+// encodingLines returns the file's records by how they were read.
+func (fr *fileRead) encodingLines() map[string]int64 {
+	m := map[string]int64{}
+	for i, n := range fr.enc {
+		if n > 0 {
+			m[encNames[i]] = n
+		}
+	}
+	return m
+}
+
+// noteEncoding records how a file was read in its table's result, and
+// warns, once per file, when its lines were not all read one way (UTF-8
+// beyond ASCII beside GBK, or lines valid in neither).
+func noteEncoding(log *slog.Logger, tr *TableResult, fr *fileRead) {
+	if tr.Encodings == nil {
+		tr.Encodings = map[string]string{}
+	}
+	if tr.EncodingLines == nil {
+		tr.EncodingLines = map[string]map[string]int64{}
+	}
+	name := fr.encodingName()
+	tr.Encodings[fr.src.Rel] = name
+	tr.EncodingLines[fr.src.Rel] = fr.encodingLines()
+	mixed := name == "mixed" || fr.enc[readBad] > 0
+	if mixed && log != nil {
+		log.Warn("raw file mixes encodings: each line was read in its own; lines valid in neither are quarantined as bad_encoding",
+			"file", fr.src.Rel, "utf8_lines", fr.enc[readUTF8], "gbk_lines", fr.enc[readGBK],
+			"bad_encoding_lines", fr.enc[readBad])
+	}
+}
+
 func isBlank(line []byte) bool {
 	for _, c := range line {
 		if c != ' ' && c != '\t' {
@@ -593,19 +922,44 @@ func isBlank(line []byte) bool {
 	return true
 }
 
-// rawLines returns the text of the given physical lines of src, read
-// again in encoding enc.
+// rawLines returns the text of the records starting at the given
+// physical lines of src, read again in its declared encoding enc, each
+// line decoded on its own as when it was read (a quoted field's line
+// breaks kept, invalid bytes as \\xNN, over-long lines cut).
 func rawLines(src Source, enc string, want map[int64]bool) (map[int64]string, error) {
 	out := make(map[int64]string, len(want))
 	if len(want) == 0 {
 		return out, nil
 	}
-	l, err := openLines(src, enc)
+	l, err := openLines(src, enc, 0)
 	if err != nil {
 		return nil, err
 	}
 	defer l.Close()
-	l.check = false
+	d := newDecoder(enc)
+	delim := byte(',')
+	if src.Format == TSV {
+		delim = '\t'
+	}
+	// (The neighbours' encoding, as the reading saw it, for a line valid
+	// both as UTF-8 and as GBK: the last line before that was not.)
+	gbk := false
+	see := func(line []byte) {
+		switch {
+		case asciiOnly(line):
+		case !utf8.Valid(line):
+			gbk = true
+		case !gbkLike(line):
+			gbk = false
+		}
+	}
+	text := func(line []byte) string {
+		see(line)
+		if t, how := d.decode(line, gbk); how != readBad {
+			return string(t)
+		}
+		return escapeRaw(line)
+	}
 	for len(out) < len(want) {
 		line, err := l.next()
 		if err == io.EOF {
@@ -614,9 +968,25 @@ func rawLines(src Source, enc string, want map[int64]bool) (map[int64]string, er
 		if err != nil {
 			return nil, err
 		}
-		if want[l.n] {
-			out[l.n] = string(line)
+		if !want[l.n] {
+			if enc == EncAuto {
+				see(line)
+			}
+			continue
 		}
+		at := l.n
+		rec := []byte(text(line))
+		if src.Format != JSONL {
+			// A record whose quoted field holds line breaks goes on.
+			for _, closed := recordEnd(rec, delim); !closed && len(rec) < l.max; _, closed = recordEnd(rec, delim) {
+				more, err := l.next()
+				if err != nil {
+					break
+				}
+				rec = append(append(rec, '\n'), text(more)...)
+			}
+		}
+		out[at] = string(rec)
 	}
 	return out, nil
 }

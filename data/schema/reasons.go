@@ -35,13 +35,22 @@ const (
 	// ReasonOutOfRange: a value outside its plausible range (term 0 or
 	// over 120 months, a rate above 100%).
 	ReasonOutOfRange = "out_of_range"
+	// ReasonBadEncoding: a line that is valid in neither UTF-8 nor GBK
+	// (or not in the file's declared encoding).
+	ReasonBadEncoding = "bad_encoding"
+	// ReasonBadChar: a line holding a NUL byte.
+	ReasonBadChar = "bad_char"
+	// ReasonTooLong: a line (or quoted multi-line record) longer than the
+	// configured maximum (1 MiB by default); its raw text is truncated in
+	// the quarantine.
+	ReasonTooLong = "line_too_long"
 )
 
 // Reasons lists every rejection reason.
 func Reasons() []string {
 	return []string{ReasonMalformed, ReasonBadDate, ReasonBadAmount, ReasonBadNumber, ReasonBadEnum,
 		ReasonNegative, ReasonMissing, ReasonDuplicate, ReasonDuplicateKey, ReasonOrphan,
-		ReasonDateOrder, ReasonOutOfRange}
+		ReasonDateOrder, ReasonOutOfRange, ReasonBadEncoding, ReasonBadChar, ReasonTooLong}
 }
 
 // Normalisations that ingestion applies silently (they are not defects).
