@@ -224,7 +224,7 @@ func TestTruncatedGzip(t *testing.T) {
 	for name, body := range map[string]string{
 		"truncated gzip: unexpected EOF after": z[:len(z)/2],
 		"corrupt gzip":                         z[:len(z)-8] + "\x00\x00\x00\x00" + z[len(z)-4:], // CRC-32 zeroed
-		"truncated gzip: unexpected EOF":       z[:len(z)-4],                                      // size missing
+		"truncated gzip: unexpected EOF":       z[:len(z)-4],                                     // size missing
 	} {
 		writeRaw(t, raw, map[string]string{"loans-2.csv.gz": body})
 		_, err := Run(context.Background(), testOptions(raw, lk))
