@@ -9,9 +9,11 @@
 // bureau tables, which reference nothing and are referenced by nothing,
 // beside the applications -> loans -> children chain), each on its own
 // DuckDB. Reading and validation (Go, stream.go and rows.go, in parallel
-// over blocks of each file): decompress, detect or apply the encoding,
-// transcode GBK, split physical lines, check the header against the
-// contract, set aside lines that cannot be a row (wrong field count,
+// over blocks of each file): decompress (a truncated or damaged gzip
+// stream is an error), cut blocks of whole records (RFC 4180: outside
+// quoted fields), check the header against the contract, set aside the
+// records that cannot be a row (over-long, NUL bytes, valid in neither
+// UTF-8 nor GBK, each line's encoding being its own; wrong field count,
 // broken quoting, invalid JSON), then parse and check every value and
 // tokenise PII; accepted rows go to DuckDB as typed Arrow record batches
 // with their file and line number, rejected ones straight to the
@@ -28,7 +30,7 @@
 // quarantine files and the manifest follow.
 //
 // Each rejected row has exactly one reason, the first that applies in
-// this order: malformed_row, missing_value, bad_date / bad_amount /
+// this order: line_too_long, bad_char, bad_encoding, malformed_row, missing_value, bad_date / bad_amount /
 // bad_number (column order), bad_enum, negative_amount, out_of_range,
 // duplicate_row, duplicate_key, orphan, date_order.
 package ingest

@@ -40,7 +40,7 @@ func (f Format) String() string { return [...]string{"csv", "tsv", "jsonl"}[f] }
 
 // Encodings a raw file may be in.
 const (
-	EncAuto = ""     // detect: UTF-8 (with or without BOM) unless it is invalid UTF-8, then GBK
+	EncAuto = ""     // decide line by line: UTF-8 (with or without BOM) if valid, else GBK, else bad_encoding
 	EncUTF8 = "utf8" // UTF-8
 	EncGBK  = "gbk"  // GBK (read as GB 18030's GBK subset through golang.org/x/text)
 )

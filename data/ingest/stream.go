@@ -19,14 +19,17 @@ import (
 	"qiandun/data/schema"
 )
 
-// Reading a raw file. One goroutine reads the file (decompressing and
-// transcoding as needed, hashing its bytes) in blocks of whole lines;
-// workers, one per CPU, cut each block into physical lines, set aside
-// the lines that cannot be a row (wrong field count, broken quoting,
-// invalid JSON or UTF-8) and validate the others (rows.go) into Arrow
+// Reading a raw file. One goroutine reads the file (decompressing as
+// needed, hashing its bytes) in blocks of whole records, cut at line ends
+// outside quoted fields; workers, one per CPU, cut each block into
+// records (a physical line, or several when a quoted field holds line
+// breaks), decide each record's encoding when the block is not plain
+// valid UTF-8 (decoder), set aside the records that cannot be a row
+// (over-long, NUL bytes, valid in no encoding, wrong field count, broken
+// quoting, invalid JSON) and validate the others (rows.go) into Arrow
 // record batches; the batches reach DuckDB in file order through
-// fileStream, an array.RecordReader. Every rejected line keeps its
-// physical line number and raw text.
+// fileStream, an array.RecordReader. Every rejected record keeps the
+// physical line number where it starts and its raw text.
 
 // defaultBlockSize is the size of a block of lines handed to a worker.
 const defaultBlockSize = 1 << 20
@@ -778,7 +781,7 @@ func (s *fileStream) Next() bool {
 			if fr.src.Format == JSONL && r.firstLine != nil {
 				if keys, err := jsonKeys(r.firstLine); err == nil {
 					var he *headerError
-					if err := checkHeader(fr.src.Rel, s.t, keys); errors.As(err, &he) && len(he.extra) > 0 {
+					if err := checkHeader(fr.src.Rel, s.t, keys); errors.As(err, &he) && len(he.extra)+he.hidden > 0 {
 						s.err = err
 						if r.rec != nil {
 							r.rec.Release()
