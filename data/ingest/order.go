@@ -173,8 +173,10 @@ func (o *keyOrder) add(line []byte, n int64, delim byte) {
 }
 
 // addFields is add for a row already cut into its fields (as read, quotes
-// removed); quoted says the line had a quote in it.
-func (o *keyOrder) addFields(fields [][]byte, quoted bool, n int64) {
+// removed); quoted says the line had a quote in it, stable that the
+// fields point into the block (valid until detach), not into a buffer
+// reused for the next row (a line decoded from GBK).
+func (o *keyOrder) addFields(fields [][]byte, quoted bool, n int64, stable bool) {
 	if o == nil || !o.ok {
 		return
 	}
@@ -189,7 +191,7 @@ func (o *keyOrder) addFields(fields [][]byte, quoted bool, n int64) {
 		}
 		o.cur[j] = fields[p]
 	}
-	o.watch(n, true)
+	o.watch(n, stable)
 }
 
 // watch compares the current row's watched values (o.cur), on line n,

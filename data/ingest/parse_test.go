@@ -334,3 +334,26 @@ func TestMissingExport(t *testing.T) {
 		t.Errorf("manifest missing_exports %s", b)
 	}
 }
+
+// TestGBKKeyOrder: rows decoded from GBK are compared by their own keys
+// when the reading checks whether a file comes in key order: an unsorted
+// GBK file with a repeated row is sorted, and the repeat found.
+func TestGBKKeyOrder(t *testing.T) {
+	loans := "loan_id,application_id,borrower_id,product,issue_date,principal,annual_rate,term_months,repay_method,purpose,collateral_type,collateral_value,region,status\n" +
+		"L2,A2,B2,cash,2018-05-05,1000.00,0.2,6,等额本金,装修,车,50000,上海,结清\n" +
+		"L1,A1,B1,cash,2018-05-03,5000.00,0.18,12,等额本息,消费,无,,北京,正常\n" +
+		"L2,A2,B2,cash,2018-05-05,1000.00,0.2,6,等额本金,装修,车,50000,上海,结清\n"
+	raw, lk := t.TempDir(), t.TempDir()
+	files := bookFiles(cleanBook())
+	files["loans.csv"] = toGBK(t, loans)
+	writeRaw(t, raw, files)
+	res := run(t, testOptions(raw, lk))
+	if tr := tableResult(t, res, "loans"); tr.Accepted != 2 || tr.Reasons["duplicate_row"] != 1 {
+		t.Errorf("loans: accepted %d, %v; want 2 and 1 duplicate_row", tr.Accepted, tr.Reasons)
+	}
+	db := openDB(t)
+	scan, _ := lake.New(lk).Scan("loans")
+	if got := query(t, db, "SELECT loan_id, purpose FROM "+scan); strings.Join(got, " ") != "L1|消费 L2|装修" {
+		t.Errorf("lake loans in file order %v, want L1|消费 L2|装修", got)
+	}
+}

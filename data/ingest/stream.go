@@ -564,6 +564,7 @@ func (w *blockWorker) parse(p *rowParser, d *decoder, b *block) *blockResult {
 			continue
 		}
 		res.read++
+		stable := true // line points into the block
 		first := !res.seenFirst
 		res.seenFirst = true
 		if len(line) > w.maxLine {
@@ -599,7 +600,7 @@ func (w *blockWorker) parse(p *rowParser, d *decoder, b *block) *blockResult {
 			if how == readUTF8 && !res.nonASCII && !asciiOnly(line) {
 				res.nonASCII = true
 			}
-			line = text
+			line, stable = text, how != readGBK
 		}
 		if first {
 			res.firstLine = append([]byte(nil), line...)
@@ -637,7 +638,7 @@ func (w *blockWorker) parse(p *rowParser, d *decoder, b *block) *blockResult {
 				res.rejects = append(res.rejects, reject{line: start, reason: schema.ReasonMalformed, detail: msg, raw: string(line)})
 				continue
 			}
-			res.order.addFields(fields, quoted, start)
+			res.order.addFields(fields, quoted, start, stable)
 			for i, j := range w.pos {
 				f := fields[j]
 				if !res.trim && len(f) > 0 && (f[0] == ' ' || f[0] == '\t' || f[len(f)-1] == ' ' || f[len(f)-1] == '\t') {
