@@ -179,9 +179,6 @@ func hostileCases() []hostileCase {
 func TestHostileInput(t *testing.T) {
 	for _, tc := range hostileCases() {
 		t.Run(tc.name, func(t *testing.T) {
-			if testing.Short() && strings.HasPrefix(tc.name, "line_") {
-				t.Skip("long lines in -short mode")
-			}
 			raw, lk := t.TempDir(), t.TempDir()
 			files := bookFiles(cleanBook())
 			for _, f := range tc.drop {
@@ -296,8 +293,9 @@ func TestHostileInput(t *testing.T) {
 			t.Logf("the run allocated %d MiB", (after.TotalAlloc-before.TotalAlloc)>>20)
 			if tc.name == "line_50mb" {
 				// The long line is never held whole: the run allocates
-				// less than half of it.
-				if got := after.TotalAlloc - before.TotalAlloc; got > 25<<20 {
+				// less than the line (a run of the small book allocates
+				// about 20 MiB; holding the line, 400).
+				if got := after.TotalAlloc - before.TotalAlloc; got > 40<<20 {
 					t.Errorf("the run allocated %d MiB for a 50 MiB line", got>>20)
 				}
 			}
