@@ -187,6 +187,7 @@ type lines struct {
 	enc  string // the declared encoding (EncAuto: UTF-8, else GBK, line by line)
 	max  int    // the longest line kept whole
 	cut  int64  // the length of the last line returned, when it was cut to max; else 0
+	cr   bool   // the last line returned ended in CR LF
 	hash hash.Hash
 	size int64
 }
@@ -314,6 +315,7 @@ func (l *lines) next() ([]byte, error) {
 	}
 	l.n++
 	line = bytes.TrimSuffix(line, []byte("\n"))
+	l.cr = bytes.HasSuffix(line, []byte("\r"))
 	line = bytes.TrimSuffix(line, []byte("\r"))
 	l.cut = 0
 	if len(line) > l.max || total > l.max+2 {

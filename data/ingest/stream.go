@@ -237,6 +237,9 @@ func openStream(ctx context.Context, src Source, fid int, enc string, o streamOp
 			d := newDecoder(enc)
 			for b := range jobs {
 				b.out <- w.parse(p, d, b)
+				if b.data == nil {
+					continue // a long line's block has no buffer
+				}
 				select {
 				case s.free <- b.data[:0]:
 				default:
@@ -317,7 +320,7 @@ func (s *fileStream) read(ctx context.Context, jobs chan<- *block) error {
 				}
 				break
 			}
-			buf = slices.Grow(buf, cap(buf)) // a record longer than the block
+			buf = slices.Grow(buf, max(cap(buf), s.blockSize)) // a record longer than the block
 		}
 		carry = nil
 		if long {
@@ -983,9 +986,13 @@ func rawLines(src Source, enc string, want map[int64]bool) (map[int64]string, er
 		if src.Format != JSONL {
 			// A record whose quoted field holds line breaks goes on.
 			for _, closed := recordEnd(rec, delim); !closed && len(rec) < l.max; _, closed = recordEnd(rec, delim) {
+				cr := l.cr
 				more, err := l.next()
 				if err != nil {
 					break
+				}
+				if cr {
+					rec = append(rec, '\r')
 				}
 				rec = append(append(rec, '\n'), text(more)...)
 			}
