@@ -371,3 +371,25 @@ func BenchmarkRecordCut(b *testing.B) {
 		}
 	}
 }
+
+// TestManyLongLines: lines over the maximum, one after another and
+// between good rows, are each quarantined as line_too_long, and the
+// reading goes on to the end (their blocks hold no buffer to reuse).
+func TestManyLongLines(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("borrower_id,query_date,institution_type,reason\n")
+	long := strings.Repeat("y", 3000)
+	for i := range 300 {
+		fmt.Fprintf(&b, "B%04d,2018-04-20,bank,loan_approval\n%s\n%s\n", i, long, long)
+	}
+	for _, bs := range []int{0, 100, 5000} {
+		raw, lk := t.TempDir(), t.TempDir()
+		writeRaw(t, raw, map[string]string{"bureau_inquiries.csv": b.String()})
+		o := testOptions(raw, lk)
+		o.MaxLineBytes, o.blockSize = 1024, bs
+		res := run(t, o)
+		if tr := tableResult(t, res, "bureau_inquiries"); tr.Read != 900 || tr.Accepted != 300 || tr.Reasons["line_too_long"] != 600 {
+			t.Errorf("block %d: read %d, accepted %d, %v; want 900, 300, 600 line_too_long", bs, tr.Read, tr.Accepted, tr.Reasons)
+		}
+	}
+}
