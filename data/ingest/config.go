@@ -85,7 +85,7 @@ func missingExports(srcs []Source, log *slog.Logger) []string {
 	for _, s := range srcs {
 		have[s.Table] = true
 	}
-	var out []string
+	out := []string{} // an empty list in the manifest, not null
 	for _, t := range schema.Tables() {
 		if !have[t.Name] {
 			out = append(out, t.Name)
