@@ -146,7 +146,7 @@ SELECT loan_id, application_id, issue_date, principal, term_months, repay_method
             WHEN dpd <= 30 THEN '1' WHEN dpd <= 60 THEN '2' WHEN dpd <= 90 THEN '3'
             WHEN dpd <= 120 THEN '4' WHEN dpd <= 150 THEN '5' WHEN dpd <= 180 THEN '6'
             ELSE '7' END AS rpy_status,
-       CASE WHEN acct_status = 3 AND NOT recovered THEN 0 ELSE dpd END AS overdue_days,
+       CASE WHEN acct_status = 3 THEN 0 ELSE dpd END AS overdue_days,
        panel_dpd,
        -- payments booked beyond an installment's own due (recoveries after a
        -- write-off, an installment paid ahead) lower the balance but not the
@@ -161,7 +161,7 @@ SELECT loan_id, application_id, issue_date, principal, term_months, repay_method
        CAST(balance AS DECIMAL(18,2)) AS balance,
        CAST(principal_repaid AS DECIMAL(18,2)) AS principal_repaid,
        CAST(CASE WHEN acct_status IN (3, 4) THEN 0 ELSE remaining_terms0 END AS INTEGER) AS remaining_terms,
-       CAST(CASE WHEN acct_status = 3 AND NOT recovered THEN 0 ELSE overdue_terms END AS INTEGER) AS overdue_terms,
+       CAST(CASE WHEN acct_status = 3 THEN 0 ELSE overdue_terms END AS INTEGER) AS overdue_terms,
        CAST(CASE WHEN written_off THEN 5
                  WHEN acct_status = 3 THEN 1
                  WHEN dpd >= loss_from THEN 5 WHEN dpd >= doubt_from THEN 4

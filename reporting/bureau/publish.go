@@ -35,6 +35,7 @@ type Manifest struct {
 	// for testing, never to be submitted).
 	Identities string         `json:"identities"`
 	Accounts   int            `json:"accounts"`
+	Rows       int            `json:"rows"`    // records written, all files (the pipeline summary's rows)
 	Records    map[string]int `json:"records"` // by record type (PBOC 210/212/213, Baihang loan_A, repayment_M, ...)
 	Changes    *Changes       `json:"changes,omitempty"`
 	Files      []FileEntry    `json:"files"`
@@ -176,6 +177,9 @@ func publishMonth(ctx context.Context, o Options, accts []Account, terms []Term)
 		seq = fmt.Sprintf("%03d", n+1)
 	}
 	m.Submission = seq
+	for _, n := range m.Records {
+		m.Rows += n
+	}
 	out := map[string][]byte{"accounts.csv": csvBytes}
 	counts := map[string]int{"accounts.csv": len(accts)}
 	for name, j := range files {
