@@ -369,6 +369,10 @@ func TestValidationRules(t *testing.T) {
 			x.OverduePrincipal = x.Balance + 1
 			return a
 		}},
+		{"overdue age bands above the overdue principal", "L06", RuleOverdueLEBalance, func(a []Account) []Account {
+			at(a, "L06").Overdue31to60 += 400_00
+			return a
+		}},
 		{"settled without close date", "L11", RuleSettled, func(a []Account) []Account { at(a, "L11").CloseDate = ""; return a }},
 		{"settled with a balance", "L14", RuleSettled, func(a []Account) []Account {
 			x := at(a, "L14")

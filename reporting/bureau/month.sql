@@ -133,7 +133,15 @@ st AS (
            CASE WHEN recovered THEN 3 WHEN written_off THEN 4 WHEN settle_date IS NOT NULL THEN 3
                 WHEN dpd > 0 THEN 2 ELSE 1 END AS acct_status
     FROM acct
-)
+),
+bands AS (
+    SELECT *, CASE WHEN acct_status = 3 THEN 0 ELSE least(overdue_principal0, balance) END AS cap
+    FROM st
+),
+b1 AS (SELECT *, least(overdue_180, cap) AS o181 FROM bands),
+b2 AS (SELECT *, least(overdue_91_180, cap - o181) AS o91 FROM b1),
+b3 AS (SELECT *, least(overdue_61_90, cap - o181 - o91) AS o61 FROM b2),
+b4 AS (SELECT *, least(overdue_31_60, cap - o181 - o91 - o61) AS o31 FROM b3)
 SELECT loan_id, application_id, issue_date, principal, term_months, repay_method, collateral_type, purpose,
        apply_time, name_token, id_number_token, phone_token, opened_in_month, written_off,
        strftime(month_end, '%Y-%m') AS month, month_end,
@@ -154,10 +162,11 @@ SELECT loan_id, application_id, issue_date, principal, term_months, repay_method
        -- principal is the lower of the two
        CAST(CASE WHEN acct_status = 3 THEN 0 ELSE least(overdue_principal0, balance) END AS DECIMAL(18,2)) AS overdue_principal,
        CAST(CASE WHEN acct_status = 3 THEN 0 ELSE total_overdue0 END AS DECIMAL(18,2)) AS total_overdue,
-       CAST(overdue_31_60 AS DECIMAL(18,2)) AS overdue_31_60,
-       CAST(overdue_61_90 AS DECIMAL(18,2)) AS overdue_61_90,
-       CAST(overdue_91_180 AS DECIMAL(18,2)) AS overdue_91_180,
-       CAST(overdue_180 AS DECIMAL(18,2)) AS overdue_180,
+       -- the age bands share the (capped) overdue principal, oldest first
+       CAST(o31 AS DECIMAL(18,2)) AS overdue_31_60,
+       CAST(o61 AS DECIMAL(18,2)) AS overdue_61_90,
+       CAST(o91 AS DECIMAL(18,2)) AS overdue_91_180,
+       CAST(o181 AS DECIMAL(18,2)) AS overdue_180,
        CAST(balance AS DECIMAL(18,2)) AS balance,
        CAST(principal_repaid AS DECIMAL(18,2)) AS principal_repaid,
        CAST(CASE WHEN acct_status IN (3, 4) THEN 0 ELSE remaining_terms0 END AS INTEGER) AS remaining_terms,
@@ -171,7 +180,7 @@ SELECT loan_id, application_id, issue_date, principal, term_months, repay_method
        last_paid,
        CASE WHEN acct_status = 3 THEN coalesce(settle_date, last_paid) END AS close_date,
        last_due, first_due
-FROM st
+FROM b4
 ORDER BY loan_id;
 
 -- bureau_terms: each installment of a reported account due in the month or

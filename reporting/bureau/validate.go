@@ -14,7 +14,8 @@ const (
 	RuleStatusDPD = "status_matches_panel_dpd"
 	// RuleBalance: balance = principal - principal repaid.
 	RuleBalance = "balance_is_principal_less_repaid"
-	// RuleOverdueLEBalance: overdue principal <= balance.
+	// RuleOverdueLEBalance: overdue principal <= balance (and its age
+	// bands over 30 days sum to no more than it).
 	RuleOverdueLEBalance = "overdue_principal_within_balance"
 	// RuleSettled: a settled (closed) account reports zero balance and a
 	// close date.
@@ -91,6 +92,8 @@ func Validate(accts []Account, open []string, clear bool) []Failure {
 		}
 		if a.OverduePrincipal > a.Balance {
 			fail(a.LoanID, RuleOverdueLEBalance, "overdue principal %s above balance %s", money(a.OverduePrincipal), money(a.Balance))
+		} else if bands := a.Overdue31to60 + a.Overdue61to90 + a.Overdue91to180 + a.OverdueOver180; bands > a.OverduePrincipal {
+			fail(a.LoanID, RuleOverdueLEBalance, "overdue principal by age %s above the overdue principal %s", money(bands), money(a.OverduePrincipal))
 		}
 		if a.AcctStatus == 3 && (a.Balance != 0 || a.CloseDate == "") {
 			fail(a.LoanID, RuleSettled, "settled with balance %s and close date %q", money(a.Balance), a.CloseDate)
