@@ -62,7 +62,7 @@ inq_agg AS (
 report AS (
     -- the latest bureau report dated before the apply date
     SELECT s.app_idx, r.report_date, r.open_accounts, r.total_outstanding,
-           r.overdue_accounts, r.worst_status_24m, s.apply_date, s.monthly_income
+           r.overdue_accounts, r.worst_overdue_band, s.apply_date, s.monthly_income
     FROM spine_acard s
     ASOF LEFT JOIN bureau_reports r
       ON r.borrower_id = s.borrower_id
@@ -104,8 +104,8 @@ SELECT
     CASE WHEN r.monthly_income > 0 THEN CAST(r.total_outstanding AS DOUBLE) / CAST(r.monthly_income AS DOUBLE) END AS bureau_outstanding_to_income,
     -- feature: bureau_overdue_accounts | int | Overdue accounts on the latest bureau report | latest report dated before the apply date
     r.overdue_accounts AS bureau_overdue_accounts,
-    -- feature: bureau_worst_status_24m | int | Worst repayment status in 24 months on the latest bureau report (0 never overdue .. 7) | latest report dated before the apply date
-    r.worst_status_24m AS bureau_worst_status_24m,
+    -- feature: bureau_worst_status_24m | int | Worst overdue band in 24 months on the latest bureau report: 0 normal (code N), 1..7 overdue 1-30 .. over 180 days (codes 1..7); NULL without a report or when the bureau's code is not an overdue band (*, #, /, C, B, ...) | latest report dated before the apply date
+    r.worst_overdue_band AS bureau_worst_status_24m,
     -- feature: bureau_report_age_days | int | Days from the latest bureau report to the apply date | latest report dated before the apply date
     CAST(r.apply_date - r.report_date AS INTEGER) AS bureau_report_age_days
 FROM report r

@@ -3,6 +3,8 @@ package features
 import (
 	"path/filepath"
 	"testing"
+
+	"qiandun/data/schema"
 )
 
 // app returns an applications row; income "" is NULL.
@@ -39,9 +41,17 @@ func inquiry(borrower, date, inst, reason string) row {
 	return row{"borrower_id": q(borrower), "query_date": "DATE " + q(date), "institution_type": q(inst), "reason": q(reason)}
 }
 
-func report(borrower, date string, open int, outstanding string, overdue, worst int) row {
+// report is a bureau report as ingestion lands it: the bureau's
+// repayment-status code and its overdue band (NULL for a code that is
+// not a band).
+func report(borrower, date string, open int, outstanding string, overdue int, code string) row {
+	band := "NULL"
+	if b, ok := schema.OverdueBand(code); ok {
+		band = itoa(b)
+	}
 	return row{"borrower_id": q(borrower), "report_date": "DATE " + q(date), "open_accounts": itoa(open),
-		"total_outstanding": outstanding, "overdue_accounts": itoa(overdue), "worst_status_24m": itoa(worst)}
+		"total_outstanding": outstanding, "overdue_accounts": itoa(overdue), "worst_status_24m": q(code),
+		"worst_overdue_band": band}
 }
 
 func itoa(i int) string { return fmtInt(i) }
@@ -86,8 +96,8 @@ func acardLake() rows {
 			inquiry("B2", "2024-03-15", "microloan", "loan_approval"),
 		},
 		"bureau_reports": {
-			report("B1", "2024-01-15", 3, "45000.50", 0, 1),
-			report("B1", "2024-03-10", 4, "50000.00", 1, 2),
+			report("B1", "2024-01-15", 3, "45000.50", 0, "1"),
+			report("B1", "2024-03-10", 4, "50000.00", 1, "2"),
 		},
 	}
 }

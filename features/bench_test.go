@@ -100,7 +100,8 @@ SELECT borrower_id, CAST(apply_time AS DATE) - 1 - CAST(hash(application_id, 're
        CAST(hash(application_id, 'oa') % 8 AS INTEGER) AS open_accounts,
        CAST(hash(application_id, 'to') % 200000 AS DECIMAL(18,2)) AS total_outstanding,
        CAST(hash(application_id, 'od') % 3 AS INTEGER) AS overdue_accounts,
-       CAST(hash(application_id, 'ws') % 8 AS INTEGER) AS worst_status_24m
+       ['N', '1', '2', '3', '4', '5', '6', '7'][CAST(1 + hash(application_id, 'ws') % 8 AS INTEGER)] AS worst_status_24m,
+       CAST(hash(application_id, 'ws') % 8 AS INTEGER) AS worst_overdue_band
 FROM applications
 QUALIFY row_number() OVER (PARTITION BY borrower_id, report_date) = 1`,
 		`INSERT INTO collection_events BY NAME

@@ -42,9 +42,9 @@ func eventsFrom(cut string) rows {
 			inquiry("B3", day(3), "bank", "loan_approval"),
 		},
 		"bureau_reports": {
-			report("B1", day(0), 9, "1.00", 9, 7),
-			report("B2", day(0), 9, "1.00", 9, 7),
-			report("B3", day(1), 9, "1.00", 9, 7),
+			report("B1", day(0), 9, "1.00", 9, "7"),
+			report("B2", day(0), 9, "1.00", 9, "7"),
+			report("B3", day(1), 9, "1.00", 9, "7"),
 		},
 		"collection_events": {
 			coll("L1", at(0), "field", "lost_contact"),

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -64,6 +65,15 @@ func fingerprintOutputs(outputs []string, skip string, prev []FileRec) (string, 
 				}
 				if d.IsDir() || seen[p] || isTemp(d.Name()) {
 					return nil
+				}
+				if d.Type()&fs.ModeSymlink != 0 {
+					// A link to a directory is a durable.Txn mount
+					// (<root>/<path> -> _v/<chain>/current/<path>): the
+					// committed files are hashed where they are, under
+					// the output's _v.
+					if st, err := os.Stat(p); err == nil && st.IsDir() {
+						return nil
+					}
 				}
 				seen[p] = true
 				info, err := d.Info()

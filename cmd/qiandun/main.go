@@ -42,6 +42,7 @@ func commands() map[string]command {
 		"score":    {"batch score files", runScore},
 		"warn":     {"post-loan early-warning list", runWarn},
 		"report":   {"model and portfolio reports (HTML)", runReport},
+		"bureau":   {"monthly credit-bureau reporting files (PBOC, Baihang)", runBureau},
 		"run":      {"run the whole pipeline DAG", runRun},
 	}
 }

@@ -95,8 +95,23 @@ type inquiry struct {
 
 type report struct {
 	day                  int
-	open, overdue, worst int
+	open, overdue, worst int // worst: the overdue band 0..7 of the last 24 months
 	outstandingFen       int64
+}
+
+// statusCode is the report's worst_status_24m as the bureau codes it
+// (schema.BureauStatusCodes): the overdue band 1..7 as its digit, N for a
+// borrower never overdue with open accounts, * (no payment due) for one
+// with neither open accounts nor overdue history. It draws nothing from
+// the generator's random stream.
+func (rep report) statusCode() string {
+	switch {
+	case rep.worst > 0:
+		return string(rune('0' + min(rep.worst, 7)))
+	case rep.open == 0:
+		return "*"
+	}
+	return "N"
 }
 
 // application is one credit application and what the risk model sees of it.
@@ -691,7 +706,7 @@ func (g *chunkGen) flushBureau(b *borrower) {
 		t.int(rep.open)
 		t.fen(rep.outstandingFen)
 		t.int(rep.overdue)
-		t.int(rep.worst)
+		t.str(rep.statusCode())
 		t.done(true)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"qiandun/data/schema"
 	"qiandun/internal/civil"
 )
 
@@ -513,5 +514,38 @@ func TestDeteriorationBeforeDefault(t *testing.T) {
 	t.Logf("paid >5 days late: %.3f of the 3 installments before a default, %.3f for loans that never default", pre, base)
 	if pre < 3*base {
 		t.Errorf("late share before default %.3f not clearly above %.3f", pre, base)
+	}
+}
+
+// TestBureauStatusCodesInBook checks the bureau reports carry the bureaus'
+// repayment-status codes: every worst_status_24m is in the code set;
+// a borrower with overdue accounts now has an overdue code (1..7); '*'
+// (no payment due) only where no account is open and none overdue; most
+// reports are normal ('N'), and every band appears.
+func TestBureauStatusCodesInBook(t *testing.T) {
+	dir := testBook(t)
+	seen := map[string]int{}
+	rows := table(t, dir, "bureau_reports.csv")
+	for _, r := range rows {
+		code := r["worst_status_24m"]
+		if !slices.Contains(schema.BureauStatusCodes, code) {
+			t.Fatalf("%s %s: worst_status_24m %q is not a bureau code", r["borrower_id"], r["report_date"], code)
+		}
+		seen[code]++
+		band, isBand := schema.OverdueBand(code)
+		if r["overdue_accounts"] != "0" && (!isBand || band == 0) {
+			t.Errorf("%s %s: %s overdue accounts but worst status %q", r["borrower_id"], r["report_date"], r["overdue_accounts"], code)
+		}
+		if code == "*" && r["open_accounts"] != "0" {
+			t.Errorf("%s %s: no payment due ('*') with %s open accounts", r["borrower_id"], r["report_date"], r["open_accounts"])
+		}
+	}
+	if seen["N"]*2 < len(rows) {
+		t.Errorf("only %d of %d reports normal (N): %v", seen["N"], len(rows), seen)
+	}
+	for _, c := range []string{"N", "1", "2", "3", "4", "5", "6", "7", "*"} {
+		if seen[c] == 0 {
+			t.Errorf("code %q never written: %v", c, seen)
+		}
 	}
 }

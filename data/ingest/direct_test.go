@@ -148,16 +148,16 @@ func TestLateGBK(t *testing.T) {
 	var b strings.Builder
 	b.WriteString(header)
 	for i := range 3000 {
-		fmt.Fprintf(&b, "B%06d,2018-04-30,1,100.00,0,0\n", i)
+		fmt.Fprintf(&b, "B%06d,2018-04-30,1,100.00,0,N\n", i)
 	}
-	gbk, err := simplifiedchinese.GBK.NewEncoder().String("B9中,2018-04-30,1,1.00,0,0\n")
+	gbk, err := simplifiedchinese.GBK.NewEncoder().String("B9中,2018-04-30,1,1.00,0,N\n")
 	if err != nil {
 		t.Fatal(err)
 	}
 	body := b.String() + gbk
 	for _, files := range []map[string]string{
 		{"bureau_reports.csv": body}, // one file in order: direct
-		{"bureau_reports.csv": body, "bureau_reports-0.csv": header + "A1,2018-04-30,1,1.00,0,0\n"}, // two files: staged
+		{"bureau_reports.csv": body, "bureau_reports-0.csv": header + "A1,2018-04-30,1,1.00,0,N\n"}, // two files: staged
 	} {
 		raw, lk := t.TempDir(), t.TempDir()
 		writeRaw(t, raw, files)

@@ -44,7 +44,7 @@ func cleanBook() map[string]string {
 			"B1,2018-04-25,P2P,贷款审批\n" +
 			"B2,2018-04-28,消费金融,post_loan\n",
 		"bureau_reports": "borrower_id,report_date,open_accounts,total_outstanding,overdue_accounts,worst_status_24m\n" +
-			"B1,2018-04-30,3,\"12,000.50\",0,0\n" +
+			"B1,2018-04-30,3,\"12,000.50\",0,N\n" +
 			"B2,2018-04-30,1,0,1,2\n",
 		"collection_events": "loan_id,event_time,channel,outcome\n" +
 			"L1,2018-07-05 10:00:00,sms,no_answer\n" +

@@ -37,10 +37,9 @@ import (
 // ranges are the plausibility checks beyond sign: a parsed value (an
 // integer, or a rate in millionths) must lie in [lo, hi].
 var ranges = map[string][2]int64{
-	"term_months":      {1, 120},
-	"annual_rate":      {math.MinInt64, 1_000_000},
-	"installment_no":   {1, 120},
-	"worst_status_24m": {math.MinInt64, 7},
+	"term_months":    {1, 120},
+	"annual_rate":    {math.MinInt64, 1_000_000},
+	"installment_no": {1, 120},
 }
 
 // rule is how one raw column is read.
@@ -153,6 +152,9 @@ type rowParser struct {
 	sum     [sha256.Size]byte
 	// applications: the positions of the ID number and the apply time.
 	idCol, applyCol int
+	// bureau_reports: the position of worst_status_24m, whose overdue
+	// band (schema.OverdueBand) is appended as worst_overdue_band.
+	bandCol int
 	// ref, when set, checks each accepted row's parent; late lists the
 	// rows of the batch that fail it.
 	ref     *refCheck
@@ -277,7 +279,7 @@ func (p *rowParser) checkRef(i int) {
 }
 
 func newRowParser(t schema.Table, sch *arrow.Schema, key []byte, alloc memory.Allocator) *rowParser {
-	p := &rowParser{t: t, rules: rules(t), schema: sch, idCol: -1, applyCol: -1, alloc: alloc,
+	p := &rowParser{t: t, rules: rules(t), schema: sch, idCol: -1, applyCol: -1, bandCol: -1, alloc: alloc,
 		mac: hmac.New(sha256.New, key), prov: pii.Provinces()}
 	p.vals = make([]value, len(p.rules))
 	fields := append([]arrow.Field(nil), sch.Fields()...)
@@ -292,6 +294,13 @@ func newRowParser(t schema.Table, sch *arrow.Schema, key []byte, alloc memory.Al
 		}
 	}
 	p.bschema = arrow.NewSchema(fields, nil)
+	if t.Name == "bureau_reports" {
+		for i, r := range p.rules {
+			if r.name == "worst_status_24m" {
+				p.bandCol = i
+			}
+		}
+	}
 	if t.Name == "applications" {
 		for i, r := range p.rules {
 			switch r.name {
@@ -530,6 +539,16 @@ func (p *rowParser) appendRow(fid int32, line int64) {
 	}
 	if p.idCol >= 0 {
 		p.appendIDAttributes(2 + len(p.rules))
+	}
+	if p.bandCol >= 0 {
+		band := p.b.Field(2 + len(p.rules)).(*array.Int32Builder)
+		if v := &p.vals[p.bandCol]; v.null {
+			band.AppendNull()
+		} else if n, ok := schema.OverdueBand(p.rules[p.bandCol].enum[v.n]); ok {
+			band.Append(int32(n))
+		} else {
+			band.AppendNull()
+		}
 	}
 	if p.ref != nil {
 		p.checkRef(p.b.Field(0).Len() - 1)

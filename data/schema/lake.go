@@ -38,6 +38,11 @@ type LakeColumn struct {
 //	id_gender       VARCHAR  male/female from the ID's 17th digit
 //	birth_province  VARCHAR  province name from the ID's first two digits
 //	id_checksum_ok  BOOLEAN  GB 11643 check digit valid (false also for a malformed ID)
+//
+// and, for bureau_reports, the band derived from the bureau's code:
+//
+//	worst_overdue_band  INTEGER  OverdueBand(worst_status_24m): 0 for N, 1..7
+//	                             for the overdue codes, NULL for the others
 func LakeColumns(t Table) []LakeColumn {
 	var out []LakeColumn
 	for _, c := range t.Columns {
@@ -54,6 +59,9 @@ func LakeColumns(t Table) []LakeColumn {
 			LakeColumn{"birth_province", "VARCHAR"},
 			LakeColumn{"id_checksum_ok", "BOOLEAN"},
 		)
+	}
+	if t.Name == "bureau_reports" {
+		out = append(out, LakeColumn{"worst_overdue_band", "INTEGER"})
 	}
 	return out
 }

@@ -79,7 +79,29 @@ var (
 	Channels         = []string{"sms", "call", "field", "legal"}
 	Outcomes         = []string{"promise_to_pay", "no_answer", "wrong_number", "lost_contact", "contact_repaired", "paid"}
 	Genders          = []string{"male", "female"}
+	// BureauStatusCodes is the repayment-status code set of the credit
+	// bureaus (PBOC second generation and Baihang): N normal; 1..7
+	// overdue 1-30, 31-60, 61-90, 91-120, 121-150, 151-180, over 180
+	// days; * no payment due this month; # unknown; / not yet open; A
+	// paid by others; B bad debt; C settled; D paid by guarantor; G
+	// ended otherwise (transferred); M amount due unclear; Z settled by
+	// asset. Bureau exports carry these codes as sent.
+	BureauStatusCodes = []string{"N", "1", "2", "3", "4", "5", "6", "7", "*", "#", "/", "A", "B", "C", "D", "G", "M", "Z"}
 )
+
+// OverdueBand returns the overdue band a bureau repayment-status code
+// stands for: 0 for N (normal), 1..7 for the overdue codes 1..7, and
+// false for every other code (no payment due, unknown, not open, settled,
+// bad debt, ...: not a band of days overdue).
+func OverdueBand(code string) (int, bool) {
+	switch {
+	case code == "N":
+		return 0, true
+	case len(code) == 1 && code[0] >= '1' && code[0] <= '7':
+		return int(code[0] - '0'), true
+	}
+	return 0, false
+}
 
 // ChineseAliases maps the Chinese words real exports use to the contract's
 // English enum values. They mean the same and are normalised on ingestion.
@@ -197,9 +219,10 @@ func Tables() []Table {
 				{Name: "total_outstanding", Kind: Money, NonNeg: true},
 				{Name: "overdue_accounts", Kind: Int, NonNeg: true},
 				// worst_status_24m: worst repayment status in the last 24
-				// months as the bureau codes it, 0 (never overdue) to 7
-				// (7 or more periods overdue).
-				{Name: "worst_status_24m", Kind: Int, NonNeg: true},
+				// months, the bureau's code as sent (BureauStatusCodes);
+				// an unknown code is quarantined as bad_enum. The lake
+				// adds worst_overdue_band derived from it (OverdueBand).
+				{Name: "worst_status_24m", Kind: Enum, Enum: BureauStatusCodes},
 			},
 			Key:    []string{"borrower_id", "report_date"},
 			SortBy: []string{"borrower_id", "report_date"},

@@ -1,0 +1,53 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"qiandun/reporting/bureau"
+)
+
+func runBureau(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "bureau", "--lake DIR --month YYYY-MM --format baihang|pboc --out DIR [--correct] [--config FILE] [--identities vault|none]")
+	var o bureau.Options
+	var config, identities string
+	fs.StringVar(&o.Lake, "lake", "", "lake directory (loans, applications, repayment_schedule, repayments, perf/panel)")
+	fs.StringVar(&o.Month, "month", "", "month to report, YYYY-MM (the panel must reach its end)")
+	fs.StringVar(&o.Format, "format", "", "pboc (record type 210) or baihang (JSON Lines)")
+	fs.StringVar(&o.Out, "out", "", "output root; submissions go to DIR/<format>/<month>/<seq>/")
+	fs.BoolVar(&o.Correct, "correct", false, "the month was reported: write the differences as correction records (PBOC 212/213, Baihang opCode M/D)")
+	fs.StringVar(&config, "config", "", "YAML: five_class bounds (minimum DPD of each class) and org_code")
+	fs.StringVar(&identities, "identities", "vault", "where names, ID numbers and phones come from: vault, or none (tokens in their place: FOR TESTING ONLY, the files cannot be submitted)")
+	fs.StringVar(&o.MemoryLimit, "memory-limit", "3GB", "DuckDB memory_limit")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %v", fs.Args())
+	}
+	switch identities {
+	case "none":
+		o.Identities = bureau.Tokens{}
+	case "vault":
+		return errors.New("--identities vault: the PII vault is not available in this build, so real identities cannot be revealed; " +
+			"use --identities none to write tokens in their place (for testing only: such files cannot be submitted)")
+	default:
+		return fmt.Errorf("--identities %q: want vault or none", identities)
+	}
+	var err error
+	if o.Config, err = bureau.LoadConfig(config); err != nil {
+		return err
+	}
+	o.Log = e.log
+	m, dir, err := bureau.Run(ctx, o)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "bureau %s %s: submission %s (%s) at %s: %d accounts, records %v, identities %s\n",
+		m.Format, m.Month, m.Submission, m.Kind, dir, m.Accounts, m.Records, m.Identities)
+	if m.Changes != nil {
+		fmt.Fprintf(e.stdout, "  corrects %s: %d added, %d changed, %d deleted\n", m.Corrects, m.Changes.Added, m.Changes.Changed, m.Changes.Deleted)
+	}
+	return nil
+}

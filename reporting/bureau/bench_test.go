@@ -1,0 +1,47 @@
+package bureau
+
+import (
+	"context"
+	"log/slog"
+	"path/filepath"
+	"testing"
+
+	"qiandun/data/gen"
+	"qiandun/data/ingest"
+	"qiandun/data/lake"
+	"qiandun/data/perf"
+	"qiandun/internal/benchutil"
+)
+
+// BenchmarkBureauMonth reports the last month of a generated book of
+// benchutil.Scale(1,000,000, 5,000) loans in the PBOC format (Baihang's
+// work is the same query); the floor is 1,000,000 loans in under 30 s.
+// Generating, ingesting and building the panel are set-up, not timed.
+func BenchmarkBureauMonth(b *testing.B) {
+	ctx := context.Background()
+	log := slog.New(slog.DiscardHandler)
+	cfg := gen.DefaultConfig()
+	cfg.Loans = benchutil.Scale(1_000_000, 5_000)
+	raw, lk := b.TempDir(), filepath.Join(b.TempDir(), "lake")
+	if _, err := gen.Generate(ctx, cfg, raw, nil); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := ingest.Run(ctx, ingest.Options{Raw: raw, Lake: lk, MaxRejectRate: 1, Key: testKey, Log: log}); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := perf.Run(ctx, lake.New(lk), perf.DefaultConfig(), log); err != nil {
+		b.Fatal(err)
+	}
+	accounts := 0
+	benchutil.ResetPeakRSS()
+	for b.Loop() {
+		m, _, err := Run(ctx, Options{Lake: lk, Out: b.TempDir(), Month: "2023-12", Format: FormatPBOC,
+			Config: DefaultConfig(), Identities: Tokens{}, Log: log})
+		if err != nil {
+			b.Fatal(err)
+		}
+		accounts = m.Accounts
+	}
+	b.ReportMetric(float64(cfg.Loans), "loans")
+	benchutil.Report(b, accounts)
+}
