@@ -60,6 +60,7 @@ import (
 	"strings"
 
 	"qiandun/data/lake"
+	"qiandun/internal/csvsafe"
 	"qiandun/training/binning"
 )
 
@@ -588,6 +589,9 @@ func (m *Model) Files() (map[string][]byte, error) {
 	for name, rows := range map[string][][]string{"gains.csv": gains, "psi.csv": psi, "bins.csv": bins, "points.csv": points, "coefficients.csv": coefs, "metrics.csv": met, "dropped.csv": drop} {
 		var buf bytes.Buffer
 		w := csv.NewWriter(&buf)
+		for _, r := range rows {
+			csvsafe.Record(r) // formula-leading text neutralised; numbers stay
+		}
 		if err := w.WriteAll(rows); err != nil {
 			return nil, err
 		}
