@@ -103,7 +103,9 @@ func TestDecodeRefusesBrokenStructure(t *testing.T) {
 			b := m.Chars[numeric].Breaks
 			b[0], b[1] = b[1], b[0]
 		}},
-		{"too few bins", "bins for", func(m *scorecard.Model) { m.Chars[numeric].Bins, m.Chars[numeric].Fallback = m.Chars[numeric].Bins[:1], 0 }},
+		{"too few bins", "bins for", func(m *scorecard.Model) {
+			m.Chars[numeric].Bins, m.Chars[numeric].Fallback = m.Chars[numeric].Bins[:1], 0
+		}},
 		{"kind", `kind "text"`, func(m *scorecard.Model) { m.Chars[0].Kind = "text" }},
 		{"no characteristics", "no characteristics", func(m *scorecard.Model) { m.Chars = nil }},
 		{"twice", "appears twice", func(m *scorecard.Model) { m.Chars[1].Name = m.Chars[0].Name }},
