@@ -56,14 +56,24 @@ test: browser-deps
 bench:
 	QIANDUN_BENCH_SCALE=full $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./... | tee bench.out
 
-# Each fuzz target for FUZZTIME. An ingest run opens DuckDB (~50 runs/s),
-# so minimising a new input is capped at 20 runs: the default (60 s per
-# input) looks like a stall.
-FUZZTIME  ?= 30s
+# Every fuzz target, each for FUZZTIME (60s by default); the seed corpora
+# are committed under each package's testdata/fuzz/<Target>/. An ingest
+# run opens DuckDB (~50 runs/s), so minimising a new input is capped at
+# 20 runs: the default (60 s per input) looks like a stall.
+FUZZTIME  ?= 60s
+FUZZ_TARGETS := \
+	./data/ingest/:FuzzIngestFile \
+	./data/ingest/normalize/:FuzzParseAmount \
+	./data/ingest/normalize/:FuzzParseDate \
+	./training/train/:FuzzParseBins \
+	./pipelines/:FuzzParse \
+	./training/scorecard/:FuzzDecode
 fuzz:
-	$(GO) test -run '^$$' -fuzz '^FuzzIngestFile$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 20x ./data/ingest/
-	$(GO) test -run '^$$' -fuzz '^FuzzParseAmount$$' -fuzztime $(FUZZTIME) ./data/ingest/normalize/
-	$(GO) test -run '^$$' -fuzz '^FuzzParseDate$$' -fuzztime $(FUZZTIME) ./data/ingest/normalize/
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; \
+		echo "fuzz $$name ($$pkg) for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 20x $$pkg; \
+	done
 
 clean:
 	rm -rf bin $(DEMO) demo-test bench.out

@@ -12,6 +12,8 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+
+	"qiandun/internal/csvsafe"
 )
 
 //go:embed *.sql
@@ -97,7 +99,7 @@ func (c Catalog) WriteCSV(w io.Writer) error {
 	cw := csv.NewWriter(w)
 	cw.Write([]string{"set", "group", "name", "type", "sql_type", "description", "as_of_rule"})
 	for _, f := range c.Features {
-		cw.Write([]string{f.Set, f.Group, f.Name, f.Type, f.SQLType(), f.Description, f.AsOfRule})
+		cw.Write(csvsafe.Record([]string{f.Set, f.Group, f.Name, f.Type, f.SQLType(), f.Description, f.AsOfRule}))
 	}
 	cw.Flush()
 	return cw.Error()

@@ -13,6 +13,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"qiandun/internal/csvsafe"
 )
 
 // Bin is one row of bins.csv.
@@ -318,6 +320,9 @@ func readCSV(path string, required bool, want []string, fn func(row) error) erro
 		}
 		if err != nil {
 			return fmt.Errorf("%s: %w", path, err)
+		}
+		for i, v := range rec {
+			rec[i] = csvsafe.Unquote(v) // the artifact's CSVs are neutralised (package csvsafe)
 		}
 		if err := fn(row{path: path, line: line, idx: idx, rec: rec}); err != nil {
 			return err

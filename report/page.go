@@ -206,20 +206,27 @@ footer { color:var(--muted); font-size:12px; padding:12px 28px; border-top:1px s
 {{range .Items}}{{.}}
 {{end}}</section>
 {{end}}</main>
-<footer>qiandun {{.Version}} · 生成时间 generated {{.Generated}}</footer>
+<footer>qiandun {{.Version}}{{if .Generated}} · 生成时间 generated {{.Generated}}{{end}}</footer>
 </body>
 </html>
 `))
 
-// Render writes the page as one HTML document. generated is printed in
-// the footer; pass a fixed time for reproducible output.
+// Render writes the page as one HTML document. A non-zero generated is
+// printed in the footer, and then the bytes change with it; pass the zero
+// time (what `qiandun report` does) and the same inputs give the same
+// bytes. When a report was written is recorded outside it (the run
+// manifest, <lake>/_manifests/run/report.json, and the file's mtime).
 func (p *Page) Render(version string, generated time.Time) ([]byte, error) {
 	var b bytes.Buffer
+	stamp := ""
+	if !generated.IsZero() {
+		stamp = generated.UTC().Format("2006-01-02 15:04 MST")
+	}
 	err := pageTmpl.Execute(&b, struct {
 		P         *Page
 		Version   string
 		Generated string
-	}{p, version, generated.UTC().Format("2006-01-02 15:04 MST")})
+	}{p, version, stamp})
 	return b.Bytes(), err
 }
 

@@ -17,7 +17,7 @@ import (
 // Options are what every report shares.
 type Options struct {
 	Version   string    // qiandun version for the footer
-	Generated time.Time // footer time; fixed for reproducible output
+	Generated time.Time // footer time; zero (the CLI's choice) for none, so the same inputs give the same bytes
 }
 
 //go:embed sql/concentration.sql

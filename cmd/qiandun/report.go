@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-	"time"
 
 	"qiandun/internal/version"
 	"qiandun/report"
@@ -31,7 +30,9 @@ func runReport(ctx context.Context, e *env, args []string) error {
 	if *lakeDir == "" && !*skipPortfolio {
 		return errors.New("--lake is required for the portfolio report (or pass --no-portfolio)")
 	}
-	opt := report.Options{Version: version.String(), Generated: time.Now()}
+	// No generation time in the HTML: the same inputs give the same
+	// bytes (the run manifest records when the stage ran).
+	opt := report.Options{Version: version.String()}
 	var written []string
 	if *models != "" {
 		dirs, err := report.FindModels(*models)

@@ -29,6 +29,8 @@ func runScore(ctx context.Context, e *env, args []string) error {
 	fs.IntVar(&o.BatchRows, "batch-rows", 1<<16, "rows scored per batch")
 	fs.IntVar(&o.Workers, "workers", 0, "scoring goroutines (default GOMAXPROCS)")
 	fs.StringVar(&o.Memory, "memory-limit", "3GB", "DuckDB memory_limit")
+	fs.BoolVar(&o.AllowEmpty, "allow-empty", false, "publish an input with no rows as an empty batch (default: refuse, publish nothing)")
+	fs.BoolVar(&o.AllowDuplicateIDs, "allow-duplicate-ids", false, "score every row of an input whose entity ids repeat, with a warning (default: refuse, naming the first duplicate)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

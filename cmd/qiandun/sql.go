@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"math/big"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -17,6 +18,7 @@ import (
 	"golang.org/x/text/width"
 
 	"qiandun/data/lake"
+	"qiandun/internal/csvsafe"
 )
 
 // runSQL: qiandun sql --lake DIR [--format table|csv|json] "SELECT ..."
@@ -93,7 +95,7 @@ func printRows(w io.Writer, rows *sql.Rows, format string) error {
 	switch format {
 	case "csv":
 		cw = csv.NewWriter(w)
-		cw.Write(cols)
+		cw.Write(csvsafe.Record(slices.Clone(cols)))
 	case "table":
 		table = append(table, cols)
 	}
@@ -124,6 +126,9 @@ func printRows(w io.Writer, rows *sql.Rows, format string) error {
 			rec := make([]string, len(cols))
 			for i := range cols {
 				rec[i] = textValue(vals[i], types[i].DatabaseTypeName(), "")
+				if !numeric[i] {
+					rec[i] = csvsafe.Cell(rec[i]) // formula-leading text neutralised
+				}
 			}
 			cw.Write(rec)
 		default:

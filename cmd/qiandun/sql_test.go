@@ -94,3 +94,18 @@ func TestIngestCommandErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestSQLCSVNeutralisesFormulas: `qiandun sql --format csv` writes text
+// cells that start with a formula character with a leading quote (column
+// names too); numbers, negative ones included, stay as they are.
+func TestSQLCSVNeutralisesFormulas(t *testing.T) {
+	var out, errb bytes.Buffer
+	q := `SELECT '=cmd|'' /C calc''!A0' AS name, -5 AS n, CAST(-1.25 AS DECIMAL(18,2)) AS amount, '-5' AS text_number, '+86 x' AS phone, 'ok' AS "@col"`
+	if code := realMain([]string{"sql", "--lake", t.TempDir(), "--format", "csv", q}, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	want := "name,n,amount,text_number,phone,'@col\n'=cmd|' /C calc'!A0,-5,-1.25,-5,'+86 x,ok\n"
+	if out.String() != want {
+		t.Errorf("csv:\n%q\nwant\n%q", out.String(), want)
+	}
+}

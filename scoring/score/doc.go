@@ -23,7 +23,11 @@
 // a card characteristic missing from the input, or a column whose type
 // does not fit the characteristic (a numeric characteristic needs an
 // integer, floating-point or DECIMAL column; a categorical one a VARCHAR,
-// BOOLEAN or integer column). A value never seen in training takes the
+// BOOLEAN or integer column); and an input that cannot be scored as it
+// stands (checks.go): an empty file, a header and no rows, no rows at all
+// (unless Options.AllowEmpty), a characteristic NULL in every row, and
+// duplicate entity ids (unless Options.AllowDuplicateIDs), each named
+// with its file. A value never seen in training takes the
 // characteristic's fallback bin (its missing bin if it has one, else its
 // lowest-points bin); the rows are counted per characteristic in the
 // manifest (fallback_bins).

@@ -34,6 +34,7 @@ type Stream struct {
 	Workers   int       // default GOMAXPROCS
 	KeepPD    bool      // keep PD and target per row in Totals
 	Read      duckstream.Options
+	stats     *inputStats // when set, sees every input batch in order
 }
 
 // Totals are what a stream scored.
@@ -143,6 +144,9 @@ func (s *Scorer) Run(ctx context.Context, st Stream) (*Totals, error) {
 		}
 		for rdr.Next() {
 			rec := rdr.RecordBatch()
+			if st.stats != nil {
+				st.stats.add(rec)
+			}
 			n := rec.NumRows()
 			for off := int64(0); off < n; {
 				take := min(n-off, int64(st.BatchRows-cur.N))

@@ -72,6 +72,14 @@ type Options struct {
 	Workers   int
 	Memory    string // DuckDB memory_limit (default 3GB)
 	Log       *slog.Logger
+
+	// AllowEmpty publishes an input with no rows as an empty batch;
+	// without it such a run is refused and nothing is published.
+	AllowEmpty bool
+	// AllowDuplicateIDs scores every row of an input whose entity ids
+	// repeat, with a warning; without it such a run is refused, naming
+	// the first duplicated id and how often it appears.
+	AllowDuplicateIDs bool
 }
 
 // FallbackCount is how many rows of a characteristic took its fallback bin.
@@ -182,6 +190,9 @@ func Run(ctx context.Context, o Options) (*Manifest, string, error) {
 	plans := make([]*plan, len(models))
 	for i, m := range models {
 		p, err := makePlan(ctx, db, o, m)
+		if err != nil && inputError(err) {
+			return nil, "", fmt.Errorf("score: refusing input: %w", err)
+		}
 		if err != nil {
 			return nil, "", fmt.Errorf("score: refusing model %s %s (%s): %w", m.Name, m.Version, o.Models[i], err)
 		}
@@ -225,11 +236,16 @@ func Run(ctx context.Context, o Options) (*Manifest, string, error) {
 			return nil, "", fmt.Errorf("score: %w", err)
 		}
 		start := time.Now()
-		mr, err := p.stream(ctx, o, pq, &hookWriter{w: bw, pub: pub})
+		mr, st, err := p.stream(ctx, o, pq, &hookWriter{w: bw, pub: pub})
 		if err == nil {
 			err = pq.Close()
 		} else {
 			pq.Close()
+		}
+		if err == nil {
+			if err = p.checkInput(ctx, db, o, log, mr.Rows, st); err != nil {
+				err = fmt.Errorf("score: refusing input: %w", err)
+			}
 		}
 		if err != nil {
 			return nil, "", err
@@ -312,6 +328,8 @@ type plan struct {
 	dir    string
 	set    string
 	input  string
+	src    string // the input's table function
+	idExpr string // the entity id, of src's rows as f; empty: the row number
 	query  string
 	layout Layout
 	// readThreads is 1 for a flat Parquet file: a plain scan in order costs less
@@ -371,7 +389,7 @@ func makePlan(ctx context.Context, db *sql.DB, o Options, m *scorecard.Model) (*
 			}
 		}
 	} else {
-		if _, err := os.Stat(o.Data); err != nil {
+		if err := checkFile(o.Data); err != nil {
 			return nil, err
 		}
 		p.input = o.Data
@@ -403,7 +421,7 @@ func makePlan(ctx context.Context, db *sql.DB, o Options, m *scorecard.Model) (*
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("read %s: %w", p.input, err)
 	}
-	var missing, wrong []string
+	var missing, wrong, wrongCols []string
 	for _, c := range m.Chars {
 		t, ok := types[c.Name]
 		switch {
@@ -411,6 +429,7 @@ func makePlan(ctx context.Context, db *sql.DB, o Options, m *scorecard.Model) (*
 			missing = append(missing, c.Name)
 		case !typeOK(c.Kind, t):
 			wrong = append(wrong, fmt.Sprintf("%s is %s in the card but %s in the input", c.Name, c.Kind, t))
+			wrongCols = append(wrongCols, c.Name)
 		}
 	}
 	if len(missing) > 0 {
@@ -418,6 +437,9 @@ func makePlan(ctx context.Context, db *sql.DB, o Options, m *scorecard.Model) (*
 		return nil, fmt.Errorf("%d characteristic(s) missing from %s: %s", len(missing), p.input, strings.Join(missing, ", "))
 	}
 	if len(wrong) > 0 {
+		if err := explainTypes(ctx, db, src, p.input, wrongCols); err != nil {
+			return nil, err
+		}
 		return nil, fmt.Errorf("type mismatch in %s: %s", p.input, strings.Join(wrong, "; "))
 	}
 	for _, c := range []string{o.ID, o.Target} {
@@ -448,6 +470,7 @@ func makePlan(ctx context.Context, db *sql.DB, o Options, m *scorecard.Model) (*
 		sel = append(sel, fmt.Sprintf("CAST(CASE WHEN %s IS NULL THEN NULL WHEN CAST(%s AS VARCHAR) = %s THEN 1 ELSE 0 END AS DOUBLE) AS __y", t, t, lake.Quote(o.BadValue)))
 		p.layout.Target = col
 	}
+	p.src, p.idExpr = src, idExpr
 	p.query = "SELECT " + strings.Join(sel, ", ") + " FROM " + src + " f" + flagsJoin + order
 	if o.Lake == "" && strings.HasPrefix(src, "read_parquet(") {
 		p.readThreads = 1
@@ -496,7 +519,7 @@ func ScoreTable(ctx context.Context, db *sql.DB, o Options, m *scorecard.Model, 
 	if err != nil {
 		return nil, fmt.Errorf("score: %w", err)
 	}
-	mr, err := p.stream(ctx, o, f, nil)
+	mr, _, err := p.stream(ctx, o, f, nil)
 	if cerr := f.Close(); err == nil && cerr != nil {
 		err = fmt.Errorf("score: %w", cerr)
 	}
@@ -512,20 +535,21 @@ func ScoreTable(ctx context.Context, db *sql.DB, o Options, m *scorecard.Model, 
 
 // stream scores the plan's input into pq (Parquet) and csv (rows), either
 // of which may be nil.
-func (p *plan) stream(ctx context.Context, o Options, pq, csv io.Writer) (*ModelRun, error) {
+func (p *plan) stream(ctx context.Context, o Options, pq, csv io.Writer) (*ModelRun, *inputStats, error) {
 	m := p.m
 	// The reading database spills (a lake snapshot's ORDER BY) to its own
 	// temporary directory, not DuckDB's default .tmp in the working one.
 	tmp, err := os.MkdirTemp("", "qiandun-score-read-")
 	if err != nil {
-		return nil, fmt.Errorf("score: %w", err)
+		return nil, nil, fmt.Errorf("score: %w", err)
 	}
 	defer os.RemoveAll(tmp)
-	tot, err := p.s.Run(ctx, Stream{Query: p.query, Layout: p.layout, AsOf: o.AsOf, Parquet: pq, CSV: csv,
+	st := newInputStats(p.layout)
+	tot, err := p.s.Run(ctx, Stream{stats: st, Query: p.query, Layout: p.layout, AsOf: o.AsOf, Parquet: pq, CSV: csv,
 		BatchRows: o.BatchRows, Workers: o.Workers, KeepPD: o.Target != "",
 		Read: duckstream.Options{MemoryLimit: "1GB", TempDir: tmp, Threads: p.readThreads}})
 	if err != nil {
-		return nil, fmt.Errorf("score: model %s %s on %s: %w", m.Name, m.Version, p.input, err)
+		return nil, nil, fmt.Errorf("score: model %s %s on %s: %w", m.Name, m.Version, p.input, err)
 	}
 	mr := &ModelRun{Name: m.Name, Version: m.Version, Checksum: m.Checksum, Dir: p.dir, Set: p.set, Input: p.input, Rows: tot.Rows,
 		GradeCutoffs: map[string]int{}, Grades: map[string]int64{}, Decisions: tot.Decisions, Monitoring: tot.Monitor.Report()}
@@ -539,7 +563,7 @@ func (p *plan) stream(ctx context.Context, o Options, pq, csv io.Writer) (*Model
 		c := &m.Chars[j]
 		mr.Fallbacks = append(mr.Fallbacks, FallbackCount{Variable: c.Name, Bin: c.Bins[c.Fallback].Label, Rows: n})
 	}
-	if o.Target != "" {
+	if o.Target != "" && tot.Rows > 0 {
 		var pd, y []float64
 		for i, v := range tot.Y {
 			if !math.IsNaN(v) {
@@ -548,15 +572,15 @@ func (p *plan) stream(ctx context.Context, o Options, pq, csv io.Writer) (*Model
 		}
 		sum, err := metrics.Summarize(pd, y)
 		if err != nil {
-			return nil, fmt.Errorf("score: validation on %s: %w", o.Target, err)
+			return nil, nil, fmt.Errorf("score: validation on %s: %w", o.Target, err)
 		}
 		gains, err := metrics.Gains(pd, y, 10)
 		if err != nil {
-			return nil, fmt.Errorf("score: validation on %s: %w", o.Target, err)
+			return nil, nil, fmt.Errorf("score: validation on %s: %w", o.Target, err)
 		}
 		mr.Validation = &Validation{Target: o.Target, BadValue: o.BadValue, N: sum.N, Bads: sum.Bads, AUC: sum.AUC, Gini: sum.Gini, KS: sum.KS, Gains: gains}
 	}
-	return mr, nil
+	return mr, st, nil
 }
 
 // LatestModels returns, for every model name under root, the version

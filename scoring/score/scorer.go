@@ -18,6 +18,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/decimal128"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
+	"qiandun/internal/csvsafe"
 	"qiandun/scoring/monitor"
 	"qiandun/training/binning"
 	"qiandun/training/scorecard"
@@ -696,9 +697,9 @@ func appendRows(csv []byte, o *Output, ids *array.String, idPlain bool, flags *a
 	for i := lo; i < hi; i++ {
 		s, e := int(idOff[i]-base), int(idOff[i+1]-base)
 		// Room for every piece at its longest and the last one's padding.
-		room := o.rowRoom + 2*(e-s) + 2
+		room := o.rowRoom + 2*(e-s) + 3
 		if flags != nil {
-			room += 2*flags.ValueLen(i) + 2
+			room += 2*flags.ValueLen(i) + 3
 		}
 		if at+room > cap(csv) {
 			csv = slices.Grow(csv[:at], room+cap(csv))
@@ -706,6 +707,8 @@ func appendRows(csv []byte, o *Output, ids *array.String, idPlain bool, flags *a
 		buf := csv[:cap(csv)]
 		switch {
 		case !ids.IsValid(i):
+		case e > s && csvsafe.Risky(idData[s]):
+			at = len(appendCSV(buf[:at], ids.Value(i)))
 		case idPlain && e-s <= 16 && s+16 <= len(idData):
 			*(*[16]byte)(buf[at : at+16]) = *(*[16]byte)(idData[s : s+16])
 			at += e - s
@@ -1027,26 +1030,19 @@ func view(data []byte, lo, hi int) string {
 	return unsafe.String(&data[lo], hi-lo)
 }
 
-// csvField quotes s for CSV when it holds a comma, quote or line break.
-func csvField(s string) string {
-	if !strings.ContainsAny(s, ",\"\r\n") {
-		return s
-	}
-	return `"` + strings.ReplaceAll(s, `"`, `""`) + `"`
-}
+// csvField renders s as a CSV text field: a formula-leading cell
+// neutralised (package csvsafe), quoted when it holds a comma, quote or
+// line break.
+func csvField(s string) string { return csvsafe.Field(s) }
 
 // plainCSV reports whether b holds none of the bytes that make CSV quote
-// a field (a whole column's values at once).
+// a field (a whole column's values at once). Each value's first byte is
+// still checked for a formula (csvsafe.Risky).
 func plainCSV(b []byte) bool {
 	return bytes.IndexByte(b, ',') < 0 && bytes.IndexByte(b, '"') < 0 && bytes.IndexByte(b, '\n') < 0 && bytes.IndexByte(b, '\r') < 0
 }
 
-func appendCSV(b []byte, s string) []byte {
-	if !strings.ContainsAny(s, ",\"\r\n") {
-		return append(b, s...)
-	}
-	return append(b, csvField(s)...)
-}
+func appendCSV(b []byte, s string) []byte { return csvsafe.AppendField(b, s) }
 
 var pow10 = [...]float64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18}
 

@@ -107,8 +107,9 @@ func TestReasonsAndTies(t *testing.T) {
 func ftoa(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
 
 // TestCSVQuotesIDs: an entity id holding a comma, quote or line break is
-// quoted in scores.csv (RFC 4180), and ids in a batch with none are
-// written as they are.
+// quoted in scores.csv (RFC 4180), one starting with a formula character
+// gets a leading quote, and ids in a batch with none are written as they
+// are.
 func TestCSVQuotesIDs(t *testing.T) {
 	m := handModel()
 	s, err := score.NewScorer(m, score.DefaultRules())
@@ -140,6 +141,10 @@ func TestCSVQuotesIDs(t *testing.T) {
 	}{
 		{[]string{"a1", "b2"}, []string{"a1", "b2"}},
 		{[]string{"a,1", `q"x`, "plain", "line\nbreak"}, []string{`"a,1"`, `"q""x"`, "plain", "\"line\nbreak\""}},
+		// Formula-leading ids are neutralised (OWASP CSV injection), in a
+		// batch that needs no quoting and in one that does; a number stays.
+		{[]string{"=1+1", "+x", "-5", "@SUM(A1)", "ok"}, []string{"'=1+1", "'+x", "-5", "'@SUM(A1)", "ok"}},
+		{[]string{"=cmd|' /C calc'!A0", "\tx", "a,b", "-2+3"}, []string{"'=cmd|' /C calc'!A0", "'\tx", `"a,b"`, "'-2+3"}},
 	} {
 		rec := batch(tc.ids)
 		res := s.Score(&score.Unit{Recs: []arrow.RecordBatch{rec}, N: len(tc.ids)}, score.Layout{ID: 0, Chars: []int{1, 2, 3}, Flags: -1, Target: -1}, out)

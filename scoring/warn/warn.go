@@ -38,6 +38,7 @@ import (
 	"time"
 
 	"qiandun/data/lake"
+	"qiandun/internal/csvsafe"
 	"qiandun/internal/version"
 	"qiandun/scoring/publish"
 	"qiandun/scoring/score"
@@ -271,8 +272,12 @@ func Run(ctx context.Context, o Options) (*Manifest, string, error) {
   %s AS model, %s AS model_version, score, pd, grade, priority, primary_reason, reasons, action, queue,
   dpd, bucket, outstanding_principal, ltv
 FROM ranked WHERE priority < %d ORDER BY rank`, lake.Quote(o.AsOf), lake.Quote(s.m.Name), lake.Quote(s.m.Version), NoPriority)
-	for _, f := range []struct{ name, opts string }{{"ews.parquet", "FORMAT parquet, COMPRESSION zstd"}, {"ews.csv", "FORMAT csv, HEADER"}} {
-		if _, err := s.conn.ExecContext(ctx, "COPY ("+sel+") TO "+lake.Quote(pub.Path(f.name))+" ("+f.opts+")"); err != nil {
+	csvSel, err := neutralised(ctx, s.conn, sel)
+	if err != nil {
+		return nil, "", fmt.Errorf("warn: %w", err)
+	}
+	for _, f := range []struct{ name, sel, opts string }{{"ews.parquet", sel, "FORMAT parquet, COMPRESSION zstd"}, {"ews.csv", csvSel, "FORMAT csv, HEADER"}} {
+		if _, err := s.conn.ExecContext(ctx, "COPY ("+f.sel+") TO "+lake.Quote(pub.Path(f.name))+" ("+f.opts+")"); err != nil {
 			return nil, "", fmt.Errorf("warn: write %s: %w", f.name, err)
 		}
 	}
@@ -526,4 +531,31 @@ func cmpOr(a, b string) string {
 		return a
 	}
 	return b
+}
+
+// neutralised wraps query sel so that its VARCHAR columns are written to
+// CSV with formula-leading cells neutralised (package csvsafe).
+func neutralised(ctx context.Context, conn *sql.Conn, sel string) (string, error) {
+	rows, err := conn.QueryContext(ctx, "SELECT column_name, column_type FROM (DESCRIBE "+sel+")")
+	if err != nil {
+		return "", err
+	}
+	defer rows.Close()
+	var repl []string
+	for rows.Next() {
+		var name, typ string
+		if err := rows.Scan(&name, &typ); err != nil {
+			return "", err
+		}
+		if typ == "VARCHAR" {
+			repl = append(repl, csvsafe.SQL(lake.Ident(name))+" AS "+lake.Ident(name))
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return "", err
+	}
+	if len(repl) == 0 {
+		return sel, nil
+	}
+	return "SELECT * REPLACE (" + strings.Join(repl, ", ") + ") FROM (" + sel + ")", nil
 }

@@ -60,6 +60,7 @@ import (
 	"strings"
 
 	"qiandun/data/lake"
+	"qiandun/internal/csvsafe"
 	"qiandun/training/binning"
 )
 
@@ -483,26 +484,99 @@ func (m *Model) Verify() error {
 	return nil
 }
 
-// Load reads dir/model.json, checks its schema and checksum.
+// Load reads dir/model.json, checks its schema, checksum and structure.
 func Load(dir string) (*Model, error) {
 	p := filepath.Join(dir, "model.json")
 	raw, err := os.ReadFile(p)
 	if err != nil {
 		return nil, fmt.Errorf("scorecard: %w", err)
 	}
+	return Decode(raw, p)
+}
+
+// Decode parses a model.json document (named name in errors) and checks
+// its schema, checksum and structure. The checksum catches a file changed
+// by accident; it is no signature, so the structure is checked too: a
+// hand-made model.json is refused with an error, never a panic later.
+func Decode(raw []byte, name string) (*Model, error) {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	var m Model
 	if err := dec.Decode(&m); err != nil {
-		return nil, fmt.Errorf("scorecard: %s: %w", p, err)
+		return nil, fmt.Errorf("scorecard: %s: %w", name, err)
 	}
 	if m.Schema != SchemaVersion {
-		return nil, fmt.Errorf("scorecard: %s: schema %q, want %q", p, m.Schema, SchemaVersion)
+		return nil, fmt.Errorf("scorecard: %s: schema %q, want %q", name, m.Schema, SchemaVersion)
 	}
 	if err := m.Verify(); err != nil {
-		return nil, fmt.Errorf("%w: %s", err, p)
+		return nil, fmt.Errorf("%w: %s", err, name)
+	}
+	if err := m.validate(); err != nil {
+		return nil, fmt.Errorf("scorecard: %s: %w", name, err)
 	}
 	return &m, nil
+}
+
+// validate checks what scoring relies on: at least one characteristic,
+// unique names, a known kind, at least one bin, a fallback bin that
+// exists, finite points, numeric breaks finite and increasing with a bin
+// for every interval, and every category mapped to a bin that exists.
+func (m *Model) validate() error {
+	if len(m.Chars) == 0 {
+		return errors.New("the card has no characteristics")
+	}
+	finite := func(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+	if !finite(m.BasePoints) || !finite(m.Scaling.Factor) || !finite(m.Scaling.Offset) || m.Scaling.Factor == 0 {
+		return errors.New("base points or scaling not finite")
+	}
+	seen := map[string]bool{}
+	for j := range m.Chars {
+		c := &m.Chars[j]
+		switch {
+		case c.Name == "":
+			return fmt.Errorf("characteristic %d has no name", j+1)
+		case seen[c.Name]:
+			return fmt.Errorf("characteristic %q appears twice", c.Name)
+		case c.Kind != "numeric" && c.Kind != "categorical":
+			return fmt.Errorf("characteristic %q: kind %q, want numeric or categorical", c.Name, c.Kind)
+		case len(c.Bins) == 0:
+			return fmt.Errorf("characteristic %q has no bins", c.Name)
+		case c.Fallback < 0 || c.Fallback >= len(c.Bins):
+			return fmt.Errorf("characteristic %q: fallback bin %d of %d bins", c.Name, c.Fallback, len(c.Bins))
+		}
+		seen[c.Name] = true
+		for _, b := range c.Bins {
+			if !finite(b.Points) || math.Abs(b.Points) > 1e12 {
+				return fmt.Errorf("characteristic %q: bin %q has points %v", c.Name, b.Label, b.Points)
+			}
+		}
+		if c.Kind == "numeric" {
+			for k, x := range c.Breaks {
+				if !finite(x) || k > 0 && x <= c.Breaks[k-1] {
+					return fmt.Errorf("characteristic %q: breaks %v not finite and increasing", c.Name, c.Breaks)
+				}
+			}
+			if len(c.Bins) < len(c.Breaks)+1 {
+				return fmt.Errorf("characteristic %q: %d bins for %d breaks", c.Name, len(c.Bins), len(c.Breaks))
+			}
+			continue
+		}
+		if len(c.Breaks) > 0 {
+			return fmt.Errorf("characteristic %q: a categorical characteristic with breaks", c.Name)
+		}
+		l := c.Lookup()
+		for _, b := range c.Bins {
+			for _, v := range append(slices.Clone(b.Values), "") {
+				if k, _ := l.Cat(v, false); k < 0 || int(k) >= len(c.Bins) {
+					return fmt.Errorf("characteristic %q: category %q maps to no bin", c.Name, v)
+				}
+			}
+		}
+		if k, _ := l.Cat("", true); k < 0 || int(k) >= len(c.Bins) {
+			return fmt.Errorf("characteristic %q: missing values map to no bin", c.Name)
+		}
+	}
+	return nil
 }
 
 // Write writes the artifact into root/<name>/<version>/, publishing the
@@ -588,6 +662,9 @@ func (m *Model) Files() (map[string][]byte, error) {
 	for name, rows := range map[string][][]string{"gains.csv": gains, "psi.csv": psi, "bins.csv": bins, "points.csv": points, "coefficients.csv": coefs, "metrics.csv": met, "dropped.csv": drop} {
 		var buf bytes.Buffer
 		w := csv.NewWriter(&buf)
+		for _, r := range rows {
+			csvsafe.Record(r) // formula-leading text neutralised; numbers stay
+		}
 		if err := w.WriteAll(rows); err != nil {
 			return nil, err
 		}

@@ -1,7 +1,9 @@
 package scorecard_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/csv"
 	"errors"
 	"math"
 	"os"
@@ -251,6 +253,67 @@ func TestReasons(t *testing.T) {
 		}
 		if math.Abs(best-s.Score[i]-sum) > 1e-6 {
 			t.Fatalf("row %d: shortfalls %v, best-score %v", i, sum, best-s.Score[i])
+		}
+	}
+}
+
+// TestCSVFilesNeutraliseFormulas: a category that starts with a formula
+// character is written to bins.csv and points.csv with a leading quote,
+// while negative numbers (WoE, points) stay numbers.
+func TestCSVFilesNeutraliseFormulas(t *testing.T) {
+	n := 600
+	x := &binning.Column{Name: "city", Kind: binning.Categorical, Codes: make([]int32, n), Dict: []string{"=cmd|' /C calc'!A0", "北京", "-dash"}}
+	y := make([]float64, n)
+	for i := range n {
+		x.Codes[i] = int32(i % 3)
+		if i%(3+i%3) == 0 {
+			y[i] = 1
+		}
+	}
+	b, err := binning.Fit(x, y, binning.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := scorecard.Build("inj", []*binning.Binning{b}, []scorecard.Coef{{Estimate: -1}, {Estimate: 1}}, scorecard.DefaultScaling())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Seal(); err != nil {
+		t.Fatal(err)
+	}
+	dir, err := m.Write(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"bins.csv", "points.csv"} {
+		raw, err := os.ReadFile(filepath.Join(dir, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		recs, err := csv.NewReader(bytes.NewReader(raw)).ReadAll()
+		if err != nil {
+			t.Fatal(err)
+		}
+		quoted, negative := 0, 0
+		for _, rec := range recs {
+			for _, cell := range rec {
+				switch {
+				case cell == "":
+				case strings.HasPrefix(cell, "'") && strings.ContainsAny(cell[1:2], "=-"):
+					quoted++
+				case strings.ContainsAny(cell[:1], "=+-@\t\r"):
+					if _, err := strconv.ParseFloat(cell, 64); err != nil {
+						t.Errorf("%s: formula-leading cell %q", f, cell)
+					}
+					negative++
+				}
+			}
+		}
+		if quoted == 0 {
+			t.Errorf("%s: no neutralised category:\n%s", f, raw)
+		}
+		if f == "bins.csv" && negative == 0 {
+			t.Errorf("%s: no negative number left as a number:\n%s", f, raw)
 		}
 	}
 }

@@ -125,6 +125,11 @@ func LoadBins(path string) (map[string]binning.Spec, error) {
 	if err != nil {
 		return nil, fmt.Errorf("bins: %w", err)
 	}
+	return ParseBins(raw, path)
+}
+
+// ParseBins parses a --bins document (named path in errors); see LoadBins.
+func ParseBins(raw []byte, path string) (map[string]binning.Spec, error) {
 	var m map[string]binning.Spec
 	if err := yaml.Unmarshal(raw, &m); err != nil {
 		return nil, fmt.Errorf("bins %s: %w", path, err)

@@ -84,6 +84,8 @@ type Result struct {
 	// Fallbacks counts, per sample and characteristic, rows whose value
 	// had no bin of its own.
 	Fallbacks map[string]map[string]int
+
+	inputs []lake.File // the input files, full paths (the lake manifest)
 }
 
 // keys never used as characteristics in lake mode.
@@ -366,15 +368,21 @@ func Run(ctx context.Context, cfg *Config, log *slog.Logger) (*Result, error) {
 		m.Dropped = []scorecard.Dropped{}
 	}
 	m.Settings = settings(cfg)
+	// model.json names its inputs by where they sit in the lake (or by
+	// file name), never by the lake's own path: the same book trained
+	// under another root gives the same bytes and version. The run
+	// manifest keeps the full paths.
+	var inputFiles []lake.File
 	for _, p := range inputs {
 		sum, err := lake.FileSHA256(p)
 		if err != nil {
 			return nil, fmt.Errorf("train: fingerprint: %w", err)
 		}
-		m.Data = append(m.Data, scorecard.DataFile{Path: p, SHA256: sum})
+		inputFiles = append(inputFiles, lake.File{Path: p, SHA256: sum})
+		m.Data = append(m.Data, scorecard.DataFile{Path: artifactPath(cfg, p), SHA256: sum})
 	}
 	// Validation.
-	res := &Result{Model: m, Samples: map[string]int{}, Fallbacks: map[string]map[string]int{}}
+	res := &Result{Model: m, Samples: map[string]int{}, Fallbacks: map[string]map[string]int{}, inputs: inputFiles}
 	var trainScore []float64
 	var scored bytes.Buffer
 	scored.WriteString("sample,score,pd,bad\n")
@@ -444,9 +452,7 @@ func writeManifest(cfg *Config, m *scorecard.Model, res *Result, started time.Ti
 		man.Config[k] = v
 	}
 	man.Config["seed"] = cfg.Seed
-	for _, d := range m.Data {
-		man.Inputs = append(man.Inputs, lake.File{Path: d.Path, SHA256: d.SHA256})
-	}
+	man.Inputs = append(man.Inputs, res.inputs...)
 	ents, err := os.ReadDir(res.Dir)
 	if err != nil {
 		return err
@@ -682,6 +688,17 @@ FROM %s WHERE %s IS NOT NULL`, t, lake.Quote(badValue), from, t), nil
 
 // lakeQuery joins features and labels of the lake; it returns the SQL and
 // the input files (for the fingerprint).
+// artifactPath is how model.json names input file p: relative to the
+// lake root in lake mode (slash-separated), its base name otherwise.
+func artifactPath(cfg *Config, p string) string {
+	if cfg.Lake != "" {
+		if rel, err := filepath.Rel(cfg.Lake, p); err == nil && rel != ".." && !strings.HasPrefix(rel, "../") {
+			return filepath.ToSlash(rel)
+		}
+	}
+	return filepath.Base(p)
+}
+
 func lakeQuery(cfg *Config) (string, []string, error) {
 	l := lake.New(cfg.Lake)
 	asOf := "*"

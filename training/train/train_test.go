@@ -3,6 +3,7 @@ package train_test
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"fmt"
 	"io"
 	"log/slog"
@@ -10,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"qiandun/data/lake"
@@ -200,14 +202,16 @@ func TestFlatWithReferenceBins(t *testing.T) {
 // labels; indeterminate labels are left out, and so is the latest month,
 // which still holds immature loans (training keeps mature vintages only);
 // the two latest mature months are out-of-time.
-func TestLakeModeACard(t *testing.T) {
+// writeACardLake writes an A-card feature snapshot and its labels under
+// root and returns the DuckDB holding their source table base.
+func writeACardLake(t *testing.T, root string) *sql.DB {
+	t.Helper()
 	ctx := context.Background()
-	root := t.TempDir()
 	db, err := lake.OpenDuckDB(ctx, lake.DBOptions{Threads: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
+	t.Cleanup(func() { db.Close() })
 	for _, dir := range []string{"features/acard/as_of=2024-07-01", "labels/acard"} {
 		if err := os.MkdirAll(filepath.Join(root, dir), 0o755); err != nil {
 			t.Fatal(err)
@@ -237,6 +241,13 @@ FROM range(6000) t(i)`
 			t.Fatal(err)
 		}
 	}
+	return db
+}
+
+func TestLakeModeACard(t *testing.T) {
+	ctx := context.Background()
+	root := t.TempDir()
+	db := writeACardLake(t, root)
 	c := train.NewConfig()
 	c.Lake, c.Model, c.Out, c.OOTMonths = root, "acard", filepath.Join(root, "models"), 2
 	r, err := train.Run(ctx, c, quiet)
@@ -466,5 +477,54 @@ func TestFlatParquetSameAsCSV(t *testing.T) {
 	}
 	if a.Model.Version == b.Model.Version {
 		t.Error("different input files, same version: the data fingerprint is not in the checksum")
+	}
+}
+
+// TestLakeModeRootIndependent: the same book trained under two lake roots
+// (one absolute, one relative to the working directory) gives the same
+// model version and the same artifact bytes: model.json names its inputs
+// relative to the lake.
+func TestLakeModeRootIndependent(t *testing.T) {
+	ctx := context.Background()
+	var dirs [2]string
+	var versions [2]string
+	for i := range dirs {
+		root := filepath.Join(t.TempDir(), fmt.Sprintf("book-%d", i))
+		if i == 1 {
+			wd, err := os.Getwd()
+			if err != nil {
+				t.Fatal(err)
+			}
+			rel, err := filepath.Rel(wd, root)
+			if err != nil {
+				t.Fatal(err)
+			}
+			root = rel
+		}
+		writeACardLake(t, root)
+		c := train.NewConfig()
+		c.Lake, c.Model, c.Out, c.OOTMonths = root, "acard", filepath.Join(root, "models"), 2
+		r, err := train.Run(ctx, c, quiet)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dirs[i], versions[i] = r.Dir, r.Model.Version
+		for _, d := range r.Model.Data {
+			if filepath.IsAbs(d.Path) || strings.Contains(d.Path, "book-") {
+				t.Errorf("model.json names input %q with the lake's path", d.Path)
+			}
+		}
+	}
+	if versions[0] != versions[1] {
+		t.Errorf("versions %s and %s for the same book under two roots", versions[0], versions[1])
+	}
+	fa, fb := readDir(t, dirs[0]), readDir(t, dirs[1])
+	if len(fa) < 7 {
+		t.Fatalf("artifact has %d files", len(fa))
+	}
+	for name, data := range fa {
+		if !bytes.Equal(data, fb[name]) {
+			t.Errorf("%s differs between the two roots", name)
+		}
 	}
 }

@@ -4,7 +4,10 @@
 -- 'written_off' when it closed this month. n counts loans, balance sums
 -- their outstanding principal at the previous month end; share_n and
 -- share_balance are the row's share of its (month, from_bucket) total, so
--- each from_bucket row of a month's matrix sums to 1.
+-- each from_bucket row of a month's matrix sums to 1. Shares are divided
+-- once from exact totals (integer counts, DECIMAL sums): a float sum over
+-- a window adds its rows in whatever order the threads deliver them, so
+-- its last digit would differ from run to run.
 WITH t AS (
     SELECT month_end, status, bucket,
            lag(bucket) OVER w AS from_bucket,
@@ -23,7 +26,7 @@ agg AS (
 SELECT month, from_bucket, to_bucket, n,
        CAST(balance AS DECIMAL(18,2)) AS balance,
        n / sum(n) OVER g AS share_n,
-       CAST(balance AS DOUBLE) / nullif(sum(CAST(balance AS DOUBLE)) OVER g, 0) AS share_balance
+       CAST(balance AS DOUBLE) / nullif(CAST(sum(balance) OVER g AS DOUBLE), 0) AS share_balance
 FROM agg
 WINDOW g AS (PARTITION BY month, from_bucket)
 ORDER BY month, from_bucket, to_bucket
