@@ -7,6 +7,8 @@ import (
 	"sort"
 
 	"qiandun/data/ingest"
+	"qiandun/data/ingest/pii"
+	"qiandun/internal/keyfile"
 )
 
 // runIngest: qiandun ingest --raw DIR --lake DIR [--config FILE]
@@ -17,7 +19,7 @@ func runIngest(ctx context.Context, e *env, args []string) error {
 	lakeDir := fs.String("lake", "", "lake root `DIR`")
 	config := fs.String("config", "", "YAML `FILE` with per-file encodings and max_reject_rate")
 	maxRate := fs.Float64("max-reject-rate", ingest.DefaultMaxRejectRate, "largest share of a table's rows that may be quarantined before the stage fails")
-	keyFile := fs.String("pii-key-file", "", "PII token key `FILE` (default <lake>/_keys/pii.key, created on first use; $"+ingest.KeyEnv+" overrides)")
+	keyFile := fs.String("pii-key-file", "", "PII token key `FILE`, outside the lake, mode 0600, at least 32 bytes (default $"+keyfile.DirEnv+"/pii.key, else ~/.config/qiandun/pii.key; created on first use; $"+ingest.KeyEnv+" overrides)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -38,10 +40,7 @@ func runIngest(ctx context.Context, e *env, args []string) error {
 			o.MaxRejectRate = *c.MaxRejectRate
 		}
 	}
-	if *keyFile == "" {
-		*keyFile = ingest.DefaultKeyFile(*lakeDir)
-	}
-	key, err := ingest.LoadKey(*keyFile, e.log)
+	key, err := pii.LoadTokenKey(*lakeDir, *keyFile, e.log)
 	if err != nil {
 		return err
 	}

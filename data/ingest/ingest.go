@@ -203,6 +203,9 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkKeyFingerprint(prev, o.keyFingerprint(), o.Lake, log); err != nil {
+		return nil, err
+	}
 	seen := map[string]string{}
 	for _, in := range prev.Inputs {
 		seen[in.SHA256] = in.Path
@@ -337,7 +340,7 @@ func publishQuarantine(lk lake.Lake, work string, trs []TableResult) error {
 func writeManifest(lk lake.Lake, o Options, prev *lake.Manifest, res *Result, todo []*fileRead, changed map[string]bool, start time.Time) error {
 	m := &lake.Manifest{
 		Stage: Stage, Version: version.String(), Started: start.UTC(), Finished: time.Now().UTC(),
-		Config:  map[string]any{"raw": o.Raw, "max_reject_rate": o.MaxRejectRate},
+		Config:  map[string]any{"raw": o.Raw, "max_reject_rate": o.MaxRejectRate, keyFingerprintField: o.keyFingerprint()},
 		Inputs:  append([]lake.File(nil), prev.Inputs...),
 		Counts:  map[string]int64{},
 		Timings: map[string]float64{"total": res.Elapsed.Seconds()},
