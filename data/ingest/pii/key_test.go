@@ -82,8 +82,8 @@ func TestLoadTokenKeyLegacyConflicts(t *testing.T) {
 	other := strings.Repeat("o", 40)
 	for _, c := range []struct {
 		name, env, file string // file: contents of the named key file ("" = none)
-		wantErr            string
-		keep               bool // the lake's key file is left in place
+		wantErr         string
+		keep            bool // the lake's key file is left in place
 	}{
 		{name: "file holds the same key", file: legacyKey + "\n"},
 		{name: "file holds another key", file: other, wantErr: "differs from key file", keep: true},
