@@ -349,6 +349,14 @@ func checkHeader(file string, t schema.Table, cols []string) error {
 			e.missing = append(e.missing, c.Name)
 		}
 	}
+	if len(e.extra) > 0 && 2*len(e.missing) > len(t.Columns) {
+		// Most columns absent: likely no header line, so the "names" are
+		// the first record's values (ID numbers, names, phones): never
+		// quote them (Error shows unreadable alone).
+		e.unreadable = fmt.Sprintf("it names %d of the table's %d columns: is the header line missing? (the line is not shown: it may hold personal data)",
+			len(t.Columns)-len(e.missing), len(t.Columns))
+		return e
+	}
 	if len(e.missing)+len(e.extra)+len(e.duplicate) > 0 {
 		return e
 	}
