@@ -43,6 +43,7 @@ func commands() map[string]command {
 		"warn":     {"post-loan early-warning list", runWarn},
 		"report":   {"model and portfolio reports (HTML)", runReport},
 		"run":      {"run the whole pipeline DAG", runRun},
+		"vault":    {"the encrypted PII vault: vault rotate re-encrypts it under a new key", runVault},
 	}
 }
 

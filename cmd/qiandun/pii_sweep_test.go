@@ -21,6 +21,7 @@ import (
 	"qiandun/data/ingest/pii"
 	"qiandun/data/lake"
 	"qiandun/data/schema"
+	"qiandun/data/vault"
 )
 
 // piiColumns are the raw export columns that hold personal information:
@@ -32,7 +33,8 @@ var piiColumns = []string{"id_number", "name", "phone", "device_id", "ip"}
 // `qiandun run --config pipelines/default.yaml` on a 3,000-loan book,
 // clean, then with the generator's dirty rate raised, then on a raw
 // directory whose exports lack their header line — and searches every
-// file written outside the quarantine and the raw input (Parquet decoded
+// file written outside the quarantine and the raw input — the encrypted
+// PII vault included (Parquet decoded
 // by DuckDB, every string column; CSV, HTML, JSON, YAML, manifests; and
 // everything the commands logged) for every ID number, name, phone,
 // device id and IP of the raw exports. There must be none.
@@ -133,6 +135,19 @@ func TestPIISweep(t *testing.T) {
 		}
 	}
 	t.Logf("searched %d files (%d Parquet) and %d bytes of logs", files, parquets, logs.Len())
+	// The vault (searched above like every file: it holds tokens and
+	// ciphertext only) has every name of the clean book's exports.
+	vk, err := os.ReadFile(filepath.Join(clean, "keys", vault.KeyFileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := vault.Open(filepath.Join(clean, "lake"), bytes.TrimSpace(vk), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.Len() < len(vals.names)/2 {
+		t.Errorf("the vault holds %d values for %d names", v.Len(), len(vals.names))
+	}
 	if parquets < 20 {
 		t.Errorf("only %d Parquet files searched", parquets)
 	}

@@ -71,8 +71,13 @@ type Options struct {
 	// MaxRejectRate is the largest share of a table's rows read in this
 	// run that may be quarantined.
 	MaxRejectRate float64
-	// Key is the PII token key (see LoadKey). Required.
+	// Key is the PII token key (see pii.LoadTokenKey). Required.
 	Key []byte
+	// Vault, when set, receives the clear value and the token of each
+	// name, id_number and phone of the rows the parser accepts, for the
+	// encrypted PII vault (data/vault). It is called from several
+	// goroutines and must copy what it keeps.
+	Vault func(column string, token, clear []byte)
 	// Log receives progress and summary lines; nil means slog.Default().
 	Log *slog.Logger
 	// Progress is where a progress bar is drawn (a terminal) or nil.
@@ -216,7 +221,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}
 	defer os.RemoveAll(work)
 
-	sh := &shared{seen: seen, res: &Result{}}
+	sh := &shared{seen: seen, res: &Result{}, vault: o.Vault}
 	if o.Progress != nil {
 		sh.bar = progress.New(o.Progress, log, "ingest", "lines", 0)
 	}

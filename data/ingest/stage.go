@@ -167,7 +167,7 @@ func (s *stager) load(ctx context.Context, t schema.Table, sch *arrow.Schema, sr
 	t0, c0 := time.Now(), cpuTime()
 	enc := src.Encoding
 	for {
-		fs, err := openStream(ctx, src, fid, enc, streamOptions{t: t, schema: sch, key: s.key, workers: runtime.NumCPU(),
+		fs, err := openStream(ctx, src, fid, enc, streamOptions{t: t, schema: sch, key: s.key, vault: s.vault, workers: runtime.NumCPU(),
 			prog: func(n int64) { s.bar.Add(n) }, done: s.once, blockSize: s.blockSize})
 		if err == nil {
 			err = s.insert(ctx, fs, fmt.Sprintf("qd_rows_%d", fid))

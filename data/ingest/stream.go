@@ -118,6 +118,7 @@ type streamOptions struct {
 	t       schema.Table
 	schema  *arrow.Schema
 	key     []byte
+	vault   func(column string, token, clear []byte)
 	workers int
 	prog    progressFunc
 	// done is called once the whole file was read; an error stops the
@@ -201,6 +202,7 @@ func openStream(ctx context.Context, src Source, fid int, enc string, o streamOp
 			defer s.wg.Done()
 			p := newRowParser(t, o.schema, o.key, alloc)
 			p.ref = o.ref
+			p.vault = o.vault
 			for b := range jobs {
 				b.out <- w.parse(p, b)
 				select {
