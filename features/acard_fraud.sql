@@ -1,23 +1,25 @@
 -- A-card group: anti-fraud identity, sharing and velocity checks. Sharing
 -- and velocity count other applications strictly before this one's
--- apply_time, within the window; the device, phone token and IP are
--- those declared on each application. PII is tokenised: phones are
--- compared by phone_token. Every earlier application is in the spine
+-- apply_time, within the window; the device, phone and IP are those
+-- declared on each application. They are personal information, so the
+-- lake holds only their keyed HMAC tokens (device_id_token, phone_token,
+-- ip_token), and equal tokens are equal values: sharing counts are the
+-- same as on the clear values. Every earlier application is in the spine
 -- (it holds all applications before the as-of date).
 WITH app AS (
     SELECT app_idx, application_id, borrower_id, apply_time,
-           device_id, phone_token, ip, gender, id_gender, age, id_checksum_ok
+           device_id_token, phone_token, ip_token, gender, id_gender, age, id_checksum_ok
     FROM spine_acard
 ),
 device_share AS (
     SELECT x.app_idx, count(DISTINCT y.borrower_id) AS n
     FROM app x
     JOIN spine_acard y
-      ON y.device_id = x.device_id
+      ON y.device_id_token = x.device_id_token
      AND y.borrower_id <> x.borrower_id
      AND y.apply_time < x.apply_time
      AND y.apply_time >= x.apply_time - INTERVAL 30 DAY
-    WHERE x.device_id IS NOT NULL AND x.device_id <> ''
+    WHERE x.device_id_token IS NOT NULL AND x.device_id_token <> ''
     GROUP BY x.app_idx
 ),
 phone_share AS (
@@ -35,11 +37,11 @@ ip_share AS (
     SELECT x.app_idx, count(DISTINCT y.borrower_id) AS n
     FROM app x
     JOIN spine_acard y
-      ON y.ip = x.ip
+      ON y.ip_token = x.ip_token
      AND y.borrower_id <> x.borrower_id
      AND y.apply_time < x.apply_time
      AND y.apply_time >= x.apply_time - INTERVAL 30 DAY
-    WHERE x.ip IS NOT NULL AND x.ip <> ''
+    WHERE x.ip_token IS NOT NULL AND x.ip_token <> ''
     GROUP BY x.app_idx
 ),
 velocity AS (

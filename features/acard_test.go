@@ -14,7 +14,7 @@ func app(id, borrower, at, product, requested string, term int, income, gender, 
 		"product": q(product), "channel": q("app"), "requested_amount": requested,
 		"term_months": itoa(term), "id_number_token": q("tok-id-" + borrower), "name_token": q("tok-name-" + borrower),
 		"phone_token": q(phone), "gender": q(gender), "education": q("本科"), "marital_status": q("married"),
-		"employment_years": "3.5", "city": q("北京"), "device_id": q(device), "ip": q(ip), "decision": q(decision),
+		"employment_years": "3.5", "city": q("北京"), "device_id_token": q(device), "ip_token": q(ip), "decision": q(decision),
 		"age": itoa(age), "id_gender": q(idGender), "birth_province": q("北京"),
 		"id_checksum_ok": map[bool]string{true: "true", false: "false"}[idOK],
 	}

@@ -1,13 +1,14 @@
 -- Link events for the borrower graph, in time order (apply_time, then
 -- application_id): one row per A-card
 -- application with dense node numbers for its borrower, device and phone
+-- (devices and phones by their tokens)
 -- (-1 when missing). Nodes 0..B-1 are borrowers; devices and phones
 -- follow. The time is microseconds since the epoch of the local time.
 WITH b AS (SELECT * FROM graph_borrowers),
 nb AS (SELECT count(*) AS n FROM b),
 dev AS (
-    SELECT device_id, CAST((SELECT n FROM nb) + row_number() OVER (ORDER BY device_id) - 1 AS INTEGER) AS node
-    FROM (SELECT DISTINCT device_id FROM spine_acard WHERE device_id IS NOT NULL AND device_id <> '')
+    SELECT device_id_token, CAST((SELECT n FROM nb) + row_number() OVER (ORDER BY device_id_token) - 1 AS INTEGER) AS node
+    FROM (SELECT DISTINCT device_id_token FROM spine_acard WHERE device_id_token IS NOT NULL AND device_id_token <> '')
 ),
 nd AS (SELECT (SELECT n FROM nb) + count(*) AS n FROM dev),
 ph AS (
@@ -21,6 +22,6 @@ SELECT s.app_idx,
        coalesce(ph.node, -1) AS phone_node
 FROM spine_acard s
 JOIN b ON b.borrower_id = s.borrower_id
-LEFT JOIN dev ON dev.device_id = s.device_id
+LEFT JOIN dev ON dev.device_id_token = s.device_id_token
 LEFT JOIN ph ON ph.phone_token = s.phone_token
 ORDER BY s.apply_time, s.app_idx

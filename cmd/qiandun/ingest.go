@@ -7,17 +7,21 @@ import (
 	"sort"
 
 	"qiandun/data/ingest"
+	"qiandun/data/ingest/pii"
+	"qiandun/data/vault"
+	"qiandun/internal/keyfile"
 )
 
 // runIngest: qiandun ingest --raw DIR --lake DIR [--config FILE]
-// [--max-reject-rate R] [--pii-key-file F]
+// [--max-reject-rate R] [--pii-key-file F] [--vault-key-file F]
 func runIngest(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "ingest", "--raw DIR --lake DIR [--config FILE] [--max-reject-rate 0.01] [--pii-key-file F]")
+	fs := newFlags(e, "ingest", "--raw DIR --lake DIR [--config FILE] [--max-reject-rate 0.01] [--pii-key-file F] [--vault-key-file F]")
 	raw := fs.String("raw", "", "directory of raw exports (`DIR`)")
 	lakeDir := fs.String("lake", "", "lake root `DIR`")
 	config := fs.String("config", "", "YAML `FILE` with per-file encodings and max_reject_rate")
 	maxRate := fs.Float64("max-reject-rate", ingest.DefaultMaxRejectRate, "largest share of a table's rows that may be quarantined before the stage fails")
-	keyFile := fs.String("pii-key-file", "", "PII token key `FILE` (default <lake>/_keys/pii.key, created on first use; $"+ingest.KeyEnv+" overrides)")
+	keyFile := fs.String("pii-key-file", "", "PII token key `FILE`, outside the lake, mode 0600, at least 32 bytes (default $"+keyfile.DirEnv+"/pii.key, else ~/.config/qiandun/pii.key; created on first use; $"+ingest.KeyEnv+" overrides)")
+	vaultKeyFile := fs.String("vault-key-file", "", "PII vault key `FILE`, outside the lake, mode 0600, at least 32 bytes, not the token key (default $"+keyfile.DirEnv+"/"+vault.KeyFileName+"; created on first use; $"+vault.KeyEnv+" overrides)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -38,17 +42,32 @@ func runIngest(ctx context.Context, e *env, args []string) error {
 			o.MaxRejectRate = *c.MaxRejectRate
 		}
 	}
-	if *keyFile == "" {
-		*keyFile = ingest.DefaultKeyFile(*lakeDir)
-	}
-	key, err := ingest.LoadKey(*keyFile, e.log)
+	key, err := pii.LoadTokenKey(*lakeDir, *keyFile, e.log)
 	if err != nil {
 		return err
 	}
 	o.Key = key
+	vkey, err := vault.LoadKey(*lakeDir, *vaultKeyFile, true, e.log)
+	if err != nil {
+		return err
+	}
+	if keyfile.Fingerprint(vkey) == keyfile.Fingerprint(key) {
+		return fmt.Errorf("the PII vault key and the token key are the same key: keep them apart")
+	}
+	vlt, err := vault.Open(*lakeDir, vkey, e.log)
+	if err != nil {
+		return err
+	}
+	vc := &vaultCollector{val: map[string]string{}}
+	o.Vault = vc.add
 	res, err := ingest.Run(ctx, o)
 	if err != nil {
 		return err
+	}
+	if n, err := vc.save(vlt); err != nil {
+		return err
+	} else if n > 0 {
+		e.log.Info("sealed new values in the PII vault", "values", n, "vault", vault.Path(*lakeDir))
 	}
 	for _, s := range res.Skipped {
 		fmt.Fprintf(e.stdout, "skipped %s: %s\n", s.File, s.Reason)

@@ -44,6 +44,7 @@ func commands() map[string]command {
 		"report":   {"model and portfolio reports (HTML)", runReport},
 		"bureau":   {"monthly credit-bureau reporting files (PBOC, Baihang)", runBureau},
 		"run":      {"run the whole pipeline DAG", runRun},
+		"vault":    {"the encrypted PII vault: vault rotate re-encrypts it under a new key", runVault},
 	}
 }
 

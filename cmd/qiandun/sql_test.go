@@ -27,6 +27,8 @@ func ingestSmallBook(t *testing.T) string {
 	}
 	var out, errb bytes.Buffer
 	t.Setenv("QIANDUN_PII_KEY", "")
+	keyDir := filepath.Join(t.TempDir(), "keys")
+	t.Setenv("QIANDUN_KEY_DIR", keyDir)
 	if code := realMain([]string{"ingest", "--raw", raw, "--lake", lk, "--max-reject-rate", "0.5"}, &out, &errb); code != 0 {
 		t.Fatalf("ingest exit %d: %s", code, errb.String())
 	}
@@ -36,8 +38,11 @@ func ingestSmallBook(t *testing.T) string {
 	if !strings.Contains(errb.String(), "created PII token key file") || strings.Contains(errb.String(), "张三") {
 		t.Errorf("ingest log %q", errb.String())
 	}
-	if st, err := os.Stat(filepath.Join(lk, "_keys", "pii.key")); err != nil || st.Mode().Perm() != 0o600 {
+	if st, err := os.Stat(filepath.Join(keyDir, "pii.key")); err != nil || st.Mode().Perm() != 0o600 {
 		t.Errorf("key file: %v %v", st, err)
+	}
+	if _, err := os.Stat(filepath.Join(lk, "_keys")); err == nil {
+		t.Error("a key directory inside the lake")
 	}
 	return lk
 }

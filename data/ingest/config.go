@@ -1,19 +1,15 @@
 package ingest
 
 import (
-	"crypto/rand"
-	"encoding/hex"
-	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"os"
 	"path"
-	"path/filepath"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
 
+	"qiandun/data/ingest/pii"
 	"qiandun/data/schema"
 )
 
@@ -113,52 +109,6 @@ func (c *Config) encodingFor(rel string) string {
 	return EncAuto
 }
 
-// KeyEnv is the environment variable that holds the PII token key.
-const KeyEnv = "QIANDUN_PII_KEY"
-
-// DefaultKeyFile is where the PII key file is kept when none is named:
-// inside the lake, under _keys (never read as a table).
-func DefaultKeyFile(lakeDir string) string { return filepath.Join(lakeDir, "_keys", "pii.key") }
-
-// LoadKey returns the PII token key: $QIANDUN_PII_KEY if set, else the
-// contents of file. A missing file is created with a fresh random key and
-// mode 0600 (its directory 0700), and the creation is logged (the key never
-// is).
-func LoadKey(file string, log *slog.Logger) ([]byte, error) {
-	if k := os.Getenv(KeyEnv); k != "" {
-		return []byte(k), nil
-	}
-	b, err := os.ReadFile(file)
-	if errors.Is(err, fs.ErrNotExist) {
-		raw := make([]byte, 32)
-		if _, err := rand.Read(raw); err != nil {
-			return nil, fmt.Errorf("PII key: %w", err)
-		}
-		if err := os.MkdirAll(filepath.Dir(file), 0o700); err != nil {
-			return nil, fmt.Errorf("PII key: %w", err)
-		}
-		f, ferr := os.OpenFile(file, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-		if ferr != nil {
-			return nil, fmt.Errorf("PII key: %w", ferr)
-		}
-		if _, ferr := f.WriteString(hex.EncodeToString(raw) + "\n"); ferr != nil {
-			f.Close()
-			return nil, fmt.Errorf("PII key %s: %w", file, ferr)
-		}
-		if ferr := f.Close(); ferr != nil {
-			return nil, fmt.Errorf("PII key %s: %w", file, ferr)
-		}
-		if log != nil {
-			log.Info("created PII token key file (mode 0600); keep it: tokens from another key do not join", "path", file)
-		}
-		b, err = os.ReadFile(file)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("PII key: %w", err)
-	}
-	k := strings.TrimSpace(string(b))
-	if len(k) < 16 {
-		return nil, fmt.Errorf("PII key file %s: key too short (%d bytes, want at least 16)", file, len(k))
-	}
-	return []byte(k), nil
-}
+// KeyEnv is the environment variable that holds the PII token key (see
+// pii.LoadTokenKey, which loads and checks the key).
+const KeyEnv = pii.KeyEnv

@@ -3,7 +3,6 @@ package ingest
 import (
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 )
 
@@ -30,35 +29,5 @@ func TestLoadConfig(t *testing.T) {
 		if _, err := LoadConfig(write(bad)); err == nil {
 			t.Errorf("no error for %q", bad)
 		}
-	}
-}
-
-func TestLoadKey(t *testing.T) {
-	t.Setenv(KeyEnv, "")
-	file := filepath.Join(t.TempDir(), "_keys", "pii.key")
-	k1, err := LoadKey(file, discardLog())
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := os.Stat(file)
-	if err != nil || st.Mode().Perm() != 0o600 {
-		t.Fatalf("key file %v, %v", st, err)
-	}
-	if dst, _ := os.Stat(filepath.Dir(file)); dst.Mode().Perm() != 0o700 {
-		t.Errorf("key dir mode %v", dst.Mode().Perm())
-	}
-	k2, _ := LoadKey(file, discardLog())
-	if string(k1) != string(k2) || len(k1) != 64 {
-		t.Errorf("key not stable: %d bytes", len(k1))
-	}
-	t.Setenv(KeyEnv, "from-the-environment-1234")
-	if k, _ := LoadKey(file, nil); string(k) != "from-the-environment-1234" {
-		t.Errorf("env key not used")
-	}
-	t.Setenv(KeyEnv, "")
-	short := filepath.Join(t.TempDir(), "short.key")
-	os.WriteFile(short, []byte("abc\n"), 0o600)
-	if _, err := LoadKey(short, nil); err == nil || !strings.Contains(err.Error(), "too short") {
-		t.Errorf("short key: %v", err)
 	}
 }

@@ -269,7 +269,7 @@ func (s *stager) direct(ctx context.Context, t schema.Table, src Source, fid int
 		return nil, nil, err
 	}
 	out := filepath.Join(dir, "part-0.parquet")
-	fs, err := openStream(ctx, src, fid, src.Encoding, streamOptions{t: t, schema: sch, key: s.key, workers: runtime.NumCPU(),
+	fs, err := openStream(ctx, src, fid, src.Encoding, streamOptions{t: t, schema: sch, key: s.key, vault: s.vault, workers: runtime.NumCPU(),
 		prog: func(n int64) { s.bar.Add(n) }, done: s.once, direct: true, ref: ref, blockSize: s.blockSize, maxLine: s.maxLine})
 	if err == nil {
 		err = s.copyTo(ctx, fs, t, fmt.Sprintf("qd_rows_%d", fid), out)

@@ -73,8 +73,13 @@ type Options struct {
 	// MaxRejectRate is the largest share of a table's rows read in this
 	// run that may be quarantined.
 	MaxRejectRate float64
-	// Key is the PII token key (see LoadKey). Required.
+	// Key is the PII token key (see pii.LoadTokenKey). Required.
 	Key []byte
+	// Vault, when set, receives the clear value and the token of each
+	// name, id_number and phone of the rows the parser accepts, for the
+	// encrypted PII vault (data/vault). It is called from several
+	// goroutines and must copy what it keeps.
+	Vault func(column string, token, clear []byte)
 	// Log receives progress and summary lines; nil means slog.Default().
 	Log *slog.Logger
 	// Progress is where a progress bar is drawn (a terminal) or nil.
@@ -215,6 +220,9 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkKeyFingerprint(prev, o.keyFingerprint(), o.Lake, log); err != nil {
+		return nil, err
+	}
 	seen := map[string]string{}
 	for _, in := range prev.Inputs {
 		seen[in.SHA256] = in.Path
@@ -225,7 +233,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}
 	defer os.RemoveAll(work)
 
-	sh := &shared{seen: seen, res: &Result{MissingExports: missing}}
+	sh := &shared{seen: seen, res: &Result{MissingExports: missing}, vault: o.Vault}
 	if o.Progress != nil {
 		sh.bar = progress.New(o.Progress, log, "ingest", "lines", 0)
 	}
@@ -349,7 +357,7 @@ func publishQuarantine(lk lake.Lake, work string, trs []TableResult) error {
 func writeManifest(lk lake.Lake, o Options, prev *lake.Manifest, res *Result, todo []*fileRead, changed map[string]bool, start time.Time) error {
 	m := &lake.Manifest{
 		Stage: Stage, Version: version.String(), Started: start.UTC(), Finished: time.Now().UTC(),
-		Config:  map[string]any{"raw": o.Raw, "max_reject_rate": o.MaxRejectRate},
+		Config:  map[string]any{"raw": o.Raw, "max_reject_rate": o.MaxRejectRate, keyFingerprintField: o.keyFingerprint()},
 		Inputs:  append([]lake.File(nil), prev.Inputs...),
 		Counts:  map[string]int64{},
 		Timings: map[string]float64{"total": res.Elapsed.Seconds()},

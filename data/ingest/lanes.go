@@ -154,4 +154,6 @@ type shared struct {
 	seen map[string]string // sha256 -> file, of the files ingested (before or in this run)
 	res  *Result           // Skipped
 	bar  *progress.Bar
+	// vault receives accepted rows' clear PII and tokens (Options.Vault).
+	vault func(column string, token, clear []byte)
 }

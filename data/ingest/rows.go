@@ -155,6 +155,9 @@ type rowParser struct {
 	// bureau_reports: the position of worst_status_24m, whose overdue
 	// band (schema.OverdueBand) is appended as worst_overdue_band.
 	bandCol int
+	// vault, when set, receives the clear name, ID number and phone of
+	// each accepted row with its token (Options.Vault).
+	vault func(column string, token, clear []byte)
 	// ref, when set, checks each accepted row's parent; late lists the
 	// rows of the batch that fail it.
 	ref     *refCheck
@@ -532,7 +535,11 @@ func (p *rowParser) appendRow(fid int32, line int64) {
 			if i == p.idCol {
 				s = upperID(s)
 			}
-			c.str.BinaryBuilder.Append(p.token(s))
+			tok := p.token(s)
+			c.str.BinaryBuilder.Append(tok)
+			if p.vault != nil && vaulted(r.name) {
+				p.vault(r.name, tok, s)
+			}
 		default:
 			c.str.BinaryBuilder.Append(v.s)
 		}
@@ -562,6 +569,13 @@ func (p *rowParser) token(v []byte) []byte {
 	p.mac.Write(v)
 	hex.Encode(p.tok[:], p.mac.Sum(p.sum[:0]))
 	return p.tok[:]
+}
+
+// vaulted reports whether column's clear values go to the PII vault:
+// the identity that bureau reporting and disclosure need (not device ids
+// or IPs, which nothing needs back in clear).
+func vaulted(column string) bool {
+	return column == "name" || column == "id_number" || column == "phone"
 }
 
 // upperID upper-cases an ID number as DuckDB's upper() would (the token

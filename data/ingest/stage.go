@@ -166,7 +166,7 @@ func (s *stager) table(ctx context.Context, t schema.Table, srcs []Source, idx [
 // errSkip and adds nothing.
 func (s *stager) load(ctx context.Context, t schema.Table, sch *arrow.Schema, src Source, fid int) (*fileRead, error) {
 	t0, c0 := time.Now(), cpuTime()
-	fs, err := openStream(ctx, src, fid, src.Encoding, streamOptions{t: t, schema: sch, key: s.key, workers: runtime.NumCPU(),
+	fs, err := openStream(ctx, src, fid, src.Encoding, streamOptions{t: t, schema: sch, key: s.key, vault: s.vault, workers: runtime.NumCPU(),
 		prog: func(n int64) { s.bar.Add(n) }, done: s.once, blockSize: s.blockSize, maxLine: s.maxLine})
 	if err == nil {
 		err = s.insert(ctx, fs, fmt.Sprintf("qd_rows_%d", fid))

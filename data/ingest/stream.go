@@ -137,6 +137,7 @@ type streamOptions struct {
 	t       schema.Table
 	schema  *arrow.Schema
 	key     []byte
+	vault   func(column string, token, clear []byte)
 	workers int
 	prog    progressFunc
 	// done is called once the whole file was read; an error stops the
@@ -235,6 +236,7 @@ func openStream(ctx context.Context, src Source, fid int, enc string, o streamOp
 			p := newRowParser(t, o.schema, o.key, alloc)
 			p.ref = o.ref
 			d := newDecoder(enc)
+			p.vault = o.vault
 			for b := range jobs {
 				b.out <- w.parse(p, d, b)
 				if b.data == nil {

@@ -16,6 +16,7 @@ import (
 
 	"qiandun/data/gen"
 	"qiandun/data/ingest"
+	"qiandun/data/ingest/pii"
 	"qiandun/data/lake"
 	"qiandun/data/perf"
 	"qiandun/features"
@@ -42,7 +43,7 @@ func Build(ctx context.Context, dir string, loans int) (*Book, error) {
 	if _, err := gen.Generate(ctx, cfg, raw, log); err != nil {
 		return nil, fmt.Errorf("demo gen: %w", err)
 	}
-	key, err := ingest.LoadKey(ingest.DefaultKeyFile(lk), log)
+	key, err := pii.LoadTokenKey(lk, filepath.Join(dir, "keys", pii.KeyFileName), log)
 	if err != nil {
 		return nil, err
 	}
