@@ -27,7 +27,9 @@ import (
 )
 
 // SchemaVersion versions the column contract of scores.parquet/.csv.
-const SchemaVersion = "qiandun.scores/v1"
+// v2: reason_1..3 are codes (inq_7d_total_high), not characteristic=bin,
+// and reason_text_1..3 follow them.
+const SchemaVersion = "qiandun.scores/v2"
 
 // Column is one column of the published contract.
 type Column struct {
@@ -46,9 +48,12 @@ var Columns = []Column{
 	{"score", "INTEGER", "scorecard points, rounded half away from zero; higher = lower risk"},
 	{"pd", "DOUBLE", "probability of bad implied by the exact (unrounded) score"},
 	{"grade", "VARCHAR", "A (best) to E by the score cut-offs in the manifest"},
-	{"reason_1", "VARCHAR", "characteristic=bin whose points fall furthest below the characteristic's best bin; NULL when none"},
+	{"reason_1", "VARCHAR", "reason code <characteristic>_<high|low|missing|special|risky> of the characteristic whose points fall furthest below its best bin; NULL when none"},
 	{"reason_2", "VARCHAR", "second reason code; NULL when none"},
 	{"reason_3", "VARCHAR", "third reason code; NULL when none"},
+	{"reason_text_1", "VARCHAR", "text of reason_1 from the reason catalog, Chinese / English, at most 64 characters; NULL when none"},
+	{"reason_text_2", "VARCHAR", "text of reason_2; NULL when none"},
+	{"reason_text_3", "VARCHAR", "text of reason_3; NULL when none"},
 	{"fraud_flags", "VARCHAR", "';'-joined fraud flags of the application (A-card), sorted; empty when none"},
 	{"decision", "VARCHAR", "approve | review | decline from the decision rules in the manifest"},
 }

@@ -11,9 +11,11 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"qiandun/data/lake"
 	"qiandun/scoring/publish"
@@ -60,6 +62,7 @@ type row struct {
 	score                    int
 	pd                       float64
 	grade, r1, r2, r3, flags string
+	t1, t2, t3               string
 	decision                 string
 }
 
@@ -73,6 +76,7 @@ func readScores(t testing.TB, dir string) (map[string]row, []string) {
 	db := openDB(t)
 	get := func(src string) ([]string, map[string]row) {
 		rs, err := db.Query(fmt.Sprintf(`SELECT entity_id, score, pd, grade, coalesce(reason_1, ''), coalesce(reason_2, ''), coalesce(reason_3, ''),
+			coalesce(reason_text_1, ''), coalesce(reason_text_2, ''), coalesce(reason_text_3, ''),
 			coalesce(fraud_flags, ''), decision FROM %s`, src))
 		if err != nil {
 			t.Fatal(err)
@@ -83,7 +87,7 @@ func readScores(t testing.TB, dir string) (map[string]row, []string) {
 		for rs.Next() {
 			var id string
 			var r row
-			if err := rs.Scan(&id, &r.score, &r.pd, &r.grade, &r.r1, &r.r2, &r.r3, &r.flags, &r.decision); err != nil {
+			if err := rs.Scan(&id, &r.score, &r.pd, &r.grade, &r.r1, &r.r2, &r.r3, &r.t1, &r.t2, &r.t3, &r.flags, &r.decision); err != nil {
 				t.Fatal(err)
 			}
 			ids = append(ids, id)
@@ -92,7 +96,7 @@ func readScores(t testing.TB, dir string) (map[string]row, []string) {
 		return ids, out
 	}
 	ids, pq := get("read_parquet(" + lake.Quote(filepath.Join(dir, "scores.parquet")) + ")")
-	csvIDs, csv := get("read_csv(" + lake.Quote(filepath.Join(dir, "scores.csv")) + ", header = true, all_varchar = false, types = {'entity_id': 'VARCHAR', 'fraud_flags': 'VARCHAR', 'reason_1': 'VARCHAR', 'reason_2': 'VARCHAR', 'reason_3': 'VARCHAR'})")
+	csvIDs, csv := get("read_csv(" + lake.Quote(filepath.Join(dir, "scores.csv")) + ", header = true, all_varchar = false, types = {'entity_id': 'VARCHAR', 'fraud_flags': 'VARCHAR', 'reason_1': 'VARCHAR', 'reason_2': 'VARCHAR', 'reason_3': 'VARCHAR', 'reason_text_1': 'VARCHAR', 'reason_text_2': 'VARCHAR', 'reason_text_3': 'VARCHAR'})")
 	if strings.Join(ids, ",") != strings.Join(csvIDs, ",") {
 		t.Fatalf("scores.csv and scores.parquet rows differ in order or ids")
 	}
@@ -103,6 +107,10 @@ func readScores(t testing.TB, dir string) (map[string]row, []string) {
 	}
 	return pq, ids
 }
+
+// longNumber matches a number with more than 4 significant decimals, as
+// an unrounded bin edge would print.
+var longNumber = regexp.MustCompile(`\d\.\d{5,}`)
 
 func run(t testing.TB, o score.Options) (*score.Manifest, string) {
 	t.Helper()
@@ -184,13 +192,25 @@ func TestMatchesTrainingAndSQL(t *testing.T) {
 		if g.score != int(math.Round(sc.Score[i])) || g.pd != sc.PD[i] {
 			t.Fatalf("%s: score %d pd %v, training code %v %v", id, g.score, g.pd, sc.Score[i], sc.PD[i])
 		}
-		want := make([]string, 3)
+		want, wantText := make([]string, 3), make([]string, 3)
 		for k, r := range m.Reasons(sc, i, 3) {
-			want[k] = r.Characteristic + "=" + r.Bin
+			want[k], wantText[k] = r.Code, r.Text
 			reasonsSeen++
 		}
 		if have := []string{g.r1, g.r2, g.r3}; strings.Join(have, "|") != strings.Join(want, "|") {
 			t.Fatalf("%s: reasons %q, Model.Reasons %q", id, have, want)
+		}
+		if have := []string{g.t1, g.t2, g.t3}; strings.Join(have, "|") != strings.Join(wantText, "|") {
+			t.Fatalf("%s: reason texts %q, Model.Reasons %q", id, have, wantText)
+		}
+		for k, text := range []string{g.t1, g.t2, g.t3} {
+			// Readable: short, no member list, no unrounded float.
+			if utf8.RuneCountInString(text) > scorecard.MaxReasonText || strings.Contains(text, " | ") || longNumber.MatchString(text) {
+				t.Fatalf("%s: reason_text_%d %q is not readable", id, k+1, text)
+			}
+			if (text == "") != (want[k] == "") {
+				t.Fatalf("%s: reason_%d %q with text %q", id, k+1, want[k], text)
+			}
 		}
 	}
 	if reasonsSeen < 1000 {
@@ -434,7 +454,8 @@ func TestScoreFileTypes(t *testing.T) {
 		{"entity_id", "BYTE_ARRAY", "UTF8"}, {"as_of", "INT32", "DATE"}, {"model", "BYTE_ARRAY", "UTF8"},
 		{"model_version", "BYTE_ARRAY", "UTF8"}, {"score", "INT32", "INT_32"}, {"pd", "DOUBLE", ""},
 		{"grade", "BYTE_ARRAY", "UTF8"}, {"reason_1", "BYTE_ARRAY", "UTF8"}, {"reason_2", "BYTE_ARRAY", "UTF8"},
-		{"reason_3", "BYTE_ARRAY", "UTF8"}, {"fraud_flags", "BYTE_ARRAY", "UTF8"}, {"decision", "BYTE_ARRAY", "UTF8"},
+		{"reason_3", "BYTE_ARRAY", "UTF8"}, {"reason_text_1", "BYTE_ARRAY", "UTF8"}, {"reason_text_2", "BYTE_ARRAY", "UTF8"},
+		{"reason_text_3", "BYTE_ARRAY", "UTF8"}, {"fraud_flags", "BYTE_ARRAY", "UTF8"}, {"decision", "BYTE_ARRAY", "UTF8"},
 	}
 	i := 0
 	for ; rs.Next(); i++ {

@@ -24,7 +24,8 @@ import (
 	"qiandun/training/scorecard"
 )
 
-// Reasons is the number of reason-code columns (reason_1..reason_3).
+// Reasons is the number of reason-code columns (reason_1..reason_3, and
+// their texts reason_text_1..reason_text_3).
 const Reasons = 3
 
 // Scorer scores Arrow record batches with a scorecard. The arithmetic is
@@ -40,7 +41,8 @@ type Scorer struct {
 	// Reason codes: the (characteristic, bin) pairs with a shortfall, in
 	// reason order (largest shortfall first, ties by name); a row's
 	// reasons are its three lowest priorities.
-	reasons []string  // by priority, "characteristic=bin"
+	reasons []string  // by priority, the code: "inq_7d_total_high"
+	texts   []string  // by priority, the catalog's text
 	bufs    sync.Pool // *unitBufs
 }
 
@@ -74,6 +76,10 @@ func NewScorer(m *scorecard.Model, rules Rules) (*Scorer, error) {
 		return nil, fmt.Errorf("score: rules: %w", err)
 	}
 	s := &Scorer{Model: m, dec: dec, base: m.Base()}
+	cat, err := scorecard.DefaultReasonCatalog()
+	if err != nil {
+		return nil, fmt.Errorf("score: %w", err)
+	}
 	type cand struct {
 		j, k int
 		gap  float64
@@ -115,8 +121,9 @@ func NewScorer(m *scorecard.Model, rules Rules) (*Scorer, error) {
 	})
 	for p, c := range cands {
 		s.chars[c.j].prio[c.k] = int32(p)
-		r := m.Chars[c.j].Name + "=" + m.Chars[c.j].Bins[c.k].Label
-		s.reasons = append(s.reasons, r)
+		code, text := cat.ReasonCode(&m.Chars[c.j], c.k)
+		s.reasons = append(s.reasons, code)
+		s.texts = append(s.texts, text)
 	}
 	return s, nil
 }
@@ -193,14 +200,18 @@ type Output struct {
 	noFlags   arrow.Array
 	grades    arrow.Array // the dictionaries of the coded columns
 	reasons   arrow.Array
+	texts     arrow.Array
 	decisions arrow.Array
 	reasonIdx []int32 // reason priority → index into reasons
+	textIdx   []int32 // reason priority → index into texts
 	// CSV pieces: ",<as_of>,<model>,<version>,"; ",<grade>"; ",<reason>"
-	// (by index into reasons, quoted when needed); ",<decision>\n"; and
-	// the room a row's pieces need (see appendRows).
+	// (by index into reasons, quoted when needed); ",<text>" (by index
+	// into texts); ",<decision>\n"; and the room a row's pieces need (see
+	// appendRows).
 	mid         field
 	gradeCSV    [5]field
 	reasonCSV   []field
+	textCSV     []field
 	decisionCSV [3]field
 	rowRoom     int
 	zeros       []int32 // indices of the one-value columns (never written)
@@ -228,21 +239,27 @@ func (s *Scorer) NewOutput(asOf string, batchRows int, flags, csv bool) (*Output
 	db.Append(arrow.Date32FromTime(d))
 	o := &Output{CSV: csv, s: s, flags: flags, asOf: db.NewArray(), model: strs([]string{s.Model.Name}),
 		version: strs([]string{s.Model.Version}), noFlags: strs([]string{""}), grades: strs(Grades[:]), decisions: strs(decisions[:])}
-	// Two reasons may read the same (bins with one label): the dictionary
-	// holds each text once.
-	var uniq []string
-	at := map[string]int32{}
-	for _, r := range s.reasons {
-		k, ok := at[r]
-		if !ok {
-			k = int32(len(uniq))
-			at[r] = k
-			uniq = append(uniq, r)
-			o.reasonCSV = append(o.reasonCSV, newField(","+csvField(r)))
+	// Several bins share a code (two bins above the best are both
+	// "_high"), and may share a text: each dictionary holds a value once.
+	dictOf := func(vals []string) (arrow.Array, []int32, []field) {
+		var uniq []string
+		var idx []int32
+		var pieces []field
+		at := map[string]int32{}
+		for _, r := range vals {
+			k, ok := at[r]
+			if !ok {
+				k = int32(len(uniq))
+				at[r] = k
+				uniq = append(uniq, r)
+				pieces = append(pieces, newField(","+csvField(r)))
+			}
+			idx = append(idx, k)
 		}
-		o.reasonIdx = append(o.reasonIdx, k)
+		return strs(uniq), idx, pieces
 	}
-	o.reasons = strs(uniq)
+	o.reasons, o.reasonIdx, o.reasonCSV = dictOf(s.reasons)
+	o.texts, o.textIdx, o.textCSV = dictOf(s.texts)
 	o.zeros = make([]int32, batchRows)
 	o.mid = newField("," + asOf + "," + csvField(s.Model.Name) + "," + csvField(s.Model.Version) + ",")
 	for g, name := range Grades {
@@ -253,11 +270,14 @@ func (s *Scorer) NewOutput(asOf string, batchRows int, flags, csv bool) (*Output
 	}
 	// Each piece at its widest: the id's 16-byte move, the middle, score
 	// and PD, grade, reasons, the comma before the flags, decision.
-	longest := fieldBytes
+	longest, longestText := fieldBytes, fieldBytes
 	for _, f := range o.reasonCSV {
 		longest = max(longest, f.n)
 	}
-	o.rowRoom = 16 + max(o.mid.n, fieldBytes) + 24 + 32 + fieldBytes + Reasons*longest + 1 + fieldBytes
+	for _, f := range o.textCSV {
+		longestText = max(longestText, f.n)
+	}
+	o.rowRoom = 16 + max(o.mid.n, fieldBytes) + 24 + 32 + fieldBytes + Reasons*(longest+longestText) + 1 + fieldBytes
 	f := []arrow.Field{
 		{Name: "entity_id", Type: arrow.BinaryTypes.String, Nullable: true},
 		{Name: "as_of", Type: &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int32, ValueType: arrow.FixedWidthTypes.Date32}},
@@ -269,6 +289,9 @@ func (s *Scorer) NewOutput(asOf string, batchRows int, flags, csv bool) (*Output
 	}
 	for k := 1; k <= Reasons; k++ {
 		f = append(f, arrow.Field{Name: "reason_" + strconv.Itoa(k), Type: strDict, Nullable: true})
+	}
+	for k := 1; k <= Reasons; k++ {
+		f = append(f, arrow.Field{Name: "reason_text_" + strconv.Itoa(k), Type: strDict, Nullable: true})
 	}
 	if flags {
 		f = append(f, arrow.Field{Name: "fraud_flags", Type: arrow.BinaryTypes.String})
@@ -282,17 +305,21 @@ func (s *Scorer) NewOutput(asOf string, batchRows int, flags, csv bool) (*Output
 
 // Release frees the output's dictionaries.
 func (o *Output) Release() {
-	for _, a := range []arrow.Array{o.asOf, o.model, o.version, o.noFlags, o.grades, o.reasons, o.decisions} {
+	for _, a := range []arrow.Array{o.asOf, o.model, o.version, o.noFlags, o.grades, o.reasons, o.texts, o.decisions} {
 		a.Release()
 	}
 }
 
-// Reason returns the reason text ("characteristic=bin") of a reason_k
+// Reason returns the reason code ("inq_7d_total_high") of a reason_k
 // value of an output batch (a dictionary index).
 func (o *Output) Reason(idx int) string { return o.reasons.(*array.String).Value(idx) }
 
+// ReasonText returns the reason text of a reason_text_k value of an
+// output batch (a dictionary index).
+func (o *Output) ReasonText(idx int) string { return o.texts.(*array.String).Value(idx) }
+
 // CSVHeader is the header line of scores.csv.
-const CSVHeader = "entity_id,as_of,model,model_version,score,pd,grade,reason_1,reason_2,reason_3,fraud_flags,decision\n"
+const CSVHeader = "entity_id,as_of,model,model_version,score,pd,grade,reason_1,reason_2,reason_3,reason_text_1,reason_text_2,reason_text_3,fraud_flags,decision\n"
 
 // tileRows is how many rows Score takes through all the characteristics
 // at a time: a tile's working columns stay in the core's cache. DuckDB
@@ -314,7 +341,7 @@ type unitBufs struct {
 	score            []int32
 	pd               []float64
 	grade, dec       []int32
-	reason           [Reasons][]int32
+	reason, text     [Reasons][]int32 // indices into the code and text dictionaries
 	valid            [Reasons][]byte
 	ids, flags       []byte
 	idOff, flOff     []int32
@@ -343,6 +370,7 @@ func (s *Scorer) getBufs(n int) *unitBufs {
 	nb := int(bitutil.BytesForBits(int64(n)))
 	for k := range b.reason {
 		grow(&b.reason[k])
+		grow(&b.text[k])
 		b.valid[k] = slices.Grow(b.valid[k][:0], nb)[:nb]
 		clear(b.valid[k])
 	}
@@ -494,13 +522,13 @@ func (s *Scorer) scoreTile(t arrow.RecordBatch, lay Layout, o *Output, caches []
 		}
 	}
 	for k, tk := range [Reasons][]int32{t0, t1, t2} {
-		r, valid := b.reason[k][row:row+m], b.valid[k]
+		r, x, valid := b.reason[k][row:row+m], b.text[k][row:row+m], b.valid[k]
 		for i, p := range tk {
 			if p != noReason {
-				r[i] = o.reasonIdx[p]
+				r[i], x[i] = o.reasonIdx[p], o.textIdx[p]
 				bitutil.SetBit(valid, row+i)
 			} else {
-				r[i] = 0
+				r[i], x[i] = 0, 0
 			}
 		}
 	}
@@ -647,6 +675,14 @@ func (o *Output) batch(b *unitBufs, ids, flags *array.String, n int) arrow.Recor
 		}
 		cols = append(cols, dict(strDict, i32(b.reason[k][:n], valid, nulls), o.reasons))
 	}
+	for k := range Reasons {
+		valid := b.valid[k]
+		nulls := n - bitutil.CountSetBits(valid, 0, n)
+		if nulls == 0 {
+			valid = nil
+		}
+		cols = append(cols, dict(strDict, i32(b.text[k][:n], valid, nulls), o.texts))
+	}
 	if flags != nil {
 		flags.Retain()
 		cols = append(cols, flags)
@@ -725,6 +761,14 @@ func appendRows(csv []byte, o *Output, ids *array.String, idPlain bool, flags *a
 		for k := range Reasons {
 			if bitutil.BitIsSet(b.valid[k], i) {
 				at = o.reasonCSV[b.reason[k][i]].put(buf, at)
+			} else {
+				buf[at] = ','
+				at++
+			}
+		}
+		for k := range Reasons {
+			if bitutil.BitIsSet(b.valid[k], i) {
+				at = o.textCSV[b.text[k][i]].put(buf, at)
 			} else {
 				buf[at] = ','
 				at++

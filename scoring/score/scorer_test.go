@@ -68,11 +68,14 @@ func TestReasonsAndTies(t *testing.T) {
 	want := []struct {
 		score   int32
 		reasons [3]string
+		texts   [3]string
 	}{
-		{536, [3]string{"a=[-inf,5)", "b=[-inf,5)", "c=[-inf,5)"}},
-		{556, [3]string{"c=[-inf,5)"}},
-		{550, [3]string{"b=[-inf,5)"}},
-		{560, [3]string{}},
+		// a, b and c are not in the reason catalog: the text is the
+		// name and the rounded bin.
+		{536, [3]string{"a_low", "b_low", "c_low"}, [3]string{"a in [-inf, 5)", "b in [-inf, 5)", "c in [-inf, 5)"}},
+		{556, [3]string{"c_low"}, [3]string{"c in [-inf, 5)"}},
+		{550, [3]string{"b_low"}, [3]string{"b in [-inf, 5)"}},
+		{560, [3]string{}, [3]string{}},
 	}
 	rec2 := res.Rec
 	sc, _ := m.Score(cols)
@@ -93,12 +96,20 @@ func TestReasonsAndTies(t *testing.T) {
 			if got != w.reasons[k] {
 				t.Errorf("row %d reason %d: %q, want %q", i, k+1, got, w.reasons[k])
 			}
-			if k < len(card) && card[k].Characteristic+"="+card[k].Bin != got {
+			if k < len(card) && card[k].Code != got {
 				t.Errorf("row %d reason %d: %q, Model.Reasons %v", i, k+1, got, card[k])
+			}
+			tcol := rec2.Column(10 + k).(*array.Dictionary)
+			text := ""
+			if tcol.IsValid(i) {
+				text = out.ReasonText(tcol.GetValueIndex(i))
+			}
+			if text != w.texts[k] || (k < len(card) && card[k].Text != text) {
+				t.Errorf("row %d reason_text_%d: %q, want %q", i, k+1, text, w.texts[k])
 			}
 		}
 	}
-	wantCSV := "1,2024-01-31,hand,v1,536," + ftoa(m.Scaling.PD(536)) + ",D,\"a=[-inf,5)\",\"b=[-inf,5)\",\"c=[-inf,5)\",,review\n" // PD 15.5%: grade D (10–20%)
+	wantCSV := "1,2024-01-31,hand,v1,536," + ftoa(m.Scaling.PD(536)) + ",D,a_low,b_low,c_low,\"a in [-inf, 5)\",\"b in [-inf, 5)\",\"c in [-inf, 5)\",,review\n" // PD 15.5%: grade D (10–20%)
 	if got := string(res.CSV); len(got) < len(wantCSV) || got[:len(wantCSV)] != wantCSV {
 		t.Errorf("CSV row 1:\n%s\nwant\n%s", got, wantCSV)
 	}
@@ -255,7 +266,7 @@ func TestUnitStrings(t *testing.T) {
 	}
 	defer s.Release(res)
 	ids := res.Rec.Column(0).(*array.String)
-	flags := res.Rec.Column(10).(*array.String)
+	flags := res.Rec.Column(13).(*array.String)
 	wantIDs := []string{"a", "b", "", "d"}
 	wantFlags := []string{"", "", "y", ""}
 	for i := range 4 {

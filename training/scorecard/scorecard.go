@@ -41,7 +41,14 @@
 //
 // Reason codes of a row are the characteristics whose points fall
 // furthest below that characteristic's best bin, largest shortfall first
-// (ties by name); characteristics at their best bin give no reason.
+// (ties by name); characteristics at their best bin give no reason. A
+// reason reads as a code, <characteristic>_<direction> (high, low,
+// missing, special, risky), and a short Chinese and English text from the
+// reason catalog (reasons.yaml, embedded; ReasonCatalog).
+//
+// bins.csv carries each bin's label rounded for reading (ReadableLabel:
+// 3 significant digits, a category group as its first member and a
+// count); points.csv and model.json keep the exact edges and members.
 package scorecard
 
 import (
@@ -408,15 +415,24 @@ func unseenMask(b *binning.Binning, col *binning.Column) func(int) bool {
 }
 
 // Reason is one reason code: a characteristic and its shortfall in points
-// from its best bin.
+// from its best bin, with the reason's code and text (ReasonCatalog).
 type Reason struct {
 	Characteristic string
-	Bin            string
+	Bin            string // the bin's exact label
 	Shortfall      float64
+	Code           string // <characteristic>_<direction>, e.g. inq_7d_total_high
+	Text           string // the catalog's text, at most MaxReasonText characters
 }
 
-// Reasons returns up to k reason codes for row i of s.
+// Reasons returns up to k reason codes for row i of s, with the texts of
+// the embedded reason catalog.
 func (m *Model) Reasons(s *Scores, i, k int) []Reason {
+	cat, _ := DefaultReasonCatalog() // nil (generated texts) cannot happen: a test parses the embedded file
+	return m.ReasonsIn(cat, s, i, k)
+}
+
+// ReasonsIn is Reasons with the texts of catalog cat.
+func (m *Model) ReasonsIn(cat *ReasonCatalog, s *Scores, i, k int) []Reason {
 	var out []Reason
 	for j := range m.Chars {
 		c := &m.Chars[j]
@@ -425,7 +441,9 @@ func (m *Model) Reasons(s *Scores, i, k int) []Reason {
 			best = math.Max(best, b.Points)
 		}
 		if gap := best - s.Points[j][i]; gap > 0 {
-			out = append(out, Reason{Characteristic: c.Name, Bin: c.Bins[s.Bin[j][i]].Label, Shortfall: gap})
+			bin := int(s.Bin[j][i])
+			code, text := cat.ReasonCode(c, bin)
+			out = append(out, Reason{Characteristic: c.Name, Bin: c.Bins[bin].Label, Shortfall: gap, Code: code, Text: text})
 		}
 	}
 	slices.SortStableFunc(out, func(a, b Reason) int {
@@ -633,7 +651,7 @@ func (m *Model) Files() (map[string][]byte, error) {
 	points := [][]string{{"variable", "bin", "points"}, {"base_points", "", p4(m.BasePoints)}}
 	for _, c := range m.Chars {
 		for _, b := range c.Bins {
-			bins = append(bins, []string{c.Name, b.Label, strconv.FormatInt(b.Count, 10), strconv.FormatInt(b.Good, 10),
+			bins = append(bins, []string{c.Name, ReadableLabel(b.Bin), strconv.FormatInt(b.Count, 10), strconv.FormatInt(b.Good, 10),
 				strconv.FormatInt(b.Bad, 10), f(b.BadRate), f(b.WoE), f(b.IV), p4(b.Points), strconv.FormatBool(b.Smoothed)})
 			points = append(points, []string{c.Name, b.Label, p4(b.Points)})
 		}
