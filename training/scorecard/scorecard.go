@@ -17,7 +17,8 @@
 //
 // A model lives in <dir>/<name>/<version>/: model.json (this package's
 // Model, schema SchemaVersion), bins.csv, points.csv, coefficients.csv,
-// metrics.csv, dropped.csv and scorecard.sql. The version is "v" and the
+// metrics.csv, dropped.csv, scorecard.sql and scorecard.pmml (PMML 4.4,
+// see Model.PMML). The version is "v" and the
 // first 12 hex digits of the SHA-256 of the model without version and
 // checksum, so the same inputs and seed give the same bytes. Checksum is
 // "sha256:" + the SHA-256 of the compact JSON of the model with an empty
@@ -644,7 +645,15 @@ func (m *Model) Files() (map[string][]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := map[string][]byte{"model.json": append(js, '\n'), "scorecard.sql": []byte(m.SQL("input"))}
+	cat, err := DefaultReasonCatalog()
+	if err != nil {
+		return nil, err
+	}
+	pmml, err := m.PMML(cat)
+	if err != nil {
+		return nil, fmt.Errorf("scorecard: pmml: %w", err)
+	}
+	out := map[string][]byte{"model.json": append(js, '\n'), "scorecard.sql": []byte(m.SQL("input")), "scorecard.pmml": pmml}
 	f := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
 	p4 := func(v float64) string { return strconv.FormatFloat(v, 'f', 4, 64) }
 	bins := [][]string{{"variable", "bin", "count", "good", "bad", "bad_rate", "woe", "bin_iv", "points", "smoothed"}}

@@ -191,7 +191,7 @@ func TestWriteLoadTamper(t *testing.T) {
 	if filepath.Base(dir) != m.Version || !strings.HasPrefix(m.Version, "v") || len(m.Version) != 13 {
 		t.Errorf("dir %s version %s", dir, m.Version)
 	}
-	for _, f := range []string{"model.json", "bins.csv", "points.csv", "coefficients.csv", "metrics.csv", "dropped.csv", "scorecard.sql"} {
+	for _, f := range []string{"model.json", "bins.csv", "points.csv", "coefficients.csv", "metrics.csv", "dropped.csv", "scorecard.sql", "scorecard.pmml"} {
 		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
 			t.Error(err)
 		}
