@@ -26,6 +26,7 @@ func runScore(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&rules, "rules", "", "YAML/JSON grade cut-offs and decision rules (see README)")
 	fs.StringVar(&name, "name", "", "with --models: score only the latest version of the model with this name")
 	fs.StringVar(&lakeTable, "lake-table", "", "lake mode, one model: also write its scores to <lake>/TABLE/part-0.parquet (application_id or loan_id, score), e.g. scores_acard")
+	fs.BoolVar(&o.Full, "full", false, "lake mode: score every application of the A-card snapshot, not only the scoring window (applications since the previous published run's as-of, else in the as-of month); implied by --lake-table")
 	fs.IntVar(&o.BatchRows, "batch-rows", 1<<16, "rows scored per batch")
 	fs.IntVar(&o.Workers, "workers", 0, "scoring goroutines (default GOMAXPROCS)")
 	fs.StringVar(&o.Memory, "memory-limit", "3GB", "DuckDB memory_limit")
@@ -68,6 +69,9 @@ func runScore(ctx context.Context, e *env, args []string) error {
 	if lakeTable != "" && (o.Lake == "" || len(o.Models) != 1) {
 		return fmt.Errorf("--lake-table needs lake mode (--lake) and one model (--model, or --models with --name)")
 	}
+	if lakeTable != "" {
+		o.Full = true // the lake table holds every application's score
+	}
 	o.Log = e.log
 	man, dir, err := score.Run(ctx, o)
 	if err != nil {
@@ -87,9 +91,14 @@ func runScore(ctx context.Context, e *env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "scores %s: %d rows\n", dir, man.Rows)
 	for _, m := range man.Models {
-		fmt.Fprintf(e.stdout, "  %s %s: %d rows, grades A-E %d/%d/%d/%d/%d, decisions approve %d review %d decline %d, score PSI %.4f (%s)\n",
-			m.Name, m.Version, m.Rows, m.Grades["A"], m.Grades["B"], m.Grades["C"], m.Grades["D"], m.Grades["E"],
-			m.Decisions[score.Approve], m.Decisions[score.Review], m.Decisions[score.Decline], m.Monitoring.ScorePSI, m.Monitoring.ScoreLevel)
+		names := o.Rules.DecisionNames(m.Set)
+		win := ""
+		if m.Window != nil {
+			win = fmt.Sprintf(" (%s)", m.Window)
+		}
+		fmt.Fprintf(e.stdout, "  %s %s: %d rows%s, grades A-E %d/%d/%d/%d/%d, decisions %s %d %s %d %s %d, score PSI %.4f (%s)\n",
+			m.Name, m.Version, m.Rows, win, m.Grades["A"], m.Grades["B"], m.Grades["C"], m.Grades["D"], m.Grades["E"],
+			names[0], m.Decisions[names[0]], names[1], m.Decisions[names[1]], names[2], m.Decisions[names[2]], m.Monitoring.ScorePSI, m.Monitoring.ScoreLevel)
 		if v := m.Validation; v != nil {
 			fmt.Fprintf(e.stdout, "  validation on %s: n %d bads %d AUC %.4f KS %.4f Gini %.4f\n", v.Target, v.N, v.Bads, v.AUC, v.KS, v.Gini)
 		}

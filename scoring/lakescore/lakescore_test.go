@@ -120,7 +120,7 @@ func TestFeedsBCard(t *testing.T) {
 		t.Fatal(err)
 	}
 	const asOf = "2023-12-31"
-	_, run, err := score.Run(ctx, score.Options{Lake: book.Lake, AsOf: asOf, Models: []string{book.ACard}, Out: t.TempDir()})
+	_, run, err := score.Run(ctx, score.Options{Lake: book.Lake, AsOf: asOf, Models: []string{book.ACard}, Out: t.TempDir(), Full: true})
 	if err != nil {
 		t.Fatal(err)
 	}

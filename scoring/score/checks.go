@@ -129,11 +129,18 @@ func explainTypes(ctx context.Context, db *sql.DB, src, input string, cols []str
 }
 
 // checkInput refuses, after the input was scored and before anything is
-// published: an input with no rows (unless o.AllowEmpty), a card
+// published: an input with no rows (unless o.AllowEmpty, or the rows are
+// the A-card's scoring window, which may hold no application), a card
 // characteristic NULL in every row, and duplicate entity ids (unless
 // o.AllowDuplicateIDs, which scores every row and logs a warning).
 func (p *plan) checkInput(ctx context.Context, db *sql.DB, o Options, log *slog.Logger, rows int64, st *inputStats) error {
 	if rows == 0 {
+		if p.window != nil {
+			// The A-card's scoring window holds no application: a quiet
+			// period, not a lost feed (the snapshot itself is not empty).
+			log.Info("score: no applications in the A-card scoring window", "model", p.m.Name, "window", p.window.String())
+			return nil
+		}
 		if o.AllowEmpty {
 			log.Warn("score: the input has no rows; publishing an empty batch (--allow-empty)", "input", p.input)
 			return nil

@@ -19,16 +19,33 @@ import (
 //	decline_grades: [E]
 //	review_grades: [D]
 //	hard_fraud_flags: [invalid_id, ring_member]  # decline whatever the grade
+//	bcard_decisions: [maintain, monitor, act]    # B-card rows' words for approve, review, decline
 //
 // Decision: decline if the grade is a decline grade or a hard fraud flag
 // is present; else review if the grade is a review grade or any fraud
-// flag is present; else approve.
+// flag is present; else approve. A B-card row (a loan on book, no
+// fraud flags) reads its decision in BCardDecisions: maintain (the
+// approve grades), monitor (review grades), act (decline grades).
 type Rules struct {
 	GradeCutoffs   []float64 `yaml:"grade_cutoffs" json:"grade_cutoffs"`
 	GradePD        []float64 `yaml:"grade_pd" json:"grade_pd"`
 	DeclineGrades  []string  `yaml:"decline_grades" json:"decline_grades"`
 	ReviewGrades   []string  `yaml:"review_grades" json:"review_grades"`
 	HardFraudFlags []string  `yaml:"hard_fraud_flags" json:"hard_fraud_flags"`
+	BCardDecisions []string  `yaml:"bcard_decisions" json:"bcard_decisions"`
+}
+
+// DecisionNames returns the words of the decision codes (approve,
+// review, decline) for rows of feature set set: BCardDecisions for
+// "bcard", else approve/review/decline.
+func (r Rules) DecisionNames(set string) [3]string {
+	if set == "bcard" {
+		if len(r.BCardDecisions) == 3 {
+			return [3]string(r.BCardDecisions)
+		}
+		return [3]string{Maintain, Monitor, Act}
+	}
+	return [3]string{Approve, Review, Decline}
 }
 
 // Grades are the grade names, best first.
@@ -41,6 +58,7 @@ func DefaultRules() Rules {
 		DeclineGrades:  []string{"E"},
 		ReviewGrades:   []string{"D"},
 		HardFraudFlags: []string{"invalid_id", "ring_member"},
+		BCardDecisions: []string{Maintain, Monitor, Act},
 	}
 }
 
@@ -72,6 +90,12 @@ func LoadRules(path string) (Rules, error) {
 	}
 	if f.HardFraudFlags != nil {
 		r.HardFraudFlags = f.HardFraudFlags
+	}
+	if f.BCardDecisions != nil {
+		r.BCardDecisions = f.BCardDecisions
+		if len(r.BCardDecisions) != 3 || slices.Contains(r.BCardDecisions, "") || r.BCardDecisions[0] == r.BCardDecisions[1] || r.BCardDecisions[1] == r.BCardDecisions[2] || r.BCardDecisions[0] == r.BCardDecisions[2] {
+			return r, fmt.Errorf("score rules %s: bcard_decisions: want 3 distinct words (for approve, review, decline), got %q", path, r.BCardDecisions)
+		}
 	}
 	if _, err := r.Cutoffs(scorecard.DefaultScaling()); err != nil {
 		return r, fmt.Errorf("score rules %s: %w", path, err)
@@ -145,11 +169,16 @@ func (d *decider) grade(score int32) int {
 	return 4
 }
 
-// Decisions.
+// Decisions of an application (A-card) and, by default, of a loan on
+// book (B-card).
 const (
 	Approve = "approve"
 	Review  = "review"
 	Decline = "decline"
+
+	Maintain = "maintain"
+	Monitor  = "monitor"
+	Act      = "act"
 )
 
 // decide returns the decision for a grade and the row's ';'-joined flags.

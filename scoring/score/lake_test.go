@@ -27,7 +27,7 @@ func TestLakeMode(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := t.TempDir()
-	man, dir := run(t, score.Options{Lake: book.Lake, AsOf: "2023-12-31", Models: []string{book.ACard, book.BCard}, Out: out})
+	man, dir := run(t, score.Options{Lake: book.Lake, AsOf: "2023-12-31", Models: []string{book.ACard, book.BCard}, Out: out, Full: true})
 	got, _ := readScores(t, dir)
 	db := openDB(t)
 	l := lake.New(book.Lake)

@@ -213,7 +213,7 @@ func (s *Scorer) Run(ctx context.Context, st Stream) (*Totals, error) {
 		}
 		for d, c := range r.Decisions {
 			if c > 0 {
-				tot.Decisions[decisions[d]] += c
+				tot.Decisions[s.decNames[d]] += c
 			}
 		}
 		if st.KeepPD {

@@ -55,7 +55,7 @@ var Columns = []Column{
 	{"reason_text_2", "VARCHAR", "text of reason_2; NULL when none"},
 	{"reason_text_3", "VARCHAR", "text of reason_3; NULL when none"},
 	{"fraud_flags", "VARCHAR", "';'-joined fraud flags of the application (A-card), sorted; empty when none"},
-	{"decision", "VARCHAR", "approve | review | decline from the decision rules in the manifest"},
+	{"decision", "VARCHAR", "A-card (and flat files): approve | review | decline; B-card: maintain | monitor | act (rules bcard_decisions); from the decision rules in the manifest"},
 }
 
 // Options configure a scoring run. Give Lake and AsOf (lake mode), or
@@ -85,6 +85,9 @@ type Options struct {
 	// repeat, with a warning; without it such a run is refused, naming
 	// the first duplicated id and how often it appears.
 	AllowDuplicateIDs bool
+	// Full scores every application of the A-card snapshot; otherwise
+	// lake mode scores the A-card's scoring window only (see Window).
+	Full bool
 }
 
 // FallbackCount is how many rows of a characteristic took its fallback bin.
@@ -109,6 +112,51 @@ type ModelRun struct {
 	Fallbacks    []FallbackCount  `json:"fallback_bins"`
 	Monitoring   monitor.Report   `json:"monitoring"`
 	Validation   *Validation      `json:"validation,omitempty"`
+	Window       *Window          `json:"window,omitempty"`
+}
+
+// Window is the A-card's scoring window in lake mode: the applications
+// with From <= apply_time < To (the as-of date; the snapshot holds the
+// applications before it). From is the as-of date of the previous
+// published run under the output root (Since "previous_run"), else the
+// first day of the as-of month (Since "as_of_month"). A run with Full
+// scores the whole snapshot and has no window.
+type Window struct {
+	From  string `json:"from"`
+	To    string `json:"to"`
+	Since string `json:"since"`
+}
+
+func (w *Window) String() string {
+	return "applications from " + w.From + " to before " + w.To + ", " + strings.ReplaceAll(w.Since, "_", " ")
+}
+
+// scoringWindow returns the A-card window of a run at asOf publishing
+// under out (see Window).
+func scoringWindow(out, asOf string) (*Window, error) {
+	w := &Window{From: asOf[:8] + "01", To: asOf, Since: "as_of_month"}
+	if out == "" {
+		return w, nil
+	}
+	ents, err := os.ReadDir(out)
+	if err != nil && !os.IsNotExist(err) {
+		return nil, fmt.Errorf("score: previous runs in %s: %w", out, err)
+	}
+	prev := ""
+	for _, e := range ents {
+		n := e.Name()
+		if !dateRE.MatchString(n) || n >= asOf || n <= prev {
+			continue
+		}
+		// A published run: its manifest is there (written last but _SUCCESS).
+		if _, err := os.Stat(filepath.Join(out, n, "manifest.json")); err == nil {
+			prev = n
+		}
+	}
+	if prev != "" {
+		w.From, w.Since = prev, "previous_run"
+	}
+	return w, nil
 }
 
 // Validation holds the metrics against a --target.
@@ -336,6 +384,7 @@ type plan struct {
 	src    string // the input's table function
 	idExpr string // the entity id, of src's rows as f; empty: the row number
 	query  string
+	window *Window // A-card scoring window; nil for a full run
 	layout Layout
 	// readThreads is 1 for a flat Parquet file: a plain scan in order costs less
 	// CPU on one DuckDB thread than on several (whose batches must be
@@ -366,7 +415,8 @@ func makePlan(ctx context.Context, db *sql.DB, o Options, m *scorecard.Model) (*
 		return nil, err
 	}
 	p := &plan{m: m, s: s}
-	var src, idExpr, flagsJoin, order string
+	s.SetDecisionNames(o.Rules.DecisionNames(cmpOr(o.Set, m.Settings["model"])))
+	var src, idExpr, flagsJoin, order, where string
 	if o.Lake != "" {
 		l := lake.New(o.Lake)
 		p.set = cmpOr(o.Set, m.Settings["model"])
@@ -387,6 +437,12 @@ func makePlan(ctx context.Context, db *sql.DB, o Options, m *scorecard.Model) (*
 		src = fmt.Sprintf("read_parquet(%s)", lake.Quote(p.input))
 		idExpr = "CAST(f." + key + " AS VARCHAR)"
 		order = " ORDER BY f." + key
+		if p.set == "acard" && !o.Full {
+			if p.window, err = scoringWindow(o.Out, o.AsOf); err != nil {
+				return nil, err
+			}
+			where = fmt.Sprintf(" WHERE f.apply_time >= TIMESTAMP '%s'", p.window.From)
+		}
 		if p.set == "acard" {
 			flags := "features/fraud_flags/as_of=" + o.AsOf
 			if l.Exists(flags) {
@@ -447,6 +503,11 @@ func makePlan(ctx context.Context, db *sql.DB, o Options, m *scorecard.Model) (*
 		}
 		return nil, fmt.Errorf("type mismatch in %s: %s", p.input, strings.Join(wrong, "; "))
 	}
+	if where != "" {
+		if _, ok := types["apply_time"]; !ok {
+			return nil, fmt.Errorf("%s has no apply_time column for the scoring window (pass --full to score every row)", p.input)
+		}
+	}
 	for _, c := range []string{o.ID, o.Target} {
 		if _, ok := types[c]; c != "" && !ok {
 			return nil, fmt.Errorf("column %q not in %s", c, p.input)
@@ -476,7 +537,7 @@ func makePlan(ctx context.Context, db *sql.DB, o Options, m *scorecard.Model) (*
 		p.layout.Target = col
 	}
 	p.src, p.idExpr = src, idExpr
-	p.query = "SELECT " + strings.Join(sel, ", ") + " FROM " + src + " f" + flagsJoin + order
+	p.query = "SELECT " + strings.Join(sel, ", ") + " FROM " + src + " f" + flagsJoin + where + order
 	if o.Lake == "" && strings.HasPrefix(src, "read_parquet(") {
 		p.readThreads = 1
 	}
@@ -557,7 +618,7 @@ func (p *plan) stream(ctx context.Context, o Options, pq, csv io.Writer) (*Model
 		return nil, nil, fmt.Errorf("score: model %s %s on %s: %w", m.Name, m.Version, p.input, err)
 	}
 	mr := &ModelRun{Name: m.Name, Version: m.Version, Checksum: m.Checksum, Dir: p.dir, Set: p.set, Input: p.input, Rows: tot.Rows,
-		GradeCutoffs: map[string]int{}, Grades: map[string]int64{}, Decisions: tot.Decisions, Monitoring: tot.Monitor.Report()}
+		GradeCutoffs: map[string]int{}, Grades: map[string]int64{}, Decisions: tot.Decisions, Monitoring: tot.Monitor.Report(), Window: p.window}
 	for k, c := range p.s.Cutoffs() {
 		mr.GradeCutoffs[Grades[k]] = int(c)
 	}

@@ -41,9 +41,10 @@ type Scorer struct {
 	// Reason codes: the (characteristic, bin) pairs with a shortfall, in
 	// reason order (largest shortfall first, ties by name); a row's
 	// reasons are its three lowest priorities.
-	reasons []string  // by priority, the code: "inq_7d_total_high"
-	texts   []string  // by priority, the catalog's text
-	bufs    sync.Pool // *unitBufs
+	reasons  []string  // by priority, the code: "inq_7d_total_high"
+	texts    []string  // by priority, the catalog's text
+	decNames [3]string // the words of the decision codes
+	bufs     sync.Pool // *unitBufs
 }
 
 type charInfo struct {
@@ -75,7 +76,7 @@ func NewScorer(m *scorecard.Model, rules Rules) (*Scorer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("score: rules: %w", err)
 	}
-	s := &Scorer{Model: m, dec: dec, base: m.Base()}
+	s := &Scorer{Model: m, dec: dec, base: m.Base(), decNames: decisions}
 	cat, err := scorecard.DefaultReasonCatalog()
 	if err != nil {
 		return nil, fmt.Errorf("score: %w", err)
@@ -176,11 +177,21 @@ func (s *Scorer) Release(r *Result) {
 	r.CSV, r.PD = nil, nil
 }
 
-// decisions are the decisions in decision-code order.
+// decisions are the decisions in decision-code order (an array value,
+// copied, never changed).
 var decisions = [3]string{Approve, Review, Decline}
 
 // Decision returns the decision of a decision code.
 func Decision(code int) string { return decisions[code] }
+
+// SetDecisionNames sets the words the output gives the decision codes
+// (approve, review, decline), e.g. Rules.DecisionNames("bcard"). Call it
+// before NewOutput.
+func (s *Scorer) SetDecisionNames(names [3]string) { s.decNames = names }
+
+// DecisionName returns the word of a decision code in this scorer's
+// output.
+func (s *Scorer) DecisionName(code int) string { return s.decNames[code] }
 
 // Output lays out the batches Score returns: the columns of
 // scores.parquet (Columns), in order. The text columns of few values
@@ -238,7 +249,7 @@ func (s *Scorer) NewOutput(asOf string, batchRows int, flags, csv bool) (*Output
 	defer db.Release()
 	db.Append(arrow.Date32FromTime(d))
 	o := &Output{CSV: csv, s: s, flags: flags, asOf: db.NewArray(), model: strs([]string{s.Model.Name}),
-		version: strs([]string{s.Model.Version}), noFlags: strs([]string{""}), grades: strs(Grades[:]), decisions: strs(decisions[:])}
+		version: strs([]string{s.Model.Version}), noFlags: strs([]string{""}), grades: strs(Grades[:]), decisions: strs(s.decNames[:])}
 	// Several bins share a code (two bins above the best are both
 	// "_high"), and may share a text: each dictionary holds a value once.
 	dictOf := func(vals []string) (arrow.Array, []int32, []field) {
@@ -265,8 +276,8 @@ func (s *Scorer) NewOutput(asOf string, batchRows int, flags, csv bool) (*Output
 	for g, name := range Grades {
 		o.gradeCSV[g] = newField("," + name)
 	}
-	for d, name := range decisions {
-		o.decisionCSV[d] = newField("," + name + "\n")
+	for d, name := range s.decNames {
+		o.decisionCSV[d] = newField("," + csvField(name) + "\n")
 	}
 	// Each piece at its widest: the id's 16-byte move, the middle, score
 	// and PD, grade, reasons, the comma before the flags, decision.
