@@ -135,6 +135,24 @@ func printBacktest(e *env, bt *warn.Backtest) {
 		fmt.Fprintf(tw, "%s\t%d\t%.2f%%\t%.1f%%\t%.1fx\t%d\t%d\t%s\t\n", r.Name, r.Flagged, 100*r.Coverage, 100*r.BadRate, r.Lift, r.Primary, r.Only, onlyRate)
 	}
 	tw.Flush()
+	for _, p := range bt.Populations {
+		fmt.Fprintf(e.stdout, "\n%s loans at the month end (%s), labelled: %d loan-months, %d bads in the next 6 months (bad rate %.2f%%)\n\n",
+			p.Name, p.Filter, p.Active, p.Bads, 100*p.BadRate())
+		tw = tabwriter.NewWriter(e.stdout, 2, 4, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(tw, "list\tloans\tbads caught\tshare of bads\trandom list\tlift\t")
+		for _, r := range p.Sizes {
+			row(fmt.Sprintf("top %g%% by B-card PD", 100*r.Share), r)
+		}
+		row(fmt.Sprintf("rules (%.1f%%)", 100*p.List.Share), p.List)
+		tw.Flush()
+		tw = tabwriter.NewWriter(e.stdout, 2, 4, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(e.stdout)
+		fmt.Fprintln(tw, "rule\tflagged\tcoverage\tshare of bads\tbad rate\tlift\t")
+		for _, r := range p.Rules {
+			fmt.Fprintf(tw, "%s\t%d\t%.2f%%\t%.1f%%\t%.1f%%\t%.1fx\t\n", r.Name, r.Flagged, 100*r.Coverage, 100*r.Captured, 100*r.BadRate, r.Lift)
+		}
+		tw.Flush()
+	}
 	fmt.Fprintln(e.stdout, "\nper month (share of that month's bads caught by the top 1/2/5/10/20%):")
 	for _, m := range bt.Months {
 		fmt.Fprintf(e.stdout, "  %s  active %d  bads %d ", m.AsOf, m.Active, m.Bads)

@@ -349,6 +349,53 @@ type Backtest struct {
 	Bads      int64        `json:"bads"`
 	Labelled  int64        `json:"labelled_loan_months"`
 	Active    int64        `json:"active_loan_months"`
+	// Populations are the same month ends restricted to the loans where
+	// a warning is early: current at the month end (DPD 0) and in M1
+	// (DPD 1-30). Loans already in M2+ or out of contact go bad at
+	// 79-100% and need no warning; pooled figures are dominated by them.
+	Populations []Population `json:"populations"`
+}
+
+// Population is the back-test of one population of loans, pooled over
+// the month ends, on the loan-months with a B-card label (good or bad;
+// a loan too young for the label, or with an indeterminate outcome, is
+// left out, so that an unlabelled loan at the top of the ranking does not
+// read as a miss): the top of the B-card's PD ranking among these loans
+// (Sizes: the share p of the population with the highest PD; Random = p),
+// the published list restricted to them (List: loans any rule flags), and
+// each rule on them.
+type Population struct {
+	Name     string       `json:"name"` // current | m1
+	Filter   string       `json:"filter"`
+	Active   int64        `json:"active_loan_months"`
+	Labelled int64        `json:"labelled_loan_months"`
+	Bads     int64        `json:"bads"`
+	Sizes    []SizeResult `json:"sizes"`
+	List     SizeResult   `json:"rules_list"`
+	Rules    []PopRule    `json:"rules"`
+}
+
+// BadRate is the population's next-six-month bad rate.
+func (p *Population) BadRate() float64 { return ratio(float64(p.Bads), float64(p.Labelled)) }
+
+// PopRule is one rule on one population: Captured is the share of the
+// population's bads among the loans it flags, Lift their bad rate over
+// the population's.
+type PopRule struct {
+	Name     string  `json:"name"`
+	Flagged  int64   `json:"flagged"`
+	Labelled int64   `json:"labelled"`
+	Bads     int64   `json:"bads"`
+	Coverage float64 `json:"coverage"`
+	Captured float64 `json:"captured"`
+	BadRate  float64 `json:"bad_rate"`
+	Lift     float64 `json:"lift"`
+}
+
+// populations are the back-test's early-warning populations.
+var populations = []struct{ name, filter string }{
+	{"current", "dpd = 0"},
+	{"m1", "dpd BETWEEN 1 AND 30"},
 }
 
 // BadRate is the next-six-month bad rate of the labelled loan-months.
@@ -420,6 +467,16 @@ func RunBacktest(ctx context.Context, o Options, from, to string) (*Backtest, er
 	totals := make([]SizeResult, len(ListSizes))
 	var rulesTot SizeResult
 	stats := map[string]*RuleStat{}
+	pops := make([]Population, len(populations))
+	for i, p := range populations {
+		pops[i] = Population{Name: p.name, Filter: p.filter}
+		for _, sz := range ListSizes {
+			pops[i].Sizes = append(pops[i].Sizes, SizeResult{Share: sz})
+		}
+		for _, r := range o.Config.enabled() {
+			pops[i].Rules = append(pops[i].Rules, PopRule{Name: r.Name})
+		}
+	}
 	for _, date := range dates {
 		if _, err := s.rank(ctx, o, date); err != nil {
 			return nil, err
@@ -455,6 +512,11 @@ FROM r`, labels, lake.Quote(date), NoPriority, NoPriority, sizeCols())
 		if err := s.ruleStats(ctx, labels, date, o.Config, stats); err != nil {
 			return nil, err
 		}
+		for i := range pops {
+			if err := s.populationStats(ctx, labels, date, o.Config, &pops[i]); err != nil {
+				return nil, err
+			}
+		}
 		mo.Rules.Loans = mo.Listed
 		mo.Rules.Share = ratio(float64(mo.Listed), float64(mo.Active))
 		mo.Rules.Captured = ratio(float64(mo.Rules.Caught), float64(mo.Bads))
@@ -478,6 +540,24 @@ FROM r`, labels, lake.Quote(date), NoPriority, NoPriority, sizeCols())
 	rulesTot.Captured = float64(rulesTot.Caught) / math.Max(float64(bt.Bads), 1)
 	rulesTot.Random /= math.Max(float64(bt.Bads), 1)
 	bt.Total, bt.Rules = totals, rulesTot
+	for i := range pops {
+		p := &pops[i]
+		for k := range p.Sizes {
+			p.Sizes[k].Captured = ratio(float64(p.Sizes[k].Caught), float64(p.Bads))
+			p.Sizes[k].Random = p.Sizes[k].Share
+		}
+		p.List.Share = ratio(float64(p.List.Loans), float64(p.Active))
+		p.List.Captured = ratio(float64(p.List.Caught), float64(p.Bads))
+		p.List.Random = p.List.Share
+		for k := range p.Rules {
+			r := &p.Rules[k]
+			r.Coverage = ratio(float64(r.Flagged), float64(p.Active))
+			r.Captured = ratio(float64(r.Bads), float64(p.Bads))
+			r.BadRate = ratio(float64(r.Bads), float64(r.Labelled))
+			r.Lift = ratio(r.BadRate, p.BadRate())
+		}
+	}
+	bt.Populations = pops
 	for _, r := range o.Config.enabled() {
 		st := stats[r.Name]
 		st.Coverage = ratio(float64(st.Flagged), float64(bt.Active))
@@ -513,6 +593,56 @@ WHERE r.s_%[4]s`, lake.Quote(r.Name), labels, lake.Quote(date), r.Name)
 		st.Bads += bads
 		st.OnlyLab += onlyLab
 		st.OnlyBads += onlyBads
+	}
+	return nil
+}
+
+// populationStats adds one month end's counts (table ranked) of the
+// loans of population p to p: the top of the PD ranking among them, the
+// list and each rule.
+func (s *session) populationStats(ctx context.Context, labels, date string, c Config, p *Population) error {
+	var cols strings.Builder
+	for _, sz := range ListSizes {
+		fmt.Fprintf(&cols, ",\n       coalesce(sum(bad) FILTER (WHERE prank <= ceil(%v * n)), 0), count(*) FILTER (WHERE prank <= ceil(%v * n))", sz, sz)
+	}
+	for _, r := range c.enabled() {
+		fmt.Fprintf(&cols, ",\n       count(*) FILTER (WHERE s_%[1]s), count(bad) FILTER (WHERE s_%[1]s), coalesce(sum(bad) FILTER (WHERE s_%[1]s), 0)", r.Name)
+	}
+	q := fmt.Sprintf(`WITH r AS (
+  SELECT r.*, lb.bad, row_number() OVER (ORDER BY r.pd DESC, r.loan_id) AS prank, count(*) OVER () AS n
+  FROM ranked r
+  LEFT JOIN (SELECT loan_id, bad FROM %s WHERE obs_date = DATE %s) lb ON lb.loan_id = r.loan_id
+  WHERE r.%s AND lb.bad IS NOT NULL
+)
+SELECT count(*), count(bad), coalesce(sum(bad), 0), count(*) FILTER (WHERE priority < %d),
+       coalesce(sum(bad) FILTER (WHERE priority < %d), 0)%s
+FROM r`, labels, lake.Quote(date), p.Filter, NoPriority, NoPriority, cols.String())
+	var active, lab, bads, listed, listBads int64
+	dest := []any{&active, &lab, &bads, &listed, &listBads}
+	sz := make([][2]int64, len(ListSizes))
+	for k := range sz {
+		dest = append(dest, &sz[k][0], &sz[k][1])
+	}
+	rc := make([][3]int64, len(p.Rules))
+	for k := range rc {
+		dest = append(dest, &rc[k][0], &rc[k][1], &rc[k][2])
+	}
+	if err := s.conn.QueryRowContext(ctx, q).Scan(dest...); err != nil {
+		return fmt.Errorf("warn: back-test %s population %s: %w", date, p.Name, err)
+	}
+	p.Active += active
+	p.Labelled += lab
+	p.Bads += bads
+	p.List.Loans += listed
+	p.List.Caught += listBads
+	for k := range sz {
+		p.Sizes[k].Caught += sz[k][0]
+		p.Sizes[k].Loans += sz[k][1]
+	}
+	for k := range rc {
+		p.Rules[k].Flagged += rc[k][0]
+		p.Rules[k].Labelled += rc[k][1]
+		p.Rules[k].Bads += rc[k][2]
 	}
 	return nil
 }

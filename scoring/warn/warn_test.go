@@ -389,7 +389,57 @@ WHERE f.dpd_current BETWEEN 31 AND 90`, lake.Quote(filepath.Join(book.Lake, "fea
 		if bads != m.Bads {
 			t.Fatalf("month %s: %d bads, independent count %d", m.AsOf, m.Bads, bads)
 		}
+
+		// By population: loans current (DPD 0) and in M1 at the month
+		// end, their loan-months and bads against an independent count
+		// over the snapshots and labels; the top of the PD ranking among
+		// current loans beats a random list of them.
+		if len(bt.Populations) != 2 || bt.Populations[0].Name != "current" || bt.Populations[1].Name != "m1" {
+			t.Fatalf("populations %+v", bt.Populations)
+		}
+		for _, p := range bt.Populations {
+			filter := map[string]string{"current": "f.dpd_current = 0", "m1": "f.dpd_current BETWEEN 1 AND 30"}[p.Name]
+			var active, bads int64
+			for _, m := range bt.Months {
+				var a, b int64
+				if err := db.QueryRow(fmt.Sprintf(`SELECT count(lb.bad), coalesce(sum(lb.bad), 0)
+FROM read_parquet(%s) f
+JOIN read_parquet(%s) p ON p.loan_id = f.loan_id AND p.month_end = DATE '%s' AND p.status = 'active'
+LEFT JOIN read_parquet(%[4]s) lb ON lb.loan_id = f.loan_id AND lb.obs_date = DATE '%[3]s'
+WHERE %[5]s`, lake.Quote(filepath.Join(book.Lake, "features", "bcard", "as_of="+m.AsOf, "*.parquet")),
+					lake.Quote(filepath.Join(book.Lake, "perf", "panel", "*.parquet")), m.AsOf, lake.Quote(filepath.Join(book.Lake, "labels", "bcard", "*.parquet")), filter)).Scan(&a, &b); err != nil {
+					t.Fatal(err)
+				}
+				active, bads = active+a, bads+b
+			}
+			if p.Active != active || p.Bads != bads {
+				t.Errorf("%s: %d loan-months, %d bads; independent count %d, %d", p.Name, p.Active, p.Bads, active, bads)
+			}
+			for _, r := range p.Sizes {
+				t.Logf("%s top %4.0f%% by PD: %5d loans, %4d bads caught, %5.1f%% of bads, lift %.1fx", p.Name, 100*r.Share, r.Loans, r.Caught, 100*r.Captured, r.Captured/r.Random)
+				if r.Caught > p.Bads || math.Abs(float64(r.Loans)-r.Share*float64(p.Active)) > float64(len(bt.Months)) {
+					t.Errorf("%s top %v: %+v (active %d, bads %d)", p.Name, r.Share, r, p.Active, p.Bads)
+				}
+			}
+			t.Logf("%s rules list: %d loans (%.1f%%), %.1f%% of bads, lift %.1fx", p.Name, p.List.Loans, 100*p.List.Share, 100*p.List.Captured, ratio(p.List.Captured, p.List.Random))
+			for _, r := range p.Rules {
+				t.Logf("%s %-20s flagged %5d bad rate %5.1f%% lift %4.1fx captures %5.1f%%", p.Name, r.Name, r.Flagged, 100*r.BadRate, r.Lift, 100*r.Captured)
+				if r.Bads > p.Bads || r.Labelled > r.Flagged || r.Flagged > p.Active {
+					t.Errorf("%s %s: inconsistent %+v", p.Name, r.Name, r)
+				}
+			}
+		}
+		if cur := bt.Populations[0]; cur.Bads == 0 || cur.Sizes[2].Captured < 3*cur.Sizes[2].Random { // the goal: 3x a random list
+			t.Errorf("current loans: top 5%% by PD catches %.1f%% of their bads, random %.1f%%", 100*cur.Sizes[2].Captured, 100*cur.Sizes[2].Random)
+		}
 	})
+}
+
+func ratio(a, b float64) float64 {
+	if b == 0 {
+		return 0
+	}
+	return a / b
 }
 
 // allRules is the default configuration with every rule enabled.
