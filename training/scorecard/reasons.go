@@ -21,6 +21,10 @@ const (
 	DirMissing = "missing" // the missing bin
 	DirSpecial = "special" // a special-value bin
 	DirRisky   = "risky"   // a categorical group scoring below the best group
+	// DirValue is the numeric interval bin with the most points when a
+	// missing or special bin scores higher still: neither high nor low,
+	// so its text names the rounded interval.
+	DirValue = "value"
 )
 
 var directions = []string{DirHigh, DirLow, DirMissing, DirSpecial, DirRisky}
@@ -128,25 +132,28 @@ func (c *ReasonCatalog) Has(name string) bool {
 
 // Direction returns the direction of bin k of c as a reason (see the
 // Dir constants). A numeric interval bin is high or low by its position
-// relative to the interval bin with the most points.
+// relative to the interval bin with the most points (DirValue for that
+// bin itself, a reason only when a missing or special bin scores higher).
 func (c *Characteristic) Direction(k int) string {
 	b := &c.Bins[k]
 	switch {
 	case b.Interval:
-		best, n := -1, 0
+		best := -1
 		for i := range c.Bins {
 			if !c.Bins[i].Interval {
 				continue
 			}
-			n++
 			if best < 0 || c.Bins[i].Points > c.Bins[best].Points {
 				best = i
 			}
 		}
-		if k > best || (k == best && 2*k >= n) {
+		switch {
+		case k > best:
 			return DirHigh
+		case k < best:
+			return DirLow
 		}
-		return DirLow
+		return DirValue
 	case len(b.Values) > 0:
 		return DirRisky
 	case len(b.Specials) > 0:
@@ -166,14 +173,18 @@ func (c *Characteristic) Direction(k int) string {
 func (cat *ReasonCatalog) ReasonCode(c *Characteristic, k int) (code, text string) {
 	dir := c.Direction(k)
 	code = c.Name + "_" + dir
+	b := c.Bins[k].Bin
 	if cat != nil {
 		if e, ok := cat.Characteristics[c.Name]; ok {
+			if dir == DirValue {
+				iv := readableInterval(b.Lower, b.Upper)
+				return code, truncateRunes(e.ZH+" "+iv+" / "+e.EN+" "+iv, MaxReasonText)
+			}
 			return code, cat.text(c.Name, e, dir)
 		}
 	}
-	b := c.Bins[k].Bin
 	switch dir {
-	case DirHigh, DirLow:
+	case DirHigh, DirLow, DirValue:
 		text = c.Name + " in " + readableInterval(b.Lower, b.Upper)
 	case DirMissing:
 		text = c.Name + " missing"

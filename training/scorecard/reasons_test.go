@@ -107,6 +107,12 @@ func TestReasonCatalogTexts(t *testing.T) {
 			t.Errorf("bin %d: %q %q, want %q %q", k, code, text, want.code, want.text)
 		}
 	}
+	// With the missing bin scoring best, the best interval bin is a
+	// reason too, neither high nor low: its text names the interval.
+	c.Bins[2].Points = 20
+	if code, text := cat.ReasonCode(c, 0); code != "inq_7d_total_value" || text != "近7天征信查询次数 [-inf, 3) / bureau inquiries in 7 days [-inf, 3)" {
+		t.Errorf("best interval below the missing bin: %q %q", code, text)
+	}
 	path := t.TempDir() + "/r.yaml"
 	long := strings.Repeat("长", 65)
 	if err := writeFile(path, "defaults: {high: h, low: l, missing: m, special: s, risky: r}\ncharacteristics:\n  x: {zh: 甲, en: x, high: "+long+"}\n"); err != nil {
