@@ -91,16 +91,17 @@ func TestReasonCatalogTexts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	lo := 3.0
+	one, three := 1.0, 3.0
 	c := &scorecard.Characteristic{Name: "inq_7d_total", Kind: "numeric", Bins: []scorecard.Bin{
-		{Bin: binning.Bin{Interval: true, Upper: &lo}, Points: 10},
-		{Bin: binning.Bin{Interval: true, Lower: &lo}, Points: -5},
+		{Bin: binning.Bin{Interval: true, Upper: &one}, Points: 5},
+		{Bin: binning.Bin{Interval: true, Lower: &one, Upper: &three}, Points: 10},
+		{Bin: binning.Bin{Interval: true, Lower: &three}, Points: -5},
 		{Bin: binning.Bin{Missing: true}, Points: 0},
 	}}
-	for k, want := range []struct{ code, text string }{
-		{"inq_7d_total_low", "近7天征信查询次数偏低 / low bureau inquiries in 7 days"},
-		{"inq_7d_total_high", "近7天征信查询次数多 / many bureau inquiries in 7 days"},
-		{"inq_7d_total_missing", "近7天征信查询次数缺失 / bureau inquiries in 7 days missing"},
+	for k, want := range map[int]struct{ code, text string }{
+		0: {"inq_7d_total_low", "近7天征信查询次数偏低 / low bureau inquiries in 7 days"},
+		2: {"inq_7d_total_high", "近7天征信查询次数多 / many bureau inquiries in 7 days"},
+		3: {"inq_7d_total_missing", "近7天征信查询次数缺失 / bureau inquiries in 7 days missing"},
 	} {
 		code, text := cat.ReasonCode(c, k)
 		if code != want.code || text != want.text {
@@ -109,8 +110,8 @@ func TestReasonCatalogTexts(t *testing.T) {
 	}
 	// With the missing bin scoring best, the best interval bin is a
 	// reason too, neither high nor low: its text names the interval.
-	c.Bins[2].Points = 20
-	if code, text := cat.ReasonCode(c, 0); code != "inq_7d_total_value" || text != "近7天征信查询次数 [-inf, 3) / bureau inquiries in 7 days [-inf, 3)" {
+	c.Bins[3].Points = 20
+	if code, text := cat.ReasonCode(c, 1); code != "inq_7d_total_value" || text != "近7天征信查询次数 [1, 3) / bureau inquiries in 7 days [1, 3)" {
 		t.Errorf("best interval below the missing bin: %q %q", code, text)
 	}
 	path := t.TempDir() + "/r.yaml"
