@@ -25,11 +25,13 @@ func splitList(s string) []string {
 func runTrain(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "train", "--data FILE.csv|FILE.parquet --target COL --bad-value V --out DIR [flags]\n       qiandun train --lake DIR --model acard|bcard --out DIR [flags]")
 	cfg := train.NewConfig()
-	var features, exclude, config string
+	var features, exclude, config, goods string
 	fs.StringVar(&cfg.Data, "data", "", "flat training table (CSV sniffed by DuckDB, or Parquet)")
 	fs.StringVar(&cfg.Test, "test", "", "flat test table (default: a seeded stratified split of --data)")
 	fs.StringVar(&cfg.Target, "target", "", "target column (flat mode)")
 	fs.StringVar(&cfg.BadValue, "bad-value", "", "value of --target that means bad (flat mode)")
+	fs.StringVar(&goods, "good-value", "", "comma-separated values of --target that mean good (default: the other value when the target takes two; a third value is an error)")
+	fs.BoolVar(&cfg.OthersGood, "others-good", false, "count every target value other than --bad-value and --good-value as good, instead of failing")
 	fs.StringVar(&cfg.Lake, "lake", "", "lake directory (lake mode: features joined with labels)")
 	fs.StringVar(&cfg.Model, "model", "", "acard or bcard (lake mode)")
 	fs.StringVar(&cfg.AsOf, "as-of", "", "use only the features snapshot as_of=YYYY-MM-DD (lake mode)")
@@ -58,6 +60,7 @@ func runTrain(ctx context.Context, e *env, args []string) error {
 		}
 	}
 	cfg.Features = splitList(features)
+	cfg.GoodValues = splitList(goods)
 	cfg.Exclude = append(cfg.Exclude, splitList(exclude)...)
 	res, err := train.Run(ctx, cfg, e.log)
 	if err != nil {

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"strconv"
 	"os"
 	"path/filepath"
 	"strings"
@@ -89,6 +90,108 @@ func TestReportCLISameBytes(t *testing.T) {
 	for name, b := range pages[0] {
 		if !bytes.Equal(b, pages[1][name]) {
 			t.Errorf("%s differs between two runs on the same inputs", name)
+		}
+	}
+}
+
+// writeCSV writes a small CSV under dir and returns its path.
+func writeCSV(t *testing.T, dir, name, text string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// Bad training input (issue 12, defect 9): a one-line error naming the
+// file, the column and the reason; never a panic or a raw DuckDB binder
+// error, never a third target value silently counted as good.
+func TestTrainCLIBadInput(t *testing.T) {
+	dir := t.TempDir()
+	var constant, third, signal strings.Builder
+	constant.WriteString("x,bad\n")
+	third.WriteString("x,bad\n")
+	signal.WriteString("x,bad\n")
+	for i := 1; i <= 200; i++ {
+		b := 0
+		if i%5 == 0 {
+			b = 1
+		}
+		fmt.Fprintf(&constant, "1,%d\n", b)
+		fmt.Fprintf(&third, "%d,%d\n", i%7, b)
+		// x carries the class: bads have high x half the time.
+		fmt.Fprintf(&signal, "%d,%d\n", (i%10)+b*(i%2)*20, b)
+	}
+	third.WriteString("1,2\n2,2\n3,unknown\n")
+	signalThird := signal.String() + "5,2\n6,2\n"
+	files := map[string]string{
+		"constant.csv": constant.String(), "third.csv": third.String(), "signal3.csv": signalThird,
+		"header.csv": "x,bad\n", "empty.csv": "",
+	}
+	for n, s := range files {
+		writeCSV(t, dir, n, s)
+	}
+	tests := []struct {
+		name  string
+		file  string
+		extra []string
+		want  []string // all in the one-line error
+	}{
+		{"no characteristic survives", "constant.csv", nil, []string{"no characteristic survived", "x: one bin"}},
+		{"missing target column", "constant.csv", []string{"--target", "nope"}, []string{"constant.csv", `no target column "nope"`, "columns: x, bad"}},
+		{"header only", "header.csv", nil, []string{"header.csv", "no data rows", `"bad"`}},
+		{"empty file", "empty.csv", nil, []string{"empty.csv", "is empty"}},
+		{"third target value", "third.csv", nil, []string{"third.csv", `"2" (2 rows)`, `"unknown" (1 rows)`, "--good-value", "--others-good"}},
+		{"declared good values leave a third", "third.csv", []string{"--good-value", "0"}, []string{`"2" (2 rows)`, `"unknown" (1 rows)`}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			args := []string{"train", "--data", filepath.Join(dir, tc.file), "--target", "bad", "--bad-value", "1", "--out", filepath.Join(dir, "m")}
+			args = append(args, tc.extra...)
+			var stdout, stderr bytes.Buffer
+			code := realMain(args, &stdout, &stderr)
+			if code == 0 {
+				t.Fatalf("exit 0, want an error\n%s", stdout.String())
+			}
+			var errLine string
+			for _, l := range strings.Split(strings.TrimSpace(stderr.String()), "\n") {
+				if strings.HasPrefix(l, "qiandun train:") {
+					errLine = l
+				}
+				if strings.Contains(l, "panic") || strings.Contains(l, "Binder Error") || strings.Contains(l, "goroutine") {
+					t.Fatalf("stderr: %s", stderr.String())
+				}
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(errLine, w) {
+					t.Errorf("error %q lacks %q", errLine, w)
+				}
+			}
+		})
+	}
+	// With the third value declared good (or every other value counted as
+	// good), the same file trains, and the summary counts those rows.
+	for _, extra := range [][]string{{"--good-value", "0,2"}, {"--others-good"}} {
+		args := append([]string{"train", "--data", filepath.Join(dir, "signal3.csv"), "--target", "bad", "--bad-value", "1",
+			"--features", "x", "--out", filepath.Join(dir, "ok")}, extra...)
+		var stdout, stderr bytes.Buffer
+		if code := realMain(args, &stdout, &stderr); code != 0 {
+			t.Fatalf("%v: exit %d: %s", extra, code, stderr.String())
+		}
+		n := 0
+		for _, l := range strings.Split(stdout.String(), "\n") {
+			f := strings.Fields(l)
+			if len(f) > 2 && (f[0] == "train" || f[0] == "test") {
+				k, err := strconv.Atoi(f[1])
+				if err != nil {
+					t.Fatalf("summary line %q", l)
+				}
+				n += k
+			}
+		}
+		if n != 202 {
+			t.Errorf("%v: train + test rows %d, want all 202\n%s", extra, n, stdout.String())
 		}
 	}
 }

@@ -154,6 +154,9 @@ func corrMatrix(cs []Candidate) *mat.SymDense {
 // Correlation drops, from each pair whose |correlation| exceeds max, the
 // one with the lower IV (examining pairs from the highest IV down).
 func Correlation(cs []Candidate, max float64) ([]Candidate, []Dropped) {
+	if len(cs) < 2 {
+		return cs, nil
+	}
 	order := slices.Clone(cs)
 	slices.SortStableFunc(order, func(a, b Candidate) int {
 		if a.IV > b.IV {

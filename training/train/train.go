@@ -48,6 +48,13 @@ type Config struct {
 	Test     string // optional test file
 	Target   string
 	BadValue string
+	// GoodValues are the values of Target that mean good. Empty: when
+	// Target takes exactly two values, the one that is not BadValue;
+	// any third value is an error unless OthersGood.
+	GoodValues []string
+	// OthersGood counts every value that is neither BadValue nor one of
+	// GoodValues as good (rather than an error).
+	OthersGood bool
 	// Lake mode.
 	Lake      string
 	Model     string // acard | bcard
@@ -159,13 +166,13 @@ func Run(ctx context.Context, cfg *Config, log *slog.Logger) (*Result, error) {
 		if cfg.Target == "" || cfg.BadValue == "" {
 			return nil, fmt.Errorf("train: --target and --bad-value are required with --data")
 		}
-		src, err = flatQuery(cfg.Data, cfg.Target, cfg.BadValue)
+		src, err = flatQuery(cfg.Data)
 		if err != nil {
 			return nil, err
 		}
 		inputs = []string{cfg.Data}
 		if cfg.Test != "" {
-			if testSrc, err = flatQuery(cfg.Test, cfg.Target, cfg.BadValue); err != nil {
+			if testSrc, err = flatQuery(cfg.Test); err != nil {
 				return nil, err
 			}
 			inputs = append(inputs, cfg.Test)
@@ -180,11 +187,21 @@ func Run(ctx context.Context, cfg *Config, log *slog.Logger) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("train: read %s: %w", strings.Join(inputs[:min(len(inputs), 3)], ", "), err)
 	}
-	if fr.N == 0 {
-		return nil, fmt.Errorf("train: no labelled rows in %s", strings.Join(inputs[:min(len(inputs), 3)], ", "))
+	var y []float64
+	if lakeMode {
+		if fr.N == 0 {
+			return nil, fmt.Errorf("train: no labelled rows in %s", strings.Join(inputs[:min(len(inputs), 3)], ", "))
+		}
+		y = fr.Cols["__y"].Num
+	} else {
+		var noTarget int
+		if y, noTarget, err = flatTarget(fr, cfg.Data, cfg); err != nil {
+			return nil, err
+		}
+		if noTarget > 0 {
+			log.Warn("train: rows without a target value left out", "file", cfg.Data, "column", cfg.Target, "rows", noTarget)
+		}
 	}
-	yCol := fr.Cols["__y"]
-	y := yCol.Num
 	var dropped []scorecard.Dropped
 	// Candidate characteristics.
 	var names []string
@@ -217,9 +234,11 @@ func Run(ctx context.Context, cfg *Config, log *slog.Logger) (*Result, error) {
 	if lakeMode {
 		devIdx, ootIdx = splitOOT(fr.Cols["__period"], cfg.OOTMonths)
 	} else {
-		devIdx = make([]int, fr.N)
-		for i := range devIdx {
-			devIdx[i] = i
+		devIdx = make([]int, 0, fr.N)
+		for i, v := range y {
+			if !math.IsNaN(v) {
+				devIdx = append(devIdx, i)
+			}
 		}
 	}
 	var trainIdx, testIdx []int
@@ -238,16 +257,22 @@ func Run(ctx context.Context, cfg *Config, log *slog.Logger) (*Result, error) {
 		if err != nil {
 			return nil, fmt.Errorf("train: read %s: %w", cfg.Test, err)
 		}
-		all := make([]int, tf.N)
-		for i := range all {
-			all[i] = i
+		ty, _, err := flatTarget(tf, cfg.Test, cfg)
+		if err != nil {
+			return nil, err
+		}
+		var all []int
+		for i, v := range ty {
+			if !math.IsNaN(v) {
+				all = append(all, i)
+			}
 		}
 		for _, n := range names {
 			if tf.Cols[n] == nil {
 				return nil, fmt.Errorf("train: test file %s lacks column %q", cfg.Test, n)
 			}
 		}
-		samples = append(samples, gather("test", tf, names, tf.Cols["__y"].Num, all))
+		samples = append(samples, gather("test", tf, names, ty, all))
 	} else if len(testIdx) > 0 {
 		samples = append(samples, gather("test", fr, names, y, testIdx))
 	}
@@ -339,7 +364,7 @@ func Run(ctx context.Context, cfg *Config, log *slog.Logger) (*Result, error) {
 		}
 	}
 	if len(kept) == 0 {
-		return nil, fmt.Errorf("train: no characteristic survived selection (%d dropped)", len(dropped))
+		return nil, noneKept(names, dropped)
 	}
 	xs := make([][]float64, len(kept))
 	keptBins := make([]*binning.Binning, len(kept))
@@ -669,10 +694,156 @@ func splitOOT(period *binning.Column, k int) (dev, oot []int) {
 	return dev, oot
 }
 
-// flatQuery reads a CSV (DuckDB sniffs it) or Parquet file and adds __y.
-func flatQuery(path, target, badValue string) (string, error) {
-	if _, err := os.Stat(path); err != nil {
+// noneKept is the error of a run where no characteristic is left: every
+// candidate with the reason it went.
+func noneKept(names []string, dropped []scorecard.Dropped) error {
+	if len(names) == 0 {
+		return fmt.Errorf("train: no candidate characteristics (every column is the target, excluded or of an unsupported type)")
+	}
+	var b strings.Builder
+	for i, d := range dropped {
+		if i == 12 {
+			fmt.Fprintf(&b, "; and %d more", len(dropped)-i)
+			break
+		}
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		fmt.Fprintf(&b, "%s: %s", d.Variable, d.Reason)
+	}
+	return fmt.Errorf("train: no characteristic survived binning and selection (%d candidates): %s", len(names), b.String())
+}
+
+// flatTarget returns y per row of fr (1 bad, 0 good, NaN when the target
+// is missing) and the number of rows without a target value. A missing
+// target column, no data rows, or a target value that is neither bad nor
+// a declared (or inferred) good value is an error naming the file.
+func flatTarget(fr *frame.Frame, path string, cfg *Config) ([]float64, int, error) {
+	col := fr.Cols[cfg.Target]
+	if col == nil {
+		if t, ok := fr.Skipped[cfg.Target]; ok {
+			return nil, 0, fmt.Errorf("train: %s: target column %q has unsupported type %s", path, cfg.Target, t)
+		}
+		names := fr.Names
+		more := ""
+		if len(names) > 20 {
+			names, more = names[:20], ", ..."
+		}
+		return nil, 0, fmt.Errorf("train: %s has no target column %q (columns: %s%s)", path, cfg.Target, strings.Join(names, ", "), more)
+	}
+	if fr.N == 0 {
+		return nil, 0, fmt.Errorf("train: %s has no data rows (header only?): nothing to train on for target column %q", path, cfg.Target)
+	}
+	// Distinct target values with their counts, in order of first appearance.
+	type value struct {
+		s string
+		n int
+	}
+	var vals []value
+	idx := map[string]int{}
+	key := make([]int, fr.N) // index into vals, -1 missing
+	note := func(i int, s string) {
+		k, ok := idx[s]
+		if !ok {
+			k = len(vals)
+			idx[s] = k
+			vals = append(vals, value{s: s})
+		}
+		vals[k].n++
+		key[i] = k
+	}
+	missing := 0
+	if col.Kind == binning.Numeric {
+		bad, perr := strconv.ParseFloat(cfg.BadValue, 64)
+		for i, v := range col.Num {
+			switch {
+			case math.IsNaN(v):
+				key[i] = -1
+				missing++
+			case perr == nil && v == bad:
+				note(i, cfg.BadValue)
+			default:
+				note(i, strconv.FormatFloat(v, 'f', -1, 64))
+			}
+		}
+	} else {
+		codeKey := make([]int, len(col.Dict))
+		for c := range codeKey {
+			codeKey[c] = -2
+		}
+		for i, c := range col.Codes {
+			if c < 0 || col.Dict[c] == "" {
+				key[i] = -1
+				missing++
+				continue
+			}
+			if codeKey[c] == -2 {
+				note(i, col.Dict[c])
+				codeKey[c] = key[i]
+				continue
+			}
+			key[i] = codeKey[c]
+			vals[key[i]].n++
+		}
+	}
+	if missing == fr.N {
+		return nil, 0, fmt.Errorf("train: %s: target column %q is empty in all %d rows", path, cfg.Target, fr.N)
+	}
+	good := map[string]bool{}
+	for _, g := range cfg.GoodValues {
+		good[g] = true
+		if col.Kind == binning.Numeric {
+			if f, err := strconv.ParseFloat(g, 64); err == nil {
+				good[strconv.FormatFloat(f, 'f', -1, 64)] = true
+			}
+		}
+	}
+	if len(cfg.GoodValues) == 0 && len(vals) == 2 {
+		for _, v := range vals {
+			good[v.s] = true
+		}
+	}
+	isBad := make([]float64, len(vals))
+	var unexpected []string
+	for k, v := range vals {
+		switch {
+		case v.s == cfg.BadValue:
+			isBad[k] = 1
+		case good[v.s] || cfg.OthersGood:
+		default:
+			unexpected = append(unexpected, fmt.Sprintf("%q (%d rows)", v.s, v.n))
+		}
+	}
+	if len(unexpected) > 0 {
+		if len(unexpected) > 10 {
+			unexpected = append(unexpected[:10], fmt.Sprintf("and %d more values", len(unexpected)-10))
+		}
+		want := fmt.Sprintf("it takes %d values: declare the good ones with --good-value", len(vals))
+		if len(cfg.GoodValues) > 0 {
+			want = "good values are " + strings.Join(cfg.GoodValues, ", ")
+		}
+		return nil, 0, fmt.Errorf("train: %s: target column %q has values that are neither the bad value %q nor good: %s (%s, or count them as good with --others-good)",
+			path, cfg.Target, cfg.BadValue, strings.Join(unexpected, ", "), want)
+	}
+	y := make([]float64, fr.N)
+	for i, k := range key {
+		if k < 0 {
+			y[i] = math.NaN()
+		} else {
+			y[i] = isBad[k]
+		}
+	}
+	return y, missing, nil
+}
+
+// flatQuery reads a CSV (DuckDB sniffs it) or Parquet file.
+func flatQuery(path string) (string, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
 		return "", fmt.Errorf("train: %w", err)
+	}
+	if fi.Size() == 0 {
+		return "", fmt.Errorf("train: %s is empty (no header, no rows)", path)
 	}
 	var from string
 	switch strings.ToLower(filepath.Ext(path)) {
@@ -681,9 +852,7 @@ func flatQuery(path, target, badValue string) (string, error) {
 	default:
 		from = "read_csv(" + lake.Quote(path) + ", header = true)"
 	}
-	t := lake.Ident(target)
-	return fmt.Sprintf(`SELECT *, CAST(CASE WHEN CAST(%s AS VARCHAR) = %s THEN 1 ELSE 0 END AS DOUBLE) AS __y
-FROM %s WHERE %s IS NOT NULL`, t, lake.Quote(badValue), from, t), nil
+	return "SELECT * FROM " + from, nil
 }
 
 // lakeQuery joins features and labels of the lake; it returns the SQL and
