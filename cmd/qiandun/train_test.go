@@ -3,9 +3,9 @@ package main
 import (
 	"bytes"
 	"fmt"
-	"strconv"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
