@@ -124,6 +124,14 @@ type Options struct {
 	Specials       []float64 // numeric values with bins of their own
 	MergeMissing   bool      // merge the missing bin into the nearest bin by bad rate
 	MergeSpecial   bool      // merge special bins likewise
+	// BinCount "cv" has FitAll choose, per characteristic, the number and
+	// minimum share of bins among Choices(o) by CVFolds-fold
+	// cross-validated log-likelihood (ChooseCV, on at most CVRows rows);
+	// "" or "fixed" uses MaxBins and MinShare as given.
+	BinCount string
+	CVFolds  int    // default 5
+	CVRows   int    // default 50,000
+	Seed     uint64 // of the folds
 }
 
 // WithDefaults returns o with every zero field set to its default.
@@ -143,6 +151,12 @@ func (o Options) WithDefaults() Options {
 	if o.FineBins <= 0 {
 		o.FineBins = 20
 	}
+	if o.CVFolds < 2 {
+		o.CVFolds = 5
+	}
+	if o.CVRows <= 0 {
+		o.CVRows = 50_000
+	}
 	if o.ChiThreshold <= 0 {
 		o.ChiThreshold = 3.841458820694124
 	}
@@ -154,7 +168,17 @@ type Spec struct {
 	Breaks   []float64  `json:"breaks,omitempty" yaml:"breaks,omitempty"`
 	Groups   [][]string `json:"groups,omitempty" yaml:"groups,omitempty"`
 	Specials []float64  `json:"specials,omitempty" yaml:"specials,omitempty"`
+	// Search overrides, for a spec without breaks or groups: the bins are
+	// searched with these in place of the run's options (and its number
+	// of bins is not chosen by cross-validation when MaxBins is given).
+	Monotonic Monotonic `json:"monotonic,omitempty" yaml:"monotonic,omitempty"`
+	MaxBins   int       `json:"max_bins,omitempty" yaml:"max_bins,omitempty"`
+	MinShare  float64   `json:"min_share,omitempty" yaml:"min_share,omitempty"`
 }
+
+// Manual reports whether the spec fixes the bins (breaks or groups)
+// rather than overriding the search.
+func (s *Spec) Manual() bool { return s != nil && (len(s.Breaks) > 0 || len(s.Groups) > 0) }
 
 // Bin is one bin: an interval, a set of categories, special values and/or
 // the missing values, with its counts and evidence.
@@ -235,7 +259,31 @@ func FitAll(ctx context.Context, cols []*Column, y []float64, o Options, specs m
 				if s, ok := specs[cols[i].Name]; ok {
 					spec = &s
 				}
-				out[i], errs[i] = fit(cols[i], y, o, spec)
+				oc := o
+				if spec != nil && !spec.Manual() {
+					// Search overrides: the search runs with them.
+					if len(spec.Specials) > 0 {
+						oc.Specials = spec.Specials
+					}
+					if spec.Monotonic != "" {
+						oc.Monotonic = spec.Monotonic
+					}
+					if spec.MinShare > 0 {
+						oc.MinShare = spec.MinShare
+					}
+					if spec.MaxBins > 0 {
+						oc.MaxBins, oc.BinCount = spec.MaxBins, "fixed"
+					}
+					spec = nil
+				}
+				if oc.BinCount == "cv" && spec == nil {
+					oc = oc.WithDefaults()
+					c, err := ChooseCV(cols[i], y, oc, nil, Choices(oc), oc.CVFolds, oc.Seed, oc.CVRows)
+					if err == nil {
+						oc.MaxBins, oc.MinShare = c.MaxBins, c.MinShare
+					}
+				}
+				out[i], errs[i] = fit(cols[i], y, oc, spec)
 			}
 		}()
 	}

@@ -364,3 +364,72 @@ func TestCategoricalGroupsByBadRate(t *testing.T) {
 		}
 	}
 }
+
+// A bad rate with ten steps of equal share wins out of sample with more
+// than six bins; a flat one does not.
+func TestChooseCVNumberOfBins(t *testing.T) {
+	steps := func(k int) func(float64) float64 {
+		return func(x float64) float64 {
+			// x ~ N(0, 10): the k quantile steps by the normal CDF.
+			u := 0.5 * (1 + math.Erf(x/10/math.Sqrt2))
+			return 0.03 + 0.5*math.Floor(u*float64(k))/float64(k)
+		}
+	}
+	o := binning.Options{MaxBins: 6, MinShare: 0.05}
+	col, y := synth(20000, steps(10), 11)
+	c, err := binning.ChooseCV(col, y, o, nil, binning.Choices(o), 5, 1, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.MaxBins <= 6 {
+		t.Errorf("ten steps: chose %+v, want more than 6 bins", c)
+	}
+	// A flat bad rate: no finer binning buys held-out likelihood.
+	col, y = synth(20000, func(float64) float64 { return 0.1 }, 12)
+	if c, err = binning.ChooseCV(col, y, o, nil, binning.Choices(o), 5, 1, 0); err != nil {
+		t.Fatal(err)
+	}
+	if c.MaxBins > 6 {
+		t.Errorf("flat: chose %+v, want at most the base 6 bins", c)
+	}
+}
+
+// Per-variable overrides in the bins file: specials get bins of their
+// own, a forced trend holds, max_bins caps the search; other columns use
+// the run's options.
+func TestFitAllSpecOverrides(t *testing.T) {
+	col, y := synth(5000, func(x float64) float64 { return logistic(-2 + x/5) }, 3)
+	for i := 0; i < len(col.Num); i += 25 {
+		col.Num[i] = -999 // a bureau's "no record" code
+	}
+	other := &binning.Column{Name: "z", Kind: binning.Numeric, Num: append([]float64(nil), col.Num...)}
+	specs := map[string]binning.Spec{"x": {Specials: []float64{-999}, Monotonic: binning.Descending, MaxBins: 3}}
+	bs, errs := binning.FitAll(t.Context(), []*binning.Column{col, other}, y, binning.Options{BinCount: "cv"}, specs, 2)
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	x, z := bs[0], bs[1]
+	var special bool
+	for _, b := range x.Bins {
+		special = special || (len(b.Specials) == 1 && b.Specials[0] == -999)
+	}
+	if !special {
+		t.Errorf("x: no special bin for -999: %+v", x.Bins)
+	}
+	reg := regular(x)
+	if len(reg) > 3 {
+		t.Errorf("x: %d regular bins, max_bins 3", len(reg))
+	}
+	for k := 1; k < len(reg); k++ {
+		if reg[k].BadRate > reg[k-1].BadRate {
+			t.Errorf("x: bad rate rises %v -> %v under monotonic descending", reg[k-1].BadRate, reg[k].BadRate)
+		}
+	}
+	for _, b := range z.Bins {
+		if len(b.Specials) > 0 {
+			t.Errorf("z: special bin %+v without a spec", b)
+		}
+	}
+}

@@ -2,11 +2,13 @@
 // why every other one was dropped.
 //
 // Select runs, in order: a missing-rate ceiling, a single-value-share
-// ceiling, an IV floor, a PSI ceiling between development and out-of-time
+// ceiling, a (low) IV floor, a PSI ceiling between development and out-of-time
 // samples (when given), pairwise WoE correlation (of a pair above the
 // threshold the lower-IV one goes), variance inflation (the highest VIF
-// above the threshold goes, repeatedly), stepwise selection (forward,
-// backward or both, by AIC, BIC or Wald p-value) and a sign check: with
+// above the threshold goes, repeatedly), stepwise selection (by default
+// forward by k-fold cross-validated log-likelihood, candidates ranked by
+// score tests: StepwiseCV; or forward, backward or both by AIC, BIC or
+// Wald p-value) and a sign check: with
 // WoE coded so that positive is riskier every coefficient must be
 // positive; otherwise the negative coefficient with the largest p-value is
 // dropped and the model refitted. Each drop is reported with a reason
@@ -45,17 +47,28 @@ type Dropped struct {
 type Options struct {
 	MaxMissing     float64 // default 0.95
 	MaxSingleShare float64 // default 0.95
-	MinIV          float64 // default 0.02
-	MaxPSI         float64 // default 0.25
-	MaxCorr        float64 // default 0.7
-	MaxVIF         float64 // default 10
-	Stepwise       string  // both (default), forward, backward, none
-	Criterion      string  // aic (default), bic, pvalue
-	PEnter         float64 // p-value to enter (default 0.05)
-	PRemove        float64 // p-value to stay (default 0.10)
-	MaxVars        int     // cap on selected characteristics (default 20)
-	NoSignCheck    bool
-	L2             float64
+	MinIV          float64 // default 0.001: out-of-sample evidence, not an IV floor, decides
+
+	MaxPSI      float64 // default 0.25
+	MaxCorr     float64 // default 0.7
+	MaxVIF      float64 // default 10
+	Stepwise    string  // cv (default), both, forward, backward, none
+	Criterion   string  // aic (default), bic, pvalue: for both, forward and backward
+	PEnter      float64 // p-value to enter (default 0.05)
+	PRemove     float64 // p-value to stay (default 0.10)
+	MaxVars     int     // cap on selected characteristics (default 20)
+	NoSignCheck bool
+	L2          float64
+	// Folds of the cross-validation of Stepwise "cv" (default 5).
+	Folds int
+	// CVRows caps the rows on which Stepwise "cv" decides (default
+	// 50,000; an evenly strided subsample above).
+	CVRows int
+	// CVTries is how many of the best characteristics by score test are
+	// tried by cross-validation at each step before stopping (default 3).
+	CVTries int
+	// Seed of the fold assignment.
+	Seed uint64
 }
 
 // WithDefaults returns o with every zero field set to its default.
@@ -67,14 +80,23 @@ func (o Options) WithDefaults() Options {
 	}
 	def(&o.MaxMissing, 0.95)
 	def(&o.MaxSingleShare, 0.95)
-	def(&o.MinIV, 0.02)
+	def(&o.MinIV, 0.001)
 	def(&o.MaxPSI, 0.25)
 	def(&o.MaxCorr, 0.7)
 	def(&o.MaxVIF, 10)
 	def(&o.PEnter, 0.05)
 	def(&o.PRemove, 0.10)
 	if o.Stepwise == "" {
-		o.Stepwise = "both"
+		o.Stepwise = "cv"
+	}
+	if o.Folds < 2 {
+		o.Folds = 5
+	}
+	if o.CVRows <= 0 {
+		o.CVRows = 50_000
+	}
+	if o.CVTries <= 0 {
+		o.CVTries = 3
 	}
 	if o.Criterion == "" {
 		o.Criterion = "aic"
@@ -95,12 +117,22 @@ func Select(ctx context.Context, cands []Candidate, y []float64, o Options) ([]C
 	kept, d = VIF(kept, o.MaxVIF)
 	dropped = append(dropped, d...)
 	var err error
-	if o.Stepwise != "none" {
+	switch o.Stepwise {
+	case "cv":
+		kept, d, err = StepwiseCV(ctx, kept, y, o)
+		if err != nil {
+			return nil, nil, err
+		}
+		dropped = append(dropped, d...)
+	case "none":
+	case "both", "forward", "backward":
 		kept, d, err = Stepwise(ctx, kept, y, o)
 		if err != nil {
 			return nil, nil, err
 		}
 		dropped = append(dropped, d...)
+	default:
+		return nil, nil, fmt.Errorf("selection: stepwise %q: want cv, both, forward, backward or none", o.Stepwise)
 	}
 	if !o.NoSignCheck {
 		kept, d, err = SignCheck(ctx, kept, y, o.L2)

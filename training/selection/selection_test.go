@@ -28,7 +28,7 @@ func TestFilter(t *testing.T) {
 		{Name: "unstable", IV: 0.3, PSI: 0.4},
 		{Name: "stable", IV: 0.3, PSI: 0.05},
 	}
-	kept, dropped := selection.Filter(cs, selection.Options{})
+	kept, dropped := selection.Filter(cs, selection.Options{MinIV: 0.02})
 	if got := names(kept); !slices.Equal(got, []string{"ok", "stable"}) {
 		t.Errorf("kept %v", got)
 	}

@@ -15,10 +15,10 @@ import (
 //
 //	binning:   {method: optimal|chimerge|tree|equal_freq, monotonic: auto|ascending|descending|peak|valley|none,
 //	            max_bins: 6, min_share: 0.05, share_precision: false, fine_bins: 20, specials: [-999],
-//	            merge_missing: false, merge_special: false}
-//	selection: {max_missing: 0.95, max_single_share: 0.95, min_iv: 0.02, max_psi: 0.25, max_corr: 0.7, max_vif: 10,
-//	            stepwise: both|forward|backward|none, criterion: aic|bic|pvalue, p_enter: 0.05, p_remove: 0.1,
-//	            max_vars: 20, sign_check: true}
+//	            merge_missing: false, merge_special: false, bin_count: cv|fixed, cv_folds: 5, cv_rows: 50000}
+//	selection: {max_missing: 0.95, max_single_share: 0.95, min_iv: 0.001, max_psi: 0.25, max_corr: 0.7, max_vif: 10,
+//	            stepwise: cv|both|forward|backward|none, criterion: aic|bic|pvalue, p_enter: 0.05, p_remove: 0.1,
+//	            max_vars: 20, sign_check: true, folds: 5, cv_rows: 50000, cv_tries: 3}
 //	scaling:   {base_score: 600, base_odds: 50, pdo: 20, round: false}
 //	kinds:     {column: numeric|categorical}
 //	test_share: 0.3
@@ -37,6 +37,12 @@ type FileConfig struct {
 		Specials       []float64 `yaml:"specials"`
 		MergeMissing   bool      `yaml:"merge_missing"`
 		MergeSpecial   bool      `yaml:"merge_special"`
+		// BinCount: cv (default) chooses max_bins/min_share per
+		// characteristic by cross-validation around the given ones; fixed
+		// uses them as given.
+		BinCount string `yaml:"bin_count"`
+		CVFolds  int    `yaml:"cv_folds"`
+		CVRows   int    `yaml:"cv_rows"`
 	} `yaml:"binning"`
 	Selection struct {
 		MaxMissing     float64 `yaml:"max_missing"`
@@ -51,6 +57,9 @@ type FileConfig struct {
 		PRemove        float64 `yaml:"p_remove"`
 		MaxVars        int     `yaml:"max_vars"`
 		SignCheck      *bool   `yaml:"sign_check"`
+		Folds          int     `yaml:"folds"`
+		CVRows         int     `yaml:"cv_rows"`
+		CVTries        int     `yaml:"cv_tries"`
 	} `yaml:"selection"`
 	Scaling struct {
 		BaseScore float64 `yaml:"base_score"`
@@ -77,7 +86,15 @@ func (c *Config) LoadConfig(path string) error {
 	}
 	b := f.Binning
 	c.Binning = binning.Options{Method: binning.Method(b.Method), Monotonic: binning.Monotonic(b.Monotonic), MaxBins: b.MaxBins,
-		MinShare: b.MinShare, SharePrecision: b.SharePrecision, FineBins: b.FineBins, Specials: b.Specials, MergeMissing: b.MergeMissing, MergeSpecial: b.MergeSpecial}
+		MinShare: b.MinShare, SharePrecision: b.SharePrecision, FineBins: b.FineBins, Specials: b.Specials, MergeMissing: b.MergeMissing, MergeSpecial: b.MergeSpecial,
+		BinCount: b.BinCount, CVFolds: b.CVFolds, CVRows: b.CVRows}
+	switch c.Binning.BinCount {
+	case "":
+		c.Binning.BinCount = "cv"
+	case "cv", "fixed":
+	default:
+		return fmt.Errorf("config %s: binning.bin_count %q: want cv or fixed", path, b.BinCount)
+	}
 	switch c.Binning.Method {
 	case "", binning.Optimal, binning.ChiMerge, binning.Tree, binning.EqualFreq:
 	default:
@@ -93,6 +110,12 @@ func (c *Config) LoadConfig(path string) error {
 	c.Selection.MaxPSI, c.Selection.MaxCorr, c.Selection.MaxVIF = s.MaxPSI, s.MaxCorr, s.MaxVIF
 	c.Selection.Stepwise, c.Selection.Criterion, c.Selection.PEnter, c.Selection.PRemove = s.Stepwise, s.Criterion, s.PEnter, s.PRemove
 	c.Selection.MaxVars = s.MaxVars
+	c.Selection.Folds, c.Selection.CVRows, c.Selection.CVTries = s.Folds, s.CVRows, s.CVTries
+	switch s.Stepwise {
+	case "", "cv", "both", "forward", "backward", "none":
+	default:
+		return fmt.Errorf("config %s: selection.stepwise %q: want cv, both, forward, backward or none", path, s.Stepwise)
+	}
 	if s.SignCheck != nil {
 		c.Selection.NoSignCheck = !*s.SignCheck
 	}
@@ -118,8 +141,12 @@ func (c *Config) LoadConfig(path string) error {
 	return nil
 }
 
-// LoadBins reads a --bins file (YAML or JSON): per variable either
-// breaks: [numbers] or groups: [[values], ...] (and optionally specials).
+// LoadBins reads a --bins file (YAML or JSON): per variable either fixed
+// bins, breaks: [numbers] or groups: [[values], ...], or overrides of the
+// search: monotonic (auto|ascending|descending|peak|valley|none),
+// max_bins, min_share; and in both cases optionally specials: [codes],
+// the variable's special values, each a bin of its own (a bureau's -1,
+// 9999, ...).
 func LoadBins(path string) (map[string]binning.Spec, error) {
 	raw, err := os.ReadFile(path)
 	if err != nil {
@@ -138,8 +165,16 @@ func ParseBins(raw []byte, path string) (map[string]binning.Spec, error) {
 		if len(s.Breaks) > 0 && len(s.Groups) > 0 {
 			return nil, fmt.Errorf("bins %s: %s has both breaks and groups", path, v)
 		}
-		if len(s.Breaks) == 0 && len(s.Groups) == 0 {
-			return nil, fmt.Errorf("bins %s: %s has neither breaks nor groups", path, v)
+		if len(s.Breaks) == 0 && len(s.Groups) == 0 && len(s.Specials) == 0 && s.Monotonic == "" && s.MaxBins == 0 && s.MinShare == 0 {
+			return nil, fmt.Errorf("bins %s: %s has none of breaks, groups, specials, monotonic, max_bins, min_share", path, v)
+		}
+		switch s.Monotonic {
+		case "", binning.Auto, binning.Ascending, binning.Descending, binning.Peak, binning.Valley, binning.None:
+		default:
+			return nil, fmt.Errorf("bins %s: %s: monotonic %q: want auto, ascending, descending, peak, valley or none", path, v, s.Monotonic)
+		}
+		if s.MaxBins < 0 || s.MinShare < 0 || s.MinShare >= 1 {
+			return nil, fmt.Errorf("bins %s: %s: max_bins %d, min_share %g out of range", path, v, s.MaxBins, s.MinShare)
 		}
 	}
 	return m, nil

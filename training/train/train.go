@@ -80,7 +80,8 @@ type Config struct {
 
 // NewConfig returns a config with the defaults.
 func NewConfig() *Config {
-	return &Config{Seed: 1, TestShare: 0.3, OOTMonths: 3, Kinds: map[string]binning.Kind{}, Scaling: scorecard.DefaultScaling()}
+	return &Config{Seed: 1, TestShare: 0.3, OOTMonths: 3, Kinds: map[string]binning.Kind{}, Scaling: scorecard.DefaultScaling(),
+		Binning: binning.Options{BinCount: "cv"}}
 }
 
 // Result is a finished run.
@@ -316,7 +317,9 @@ func Run(ctx context.Context, cfg *Config, log *slog.Logger) (*Result, error) {
 		}
 		cols = append(cols, c)
 	}
-	bins, errs := binning.FitAll(ctx, cols, tr.y, cfg.Binning, specs, cfg.Workers)
+	bo := cfg.Binning
+	bo.Seed = cfg.Seed
+	bins, errs := binning.FitAll(ctx, cols, tr.y, bo, specs, cfg.Workers)
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -354,6 +357,7 @@ func Run(ctx context.Context, cfg *Config, log *slog.Logger) (*Result, error) {
 	} else {
 		so := cfg.Selection
 		so.L2 = cfg.L2
+		so.Seed = cfg.Seed
 		var d []selection.Dropped
 		kept, d, err = selection.Select(ctx, cands, tr.y, so)
 		if err != nil {
@@ -531,6 +535,7 @@ func settings(cfg *Config) map[string]string {
 		"binning.method": string(o.Method), "binning.monotonic": string(o.Monotonic),
 		"binning.max_bins": strconv.Itoa(o.MaxBins), "binning.min_share": fmt.Sprint(o.MinShare), "binning.share_precision": strconv.FormatBool(o.SharePrecision),
 		"binning.fine_bins": strconv.Itoa(o.FineBins), "binning.merge_missing": strconv.FormatBool(o.MergeMissing),
+		"binning.bin_count": o.BinCount, "selection.folds": strconv.Itoa(so.Folds),
 		"selection.stepwise": so.Stepwise, "selection.criterion": so.Criterion, "selection.min_iv": fmt.Sprint(so.MinIV),
 		"selection.max_corr": fmt.Sprint(so.MaxCorr), "selection.max_vif": fmt.Sprint(so.MaxVIF), "selection.max_psi": fmt.Sprint(so.MaxPSI),
 		"selection.sign_check": strconv.FormatBool(!so.NoSignCheck),

@@ -1,0 +1,124 @@
+package selection
+
+import (
+	"context"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+
+	"gonum.org/v1/gonum/mat"
+
+	"qiandun/training/logit"
+)
+
+func cvSynth(n int, seed uint64) ([]Candidate, []float64) {
+	r := rand.New(rand.NewPCG(seed, 3))
+	names := []string{"x1", "x2", "noise1", "noise2", "noise3"}
+	x := make([][]float64, len(names))
+	for j := range x {
+		x[j] = make([]float64, n)
+	}
+	y := make([]float64, n)
+	for i := range n {
+		for j := range x {
+			x[j][i] = r.NormFloat64()
+		}
+		if r.Float64() < 1/(1+math.Exp(-(-1.5+0.8*x[0][i]+0.3*x[1][i]))) {
+			y[i] = 1
+		}
+	}
+	cs := make([]Candidate, len(names))
+	for j, nm := range names {
+		cs[j] = Candidate{Name: nm, IV: 0.1, WoE: x[j], PSI: math.NaN()}
+	}
+	return cs, y
+}
+
+func TestStepwiseCVKeepsSignal(t *testing.T) {
+	cs, y := cvSynth(4000, 1)
+	kept, dropped, err := StepwiseCV(context.Background(), cs, y, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, c := range kept {
+		got = append(got, c.Name)
+	}
+	if !slices.Contains(got, "x1") || !slices.Contains(got, "x2") {
+		t.Errorf("kept %v, want x1 and x2", got)
+	}
+	if len(kept)+len(dropped) != len(cs) {
+		t.Errorf("%d kept + %d dropped of %d", len(kept), len(dropped), len(cs))
+	}
+	for _, d := range dropped {
+		if !strings.HasPrefix(d.Reason, "stepwise cv") {
+			t.Errorf("%s: reason %q", d.Variable, d.Reason)
+		}
+	}
+	// Select's default stepwise is cv, followed by the sign check, which
+	// may only remove (a noise column's negative coefficient).
+	kept2, _, err := Select(context.Background(), cs, y, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got2 []string
+	for _, c := range kept2 {
+		got2 = append(got2, c.Name)
+		if !slices.Contains(got, c.Name) {
+			t.Errorf("Select kept %s, which StepwiseCV did not", c.Name)
+		}
+	}
+	if !slices.Contains(got2, "x1") || !slices.Contains(got2, "x2") {
+		t.Errorf("Select kept %v, want x1 and x2", got2)
+	}
+}
+
+// The score statistic from one fit is, for a modest effect on many rows,
+// the likelihood-ratio statistic of two fits to within a few percent (the
+// two are asymptotically equal under local alternatives).
+func TestScoreStatsMatchLikelihoodRatio(t *testing.T) {
+	cs, y := cvSynth(20000, 2)
+	ctx := context.Background()
+	x := mat.NewDense(len(y), len(cs)+1, nil)
+	for i := range y {
+		x.Set(i, 0, 1)
+		for j, c := range cs {
+			x.Set(i, j+1, c.WoE[i])
+		}
+	}
+	base, err := logit.Fit(ctx, [][]float64{cs[0].WoE}, y, logit.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stats := scoreStats(x, y, []int{0}, base.Coef)
+	if !math.IsNaN(stats[0]) {
+		t.Errorf("in-model column has a score statistic %v", stats[0])
+	}
+	for j := 1; j < len(cs); j++ {
+		full, err := logit.Fit(ctx, [][]float64{cs[0].WoE, cs[j].WoE}, y, logit.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		lr := 2 * (full.LogLik - base.LogLik)
+		if d := math.Abs(stats[j] - lr); d > 0.05*lr+0.05 {
+			t.Errorf("%s: score %.4f, LR %.4f", cs[j].Name, stats[j], lr)
+		}
+	}
+	// x2 (a true effect) ranks above every noise column.
+	for j := 2; j < len(cs); j++ {
+		if stats[j] >= stats[1] {
+			t.Errorf("%s score %.3f >= x2's %.3f", cs[j].Name, stats[j], stats[1])
+		}
+	}
+}
+
+func BenchmarkStepwiseCV(b *testing.B) {
+	cs, y := cvSynth(100_000, 3)
+	for b.Loop() {
+		if _, _, err := StepwiseCV(context.Background(), cs, y, Options{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
