@@ -9,7 +9,7 @@ BIN       := bin/qiandun
 DEMO      ?= demo
 CONFIG    ?= pipelines/default.yaml
 
-.PHONY: all build pipelines data test bench fuzz clean browser-deps notebooks
+.PHONY: all build pipelines data test bench fuzz clean browser-deps notebooks model-bench
 
 all: build
 
@@ -74,6 +74,14 @@ fuzz:
 		echo "fuzz $$name ($$pkg) for $(FUZZTIME)"; \
 		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 20x $$pkg; \
 	done
+
+# Test AUC and KS of qiandun's cards on the public data sets in testdata/
+# (German credit, HMEQ), split as testdata/reference/model_baselines.json
+# says, beside the open baselines recorded there. MODEL_METHODS adds
+# methods, e.g. MODEL_METHODS=default,boosted.
+MODEL_METHODS ?= default
+model-bench: build
+	$(GO) run ./training/internal/modelbench --bin $(BIN) --methods $(MODEL_METHODS)
 
 clean:
 	rm -rf bin $(DEMO) demo-test bench.out
