@@ -13,34 +13,27 @@ import (
 	"qiandun/training/scorecard"
 )
 
-// On a generated demo book (gen → ingest → perf → features → train, all
-// in-process), the A-card's out-of-time AUC is within 0.03 of the AUC of
-// the generator's true default probability on the same loans: the model
-// recovers nearly all the signal the observable data carries.
+// demoLoans is the size of the book TestTrainDemoBookNearTruePD runs:
+// the smallest whose out-of-time sample (the latest six mature issue
+// months) keeps the AUC comparison meaningful.
+const demoLoans = "20000"
+
+// The shipped pipeline (pipelines/default.yaml, through `qiandun run`, up
+// to the train stage) on a generated demo book: the A-card's out-of-time
+// AUC is within 0.01 of the AUC of the generator's true default
+// probability on the same loans — the card recovers nearly all the signal
+// the observable data carries.
 func TestTrainDemoBookNearTruePD(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the demo pipeline on a 20,000-loan book")
+	}
 	dir := t.TempDir()
 	raw, lk, models := filepath.Join(dir, "raw"), filepath.Join(dir, "lake"), filepath.Join(dir, "models")
-	const asOf = "2023-12-31"
-	// The A-card settings of pipelines/default.yaml, on the demo book.
-	cfgFile := filepath.Join(dir, "train.yaml")
-	if err := os.WriteFile(cfgFile, []byte(`test_share: 0.3
-binning: {method: optimal, monotonic: auto, max_bins: 6, min_share: 0.05, share_precision: true, fine_bins: 20}
-selection: {max_missing: 0.95, max_single_share: 0.98, min_iv: 0.005, max_psi: 0.25, max_corr: 0.7, max_vif: 10, stepwise: both, criterion: aic, max_vars: 20, sign_check: true}
-`), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	steps := [][]string{
-		{"gen", "--out", raw, "--loans", "50000", "--seed", "1", "--start", "2021-01", "--months", "36"},
-		{"ingest", "--raw", raw, "--lake", lk},
-		{"perf", "--lake", lk, "--as-of", asOf},
-		{"features", "--lake", lk, "--set", "acard", "--as-of", asOf},
-		{"train", "--lake", lk, "--model", "acard", "--as-of", asOf, "--out", models, "--oot-months", "6", "--seed", "1", "--exclude", "assumed_annual_rate,city", "--config", cfgFile},
-	}
-	for _, s := range steps {
-		var stdout, stderr bytes.Buffer
-		if code := realMain(s, &stdout, &stderr); code != 0 {
-			t.Fatalf("%v: exit %d\n%s", s, code, stderr.String())
-		}
+	var stdout, stderr bytes.Buffer
+	args := []string{"run", "--config", filepath.Join("..", "..", "pipelines", "default.yaml"), "--set", "root=" + dir,
+		"--set", "loans=" + demoLoans, "--to", "train"}
+	if code := realMain(args, &stdout, &stderr); code != 0 {
+		t.Fatalf("%v: exit %d\n%s", args, code, stderr.String())
 	}
 	vs, err := os.ReadDir(filepath.Join(models, "acard"))
 	if err != nil || len(vs) != 1 {
@@ -94,7 +87,12 @@ SELECT l.bad, t.true_pd FROM l JOIN t USING (loan_id) WHERE l.issue_month IN (SE
 		t.Fatal(err)
 	}
 	t.Logf("OOT n=%d: model AUC %.4f, true-PD AUC %.4f", ootN, modelAUC, trueAUC)
-	if math.Abs(modelAUC-trueAUC) > 0.03 {
-		t.Errorf("OOT AUC %.4f is not within 0.03 of the true-PD AUC %.4f", modelAUC, trueAUC)
+	if math.Abs(modelAUC-trueAUC) > 0.01 {
+		t.Errorf("OOT AUC %.4f is not within 0.01 of the true-PD AUC %.4f", modelAUC, trueAUC)
+	}
+	for _, c := range m.Chars {
+		if c.Name == "city" || c.Name == "assumed_annual_rate" {
+			t.Errorf("the shipped A-card uses %s, which default.yaml excludes", c.Name)
+		}
 	}
 }

@@ -57,11 +57,25 @@ func StepwiseCV(ctx context.Context, cs []Candidate, y []float64, o Options) ([]
 	}
 	m := len(cs)
 	// All candidates and the intercept, row-major, on the decision rows.
+	// A candidate with its bin per row is coded out of fold: each row's
+	// WoE from the other folds' counts, so that no row's own outcome is in
+	// its value (WoE fitted on every row makes any fine binning look good
+	// under cross-validation).
 	x := mat.NewDense(len(rows), m+1, nil)
-	for k, i := range rows {
+	for k := range rows {
 		x.Set(k, 0, 1)
-		for j, c := range cs {
-			x.Set(k, j+1, c.WoE[i])
+	}
+	for j, c := range cs {
+		if c.Bins == nil {
+			for k, i := range rows {
+				x.Set(k, j+1, c.WoE[i])
+			}
+			continue
+		}
+		for f, w := range outOfFoldWoE(c.Bins, y, rows, bounds) {
+			for k := bounds[f]; k < bounds[f+1]; k++ {
+				x.Set(k, j+1, w[c.Bins[rows[k]]])
+			}
 		}
 	}
 	cols := make([][]float64, m)
@@ -132,6 +146,54 @@ func StepwiseCV(ctx context.Context, cs []Candidate, y []float64, o Options) ([]
 		dropped = append(dropped, Dropped{c.Name, r})
 	}
 	return kept, dropped, nil
+}
+
+// outOfFoldWoE returns, for each fold (rows[bounds[f]:bounds[f+1]]), the
+// WoE of every bin from the counts of the other folds' rows, each count
+// given half an observation (a bin empty of one class elsewhere stays
+// finite).
+func outOfFoldWoE(bins []int32, y []float64, rows []int, bounds []int) [][]float64 {
+	nb := 0
+	for _, i := range rows {
+		nb = max(nb, int(bins[i])+1)
+	}
+	k := len(bounds) - 1
+	good := make([][]float64, k)
+	bad := make([][]float64, k)
+	for f := range k {
+		good[f], bad[f] = make([]float64, nb), make([]float64, nb)
+		for t := bounds[f]; t < bounds[f+1]; t++ {
+			i := rows[t]
+			if y[i] == 1 {
+				bad[f][bins[i]]++
+			} else {
+				good[f][bins[i]]++
+			}
+		}
+	}
+	out := make([][]float64, k)
+	for f := range k {
+		g, b := make([]float64, nb), make([]float64, nb)
+		var gt, bt float64
+		for o := range k {
+			if o == f {
+				continue
+			}
+			for v := range nb {
+				g[v] += good[o][v]
+				b[v] += bad[o][v]
+			}
+		}
+		for v := range nb {
+			gt += g[v]
+			bt += b[v]
+		}
+		out[f] = make([]float64, nb)
+		for v := range nb {
+			out[f][v] = math.Log(((b[v] + 0.5) / bt) / ((g[v] + 0.5) / gt))
+		}
+	}
+	return out
 }
 
 // strideRows returns every row when n <= max, else about max evenly

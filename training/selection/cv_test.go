@@ -122,3 +122,43 @@ func BenchmarkStepwiseCV(b *testing.B) {
 		}
 	}
 }
+
+// A noise characteristic with many bins whose WoE was fitted on the same
+// rows looks predictive in-sample; coded out of fold (Candidate.Bins) it
+// does not enter.
+func TestStepwiseCVOutOfFoldWoE(t *testing.T) {
+	cs, y := cvSynth(3000, 4)
+	r := rand.New(rand.NewPCG(9, 9))
+	const nb = 60
+	bins := make([]int32, len(y))
+	var good, bad [nb]float64
+	for i := range bins {
+		bins[i] = int32(r.IntN(nb))
+		if y[i] == 1 {
+			bad[bins[i]]++
+		} else {
+			good[bins[i]]++
+		}
+	}
+	var gt, bt float64
+	for v := range nb {
+		gt += good[v]
+		bt += bad[v]
+	}
+	woe := make([]float64, len(y))
+	for i, b := range bins {
+		woe[i] = math.Log(((bad[b] + 0.5) / bt) / ((good[b] + 0.5) / gt))
+	}
+	noisy := Candidate{Name: "noise_bins", IV: 0.1, WoE: woe, Bins: bins, PSI: math.NaN()}
+	kept, _, err := StepwiseCV(context.Background(), []Candidate{cs[0], noisy}, y, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(kept) != 1 || kept[0].Name != "x1" {
+		var got []string
+		for _, c := range kept {
+			got = append(got, c.Name)
+		}
+		t.Errorf("kept %v, want x1 alone", got)
+	}
+}

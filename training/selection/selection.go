@@ -29,12 +29,15 @@ import (
 
 // Candidate is a characteristic after binning.
 type Candidate struct {
-	Name        string
-	IV          float64
-	WoE         []float64 // train WoE per row
-	MissingRate float64   // share of rows missing
-	SingleShare float64   // share of the most frequent bin
-	PSI         float64   // dev vs out-of-time; NaN when there is no OOT
+	Name string
+	IV   float64
+	WoE  []float64 // train WoE per row
+	// Bins, when set, is the bin index per row (WoE[i] is the WoE of bin
+	// Bins[i]): StepwiseCV then codes the held-out folds out of fold.
+	Bins        []int32
+	MissingRate float64 // share of rows missing
+	SingleShare float64 // share of the most frequent bin
+	PSI         float64 // dev vs out-of-time; NaN when there is no OOT
 }
 
 // Dropped is a characteristic left out.

@@ -331,8 +331,12 @@ func Run(ctx context.Context, cfg *Config, log *slog.Logger) (*Result, error) {
 			continue
 		}
 		byName[b.Variable] = b
-		w, _ := b.WoE(cols[i])
-		c := selection.Candidate{Name: b.Variable, IV: b.IV, WoE: w, PSI: math.NaN()}
+		idx, _ := b.Index(cols[i])
+		w := make([]float64, len(idx))
+		for r, k := range idx {
+			w[r] = b.Bins[k].WoE
+		}
+		c := selection.Candidate{Name: b.Variable, IV: b.IV, WoE: w, Bins: idx, PSI: math.NaN()}
 		var maxCount int64
 		for _, bin := range b.Bins {
 			if bin.Missing {
