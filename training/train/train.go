@@ -317,6 +317,7 @@ func Run(ctx context.Context, cfg *Config, log *slog.Logger) (*Result, error) {
 		}
 		cols = append(cols, c)
 	}
+	phase := time.Now()
 	bo := cfg.Binning
 	bo.Seed = cfg.Seed
 	bins, errs := binning.FitAll(ctx, cols, tr.y, bo, specs, cfg.Workers)
@@ -354,6 +355,8 @@ func Run(ctx context.Context, cfg *Config, log *slog.Logger) (*Result, error) {
 		}
 		cands = append(cands, c)
 	}
+	log.Info("train: binned", "characteristics", len(cols), "seconds", time.Since(phase).Seconds())
+	phase = time.Now()
 	// Selection.
 	var kept []selection.Candidate
 	if len(cfg.Features) > 0 {
@@ -374,6 +377,8 @@ func Run(ctx context.Context, cfg *Config, log *slog.Logger) (*Result, error) {
 	if len(kept) == 0 {
 		return nil, noneKept(names, dropped)
 	}
+	log.Info("train: selected", "kept", len(kept), "seconds", time.Since(phase).Seconds())
+	phase = time.Now()
 	xs := make([][]float64, len(kept))
 	keptBins := make([]*binning.Binning, len(kept))
 	for j, c := range kept {
@@ -414,6 +419,8 @@ func Run(ctx context.Context, cfg *Config, log *slog.Logger) (*Result, error) {
 		inputFiles = append(inputFiles, lake.File{Path: p, SHA256: sum})
 		m.Data = append(m.Data, scorecard.DataFile{Path: artifactPath(cfg, p), SHA256: sum})
 	}
+	log.Info("train: fitted", "seconds", time.Since(phase).Seconds())
+	phase = time.Now()
 	// Validation.
 	res := &Result{Model: m, Samples: map[string]int{}, Fallbacks: map[string]map[string]int{}, inputs: inputFiles}
 	var trainScore []float64
@@ -459,6 +466,7 @@ func Run(ctx context.Context, cfg *Config, log *slog.Logger) (*Result, error) {
 			}
 		}
 	}
+	log.Info("train: validated", "seconds", time.Since(phase).Seconds())
 	if err := m.Seal(); err != nil {
 		return nil, err
 	}
