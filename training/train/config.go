@@ -20,6 +20,8 @@ import (
 //	            stepwise: cv|both|forward|backward|none, criterion: aic|bic|pvalue, p_enter: 0.05, p_remove: 0.1,
 //	            max_vars: 20, sign_check: true, folds: 5, cv_rows: 50000, cv_tries: 3}
 //	scaling:   {base_score: 600, base_odds: 50, pdo: 20, round: false}
+//	method:    logistic|boosted
+//	boosted:   {shrinkage: 0.1, l2: 1, max_rounds: 500, patience: 10, validation_share: 0.2, fine_bins: 16, min_share: 0.02}
 //	kinds:     {column: numeric|categorical}
 //	test_share: 0.3
 //	oot_months: 3
@@ -67,6 +69,16 @@ type FileConfig struct {
 		PDO       float64 `yaml:"pdo"`
 		Round     bool    `yaml:"round"`
 	} `yaml:"scaling"`
+	Method  string `yaml:"method"` // logistic (default) | boosted
+	Boosted struct {
+		Shrinkage float64 `yaml:"shrinkage"`
+		L2        float64 `yaml:"l2"`
+		MaxRounds int     `yaml:"max_rounds"`
+		Patience  int     `yaml:"patience"`
+		ValShare  float64 `yaml:"validation_share"`
+		FineBins  int     `yaml:"fine_bins"`
+		MinShare  float64 `yaml:"min_share"`
+	} `yaml:"boosted"`
 	Kinds     map[string]string `yaml:"kinds"`
 	TestShare float64           `yaml:"test_share"`
 	OOTMonths int               `yaml:"oot_months"`
@@ -137,6 +149,11 @@ func (c *Config) LoadConfig(path string) error {
 		c.OOTMonths = f.OOTMonths
 	}
 	c.L2 = f.L2
+	if f.Method != "" {
+		c.Method = f.Method
+	}
+	bb := f.Boosted
+	c.Boost = BoostOptions{Shrinkage: bb.Shrinkage, L2: bb.L2, MaxRounds: bb.MaxRounds, Patience: bb.Patience, ValShare: bb.ValShare, FineBins: bb.FineBins, MinShare: bb.MinShare}
 	c.Exclude = append(c.Exclude, f.Exclude...)
 	return nil
 }

@@ -76,6 +76,10 @@ type Config struct {
 	Kinds     map[string]binning.Kind
 	L2        float64
 	Workers   int
+	// Method is "logistic" (the default: WoE, selection, logistic
+	// regression) or "boosted" (the boosted additive card: fitBoosted).
+	Method string
+	Boost  BoostOptions
 }
 
 // NewConfig returns a config with the defaults.
@@ -124,6 +128,11 @@ func Run(ctx context.Context, cfg *Config, log *slog.Logger) (*Result, error) {
 	}
 	if cfg.Out == "" {
 		return nil, fmt.Errorf("train: --out is required")
+	}
+	switch cfg.Method {
+	case "", "logistic", "boosted":
+	default:
+		return nil, fmt.Errorf("train: --method %q: want logistic or boosted", cfg.Method)
 	}
 	lakeMode := cfg.Lake != ""
 	if lakeMode == (cfg.Data != "") {
@@ -357,50 +366,56 @@ func Run(ctx context.Context, cfg *Config, log *slog.Logger) (*Result, error) {
 	}
 	log.Info("train: binned", "characteristics", len(cols), "seconds", time.Since(phase).Seconds())
 	phase = time.Now()
-	// Selection.
-	var kept []selection.Candidate
-	if len(cfg.Features) > 0 {
-		kept = cands
+	var m *scorecard.Model
+	if cfg.Method == "boosted" {
+		if m, err = trainBoosted(ctx, cfg, cands, tr, &dropped, names, phase, log); err != nil {
+			return nil, err
+		}
 	} else {
-		so := cfg.Selection
-		so.L2 = cfg.L2
-		so.Seed = cfg.Seed
-		var d []selection.Dropped
-		kept, d, err = selection.Select(ctx, cands, tr.y, so)
+		// Selection.
+		var kept []selection.Candidate
+		if len(cfg.Features) > 0 {
+			kept = cands
+		} else {
+			so := cfg.Selection
+			so.L2 = cfg.L2
+			so.Seed = cfg.Seed
+			var d []selection.Dropped
+			kept, d, err = selection.Select(ctx, cands, tr.y, so)
+			if err != nil {
+				return nil, fmt.Errorf("train: selection: %w", err)
+			}
+			for _, x := range d {
+				dropped = append(dropped, scorecard.Dropped{Variable: x.Variable, Reason: x.Reason})
+			}
+		}
+		if len(kept) == 0 {
+			return nil, noneKept(names, dropped)
+		}
+		log.Info("train: selected", "kept", len(kept), "seconds", time.Since(phase).Seconds())
+		phase = time.Now()
+		xs := make([][]float64, len(kept))
+		keptBins := make([]*binning.Binning, len(kept))
+		for j, c := range kept {
+			xs[j] = c.WoE
+			keptBins[j] = byName[c.Name]
+		}
+		fit, err := logit.Fit(ctx, xs, tr.y, logit.Options{L2: cfg.L2})
 		if err != nil {
-			return nil, fmt.Errorf("train: selection: %w", err)
+			return nil, fmt.Errorf("train: logistic fit on %d characteristics: %w", len(kept), err)
 		}
-		for _, x := range d {
-			dropped = append(dropped, scorecard.Dropped{Variable: x.Variable, Reason: x.Reason})
+		coefs := make([]scorecard.Coef, len(fit.Coef))
+		for j := range coefs {
+			coefs[j] = scorecard.Coef{Estimate: fit.Coef[j], StdErr: fit.StdErr[j], Z: fit.Z[j], PValue: fit.PValue[j]}
 		}
-	}
-	if len(kept) == 0 {
-		return nil, noneKept(names, dropped)
-	}
-	log.Info("train: selected", "kept", len(kept), "seconds", time.Since(phase).Seconds())
-	phase = time.Now()
-	xs := make([][]float64, len(kept))
-	keptBins := make([]*binning.Binning, len(kept))
-	for j, c := range kept {
-		xs[j] = c.WoE
-		keptBins[j] = byName[c.Name]
-	}
-	fit, err := logit.Fit(ctx, xs, tr.y, logit.Options{L2: cfg.L2})
-	if err != nil {
-		return nil, fmt.Errorf("train: logistic fit on %d characteristics: %w", len(kept), err)
-	}
-	coefs := make([]scorecard.Coef, len(fit.Coef))
-	for j := range coefs {
-		coefs[j] = scorecard.Coef{Estimate: fit.Coef[j], StdErr: fit.StdErr[j], Z: fit.Z[j], PValue: fit.PValue[j]}
-	}
-	m, err := scorecard.Build(cfg.Name, keptBins, coefs, cfg.Scaling)
-	if err != nil {
-		return nil, err
+		if m, err = scorecard.Build(cfg.Name, keptBins, coefs, cfg.Scaling); err != nil {
+			return nil, err
+		}
+		m.Fit = scorecard.Fit{N: fit.N, LogLik: fit.LogLik, AIC: fit.AIC, BIC: fit.BIC, Iterations: fit.Iterations, L2: cfg.L2}
 	}
 	m.Version = cfg.Version
 	m.CodeVersion = version.String()
 	m.Target, m.BadValue, m.Seed = cfg.Target, cfg.BadValue, cfg.Seed
-	m.Fit = scorecard.Fit{N: fit.N, LogLik: fit.LogLik, AIC: fit.AIC, BIC: fit.BIC, Iterations: fit.Iterations, L2: cfg.L2}
 	m.Dropped = dropped
 	if m.Dropped == nil {
 		m.Dropped = []scorecard.Dropped{}
@@ -551,7 +566,7 @@ func settings(cfg *Config) map[string]string {
 		"selection.stepwise": so.Stepwise, "selection.criterion": so.Criterion, "selection.min_iv": fmt.Sprint(so.MinIV),
 		"selection.max_corr": fmt.Sprint(so.MaxCorr), "selection.max_vif": fmt.Sprint(so.MaxVIF), "selection.max_psi": fmt.Sprint(so.MaxPSI),
 		"selection.sign_check": strconv.FormatBool(!so.NoSignCheck),
-		"test_share":           fmt.Sprint(cfg.TestShare), "l2": fmt.Sprint(cfg.L2),
+		"test_share":           fmt.Sprint(cfg.TestShare), "l2": fmt.Sprint(cfg.L2), "method": cmp.Or(cfg.Method, "logistic"),
 	}
 	if len(cfg.Features) > 0 {
 		s["features"] = strings.Join(cfg.Features, ",")
