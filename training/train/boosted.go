@@ -48,13 +48,13 @@ func trainBoosted(ctx context.Context, cfg *Config, cands []selection.Candidate,
 
 // BoostOptions control the boosted additive card (Method "boosted").
 type BoostOptions struct {
-	Shrinkage float64 // learning rate per update (default 0.1)
-	L2        float64 // added to each bin's hessian sum (default 1)
-	MaxRounds int     // cycles over every characteristic (default 500)
-	Patience  int     // rounds without a better validation log-likelihood before stopping (default 10)
+	Shrinkage float64 // learning rate per stump (default 0.1)
+	L2        float64 // added to each side's hessian sum (default 1)
+	MaxRounds int     // stumps (default 3000)
+	Patience  int     // stumps without a better validation log-likelihood before stopping (default 50)
 	ValShare  float64 // share of the train sample held out for early stopping (default 0.2)
-	FineBins  int     // max bins per characteristic (default 16)
-	MinShare  float64 // minimum share of a bin (default 0.02)
+	FineBins  int     // equal-frequency fine bins per characteristic (default 64)
+	MinShare  float64 // minimum share of a bin (default 0.005)
 }
 
 func (o BoostOptions) withDefaults() BoostOptions {
@@ -65,19 +65,19 @@ func (o BoostOptions) withDefaults() BoostOptions {
 		o.L2 = 1
 	}
 	if o.MaxRounds <= 0 {
-		o.MaxRounds = 500
+		o.MaxRounds = 3000
 	}
 	if o.Patience <= 0 {
-		o.Patience = 10
+		o.Patience = 50
 	}
 	if o.ValShare <= 0 || o.ValShare >= 1 {
 		o.ValShare = 0.2
 	}
 	if o.FineBins <= 1 {
-		o.FineBins = 16
+		o.FineBins = 64
 	}
 	if o.MinShare <= 0 {
-		o.MinShare = 0.02
+		o.MinShare = 0.005
 	}
 	return o
 }
@@ -91,15 +91,17 @@ type boosted struct {
 	rounds    int
 }
 
-// fitBoosted fits the boosted additive card: cyclic gradient boosting in
-// which each update is one Newton step, shrunk and L2-regularised, on
-// every fine bin of one characteristic (the table of that characteristic
-// gains η·G_b/(H_b+λ), G and H the bin's gradient and hessian sums of the
-// log-likelihood), characteristic after characteristic, round after
-// round; early-stopped on a stratified validation share of the train rows
-// at the round with the best validation log-likelihood. Fine bins are
-// searched on the fitting rows without a shape constraint; missing and
-// special values keep their own bins.
+// fitBoosted fits the boosted additive card by gradient boosting of
+// stumps: each round takes, over every characteristic, the split of its
+// ordered fine bins (equal-frequency bins on the fitting rows, then its
+// special and missing bins) into a prefix and the rest with the largest
+// gain G_L²/(H_L+λ) + G_R²/(H_R+λ) − G²/(H+λ) (G, H the gradient and
+// hessian sums of the log-likelihood), and adds the shrunk Newton step
+// η·G/(H+λ) of each side to that characteristic's table; early-stopped
+// on a stratified validation share of the train rows at the round with
+// the best validation log-likelihood. The sum of stumps of one
+// characteristic is a step function of its fine bins: the card stays a
+// points table per characteristic.
 func fitBoosted(ctx context.Context, cols []*binning.Column, y []float64, bo binning.Options, o BoostOptions, seed uint64) (*boosted, error) {
 	o = o.withDefaults()
 	all := make([]int, len(y))
@@ -109,7 +111,7 @@ func fitBoosted(ctx context.Context, cols []*binning.Column, y []float64, bo bin
 	fitIdx, valIdx := stratifiedSplit(all, y, o.ValShare, seed^0xb005)
 	fy, vy := take(y, fitIdx), take(y, valIdx)
 	fo := bo
-	fo.MaxBins, fo.MinShare, fo.Monotonic, fo.BinCount, fo.SharePrecision = o.FineBins, o.MinShare, binning.None, "fixed", false
+	fo.Method, fo.MaxBins, fo.MinShare, fo.BinCount = binning.EqualFreq, o.FineBins, o.MinShare, "fixed"
 	var fitCols []*binning.Column
 	for _, c := range cols {
 		fitCols = append(fitCols, c.Take(fitIdx))
@@ -146,29 +148,73 @@ func fitBoosted(ctx context.Context, cols []*binning.Column, y []float64, bo bin
 	best := loglik(vEta, vy)
 	bestTables := cloneTables(m.tables)
 	since := 0
+	g := make([][]float64, len(m.tables))
+	h := make([][]float64, len(m.tables))
+	for j, t := range m.tables {
+		g[j], h[j] = make([]float64, len(t)), make([]float64, len(t))
+	}
+	prob := make([]float64, len(fy))
 	for round := 1; round <= o.MaxRounds; round++ {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		for j, t := range m.tables {
-			g := make([]float64, len(t))
-			h := make([]float64, len(t))
+		for i, e := range fEta {
+			prob[i] = 1 / (1 + math.Exp(-e))
+		}
+		// The best stump of all characteristics: a split of one
+		// characteristic's ordered fine bins into a prefix and the rest,
+		// by the gain G_L²/(H_L+λ) + G_R²/(H_R+λ) − G²/(H+λ).
+		bj, bk, bGain := -1, 0, 0.0
+		for j := range m.tables {
+			clear(g[j])
+			clear(h[j])
 			for i, k := range fIdx[j] {
-				p := 1 / (1 + math.Exp(-fEta[i]))
-				g[k] += fy[i] - p
-				h[k] += p * (1 - p)
+				g[j][k] += fy[i] - prob[i]
+				h[j][k] += prob[i] * (1 - prob[i])
 			}
-			d := make([]float64, len(t))
-			for k := range t {
-				d[k] = o.Shrinkage * g[k] / (h[k] + o.L2)
-				t[k] += d[k]
+			var gt, ht float64
+			for k := range g[j] {
+				gt += g[j][k]
+				ht += h[j][k]
 			}
-			for i, k := range fIdx[j] {
-				fEta[i] += d[k]
+			var gl, hl float64
+			for k := 0; k+1 < len(g[j]); k++ {
+				gl += g[j][k]
+				hl += h[j][k]
+				gr, hr := gt-gl, ht-hl
+				gain := gl*gl/(hl+o.L2) + gr*gr/(hr+o.L2) - gt*gt/(ht+o.L2)
+				if gain > bGain {
+					bj, bk, bGain = j, k, gain
+				}
 			}
-			for i, k := range vIdx[j] {
-				vEta[i] += d[k]
+		}
+		if bj < 0 {
+			break
+		}
+		t := m.tables[bj]
+		var gl, hl, gt, ht float64
+		for k := range t {
+			gt += g[bj][k]
+			ht += h[bj][k]
+			if k <= bk {
+				gl += g[bj][k]
+				hl += h[bj][k]
 			}
+		}
+		d := make([]float64, len(t))
+		for k := range t {
+			if k <= bk {
+				d[k] = o.Shrinkage * gl / (hl + o.L2)
+			} else {
+				d[k] = o.Shrinkage * (gt - gl) / (ht - hl + o.L2)
+			}
+			t[k] += d[k]
+		}
+		for i, k := range fIdx[bj] {
+			fEta[i] += d[k]
+		}
+		for i, k := range vIdx[bj] {
+			vEta[i] += d[k]
 		}
 		ll := loglik(vEta, vy)
 		if ll > best+1e-9 {
