@@ -34,8 +34,23 @@ func trainBoosted(ctx context.Context, cfg *Config, cands []selection.Candidate,
 	if err != nil {
 		return nil, fmt.Errorf("train: boosted: %w", err)
 	}
+	// A characteristic no stump split is left out of the card.
+	var bins []*binning.Binning
+	var tables [][]float64
+	for j, t := range bm.tables {
+		flat := true
+		for _, v := range t {
+			flat = flat && math.Abs(v) < 1e-12
+		}
+		if flat {
+			*dropped = append(*dropped, scorecard.Dropped{Variable: bm.bins[j].Variable, Reason: "boosted: no split of it improved the fit before early stopping"})
+			continue
+		}
+		bins, tables = append(bins, bm.bins[j]), append(tables, t)
+	}
+	bm.bins, bm.tables = bins, tables
 	if len(bm.bins) == 0 {
-		return nil, fmt.Errorf("train: boosted: no characteristic has two fine bins")
+		return nil, noneKept(names, *dropped)
 	}
 	log.Info("train: boosted", "characteristics", len(bm.bins), "rounds", bm.rounds, "seconds", time.Since(phase).Seconds())
 	m, err := scorecard.BuildAdditive(cfg.Name, bm.bins, bm.tables, bm.intercept, cfg.Scaling)
