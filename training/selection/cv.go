@@ -33,60 +33,50 @@ func StepwiseCV(ctx context.Context, cs []Candidate, y []float64, o Options) ([]
 		return nil, nil, nil
 	}
 	n := len(y)
-	rows := strideRows(n, o.CVRows)
-	sy := make([]float64, len(rows))
-	for k, i := range rows {
-		sy[k] = y[i]
-	}
-	// Rows grouped by fold, so that each fold is a block of the design.
-	fold := foldsOf(sy, o.Folds, o.Seed)
-	bounds := make([]int, o.Folds+1)
-	{
-		byFold := make([][]int, o.Folds)
-		for k, f := range fold {
-			byFold[f] = append(byFold[f], rows[k])
-		}
-		rows = rows[:0]
-		for f, b := range byFold {
-			rows = append(rows, b...)
-			bounds[f+1] = len(rows)
-		}
-		for k, i := range rows {
-			sy[k] = y[i]
-		}
-	}
+	base := strideRows(n, o.CVRows)
 	m := len(cs)
-	// All candidates and the intercept, row-major, on the decision rows.
-	// A candidate with its bin per row is coded out of fold: each row's
-	// WoE from the other folds' counts, so that no row's own outcome is in
-	// its value (WoE fitted on every row makes any fine binning look good
-	// under cross-validation).
-	x := mat.NewDense(len(rows), m+1, nil)
-	for k := range rows {
-		x.Set(k, 0, 1)
-	}
-	for j, c := range cs {
-		if c.Bins == nil {
-			for k, i := range rows {
-				x.Set(k, j+1, c.WoE[i])
-			}
-			continue
-		}
-		for f, w := range outOfFoldWoE(c.Bins, y, rows, bounds) {
-			for k := bounds[f]; k < bounds[f+1]; k++ {
-				x.Set(k, j+1, w[c.Bins[rows[k]]])
-			}
+	repeats := o.CVRepeats
+	if repeats <= 0 {
+		repeats = 1
+		if len(base) < 20_000 {
+			repeats = 3 // small samples: average out the fold assignment
 		}
 	}
-	cols := make([][]float64, m)
-	for j := range cs {
-		cols[j] = mat.Col(nil, j+1, x)
+	evals := make([]*cvEval, repeats)
+	for r := range evals {
+		evals[r] = newCVEval(cs, y, base, o, o.Seed+uint64(r)*0x9e3779b9)
 	}
-	cv := &cvEval{y: sy, x: x, bounds: bounds, l2: o.L2, cols: cols}
-
+	cv0 := evals[0]
 	in := []int{} // candidate indices in the model, in order of entry
-	beta := []float64{logOdds(sy)}
-	cur, err := cv.loglik(ctx, in, beta)
+	betas := make([][]float64, repeats)
+	for r, e := range evals {
+		betas[r] = []float64{logOdds(e.y)}
+	}
+	// evaluate returns the cross-validated log-likelihood of the model
+	// of columns next, summed over the repeats, and each repeat's full
+	// fit (warm-started from start).
+	evaluate := func(next []int, start [][]float64) (float64, [][]float64, error) {
+		var total float64
+		coefs := make([][]float64, repeats)
+		for r, e := range evals {
+			st := start[r]
+			if len(st) < len(next)+1 {
+				st = append(slices.Clone(st), 0)
+			}
+			res, err := e.fit(ctx, next, e.y, nil, st)
+			if err != nil {
+				return 0, nil, err
+			}
+			ll, err := e.loglik(ctx, next, res.Coef)
+			if err != nil {
+				return 0, nil, err
+			}
+			total += ll
+			coefs[r] = res.Coef
+		}
+		return total / float64(repeats), coefs, nil
+	}
+	cur, _, err := evaluate(in, betas)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -95,7 +85,7 @@ func StepwiseCV(ctx context.Context, cs []Candidate, y []float64, o Options) ([]
 		if err := ctx.Err(); err != nil {
 			return nil, nil, err
 		}
-		stats := scoreStats(x, sy, in, beta)
+		stats := scoreStats(cv0.x, cv0.y, in, betas[0])
 		order := make([]int, 0, m-len(in))
 		for j := range m {
 			if !slices.Contains(in, j) && !math.IsNaN(stats[j]) {
@@ -109,18 +99,13 @@ func StepwiseCV(ctx context.Context, cs []Candidate, y []float64, o Options) ([]
 				break
 			}
 			next := append(slices.Clone(in), j)
-			r, err := cv.fit(ctx, next, sy, nil, append(slices.Clone(beta), 0))
-			if err != nil {
-				reason[j] = "stepwise cv: cannot be fitted with the others (" + err.Error() + ")"
-				continue
-			}
-			ll, err := cv.loglik(ctx, next, r.Coef)
+			ll, coefs, err := evaluate(next, betas)
 			if err != nil {
 				reason[j] = "stepwise cv: cannot be fitted with the others (" + err.Error() + ")"
 				continue
 			}
 			if ll > cur {
-				in, beta, cur, entered = next, r.Coef, ll, true
+				in, betas, cur, entered = next, coefs, ll, true
 				break
 			}
 			reason[j] = fmt.Sprintf("stepwise cv: adding it lowers the %d-fold cross-validated log-likelihood (%.2f -> %.2f)", o.Folds, cur, ll)
@@ -146,6 +131,56 @@ func StepwiseCV(ctx context.Context, cs []Candidate, y []float64, o Options) ([]
 		dropped = append(dropped, Dropped{c.Name, r})
 	}
 	return kept, dropped, nil
+}
+
+// newCVEval builds one fold assignment's design: rows (of y) grouped by
+// fold, each fold a block; the intercept and every candidate, a
+// candidate with its bin per row coded out of fold: each row's WoE from
+// the other folds' counts, so that no row's own outcome is in its value
+// (WoE fitted on every row makes any fine binning look good under
+// cross-validation).
+func newCVEval(cs []Candidate, y []float64, base []int, o Options, seed uint64) *cvEval {
+	sy := make([]float64, len(base))
+	for k, i := range base {
+		sy[k] = y[i]
+	}
+	fold := foldsOf(sy, o.Folds, seed)
+	bounds := make([]int, o.Folds+1)
+	byFold := make([][]int, o.Folds)
+	for k, f := range fold {
+		byFold[f] = append(byFold[f], base[k])
+	}
+	rows := make([]int, 0, len(base))
+	for f, b := range byFold {
+		rows = append(rows, b...)
+		bounds[f+1] = len(rows)
+	}
+	for k, i := range rows {
+		sy[k] = y[i]
+	}
+	m := len(cs)
+	x := mat.NewDense(len(rows), m+1, nil)
+	for k := range rows {
+		x.Set(k, 0, 1)
+	}
+	for j, c := range cs {
+		if c.Bins == nil {
+			for k, i := range rows {
+				x.Set(k, j+1, c.WoE[i])
+			}
+			continue
+		}
+		for f, w := range outOfFoldWoE(c.Bins, y, rows, bounds) {
+			for k := bounds[f]; k < bounds[f+1]; k++ {
+				x.Set(k, j+1, w[c.Bins[rows[k]]])
+			}
+		}
+	}
+	cols := make([][]float64, m)
+	for j := range cs {
+		cols[j] = mat.Col(nil, j+1, x)
+	}
+	return &cvEval{y: sy, x: x, bounds: bounds, l2: o.L2, cols: cols}
 }
 
 // outOfFoldWoE returns, for each fold (rows[bounds[f]:bounds[f+1]]), the

@@ -18,7 +18,7 @@ import (
 //	            merge_missing: false, merge_special: false, bin_count: cv|fixed, cv_folds: 5, cv_rows: 50000}
 //	selection: {max_missing: 0.95, max_single_share: 0.95, min_iv: 0.001, max_psi: 0.25, max_corr: 0.7, max_vif: 10,
 //	            stepwise: cv|both|forward|backward|none, criterion: aic|bic|pvalue, p_enter: 0.05, p_remove: 0.1,
-//	            max_vars: 20, sign_check: true, folds: 5, cv_rows: 50000, cv_tries: 3}
+//	            max_vars: 20, sign_check: true, folds: 5, cv_rows: 50000, cv_tries: 3, cv_repeats: 0 (3 below 20,000 rows, else 1)}
 //	scaling:   {base_score: 600, base_odds: 50, pdo: 20, round: false}
 //	method:    logistic|boosted
 //	boosted:   {shrinkage: 0.1, l2: 1, max_rounds: 3000, patience: 50, validation_share: 0.2, fine_bins: 64, min_share: 0.005}
@@ -60,6 +60,7 @@ type FileConfig struct {
 		MaxVars        int     `yaml:"max_vars"`
 		SignCheck      *bool   `yaml:"sign_check"`
 		Folds          int     `yaml:"folds"`
+		CVRepeats      int     `yaml:"cv_repeats"`
 		CVRows         int     `yaml:"cv_rows"`
 		CVTries        int     `yaml:"cv_tries"`
 	} `yaml:"selection"`
@@ -122,7 +123,7 @@ func (c *Config) LoadConfig(path string) error {
 	c.Selection.MaxPSI, c.Selection.MaxCorr, c.Selection.MaxVIF = s.MaxPSI, s.MaxCorr, s.MaxVIF
 	c.Selection.Stepwise, c.Selection.Criterion, c.Selection.PEnter, c.Selection.PRemove = s.Stepwise, s.Criterion, s.PEnter, s.PRemove
 	c.Selection.MaxVars = s.MaxVars
-	c.Selection.Folds, c.Selection.CVRows, c.Selection.CVTries = s.Folds, s.CVRows, s.CVTries
+	c.Selection.Folds, c.Selection.CVRows, c.Selection.CVTries, c.Selection.CVRepeats = s.Folds, s.CVRows, s.CVTries, s.CVRepeats
 	switch s.Stepwise {
 	case "", "cv", "both", "forward", "backward", "none":
 	default:
