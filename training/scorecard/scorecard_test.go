@@ -317,3 +317,54 @@ func TestCSVFilesNeutraliseFormulas(t *testing.T) {
 		}
 	}
 }
+
+// An additive card whose tables are β_j·WoE of a logistic card scores
+// every row exactly as that card, writes and loads back, and says it is
+// boosted.
+func TestBuildAdditiveMatchesLogistic(t *testing.T) {
+	m, d := refModel(t, scorecard.DefaultScaling())
+	var bins []*binning.Binning
+	var tables [][]float64
+	for _, c := range m.Chars {
+		b := c.Binning()
+		tab := make([]float64, len(b.Bins))
+		for k, bin := range b.Bins {
+			tab[k] = c.Coef.Estimate * bin.WoE
+		}
+		bins, tables = append(bins, b), append(tables, tab)
+	}
+	a, err := scorecard.BuildAdditive("gc", bins, tables, m.Intercept.Estimate, scorecard.DefaultScaling())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Seal(); err != nil {
+		t.Fatal(err)
+	}
+	want, err := m.Score(d.Cols)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := a.Score(d.Cols)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range want.Score {
+		if math.Abs(got.Score[i]-want.Score[i]) > 1e-3 || math.Abs(got.PD[i]-want.PD[i]) > 1e-6 {
+			t.Fatalf("row %d: additive %v / %v, logistic %v / %v", i, got.Score[i], got.PD[i], want.Score[i], want.PD[i])
+		}
+	}
+	dir, err := a.Write(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := scorecard.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back.Method != "boosted" || a.Method != "boosted" || m.Method != "" {
+		t.Errorf("methods: built %q, loaded %q, logistic %q", a.Method, back.Method, m.Method)
+	}
+	if _, err := scorecard.BuildAdditive("gc", bins, tables[:1], 0, scorecard.DefaultScaling()); err == nil {
+		t.Error("tables for one characteristic of several accepted")
+	}
+}
