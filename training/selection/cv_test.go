@@ -2,6 +2,7 @@ package selection
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -177,5 +178,45 @@ func TestStepwiseCVOutOfFoldWoE(t *testing.T) {
 	t.Logf("noise entered %d of %d times out of fold, %d in-sample", inOOF, draws, inPlain)
 	if inPlain != draws || inOOF > draws/2 {
 		t.Errorf("noise entered %d of %d times out of fold, %d in-sample; want at most half, and all", inOOF, draws, inPlain)
+	}
+}
+
+// Many weak characteristics on few rows want a ridge penalty; two strong
+// ones on many rows do not.
+func TestChooseL2(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 5))
+	weak := func(n, p int, beta float64) ([]Candidate, []float64) {
+		cs := make([]Candidate, p)
+		for j := range cs {
+			cs[j] = Candidate{Name: fmt.Sprint("x", j), WoE: make([]float64, n), PSI: math.NaN()}
+		}
+		y := make([]float64, n)
+		for i := range n {
+			eta := -1.5
+			for j := range cs {
+				v := r.NormFloat64()
+				cs[j].WoE[i] = v
+				eta += beta * v
+			}
+			if r.Float64() < 1/(1+math.Exp(-eta)) {
+				y[i] = 1
+			}
+		}
+		return cs, y
+	}
+	cs, y := weak(300, 40, 0.05)
+	l2, err := ChooseL2(context.Background(), cs, y, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l2 < 3 {
+		t.Errorf("40 weak characteristics on 300 rows: l2 %v, want at least 3", l2)
+	}
+	cs, y = weak(20000, 2, 1)
+	if l2, err = ChooseL2(context.Background(), cs, y, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if l2 > 3 {
+		t.Errorf("2 strong characteristics on 20,000 rows: l2 %v, want at most 3", l2)
 	}
 }

@@ -26,6 +26,7 @@ import (
 //	test_share: 0.3
 //	oot_months: 3
 //	l2: 0
+//	l2_cv: false (true: the final fit's l2 chosen by cross-validation among 0, 1, 3, 10, 30, 100)
 //	exclude: [a, b]
 type FileConfig struct {
 	Binning struct {
@@ -84,6 +85,7 @@ type FileConfig struct {
 	TestShare float64           `yaml:"test_share"`
 	OOTMonths int               `yaml:"oot_months"`
 	L2        float64           `yaml:"l2"`
+	L2CV      bool              `yaml:"l2_cv"`
 	Exclude   []string          `yaml:"exclude"`
 }
 
@@ -150,6 +152,7 @@ func (c *Config) LoadConfig(path string) error {
 		c.OOTMonths = f.OOTMonths
 	}
 	c.L2 = f.L2
+	c.L2CV = f.L2CV
 	if f.Method != "" {
 		c.Method = f.Method
 	}

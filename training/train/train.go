@@ -80,6 +80,9 @@ type Config struct {
 	// regression) or "boosted" (the boosted additive card: fitBoosted).
 	Method string
 	Boost  BoostOptions
+	// L2CV chooses L2 for the final logistic fit by cross-validation
+	// (selection.ChooseL2) after selection.
+	L2CV bool
 }
 
 // NewConfig returns a config with the defaults.
@@ -399,6 +402,14 @@ func Run(ctx context.Context, cfg *Config, log *slog.Logger) (*Result, error) {
 		for j, c := range kept {
 			xs[j] = c.WoE
 			keptBins[j] = byName[c.Name]
+		}
+		if cfg.L2CV {
+			so := cfg.Selection
+			so.Seed = cfg.Seed
+			if cfg.L2, err = selection.ChooseL2(ctx, kept, tr.y, so); err != nil {
+				return nil, fmt.Errorf("train: choosing l2: %w", err)
+			}
+			log.Info("train: l2 chosen by cross-validation", "l2", cfg.L2)
 		}
 		fit, err := logit.Fit(ctx, xs, tr.y, logit.Options{L2: cfg.L2})
 		if err != nil {
