@@ -49,7 +49,10 @@ func FlagsDir(l lake.Lake, asOf time.Time) string {
 // Builder computes snapshots on one DuckDB connection. It is not safe for
 // concurrent use.
 type Builder struct {
-	Lake    lake.Lake
+	Lake lake.Lake
+	// Out is where snapshots are written: the staging area of the lake
+	// commit that publishes them (lake.Commit.Staged), laid out like Lake.
+	Out     lake.Lake
 	Catalog Catalog
 	Log     *slog.Logger
 	conn    *sql.Conn
@@ -256,22 +259,27 @@ func (b *Builder) checkColumns(ctx context.Context, table, key string, feats []F
 	return nil
 }
 
-// publish writes the query's result as part-0.parquet into a temporary
-// directory of the lake and renames it to dst.
+// publish writes the query's result as part-0.parquet of the lake
+// directory dst, in the staging area b.Out of the commit that publishes it.
 func (b *Builder) publish(ctx context.Context, query, dst string) error {
-	tmp, err := b.Lake.TempDir("features-*")
+	if b.Out.Root == "" {
+		return fmt.Errorf("features: no commit to write %s into (Builder.Out)", dst)
+	}
+	r, err := filepath.Rel(b.Lake.Root, dst)
 	if err != nil {
-		return err
+		return fmt.Errorf("features: %w", err)
 	}
-	defer os.RemoveAll(tmp)
-	part := filepath.Join(tmp, "part-0.parquet")
-	if err := b.exec(ctx, "write "+dst, fmt.Sprintf("COPY (%s) TO %s (FORMAT parquet, COMPRESSION zstd)", query, lake.Quote(part))); err != nil {
-		return err
+	dir := b.Out.TableDir(filepath.ToSlash(r))
+	// A snapshot kept from the last commit is hard-linked: remove the
+	// links before writing, never write into the committed files.
+	if err := os.RemoveAll(dir); err != nil {
+		return fmt.Errorf("features: %w", err)
 	}
-	if err := lake.RecoverDir(dst); err != nil {
-		return err
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("features: %w", err)
 	}
-	return lake.ReplaceDir(tmp, dst)
+	part := filepath.Join(dir, "part-0.parquet")
+	return b.exec(ctx, "write "+dst, fmt.Sprintf("COPY (%s) TO %s (FORMAT parquet, COMPRESSION zstd)", query, lake.Quote(part)))
 }
 
 // linkGraph reads the link and outcome events as Arrow columns, runs the

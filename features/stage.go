@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"qiandun/data/lake"
+	"qiandun/internal/durable"
 	"qiandun/internal/version"
 )
 
@@ -67,7 +68,7 @@ func Run(ctx context.Context, l lake.Lake, set string, asOf []time.Time, opts la
 		files, _ := filepath.Glob(l.Glob(name))
 		for _, f := range files {
 			in := lake.File{Path: rel(l, f)}
-			if in.SHA256, err = lake.FileSHA256(f); err != nil {
+			if in.SHA256, err = durable.SHA256(f); err != nil {
 				return nil, fmt.Errorf("features: manifest: %w", err)
 			}
 			if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM read_parquet("+lake.Quote(f)+")").Scan(&in.Rows); err != nil {
@@ -76,7 +77,25 @@ func Run(ctx context.Context, l lake.Lake, set string, asOf []time.Time, opts la
 			m.Inputs = append(m.Inputs, in)
 		}
 	}
+	// One commit: this run's snapshots, the catalog and the manifest.
+	// Snapshots accumulate: the set's other dates are kept.
+	c, err := l.Begin("features-" + set)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Abort()
+	mounts := []string{"features/" + set}
+	if set == SetACard {
+		mounts = append(mounts, "features/fraud_flags")
+	}
+	for _, m := range mounts {
+		if err := c.Keep(m); err != nil {
+			return nil, err
+		}
+	}
+	staged := func(p string) string { return c.Staged.TableDir(rel(l, p)) }
 	b := NewBuilder(l, cat, conn, log)
+	b.Out = c.Staged
 	var dates []string
 	var snaps []Snapshot
 	for _, d := range asOf {
@@ -89,12 +108,12 @@ func Run(ctx context.Context, l lake.Lake, set string, asOf []time.Time, opts la
 		dates = append(dates, ds)
 		m.Counts["rows_"+ds] = s.Rows
 		m.Timings[ds] = s.Seconds
-		if err := addOutput(l, m, filepath.Join(s.Path, "part-0.parquet"), s.Rows); err != nil {
+		if err := addOutput(c.Staged, m, staged(filepath.Join(s.Path, "part-0.parquet")), s.Rows); err != nil {
 			return snaps, err
 		}
 		if s.FlagsPath != "" {
 			m.Counts["flags_"+ds] = s.Flags
-			if err := addOutput(l, m, filepath.Join(s.FlagsPath, "part-0.parquet"), s.Flags); err != nil {
+			if err := addOutput(c.Staged, m, staged(filepath.Join(s.FlagsPath, "part-0.parquet")), s.Flags); err != nil {
 				return snaps, err
 			}
 		}
@@ -105,15 +124,22 @@ func Run(ctx context.Context, l lake.Lake, set string, asOf []time.Time, opts la
 	if err := cat.WriteCSV(&buf); err != nil {
 		return snaps, err
 	}
-	catPath := filepath.Join(l.TableDir("features"), "catalog.csv")
-	if err := lake.WriteFileAtomic(catPath, buf.Bytes(), 0o644); err != nil {
-		return snaps, err
+	// Both sets' commits carry the whole catalog at features/catalog.csv
+	// (the same bytes for the same code): the last commit's is mounted.
+	catPath := c.Staged.TableDir("features/catalog.csv")
+	if err := os.WriteFile(catPath, buf.Bytes(), 0o644); err != nil {
+		return snaps, fmt.Errorf("features: %w", err)
 	}
-	if err := addOutput(l, m, catPath, int64(len(cat.Features))); err != nil {
+	if err := addOutput(c.Staged, m, catPath, int64(len(cat.Features))); err != nil {
 		return snaps, err
 	}
 	m.Finished = time.Now().UTC()
-	return snaps, l.WriteManifest(m)
+	if err := c.WriteManifest(m); err != nil {
+		return snaps, err
+	}
+	c.MountStaged(mounts...)
+	c.Mount("features/catalog.csv")
+	return snaps, c.Commit()
 }
 
 func rel(l lake.Lake, p string) string {
@@ -124,7 +150,7 @@ func rel(l lake.Lake, p string) string {
 }
 
 func addOutput(l lake.Lake, m *lake.Manifest, path string, rows int64) error {
-	sum, err := lake.FileSHA256(path)
+	sum, err := durable.SHA256(path)
 	if err != nil {
 		return fmt.Errorf("features: manifest: %w", err)
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"qiandun/data/lake"
+	"qiandun/internal/durable"
 )
 
 func TestMonthEnds(t *testing.T) {
@@ -44,14 +45,14 @@ func TestRunManifestAndRerun(t *testing.T) {
 		t.Fatal(err)
 	}
 	part := filepath.Join(Dir(l, SetBCard, d2), "part-0.parquet")
-	sum1, err := lake.FileSHA256(part)
+	sum1, err := durable.SHA256(part)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := Run(ctx, l, SetBCard, []time.Time{d2}, opts, nil); err != nil {
 		t.Fatal(err)
 	}
-	if sum2, _ := lake.FileSHA256(part); sum2 != sum1 {
+	if sum2, _ := durable.SHA256(part); sum2 != sum1 {
 		t.Errorf("re-run wrote different bytes: %s vs %s", sum1, sum2)
 	}
 	m, err := l.ReadManifest("features-bcard")

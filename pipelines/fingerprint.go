@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -56,30 +55,14 @@ func fingerprintOutputs(outputs []string, skip string, prev []FileRec) (string, 
 			continue
 		}
 		for _, m := range matches {
-			err := filepath.WalkDir(m, func(p string, d fs.DirEntry, err error) error {
-				if err != nil {
-					return err
-				}
-				if filepath.Clean(p) == skip || (d.IsDir() && p != m && isTemp(d.Name())) {
-					return filepath.SkipDir
-				}
-				if d.IsDir() || seen[p] || isTemp(d.Name()) {
+			// Mounted outputs are links into their commit's version:
+			// follow them (names beginning with "_" or "." below m, such
+			// as the versions themselves, are never outputs).
+			err := durable.WalkFiles(m, func(p string, info fs.FileInfo) error {
+				if seen[p] || isTemp(filepath.Base(p)) || under(p, skip) {
 					return nil
 				}
-				if d.Type()&fs.ModeSymlink != 0 {
-					// A link to a directory is a durable.Txn mount
-					// (<root>/<path> -> _v/<chain>/current/<path>): the
-					// committed files are hashed where they are, under
-					// the output's _v.
-					if st, err := os.Stat(p); err == nil && st.IsDir() {
-						return nil
-					}
-				}
 				seen[p] = true
-				info, err := d.Info()
-				if err != nil {
-					return err
-				}
 				r := FileRec{Path: p, Size: info.Size(), ModNano: info.ModTime().UnixNano()}
 				if c, ok := cache[p]; ok && c.Size == r.Size && c.ModNano == r.ModNano && c.SHA256 != "" {
 					r.SHA256 = c.SHA256
@@ -108,4 +91,9 @@ func fingerprintOutputs(outputs []string, skip string, prev []FileRec) (string, 
 // isTemp reports names of files being written by an atomic writer.
 func isTemp(name string) bool {
 	return strings.HasPrefix(name, ".") && strings.Contains(name, ".tmp")
+}
+
+// under reports whether p is dir or inside it.
+func under(p, dir string) bool {
+	return p == dir || strings.HasPrefix(p, dir+string(filepath.Separator))
 }

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"qiandun/internal/durable"
+	"qiandun/internal/lakelock"
 	"qiandun/internal/progress"
 )
 
@@ -97,6 +98,12 @@ type Runner struct {
 	// CodeVersion, when set, is recorded with every run; a stage last run
 	// by another version re-runs.
 	CodeVersion string
+	// Lake is the lake the run writes. Its writer lock (lakelock) is held
+	// for the whole run and passed to the stages in their context, so a
+	// stage started beside the run is refused while the run's own stages
+	// take it again freely. Empty means the state directory's parent lake
+	// is not known: the lock is taken on the state directory.
+	Lake string
 }
 
 type runState struct {
@@ -141,7 +148,11 @@ func (r *Runner) Run(ctx context.Context, opt Options) (*Summary, error) {
 	if out == nil {
 		out = io.Discard
 	}
-	unlock, err := lockState(c.State)
+	lockDir := r.Lake
+	if lockDir == "" {
+		lockDir = c.State
+	}
+	ctx, unlock, err := lakelock.Acquire(ctx, lockDir, log)
 	if err != nil {
 		return nil, err
 	}

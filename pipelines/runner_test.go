@@ -5,12 +5,15 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strconv"
 	"strings"
 	"testing"
+
+	"qiandun/internal/lakelock"
 )
 
 // fakeConfig is a diamond plus a tail:
@@ -579,8 +582,8 @@ func TestConcurrentRunRefused(t *testing.T) {
 	}()
 	<-started
 	_, err := (&Runner{Config: setup(t, root, nil), Funcs: (&fake{}).funcs()}).Run(context.Background(), Options{})
-	if err == nil || !strings.Contains(err.Error(), "another qiandun run") {
-		t.Errorf("second run: err = %v, want a lock refusal", err)
+	if !errors.Is(err, lakelock.ErrHeld) || !strings.Contains(err.Error(), fmt.Sprintf("pid %d on host", os.Getpid())) {
+		t.Errorf("second run: err = %v, want a lock refusal naming the holder", err)
 	}
 	close(release)
 	if err := <-done; err != nil {
@@ -620,4 +623,41 @@ func TestRerunOnCodeVersion(t *testing.T) {
 	if !strings.Contains(s.Results[1].Reason, "code version changed") {
 		t.Fatalf("reason %q", s.Results[1].Reason)
 	}
+}
+
+// The stages of a run take the lake's writer lock again from the context
+// the run passes them (no deadlock on the run's own lock), while a writer
+// started beside the run, without that context, is refused.
+func TestRunPassesItsLockToStages(t *testing.T) {
+	root := t.TempDir()
+	lakeDir := filepath.Join(root, "lake")
+	c := setup(t, root, nil)
+	f := &fake{}
+	funcs := f.funcs()
+	write := funcs["write"]
+	var inner, beside error
+	funcs["write"] = func(ctx context.Context, args []string) error {
+		_, release, err := lakelock.Acquire(ctx, lakeDir, nil)
+		if err == nil {
+			release()
+		}
+		inner = err
+		_, _, beside = lakelock.Acquire(context.Background(), lakeDir, nil)
+		return write(ctx, args)
+	}
+	if _, err := (&Runner{Config: c, Funcs: funcs, Lake: lakeDir}).Run(context.Background(), Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if inner != nil {
+		t.Errorf("a stage of the run could not take the run's lock: %v", inner)
+	}
+	if !errors.Is(beside, lakelock.ErrHeld) {
+		t.Errorf("a writer beside the run: err = %v, want ErrHeld", beside)
+	}
+	// Released with the run.
+	_, release, err := lakelock.Acquire(context.Background(), lakeDir, nil)
+	if err != nil {
+		t.Fatalf("after the run: %v", err)
+	}
+	release()
 }

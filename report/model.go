@@ -213,9 +213,18 @@ func (m *Model) PD(s float64) float64 {
 // modification time of model.json or bins.csv, then by path), so that the
 // newest version's report is written last.
 func FindModels(root string) ([]string, error) {
-	ms, err := filepath.Glob(filepath.Join(root, "*", "*", "bins.csv"))
+	all, err := filepath.Glob(filepath.Join(root, "*", "*", "bins.csv"))
 	if err != nil {
 		return nil, err
+	}
+	// Names beginning with "_" or "." are never models (temporary
+	// directories of a publication, the commit protocol's _v).
+	var ms []string
+	for _, m := range all {
+		ver := filepath.Dir(m)
+		if !hidden(filepath.Base(ver)) && !hidden(filepath.Base(filepath.Dir(ver))) {
+			ms = append(ms, m)
+		}
 	}
 	type ver struct {
 		dir string
@@ -328,4 +337,20 @@ func readCSV(path string, required bool, want []string, fn func(row) error) erro
 			return err
 		}
 	}
+}
+
+// hidden reports names that are never data: those beginning with "_" or ".".
+func hidden(name string) bool { return strings.HasPrefix(name, "_") || strings.HasPrefix(name, ".") }
+
+// runs returns the files named file of the dated runs under dir
+// (dir/<as_of>/file), in name order, skipping hidden names.
+func runs(dir, file string) []string {
+	all, _ := filepath.Glob(filepath.Join(dir, "*", file))
+	var out []string
+	for _, f := range all {
+		if !hidden(filepath.Base(filepath.Dir(f))) {
+			out = append(out, f)
+		}
+	}
+	return out
 }

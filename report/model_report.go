@@ -28,7 +28,7 @@ func LoadScoreRun(dir, name, version string) (*ScoreRun, error) {
 	if dir == "" {
 		return nil, nil
 	}
-	files, _ := filepath.Glob(filepath.Join(dir, "*", "scores.csv"))
+	files := runs(dir, "scores.csv")
 	if len(files) == 0 {
 		return nil, nil
 	}

@@ -610,7 +610,7 @@ func scoresSection(ctx context.Context, db *sql.DB, dir string, p *Page) error {
 		return nil
 	}
 	s := p.Add("scores", "批量评分 Latest scoring run")
-	files, _ := filepath.Glob(filepath.Join(dir, "*", "scores.csv"))
+	files := runs(dir, "scores.csv")
 	if len(files) == 0 {
 		s.P("No score file under " + dir + ".")
 		return nil
@@ -671,7 +671,7 @@ func ewsSection(ctx context.Context, db *sql.DB, dir string, p *Page) error {
 		s.P("No early-warning directory given (--ews).")
 		return nil
 	}
-	files, _ := filepath.Glob(filepath.Join(dir, "*", "ews.csv"))
+	files := runs(dir, "ews.csv")
 	if len(files) == 0 {
 		s.P("No early-warning list under " + dir + ".")
 		return nil

@@ -40,6 +40,11 @@ func runBureau(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	o.Log = e.log
+	ctx, release, err := holdWriter(ctx, e, firstSet(o.Lake, o.Out))
+	if err != nil {
+		return err
+	}
+	defer release()
 	m, dir, err := bureau.Run(ctx, o)
 	if err != nil {
 		return err

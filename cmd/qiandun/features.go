@@ -66,6 +66,11 @@ func runFeatures(ctx context.Context, e *env, args []string) error {
 	default:
 		return errors.New("--as-of or --from is required")
 	}
+	ctx, release, err := holdWriter(ctx, e, *lakeDir)
+	if err != nil {
+		return err
+	}
+	defer release()
 	snaps, err := features.Run(ctx, lake.New(*lakeDir), *set, dates, lake.DBOptions{MemoryLimit: *mem}, e.log)
 	for _, s := range snaps {
 		fmt.Fprintf(e.stdout, "%s as_of=%s rows=%d", s.Set, features.DateString(s.AsOf), s.Rows)

@@ -42,6 +42,11 @@ func runIngest(ctx context.Context, e *env, args []string) error {
 			o.MaxRejectRate = *c.MaxRejectRate
 		}
 	}
+	ctx, release, err := holdWriter(ctx, e, *lakeDir)
+	if err != nil {
+		return err
+	}
+	defer release()
 	key, err := pii.LoadTokenKey(*lakeDir, *keyFile, e.log)
 	if err != nil {
 		return err

@@ -56,6 +56,11 @@ func runPerf(ctx context.Context, e *env, args []string) error {
 	if *threads > 0 {
 		cfg.Threads = *threads
 	}
+	ctx, release, err := holdWriter(ctx, e, *lakeDir)
+	if err != nil {
+		return err
+	}
+	defer release()
 	res, err := perf.Run(ctx, lake.New(*lakeDir), cfg, e.log)
 	if err != nil {
 		return err

@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
+	"strings"
 
+	"qiandun/internal/durable"
 	"qiandun/internal/version"
 	"qiandun/report"
 )
@@ -30,6 +33,38 @@ func runReport(ctx context.Context, e *env, args []string) error {
 	if *lakeDir == "" && !*skipPortfolio {
 		return errors.New("--lake is required for the portfolio report (or pass --no-portfolio)")
 	}
+	ctx, release, err := holdWriter(ctx, e, firstSet(*lakeDir, *out))
+	if err != nil {
+		return err
+	}
+	defer release()
+	// All pages are one commit of the reports directory: the pages of the
+	// last commit are kept (a page written now replaces its copy), each
+	// page is mounted at <out>/<page>.
+	if err := durable.Recover(*out); err != nil {
+		return err
+	}
+	tx, err := durable.Begin(*out, "report")
+	if err != nil {
+		return err
+	}
+	defer tx.Abort()
+	if dir := tx.Committed("."); dir != "" {
+		ents, err := os.ReadDir(dir)
+		if err != nil {
+			return err
+		}
+		for _, e := range ents {
+			if n := e.Name(); !e.IsDir() && !strings.HasPrefix(n, ".") && !strings.HasPrefix(n, "_") {
+				if err := tx.Keep(n); err != nil {
+					return err
+				}
+				tx.Mount(n)
+			}
+		}
+	}
+	final := *out
+	*out = tx.Path(".")
 	// No generation time in the HTML: the same inputs give the same
 	// bytes (the run manifest records when the stage ran).
 	opt := report.Options{Version: version.String()}
@@ -50,7 +85,7 @@ func runReport(ctx context.Context, e *env, args []string) error {
 			if err != nil {
 				return fmt.Errorf("model report %s: %w", d, err)
 			}
-			e.log.Info("model report", "model", d, "path", path)
+			e.log.Info("model report", "model", d, "path", filepath.Join(final, filepath.Base(path)))
 			written = append(written, path)
 		}
 		if len(dirs) == 0 {
@@ -62,8 +97,15 @@ func runReport(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return fmt.Errorf("portfolio report: %w", err)
 		}
-		e.log.Info("portfolio report", "path", path)
+		e.log.Info("portfolio report", "path", filepath.Join(final, filepath.Base(path)))
 		written = append(written, path)
+	}
+	for i, p := range written {
+		tx.Mount(filepath.Base(p))
+		written[i] = filepath.Join(final, filepath.Base(p))
+	}
+	if err := tx.Commit(); err != nil {
+		return err
 	}
 	for _, p := range written {
 		fmt.Fprintln(e.stdout, p)

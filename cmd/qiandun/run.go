@@ -61,6 +61,11 @@ func runRun(ctx context.Context, e *env, args []string) error {
 		funcs[name] = func(ctx context.Context, args []string) error { return c.run(ctx, e, args) }
 	}
 	r := &pipelines.Runner{Config: cfg, Funcs: funcs, Log: e.log, Out: e.stderr, CodeVersion: version.String()}
+	for _, v := range cfg.Vars {
+		if v.Key == "lake" {
+			r.Lake = v.Value
+		}
+	}
 	sum, err := r.Run(ctx, pipelines.Options{From: *from, Only: *only, To: *to, Force: *force})
 	if sum != nil {
 		fmt.Fprintln(e.stdout)

@@ -73,6 +73,11 @@ func runScore(ctx context.Context, e *env, args []string) error {
 		o.Full = true // the lake table holds every application's score
 	}
 	o.Log = e.log
+	ctx, release, err := holdWriter(ctx, e, firstSet(o.Lake, o.Out))
+	if err != nil {
+		return err
+	}
+	defer release()
 	man, dir, err := score.Run(ctx, o)
 	if err != nil {
 		return err

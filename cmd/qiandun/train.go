@@ -66,6 +66,11 @@ func runTrain(ctx context.Context, e *env, args []string) error {
 	cfg.Features = splitList(features)
 	cfg.GoodValues = splitList(goods)
 	cfg.Exclude = append(cfg.Exclude, splitList(exclude)...)
+	ctx, release, err := holdWriter(ctx, e, firstSet(cfg.Lake, cfg.Out))
+	if err != nil {
+		return err
+	}
+	defer release()
 	res, err := train.Run(ctx, cfg, e.log)
 	if err != nil {
 		return err

@@ -54,6 +54,11 @@ func runWarn(ctx context.Context, e *env, args []string) error {
 		printBacktest(e, bt)
 		return nil
 	}
+	ctx, release, err := holdWriter(ctx, e, firstSet(o.Lake, o.Out))
+	if err != nil {
+		return err
+	}
+	defer release()
 	man, dir, err := warn.Run(ctx, o)
 	if err != nil {
 		return err

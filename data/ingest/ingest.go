@@ -53,6 +53,8 @@ import (
 
 	"qiandun/data/lake"
 	"qiandun/data/schema"
+	"qiandun/internal/durable"
+	"qiandun/internal/lakelock"
 	"qiandun/internal/progress"
 	"qiandun/internal/version"
 )
@@ -203,15 +205,20 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if err := os.MkdirAll(o.Lake, 0o755); err != nil {
 		return nil, fmt.Errorf("lake %s: %w", o.Lake, err)
 	}
-	unlock, err := lk.Lock("ingest")
+	// One writer per lake: the lock (taken again here when the caller,
+	// `qiandun ingest` or `qiandun run`, holds it already), then the lake
+	// brought back to its last commit and its temporary area emptied of
+	// what dead runs left.
+	ctx, unlock, err := lakelock.Acquire(ctx, o.Lake, log)
 	if err != nil {
 		return nil, err
 	}
 	defer unlock()
-	for _, t := range schema.Tables() {
-		if err := lake.RecoverDir(lk.TableDir(t.Name)); err != nil {
-			return nil, fmt.Errorf("lake %s: recover %s: %w", o.Lake, t.Name, err)
-		}
+	if err := durable.Recover(o.Lake); err != nil {
+		return nil, err
+	}
+	if err := os.RemoveAll(filepath.Join(o.Lake, lake.TmpDir)); err != nil {
+		return nil, fmt.Errorf("lake %s: %w", o.Lake, err)
 	}
 	prev, err := lk.ReadManifest(Stage)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -269,22 +276,45 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 			over = append(over, tr)
 		}
 	}
-	if err := publishQuarantine(lk, work, res.Tables); err != nil {
+	// One commit: the changed tables, the quarantine and the manifest
+	// become visible together, so a retry after a crash either finds
+	// nothing of this run (and reads its files again) or all of it (and
+	// skips them). Over the reject rate only the quarantine is committed.
+	c, err := lk.Begin(Stage)
+	if err != nil {
 		return nil, err
 	}
-	if len(over) > 0 {
-		return res, &RejectRateError{Max: o.MaxRejectRate, Tables: over, Dir: filepath.Join(o.Lake, lake.QuarantineDir)}
+	defer c.Abort()
+	if err := publishQuarantine(c, work, res.Tables); err != nil {
+		return nil, err
 	}
 	for _, t := range schema.Tables() {
-		if changed[t.Name] {
-			if err := lake.ReplaceDir(filepath.Join(work, "tables", t.Name), lk.TableDir(t.Name)); err != nil {
+		if !changed[t.Name] || len(over) > 0 {
+			if err := c.Keep(t.Name); err != nil {
 				return nil, err
 			}
+			continue
 		}
+		if err := os.Rename(filepath.Join(work, "tables", t.Name), c.Staged.TableDir(t.Name)); err != nil {
+			return nil, fmt.Errorf("ingest: stage %s: %w", t.Name, err)
+		}
+		c.Mount(t.Name)
+	}
+	if len(over) > 0 {
+		if err := c.Keep(lake.ManifestDir + "/" + Stage + ".json"); err != nil {
+			return nil, err
+		}
+		if err := c.Commit(); err != nil {
+			return nil, err
+		}
+		return res, &RejectRateError{Max: o.MaxRejectRate, Tables: over, Dir: filepath.Join(o.Lake, lake.QuarantineDir)}
 	}
 	res.Elapsed = time.Since(start)
 	sort.Slice(todo, func(i, j int) bool { return todo[i].fid < todo[j].fid }) // file order
-	if err := writeManifest(lk, o, prev, res, todo, changed, start); err != nil {
+	if err := writeManifest(c, o, prev, res, todo, changed, start); err != nil {
+		return nil, err
+	}
+	if err := c.Commit(); err != nil {
 		return nil, err
 	}
 	return res, nil
@@ -337,24 +367,39 @@ func writeQuarantine(dir string, f *fileRead, rs []reject) (string, error) {
 	return name, file.Close()
 }
 
-func publishQuarantine(lk lake.Lake, work string, trs []TableResult) error {
+// publishQuarantine stages the quarantine of the commit: the files already
+// there, plus this run's (a file of the same source and content replaces
+// its earlier copy). The directories are 0700, the files 0600.
+func publishQuarantine(c *lake.Commit, work string, trs []TableResult) error {
+	if err := c.Keep(lake.QuarantineDir); err != nil {
+		return err
+	}
 	for _, tr := range trs {
 		for _, q := range tr.Quarantine {
-			dst := filepath.Join(lk.Root, filepath.FromSlash(q))
+			dst := filepath.Join(c.Staged.Root, filepath.FromSlash(q))
 			if err := os.MkdirAll(filepath.Dir(dst), 0o700); err != nil {
 				return err
 			}
-			os.Chmod(filepath.Join(lk.Root, lake.QuarantineDir), 0o700)
 			src := filepath.Join(work, "quarantine", tr.Table, filepath.Base(dst))
 			if err := os.Rename(src, dst); err != nil {
 				return fmt.Errorf("publish quarantine: %w", err)
 			}
+			c.Mount(lake.QuarantineDir)
 		}
 	}
-	return nil
+	dir := filepath.Join(c.Staged.Root, lake.QuarantineDir)
+	return filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if errors.Is(err, fs.ErrNotExist) && p == dir {
+			return filepath.SkipAll
+		}
+		if err != nil || !d.IsDir() {
+			return err
+		}
+		return os.Chmod(p, 0o700)
+	})
 }
 
-func writeManifest(lk lake.Lake, o Options, prev *lake.Manifest, res *Result, todo []*fileRead, changed map[string]bool, start time.Time) error {
+func writeManifest(c *lake.Commit, o Options, prev *lake.Manifest, res *Result, todo []*fileRead, changed map[string]bool, start time.Time) error {
 	m := &lake.Manifest{
 		Stage: Stage, Version: version.String(), Started: start.UTC(), Finished: time.Now().UTC(),
 		Config:  map[string]any{"raw": o.Raw, "max_reject_rate": o.MaxRejectRate, keyFingerprintField: o.keyFingerprint()},
@@ -382,10 +427,18 @@ func writeManifest(lk lake.Lake, o Options, prev *lake.Manifest, res *Result, to
 			m.Counts[tr.Table+".normalised."+k] = n
 		}
 	}
+	// A table this run did not change keeps its counts (a re-run of the
+	// same files changes nothing, its manifest included).
+	for k, n := range prev.Counts {
+		if t, _, ok := strings.Cut(k, "."); ok && !changed[t] {
+			m.Counts[k] = n
+		}
+	}
+	stg := c.Staged
 	for _, t := range schema.Tables() {
-		files, _ := filepath.Glob(lk.Glob(t.Name))
+		files, _ := filepath.Glob(stg.Glob(t.Name))
 		for _, p := range files {
-			rel, _ := filepath.Rel(lk.Root, p)
+			rel, _ := filepath.Rel(stg.Root, p)
 			rel = filepath.ToSlash(rel)
 			if !changed[t.Name] {
 				if f, ok := prevOut[rel]; ok {
@@ -393,7 +446,7 @@ func writeManifest(lk lake.Lake, o Options, prev *lake.Manifest, res *Result, to
 					continue
 				}
 			}
-			sum, err := lake.FileSHA256(p)
+			sum, err := durable.SHA256(p)
 			if err != nil {
 				return err
 			}
@@ -402,7 +455,7 @@ func writeManifest(lk lake.Lake, o Options, prev *lake.Manifest, res *Result, to
 		}
 	}
 	m.Extra = map[string]any{"tables": res.Tables, "skipped": res.Skipped, "missing_exports": res.MissingExports}
-	return lk.WriteManifest(m)
+	return c.WriteManifest(m)
 }
 
 // cpuTime returns the process's user plus system CPU time so far (for

@@ -19,6 +19,7 @@ import (
 
 	"qiandun/data/lake"
 	"qiandun/data/schema"
+	"qiandun/internal/durable"
 )
 
 // The staged path: a table's rows go into a DuckDB table, the stage, and
@@ -89,7 +90,7 @@ func (s *stager) table(ctx context.Context, t schema.Table, srcs []Source, idx [
 	if s.rerun {
 		var todo []int
 		for _, i := range idx {
-			sum, err := lake.FileSHA256(srcs[i].Path)
+			sum, err := durable.SHA256(srcs[i].Path)
 			if err != nil {
 				return nil, nil, err
 			}

@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"qiandun/internal/durable"
 )
 
 // File describes one input or output of a stage.
@@ -42,7 +44,7 @@ func (l Lake) WriteManifest(m *Manifest) error {
 	if err != nil {
 		return fmt.Errorf("manifest %s: %w", m.Stage, err)
 	}
-	return WriteFileAtomic(l.ManifestPath(m.Stage), append(b, '\n'), 0o644)
+	return durable.WriteFile(l.ManifestPath(m.Stage), append(b, '\n'), 0o644)
 }
 
 // ReadManifest reads stage's manifest. It returns an error wrapping

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"qiandun/internal/durable"
 )
 
 // View is a lake table as a DuckDB view: its name (the table path with
@@ -25,17 +27,9 @@ type View struct {
 func (l Lake) Views() ([]View, error) {
 	type tbl struct{ depth int }
 	found := map[string]tbl{}
-	err := filepath.WalkDir(l.Root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		name := d.Name()
-		if d.IsDir() {
-			if p != l.Root && (strings.HasPrefix(name, "_") || strings.HasPrefix(name, ".")) {
-				return filepath.SkipDir
-			}
-			return nil
-		}
+	// Mounted outputs are links into their commit's version: follow them.
+	err := durable.WalkFiles(l.Root, func(p string, _ fs.FileInfo) error {
+		name := filepath.Base(p)
 		if !strings.HasSuffix(name, ".parquet") {
 			return nil
 		}

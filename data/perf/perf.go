@@ -8,9 +8,9 @@
 // sql/. Every query reads the views loans, repayment_schedule and
 // repayments (plus panel once it is written) and the one-row table
 // perf_params that carries the as-of date and the label definitions.
-// Outputs are written to a temporary directory inside the lake and
-// published with lake.ReplaceDir, so readers see the old or the new
-// tables, never a mix.
+// perf/, labels/ and the manifest _manifests/perf.json are one commit of
+// the lake (lake.Commit), so readers see the old or the new tables, never
+// a mix.
 package perf
 
 import (
@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"qiandun/data/lake"
+	"qiandun/internal/durable"
 	"qiandun/internal/version"
 )
 
@@ -210,14 +211,14 @@ func Run(ctx context.Context, lk lake.Lake, cfg Config, log *slog.Logger) (*Resu
 		return nil, err
 	}
 
-	tmp, err := lk.TempDir("perf-*")
+	c, err := lk.Begin("perf")
 	if err != nil {
 		return nil, err
 	}
-	defer os.RemoveAll(tmp)
+	defer c.Abort()
 	for _, o := range outputs {
 		t0 := time.Now()
-		dir := filepath.Join(tmp, filepath.FromSlash(o.table))
+		dir := c.Staged.TableDir(o.table)
 		var n int64
 		if o.query == "panel" {
 			n, err = writePanel(ctx, db, dir, cfg.PanelChunkInstallments)
@@ -249,17 +250,13 @@ func Run(ctx context.Context, lk lake.Lake, cfg Config, log *slog.Logger) (*Resu
 		return nil, err
 	}
 
-	// Publish: perf/ and labels/ are owned by this stage as a whole.
-	for _, top := range []string{"perf", "labels"} {
-		if err := lake.ReplaceDir(filepath.Join(tmp, top), filepath.Join(lk.Root, top)); err != nil {
-			return nil, err
-		}
-	}
+	// perf/ and labels/ are owned by this stage as a whole.
+	c.Mount("perf", "labels")
 	for _, o := range outputs {
-		dir := lk.TableDir(o.table)
+		dir := c.Staged.TableDir(o.table)
 		files, _ := filepath.Glob(filepath.Join(dir, "*.parquet"))
 		for _, f := range files {
-			sum, err := lake.FileSHA256(f)
+			sum, err := durable.SHA256(f)
 			if err != nil {
 				return nil, err
 			}
@@ -271,7 +268,7 @@ func Run(ctx context.Context, lk lake.Lake, cfg Config, log *slog.Logger) (*Resu
 			if err := db.QueryRowContext(ctx, "SELECT count(*) FROM read_parquet("+lake.Quote(f)+")").Scan(&rows); err != nil {
 				return nil, fmt.Errorf("perf: count %s: %w", f, err)
 			}
-			rel, _ := filepath.Rel(lk.Root, f)
+			rel, _ := filepath.Rel(c.Staged.Root, f)
 			man.Outputs = append(man.Outputs, lake.File{Path: filepath.ToSlash(rel), SHA256: sum, Rows: rows, Bytes: st.Size()})
 		}
 	}
@@ -281,7 +278,10 @@ func Run(ctx context.Context, lk lake.Lake, cfg Config, log *slog.Logger) (*Resu
 	man.Timings["total"] = time.Since(started).Seconds()
 	man.Config = configMap(cfg, asOf)
 	man.Extra = map[string]any{"lgd": res.LGD}
-	if err := lk.WriteManifest(man); err != nil {
+	if err := c.WriteManifest(man); err != nil {
+		return nil, err
+	}
+	if err := c.Commit(); err != nil {
 		return nil, err
 	}
 	res.Manifest = man

@@ -1,11 +1,8 @@
 package durable
 
 import (
-	"errors"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"testing"
 )
 
@@ -48,68 +45,4 @@ func TestSHA256(t *testing.T) {
 	if _, err := SHA256(filepath.Join(t.TempDir(), "missing")); err == nil {
 		t.Error("missing file: no error")
 	}
-}
-
-// TestReplaceAndRecoverDir covers a first publish, a replacement, and the
-// two states a crash inside ReplaceDir can leave behind.
-func TestReplaceAndRecoverDir(t *testing.T) {
-	root := t.TempDir()
-	dst := filepath.Join(root, "out")
-	publish := func(v string) {
-		src := filepath.Join(root, ".tmp-"+v)
-		os.MkdirAll(src, 0o755)
-		os.WriteFile(filepath.Join(src, "v"), []byte(v), 0o644)
-		if err := ReplaceDir(src, dst); err != nil {
-			t.Fatal(err)
-		}
-	}
-	version := func() string {
-		b, err := os.ReadFile(filepath.Join(dst, "v"))
-		if err != nil {
-			return "none"
-		}
-		return string(b)
-	}
-	publish("1")
-	publish("2")
-	if v := version(); v != "2" {
-		t.Fatalf("after two publishes: version %s", v)
-	}
-	if _, err := os.Stat(dst + ".old"); err == nil {
-		t.Error("dst.old left behind")
-	}
-	// Crash after moving the old version aside, before the new one landed.
-	os.Rename(dst, dst+".old")
-	if err := RecoverDir(dst); err != nil || version() != "2" {
-		t.Fatalf("recover moved-aside: version %s, %v", version(), err)
-	}
-	// Crash after the new version landed, before the old one was removed.
-	os.MkdirAll(dst+".old", 0o755)
-	if err := RecoverDir(dst); err != nil || version() != "2" {
-		t.Fatalf("recover both: version %s, %v", version(), err)
-	}
-	if _, err := os.Stat(dst + ".old"); err == nil {
-		t.Error("dst.old not removed")
-	}
-	if err := RecoverDir(filepath.Join(root, "never")); err != nil {
-		t.Errorf("nothing to recover: %v", err)
-	}
-}
-
-func TestLock(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "d", ".lock")
-	release, err := Lock(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = Lock(path)
-	if !errors.Is(err, ErrLocked) || !strings.Contains(err.Error(), "pid "+strconv.Itoa(os.Getpid())) {
-		t.Fatalf("second lock: %v, want ErrLocked naming pid %d", err, os.Getpid())
-	}
-	release()
-	again, err := Lock(path)
-	if err != nil {
-		t.Fatalf("after release: %v", err)
-	}
-	again()
 }

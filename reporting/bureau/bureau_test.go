@@ -16,6 +16,7 @@ import (
 	"qiandun/data/ingest/pii"
 	"qiandun/data/lake"
 	"qiandun/data/perf"
+	"qiandun/internal/durable"
 )
 
 var testKey = []byte("bureau-test-key-0123456789abcdef")
@@ -272,7 +273,7 @@ func TestHandBook(t *testing.T) {
 		if err != nil || st.Mode().Perm() != 0o600 {
 			t.Errorf("%s: mode %v, %v", f.Name, st.Mode().Perm(), err)
 		}
-		sum, _ := lake.FileSHA256(p)
+		sum, _ := durable.SHA256(p)
 		if sum != f.SHA256 {
 			t.Errorf("%s: sha256 %s, manifest %s", f.Name, sum, f.SHA256)
 		}

@@ -3,9 +3,9 @@
 // application (lake table scores_acard: application_id, score) is what
 // the B-card feature acard_score_at_origination joins on.
 //
-// The table is replaced atomically (written under the lake's temp area,
-// then published with lake.ReplaceDir), so a reader sees the previous
-// scores or the new ones, never a mix.
+// The table is replaced by one commit of the lake (lake.Commit, chain
+// named for the table), so a reader sees the previous scores or the new
+// ones, never a mix, and a crash leaves the previous ones.
 package lakescore
 
 import (
@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"qiandun/data/lake"
 )
@@ -49,9 +50,14 @@ func Write(ctx context.Context, o Options) (int64, error) {
 		return 0, err
 	}
 	defer db.Close()
-	out := filepath.Join(tmp, "table")
-	if err := os.Mkdir(out, 0o755); err != nil {
-		return 0, err
+	c, err := l.Begin(strings.ReplaceAll(o.Table, "/", "_"))
+	if err != nil {
+		return 0, fmt.Errorf("lakescore: %w", err)
+	}
+	defer c.Abort()
+	out, err := c.Dir(o.Table)
+	if err != nil {
+		return 0, fmt.Errorf("lakescore: %w", err)
 	}
 	sel := fmt.Sprintf("SELECT CAST(entity_id AS VARCHAR) AS %s, CAST(score AS INTEGER) AS score FROM read_parquet(%s) WHERE model = %s ORDER BY 1",
 		lake.Ident(o.IDCol), lake.Quote(src), lake.Quote(o.Model))
@@ -65,7 +71,8 @@ func Write(ctx context.Context, o Options) (int64, error) {
 	if _, err := db.ExecContext(ctx, "COPY ("+sel+") TO "+lake.Quote(filepath.Join(out, "part-0.parquet"))+" (FORMAT parquet, COMPRESSION zstd)"); err != nil {
 		return 0, fmt.Errorf("lakescore: write %s: %w", o.Table, err)
 	}
-	if err := lake.ReplaceDir(out, l.TableDir(o.Table)); err != nil {
+	c.Mount(o.Table)
+	if err := c.Commit(); err != nil {
 		return 0, fmt.Errorf("lakescore: %w", err)
 	}
 	return n, nil

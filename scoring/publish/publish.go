@@ -2,38 +2,30 @@
 // (score files, early-warning lists) so that a consumer never sees a
 // partial result.
 //
-// The files are written into a temporary directory next to the
-// destination (.<name>.tmp-<pid>-<random>), then manifest.json (row
-// count, each file's SHA-256 and size, whatever the stage adds) and last
-// the _SUCCESS marker (holding the manifest's SHA-256) are written; every
-// file and the directory are synced and the directory is renamed into
-// place (an existing destination is moved aside first and removed after).
-// A consumer that sees <dest>/_SUCCESS therefore sees complete files, and
-// a process killed at any point leaves either the previous complete
-// directory or none; its temporary directory is removed by the next run.
-//
-// For crash tests, the environment variable QIANDUN_PUBLISH_PAUSE=<file>
-// makes the process stop after writing <file> into the temporary
-// directory (or, for "rename", just before the rename): it prints
-// "qiandun: publish paused ..." to stderr and blocks until killed.
+// A directory <root>/<name> (say out/scores/2023-12-31) is one commit of
+// the commit protocol (internal/durable): root is the commit root, name the
+// chain and the one path it mounts. The files are written into the
+// commit's staging directory (with direct I/O where the file system allows
+// it), then manifest.json (row count, each file's SHA-256 and size,
+// whatever the stage adds) and last the _SUCCESS marker (holding the
+// manifest's SHA-256); Commit syncs them and swaps the pointer, and
+// <root>/<name> becomes a link to the new version. A consumer that sees
+// <root>/<name>/_SUCCESS therefore sees complete files, and a process
+// killed at any point leaves the previous directory (or none); what it left
+// is removed by the next Begin.
 package publish
 
 import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"hash"
 	"os"
 	"path/filepath"
 	"sort"
-	"strconv"
-	"strings"
-	"syscall"
-	"time"
 
-	"qiandun/data/lake"
+	"qiandun/internal/durable"
 )
 
 // Marker is the name of the file written last.
@@ -41,9 +33,6 @@ const Marker = "_SUCCESS"
 
 // ManifestName is the manifest's file name.
 const ManifestName = "manifest.json"
-
-// PauseEnv names the crash-test hook (see the package comment).
-const PauseEnv = "QIANDUN_PUBLISH_PAUSE"
 
 // File is one published file.
 type File struct {
@@ -57,72 +46,43 @@ type File struct {
 type Dir struct {
 	Final string // destination
 	Tmp   string // where files are written
+	tx    *durable.Txn
+	name  string
 	rows  map[string]int64
 	sums  map[string]File // hashed while written (Create)
-	done  bool
 }
 
-// Begin prepares to publish final: it finishes or rolls back an
-// interrupted earlier publication, removes temporary directories left by
-// dead processes and creates a fresh temporary directory beside final.
+// Begin prepares to publish final: it brings the commits under final's
+// parent back to their last commit (removing what an interrupted
+// publication left) and starts a new one.
 func Begin(final string) (*Dir, error) {
 	final = filepath.Clean(final)
-	parent, base := filepath.Dir(final), filepath.Base(final)
-	if err := os.MkdirAll(parent, 0o755); err != nil {
+	root, name := filepath.Dir(final), filepath.Base(final)
+	if err := os.MkdirAll(root, 0o755); err != nil {
 		return nil, fmt.Errorf("publish %s: %w", final, err)
 	}
-	if err := lake.RecoverDir(final); err != nil {
-		return nil, fmt.Errorf("publish %s: recover: %w", final, err)
+	if err := durable.Recover(root); err != nil {
+		return nil, fmt.Errorf("publish %s: %w", final, err)
 	}
-	removeStale(parent, base)
-	tmp, err := os.MkdirTemp(parent, "."+base+".tmp-"+strconv.Itoa(os.Getpid())+"-")
+	tx, err := durable.Begin(root, name)
 	if err != nil {
 		return nil, fmt.Errorf("publish %s: %w", final, err)
 	}
-	if err := os.Chmod(tmp, 0o755); err != nil {
-		os.RemoveAll(tmp)
+	tmp, err := tx.Dir(name)
+	if err != nil {
+		tx.Abort()
 		return nil, fmt.Errorf("publish %s: %w", final, err)
 	}
-	return &Dir{Final: final, Tmp: tmp, rows: map[string]int64{}, sums: map[string]File{}}, nil
-}
-
-// removeStale deletes .<base>.tmp-<pid>-* directories whose process is gone.
-func removeStale(parent, base string) {
-	ents, err := os.ReadDir(parent)
-	if err != nil {
-		return
-	}
-	prefix := "." + base + ".tmp-"
-	for _, e := range ents {
-		rest, ok := strings.CutPrefix(e.Name(), prefix)
-		if !ok || !e.IsDir() {
-			continue
-		}
-		pidStr, _, _ := strings.Cut(rest, "-")
-		pid, err := strconv.Atoi(pidStr)
-		if err != nil || pid == os.Getpid() || alive(pid) {
-			continue
-		}
-		os.RemoveAll(filepath.Join(parent, e.Name()))
-	}
-}
-
-func alive(pid int) bool {
-	if pid <= 0 {
-		return false
-	}
-	err := syscall.Kill(pid, 0)
-	return err == nil || errors.Is(err, syscall.EPERM)
+	return &Dir{Final: final, Tmp: tmp, tx: tx, name: name, rows: map[string]int64{}, sums: map[string]File{}}, nil
 }
 
 // Path returns where to write the file name.
 func (d *Dir) Path(name string) string { return filepath.Join(d.Tmp, name) }
 
 // Written records that name is complete, with its row count (0 if not
-// meaningful), and honours the crash-test hook.
+// meaningful).
 func (d *Dir) Written(name string, rows int64) {
 	d.rows[name] = rows
-	checkpoint(name, d.Tmp)
 }
 
 // WriteFile writes a small file into the directory.
@@ -132,19 +92,6 @@ func (d *Dir) WriteFile(name string, data []byte, rows int64) error {
 	}
 	d.Written(name, rows)
 	return nil
-}
-
-// Checkpoint honours the crash-test hook at a named point of the writing
-// (for example "scores.csv:partial", after the first rows of a file).
-func (d *Dir) Checkpoint(name string) { checkpoint(name, d.Tmp) }
-
-func checkpoint(name, tmp string) {
-	if v := os.Getenv(PauseEnv); v != "" && v == name {
-		fmt.Fprintf(os.Stderr, "qiandun: publish paused after %s in %s\n", name, tmp)
-		for {
-			time.Sleep(time.Hour)
-		}
-	}
 }
 
 // Writer writes one file of the directory, hashing it as it goes.
@@ -213,7 +160,7 @@ func (d *Dir) Files() ([]File, error) {
 			out = append(out, f)
 			continue
 		}
-		sum, err := lake.FileSHA256(p)
+		sum, err := durable.SHA256(p)
 		if err != nil {
 			return nil, fmt.Errorf("publish %s: %w", d.Final, err)
 		}
@@ -237,21 +184,16 @@ func (d *Dir) Commit(manifest any) error {
 	if err := d.WriteFile(Marker, []byte("manifest.json sha256 "+hex.EncodeToString(h[:])+"\n"), 0); err != nil {
 		return err
 	}
-	checkpoint("rename", d.Tmp)
-	if err := lake.ReplaceDir(d.Tmp, d.Final); err != nil {
-		return err
+	d.tx.Mount(d.name)
+	if err := d.tx.Commit(); err != nil {
+		return fmt.Errorf("publish %s: %w", d.Final, err)
 	}
-	d.done = true
 	return nil
 }
 
-// Abort removes the temporary directory unless Commit succeeded. It is
-// safe to defer.
-func (d *Dir) Abort() {
-	if !d.done {
-		os.RemoveAll(d.Tmp)
-	}
-}
+// Abort removes the staging directory unless Commit succeeded. It is safe
+// to defer.
+func (d *Dir) Abort() { d.tx.Abort() }
 
 // Verify checks a published directory as a consumer would: _SUCCESS is
 // present, it names the manifest's hash, and every file listed in the
@@ -276,7 +218,7 @@ func Verify(dir string) ([]File, error) {
 		return nil, fmt.Errorf("verify %s: manifest: %w", dir, err)
 	}
 	for _, f := range m.Files {
-		sum, err := lake.FileSHA256(filepath.Join(dir, f.Name))
+		sum, err := durable.SHA256(filepath.Join(dir, f.Name))
 		if err != nil {
 			return nil, fmt.Errorf("verify %s: %w", dir, err)
 		}

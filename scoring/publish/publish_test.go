@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -43,8 +42,8 @@ func TestCommitVerifyReplace(t *testing.T) {
 	if b, _ := os.ReadFile(filepath.Join(final, "a.csv")); string(b) != "x\n2\n" {
 		t.Fatalf("replacement not published: %q", b)
 	}
-	if ents, _ := os.ReadDir(filepath.Dir(final)); len(ents) != 1 {
-		t.Fatalf("leftovers beside the output: %v", ents)
+	if ents, _ := os.ReadDir(filepath.Dir(final)); len(ents) != 2 || ents[0].Name() != "2024-01-31" || ents[1].Name() != "_v" {
+		t.Fatalf("beside the output, want only the commit protocol's _v: %v", ents)
 	}
 	// A modified file no longer verifies, nor does a modified manifest.
 	os.WriteFile(filepath.Join(final, "a.csv"), []byte("x\n3\n"), 0o644)
@@ -70,40 +69,41 @@ func TestAbortLeavesNothing(t *testing.T) {
 	}
 	d.WriteFile("a.csv", []byte("x"), 1)
 	d.Abort()
-	if ents, _ := os.ReadDir(filepath.Dir(final)); len(ents) != 0 {
+	if _, err := os.Stat(final); err == nil {
+		t.Fatal("an aborted directory was published")
+	}
+	if ents, _ := os.ReadDir(filepath.Join(filepath.Dir(final), "_v", "2024-01-31")); len(ents) != 0 {
 		t.Fatalf("abort left %v", ents)
 	}
 }
 
-// TestStaleTemp: a temporary directory of a dead process is removed by
-// the next Begin; one of a live process is left alone.
+// TestStaleTemp: what a dead writer left (its staging directory, and the
+// move-aside and temporary directories of the publication before the
+// commit protocol) is removed by the next Begin, and the published
+// directory is untouched.
 func TestStaleTemp(t *testing.T) {
 	parent := t.TempDir()
-	dead := exec.Command("true")
-	if err := dead.Run(); err != nil {
-		t.Fatal(err)
-	}
-	deadDir := filepath.Join(parent, ".d.tmp-"+strconv.Itoa(dead.Process.Pid)+"-1")
-	liveDir := filepath.Join(parent, ".d.tmp-1-1") // pid 1 is alive
-	other := filepath.Join(parent, ".e.tmp-"+strconv.Itoa(dead.Process.Pid)+"-1")
-	for _, p := range []string{deadDir, liveDir, other} {
+	final := filepath.Join(parent, "d")
+	commit(t, final, "x\n1\n")
+	stale := []string{filepath.Join(parent, "_v", "d", "000009.tmp"), filepath.Join(parent, ".d.tmp-123-1")}
+	for _, p := range stale {
 		os.MkdirAll(p, 0o755)
 	}
-	d, err := publish.Begin(filepath.Join(parent, "d"))
+	d, err := publish.Begin(final)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer d.Abort()
-	if _, err := os.Stat(deadDir); err == nil {
-		t.Error("dead writer's directory kept")
-	}
-	for _, p := range []string{liveDir, other} {
-		if _, err := os.Stat(p); err != nil {
-			t.Errorf("%s removed", p)
+	for _, p := range stale {
+		if _, err := os.Stat(p); err == nil {
+			t.Errorf("%s kept", p)
 		}
 	}
+	if _, err := publish.Verify(final); err != nil {
+		t.Fatal(err)
+	}
 	if st, _ := os.Stat(d.Tmp); st.Mode().Perm() != 0o755 {
-		t.Errorf("temporary directory mode %v", st.Mode())
+		t.Errorf("staging directory mode %v", st.Mode())
 	}
 }
 

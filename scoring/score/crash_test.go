@@ -1,26 +1,25 @@
-//go:build duckdb_arrow
+//go:build duckdb_arrow && killpoints
 
 package score_test
 
 import (
-	"bufio"
+	"bytes"
 	"context"
 	"fmt"
-	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
 	"qiandun/scoring/publish"
 	"qiandun/scoring/score"
 )
 
-// TestMain runs the test binary as TestKillMidWrite's child process when
-// QIANDUN_SCORE_HELPER=1.
+// Run with: go test -tags duckdb_arrow,killpoints -run Kill ./scoring/score/
+//
+// TestMain runs the test binary as TestKillAtEveryStep's child process when
+// QIANDUN_SCORE_HELPER=1 (the kill point comes from QIANDUN_KILLPOINT).
 func TestMain(m *testing.M) {
 	if os.Getenv("QIANDUN_SCORE_HELPER") == "1" {
 		helperScore()
@@ -28,8 +27,6 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// helperScore scores the file named in the environment (and pauses where
-// QIANDUN_PUBLISH_PAUSE says).
 func helperScore() {
 	rules := score.DefaultRules()
 	if c := os.Getenv("HELPER_CUTOFF"); c != "" {
@@ -46,132 +43,83 @@ func helperScore() {
 	os.Exit(0)
 }
 
-// startHelper runs the helper until it reports the pause, and returns it.
-func startHelper(t *testing.T, env ...string) *exec.Cmd {
+func helper(t *testing.T, env ...string) error {
 	t.Helper()
-	cmd := exec.Command(os.Args[0])
-	cmd.Env = append(append(os.Environ(), "QIANDUN_SCORE_HELPER=1"), env...)
-	stderr, err := cmd.StderrPipe()
+	c := exec.Command(os.Args[0], "-test.run=^$")
+	c.Env = append(append(os.Environ(), "QIANDUN_SCORE_HELPER=1"), env...)
+	var stderr bytes.Buffer
+	c.Stderr = &stderr
+	err := c.Run()
+	if err != nil && !strings.Contains(err.Error(), "killed") {
+		t.Fatalf("helper: %v\n%s", err, stderr.String())
+	}
+	return err
+}
+
+// TestKillAtEveryStep kills the scoring process (SIGKILL, in a killpoints
+// build) after each step of its publication, while it replaces an earlier
+// run: the earlier run stays published and verifies, nothing but the
+// committed run is visible, and a re-run publishes the new run and leaves
+// no debris.
+func TestKillAtEveryStep(t *testing.T) {
+	modelDir, data := trainGerman(t)
+	out := filepath.Join(t.TempDir(), "scores")
+	final := filepath.Join(out, "2024-01-31")
+	env := []string{"HELPER_DATA=" + data, "HELPER_MODEL=" + modelDir, "HELPER_OUT=" + out}
+	helper(t, env...)
+	before, err := os.ReadFile(filepath.Join(final, publish.ManifestName))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+	log := filepath.Join(t.TempDir(), "steps")
+	helper(t, append(env, "HELPER_CUTOFF=640", "QIANDUN_KILLPOINT_LOG="+log)...)
+	steps, _ := os.ReadFile(log)
+	n := strings.Count(string(steps), "\n")
+	if n < 3 {
+		t.Fatalf("only %d publication steps:\n%s", n, steps)
 	}
-	paused := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			if strings.Contains(sc.Text(), "publish paused") {
-				paused <- sc.Text()
-			}
-		}
-		close(paused)
-	}()
-	select {
-	case line, ok := <-paused:
-		if !ok {
-			cmd.Wait()
-			t.Fatal("helper exited without pausing")
-		}
-		t.Log(line)
-	case <-time.After(60 * time.Second):
-		cmd.Process.Kill()
-		t.Fatal("helper did not pause")
+	after, _ := os.ReadFile(filepath.Join(final, publish.ManifestName))
+	if bytes.Equal(before, after) {
+		t.Fatal("the replacement did not replace")
 	}
-	return cmd
-}
-
-// checkConsumerView asserts what a consumer may rely on: every directory
-// under out holding _SUCCESS verifies (complete files, checksums match),
-// and the published path either verifies or does not exist.
-func checkConsumerView(t *testing.T, out string) (published bool) {
-	t.Helper()
-	final := filepath.Join(out, "2024-01-31")
-	filepath.WalkDir(out, func(p string, d fs.DirEntry, err error) error {
-		if err == nil && !d.IsDir() && d.Name() == publish.Marker {
-			if _, err := publish.Verify(filepath.Dir(p)); err != nil {
-				t.Fatalf("_SUCCESS beside incomplete files: %v", err)
-			}
-		}
-		return nil
-	})
-	if _, err := os.Stat(final); err != nil {
-		return false
-	}
-	if _, err := publish.Verify(final); err != nil {
-		t.Fatalf("published directory incomplete: %v", err)
-	}
-	return true
-}
-
-// TestKillMidWrite kills the scoring process (SIGKILL) while it writes,
-// first with no earlier output, then while replacing an earlier run, and
-// shows that _SUCCESS is never beside incomplete files, that an earlier
-// run stays intact, and that a re-run completes and cleans up.
-func TestKillMidWrite(t *testing.T) {
-	modelDir, data := trainGerman(t)
-	out := filepath.Join(t.TempDir(), "scores")
-	env := []string{"HELPER_DATA=" + data, "HELPER_MODEL=" + modelDir, "HELPER_OUT=" + out}
-
-	// 1. No earlier output: killed with scores.csv half written.
-	cmd := startHelper(t, append(env, publish.PauseEnv+"=scores.csv:partial")...)
-	if checkConsumerView(t, out) {
-		t.Fatal("a directory was published while the writer was still writing")
-	}
-	cmd.Process.Signal(syscall.SIGKILL)
-	cmd.Wait()
-	if checkConsumerView(t, out) {
-		t.Fatal("a killed writer published a directory")
-	}
-	ents, _ := os.ReadDir(out)
-	if len(ents) != 1 || !strings.HasPrefix(ents[0].Name(), ".2024-01-31.tmp-") {
-		t.Fatalf("after the kill, want one temporary directory, have %v", ents)
-	}
-	if _, err := os.Stat(filepath.Join(out, ents[0].Name(), publish.Marker)); err == nil {
-		t.Fatal("_SUCCESS in the killed writer's directory")
-	}
-
-	// 2. Re-run completes and removes the dead writer's directory.
-	run(t, score.Options{Data: data, ID: "id", Models: []string{modelDir}, Out: out, AsOf: "2024-01-31"})
-	if !checkConsumerView(t, out) {
-		t.Fatal("re-run did not publish")
-	}
-	if ents, _ := os.ReadDir(out); len(ents) != 1 {
-		t.Fatalf("after the re-run the output holds %v", ents)
-	}
-	before, _ := os.ReadFile(filepath.Join(out, "2024-01-31", publish.ManifestName))
-
-	// 3. Replacing that run (different cut-offs, so different files):
-	// killed with every new file written, just before the rename, and
-	// killed with the CSV half written. The earlier run stays intact.
-	for _, at := range []string{"rename", "scores.csv:partial", "scores.parquet"} {
-		cmd := startHelper(t, append(env, publish.PauseEnv+"="+at, "HELPER_CUTOFF=640")...)
-		checkConsumerView(t, out)
-		cmd.Process.Signal(syscall.SIGKILL)
-		cmd.Wait()
-		if !checkConsumerView(t, out) {
-			t.Fatalf("killed at %s: the earlier run disappeared", at)
-		}
-		now, _ := os.ReadFile(filepath.Join(out, "2024-01-31", publish.ManifestName))
-		if string(now) != string(before) {
-			t.Fatalf("killed at %s: the earlier run changed", at)
+	commitAt := 0 // the step that swaps the pointer: from it on the new run stands
+	for i, l := range strings.Split(strings.TrimSpace(string(steps)), "\n") {
+		if strings.Contains(l, " pointer ") && commitAt == 0 {
+			commitAt = i + 1
 		}
 	}
-	// 4. An uninterrupted replacement publishes the new run.
-	c := exec.Command(os.Args[0])
-	c.Env = append(append(os.Environ(), "QIANDUN_SCORE_HELPER=1", "HELPER_CUTOFF=640"), env...)
-	if b, err := c.CombinedOutput(); err != nil {
-		t.Fatalf("helper: %v\n%s", err, b)
+	for k := 1; k <= n; k++ {
+		helper(t, env...) // back to the earlier run
+		if err := helper(t, append(env, "HELPER_CUTOFF=640", fmt.Sprintf("QIANDUN_KILLPOINT=%d", k))...); err == nil {
+			t.Fatalf("kill point %d: the helper was not killed", k)
+		}
+		if _, err := publish.Verify(final); err != nil {
+			t.Fatalf("killed after step %d: published run does not verify: %v", k, err)
+		}
+		got, _ := os.ReadFile(filepath.Join(final, publish.ManifestName))
+		switch {
+		case k < commitAt && !bytes.Equal(got, before):
+			t.Fatalf("killed after step %d (before the commit point %d): the earlier run changed", k, commitAt)
+		case k >= commitAt && !bytes.Equal(got, after):
+			t.Fatalf("killed after step %d (after the commit point %d): the committed run is not the new one", k, commitAt)
+		}
+		helper(t, append(env, "HELPER_CUTOFF=640")...)
+		got, _ = os.ReadFile(filepath.Join(final, publish.ManifestName))
+		if !bytes.Equal(got, after) {
+			t.Fatalf("re-run after kill point %d did not publish the new run", k)
+		}
+		ents, _ := os.ReadDir(out)
+		var names []string
+		for _, e := range ents {
+			names = append(names, e.Name())
+		}
+		if strings.Join(names, ",") != "2024-01-31,_v" {
+			t.Fatalf("after kill point %d and a re-run the output holds %v", k, names)
+		}
+		vers, _ := os.ReadDir(filepath.Join(out, "_v", "2024-01-31"))
+		if len(vers) != 2 { // current and one version
+			t.Fatalf("after kill point %d and a re-run: versions %v", k, vers)
+		}
 	}
-	if !checkConsumerView(t, out) {
-		t.Fatal("replacement not published")
-	}
-	now, _ := os.ReadFile(filepath.Join(out, "2024-01-31", publish.ManifestName))
-	if string(now) == string(before) {
-		t.Fatal("replacement did not replace")
-	}
-	if ents, _ := os.ReadDir(out); len(ents) != 1 {
-		t.Fatalf("after the replacement the output holds %v", ents)
-	}
+	t.Logf("%d kill points exercised", n)
 }

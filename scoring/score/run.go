@@ -289,7 +289,7 @@ func Run(ctx context.Context, o Options) (*Manifest, string, error) {
 			return nil, "", fmt.Errorf("score: %w", err)
 		}
 		start := time.Now()
-		mr, st, err := p.stream(ctx, o, pq, &hookWriter{w: bw, pub: pub})
+		mr, st, err := p.stream(ctx, o, pq, bw)
 		if err == nil {
 			err = pq.Close()
 		} else {
@@ -544,25 +544,6 @@ func makePlan(ctx context.Context, db *sql.DB, o Options, m *scorecard.Model) (*
 	return p, nil
 }
 
-// hookWriter flushes after the first chunk and offers the crash-test
-// checkpoint "scores.csv:partial" (a CSV file half written).
-type hookWriter struct {
-	w     *bufio.Writer
-	pub   *publish.Dir
-	calls int
-}
-
-func (h *hookWriter) Write(p []byte) (int, error) {
-	n, err := h.w.Write(p)
-	if h.calls++; h.calls == 1 && err == nil {
-		if err := h.w.Flush(); err != nil {
-			return n, err
-		}
-		h.pub.Checkpoint("scores.csv:partial")
-	}
-	return n, err
-}
-
 // ScoreTable scores m on its lake feature snapshot at o.AsOf (o.Lake,
 // o.Set as for Run) into the DuckDB table named table, with the columns
 // of scores.parquet except as_of, model and model_version. Nothing is
@@ -658,13 +639,16 @@ func LatestModels(root string) ([]string, error) {
 	}
 	var out []string
 	for _, n := range names {
-		if !n.IsDir() || strings.HasPrefix(n.Name(), ".") {
+		if strings.HasPrefix(n.Name(), ".") || strings.HasPrefix(n.Name(), "_") {
+			continue // never data: temporary, _tmp, _v, _lock
+		}
+		if st, err := os.Stat(filepath.Join(root, n.Name())); err != nil || !st.IsDir() {
 			continue
 		}
 		vers, _ := os.ReadDir(filepath.Join(root, n.Name()))
 		best, bestT := "", time.Time{}
 		for _, v := range vers {
-			if strings.HasPrefix(v.Name(), ".") {
+			if strings.HasPrefix(v.Name(), ".") || strings.HasPrefix(v.Name(), "_") || strings.HasSuffix(v.Name(), ".old") {
 				continue
 			}
 			st, err := os.Stat(filepath.Join(root, n.Name(), v.Name(), "model.json"))

@@ -66,9 +66,10 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
-	"qiandun/data/lake"
 	"qiandun/internal/csvsafe"
+	"qiandun/internal/durable"
 	"qiandun/training/binning"
 )
 
@@ -641,21 +642,49 @@ func (m *Model) Write(root string) (string, error) { return m.WriteWith(root, ni
 
 // WriteWith is Write with extra files (name → bytes) published in the same
 // directory, such as the per-row scored.csv the model report reads.
+//
+// A version directory is content-addressed and never replaced: when it is
+// absent, the files are written into a temporary directory beside it
+// (.<version>.tmp-*), synced, and published by one rename; when it is
+// present it holds the same model (the version is a digest of the
+// content), so nothing is written and its model.json is touched so that
+// it counts as the latest. A present version whose model.json differs (a
+// version named by hand) is an error. Temporary directories of writers
+// that died, and the <version>.old directories of the move-aside
+// publication this replaces, are removed first (one writer at a time:
+// the caller holds the lake's writer lock).
 func (m *Model) WriteWith(root string, extra map[string][]byte) (string, error) {
 	if err := m.Verify(); err != nil {
 		return "", fmt.Errorf("scorecard: write an unsealed model: %w", err)
 	}
 	dst := filepath.Join(root, m.Name, m.Version)
-	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+	parent := filepath.Dir(dst)
+	if err := os.MkdirAll(parent, 0o755); err != nil {
 		return "", err
 	}
-	tmp, err := os.MkdirTemp(filepath.Dir(dst), "."+m.Version+".tmp-")
-	if err != nil {
-		return "", err
+	if err := removeDebris(parent); err != nil {
+		return "", fmt.Errorf("scorecard: %w", err)
 	}
-	defer os.RemoveAll(tmp)
 	files, err := m.Files()
 	if err != nil {
+		return "", err
+	}
+	if old, err := os.ReadFile(filepath.Join(dst, "model.json")); err == nil {
+		if !bytes.Equal(old, files["model.json"]) {
+			return "", fmt.Errorf("scorecard: %s exists with another model.json (a version is never replaced; name another)", dst)
+		}
+		now := time.Now()
+		if err := os.Chtimes(filepath.Join(dst, "model.json"), now, now); err != nil {
+			return "", fmt.Errorf("scorecard: %w", err)
+		}
+		return dst, nil
+	}
+	tmp, err := os.MkdirTemp(parent, "."+m.Version+".tmp-")
+	if err != nil {
+		return "", err
+	}
+	defer os.RemoveAll(tmp) // a no-op after the rename
+	if err := os.Chmod(tmp, 0o755); err != nil {
 		return "", err
 	}
 	for name, data := range extra {
@@ -665,14 +694,65 @@ func (m *Model) WriteWith(root string, extra map[string][]byte) (string, error) 
 		files[name] = data
 	}
 	for name, data := range files {
-		if err := os.WriteFile(filepath.Join(tmp, name), data, 0o644); err != nil {
-			return "", err
+		if err := writeSynced(filepath.Join(tmp, name), data); err != nil {
+			return "", fmt.Errorf("scorecard: %w", err)
 		}
 	}
-	if err := lake.ReplaceDir(tmp, dst); err != nil {
-		return "", err
+	if err := syncDir(tmp); err != nil {
+		return "", fmt.Errorf("scorecard: %w", err)
+	}
+	if err := os.Rename(tmp, dst); err != nil {
+		return "", fmt.Errorf("scorecard: publish %s: %w", dst, err)
+	}
+	if err := syncDir(parent); err != nil {
+		return "", fmt.Errorf("scorecard: %w", err)
 	}
 	return dst, nil
+}
+
+// removeDebris removes what an interrupted publication left in a model's
+// directory: .<version>.tmp-* directories and <version>.old directories.
+func removeDebris(dir string) error {
+	if err := durable.CleanTemp(dir); err != nil {
+		return err
+	}
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	for _, e := range ents {
+		if strings.HasSuffix(e.Name(), ".old") {
+			if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func writeSynced(path string, data []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
 }
 
 // Files returns the artifact's files by name.

@@ -32,6 +32,7 @@ import (
 	"time"
 
 	"qiandun/data/lake"
+	"qiandun/internal/durable"
 	"qiandun/internal/version"
 	"qiandun/training/binning"
 	"qiandun/training/frame"
@@ -141,12 +142,14 @@ func Run(ctx context.Context, cfg *Config, log *slog.Logger) (*Result, error) {
 	if lakeMode == (cfg.Data != "") {
 		return nil, fmt.Errorf("train: give exactly one of --data or --lake")
 	}
-	tmp, err := os.MkdirTemp("", "qiandun-train-")
-	if err != nil {
-		return nil, err
+	// DuckDB spills to <lake>/_tmp/duckdb like every stage's (flat mode:
+	// <out>/_tmp/duckdb), never to the system temporary directory.
+	spillRoot := cfg.Lake
+	if !lakeMode {
+		spillRoot = cfg.Out
+		defer os.RemoveAll(filepath.Join(cfg.Out, lake.TmpDir))
 	}
-	defer os.RemoveAll(tmp)
-	db, err := lake.OpenDuckDB(ctx, lake.DBOptions{MemoryLimit: "3GB", TempDir: tmp})
+	db, err := lake.New(spillRoot).OpenDB(ctx, lake.DBOptions{MemoryLimit: "3GB"})
 	if err != nil {
 		return nil, err
 	}
@@ -438,7 +441,7 @@ func Run(ctx context.Context, cfg *Config, log *slog.Logger) (*Result, error) {
 	// manifest keeps the full paths.
 	var inputFiles []lake.File
 	for _, p := range inputs {
-		sum, err := lake.FileSHA256(p)
+		sum, err := durable.SHA256(p)
 		if err != nil {
 			return nil, fmt.Errorf("train: fingerprint: %w", err)
 		}
@@ -510,7 +513,10 @@ func Run(ctx context.Context, cfg *Config, log *slog.Logger) (*Result, error) {
 	return res, nil
 }
 
-// writeManifest records the lake-mode run in <lake>/_manifests/train-<model>.json.
+// writeManifest records the lake-mode run in <lake>/_manifests/train-<model>.json,
+// one commit of the lake made after the model version is published: a
+// crash between the two leaves a published version (content-addressed, so
+// the re-run finds it and writes nothing) and the previous manifest.
 func writeManifest(cfg *Config, m *scorecard.Model, res *Result, started time.Time) error {
 	l := lake.New(cfg.Lake)
 	man := &lake.Manifest{Stage: "train-" + cfg.Model, Version: version.String(), Started: started, Finished: time.Now().UTC(),
@@ -526,7 +532,7 @@ func writeManifest(cfg *Config, m *scorecard.Model, res *Result, started time.Ti
 	}
 	for _, e := range ents {
 		p := filepath.Join(res.Dir, e.Name())
-		sum, err := lake.FileSHA256(p)
+		sum, err := durable.SHA256(p)
 		if err != nil {
 			return err
 		}
@@ -540,7 +546,15 @@ func writeManifest(cfg *Config, m *scorecard.Model, res *Result, started time.Ti
 	man.Counts["characteristics_kept"] = int64(len(m.Chars))
 	man.Counts["characteristics_dropped"] = int64(len(m.Dropped))
 	man.Timings = map[string]float64{"total": time.Since(started).Seconds()}
-	return l.WriteManifest(man)
+	c, err := l.Begin(man.Stage)
+	if err != nil {
+		return err
+	}
+	defer c.Abort()
+	if err := c.WriteManifest(man); err != nil {
+		return err
+	}
+	return c.Commit()
 }
 
 func sampleN(ss []*sample, name string) int {
