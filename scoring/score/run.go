@@ -230,7 +230,9 @@ func Run(ctx context.Context, o Options) (*Manifest, string, error) {
 		}
 		models = append(models, m)
 	}
-	tmpDB, err := os.MkdirTemp("", "qiandun-score-")
+	// Spill into the lake's temporary area in lake mode (emptied by the
+	// next writer after a crash), the system's otherwise.
+	tmpDB, err := spillDir(o.Lake, "score-")
 	if err != nil {
 		return nil, "", err
 	}
@@ -667,4 +669,14 @@ func LatestModels(root string) ([]string, error) {
 		return nil, fmt.Errorf("score: no model.json under %s/<name>/<version>/", root)
 	}
 	return out, nil
+}
+
+// spillDir creates a DuckDB spill directory: in the lake's temporary area
+// (<lake>/_tmp, emptied by the next writer after a crash) when there is a
+// lake, else in the system's temporary directory.
+func spillDir(lakeDir, pattern string) (string, error) {
+	if lakeDir != "" {
+		return lake.New(lakeDir).TempDir(pattern + "*")
+	}
+	return os.MkdirTemp("", "qiandun-"+pattern)
 }

@@ -128,7 +128,7 @@ func open(ctx context.Context, o Options) (*session, error) {
 	if err := o.Config.Validate(); err != nil {
 		return nil, err
 	}
-	tmp, err := os.MkdirTemp("", "qiandun-warn-")
+	tmp, err := lake.New(o.Lake).TempDir("warn-*") // emptied by the next writer after a crash
 	if err != nil {
 		return nil, err
 	}
