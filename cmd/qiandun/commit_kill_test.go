@@ -258,6 +258,7 @@ func TestKillTrain(t *testing.T) {
 	}
 	base := filepath.Join(dir, "base")
 	qd(t, bin, 0, "", run(base, "--to", "features")...)
+	qd(t, bin, 0, "", run(base, "--only", "perf")...)
 	rels := []string{"models", "lake/scores_acard", "lake/features/bcard"}
 	// Every run is in the same directory: a model records its data's
 	// paths, so its version depends on the root.
