@@ -157,6 +157,13 @@ func (r *Runner) Run(ctx context.Context, opt Options) (*Summary, error) {
 		return nil, err
 	}
 	defer unlock()
+	// Under the lock: the temporary files of run manifests and inline
+	// configs a killed run was writing.
+	for _, d := range []string{c.State, filepath.Join(c.State, "inline")} {
+		if err := durable.CleanTemp(d); err != nil {
+			return nil, fmt.Errorf("run state %s: %w", d, err)
+		}
+	}
 	rs := &runState{r: r, log: log, records: map[string]*Record{}, fps: map[string]string{}, files: map[string][]FileRec{}}
 	var from, to map[string]bool
 	if opt.From != "" {
