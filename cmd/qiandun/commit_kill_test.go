@@ -25,6 +25,7 @@ import (
 // killBin builds qiandun with the killpoints tag, once per test.
 func killBin(t *testing.T) string {
 	t.Helper()
+	t.Setenv("QIANDUN_KEY_DIR", t.TempDir()) // the PII vault key, the same for every run of the test
 	bin := filepath.Join(t.TempDir(), "qiandun")
 	c := exec.Command("go", "build", "-tags", "duckdb_arrow,killpoints", "-o", bin, ".")
 	c.Env = append(os.Environ(), "GOFLAGS=")
