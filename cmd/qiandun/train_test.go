@@ -77,6 +77,9 @@ func TestReportCLISameBytes(t *testing.T) {
 			t.Fatalf("no reports in %s (%v)", out, err)
 		}
 		for _, e := range ents {
+			if strings.HasPrefix(e.Name(), "_") {
+				continue // the commit protocol's versions: the pages are links into it
+			}
 			b, err := os.ReadFile(filepath.Join(out, e.Name()))
 			if err != nil {
 				t.Fatal(err)

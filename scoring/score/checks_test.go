@@ -99,8 +99,11 @@ func TestInputRefusals(t *testing.T) {
 			if strings.Contains(err.Error(), "type mismatch") {
 				t.Errorf("error %q blames the type", err)
 			}
-			if ents, _ := os.ReadDir(out); len(ents) > 0 {
-				t.Fatalf("refused run left %d entries in the output", len(ents))
+			if _, err := os.Stat(filepath.Join(out, "2024-01-31")); err == nil {
+				t.Fatal("a refused run published its output")
+			}
+			if vers, _ := os.ReadDir(filepath.Join(out, "_v", "2024-01-31")); len(vers) > 0 {
+				t.Fatalf("a refused run left %d versions or staging directories", len(vers))
 			}
 		})
 	}
