@@ -9,13 +9,15 @@ import (
 )
 
 func runBureau(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "bureau", "--lake DIR --month YYYY-MM --format baihang|pboc --out DIR [--correct] [--config FILE] [--identities vault|none]")
+	fs := newFlags(e, "bureau", "--lake DIR --month YYYY-MM --format baihang|pboc --out DIR [--correct] [--strict] [--max-withheld SHARE] [--config FILE] [--identities vault|none]")
 	var o bureau.Options
 	var config, identities string
 	fs.StringVar(&o.Lake, "lake", "", "lake directory (loans, applications, repayment_schedule, repayments, perf/panel)")
 	fs.StringVar(&o.Month, "month", "", "month to report, YYYY-MM (the panel must reach its end)")
 	fs.StringVar(&o.Format, "format", "", "pboc (record type 210) or baihang (JSON Lines)")
 	fs.StringVar(&o.Out, "out", "", "output root; submissions go to DIR/<format>/<month>/<seq>/")
+	fs.BoolVar(&o.Strict, "strict", false, "refuse the whole month when any account fails validation (default: withhold the failing accounts, listed in withheld.csv)")
+	fs.Float64Var(&o.MaxWithheld, "max-withheld", 0.01, "largest share of accounts that may be withheld before the month is refused")
 	fs.BoolVar(&o.Correct, "correct", false, "the month was reported: write the differences as correction records (PBOC 212/213, Baihang opCode M/D)")
 	fs.StringVar(&config, "config", "", "YAML: five_class bounds (minimum DPD of each class) and org_code")
 	fs.StringVar(&identities, "identities", "vault", "where names, ID numbers and phones come from: vault, or none (tokens in their place: FOR TESTING ONLY, the files cannot be submitted)")

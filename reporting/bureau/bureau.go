@@ -106,6 +106,14 @@ type Options struct {
 	Config  Config
 	// Identities reveals names, ID numbers and phones by token.
 	Identities IdentitySource
+	// Strict refuses the whole month when any account fails validation.
+	// Otherwise failing accounts are withheld (listed with their rule in
+	// withheld.csv, never sent) and the rest is submitted, unless more
+	// than MaxWithheld of the accounts fail.
+	Strict bool
+	// MaxWithheld is the largest share of accounts that may be withheld
+	// (default 0.01).
+	MaxWithheld float64
 	// MemoryLimit bounds DuckDB ("3GB" if empty).
 	MemoryLimit string
 	Log         *slog.Logger
@@ -116,6 +124,38 @@ var monthSQL string
 
 //go:embed open.sql
 var openSQL string
+
+// withhold splits the accounts into those that pass validation and the
+// failures that withhold the others. It refuses the month in strict mode,
+// when an open account is missing (nothing can be withheld for it), or
+// when more than MaxWithheld of the accounts fail.
+func withhold(o Options, accts []Account, fails []Failure) ([]Account, []Failure, error) {
+	if len(fails) == 0 {
+		return accts, nil, nil
+	}
+	bad := map[string]bool{}
+	missing := false
+	for _, f := range fails {
+		bad[f.LoanID] = true
+		if f.Rule == RuleOpenOnce {
+			missing = true
+		}
+	}
+	limit := o.MaxWithheld
+	if limit == 0 {
+		limit = 0.01
+	}
+	if o.Strict || missing || float64(len(bad)) > limit*float64(len(accts)) {
+		return nil, nil, &ValidationError{Month: o.Month, Failures: fails}
+	}
+	kept := make([]Account, 0, len(accts)-len(bad))
+	for _, a := range accts {
+		if !bad[a.LoanID] {
+			kept = append(kept, a)
+		}
+	}
+	return kept, fails, nil
+}
 
 // monthBounds returns the first and last day of month YYYY-MM.
 func monthBounds(month string) (time.Time, time.Time, error) {
@@ -162,8 +202,14 @@ func Run(ctx context.Context, o Options) (*Manifest, string, error) {
 	if err := reveal(ctx, o.Identities, accts); err != nil {
 		return nil, "", err
 	}
-	if fails := Validate(accts, open, o.Identities.Clear()); len(fails) > 0 {
-		return nil, "", &ValidationError{Month: o.Month, Failures: fails}
+	fails := Validate(accts, open, o.Identities.Clear())
+	kept, withheld, err := withhold(o, accts, fails)
+	if err != nil {
+		return nil, "", err
 	}
-	return publishMonth(ctx, o, accts, terms)
+	if len(withheld) > 0 {
+		o.Log.Warn("bureau: accounts failing validation withheld from the submission", "month", o.Month,
+			"format", o.Format, "withheld", len(withheld), "accounts", len(accts), "first", withheld[0].String())
+	}
+	return publishMonth(ctx, o, kept, terms, withheld)
 }

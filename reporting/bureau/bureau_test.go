@@ -445,6 +445,41 @@ func TestValidationStopsRun(t *testing.T) {
 	}
 }
 
+// TestValidationWithholds: below MaxWithheld, the failing account is
+// withheld (in withheld.csv with its rule, absent from every submitted
+// file) and the others are sent; Strict refuses the month instead.
+func TestValidationWithholds(t *testing.T) {
+	lk := handLake(t)
+	v := vaultOf(handBook)
+	bad := idNumber(4)
+	v[pii.Token(testKey, bad)] = bad[:17] + "Y"
+	strict := testOpts(lk, t.TempDir(), "2024-06", FormatPBOC)
+	strict.Identities, strict.MaxWithheld, strict.Strict = v, 0.5, true
+	var ve *ValidationError
+	if _, _, err := Run(context.Background(), strict); !errors.As(err, &ve) {
+		t.Fatalf("strict: err %v, want the validation error", err)
+	}
+	out := t.TempDir()
+	o := testOpts(lk, out, "2024-06", FormatPBOC)
+	o.Identities, o.MaxWithheld = v, 0.5
+	m, dir, err := Run(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Withheld != 1 {
+		t.Errorf("manifest withheld %d, want 1", m.Withheld)
+	}
+	wh := readFile(t, filepath.Join(dir, "withheld.csv"))
+	if !strings.Contains(wh, "L04,"+RuleIdentity) || strings.Count(wh, "\n") != 2 {
+		t.Errorf("withheld.csv:\n%s", wh)
+	}
+	for _, f := range []string{"accounts.csv", "pboc_210.jsonl"} {
+		if body := readFile(t, filepath.Join(dir, f)); strings.Contains(body, "L04") {
+			t.Errorf("%s carries the withheld account L04", f)
+		}
+	}
+}
+
 // TestCorrections: a month reported, then a late-booked payment changes
 // one account: the run without --correct is refused, with it a second
 // submission holds a 212 record for that account only, and the first
@@ -503,11 +538,11 @@ func TestCorrections(t *testing.T) {
 			t.Fatal(err)
 		}
 		reveal(ctx, o.Identities, accts)
-		if _, _, err := publishMonth(ctx, o, accts, terms); err != nil {
+		if _, _, err := publishMonth(ctx, o, accts, terms, nil); err != nil {
 			t.Fatal(err)
 		}
 		o.Correct = true
-		m, dir, err := publishMonth(ctx, o, accts[:len(accts)-1], terms)
+		m, dir, err := publishMonth(ctx, o, accts[:len(accts)-1], terms, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

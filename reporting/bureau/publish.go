@@ -18,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 
+	"qiandun/internal/csvsafe"
 	"qiandun/internal/durable"
 )
 
@@ -38,7 +39,10 @@ type Manifest struct {
 	Rows       int            `json:"rows"`    // records written, all files (the pipeline summary's rows)
 	Records    map[string]int `json:"records"` // by record type (PBOC 210/212/213, Baihang loan_A, repayment_M, ...)
 	Changes    *Changes       `json:"changes,omitempty"`
-	Files      []FileEntry    `json:"files"`
+	// Withheld counts the accounts that failed validation and were not
+	// sent (withheld.csv names each with its rule).
+	Withheld int         `json:"withheld"`
+	Files    []FileEntry `json:"files"`
 }
 
 // Changes counts the accounts a correction adds, changes and deletes.
@@ -99,7 +103,7 @@ func readAccountsCSV(p string) (map[string]string, []string, error) {
 
 // publishMonth writes the month's submission: the original one, or
 // (o.Correct) the correction records against the latest submission.
-func publishMonth(ctx context.Context, o Options, accts []Account, terms []Term) (*Manifest, string, error) {
+func publishMonth(ctx context.Context, o Options, accts []Account, terms []Term, withheld []Failure) (*Manifest, string, error) {
 	rel := path.Join(o.Format, o.Month)
 	monthDir := filepath.Join(o.Out, filepath.FromSlash(rel))
 	subs, err := submissions(monthDir)
@@ -182,6 +186,10 @@ func publishMonth(ctx context.Context, o Options, accts []Account, terms []Term)
 	}
 	out := map[string][]byte{"accounts.csv": csvBytes}
 	counts := map[string]int{"accounts.csv": len(accts)}
+	if len(withheld) > 0 {
+		out["withheld.csv"], counts["withheld.csv"] = withheldCSV(withheld), len(withheld)
+		m.Withheld = len(withheld)
+	}
 	for name, j := range files {
 		out[name] = j.buf.Bytes()
 		counts[name] = j.n
@@ -285,4 +293,16 @@ func commit(root, format, month, seq string, files map[string][]byte) (string, e
 		return "", fmt.Errorf("bureau: %w", err)
 	}
 	return filepath.Join(root, filepath.FromSlash(rel), seq), nil
+}
+
+// withheldCSV lists the validation failures of the withheld accounts.
+func withheldCSV(fails []Failure) []byte {
+	var b bytes.Buffer
+	w := csv.NewWriter(&b)
+	w.Write([]string{"loan_id", "rule", "detail"})
+	for _, f := range fails {
+		w.Write(csvsafe.Record([]string{f.LoanID, f.Rule, f.Detail}))
+	}
+	w.Flush()
+	return b.Bytes()
 }
