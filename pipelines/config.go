@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -163,9 +164,15 @@ func Parse(doc []byte, overrides map[string]string) (*Config, error) {
 			extra = append(extra, k)
 		}
 	}
-	sort.Strings(extra)
-	for _, k := range extra {
-		c.Vars = append(c.Vars, KV{k, overrides[k]})
+	if len(extra) > 0 {
+		// A misspelled override would be ignored and the run would use
+		// the default silently: refuse it, naming the nearest var.
+		sort.Strings(extra)
+		names := make([]string, len(vars))
+		for i, kv := range vars {
+			names[i] = kv.Key
+		}
+		return nil, fmt.Errorf("override of unknown var %q%s", extra[0], nearest(extra[0], names, "declared var"))
 	}
 	x, err := newExpander(c.Vars)
 	if err != nil {
@@ -212,6 +219,9 @@ func (c *Config) parseStages(n *yaml.Node, x *expander, state string) error {
 		if c.Stage(name) != nil {
 			return fmt.Errorf("line %d: stage %q declared twice", n.Content[i].Line, name)
 		}
+		if err := checkKeys(body, "stage "+name, stageKeys); err != nil {
+			return err
+		}
 		var rs rawStage
 		if err := body.Decode(&rs); err != nil {
 			return fmt.Errorf("stage %s: %w", name, err)
@@ -221,6 +231,120 @@ func (c *Config) parseStages(n *yaml.Node, x *expander, state string) error {
 			return fmt.Errorf("line %d: stage %s: %w", n.Content[i].Line, name, err)
 		}
 		c.Stages = append(c.Stages, st)
+	}
+	return nil
+}
+
+// The keys a stage section and a step may have (the YAML decoder of a
+// sub-node does not refuse unknown fields).
+var (
+	stageKeys = []string{"needs", "only_if_absent", "outputs", "manifests", "steps"}
+	stepKeys  = []string{"name", "cmd", "args", "positional"}
+)
+
+// checkKeys refuses a key of mapping n that is not in keys (a misspelled
+// key would be ignored silently), and the same for each step of a stage.
+func checkKeys(n *yaml.Node, where string, keys []string) error {
+	if n.Kind != yaml.MappingNode {
+		return nil // the decoder reports the wrong shape
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k := n.Content[i]
+		if !slices.Contains(keys, k.Value) {
+			return fmt.Errorf("line %d: %s: unknown key %q%s", k.Line, where, k.Value, nearest(k.Value, keys, "key"))
+		}
+		if k.Value == "steps" && n.Content[i+1].Kind == yaml.SequenceNode {
+			for j, st := range n.Content[i+1].Content {
+				if err := checkKeys(st, fmt.Sprintf("%s: steps[%d]", where, j), stepKeys); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// nearest returns ` (nearest <what>: "x")` for the name in names closest
+// to s by edit distance, or "" when names is empty.
+func nearest(s string, names []string, what string) string {
+	best, bestD := "", -1
+	for _, n := range names {
+		if d := editDistance(s, n); bestD < 0 || d < bestD {
+			best, bestD = n, d
+		}
+	}
+	if bestD < 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (nearest %s: %q)", what, best)
+}
+
+// editDistance is the Levenshtein distance between a and b in runes.
+func editDistance(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	prev := make([]int, len(rb)+1)
+	cur := make([]int, len(rb)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		cur[0] = i
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(rb)]
+}
+
+// writeArgs are the step flags that name a place a stage writes.
+var writeArgs = []string{"out", "lake", "raw", "models"}
+
+// CheckInside refuses a config that writes outside dir (normally the
+// working directory): the state directory, every stage output and every
+// out/lake/raw/models flag must lie within it, so a `--set root=../../..`
+// cannot write outside the project without the caller's explicit consent.
+func (c *Config) CheckInside(dir string) error {
+	base, err := filepath.Abs(dir)
+	if err != nil {
+		return err
+	}
+	check := func(p, what string) error {
+		if p == "" {
+			return nil
+		}
+		abs := p
+		if !filepath.IsAbs(abs) {
+			abs = filepath.Join(base, p)
+		}
+		rel, err := filepath.Rel(base, filepath.Clean(abs))
+		if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+			return fmt.Errorf("%s %s is outside the working directory %s (pass --allow-outside to write there)", what, p, base)
+		}
+		return nil
+	}
+	if err := check(c.State, "state"); err != nil {
+		return err
+	}
+	for _, st := range c.Stages {
+		for _, o := range st.Outputs {
+			if err := check(o, "stage "+st.Name+" output"); err != nil {
+				return err
+			}
+		}
+		for _, s := range st.Steps {
+			for _, a := range s.Args {
+				if slices.Contains(writeArgs, a.Key) {
+					if err := check(a.Value, "stage "+st.Name+" --"+a.Key); err != nil {
+						return err
+					}
+				}
+			}
+		}
 	}
 	return nil
 }

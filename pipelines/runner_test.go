@@ -212,12 +212,9 @@ func TestParseErrors(t *testing.T) {
 }
 
 func TestArgvAndVars(t *testing.T) {
-	c := setup(t, "/r", map[string]string{"salt": "s2", "as_of": "2024-06-30"})
+	c := setup(t, "/r", map[string]string{"salt": "s2"})
 	if got := c.Var("lake"); got != "/r/lake" {
 		t.Fatalf("lake = %q", got)
-	}
-	if got := c.Var("as_of"); got != "2024-06-30" {
-		t.Fatalf("override not added: as_of = %q", got)
 	}
 	got := c.Stage("ingest").Steps[0].Argv()
 	want := []string{"--in=/r/raw/book.csv", "--out=/r/lake/tables/t.parquet", "--salt=s2"}

@@ -27,12 +27,13 @@ func (m multiFlag) Set(s string) error {
 // runRun runs the pipeline DAG declared in the config: each step calls a
 // subcommand's run function in-process with the flags the config gives it.
 func runRun(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "run", "[--config pipelines/default.yaml] [--from STAGE] [--to STAGE] [--only STAGE] [--as-of DATE] [--force] [--set var=value ...]")
+	fs := newFlags(e, "run", "[--config pipelines/default.yaml] [--from STAGE] [--to STAGE] [--only STAGE] [--as-of DATE] [--force] [--allow-outside] [--set var=value ...]")
 	cfgPath := fs.String("config", "pipelines/default.yaml", "pipeline config (YAML)")
 	from := fs.String("from", "", "re-run this stage and everything downstream of it")
 	only := fs.String("only", "", "run just this stage")
 	to := fs.String("to", "", "run only this stage and those upstream of it (each skipped when unchanged)")
 	asOf := fs.String("as-of", "", "as-of date YYYY-MM-DD (overrides the config's vars.as_of)")
+	allowOutside := fs.Bool("allow-outside", false, "allow the config's outputs (root, lake, out, ...) outside the working directory")
 	force := fs.Bool("force", false, "re-run every stage (gen still runs only when its raw data is absent)")
 	sets := multiFlag{}
 	fs.Var(sets, "set", "override a config var, name=value (repeatable), e.g. --set root=demo-small --set loans=5000")
@@ -52,6 +53,11 @@ func runRun(ctx context.Context, e *env, args []string) error {
 	cfg, err := pipelines.Load(*cfgPath, sets)
 	if err != nil {
 		return err
+	}
+	if !*allowOutside {
+		if err := cfg.CheckInside("."); err != nil {
+			return fmt.Errorf("pipeline config %s: %w", *cfgPath, err)
+		}
 	}
 	funcs := map[string]pipelines.Func{}
 	for name, c := range commands() {

@@ -43,7 +43,7 @@ func TestRunRealStages(t *testing.T) {
 		t.Skip("runs the real stages")
 	}
 	root := t.TempDir()
-	base := []string{"--to", "train", "--set", "root=" + root, "--set", "loans=3000"}
+	base := []string{"--to", "train", "--allow-outside", "--set", "root=" + root, "--set", "loans=3000"}
 	want := func(got map[string]string, exp map[string]string) {
 		t.Helper()
 		for k, v := range exp {
