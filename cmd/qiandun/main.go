@@ -45,6 +45,7 @@ func commands() map[string]command {
 		"bureau":   {"monthly credit-bureau reporting files (PBOC, Baihang)", runBureau},
 		"run":      {"run the whole pipeline DAG", runRun},
 		"vault":    {"the encrypted PII vault: vault rotate re-encrypts it under a new key", runVault},
+		"audit":    {"print the lake's audit trail (who ran which stage, when, with what result)", runAudit},
 	}
 }
 
@@ -87,7 +88,9 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := cmd.run(ctx, e, args[1:]); err != nil {
+	// Every subcommand given a --lake is audited here; `qiandun run`
+	// audits itself and its in-process stages (its lake is in its config).
+	if err := runAudited(ctx, e, args[0], cmd, args[1:], flagValue(args[1:], "lake"), ""); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
@@ -96,6 +99,9 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 	}
 	return 0
 }
+
+// flagErrHelp is what a subcommand returns for --help.
+var flagErrHelp = flag.ErrHelp
 
 // newFlags returns a flag set for a subcommand that prints its usage with
 // a one-line description and returns flag.ErrHelp for --help.

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"qiandun/internal/audit"
 	"qiandun/internal/version"
 	"qiandun/pipelines"
 )
@@ -26,7 +27,7 @@ func (m multiFlag) Set(s string) error {
 
 // runRun runs the pipeline DAG declared in the config: each step calls a
 // subcommand's run function in-process with the flags the config gives it.
-func runRun(ctx context.Context, e *env, args []string) error {
+func runRun(ctx context.Context, e *env, args []string) (retErr error) {
 	fs := newFlags(e, "run", "[--config pipelines/default.yaml] [--from STAGE] [--to STAGE] [--only STAGE] [--as-of DATE] [--force] [--allow-outside] [--set var=value ...]")
 	cfgPath := fs.String("config", "pipelines/default.yaml", "pipeline config (YAML)")
 	from := fs.String("from", "", "re-run this stage and everything downstream of it")
@@ -59,12 +60,29 @@ func runRun(ctx context.Context, e *env, args []string) error {
 			return fmt.Errorf("pipeline config %s: %w", *cfgPath, err)
 		}
 	}
+	lakeDir := cfg.Var("lake")
+	reportUnfinished(e, lakeDir)
+	ar, err := audit.Begin(lakeDir, "run", args, "")
+	if err != nil {
+		return fmt.Errorf("%w (the audit trail must be writable)", err)
+	}
+	defer func() {
+		exit := 0
+		if retErr != nil {
+			exit = 1
+		}
+		if aerr := ar.End(lakeDir, exit, retErr); aerr != nil && retErr == nil {
+			retErr = aerr
+		}
+	}()
 	funcs := map[string]pipelines.Func{}
 	for name, c := range commands() {
-		if name == "run" {
+		if name == "run" || name == "audit" {
 			continue
 		}
-		funcs[name] = func(ctx context.Context, args []string) error { return c.run(ctx, e, args) }
+		funcs[name] = func(ctx context.Context, args []string) error {
+			return runAudited(ctx, e, name, c, args, lakeDir, ar.ID())
+		}
 	}
 	r := &pipelines.Runner{Config: cfg, Funcs: funcs, Log: e.log, Out: e.stderr, CodeVersion: version.String()}
 	for _, v := range cfg.Vars {
