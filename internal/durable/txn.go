@@ -169,7 +169,9 @@ func (t *Txn) Commit() error {
 	if err := syncTree(t.staging); err != nil {
 		return fmt.Errorf("commit %s: sync: %w", t.chain, err)
 	}
-	killpoint("sync " + t.chain)
+	if err := killpoint("sync " + t.chain); err != nil {
+		return fmt.Errorf("commit %s: %w", t.chain, err)
+	}
 	final := filepath.Join(t.dir, seqName(t.seq))
 	if err := os.Rename(t.staging, final); err != nil {
 		return fmt.Errorf("commit %s: %w", t.chain, err)
@@ -178,13 +180,17 @@ func (t *Txn) Commit() error {
 	if err := syncDir(t.dir); err != nil {
 		return fmt.Errorf("commit %s: %w", t.chain, err)
 	}
-	killpoint("version " + t.chain)
+	if err := killpoint("version " + t.chain); err != nil {
+		return fmt.Errorf("commit %s: %w", t.chain, err)
+	}
 	prev, _ := readMounts(filepath.Join(t.dir, currentName))
 	if err := replaceLink(filepath.Join(t.dir, currentName), seqName(t.seq)); err != nil {
 		return fmt.Errorf("commit %s: pointer: %w", t.chain, err)
 	}
 	t.done = true
-	killpoint("pointer " + t.chain)
+	if err := killpoint("pointer " + t.chain); err != nil {
+		return fmt.Errorf("commit %s: committed, but finishing failed (run again to finish): %w", t.chain, err)
+	}
 	// Committed. What follows is finished by Recover if interrupted.
 	if err := relink(t.root, t.dir, t.mounts, prev); err != nil {
 		return fmt.Errorf("commit %s: committed, but linking failed (run again to finish): %w", t.chain, err)
@@ -192,7 +198,9 @@ func (t *Txn) Commit() error {
 	if err := prune(t.dir, t.seq); err != nil {
 		return fmt.Errorf("commit %s: committed, but removing old versions failed: %w", t.chain, err)
 	}
-	killpoint("prune " + t.chain)
+	if err := killpoint("prune " + t.chain); err != nil {
+		return fmt.Errorf("commit %s: committed, but removing old versions failed: %w", t.chain, err)
+	}
 	return nil
 }
 
@@ -325,12 +333,16 @@ func relink(root, dir string, mounts, prev []string) error {
 			if err := os.Rename(link, filepath.Join(dir, "trash-"+strings.ReplaceAll(m, "/", "_"))); err != nil {
 				return fmt.Errorf("mount %s: move old content aside: %w", m, err)
 			}
-			killpoint("aside " + m)
+			if err := killpoint("aside " + m); err != nil {
+				return fmt.Errorf("mount %s: %w", m, err)
+			}
 		}
 		if err := replaceLink(link, rel); err != nil {
 			return fmt.Errorf("mount %s: %w", m, err)
 		}
-		killpoint("link " + m)
+		if err := killpoint("link " + m); err != nil {
+			return fmt.Errorf("mount %s: %w", m, err)
+		}
 	}
 	for _, m := range prev {
 		if slices.Contains(mounts, m) {
@@ -341,7 +353,9 @@ func relink(root, dir string, mounts, prev []string) error {
 			if err := os.Remove(link); err != nil {
 				return err
 			}
-			killpoint("unlink " + m)
+			if err := killpoint("unlink " + m); err != nil {
+				return fmt.Errorf("unmount %s: %w", m, err)
+			}
 		}
 	}
 	return nil
