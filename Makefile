@@ -48,7 +48,7 @@ data: build
 test: browser-deps
 	$(GO) vet ./...
 	QIANDUN_BROWSER_TEST=1 $(GO) test -count=1 -timeout 20m ./...
-	GOFLAGS=-tags=duckdb_arrow,killpoints $(GO) test -count=1 -timeout 30m -run Kill ./internal/durable/ ./scoring/score/ ./cmd/qiandun/
+	GOFLAGS=-tags=duckdb_arrow,killpoints $(GO) test -count=1 -timeout 30m -run 'Kill|Fault' ./internal/durable/ ./scoring/score/ ./cmd/qiandun/
 	$(MAKE) notebooks NB_DEMO=demo-test NB_SET="--set loans=5000"
 
 # Benchmarks at the realistic scale the floors name; each package runs in
