@@ -101,6 +101,7 @@ func TestKillPoints(t *testing.T) {
 				t.Errorf("%s has %d publication steps, want more than one", name, total)
 			}
 			points := pick(total, limit)
+			t.Logf("%s: %d publication steps; kill points %v, ENOSPC at %v", name, total, points, pick(total, 2))
 			check := func(what string) {
 				t.Helper()
 				if got := outputs(t, book); !sameOutputs(t, what, got, want) {
@@ -243,10 +244,24 @@ func outputs(t *testing.T, root string) map[string]string {
 			}
 			h := sha256.Sum256(b)
 			out[r] = hex.EncodeToString(h[:])
+			if ext := filepath.Ext(n); (ext == ".json" || ext == ".csv") && len(b) < 1<<16 {
+				out[r] += "\x00" + string(b) // shown line by line when it differs
+			}
 		}
 	}
 	walk(root, "")
 	return out
+}
+
+// firstDiff returns the first line where two texts differ.
+func firstDiff(a, b string) string {
+	la, lb := strings.Split(a, "\n"), strings.Split(b, "\n")
+	for i := range min(len(la), len(lb)) {
+		if la[i] != lb[i] {
+			return fmt.Sprintf("line %d: %q, clean run %q", i+1, la[i], lb[i])
+		}
+	}
+	return "lengths differ"
 }
 
 func sameOutputs(t *testing.T, what string, got, want map[string]string) bool {
@@ -258,7 +273,12 @@ func sameOutputs(t *testing.T, what string, got, want map[string]string) bool {
 			if g == "" {
 				g = "missing"
 			} else if !strings.HasPrefix(g, "UNREADABLE") {
+				_, gt, _ := strings.Cut(g, "\x00")
+				_, wt, ok := strings.Cut(v, "\x00")
 				g = "different bytes"
+				if ok {
+					g += ": " + firstDiff(gt, wt)
+				}
 			}
 			diffs = append(diffs, k+": "+g)
 		}
