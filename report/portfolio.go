@@ -28,6 +28,9 @@ type PortfolioInputs struct {
 	Lake   string // lake root: loans, perf/*
 	Scores string // score root holding <as_of>/scores.csv; optional
 	EWS    string // early-warning root holding <as_of>/ews.csv; optional
+	// MemoryLimit is DuckDB's memory_limit (default 1GB); it spills to
+	// <lake>/_tmp/duckdb beyond.
+	MemoryLimit string
 }
 
 // WritePortfolioReport builds the portfolio report and writes it to
@@ -44,7 +47,11 @@ func WritePortfolioReport(ctx context.Context, in PortfolioInputs, outDir string
 // PortfolioPage builds the portfolio report from the lake's perf tables.
 func PortfolioPage(ctx context.Context, in PortfolioInputs) (*Page, error) {
 	lk := lake.New(in.Lake)
-	db, err := lk.OpenDB(ctx, lake.DBOptions{MemoryLimit: "1GB"})
+	mem := in.MemoryLimit
+	if mem == "" {
+		mem = "1GB"
+	}
+	db, err := lk.OpenDB(ctx, lake.DBOptions{MemoryLimit: mem})
 	if err != nil {
 		return nil, err
 	}

@@ -24,6 +24,7 @@ func runReport(ctx context.Context, e *env, args []string) error {
 	ews := fs.String("ews", "", "early-warning root (<ews>/<as_of>/ews.csv) for the list summary")
 	only := fs.String("model", "", "report only this model version, NAME/VERSION (default: every version)")
 	skipPortfolio := fs.Bool("no-portfolio", false, "write model reports only")
+	mem := fs.String("memory-limit", "1GB", "DuckDB memory_limit of the portfolio report; it spills to <lake>/_tmp/duckdb beyond")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -93,7 +94,7 @@ func runReport(ctx context.Context, e *env, args []string) error {
 		}
 	}
 	if !*skipPortfolio {
-		path, err := report.WritePortfolioReport(ctx, report.PortfolioInputs{Lake: *lakeDir, Scores: *scores, EWS: *ews}, *out, opt)
+		path, err := report.WritePortfolioReport(ctx, report.PortfolioInputs{Lake: *lakeDir, Scores: *scores, EWS: *ews, MemoryLimit: *mem}, *out, opt)
 		if err != nil {
 			return fmt.Errorf("portfolio report: %w", err)
 		}

@@ -60,7 +60,7 @@ func TestRunRealStages(t *testing.T) {
 	want(runPipeline(t, base...), map[string]string{"gen": "skipped", "ingest": "skipped", "perf": "skipped", "features": "skipped", "train": "skipped"})
 	want(runPipeline(t, append(base, "--from", "features")...), map[string]string{"ingest": "skipped", "perf": "skipped", "features": "ran", "train": "ran"})
 
-	// memory_limit appears in perf's and features' sections only.
+	// memory_limit appears in perf's, features' and train's sections, not ingest's.
 	got := runPipeline(t, append(base, "--set", "memory_limit=2GB")...)
 	want(got, map[string]string{"ingest": "skipped", "perf": "ran", "features": "ran"})
 

@@ -45,6 +45,7 @@ func runTrain(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&config, "config", "", "YAML/JSON file of binning/selection/scaling options")
 	fs.Uint64Var(&cfg.Seed, "seed", 1, "seed of the train/test split")
 	method := fs.String("method", "", "logistic (default: WoE, selection, logistic regression) or boosted (boosted additive card: points per fine bin, early-stopped)")
+	fs.StringVar(&cfg.MemoryLimit, "memory-limit", "3GB", "DuckDB memory_limit; in lake mode it spills to <lake>/_tmp beyond")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

@@ -61,6 +61,9 @@ type Config struct {
 	Model     string // acard | bcard
 	AsOf      string // restrict features to one as_of snapshot (optional)
 	OOTMonths int    // latest periods held out (default 3)
+	// MemoryLimit is DuckDB's memory_limit (default 3GB); in lake mode it
+	// spills to <lake>/_tmp, in flat mode to the system temp directory.
+	MemoryLimit string
 
 	Out      string
 	Name     string // default: file stem, or the model kind
@@ -144,12 +147,16 @@ func Run(ctx context.Context, cfg *Config, log *slog.Logger) (*Result, error) {
 	}
 	// DuckDB spills to <lake>/_tmp/duckdb like every stage's (flat mode:
 	// <out>/_tmp/duckdb), never to the system temporary directory.
+	mem := cfg.MemoryLimit
+	if mem == "" {
+		mem = "3GB"
+	}
 	spillRoot := cfg.Lake
 	if !lakeMode {
 		spillRoot = cfg.Out
 		defer os.RemoveAll(filepath.Join(cfg.Out, lake.TmpDir))
 	}
-	db, err := lake.New(spillRoot).OpenDB(ctx, lake.DBOptions{MemoryLimit: "3GB"})
+	db, err := lake.New(spillRoot).OpenDB(ctx, lake.DBOptions{MemoryLimit: mem})
 	if err != nil {
 		return nil, err
 	}
