@@ -23,8 +23,23 @@ func runAudited(ctx context.Context, e *env, name string, c command, args []stri
 	if lakeDir == "" || name == "audit" {
 		return c.run(ctx, e, args)
 	}
-	if _, serr := os.Stat(lakeDir); errors.Is(serr, fs.ErrNotExist) && name != "ingest" {
-		return c.run(ctx, e, args) // nothing to audit yet; the stage reports the missing lake
+	if _, serr := os.Stat(lakeDir); errors.Is(serr, fs.ErrNotExist) {
+		// Never create a lake just to audit: a stage that creates it (the
+		// first ingest) is logged once it exists; one that fails before
+		// has nothing to audit.
+		start := time.Now()
+		err = c.run(ctx, e, args)
+		if _, serr := os.Stat(lakeDir); serr == nil {
+			if r, aerr := audit.BeginAt(lakeDir, name, args, parent, start); aerr == nil {
+				r.CreatedLake()
+				exit := 0
+				if err != nil {
+					exit = 1
+				}
+				r.End(lakeDir, exit, err)
+			}
+		}
+		return err
 	}
 	reportUnfinished(e, lakeDir)
 	r, err := audit.Begin(lakeDir, name, args, parent)

@@ -89,10 +89,16 @@ func Path(root string) string { return filepath.Join(root, Dir, LogName) }
 // log of the lake at root (creating the log, 0600, in a 0700 directory).
 // parent is the ID of an enclosing run, or "".
 func Begin(root, stage string, args []string, parent string) (*Run, error) {
+	return BeginAt(root, stage, args, parent, time.Now())
+}
+
+// BeginAt is Begin for a run that started at start: a stage that creates
+// the lake (the first ingest) is logged once the lake exists.
+func BeginAt(root, stage string, args []string, parent string, start time.Time) (*Run, error) {
 	host, _ := os.Hostname()
 	var rnd [4]byte
 	rand.Read(rnd[:])
-	now := time.Now().UTC()
+	now := start.UTC()
 	r := &Run{path: Path(root), line: Line{
 		Event:  "start",
 		ID:     fmt.Sprintf("%s-%d-%s", now.Format("20060102T150405.000"), os.Getpid(), hex.EncodeToString(rnd[:])),
@@ -109,6 +115,10 @@ func Begin(root, stage string, args []string, parent string) (*Run, error) {
 	}
 	return r, nil
 }
+
+// CreatedLake tells End that the lake did not exist when the run began:
+// every manifest in it was written by this run.
+func (r *Run) CreatedLake() { r.before = nil }
 
 // ID is the run's identifier in the log.
 func (r *Run) ID() string { return r.line.ID }
