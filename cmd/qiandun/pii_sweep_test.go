@@ -56,7 +56,7 @@ func TestPIISweep(t *testing.T) {
 		}
 	}
 	pipeline := func(dir string, extra ...string) []string {
-		return append([]string{"run", "--config", "../../pipelines/default.yaml", "--set", "root=" + dir, "--set", "loans=3000"}, extra...)
+		return append([]string{"run", "--config", "../../pipelines/default.yaml", "--allow-outside", "--set", "root=" + dir, "--set", "loans=3000"}, extra...)
 	}
 	clean, dirty, headless := filepath.Join(root, "clean"), filepath.Join(root, "dirty"), filepath.Join(root, "headless")
 	run(true, pipeline(clean)...)

@@ -33,7 +33,7 @@ func TestTrainDemoBookNearTruePD(t *testing.T) {
 	dir := t.TempDir()
 	raw, lk, models := filepath.Join(dir, "raw"), filepath.Join(dir, "lake"), filepath.Join(dir, "models")
 	var stdout, stderr bytes.Buffer
-	args := []string{"run", "--config", filepath.Join("..", "..", "pipelines", "default.yaml"), "--set", "root=" + dir,
+	args := []string{"run", "--config", filepath.Join("..", "..", "pipelines", "default.yaml"), "--allow-outside", "--set", "root=" + dir,
 		"--set", "loans=" + demoLoans, "--to", "train"}
 	if code := realMain(args, &stdout, &stderr); code != 0 {
 		t.Fatalf("%v: exit %d\n%s", args, code, stderr.String())
