@@ -1,3 +1,5 @@
+//go:build duckdb_arrow && killpoints
+
 package main
 
 import (
@@ -121,7 +123,7 @@ func TestKillPoints(t *testing.T) {
 					t.Fatalf("re-run after kill point %d: %v\n%s", n, err, tailStr(out, 3000))
 				}
 				check(fmt.Sprintf("re-run after kill point %d", n))
-				noDebris(t, book, fmt.Sprintf("after kill point %d and a re-run", n))
+				harnessNoDebris(t, book, fmt.Sprintf("after kill point %d and a re-run", n))
 				if u, _ := audit.Unfinished(filepath.Join(book, "lake")); len(u) == 0 {
 					t.Errorf("kill point %d: the audit trail does not show the killed run", n)
 				}
@@ -138,7 +140,7 @@ func TestKillPoints(t *testing.T) {
 					t.Fatalf("re-run after ENOSPC at step %d: %v\n%s", n, err, tailStr(out, 3000))
 				}
 				check(fmt.Sprintf("re-run after ENOSPC at step %d", n))
-				noDebris(t, book, fmt.Sprintf("after ENOSPC at step %d and a re-run", n))
+				harnessNoDebris(t, book, fmt.Sprintf("after ENOSPC at step %d and a re-run", n))
 			}
 			summary = append(summary, fmt.Sprintf("%-9s %3d publication steps, %d kill points and %d faults exercised", name, total, len(points), len(faults)))
 		})
@@ -298,10 +300,10 @@ func sameOutputs(t *testing.T, what string, got, want map[string]string) bool {
 	return true
 }
 
-// noDebris fails on leftovers of an interrupted publication: temporary
+// harnessNoDebris fails on leftovers of an interrupted publication: temporary
 // files and directories, moved-aside ".old" copies, anything under _tmp
 // but DuckDB's empty spill directory, and uncommitted versions under _v.
-func noDebris(t *testing.T, root, what string) {
+func harnessNoDebris(t *testing.T, root, what string) {
 	t.Helper()
 	var debris []string
 	filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
