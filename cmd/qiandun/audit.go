@@ -29,7 +29,7 @@ func runAudited(ctx context.Context, e *env, name string, c command, args []stri
 		// has nothing to audit.
 		start := time.Now()
 		err = c.run(ctx, e, args)
-		if _, serr := os.Stat(lakeDir); serr == nil {
+		if landed(lakeDir) {
 			if r, aerr := audit.BeginAt(lakeDir, name, args, parent, start); aerr == nil {
 				r.CreatedLake()
 				exit := 0
@@ -184,3 +184,20 @@ func (o *oomError) Error() string {
 }
 
 func (o *oomError) Unwrap() error { return o.err }
+
+// landed reports whether a stage that found no lake left one with content:
+// more than the writer lock and the spill area a refused run creates.
+func landed(lakeDir string) bool {
+	ents, err := os.ReadDir(lakeDir)
+	if err != nil {
+		return false
+	}
+	for _, e := range ents {
+		switch e.Name() {
+		case "_lock", "_tmp", audit.Dir:
+		default:
+			return true
+		}
+	}
+	return false
+}
