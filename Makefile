@@ -9,7 +9,7 @@ BIN       := bin/qiandun
 DEMO      ?= demo
 CONFIG    ?= pipelines/default.yaml
 
-.PHONY: all build pipelines data test bench fuzz clean browser-deps notebooks
+.PHONY: all build pipelines data test bench bench-large fuzz clean browser-deps notebooks
 
 all: build
 
@@ -56,6 +56,15 @@ test: browser-deps
 bench:
 	QIANDUN_BENCH_SCALE=full $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./... | tee bench.out
 
+# The whole pipeline on 1M, 3M and 10M-loan books, one stage per process:
+# wall, CPU, rows and peak RSS per stage, a CSV and a chart in
+# bench-large/. Not in CI: the 10M book takes about an hour and tens of GB
+# of disk. SIZES and BENCH_SET (e.g. memory_limit=2GB) override.
+SIZES     ?= 1000000,3000000,10000000
+BENCH_SET ?=
+bench-large: build
+	$(GO) run ./internal/cmd/benchlarge --bin $(BIN) --config $(CONFIG) --sizes $(SIZES) --set "$(BENCH_SET)"
+
 # Each fuzz target for FUZZTIME. An ingest run opens DuckDB (~50 runs/s),
 # so minimising a new input is capped at 20 runs: the default (60 s per
 # input) looks like a stall.
@@ -66,4 +75,4 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParseDate$$' -fuzztime $(FUZZTIME) ./data/ingest/normalize/
 
 clean:
-	rm -rf bin $(DEMO) demo-test bench.out
+	rm -rf bin $(DEMO) demo-test bench.out bench-large
