@@ -9,7 +9,7 @@ BIN       := bin/qiandun
 DEMO      ?= demo
 CONFIG    ?= pipelines/default.yaml
 
-.PHONY: all build pipelines data test bench fuzz clean browser-deps notebooks model-bench
+.PHONY: all build pipelines data test bench bench-large fuzz clean browser-deps notebooks model-bench
 
 all: build
 
@@ -56,6 +56,15 @@ test: browser-deps
 bench:
 	QIANDUN_BENCH_SCALE=full $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./... | tee bench.out
 
+# The whole pipeline on 1M, 3M and 10M-loan books, one stage per process:
+# wall, CPU, rows and peak RSS per stage, a CSV and a chart in
+# bench-large/. Not in CI: the 10M book takes about an hour and tens of GB
+# of disk. SIZES and BENCH_SET (e.g. memory_limit=2GB) override.
+SIZES     ?= 1000000,3000000,10000000
+BENCH_SET ?=
+bench-large: build
+	$(GO) run ./internal/cmd/benchlarge --bin $(BIN) --config $(CONFIG) --sizes $(SIZES) --set "$(BENCH_SET)"
+
 # Every fuzz target, each for FUZZTIME (60s by default); the seed corpora
 # are committed under each package's testdata/fuzz/<Target>/. An ingest
 # run opens DuckDB (~50 runs/s), so minimising a new input is capped at
@@ -63,6 +72,7 @@ bench:
 FUZZTIME  ?= 60s
 FUZZ_TARGETS := \
 	./data/ingest/:FuzzIngestFile \
+	./data/ingest/:FuzzReadRecords \
 	./data/ingest/normalize/:FuzzParseAmount \
 	./data/ingest/normalize/:FuzzParseDate \
 	./training/train/:FuzzParseBins \
@@ -84,4 +94,4 @@ model-bench: build
 	$(GO) run ./training/internal/modelbench --bin $(BIN) --methods $(MODEL_METHODS)
 
 clean:
-	rm -rf bin $(DEMO) demo-test bench.out
+	rm -rf bin $(DEMO) demo-test bench.out bench-large

@@ -222,7 +222,7 @@ func outputs(t *testing.T, root string) map[string]string {
 		}
 		for _, e := range ents {
 			n := e.Name()
-			if strings.HasPrefix(n, ".") || n == "_v" || n == "_tmp" || n == audit.Dir || n == "run" && filepath.Base(dir) == "_manifests" || n == ".lock" {
+			if strings.HasPrefix(n, ".") || n == "_v" || n == "_tmp" || n == audit.Dir || n == "run" && filepath.Base(dir) == "_manifests" || n == ".lock" || n == "_lock" {
 				continue
 			}
 			p, r := filepath.Join(dir, n), filepath.Join(rel, n)

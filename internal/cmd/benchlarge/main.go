@@ -1,0 +1,278 @@
+// Command benchlarge runs the whole pipeline on books of several sizes,
+// one stage per process, and reports per stage the wall time, CPU time,
+// rows and peak resident memory (from the kernel's accounting of the
+// child process, so each stage's peak is its own), the time per million
+// loans, and a chart of time per stage against book size.
+//
+//	go run ./internal/cmd/benchlarge --sizes 1000000,3000000,10000000
+//
+// It is what `make bench-large` runs (not in CI: a 10-million-loan book
+// takes an hour and tens of GB of disk). Each size's book is written under
+// --root/<loans> with the shipped pipeline config, and removed afterwards
+// unless --keep.
+package main
+
+import (
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/plotutil"
+	"gonum.org/v1/plot/vg"
+
+	"qiandun/pipelines"
+)
+
+// Measure is one stage run on one book.
+type Measure struct {
+	Loans   int     `json:"loans"`
+	Stage   string  `json:"stage"`
+	Status  string  `json:"status"` // ok | failed | not_run
+	Wall    float64 `json:"wall_s"`
+	CPU     float64 `json:"cpu_s"`
+	PeakRSS float64 `json:"peak_rss_mib"`
+	Rows    int64   `json:"rows"`
+	Error   string  `json:"error,omitempty"`
+}
+
+type options struct {
+	bin, config, root, out string
+	sizes                  []int
+	sets                   []string
+	keep                   bool
+	stdout, stderr         io.Writer
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "benchlarge:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("benchlarge", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	o := options{stdout: stdout, stderr: stderr}
+	fs.StringVar(&o.bin, "bin", "bin/qiandun", "the qiandun binary")
+	fs.StringVar(&o.config, "config", "pipelines/default.yaml", "pipeline config")
+	fs.StringVar(&o.root, "root", "bench-large", "where the books are written (root/<loans>)")
+	fs.StringVar(&o.out, "out", "bench-large", "where the table (CSV, JSON) and the chart (PNG) go")
+	sizes := fs.String("sizes", "1000000,3000000,10000000", "book sizes in loans, comma-separated")
+	set := fs.String("set", "", "more config vars, name=value comma-separated (e.g. memory_limit=2GB)")
+	fs.BoolVar(&o.keep, "keep", false, "keep each book after measuring it")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	for _, s := range strings.Split(*sizes, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n <= 0 {
+			return fmt.Errorf("--sizes: %q is not a positive number of loans", s)
+		}
+		o.sizes = append(o.sizes, n)
+	}
+	if *set != "" {
+		o.sets = strings.Split(*set, ",")
+	}
+	ms, err := measureAll(ctx, o)
+	if len(ms) > 0 {
+		if werr := writeResults(o, ms); werr != nil && err == nil {
+			err = werr
+		}
+	}
+	return err
+}
+
+// stageNames returns the config's stages in dependency order.
+func stageNames(config string, vars map[string]string) ([]string, error) {
+	cfg, err := pipelines.Load(config, vars)
+	if err != nil {
+		return nil, err
+	}
+	order, err := cfg.Order()
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, s := range order {
+		names = append(names, s.Name)
+	}
+	return names, nil
+}
+
+func measureAll(ctx context.Context, o options) ([]Measure, error) {
+	var all []Measure
+	for _, n := range o.sizes {
+		root := filepath.Join(o.root, strconv.Itoa(n))
+		vars := map[string]string{"root": root, "loans": strconv.Itoa(n)}
+		for _, kv := range o.sets {
+			k, v, _ := strings.Cut(kv, "=")
+			vars[k] = v
+		}
+		stages, err := stageNames(o.config, vars)
+		if err != nil {
+			return all, err
+		}
+		failed := false
+		for _, st := range stages {
+			if failed {
+				all = append(all, Measure{Loans: n, Stage: st, Status: "not_run"})
+				continue
+			}
+			m := measure(ctx, o, vars, st)
+			m.Loans = n
+			fmt.Fprintf(o.stderr, "benchlarge: %d loans %-8s %s %.1fs wall %.1fs CPU %.0f MiB peak %d rows\n",
+				n, st, m.Status, m.Wall, m.CPU, m.PeakRSS, m.Rows)
+			all = append(all, m)
+			if m.Status != "ok" {
+				failed = true
+			}
+			if err := ctx.Err(); err != nil {
+				return all, err
+			}
+		}
+		if !o.keep {
+			os.RemoveAll(root)
+		}
+	}
+	return all, nil
+}
+
+// measure runs one stage in its own process and reads the kernel's
+// accounting of it.
+func measure(ctx context.Context, o options, vars map[string]string, stage string) Measure {
+	args := []string{"run", "--config", o.config, "--only", stage, "--force", "--allow-outside"}
+	for k, v := range vars {
+		args = append(args, "--set", k+"="+v)
+	}
+	cmd := exec.CommandContext(ctx, o.bin, args...)
+	var errBuf strings.Builder
+	cmd.Stdout = io.Discard
+	cmd.Stderr = &errBuf
+	start := time.Now()
+	err := cmd.Run()
+	m := Measure{Stage: stage, Status: "ok", Wall: time.Since(start).Seconds()}
+	if ps := cmd.ProcessState; ps != nil {
+		m.CPU = (ps.UserTime() + ps.SystemTime()).Seconds()
+		if ru, ok := ps.SysUsage().(*syscall.Rusage); ok {
+			m.PeakRSS = float64(ru.Maxrss) / 1024 // Linux: KiB
+		}
+	}
+	if err != nil {
+		m.Status = "failed"
+		m.Error = lastLines(errBuf.String(), 3)
+		return m
+	}
+	m.Rows = stageRows(o.config, vars, stage)
+	return m
+}
+
+// stageRows reads the row count the runner recorded for the stage.
+func stageRows(config string, vars map[string]string, stage string) int64 {
+	cfg, err := pipelines.Load(config, vars)
+	if err != nil {
+		return 0
+	}
+	b, err := os.ReadFile(filepath.Join(cfg.State, stage+".json"))
+	if err != nil {
+		return 0
+	}
+	var rec pipelines.Record
+	if json.Unmarshal(b, &rec) != nil {
+		return 0
+	}
+	return rec.Rows
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, " | ")
+}
+
+func writeResults(o options, ms []Measure) error {
+	if err := os.MkdirAll(o.out, 0o755); err != nil {
+		return err
+	}
+	w := tabwriter.NewWriter(o.stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(w, "loans\tstage\tstatus\twall s\tCPU s\tpeak RSS MiB\trows\ts per M loans\t")
+	for _, m := range ms {
+		rows := "-"
+		if m.Rows >= 0 && m.Status == "ok" {
+			rows = strconv.FormatInt(m.Rows, 10)
+		}
+		fmt.Fprintf(w, "%d\t%s\t%s\t%.1f\t%.1f\t%.0f\t%s\t%.1f\t\n", m.Loans, m.Stage, m.Status, m.Wall, m.CPU, m.PeakRSS, rows, m.Wall/float64(m.Loans)*1e6)
+	}
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	f, err := os.Create(filepath.Join(o.out, "bench-large.csv"))
+	if err != nil {
+		return err
+	}
+	cw := csv.NewWriter(f)
+	cw.Write([]string{"loans", "stage", "status", "wall_s", "cpu_s", "peak_rss_mib", "rows", "error"})
+	for _, m := range ms {
+		cw.Write([]string{strconv.Itoa(m.Loans), m.Stage, m.Status, ff(m.Wall), ff(m.CPU), ff(m.PeakRSS), strconv.FormatInt(m.Rows, 10), m.Error})
+	}
+	cw.Flush()
+	if err := errors.Join(cw.Error(), f.Close()); err != nil {
+		return err
+	}
+	return chart(ms, filepath.Join(o.out, "bench-large.png"))
+}
+
+func ff(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) }
+
+// chart plots each stage's wall time against book size.
+func chart(ms []Measure, path string) error {
+	p := plot.New()
+	p.Title.Text = "qiandun: wall time per stage by book size"
+	p.X.Label.Text = "loans (millions)"
+	p.Y.Label.Text = "seconds"
+	p.Legend.Top = true
+	p.Legend.Left = true
+	var stages []string
+	pts := map[string]plotter.XYs{}
+	for _, m := range ms {
+		if m.Status != "ok" {
+			continue
+		}
+		if _, ok := pts[m.Stage]; !ok {
+			stages = append(stages, m.Stage)
+		}
+		pts[m.Stage] = append(pts[m.Stage], plotter.XY{X: float64(m.Loans) / 1e6, Y: m.Wall})
+	}
+	for i, s := range stages {
+		l, sc, err := plotter.NewLinePoints(pts[s])
+		if err != nil {
+			return err
+		}
+		c := plotutil.Color(i)
+		l.Color, sc.Color = c, c
+		sc.Shape = plotutil.Shape(i)
+		p.Add(l, sc)
+		p.Legend.Add(s, l, sc)
+	}
+	p.Add(plotter.NewGrid())
+	return p.Save(16*vg.Centimeter, 11*vg.Centimeter, path)
+}

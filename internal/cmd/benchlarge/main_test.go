@@ -1,0 +1,84 @@
+package main
+
+import (
+	"context"
+	"encoding/csv"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// A stand-in for bin/qiandun: it records the stage it was asked to run in
+// the run state the real runner writes, with the row count, and fails for
+// the stage named by FAIL_STAGE.
+const fakeBin = `#!/bin/sh
+stage=""; root=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --only) stage="$2"; shift ;;
+    --set) case "$2" in root=*) root="${2#root=}" ;; esac; shift ;;
+  esac
+  shift
+done
+[ "$stage" = "$FAIL_STAGE" ] && { echo "boom in $stage" >&2; exit 1; }
+mkdir -p "$root/lake/_manifests/run"
+echo "{\"stage\":\"$stage\",\"rows\":42}" > "$root/lake/_manifests/run/$stage.json"
+`
+
+func TestMeasureAll(t *testing.T) {
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "qiandun")
+	if err := os.WriteFile(bin, []byte(fakeBin), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("FAIL_STAGE", "train")
+	out := filepath.Join(dir, "out")
+	var stdout, stderr strings.Builder
+	err := run(context.Background(), []string{"--bin", bin, "--config", "../../../pipelines/default.yaml",
+		"--root", filepath.Join(dir, "books"), "--out", out, "--sizes", "1000,2000"}, &stdout, &stderr)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stderr.String())
+	}
+	stages, err := stageNames("../../../pipelines/default.yaml", map[string]string{"root": dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(filepath.Join(out, "bench-large.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := len(recs)-1, 2*len(stages); got != want {
+		t.Fatalf("%d measures, want a row per stage and size (%d)", got, want)
+	}
+	after := false
+	for _, r := range recs[1 : 1+len(stages)] {
+		stage, status, rows := r[1], r[2], r[6]
+		switch {
+		case stage == "train":
+			if status != "failed" || !strings.Contains(r[7], "boom in train") {
+				t.Errorf("train: %v, want failed with its error", r)
+			}
+			after = true
+		case after:
+			if status != "not_run" {
+				t.Errorf("%s after a failed stage: %s, want not_run", stage, status)
+			}
+		default:
+			if status != "ok" || rows != "42" {
+				t.Errorf("%s: %v, want ok with the runner's 42 rows", stage, r)
+			}
+		}
+	}
+	if st, err := os.Stat(filepath.Join(out, "bench-large.png")); err != nil || st.Size() == 0 {
+		t.Errorf("chart: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "books", "1000")); !os.IsNotExist(err) {
+		t.Errorf("book not removed without --keep: %v", err)
+	}
+}
