@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 
@@ -133,6 +134,9 @@ func Run(ctx context.Context, l lake.Lake, set string, asOf []time.Time, opts la
 	if err := addOutput(c.Staged, m, catPath, int64(len(cat.Features))); err != nil {
 		return snaps, err
 	}
+	// Outputs in path order, whatever order the snapshots were built or
+	// carried over in: the same lake gives the same manifest bytes.
+	sort.Slice(m.Outputs, func(i, j int) bool { return m.Outputs[i].Path < m.Outputs[j].Path })
 	m.Finished = time.Now().UTC()
 	if err := c.WriteManifest(m); err != nil {
 		return snaps, err

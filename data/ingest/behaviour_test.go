@@ -412,16 +412,17 @@ func TestIdempotent(t *testing.T) {
 	if len(res.Tables) != 0 || len(res.Skipped) != 7 {
 		t.Errorf("second run: %d tables, %d skipped", len(res.Tables), len(res.Skipped))
 	}
-	sameSnapshot(t, before, snapshot(t, lk), filepath.Join(lake.ManifestDir, "ingest.json"))
+	// Nothing new: no commit at all, the manifest included (a retry after
+	// a crash past the commit point leaves the lake byte for byte as a
+	// clean run does).
+	sameSnapshot(t, before, snapshot(t, lk), "")
 	m, err := lake.New(lk).ReadManifest(Stage)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sk, _ := json.Marshal(m.Extra["skipped"])
-	if !strings.Contains(string(sk), `"file":"loans.csv"`) || !strings.Contains(string(sk), "already ingested") || len(m.Inputs) != 7 {
-		t.Errorf("manifest skipped %s, %d inputs", sk, len(m.Inputs))
+	if len(m.Inputs) != 7 {
+		t.Errorf("manifest: %d inputs", len(m.Inputs))
 	}
-	// The per-table counts survive a re-run that changed nothing.
 	if len(first.Counts) == 0 || first.Counts["loans.read"] == 0 || !reflect.DeepEqual(m.Counts, first.Counts) {
 		t.Errorf("counts after re-ingesting the same files: %v, first run %v", m.Counts, first.Counts)
 	}

@@ -264,6 +264,13 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	for _, tr := range res.Tables {
 		changed[tr.Table] = true
 	}
+	if len(todo) == 0 && len(prev.Inputs) > 0 {
+		// Every file was ingested before: the lake and its manifest stay
+		// as they are (a re-run, or a retry after a crash past the
+		// commit, changes nothing).
+		log.Info("ingest: every raw file is already in the lake; nothing to commit", "skipped", len(res.Skipped))
+		return res, nil
+	}
 	fileRank := map[string]int{}
 	for i, src := range srcs {
 		fileRank[src.Rel] = i
