@@ -119,8 +119,16 @@ func Run(ctx context.Context, l lake.Lake, set string, asOf []time.Time, opts la
 			}
 		}
 	}
-	m.Config["as_of"] = dates
 	mergePrevious(l, m, dates)
+	// as_of: every snapshot date the committed lake holds (built now or
+	// carried over), sorted, so the manifest describes the lake and not
+	// the last call (the B-card's training and as-of snapshots are two).
+	var all []string
+	for d := range m.Extra["snapshots"].(map[string]any) {
+		all = append(all, d)
+	}
+	sort.Strings(all)
+	m.Config["as_of"] = all
 	var buf bytes.Buffer
 	if err := cat.WriteCSV(&buf); err != nil {
 		return snaps, err
