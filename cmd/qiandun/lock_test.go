@@ -34,7 +34,7 @@ func TestOneWriterPerLake(t *testing.T) {
 		{"warn", "--lake", lake, "--model", m, "--as-of", "2023-12-31", "--out", filepath.Join(root, "ews")},
 		{"report", "--lake", lake, "--out", filepath.Join(root, "reports")},
 		{"bureau", "--lake", lake, "--month", "2023-12", "--format", "pboc", "--identities", "none", "--out", filepath.Join(root, "bureau")},
-		{"run", "--config", "../../pipelines/default.yaml", "--set", "root=" + root, "--only", "perf"},
+		{"run", "--config", "../../pipelines/default.yaml", "--set", "root=" + root, "--only", "perf", "--allow-outside"},
 	}
 	for _, args := range cmds {
 		var stdout, stderr bytes.Buffer
