@@ -2,14 +2,37 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
+	"qiandun/data/vault"
+	"qiandun/internal/keyfile"
 	"qiandun/reporting/bureau"
 )
 
+// vaultIdentities reveals borrowers' identities from the PII vault for
+// one bureau month; each reveal is an audit line naming the token and the
+// purpose (never the value).
+type vaultIdentities struct {
+	v       *vault.Vault
+	purpose string
+}
+
+func (s vaultIdentities) Reveal(ctx context.Context, tokens []string) (map[string]string, error) {
+	out := make(map[string]string, len(tokens))
+	for _, t := range tokens {
+		val, err := s.v.Reveal(ctx, t, s.purpose)
+		if err != nil {
+			return nil, err
+		}
+		out[t] = val
+	}
+	return out, nil
+}
+
+func (vaultIdentities) Clear() bool { return true }
+
 func runBureau(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "bureau", "--lake DIR --month YYYY-MM --format baihang|pboc --out DIR [--correct] [--strict] [--max-withheld SHARE] [--config FILE] [--identities vault|none]")
+	fs := newFlags(e, "bureau", "--lake DIR --month YYYY-MM --format baihang|pboc --out DIR [--correct] [--strict] [--max-withheld SHARE] [--config FILE] [--identities vault|none] [--vault-key-file F]")
 	var o bureau.Options
 	var config, identities string
 	fs.StringVar(&o.Lake, "lake", "", "lake directory (loans, applications, repayment_schedule, repayments, perf/panel)")
@@ -21,6 +44,7 @@ func runBureau(ctx context.Context, e *env, args []string) error {
 	fs.BoolVar(&o.Correct, "correct", false, "the month was reported: write the differences as correction records (PBOC 212/213, Baihang opCode M/D)")
 	fs.StringVar(&config, "config", "", "YAML: five_class bounds (minimum DPD of each class) and org_code")
 	fs.StringVar(&identities, "identities", "vault", "where names, ID numbers and phones come from: vault, or none (tokens in their place: FOR TESTING ONLY, the files cannot be submitted)")
+	vaultKeyFile := fs.String("vault-key-file", "", "PII vault key `FILE` (default $"+keyfile.DirEnv+"/"+vault.KeyFileName+"; $"+vault.KeyEnv+" overrides)")
 	fs.StringVar(&o.MemoryLimit, "memory-limit", "3GB", "DuckDB memory_limit")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -32,8 +56,15 @@ func runBureau(ctx context.Context, e *env, args []string) error {
 	case "none":
 		o.Identities = bureau.Tokens{}
 	case "vault":
-		return errors.New("--identities vault: the PII vault is not available in this build, so real identities cannot be revealed; " +
-			"use --identities none to write tokens in their place (for testing only: such files cannot be submitted)")
+		key, err := vault.LoadKey(o.Lake, *vaultKeyFile, false, e.log)
+		if err != nil {
+			return fmt.Errorf("--identities vault: %w (or --identities none writes tokens in their place, for testing only)", err)
+		}
+		v, err := vault.Open(o.Lake, key, e.log)
+		if err != nil {
+			return fmt.Errorf("--identities vault: %w", err)
+		}
+		o.Identities = vaultIdentities{v: v, purpose: "bureau " + o.Format + " " + o.Month}
 	default:
 		return fmt.Errorf("--identities %q: want vault or none", identities)
 	}
