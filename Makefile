@@ -9,7 +9,7 @@ BIN       := bin/qiandun
 DEMO      ?= demo
 CONFIG    ?= pipelines/default.yaml
 
-.PHONY: all build pipelines data test bench bench-large fuzz clean browser-deps notebooks model-bench
+.PHONY: all build pipelines data test lint bench bench-large fuzz clean browser-deps notebooks model-bench
 
 all: build
 
@@ -50,6 +50,15 @@ test: browser-deps
 	QIANDUN_BROWSER_TEST=1 $(GO) test -count=1 -timeout 20m ./...
 	GOFLAGS=-tags=duckdb_arrow,killpoints $(GO) test -count=1 -timeout 30m -run 'Kill|Fault' ./internal/durable/ ./scoring/score/ ./cmd/qiandun/
 	$(MAKE) notebooks NB_DEMO=demo-test NB_SET="--set loans=5000"
+
+# staticcheck (dead code, deprecated calls, lost errors) at a pinned
+# version, installed into bin/ from the Go module proxy. Not yet in `make
+# test`: its first build would push CI's fresh-clone run towards its limit.
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+lint:
+	GOBIN=$(CURDIR)/bin GOFLAGS= $(GO) install $(STATICCHECK)
+	$(GO) vet ./...
+	bin/staticcheck ./...
 
 # Benchmarks at the realistic scale the floors name; each package runs in
 # its own process, so peak-RSS-MiB is that package's peak.

@@ -3,7 +3,6 @@ package report
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -305,5 +304,5 @@ func tail(b []byte) string {
 	if len(b) > 2000 {
 		b = b[len(b)-2000:]
 	}
-	return fmt.Sprintf("%s", b)
+	return string(b)
 }

@@ -255,7 +255,7 @@ func TestKillTrain(t *testing.T) {
 	dir := t.TempDir()
 	cfg, _ := filepath.Abs("../../pipelines/default.yaml")
 	run := func(root string, more ...string) []string {
-		return append([]string{"run", "--config", cfg, "--set", "root=" + root, "--set", "loans=1500"}, more...)
+		return append([]string{"run", "--config", cfg, "--set", "root=" + root, "--set", "loans=1500", "--allow-outside"}, more...)
 	}
 	base := filepath.Join(dir, "base")
 	qd(t, bin, 0, "", run(base, "--to", "features")...)

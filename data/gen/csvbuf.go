@@ -87,12 +87,3 @@ func (t *tableBuf) done(eligible bool) {
 	t.start = len(t.buf)
 	t.ends = t.ends[:0]
 }
-
-// field returns field i of the current row.
-func (t *tableBuf) field(i int) []byte {
-	from := t.start
-	if i > 0 {
-		from = t.ends[i-1] + 1
-	}
-	return t.buf[from:t.ends[i]]
-}

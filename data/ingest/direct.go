@@ -150,7 +150,7 @@ func (d *dedup) block(fr *fileRead, r *blockResult, ncand int) error {
 	}
 	for _, m := range r.late {
 		if !slices.ContainsFunc(d.drops, func(x dropped) bool { return x.row == m.row }) {
-			d.drops = append(d.drops, dropped{row: m.row, reason: m.reason, column: m.column})
+			d.drops = append(d.drops, dropped(m))
 		}
 	}
 	for _, x := range d.drops {

@@ -778,15 +778,3 @@ func edgeSpace(line []byte, delim byte) bool {
 		i = p + 1
 	}
 }
-
-// appendCSVField appends s as a quoted CSV field.
-func appendCSVField(b []byte, s string) []byte {
-	b = append(b, '"')
-	for i := 0; i < len(s); i++ {
-		if s[i] == '"' {
-			b = append(b, '"')
-		}
-		b = append(b, s[i])
-	}
-	return append(b, '"')
-}

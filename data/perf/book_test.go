@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -184,12 +183,4 @@ func sqlPanel(t testing.TB, b book, asOf time.Time) []panelRow {
 		t.Fatal(err)
 	}
 	return readPanel(t, db, dir)
-}
-
-func formatRows(rs []panelRow) string {
-	var sb strings.Builder
-	for _, r := range rs {
-		fmt.Fprintf(&sb, "%+v\n", r)
-	}
-	return sb.String()
 }

@@ -110,7 +110,8 @@ func Acquire(ctx context.Context, root string, log *slog.Logger) (context.Contex
 	}
 	host, _ := os.Hostname()
 	b, _ := json.Marshal(Holder{PID: os.Getpid(), Host: host, Started: time.Now().UTC().Truncate(time.Second)})
-	if err := f.Truncate(0); err == nil {
+	err = f.Truncate(0)
+	if err == nil {
 		_, err = f.WriteAt(append(b, '\n'), 0)
 	}
 	if err == nil {

@@ -44,8 +44,14 @@ func (c *Column) Take(idx []int) *Column {
 
 // Folds assigns the rows of y to k folds, stratified by class, by a seeded
 // shuffle.
-func Folds(y []float64, k int, seed uint64) []int {
-	r := rand.New(rand.NewPCG(seed, 0xb1a5))
+func Folds(y []float64, k int, seed uint64) []int { return StratifiedFolds(y, k, seed, 0xb1a5) }
+
+// StratifiedFolds assigns the rows of y to k folds, stratified by class,
+// by a shuffle seeded with seed on PCG stream stream: fold sizes and bad
+// rates are as equal as they can be. Callers that need fold assignments
+// independent of binning's pass their own stream.
+func StratifiedFolds(y []float64, k int, seed, stream uint64) []int {
+	r := rand.New(rand.NewPCG(seed, stream))
 	f := make([]int, len(y))
 	for _, cls := range []float64{0, 1} {
 		var idx []int

@@ -4,12 +4,12 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"math/rand/v2"
 	"slices"
 	"sort"
 
 	"gonum.org/v1/gonum/mat"
 
+	"qiandun/training/binning"
 	"qiandun/training/logit"
 )
 
@@ -253,24 +253,10 @@ func logOdds(y []float64) float64 {
 	return math.Log(b / (float64(len(y)) - b))
 }
 
-// foldsOf assigns rows to k folds, stratified by class, by a seeded
-// shuffle: fold sizes and bad rates are as equal as they can be.
+// foldsOf assigns rows to k folds, stratified by class (on a PCG stream
+// of its own, so selection's folds do not repeat binning's).
 func foldsOf(y []float64, k int, seed uint64) []int {
-	r := rand.New(rand.NewPCG(seed, 0xf01d))
-	f := make([]int, len(y))
-	for _, cls := range []float64{0, 1} {
-		var idx []int
-		for i, v := range y {
-			if v == cls {
-				idx = append(idx, i)
-			}
-		}
-		r.Shuffle(len(idx), func(a, b int) { idx[a], idx[b] = idx[b], idx[a] })
-		for t, i := range idx {
-			f[i] = t % k
-		}
-	}
-	return f
+	return binning.StratifiedFolds(y, k, seed, 0xf01d)
 }
 
 // scoreStats returns, for each column of x after the intercept, the Rao

@@ -339,7 +339,7 @@ func Stepwise(ctx context.Context, cs []Candidate, y []float64, o Options) ([]Ca
 		}
 		return n
 	}
-	current := math.Inf(1)
+	var current float64
 	var prev map[string]float64 // current model's coefficients
 	if n := nIn(); n > 0 {
 		s := subset(-1, -1)
