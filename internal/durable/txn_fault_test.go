@@ -4,9 +4,6 @@ package durable
 
 import (
 	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -20,11 +17,7 @@ func TestFaultEveryStep(t *testing.T) {
 	faults := 0
 	for n := 1; ; n++ {
 		root := t.TempDir()
-		commitFiles(t, root, "a", nil, map[string]string{"t/x": "1", "keep/k": "k", "_m/a.json": "a1"}, "t", "keep", "_m/a.json")
-		WriteFile(filepath.Join(root, "loose.json"), []byte("1"), 0o644)
-		cmd := exec.Command(os.Args[0], "-test.run=^TestKillChild$")
-		cmd.Env = append(os.Environ(), "DURABLE_KILL_ROOT="+root, fmt.Sprintf("QIANDUN_FAULT=ENOSPC@%d", n))
-		out, err := cmd.CombinedOutput()
+		out, err := commitInChild(t, root, fmt.Sprintf("QIANDUN_FAULT=ENOSPC@%d", n))
 		if err == nil {
 			if n < 3 {
 				t.Fatalf("no step failed at fault %d", n)

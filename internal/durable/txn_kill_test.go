@@ -24,6 +24,18 @@ func TestKillChild(t *testing.T) {
 	}
 }
 
+// commitInChild lays version 1 under root, then runs TestKillChild in a
+// child process with env set (a kill point or a fault) to commit
+// version 2 over it, and returns the child's output and exit.
+func commitInChild(t *testing.T, root, env string) ([]byte, error) {
+	t.Helper()
+	commitFiles(t, root, "a", nil, map[string]string{"t/x": "1", "keep/k": "k", "_m/a.json": "a1"}, "t", "keep", "_m/a.json")
+	WriteFile(filepath.Join(root, "loose.json"), []byte("1"), 0o644)
+	cmd := exec.Command(os.Args[0], "-test.run=^TestKillChild$")
+	cmd.Env = append(os.Environ(), "DURABLE_KILL_ROOT="+root, env)
+	return cmd.CombinedOutput()
+}
+
 // TestKillEveryStep kills a commit at each of its publication steps
 // (SIGKILL from inside, at the step) and checks that after Recover the
 // root shows the whole previous state or the whole new one, with no
@@ -34,11 +46,7 @@ func TestKillEveryStep(t *testing.T) {
 	steps := 0
 	for n := 1; ; n++ {
 		root := t.TempDir()
-		commitFiles(t, root, "a", nil, map[string]string{"t/x": "1", "keep/k": "k", "_m/a.json": "a1"}, "t", "keep", "_m/a.json")
-		WriteFile(filepath.Join(root, "loose.json"), []byte("1"), 0o644)
-		cmd := exec.Command(os.Args[0], "-test.run=^TestKillChild$")
-		cmd.Env = append(os.Environ(), "DURABLE_KILL_ROOT="+root, fmt.Sprintf("QIANDUN_KILLPOINT=%d", n))
-		out, err := cmd.CombinedOutput()
+		out, err := commitInChild(t, root, fmt.Sprintf("QIANDUN_KILLPOINT=%d", n))
 		killed := err != nil && strings.Contains(err.Error(), "killed")
 		if err != nil && !killed {
 			t.Fatalf("child: %v\n%s", err, out)
