@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"qiandun/internal/benchutil"
-	"qiandun/training/internal/flatgen"
+	"qiandun/internal/flatgen"
 	"qiandun/training/train"
 )
 

@@ -1,5 +1,5 @@
 // Command flatgen writes the synthetic flat modelling table of the training
-// speed floor (package training/internal/flatgen) as CSV:
+// speed floor (package internal/flatgen) as CSV:
 //
 //	go run ./internal/cmd/flatgen -rows 1000000 -out flat.csv
 package main
@@ -9,7 +9,7 @@ import (
 	"fmt"
 	"os"
 
-	"qiandun/training/internal/flatgen"
+	"qiandun/internal/flatgen"
 )
 
 func main() {
