@@ -1,14 +1,5 @@
 //go:build duckdb_arrow
 
-// Package frame reads a DuckDB query result into typed Go columns for the
-// training numerics, moving the data as Arrow record batches
-// (duckdb.NewArrowFromConn), never row by row through database/sql.
-//
-// Integer, floating-point and DECIMAL columns become numeric columns
-// (float64, NULL → NaN; decimals are converted exactly to the nearest
-// float64); VARCHAR and BOOLEAN columns become categorical columns
-// (dictionary codes, NULL → −1). Kinds can be overridden per column. Other
-// types (dates, timestamps, lists) are reported in Skipped.
 package frame
 
 import (
