@@ -4,6 +4,7 @@ package score
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
@@ -237,7 +238,7 @@ func Run(ctx context.Context, o Options) (*Manifest, string, error) {
 		return nil, "", err
 	}
 	defer os.RemoveAll(tmpDB)
-	db, err := lake.OpenDuckDB(ctx, lake.DBOptions{MemoryLimit: cmpOr(o.Memory, "3GB"), TempDir: tmpDB})
+	db, err := lake.OpenDuckDB(ctx, lake.DBOptions{MemoryLimit: cmp.Or(o.Memory, "3GB"), TempDir: tmpDB})
 	if err != nil {
 		return nil, "", err
 	}
@@ -367,13 +368,6 @@ func writeGains(pub *publish.Dir, name string, v *Validation, prefix bool) error
 	return pub.WriteFile(file, []byte(b.String()), int64(len(v.Gains)))
 }
 
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
-}
-
 func round3(v float64) float64 { return math.Round(v*1e3) / 1e3 }
 
 // plan is one model's checked input.
@@ -396,8 +390,11 @@ type plan struct {
 	readThreads int
 }
 
-// numericTypes and categoricalTypes are the DuckDB column types accepted
-// for each kind of characteristic (training/frame reads the same way).
+// typeOK reports whether an input column of DuckDB type duckType may feed
+// a characteristic of kind ("numeric" or "categorical"): integers, floats
+// and decimals for a numeric one; integers, VARCHAR and BOOLEAN for a
+// categorical one. Each accepted type is one the column adapter
+// (internal/arrowcol) converts.
 func typeOK(kind, duckType string) bool {
 	t := strings.ToUpper(duckType)
 	integer := false
@@ -417,11 +414,11 @@ func makePlan(ctx context.Context, db *sql.DB, o Options, m *scorecard.Model) (*
 		return nil, err
 	}
 	p := &plan{m: m, s: s}
-	s.SetDecisionNames(o.Rules.DecisionNames(cmpOr(o.Set, m.Settings["model"])))
+	s.SetDecisionNames(o.Rules.DecisionNames(cmp.Or(o.Set, m.Settings["model"])))
 	var src, idExpr, flagsJoin, order, where string
 	if o.Lake != "" {
 		l := lake.New(o.Lake)
-		p.set = cmpOr(o.Set, m.Settings["model"])
+		p.set = cmp.Or(o.Set, m.Settings["model"])
 		var key string
 		switch p.set {
 		case "acard":

@@ -23,6 +23,7 @@
 package warn
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	_ "embed"
@@ -132,7 +133,7 @@ func open(ctx context.Context, o Options) (*session, error) {
 	if err != nil {
 		return nil, err
 	}
-	db, err := lake.OpenDuckDB(ctx, lake.DBOptions{MemoryLimit: cmpOr(o.Memory, "3GB"), TempDir: tmp})
+	db, err := lake.OpenDuckDB(ctx, lake.DBOptions{MemoryLimit: cmp.Or(o.Memory, "3GB"), TempDir: tmp})
 	if err != nil {
 		os.RemoveAll(tmp)
 		return nil, err
@@ -461,7 +462,7 @@ func RunBacktest(ctx context.Context, o Options, from, to string) (*Backtest, er
 	}
 	sort.Strings(dates)
 	if len(dates) == 0 {
-		return nil, fmt.Errorf("warn: no B-card snapshot with mature labels in %s..%s under %s", cmpOr(from, "start"), cmpOr(to, "end"), s.l.TableDir("features/bcard"))
+		return nil, fmt.Errorf("warn: no B-card snapshot with mature labels in %s..%s under %s", cmp.Or(from, "start"), cmp.Or(to, "end"), s.l.TableDir("features/bcard"))
 	}
 	bt := &Backtest{Model: s.m.Name + " " + s.m.Version}
 	totals := make([]SizeResult, len(ListSizes))
@@ -654,13 +655,6 @@ func sizeCols() string {
 		fmt.Fprintf(&b, ",\n       coalesce(sum(bad) FILTER (WHERE rank <= ceil(%v * active)), 0)", p)
 	}
 	return b.String()
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // neutralised wraps query sel so that its VARCHAR columns are written to
