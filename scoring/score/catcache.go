@@ -13,6 +13,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 
 	"qiandun/internal/arrowcol"
+	"qiandun/training/scorecard"
 )
 
 // catCache bins the values of a categorical characteristic, remembering
@@ -64,7 +65,7 @@ func (c *catCache) code(v string) int32 {
 	if !ok {
 		if e, ok = c.seen[v]; !ok {
 			v := strings.Clone(v)
-			e = catSlot{v: v, code: catCode(c.ci.look.Cat(v, false)), ok: true}
+			e = catSlot{v: v, code: c.ci.look.CatCode(v, false), ok: true}
 			c.seen[v] = e
 		}
 	}
@@ -73,14 +74,6 @@ func (c *catCache) code(v string) int32 {
 }
 
 func (c *catCache) bin(a arrow.Array, bins []int32) (int, error) {
-	fb := 0
-	put := func(i int, code int32) {
-		if code&fbBit != 0 {
-			fb++
-			code &^= fbBit
-		}
-		bins[i] = code
-	}
 	if x, ok := a.(*array.String); ok {
 		return c.binStrings(x, bins), nil
 	}
@@ -92,14 +85,7 @@ func (c *catCache) bin(a arrow.Array, bins []int32) (int, error) {
 	for d, v := range col.Values {
 		codes[d] = c.code(v)
 	}
-	for i, d := range col.Codes {
-		if d < 0 {
-			put(i, c.ci.null)
-		} else {
-			put(i, codes[d])
-		}
-	}
-	return fb, nil
+	return scorecard.BinCodes(col.Codes, codes, c.ci.null, bins), nil
 }
 
 // binStrings is bin for a string array. A value of up to 7 bytes is
@@ -131,8 +117,8 @@ func (c *catCache) binStrings(x *array.String, bins []int32) (fb int) {
 		default:
 			code = c.code(view(data, lo, hi))
 		}
-		fb += int(code>>30) & 1 // fbBit
-		bins[i] = code &^ fbBit
+		fb += int(code>>30) & 1 // scorecard.FallbackBit
+		bins[i] = code &^ scorecard.FallbackBit
 	}
 	return fb
 }

@@ -45,22 +45,12 @@ type charInfo struct {
 	look *scorecard.Lookup
 	prio []int32            // reason priority of each bin; noReason when at its best
 	cat  map[string]catSlot // categorical: every value of the card's bins → its slot
-	null int32              // categorical: catCode of NULL
+	null int32              // categorical: CatCode of NULL
 }
 
 // noReason is the priority of a bin at its characteristic's best points.
 const noReason = math.MaxInt32
 
-// fbBit marks a categorical code (bin | fbBit) as the fallback for an
-// unseen value.
-const fbBit = 1 << 30
-
-func catCode(k int32, fb bool) int32 {
-	if fb {
-		return k | fbBit
-	}
-	return k
-}
 
 // NewScorer prepares m for scoring under rules.
 func NewScorer(m *scorecard.Model, rules Rules) (*Scorer, error) {
@@ -96,10 +86,10 @@ func NewScorer(m *scorecard.Model, rules Rules) (*Scorer, error) {
 			ci.cat = map[string]catSlot{}
 			for _, b := range c.Bins {
 				for _, v := range append(slices.Clone(b.Values), "") {
-					ci.cat[v] = catSlot{v: v, code: catCode(ci.look.Cat(v, false)), ok: true}
+					ci.cat[v] = catSlot{v: v, code: ci.look.CatCode(v, false), ok: true}
 				}
 			}
-			ci.null = catCode(ci.look.Cat("", true))
+			ci.null = ci.look.CatCode("", true)
 		}
 		s.chars = append(s.chars, ci)
 	}
