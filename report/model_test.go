@@ -76,7 +76,7 @@ func TestBandCurvesMatchRowsAtEdges(t *testing.T) {
 	if got, want := m.PD(487.1228762045055), 0.5; math.Abs(got-want) > 1e-12 {
 		t.Fatalf("PD at the offset = %v, want 0.5", got)
 	}
-	bandPts, _, _ := ROC(m.Scored["train"])
+	bandPts, _, _ := roc(m.Scored["train"])
 	var nb, ng float64
 	for _, o := range rows {
 		if o.Bad {
@@ -101,7 +101,7 @@ func TestBandCurvesMatchRowsAtEdges(t *testing.T) {
 			}
 		}
 		for _, p := range bandPts {
-			if p.Cut == mid {
+			if -p.Cut == mid {
 				if math.Abs(p.TPR-cb/nb) > 1e-12 || math.Abs(p.FPR-cg/ng) > 1e-12 {
 					t.Fatalf("band [%v,%v): ROC (%v,%v), rows (%v,%v)", b.Lower, b.Upper, p.FPR, p.TPR, cg/ng, cb/nb)
 				}

@@ -27,7 +27,6 @@ var allowed = map[string]bool{
 	"training/train.Run":            true,
 	"training/train.fitBoosted":     true,
 	// In this lane's paths, being split:
-	"report.ModelPage":            true,
 	"scoring/score.Run":           true,
 	"scoring/score.Scorer.Run":    true,
 	"scoring/score.makePlan":      true,
