@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"qiandun/training/metrics"
+	"qiandun/training/scorecard"
 )
 
 // ScoreRun is the latest batch scoring run of a model, for PSI.
@@ -197,7 +198,7 @@ func metricsSection(p *Page, m *Model) {
 		if x.N > 0 {
 			br = float64(x.Bads) / float64(x.N)
 		}
-		t.Rows = append(t.Rows, []Cell{T(x.Sample), I(x.N), I(x.Bads), Pct(br, 2), N(x.AUC, 4), N(x.Gini, 4), N(x.KS, 4), N(x.HLP, 4), N(x.ScorePSI, 4)})
+		t.Rows = append(t.Rows, []Cell{T(x.Sample), I(int64(x.N)), I(int64(x.Bads)), Pct(br, 2), N(x.AUC, 4), N(x.Gini, 4), N(x.KS, 4), N(x.HLP, 4), N(x.ScorePSI, 4)})
 	}
 	s.Table(t)
 }
@@ -211,8 +212,7 @@ type ivRow struct {
 // characteristicsSection is the characteristic summary: IV, bins, in the
 // model or not, strength, and the dropped characteristics. It returns the
 // characteristics by IV, highest first, and their bins.
-func characteristicsSection(p *Page, m *Model) ([]ivRow, map[string][]Bin) {
-	vars, byVar := groupBins(m.Bins)
+func characteristicsSection(p *Page, m *Model) ([]ivRow, map[string][]scorecard.Bin) {
 	inModel := map[string]bool{}
 	for _, c := range m.Coefs {
 		inModel[c.Term] = true
@@ -220,14 +220,16 @@ func characteristicsSection(p *Page, m *Model) ([]ivRow, map[string][]Bin) {
 	}
 	sum := p.Add("characteristics", "特征汇总 Characteristic summary")
 	var ivs []ivRow
-	for _, v := range vars {
+	byVar := map[string][]scorecard.Bin{}
+	for _, c := range m.Characteristics {
 		iv := 0.0
-		for _, b := range byVar[v] {
-			if !math.IsNaN(b.BinIV) && !math.IsInf(b.BinIV, 0) {
-				iv += b.BinIV
+		for _, b := range c.Bins {
+			if !math.IsNaN(b.IV) && !math.IsInf(b.IV, 0) {
+				iv += b.IV
 			}
 		}
-		ivs = append(ivs, ivRow{v, iv})
+		ivs = append(ivs, ivRow{c.Name, iv})
+		byVar[c.Name] = c.Bins
 	}
 	sort.SliceStable(ivs, func(i, j int) bool { return ivs[i].iv > ivs[j].iv })
 	t := Table{Head: []string{"特征 characteristic", "IV", "分箱数 bins", "入模 in model", "强度 strength"}}
@@ -274,7 +276,7 @@ func coefficientsSection(p *Page, m *Model) {
 
 // binsSection is one bin table with its bad-rate and WoE charts per
 // characteristic, in IV order.
-func binsSection(p *Page, ivs []ivRow, byVar map[string][]Bin) {
+func binsSection(p *Page, ivs []ivRow, byVar map[string][]scorecard.Bin) {
 	bs := p.Add("bins", "分箱明细 Bins, bad rate and WoE")
 	for _, r := range ivs {
 		v := r.v
@@ -285,8 +287,8 @@ func binsSection(p *Page, ivs []ivRow, byVar map[string][]Bin) {
 		br := make([]float64, len(bins))
 		woe := make([]float64, len(bins))
 		for i, b := range bins {
-			bt.Rows = append(bt.Rows, []Cell{I(int64(i + 1)), T(b.Bin), I(b.Count), I(b.Good), I(b.Bad), Pct(b.BadRate, 2), N(b.WoE, 4), N(b.BinIV, 4), N(b.Points, 1)})
-			cats[i], br[i], woe[i] = b.Bin, 100*b.BadRate, b.WoE
+			bt.Rows = append(bt.Rows, []Cell{I(int64(i + 1)), T(b.Label), I(b.Count), I(b.Good), I(b.Bad), Pct(b.BadRate, 2), N(b.WoE, 4), N(b.IV, 4), N(b.Points, 1)})
+			cats[i], br[i], woe[i] = b.Label, 100*b.BadRate, b.WoE
 		}
 		bs.Row()
 		bs.Table(bt)
@@ -595,18 +597,6 @@ func thin(s Series, n int) Series {
 		out.X, out.Y = append(out.X, s.X[j]), append(out.Y, s.Y[j])
 	}
 	return out
-}
-
-func groupBins(bins []Bin) ([]string, map[string][]Bin) {
-	var vars []string
-	by := map[string][]Bin{}
-	for _, b := range bins {
-		if _, ok := by[b.Variable]; !ok {
-			vars = append(vars, b.Variable)
-		}
-		by[b.Variable] = append(by[b.Variable], b)
-	}
-	return vars, by
 }
 
 func ivStrength(iv float64) string {
