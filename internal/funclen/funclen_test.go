@@ -26,13 +26,6 @@ var allowed = map[string]bool{
 	"features/graph.Compute":        true,
 	"training/train.Run":            true,
 	"training/train.fitBoosted":     true,
-	// In this lane's paths, being split:
-	"scoring/score.Run":           true,
-	"scoring/score.Scorer.Run":    true,
-	"scoring/score.makePlan":      true,
-	"scoring/warn.RunBacktest":    true,
-	"training/logit.fit":          true,
-	"training/selection.Stepwise": true,
 }
 
 // allowedDirs are directories whose long functions are being rewritten

@@ -5,7 +5,6 @@ package score
 
 import (
 	"fmt"
-	"math"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -97,11 +96,4 @@ func numValues(name string, a arrow.Array, num []float64) ([]float64, error) {
 		return nil, fmt.Errorf("score: characteristic %s is numeric but its column is %s", name, a.DataType())
 	}
 	return arrowcol.AppendFloats(num, a)
-}
-
-func nanIf(v float64, null bool) float64 {
-	if null {
-		return math.NaN()
-	}
-	return v
 }

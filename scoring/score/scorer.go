@@ -51,7 +51,6 @@ type charInfo struct {
 // noReason is the priority of a bin at its characteristic's best points.
 const noReason = math.MaxInt32
 
-
 // NewScorer prepares m for scoring under rules.
 func NewScorer(m *scorecard.Model, rules Rules) (*Scorer, error) {
 	dec, err := newDecider(rules, m.Scaling)
