@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 
+	"qiandun/scoring/monitor"
 	"qiandun/training/metrics"
 	"qiandun/training/scorecard"
 )
@@ -60,11 +61,8 @@ func LoadScoreRun(dir, name, version string) (*ScoreRun, error) {
 			Models []struct {
 				Name, Version string
 				Monitoring    struct {
-					ScorePSI *float64 `json:"score_psi"`
-					CSI      []struct {
-						Variable string  `json:"variable"`
-						CSI      float64 `json:"csi"`
-					} `json:"csi"`
+					monitor.Report
+					ScorePSI *float64 `json:"score_psi"` // nil: absent
 				} `json:"monitoring"`
 			} `json:"models"`
 		}
@@ -73,14 +71,19 @@ func LoadScoreRun(dir, name, version string) (*ScoreRun, error) {
 				if mm.Name != name || mm.Version != version {
 					continue
 				}
-				if mm.Monitoring.ScorePSI != nil {
-					run.ScorePSI = *mm.Monitoring.ScorePSI
+				// An index the stage could not compute has level
+				// "unknown" (and the value −1): not shown.
+				if mo := mm.Monitoring; mo.ScorePSI != nil && mo.ScoreLevel != "unknown" {
+					run.ScorePSI = *mo.ScorePSI
 				}
 				for _, c := range mm.Monitoring.CSI {
 					if run.CSI == nil {
 						run.CSI = map[string]float64{}
 					}
 					run.CSI[c.Variable] = c.CSI
+					if c.Level == "unknown" {
+						run.CSI[c.Variable] = math.NaN()
+					}
 				}
 			}
 		}

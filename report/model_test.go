@@ -113,3 +113,29 @@ func TestBandCurvesMatchRowsAtEdges(t *testing.T) {
 		t.Fatalf("checked %d of %d band edges", checked, len(m.Bands["train"]))
 	}
 }
+
+// TestScoreRunUnknownIndex: an index the score stage could not compute
+// (level "unknown", value −1 in manifest.json) is missing in the report,
+// not a PSI of −1; a computed one is kept.
+func TestScoreRunUnknownIndex(t *testing.T) {
+	dir := t.TempDir()
+	run := filepath.Join(dir, "2024-01-31")
+	if err := os.MkdirAll(run, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(run, "scores.csv"), []byte("entity_id,model,model_version,score\na,m,v1,600\nb,m,v1,610\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	man := `{"models":[{"name":"m","version":"v1","monitoring":{"score_psi":-1,"score_level":"unknown",` +
+		`"csi":[{"variable":"age","csi":-1,"level":"unknown"},{"variable":"x","csi":0.2,"level":"warning"}]}}]}`
+	if err := os.WriteFile(filepath.Join(run, "manifest.json"), []byte(man), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r, err := LoadScoreRun(dir, "m", "v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Scores) != 2 || !math.IsNaN(r.ScorePSI) || !math.IsNaN(r.CSI["age"]) || r.CSI["x"] != 0.2 {
+		t.Fatalf("scores %v, score PSI %v, CSI %v; want 2 scores, NaN, age NaN and x 0.2", r.Scores, r.ScorePSI, r.CSI)
+	}
+}
