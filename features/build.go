@@ -68,9 +68,16 @@ func NewBuilder(l lake.Lake, cat Catalog, conn *sql.Conn, log *slog.Logger) *Bui
 	return &Builder{Lake: l, Catalog: cat, Log: log, conn: conn}
 }
 
-// rawTables are the lake tables the features read.
-var rawTables = []string{"applications", "loans", "repayment_schedule", "repayments",
-	"bureau_inquiries", "bureau_reports", "collection_events"}
+// InputTables are the lake tables the features read: every table ingest
+// writes (schema.Tables), in its order.
+func InputTables() []string {
+	ts := schema.Tables()
+	out := make([]string, len(ts))
+	for i, t := range ts {
+		out[i] = t.Name
+	}
+	return out
+}
 
 func (b *Builder) exec(ctx context.Context, what, q string) error {
 	start := time.Now()
@@ -95,7 +102,7 @@ func (b *Builder) setup(ctx context.Context) error {
 	if b.views {
 		return nil
 	}
-	for _, name := range rawTables {
+	for _, name := range InputTables() {
 		t, _ := schema.Lookup(name)
 		if scan, err := b.Lake.Scan(name); err == nil {
 			if err := b.exec(ctx, "view "+name, fmt.Sprintf("CREATE OR REPLACE VIEW %s AS SELECT * FROM %s", name, scan)); err != nil {
