@@ -71,6 +71,9 @@ func (s *Train) IO(l pipelines.Layout) pipelines.IO {
 	return io
 }
 
+// LockDir: the lake, else the models root (flat mode).
+func (s *Train) LockDir(l pipelines.Layout) string { return firstSet(l.Lake, l.Models) }
+
 // Check validates the mode, the model and the data files.
 func (s *Train) Check(l pipelines.Layout) error {
 	if l.Models == "" {
