@@ -36,4 +36,3 @@ func TestParseRefusesUnknownNames(t *testing.T) {
 		t.Fatalf("a declared var: %v", err)
 	}
 }
-

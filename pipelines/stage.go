@@ -28,9 +28,10 @@ type Stage interface {
 	Run(ctx context.Context, env *Env) error
 }
 
-// Checker is a Stage that validates its config without touching the
-// disk: a CLI command and `qiandun run` call it before taking the lake's
-// writer lock.
+// Checker is a Stage that validates its config without writing anything
+// (it may read, e.g. a named model): the parser calls it on every stage of
+// a config, and a CLI command before it takes the lake's writer lock, so
+// a refused command creates nothing.
 type Checker interface {
 	Check(l Layout) error
 }
