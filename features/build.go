@@ -68,9 +68,18 @@ func NewBuilder(l lake.Lake, cat Catalog, conn *sql.Conn, log *slog.Logger) *Bui
 	return &Builder{Lake: l, Catalog: cat, Log: log, conn: conn}
 }
 
-// rawTables are the lake tables the features read.
-var rawTables = []string{"applications", "loans", "repayment_schedule", "repayments",
-	"bureau_inquiries", "bureau_reports", "collection_events"}
+// InputTables are the lake tables the features read: every table ingest
+// writes (schema.Tables), in its order, but the custody tables
+// (investments, custody_transactions), which no feature reads.
+func InputTables() []string {
+	var out []string
+	for _, t := range schema.Tables() {
+		if t.Name != "investments" && t.Name != "custody_transactions" {
+			out = append(out, t.Name)
+		}
+	}
+	return out
+}
 
 func (b *Builder) exec(ctx context.Context, what, q string) error {
 	start := time.Now()
@@ -95,7 +104,7 @@ func (b *Builder) setup(ctx context.Context) error {
 	if b.views {
 		return nil
 	}
-	for _, name := range rawTables {
+	for _, name := range InputTables() {
 		t, _ := schema.Lookup(name)
 		if scan, err := b.Lake.Scan(name); err == nil {
 			if err := b.exec(ctx, "view "+name, fmt.Sprintf("CREATE OR REPLACE VIEW %s AS SELECT * FROM %s", name, scan)); err != nil {

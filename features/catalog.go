@@ -25,6 +25,19 @@ const (
 	SetBCard = "bcard"
 )
 
+// Key returns the key column of a feature set's rows: application_id for
+// the A-card (one row per application), loan_id for the B-card (one row
+// per active loan).
+func Key(set string) (string, error) {
+	switch set {
+	case SetACard:
+		return "application_id", nil
+	case SetBCard:
+		return "loan_id", nil
+	}
+	return "", fmt.Errorf("feature set %q: want %s or %s", set, SetACard, SetBCard)
+}
+
 // Feature is one catalog entry, parsed from a feature comment.
 type Feature struct {
 	Set         string // acard or bcard

@@ -79,8 +79,8 @@ func TestRunManifestAndRerun(t *testing.T) {
 			t.Errorf("outputs %v lack %s", outs, want)
 		}
 	}
-	if len(m.Inputs) != len(rawTables)-1 { // the lake has no bureau_reports
-		t.Errorf("%d inputs, want %d", len(m.Inputs), len(rawTables)-1)
+	if len(m.Inputs) != len(InputTables())-1 { // the lake has no bureau_reports
+		t.Errorf("%d inputs, want %d", len(m.Inputs), len(InputTables())-1)
 	}
 	for _, in := range m.Inputs {
 		if in.SHA256 == "" || in.Rows <= 0 {

@@ -1,12 +1,13 @@
-// Package pipelines runs qiandun's stages as a DAG declared in a YAML
-// config: it orders the stages by their needs, skips a stage whose config
-// section and upstream outputs are unchanged since its last successful
-// run, and records why it ran or skipped in a run manifest per stage.
+// Package pipelines runs qiandun's stages as a DAG: a stage is a typed Go
+// value (Stage) whose config is its section of a YAML file and which
+// declares the paths it reads and writes; the runner derives the order
+// from those declarations, skips a stage whose config, code version and
+// upstream outputs are unchanged since its last successful run, and
+// records why it ran or skipped in a run manifest per stage.
 //
-// The package knows nothing about what a stage does: each step of a stage
-// names a command (a function the caller provides, in qiandun the
-// subcommands of bin/qiandun) and the flags to call it with, so the DAG and
-// skip logic can be tested with fake stages and no DuckDB.
+// The package knows nothing about what a stage does: the caller provides
+// the Registry of stage kinds (in qiandun, package stages), so the DAG
+// and skip logic can be tested with fake stages and no DuckDB.
 package pipelines
 
 import (
@@ -16,7 +17,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -33,8 +33,10 @@ type Config struct {
 	Vars []KV
 	// State is the directory of the run manifests (one JSON per stage).
 	State string
+	// Layout is where the stages read and write (from the vars).
+	Layout Layout
 	// Stages in declaration order.
-	Stages []*Stage
+	Stages []*Node
 	// Artifacts name the outputs the closing summary points at; values
 	// are paths or globs (the last match in lexical order is shown).
 	Artifacts []KV
@@ -46,57 +48,17 @@ type KV struct {
 	Value string
 }
 
-// Stage is one node of the DAG.
-type Stage struct {
-	Name string `json:"name"`
-	// Needs are the stages whose outputs this one reads.
-	Needs []string `json:"needs,omitempty"`
-	// OnlyIfAbsent, when set, is a path: the stage runs only when it does
-	// not exist (gen writes the demo book only when no raw data is there),
-	// unless the stage is named by --only or --from.
-	OnlyIfAbsent string `json:"only_if_absent,omitempty"`
-	// Outputs are the files, directories or globs the stage writes; their
-	// contents are the stage's output fingerprint that downstream stages
-	// depend on.
-	Outputs []string `json:"outputs,omitempty"`
-	// Manifests are the stage's own manifests (JSON with outputs[].rows
-	// and counts) the closing summary takes row counts from.
-	Manifests []string `json:"manifests,omitempty"`
-	// Steps run in order; the stage succeeds when all of them do.
-	Steps []Step `json:"steps"`
-}
-
-// Step is one call of a command with flags.
-type Step struct {
-	Name       string   `json:"name,omitempty"`
-	Cmd        string   `json:"cmd"`
-	Args       []Arg    `json:"args,omitempty"`
-	Positional []string `json:"positional,omitempty"`
-}
-
-// Arg is one flag of a step: --Key=Value, or --Key=v1,v2 for a List. A
-// flag given a YAML mapping in the config (e.g. the score stage's rules
-// file) is Inline: the runner writes the mapping, as YAML, to the file
-// Value names (under the state directory) before the step runs.
-type Arg struct {
-	Key    string   `json:"k"`
-	Value  string   `json:"v,omitempty"`
-	List   []string `json:"l,omitempty"`
-	Inline string   `json:"inline,omitempty"`
-}
-
-// Argv returns the step's command-line arguments: flags in declaration
-// order as --key=value (a list joined with commas), then positionals.
-func (s Step) Argv() []string {
-	out := make([]string, 0, len(s.Args)+len(s.Positional))
-	for _, a := range s.Args {
-		v := a.Value
-		if a.List != nil {
-			v = strings.Join(a.List, ",")
-		}
-		out = append(out, "--"+a.Key+"="+v)
-	}
-	return append(out, s.Positional...)
+// Node is one stage of a config: its typed value, what it reads and
+// writes on the config's layout, and the stages it needs (derived).
+type Node struct {
+	Name  string
+	Stage Stage
+	IO    IO
+	// Needs are the stages that write what this one reads, in
+	// declaration order.
+	Needs []string
+	// Line is the line of the stage's section.
+	Line int
 }
 
 // rawConfig mirrors the YAML document.
@@ -107,29 +69,14 @@ type rawConfig struct {
 	Artifacts yaml.Node `yaml:"artifacts"`
 }
 
-type rawStage struct {
-	Needs        []string  `yaml:"needs"`
-	OnlyIfAbsent string    `yaml:"only_if_absent"`
-	Outputs      []string  `yaml:"outputs"`
-	Manifests    []string  `yaml:"manifests"`
-	Steps        []rawStep `yaml:"steps"`
-}
-
-type rawStep struct {
-	Name       string    `yaml:"name"`
-	Cmd        string    `yaml:"cmd"`
-	Args       yaml.Node `yaml:"args"`
-	Positional []string  `yaml:"positional"`
-}
-
 // Load reads and parses the config at path; overrides replace (or add)
 // vars before expansion, e.g. {"as_of": "2024-06-30"}.
-func Load(path string, overrides map[string]string) (*Config, error) {
+func Load(path string, overrides map[string]string, reg Registry) (*Config, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("pipeline config: %w", err)
 	}
-	c, err := Parse(b, overrides)
+	c, err := Parse(b, overrides, reg)
 	if err != nil {
 		return nil, fmt.Errorf("pipeline config %s: %w", path, err)
 	}
@@ -138,7 +85,7 @@ func Load(path string, overrides map[string]string) (*Config, error) {
 }
 
 // Parse parses a config document; see Load.
-func Parse(doc []byte, overrides map[string]string) (*Config, error) {
+func Parse(doc []byte, overrides map[string]string, reg Registry) (*Config, error) {
 	var raw rawConfig
 	dec := yaml.NewDecoder(bytes.NewReader(doc))
 	dec.KnownFields(true)
@@ -198,7 +145,11 @@ func Parse(doc []byte, overrides map[string]string) (*Config, error) {
 		}
 		c.Artifacts = append(c.Artifacts, KV{kv.Key, v})
 	}
-	if err := c.parseStages(&raw.Stages, x, c.State); err != nil {
+	c.Layout = layoutFromVars(c.Var)
+	if err := c.parseStages(&raw.Stages, x, reg); err != nil {
+		return nil, err
+	}
+	if err := c.derive(); err != nil {
 		return nil, err
 	}
 	if _, err := c.Order(); err != nil {
@@ -207,57 +158,75 @@ func Parse(doc []byte, overrides map[string]string) (*Config, error) {
 	return c, nil
 }
 
-func (c *Config) parseStages(n *yaml.Node, x *expander, state string) error {
+func (c *Config) parseStages(n *yaml.Node, x *expander, reg Registry) error {
 	if n.Kind == 0 {
 		return errors.New("stages: none declared")
 	}
 	if n.Kind != yaml.MappingNode {
 		return fmt.Errorf("line %d: stages: want a mapping of stage name to stage", n.Line)
 	}
+	names := make([]string, len(reg))
+	for i, k := range reg {
+		names[i] = k.Name
+	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		name, body := n.Content[i].Value, n.Content[i+1]
+		line := n.Content[i].Line
 		if c.Stage(name) != nil {
-			return fmt.Errorf("line %d: stage %q declared twice", n.Content[i].Line, name)
+			return fmt.Errorf("line %d: stage %q declared twice", line, name)
 		}
-		if err := checkKeys(body, "stage "+name, stageKeys); err != nil {
-			return err
+		kind, ok := reg.lookup(name)
+		if !ok {
+			return fmt.Errorf("line %d: unknown stage %q%s", line, name, nearest(name, names, "stage"))
 		}
-		var rs rawStage
-		if err := body.Decode(&rs); err != nil {
-			return fmt.Errorf("stage %s: %w", name, err)
+		st := kind.New()
+		if body.Kind != 0 && !(body.Kind == yaml.ScalarNode && body.Tag == "!!null") {
+			if body.Kind != yaml.MappingNode {
+				return fmt.Errorf("line %d: stage %s: want a mapping of its settings", body.Line, name)
+			}
+			if err := x.expandNode(body, "stage "+name); err != nil {
+				return fmt.Errorf("line %d: %w", line, err)
+			}
+			if err := decodeStrict(body, st, "stage "+name); err != nil {
+				return err
+			}
 		}
-		st, err := rs.expand(name, x, state)
-		if err != nil {
-			return fmt.Errorf("line %d: stage %s: %w", n.Content[i].Line, name, err)
+		if ch, ok := st.(Checker); ok {
+			if err := ch.Check(c.Layout); err != nil {
+				return fmt.Errorf("line %d: stage %s: %w", line, name, err)
+			}
 		}
-		c.Stages = append(c.Stages, st)
+		c.Stages = append(c.Stages, &Node{Name: name, Stage: st, IO: st.IO(c.Layout), Line: line})
 	}
 	return nil
 }
 
-// The keys a stage section and a step may have (the YAML decoder of a
-// sub-node does not refuse unknown fields).
-var (
-	stageKeys = []string{"needs", "only_if_absent", "outputs", "manifests", "steps"}
-	stepKeys  = []string{"name", "cmd", "args", "positional"}
-)
-
-// checkKeys refuses a key of mapping n that is not in keys (a misspelled
-// key would be ignored silently), and the same for each step of a stage.
-func checkKeys(n *yaml.Node, where string, keys []string) error {
-	if n.Kind != yaml.MappingNode {
-		return nil // the decoder reports the wrong shape
-	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k := n.Content[i]
-		if !slices.Contains(keys, k.Value) {
-			return fmt.Errorf("line %d: %s: unknown key %q%s", k.Line, where, k.Value, nearest(k.Value, keys, "key"))
+// expandNode expands ${var} in every scalar value below n (keys are
+// left as they are). An expanded plain scalar is re-resolved, so
+// `loans: ${loans}` decodes into an int.
+func (x *expander) expandNode(n *yaml.Node, where string) error {
+	switch n.Kind {
+	case yaml.ScalarNode:
+		v, err := x.expand(n.Value, where)
+		if err != nil {
+			return err
 		}
-		if k.Value == "steps" && n.Content[i+1].Kind == yaml.SequenceNode {
-			for j, st := range n.Content[i+1].Content {
-				if err := checkKeys(st, fmt.Sprintf("%s: steps[%d]", where, j), stepKeys); err != nil {
-					return err
-				}
+		if v != n.Value {
+			n.Value = v
+			if n.Style == 0 {
+				n.Tag = ""
+			}
+		}
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if err := x.expandNode(n.Content[i+1], where+"."+n.Content[i].Value); err != nil {
+				return err
+			}
+		}
+	case yaml.SequenceNode:
+		for _, e := range n.Content {
+			if err := x.expandNode(e, where); err != nil {
+				return err
 			}
 		}
 	}
@@ -301,13 +270,10 @@ func editDistance(a, b string) int {
 	return prev[len(rb)]
 }
 
-// writeArgs are the step flags that name a place a stage writes.
-var writeArgs = []string{"out", "lake", "raw", "models"}
-
 // CheckInside refuses a config that writes outside dir (normally the
-// working directory): the state directory, every stage output and every
-// out/lake/raw/models flag must lie within it, so a `--set root=../../..`
-// cannot write outside the project without the caller's explicit consent.
+// working directory): the state directory and every path a stage writes
+// must lie within it, so a `--set root=../../..` cannot write outside the
+// project without the caller's explicit consent.
 func (c *Config) CheckInside(dir string) error {
 	base, err := filepath.Abs(dir)
 	if err != nil {
@@ -331,97 +297,17 @@ func (c *Config) CheckInside(dir string) error {
 		return err
 	}
 	for _, st := range c.Stages {
-		for _, o := range st.Outputs {
+		for _, o := range st.IO.Writes {
 			if err := check(o, "stage "+st.Name+" output"); err != nil {
 				return err
-			}
-		}
-		for _, s := range st.Steps {
-			for _, a := range s.Args {
-				if slices.Contains(writeArgs, a.Key) {
-					if err := check(a.Value, "stage "+st.Name+" --"+a.Key); err != nil {
-						return err
-					}
-				}
 			}
 		}
 	}
 	return nil
 }
 
-func (rs rawStage) expand(name string, x *expander, state string) (*Stage, error) {
-	st := &Stage{Name: name, Needs: rs.Needs}
-	var err error
-	if st.OnlyIfAbsent, err = x.expand(rs.OnlyIfAbsent, "only_if_absent"); err != nil {
-		return nil, err
-	}
-	if st.Outputs, err = x.expandAll(rs.Outputs, "outputs"); err != nil {
-		return nil, err
-	}
-	if st.Manifests, err = x.expandAll(rs.Manifests, "manifests"); err != nil {
-		return nil, err
-	}
-	if len(rs.Steps) == 0 {
-		return nil, errors.New("no steps")
-	}
-	for i, r := range rs.Steps {
-		where := fmt.Sprintf("steps[%d]", i)
-		if r.Cmd == "" {
-			return nil, fmt.Errorf("%s: cmd is required", where)
-		}
-		s := Step{Name: r.Name, Cmd: r.Cmd}
-		if s.Positional, err = x.expandAll(r.Positional, where+".positional"); err != nil {
-			return nil, err
-		}
-		if r.Args.Kind != 0 && r.Args.Kind != yaml.MappingNode {
-			return nil, fmt.Errorf("line %d: %s.args: want a mapping of flag to value", r.Args.Line, where)
-		}
-		for j := 0; j+1 < len(r.Args.Content); j += 2 {
-			k, v := r.Args.Content[j].Value, r.Args.Content[j+1]
-			a := Arg{Key: k}
-			if v.Kind == yaml.AliasNode {
-				v = v.Alias
-			}
-			switch v.Kind {
-			case yaml.ScalarNode:
-				if a.Value, err = x.expand(v.Value, where+".args."+k); err != nil {
-					return nil, err
-				}
-			case yaml.MappingNode:
-				nv := *v
-				nv.Anchor = ""
-				b, err := yaml.Marshal(&nv)
-				if err != nil {
-					return nil, fmt.Errorf("%s.args.%s: %w", where, k, err)
-				}
-				if a.Inline, err = x.expand(string(b), where+".args."+k); err != nil {
-					return nil, err
-				}
-				a.Value = filepath.Join(state, "inline", fmt.Sprintf("%s-%d-%s.yaml", name, i+1, k))
-			case yaml.SequenceNode:
-				a.List = []string{}
-				for _, e := range v.Content {
-					if e.Kind != yaml.ScalarNode {
-						return nil, fmt.Errorf("line %d: %s.args.%s: want scalars", e.Line, where, k)
-					}
-					ev, err := x.expand(e.Value, where+".args."+k)
-					if err != nil {
-						return nil, err
-					}
-					a.List = append(a.List, ev)
-				}
-			default:
-				return nil, fmt.Errorf("line %d: %s.args.%s: want a scalar or a list", v.Line, where, k)
-			}
-			s.Args = append(s.Args, a)
-		}
-		st.Steps = append(st.Steps, s)
-	}
-	return st, nil
-}
-
 // Stage returns the stage called name, or nil.
-func (c *Config) Stage(name string) *Stage {
+func (c *Config) Stage(name string) *Node {
 	for _, s := range c.Stages {
 		if s.Name == name {
 			return s
@@ -438,92 +324,6 @@ func (c *Config) Var(name string) string {
 		}
 	}
 	return ""
-}
-
-// Order returns the stages in dependency order: every stage after the
-// stages it needs, ties kept in declaration order. It reports unknown
-// needs and cycles.
-func (c *Config) Order() ([]*Stage, error) {
-	for _, s := range c.Stages {
-		for _, d := range s.Needs {
-			if c.Stage(d) == nil {
-				return nil, fmt.Errorf("stage %s needs unknown stage %q", s.Name, d)
-			}
-		}
-	}
-	done := map[string]bool{}
-	var out []*Stage
-	for len(out) < len(c.Stages) {
-		progressed := false
-		for _, s := range c.Stages {
-			if done[s.Name] {
-				continue
-			}
-			ready := true
-			for _, d := range s.Needs {
-				if !done[d] {
-					ready = false
-					break
-				}
-			}
-			if ready {
-				done[s.Name] = true
-				out = append(out, s)
-				progressed = true
-				break // restart so declaration order decides ties
-			}
-		}
-		if !progressed {
-			var left []string
-			for _, s := range c.Stages {
-				if !done[s.Name] {
-					left = append(left, s.Name)
-				}
-			}
-			return nil, fmt.Errorf("stages %s form a cycle", strings.Join(left, ", "))
-		}
-	}
-	return out, nil
-}
-
-// Downstream returns name and every stage that transitively needs it.
-func (c *Config) Downstream(name string) map[string]bool {
-	set := map[string]bool{name: true}
-	for changed := true; changed; {
-		changed = false
-		for _, s := range c.Stages {
-			if set[s.Name] {
-				continue
-			}
-			for _, d := range s.Needs {
-				if set[d] {
-					set[s.Name] = true
-					changed = true
-					break
-				}
-			}
-		}
-	}
-	return set
-}
-
-// Upstream returns name and every stage it transitively needs.
-func (c *Config) Upstream(name string) map[string]bool {
-	set := map[string]bool{}
-	var visit func(string)
-	visit = func(n string) {
-		if set[n] {
-			return
-		}
-		set[n] = true
-		if s := c.Stage(n); s != nil {
-			for _, d := range s.Needs {
-				visit(d)
-			}
-		}
-	}
-	visit(name)
-	return set
 }
 
 func mapping(n *yaml.Node, where string) ([]KV, error) {

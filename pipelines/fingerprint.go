@@ -22,11 +22,16 @@ type FileRec struct {
 	SHA256  string `json:"sha256"`
 }
 
-// configSHA returns the sha256 of the stage's expanded config section.
-func configSHA(s *Stage) string {
-	b, err := json.Marshal(s)
-	if err != nil { // a Stage is plain data; this cannot fail
-		panic(err)
+// configSHA returns the sha256 of the stage's typed config (its section
+// after expansion, and its defaults) and of the paths it reads and writes.
+func configSHA(s *Node) string {
+	b, err := json.Marshal(struct {
+		Name   string `json:"name"`
+		Config Stage  `json:"config"`
+		IO     IO     `json:"io"`
+	}{s.Name, s.Stage, s.IO})
+	if err != nil { // a stage config is plain data
+		panic(fmt.Sprintf("stage %s: config fingerprint: %v", s.Name, err))
 	}
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])

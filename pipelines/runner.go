@@ -17,11 +17,11 @@ import (
 
 	"qiandun/internal/durable"
 	"qiandun/internal/lakelock"
-	"qiandun/internal/progress"
 )
 
-// Func runs one command with its command-line arguments.
-type Func func(ctx context.Context, args []string) error
+// ExecFunc runs one stage of the DAG with env (the config's layout and
+// the runner's logger and writers).
+type ExecFunc func(ctx context.Context, name string, st Stage, env *Env) error
 
 // Options select what a run does.
 type Options struct {
@@ -90,11 +90,14 @@ type Record struct {
 // Runner runs a Config's stages.
 type Runner struct {
 	Config *Config
-	// Funcs maps a step's cmd to the function that runs it.
-	Funcs map[string]Func
-	// Log receives structured lines; Out the progress bars and summary.
-	Log *slog.Logger
-	Out io.Writer
+	// Exec runs a stage; nil calls its Check and Run. qiandun's wraps
+	// them in the lake's audit trail and writer lock (stages.Exec).
+	Exec ExecFunc
+	// Log receives structured lines; Out the progress bars and summary;
+	// Stdout the stages' own summary lines (default Out).
+	Log    *slog.Logger
+	Out    io.Writer
+	Stdout io.Writer
 	// CodeVersion, when set, is recorded with every run; a stage last run
 	// by another version re-runs.
 	CodeVersion string
@@ -121,13 +124,6 @@ func (r *Runner) Run(ctx context.Context, opt Options) (*Summary, error) {
 	order, err := c.Order()
 	if err != nil {
 		return nil, err
-	}
-	for _, s := range c.Stages {
-		for i, st := range s.Steps {
-			if r.Funcs[st.Cmd] == nil {
-				return nil, fmt.Errorf("stage %s step %d: unknown command %q", s.Name, i, st.Cmd)
-			}
-		}
 	}
 	if opt.From != "" && opt.Only != "" {
 		return nil, errors.New("--from and --only exclude each other")
@@ -157,12 +153,10 @@ func (r *Runner) Run(ctx context.Context, opt Options) (*Summary, error) {
 		return nil, err
 	}
 	defer unlock()
-	// Under the lock: the temporary files of run manifests and inline
-	// configs a killed run was writing.
-	for _, d := range []string{c.State, filepath.Join(c.State, "inline")} {
-		if err := durable.CleanTemp(d); err != nil {
-			return nil, fmt.Errorf("run state %s: %w", d, err)
-		}
+	// Under the lock: the temporary files of run manifests a killed run
+	// was writing.
+	if err := durable.CleanTemp(c.State); err != nil {
+		return nil, fmt.Errorf("run state %s: %w", c.State, err)
 	}
 	rs := &runState{r: r, log: log, records: map[string]*Record{}, fps: map[string]string{}, files: map[string][]FileRec{}}
 	var from, to map[string]bool
@@ -200,7 +194,7 @@ func (r *Runner) Run(ctx context.Context, opt Options) (*Summary, error) {
 		}
 		if !run {
 			res.Status, res.Reason = StatusSkipped, reason
-			res.Rows = manifestRows(s.Manifests)
+			res.Rows = manifestRows(s.IO.Manifests)
 			log.Info("stage skipped", "stage", s.Name, "reason", reason)
 			sum.Results = append(sum.Results, res)
 			continue
@@ -228,7 +222,7 @@ func (r *Runner) Run(ctx context.Context, opt Options) (*Summary, error) {
 }
 
 // decide says whether stage s runs, and why.
-func (rs *runState) decide(s *Stage, opt Options, from map[string]bool) (bool, string, error) {
+func (rs *runState) decide(s *Node, opt Options, from map[string]bool) (bool, string, error) {
 	named := opt.Only == s.Name || opt.From == s.Name
 	if opt.Only != "" && !named {
 		return false, "not selected (--only " + opt.Only + ")", nil
@@ -236,11 +230,11 @@ func (rs *runState) decide(s *Stage, opt Options, from map[string]bool) (bool, s
 	if from != nil && !from[s.Name] {
 		return false, "upstream of --from " + opt.From, nil
 	}
-	if s.OnlyIfAbsent != "" && !named {
-		if _, err := os.Stat(s.OnlyIfAbsent); err == nil {
-			return false, s.OnlyIfAbsent + " exists (" + s.Name + " runs only when it is absent)", nil
+	if abs := s.IO.OnlyIfAbsent; abs != "" && !named {
+		if _, err := os.Stat(abs); err == nil {
+			return false, abs + " exists (" + s.Name + " runs only when it is absent)", nil
 		}
-		return true, s.OnlyIfAbsent + " is absent", nil
+		return true, abs + " is absent", nil
 	}
 	switch {
 	case opt.Only == s.Name:
@@ -285,7 +279,7 @@ func (rs *runState) decide(s *Stage, opt Options, from map[string]bool) (bool, s
 	return false, "unchanged since " + rec.Finished.Format(time.RFC3339), nil
 }
 
-func (rs *runState) runStage(ctx context.Context, s *Stage, reason string, out io.Writer, log *slog.Logger) Result {
+func (rs *runState) runStage(ctx context.Context, s *Node, reason string, out io.Writer, log *slog.Logger) Result {
 	res := Result{Stage: s.Name, Status: StatusRan, Reason: reason, Rows: -1}
 	rec := &Record{Stage: s.Name, Reason: reason, Started: time.Now().UTC(), ConfigSHA256: configSHA(s), CodeVersion: rs.r.CodeVersion, Upstream: map[string]string{}}
 	prev, _ := rs.record(s.Name)
@@ -297,25 +291,16 @@ func (rs *runState) runStage(ctx context.Context, s *Stage, reason string, out i
 		}
 		rec.Upstream[d] = fp
 	}
-	bar := progress.New(out, log, s.Name, "steps", int64(len(s.Steps)))
-	var err error
-	for i, st := range s.Steps {
-		log.Debug("step", "stage", s.Name, "step", i, "cmd", st.Cmd, "args", strings.Join(st.Argv(), " "))
-		if err = writeInline(st); err != nil {
-			err = fmt.Errorf("step %d: %w", i+1, err)
-			break
-		}
-		if err = rs.r.Funcs[st.Cmd](ctx, st.Argv()); err != nil {
-			label := st.Name
-			if label == "" {
-				label = st.Cmd
-			}
-			err = fmt.Errorf("step %d (%s): %w", i+1, label, err)
-			break
-		}
-		bar.Add(1)
+	stdout := rs.r.Stdout
+	if stdout == nil {
+		stdout = out
 	}
-	bar.Finish()
+	env := &Env{Layout: rs.r.Config.Layout, Log: log, Stdout: stdout, Stderr: out}
+	exec := rs.r.Exec
+	if exec == nil {
+		exec = Exec
+	}
+	err := exec(ctx, s.Name, s.Stage, env)
 	rec.Finished = time.Now().UTC()
 	rec.Seconds = round2(rec.Finished.Sub(rec.Started).Seconds())
 	res.Duration = rec.Finished.Sub(rec.Started)
@@ -336,14 +321,14 @@ func (rs *runState) runStage(ctx context.Context, s *Stage, reason string, out i
 	if prev != nil {
 		files = prev.Files
 	}
-	fp, files, ferr := fingerprintOutputs(s.Outputs, rs.r.Config.State, files)
+	fp, files, ferr := fingerprintOutputs(s.IO.Writes, rs.r.Config.State, files)
 	if ferr != nil {
 		res.Status, res.Err = StatusFailed, ferr
 		return res
 	}
 	rs.fps[s.Name], rs.files[s.Name] = fp, files
 	rec.Status, rec.Output, rec.Files = "ok", fp, files
-	rec.Rows = manifestRows(s.Manifests)
+	rec.Rows = manifestRows(s.IO.Manifests)
 	res.Rows = rec.Rows
 	if err := rs.writeRecord(rec); err != nil {
 		res.Status, res.Err = StatusFailed, err
@@ -351,20 +336,14 @@ func (rs *runState) runStage(ctx context.Context, s *Stage, reason string, out i
 	return res
 }
 
-// writeInline writes the files of a step's inline (mapping) flags.
-func writeInline(st Step) error {
-	for _, a := range st.Args {
-		if a.Inline == "" {
-			continue
-		}
-		if old, err := os.ReadFile(a.Value); err == nil && string(old) == a.Inline {
-			continue
-		}
-		if err := durable.WriteFile(a.Value, []byte(a.Inline), 0o644); err != nil {
-			return fmt.Errorf("--%s file: %w", a.Key, err)
+// Exec runs a stage without the runner: its Check, then its Run.
+func Exec(ctx context.Context, _ string, st Stage, env *Env) error {
+	if ch, ok := st.(Checker); ok {
+		if err := ch.Check(env.Layout); err != nil {
+			return err
 		}
 	}
-	return nil
+	return st.Run(ctx, env)
 }
 
 // record returns the stage's run manifest, or nil when it has none.
@@ -418,7 +397,7 @@ func (rs *runState) outputFP(name string) (string, error) {
 	if rec != nil {
 		prev = rec.Files
 	}
-	fp, files, err := fingerprintOutputs(rs.r.Config.Stage(name).Outputs, rs.r.Config.State, prev)
+	fp, files, err := fingerprintOutputs(rs.r.Config.Stage(name).IO.Writes, rs.r.Config.State, prev)
 	if err != nil {
 		return "", err
 	}
@@ -506,7 +485,7 @@ func firstFailed(needs []string, failed map[string]bool) string {
 	return ""
 }
 
-func stageNames(ss []*Stage) []string {
+func stageNames(ss []*Node) []string {
 	out := make([]string, len(ss))
 	for i, s := range ss {
 		out[i] = s.Name

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -16,14 +15,15 @@ import (
 	"qiandun/internal/lakelock"
 )
 
-// fakeConfig is a diamond plus a tail:
+// fakeConfig is a diamond plus a tail, derived from the stages' reads
+// and writes (no stage names another):
 //
 //	gen -> ingest -> perf -----> train -> report
 //	              \-> features -/
 //
-// Each stage copies its inputs' contents (plus its own "salt" arg) into
-// its output file, so an output changes exactly when an input or the
-// config changes.
+// Each stage copies its inputs' contents (plus its own salt) into its
+// output file, so an output changes exactly when an input or the config
+// changes.
 const fakeConfig = `
 vars:
   root: ROOT
@@ -36,114 +36,116 @@ artifacts:
 stages:
   gen:
     only_if_absent: ${raw}
-    outputs: ["${raw}"]
-    steps:
-      - cmd: write
-        args: {out: "${raw}/book.csv", text: book}
+    out: ${raw}/book.csv
+    text: book
   ingest:
-    needs: [gen]
-    outputs: ["${lake}/tables"]
-    manifests: ["${lake}/_manifests/ingest.json"]
-    steps:
-      - cmd: copy
-        args: {in: ["${raw}/book.csv"], out: "${lake}/tables/t.parquet", salt: "${salt}"}
-      - cmd: manifest
-        args: {out: "${lake}/_manifests/ingest.json", rows: 7}
+    in: ["${raw}/book.csv"]
+    out: ${lake}/tables/t.parquet
+    salt: ${salt}
+    manifest: {path: "${lake}/_manifests/ingest.json", rows: 7}
   perf:
-    needs: [ingest]
-    outputs: ["${lake}/perf"]
-    steps:
-      - cmd: copy
-        args: {in: ["${lake}/tables/t.parquet"], out: "${lake}/perf/p.parquet"}
+    in: ["${lake}/tables/t.parquet"]
+    out: ${lake}/perf/p.parquet
   features:
-    needs: [ingest]
-    outputs: ["${lake}/features"]
-    steps:
-      - cmd: copy
-        args: {in: ["${lake}/tables/t.parquet"], out: "${lake}/features/f.parquet"}
+    in: ["${lake}/tables/t.parquet"]
+    out: ${lake}/features/f.parquet
   train:
-    needs: [perf, features]
-    outputs: ["${root}/models"]
-    steps:
-      - cmd: copy
-        args: {in: ["${lake}/perf/p.parquet", "${lake}/features/f.parquet"], out: "${root}/models/m.json"}
+    in: ["${lake}/perf/p.parquet", "${lake}/features/f.parquet"]
+    out: ${root}/models/m.json
   report:
-    needs: [train]
-    outputs: ["${root}/reports"]
-    steps:
-      - cmd: copy
-        args: {in: ["${root}/models/m.json"], out: "${root}/reports/model.txt"}
+    in: ["${root}/models/m.json"]
+    out: ${root}/reports/model.txt
 `
 
-type fake struct {
-	calls []string // stage outputs written, in order
-	fail  map[string]bool
+// fakeStage writes Text, or the contents of its In files and its Salt,
+// to Out; it reads In and writes Out's directory.
+type fakeStage struct {
+	Absent   bool     `yaml:"-"`
+	OnlyIf   string   `yaml:"only_if_absent"`
+	In       []string `yaml:"in"`
+	Out      string   `yaml:"out"`
+	Text     string   `yaml:"text"`
+	Salt     string   `yaml:"salt"`
+	Manifest struct {
+		Path string `yaml:"path"`
+		Rows int    `yaml:"rows"`
+	} `yaml:"manifest"`
+	Rules Section[fakeRules] `yaml:"rules"`
 }
 
-func (f *fake) funcs() map[string]Func {
-	parse := func(args []string) (in []string, out, text, salt string, rows int, err error) {
-		fs := flag.NewFlagSet("fake", flag.ContinueOnError)
-		var ins string
-		fs.StringVar(&ins, "in", "", "")
-		fs.StringVar(&out, "out", "", "")
-		fs.StringVar(&text, "text", "", "")
-		fs.StringVar(&salt, "salt", "", "")
-		fs.IntVar(&rows, "rows", 0, "")
-		err = fs.Parse(args)
-		if ins != "" {
-			in = strings.Split(ins, ",")
-		}
-		return
+type fakeRules struct {
+	Cutoffs []int `yaml:"cutoffs"`
+}
+
+func (s *fakeStage) IO(Layout) IO {
+	io := IO{Reads: s.In, Writes: []string{filepath.Dir(s.Out)}, OnlyIfAbsent: s.OnlyIf}
+	if s.Manifest.Path != "" {
+		io.Manifests = []string{s.Manifest.Path}
 	}
-	write := func(out, text string) error {
-		if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+	return io
+}
+
+func (s *fakeStage) Run(context.Context, *Env) error { return errors.New("run through fake.exec") }
+
+// fakeRegistry declares the stages of fakeConfig (and a, b, c for
+// small configs), all fakeStage.
+func fakeRegistry() Registry {
+	var r Registry
+	for _, n := range []string{"gen", "ingest", "perf", "features", "train", "report", "score", "a", "b", "c"} {
+		r = append(r, Kind{Name: n, New: func() Stage { return &fakeStage{} }})
+	}
+	return r
+}
+
+type fake struct {
+	calls  []string // stage outputs written, in order
+	fail   map[string]bool
+	before func(ctx context.Context, name string) // called before a stage runs
+}
+
+func write(out, text string) error {
+	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(out, []byte(text), 0o644)
+}
+
+func (f *fake) exec(ctx context.Context, name string, st Stage, _ *Env) error {
+	if f.before != nil {
+		f.before(ctx, name)
+	}
+	s := st.(*fakeStage)
+	f.calls = append(f.calls, filepath.Base(s.Out))
+	if f.fail[filepath.Base(s.Out)] {
+		return errors.New("injected failure")
+	}
+	if s.Manifest.Path != "" {
+		if err := write(s.Manifest.Path, `{"outputs":[{"path":"t","rows":`+strconv.Itoa(s.Manifest.Rows)+`},{"path":"q","rows":3}]}`); err != nil {
 			return err
 		}
-		return os.WriteFile(out, []byte(text), 0o644)
 	}
-	return map[string]Func{
-		"write": func(_ context.Context, args []string) error {
-			_, out, text, _, _, err := parse(args)
-			if err != nil {
-				return err
-			}
-			f.calls = append(f.calls, filepath.Base(out))
-			return write(out, text)
-		},
-		"copy": func(_ context.Context, args []string) error {
-			in, out, _, salt, _, err := parse(args)
-			if err != nil {
-				return err
-			}
-			f.calls = append(f.calls, filepath.Base(out))
-			if f.fail[filepath.Base(out)] {
-				return errors.New("injected failure")
-			}
-			var b bytes.Buffer
-			for _, p := range in {
-				c, err := os.ReadFile(p)
-				if err != nil {
-					return err
-				}
-				b.Write(c)
-				b.WriteByte('|')
-			}
-			b.WriteString(salt)
-			return write(out, b.String())
-		},
-		"manifest": func(_ context.Context, args []string) error {
-			_, out, _, _, rows, err := parse(args)
-			if err != nil {
-				return err
-			}
-			return write(out, `{"outputs":[{"path":"t","rows":`+strconv.Itoa(rows)+`},{"path":"q","rows":3}]}`)
-		},
+	if s.Text != "" {
+		return write(s.Out, s.Text)
 	}
+	var b bytes.Buffer
+	for _, p := range s.In {
+		c, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		b.Write(c)
+		b.WriteByte('|')
+	}
+	b.WriteString(s.Salt)
+	if y, _ := s.Rules.YAML(); y != nil {
+		b.Write(y)
+	}
+	return write(s.Out, b.String())
 }
 
 func setup(t *testing.T, root string, overrides map[string]string) *Config {
 	t.Helper()
-	c, err := Parse([]byte(strings.ReplaceAll(fakeConfig, "ROOT", root)), overrides)
+	c, err := Parse([]byte(strings.ReplaceAll(fakeConfig, "ROOT", root)), overrides, fakeRegistry())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,7 +154,7 @@ func setup(t *testing.T, root string, overrides map[string]string) *Config {
 
 func run(t *testing.T, c *Config, f *fake, opt Options) (*Summary, error) {
 	t.Helper()
-	r := &Runner{Config: c, Funcs: f.funcs()}
+	r := &Runner{Config: c, Exec: f.exec}
 	return r.Run(context.Background(), opt)
 }
 
@@ -163,6 +165,8 @@ func statuses(s *Summary) map[string]string {
 	}
 	return m
 }
+
+func parseFake(doc string) (*Config, error) { return Parse([]byte(doc), nil, fakeRegistry()) }
 
 func TestOrder(t *testing.T) {
 	c := setup(t, t.TempDir(), nil)
@@ -175,14 +179,18 @@ func TestOrder(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("order = %v, want %v", got, want)
 	}
-	// Declared out of order, the needs still decide.
-	c2, err := Parse([]byte(`
+	if n := c.Stage("train").Needs; !reflect.DeepEqual(n, []string{"perf", "features"}) {
+		t.Fatalf("train needs %v, want [perf features] (from its reads)", n)
+	}
+	// Declared out of order, the reads and writes still decide; a read of
+	// a directory needs the stage writing a file in it.
+	c2, err := parseFake(`
 state: s
 stages:
-  b: {needs: [a], steps: [{cmd: x}]}
-  c: {steps: [{cmd: x}]}
-  a: {needs: [c], steps: [{cmd: x}]}
-`), nil)
+  b: {in: [d/a], out: d/b/x}
+  c: {out: d/c/x}
+  a: {in: [d/c/x], out: d/a/x}
+`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -194,16 +202,19 @@ stages:
 
 func TestParseErrors(t *testing.T) {
 	for _, tc := range []struct{ name, doc, want string }{
-		{"cycle", "state: s\nstages:\n  a: {needs: [b], steps: [{cmd: x}]}\n  b: {needs: [a], steps: [{cmd: x}]}\n", "cycle"},
-		{"unknown need", "state: s\nstages:\n  a: {needs: [zz], steps: [{cmd: x}]}\n", `unknown stage "zz"`},
-		{"unknown var", "state: s\nstages:\n  a: {outputs: ['${nope}'], steps: [{cmd: x}]}\n", "unknown var ${nope}"},
-		{"no steps", "state: s\nstages:\n  a: {outputs: [x]}\n", "no steps"},
-		{"unknown field", "state: s\nstages:\n  a: {step: [{cmd: x}]}\n", "step"},
-		{"no state", "stages:\n  a: {steps: [{cmd: x}]}\n", "state"},
-		{"duplicate", "state: s\nstages:\n  a: {steps: [{cmd: x}]}\n  a: {steps: [{cmd: x}]}\n", "a"},
+		{"cycle", "state: s\nstages:\n  a: {in: [d/b/x], out: d/a/x}\n  b: {in: [d/a/x], out: d/b/x}\n", "cycle"},
+		{"two writers", "state: s\nstages:\n  a: {out: d/x/a}\n  b: {out: d/x/b}\n", "stages a and b both write d/x"},
+		{"unknown stage", "state: s\nstages:\n  trian: {out: x/y}\n", `unknown stage "trian" (nearest stage: "train")`},
+		{"unknown var", "state: s\nstages:\n  a: {out: '${nope}'}\n", "unknown var ${nope}"},
+		{"unknown key", "state: s\nstages:\n  a: {outt: x}\n", `stage a: unknown key "outt" (nearest key: "out")`},
+		{"unknown nested key", "state: s\nstages:\n  a:\n    out: x/y\n    manifest: {path: p, row: 1}\n", `line 5: stage a.manifest: unknown key "row"`},
+		{"unknown key in a section", "state: s\nstages:\n  a:\n    out: x/y\n    rules: {cutof: [1]}\n", `stage a.rules: unknown key "cutof" (nearest key: "cutoffs")`},
+		{"wrong type", "state: s\nstages:\n  a: {out: x, in: 5}\n", "stage a"},
+		{"no state", "stages:\n  a: {out: x}\n", "state"},
+		{"duplicate", "state: s\nstages:\n  a: {out: x}\n  a: {out: y}\n", "a"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := Parse([]byte(tc.doc), nil)
+			_, err := parseFake(tc.doc)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("err = %v, want one mentioning %q", err, tc.want)
 			}
@@ -211,19 +222,60 @@ func TestParseErrors(t *testing.T) {
 	}
 }
 
-func TestArgvAndVars(t *testing.T) {
+func TestVarsExpandIntoStages(t *testing.T) {
 	c := setup(t, "/r", map[string]string{"salt": "s2"})
 	if got := c.Var("lake"); got != "/r/lake" {
 		t.Fatalf("lake = %q", got)
 	}
-	got := c.Stage("ingest").Steps[0].Argv()
-	want := []string{"--in=/r/raw/book.csv", "--out=/r/lake/tables/t.parquet", "--salt=s2"}
-	if !reflect.DeepEqual(got, want) {
-		t.Fatalf("argv = %q, want %q", got, want)
+	st := c.Stage("ingest").Stage.(*fakeStage)
+	if st.Out != "/r/lake/tables/t.parquet" || st.Salt != "s2" || st.Manifest.Rows != 7 || !reflect.DeepEqual(st.In, []string{"/r/raw/book.csv"}) {
+		t.Fatalf("ingest = %+v", st)
 	}
-	got = c.Stage("train").Steps[0].Argv()
-	if got[0] != "--in=/r/lake/perf/p.parquet,/r/lake/features/f.parquet" {
-		t.Fatalf("list arg = %q", got[0])
+	if c.Layout.Lake != "/r/lake" || c.Layout.Raw != "/r/raw" {
+		t.Fatalf("layout = %+v", c.Layout)
+	}
+}
+
+// --plan: each stage in run order with what it needs, reads and writes,
+// paths relative to the root; nothing is run or created.
+func TestWritePlan(t *testing.T) {
+	root := filepath.Join(t.TempDir(), "book")
+	c := setup(t, root, nil)
+	var b bytes.Buffer
+	if err := c.WritePlan(&b, root); err != nil {
+		t.Fatal(err)
+	}
+	want := `1. gen
+   needs:  -
+   reads:  -
+   writes: raw
+   only if absent: raw
+2. ingest
+   needs:  gen
+   reads:  raw/book.csv
+   writes: lake/tables
+3. perf
+   needs:  ingest
+   reads:  lake/tables/t.parquet
+   writes: lake/perf
+4. features
+   needs:  ingest
+   reads:  lake/tables/t.parquet
+   writes: lake/features
+5. train
+   needs:  perf features
+   reads:  lake/perf/p.parquet lake/features/f.parquet
+   writes: models
+6. report
+   needs:  train
+   reads:  models/m.json
+   writes: reports
+`
+	if b.String() != want {
+		t.Fatalf("plan:\n%s\nwant:\n%s", b.String(), want)
+	}
+	if _, err := os.Stat(root); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("the plan created %s: %v", root, err)
 	}
 }
 
@@ -436,33 +488,9 @@ func TestFailureStopsDownstream(t *testing.T) {
 func TestCancelled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	r := &Runner{Config: setup(t, t.TempDir(), nil), Funcs: (&fake{}).funcs()}
+	r := &Runner{Config: setup(t, t.TempDir(), nil), Exec: (&fake{}).exec}
 	if _, err := r.Run(ctx, Options{}); !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)
-	}
-}
-
-// The shipped config parses, orders the stages as the DAG says, and
-// expands the demo paths.
-func TestDefaultConfig(t *testing.T) {
-	c, err := Load("default.yaml", map[string]string{"root": "x"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	order, err := c.Order()
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := []string{"gen", "ingest", "perf", "features", "train", "score", "warn", "bureau", "report"}
-	if got := stageNames(order); !reflect.DeepEqual(got, want) {
-		t.Fatalf("order = %v, want %v", got, want)
-	}
-	if c.State != "x/lake/_manifests/run" || c.Stage("gen").OnlyIfAbsent != "x/raw" {
-		t.Fatalf("state %q, gen only_if_absent %q", c.State, c.Stage("gen").OnlyIfAbsent)
-	}
-	argv := c.Stage("train").Steps[2].Argv()
-	if !reflect.DeepEqual(argv[:3], []string{"--lake=x/lake", "--set=bcard", "--from=2022-07"}) {
-		t.Fatalf("features bcard argv = %q", argv)
 	}
 }
 
@@ -476,8 +504,8 @@ func TestMonthFilter(t *testing.T) {
 		{"${d|day}", "", "unknown filter"},
 		{"${x|month}", "", "not a date"},
 	} {
-		doc := "vars: {d: 2023-12-31, m: 2024-01, x: soon, v: '" + tc.in + "'}\nstate: s\nstages:\n  a: {steps: [{cmd: c}]}\n"
-		c, err := Parse([]byte(doc), nil)
+		doc := "vars: {d: 2023-12-31, m: 2024-01, x: soon, v: '" + tc.in + "'}\nstate: s\nstages:\n  a: {out: x/y}\n"
+		c, err := parseFake(doc)
 		if tc.err != "" {
 			if err == nil || !strings.Contains(err.Error(), tc.err) {
 				t.Errorf("%s: err = %v, want %q", tc.in, err, tc.err)
@@ -493,70 +521,40 @@ func TestMonthFilter(t *testing.T) {
 	}
 }
 
-// A mapping given to a flag is written as a YAML file whose path the step
-// receives; changing it re-runs the stage.
-func TestInlineFileArg(t *testing.T) {
+// A nested section (e.g. score's rules) is part of the stage's config:
+// changing a value in it re-runs the stage; the same value does not.
+func TestSectionChangeReruns(t *testing.T) {
 	root := t.TempDir()
-	doc := func(cut string) []byte {
-		return []byte(`
+	doc := func(cut string) string {
+		return `
 vars: {root: "` + root + `", cut: "` + cut + `"}
 state: ${root}/state
 stages:
   score:
-    outputs: ["${root}/out"]
-    steps:
-      - cmd: score
-        args:
-          rules:
-            grade_cutoffs:
-              - ${cut}
-              - 600
-            decline_grades: [E]
-          out: ${root}/out
-`)
+    out: ${root}/out/s.txt
+    rules:
+      cutoffs:
+        - ${cut}
+        - 600
+`
 	}
-	var got []string
-	funcs := map[string]Func{"score": func(_ context.Context, args []string) error {
-		fs := flag.NewFlagSet("score", flag.ContinueOnError)
-		rules := fs.String("rules", "", "")
-		out := fs.String("out", "", "")
-		if err := fs.Parse(args); err != nil {
-			return err
-		}
-		b, err := os.ReadFile(*rules)
-		if err != nil {
-			return err
-		}
-		got = append(got, string(b))
-		return os.WriteFile(*out, b, 0o644)
-	}}
+	f := &fake{}
 	for i, cut := range []string{"620", "620", "630"} {
-		c, err := Parse(doc(cut), nil)
+		c, err := parseFake(doc(cut))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := (&Runner{Config: c, Funcs: funcs}).Run(context.Background(), Options{}); err != nil {
+		if _, err := (&Runner{Config: c, Exec: f.exec}).Run(context.Background(), Options{}); err != nil {
 			t.Fatal(err)
 		}
-		if want := []int{1, 1, 2}[i]; len(got) != want {
-			t.Fatalf("run %d: stage ran %d times, want %d", i, len(got), want)
+		if want := []int{1, 1, 2}[i]; len(f.calls) != want {
+			t.Fatalf("run %d: stage ran %d times, want %d", i, len(f.calls), want)
 		}
 	}
-	want := "grade_cutoffs:\n    - 630\n    - 600\ndecline_grades: [E]\n"
-	if got[1] != want {
-		t.Fatalf("rules file:\n%s\nwant:\n%s", got[1], want)
+	b, err := os.ReadFile(filepath.Join(root, "out", "s.txt"))
+	if err != nil || string(b) != "cutoffs:\n    - 630\n    - 600\n" {
+		t.Fatalf("rules the stage saw: %q, %v", b, err)
 	}
-	if p := c0(t, doc("620")).Stage("score").Steps[0].Args[0].Value; p != filepath.Join(root, "state", "inline", "score-1-rules.yaml") {
-		t.Fatalf("rules path %s", p)
-	}
-}
-
-func c0(t *testing.T, doc []byte) *Config {
-	c, err := Parse(doc, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
 }
 
 // While one run holds the lake, another refuses to start.
@@ -564,21 +562,19 @@ func TestConcurrentRunRefused(t *testing.T) {
 	root := t.TempDir()
 	c := setup(t, root, nil)
 	started, release := make(chan struct{}), make(chan struct{})
-	f := &fake{}
-	funcs := f.funcs()
-	write := funcs["write"]
-	funcs["write"] = func(ctx context.Context, args []string) error {
-		close(started)
-		<-release
-		return write(ctx, args)
-	}
+	f := &fake{before: func(_ context.Context, name string) {
+		if name == "gen" {
+			close(started)
+			<-release
+		}
+	}}
 	done := make(chan error)
 	go func() {
-		_, err := (&Runner{Config: c, Funcs: funcs}).Run(context.Background(), Options{})
+		_, err := (&Runner{Config: c, Exec: f.exec}).Run(context.Background(), Options{})
 		done <- err
 	}()
 	<-started
-	_, err := (&Runner{Config: setup(t, root, nil), Funcs: (&fake{}).funcs()}).Run(context.Background(), Options{})
+	_, err := (&Runner{Config: setup(t, root, nil), Exec: (&fake{}).exec}).Run(context.Background(), Options{})
 	if !errors.Is(err, lakelock.ErrHeld) || !strings.Contains(err.Error(), fmt.Sprintf("pid %d on host", os.Getpid())) {
 		t.Errorf("second run: err = %v, want a lock refusal naming the holder", err)
 	}
@@ -595,12 +591,12 @@ func TestConcurrentRunRefused(t *testing.T) {
 // (gen only writes when its raw data is absent, so it stays skipped).
 func TestRerunOnCodeVersion(t *testing.T) {
 	root := t.TempDir()
-	r := &Runner{Config: setup(t, root, nil), Funcs: (&fake{}).funcs(), CodeVersion: "v1"}
+	r := &Runner{Config: setup(t, root, nil), Exec: (&fake{}).exec, CodeVersion: "v1"}
 	if _, err := r.Run(context.Background(), Options{}); err != nil {
 		t.Fatal(err)
 	}
 	same := &fake{}
-	r = &Runner{Config: setup(t, root, nil), Funcs: same.funcs(), CodeVersion: "v1"}
+	r = &Runner{Config: setup(t, root, nil), Exec: same.exec, CodeVersion: "v1"}
 	if _, err := r.Run(context.Background(), Options{}); err != nil {
 		t.Fatal(err)
 	}
@@ -608,7 +604,7 @@ func TestRerunOnCodeVersion(t *testing.T) {
 		t.Fatalf("same version re-ran %v", same.calls)
 	}
 	f := &fake{}
-	r = &Runner{Config: setup(t, root, nil), Funcs: f.funcs(), CodeVersion: "v2"}
+	r = &Runner{Config: setup(t, root, nil), Exec: f.exec, CodeVersion: "v2"}
 	s, err := r.Run(context.Background(), Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -629,20 +625,19 @@ func TestRunPassesItsLockToStages(t *testing.T) {
 	root := t.TempDir()
 	lakeDir := filepath.Join(root, "lake")
 	c := setup(t, root, nil)
-	f := &fake{}
-	funcs := f.funcs()
-	write := funcs["write"]
 	var inner, beside error
-	funcs["write"] = func(ctx context.Context, args []string) error {
+	f := &fake{before: func(ctx context.Context, name string) {
+		if name != "gen" {
+			return
+		}
 		_, release, err := lakelock.Acquire(ctx, lakeDir, nil)
 		if err == nil {
 			release()
 		}
 		inner = err
 		_, _, beside = lakelock.Acquire(context.Background(), lakeDir, nil)
-		return write(ctx, args)
-	}
-	if _, err := (&Runner{Config: c, Funcs: funcs, Lake: lakeDir}).Run(context.Background(), Options{}); err != nil {
+	}}
+	if _, err := (&Runner{Config: c, Exec: f.exec, Lake: lakeDir}).Run(context.Background(), Options{}); err != nil {
 		t.Fatal(err)
 	}
 	if inner != nil {

@@ -95,7 +95,7 @@ func TestBureauStage(t *testing.T) {
 	}
 	root := t.TempDir()
 	base := []string{"--to", "bureau", "--set", "root=" + root, "--set", "loans=2000"}
-	if st := runPipeline(t, base...); st["bureau"] != "ran" || st["perf"] != "ran" || st["train"] != "skipped" {
+	if st := runPipeline(t, base...); st["bureau"] != "ran" || st["perf"] != "ran" || st["train_acard"] != "skipped" {
 		t.Fatalf("first run: %v", st)
 	}
 	for _, format := range []string{"pboc", "baihang"} {

@@ -245,12 +245,13 @@ func TestKillPerf(t *testing.T) {
 	t.Logf("perf: %d kill points", n)
 }
 
-// Defect 2, train and the A-card write-back: the train stage of the
-// pipeline (A-card, scores_acard written back to the lake, B-card
-// snapshots, B-card) killed after each of its publication steps, then run
-// again: the models, scores_acard and the B-card snapshots equal a clean
+// Defect 2, train and the A-card write-back: the stages train_acard,
+// score_acard (scores_acard written back to the lake), features_bcard and
+// train_bcard, run together, killed after each of their publication
+// steps, then run again: the models, scores_acard and the B-card snapshots equal a clean
 // run's; no .vX.tmp-*, vX.old or scores_acard.old.
 func TestKillTrain(t *testing.T) {
+	trainChain := killArgs("train")
 	bin := killBin(t)
 	dir := t.TempDir()
 	cfg, _ := filepath.Abs("../../pipelines/default.yaml")
@@ -265,7 +266,7 @@ func TestKillTrain(t *testing.T) {
 	// paths, so its version depends on the root.
 	work := filepath.Join(dir, "work")
 	cpTree(t, base, work)
-	n, _ := steps(t, bin, run(work, "--only", "train")...)
+	n, _ := steps(t, bin, run(work, trainChain...)...)
 	want := contents(t, work, rels...)
 	os.RemoveAll(work)
 	if len(want) < 10 {
@@ -279,10 +280,10 @@ func TestKillTrain(t *testing.T) {
 		}
 		root := work
 		cpTree(t, base, root)
-		if !qd(t, bin, k, "", run(root, "--only", "train")...) {
+		if !qd(t, bin, k, "", run(root, trainChain...)...) {
 			t.Fatalf("kill point %d: not killed", k)
 		}
-		qd(t, bin, 0, "", run(root, "--only", "train")...)
+		qd(t, bin, 0, "", run(root, trainChain...)...)
 		if got := contents(t, root, rels...); !same(got, want) {
 			t.Fatalf("killed after step %d, re-run: %v, want %v", k, keys(got), keys(want))
 		}

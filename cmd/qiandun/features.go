@@ -5,13 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"text/tabwriter"
-	"time"
 
-	"qiandun/data/lake"
 	"qiandun/features"
+	"qiandun/pipelines"
+	"qiandun/stages"
 )
 
-// runFeatures computes point-in-time feature snapshots, or with the
+// runFeatures computes point-in-time feature snapshots (stages.Features), or with the
 // argument "list" prints the feature catalog.
 func runFeatures(ctx context.Context, e *env, args []string) error {
 	if len(args) > 0 && args[0] == "list" {
@@ -38,48 +38,8 @@ func runFeatures(ctx context.Context, e *env, args []string) error {
 		fs.Usage()
 		return errors.New("--lake and --set are required")
 	}
-	var dates []time.Time
-	switch {
-	case *asOf != "" && *from != "":
-		return errors.New("give --as-of or --from/--to, not both")
-	case *asOf != "":
-		d, err := time.Parse(time.DateOnly, *asOf)
-		if err != nil {
-			return fmt.Errorf("--as-of %q: want YYYY-MM-DD", *asOf)
-		}
-		dates = []time.Time{d}
-	case *from != "":
-		if *to == "" {
-			*to = *from
-		}
-		f, err := time.Parse("2006-01", *from)
-		if err != nil {
-			return fmt.Errorf("--from %q: want YYYY-MM", *from)
-		}
-		t, err := time.Parse("2006-01", *to)
-		if err != nil {
-			return fmt.Errorf("--to %q: want YYYY-MM", *to)
-		}
-		if dates, err = features.MonthEnds(f, t); err != nil {
-			return err
-		}
-	default:
-		return errors.New("--as-of or --from is required")
-	}
-	ctx, release, err := holdWriter(ctx, e, *lakeDir)
-	if err != nil {
-		return err
-	}
-	defer release()
-	snaps, err := features.Run(ctx, lake.New(*lakeDir), *set, dates, lake.DBOptions{MemoryLimit: *mem}, e.log)
-	for _, s := range snaps {
-		fmt.Fprintf(e.stdout, "%s as_of=%s rows=%d", s.Set, features.DateString(s.AsOf), s.Rows)
-		if s.Set == features.SetACard {
-			fmt.Fprintf(e.stdout, " fraud_flags=%d", s.Flags)
-		}
-		fmt.Fprintf(e.stdout, " seconds=%.1f %s\n", s.Seconds, s.Path)
-	}
-	return err
+	st := &stages.Features{Set: *set, AsOf: *asOf, From: *from, To: *to, MemoryLimit: *mem}
+	return execStage(ctx, e, st, pipelines.Layout{Lake: *lakeDir})
 }
 
 func runFeaturesList(e *env, args []string) error {

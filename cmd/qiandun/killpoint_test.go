@@ -36,8 +36,22 @@ import (
 const killpointsMax = 4
 
 // killStages are the stages the harness kills, each run as
-// `qiandun run --only STAGE`; "" is `qiandun run` as a whole (--force).
+// `qiandun run --only STAGE`; "train" is the chain train_acard ..
+// train_bcard (--from/--to, each stage its own commit); "" is `qiandun
+// run` as a whole (--force).
 var killStages = []string{"ingest", "perf", "features", "train", "score", "warn", "report", ""}
+
+// killArgs are the run flags that select the stages of killStages entry
+// stage.
+func killArgs(stage string) []string {
+	switch stage {
+	case "":
+		return []string{"--force"}
+	case "train":
+		return []string{"--from", "train_acard", "--to", "train_bcard"}
+	}
+	return []string{"--only", stage}
+}
 
 func TestKillPoints(t *testing.T) {
 	if testing.Short() {
@@ -83,9 +97,9 @@ func TestKillPoints(t *testing.T) {
 	failed := []string{}
 	for _, stage := range killStages {
 		name := stage
-		args := append(append([]string{}, base...), "--only", stage)
+		args := append(append([]string{}, base...), killArgs(stage)...)
 		if stage == "" {
-			name, args = "run", append(append([]string{}, base...), "--force")
+			name = "run"
 		}
 		if only != "" && !strings.Contains(","+only+",", ","+name+",") {
 			continue

@@ -24,14 +24,16 @@ func TestOneWriterPerLake(t *testing.T) {
 	}
 	host, _ := os.Hostname()
 	holder := fmt.Sprintf("pid %d on host %s since ", os.Getpid(), host)
-	m := filepath.Join(root, "models", "acard", "v1")
+	// Arguments are checked before the lock: these pass the checks (a
+	// models root is resolved under the lock), so the lock refuses them.
+	m := filepath.Join(root, "models")
 	cmds := [][]string{
 		{"ingest", "--raw", filepath.Join(root, "raw"), "--lake", lake},
 		{"perf", "--lake", lake},
 		{"features", "--lake", lake, "--set", "acard", "--as-of", "2023-12-31"},
 		{"train", "--lake", lake, "--model", "acard", "--out", filepath.Join(root, "models")},
-		{"score", "--lake", lake, "--model", m, "--as-of", "2023-12-31", "--out", filepath.Join(root, "out")},
-		{"warn", "--lake", lake, "--model", m, "--as-of", "2023-12-31", "--out", filepath.Join(root, "ews")},
+		{"score", "--lake", lake, "--models", m, "--as-of", "2023-12-31", "--out", filepath.Join(root, "out")},
+		{"warn", "--lake", lake, "--models", m, "--as-of", "2023-12-31", "--out", filepath.Join(root, "ews")},
 		{"report", "--lake", lake, "--out", filepath.Join(root, "reports")},
 		{"bureau", "--lake", lake, "--month", "2023-12", "--format", "pboc", "--identities", "none", "--out", filepath.Join(root, "bureau")},
 		{"run", "--config", "../../pipelines/default.yaml", "--set", "root=" + root, "--only", "perf", "--allow-outside"},

@@ -4,17 +4,16 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"text/tabwriter"
-	"time"
 
 	"go.yaml.in/yaml/v3"
 
-	"qiandun/data/lake"
-	"qiandun/data/perf"
+	"qiandun/pipelines"
+	"qiandun/stages"
 )
 
 // runPerf builds the performance panel, vintages, roll rates, delinquency,
-// expected loss, disclosure metrics and A-/B-card labels of a lake.
+// expected loss, disclosure metrics and A-/B-card labels of a lake
+// (stages.Perf).
 func runPerf(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "perf", "--lake DIR [--as-of YYYY-MM-DD] [--config FILE] [--pd-from FILE]")
 	lakeDir := fs.String("lake", "", "lake root directory (required)")
@@ -30,58 +29,25 @@ func runPerf(ctx context.Context, e *env, args []string) error {
 		fs.Usage()
 		return fmt.Errorf("--lake is required")
 	}
-	cfg := perf.DefaultConfig()
+	st := stages.NewPerf()
 	if *config != "" {
 		b, err := os.ReadFile(*config)
 		if err != nil {
 			return fmt.Errorf("config: %w", err)
 		}
-		if err := yaml.Unmarshal(b, &cfg); err != nil {
+		if err := yaml.Unmarshal(b, &st.Config); err != nil {
 			return fmt.Errorf("config %s: %w", *config, err)
 		}
 	}
-	if *asOf != "" {
-		t, err := time.Parse(time.DateOnly, *asOf)
-		if err != nil {
-			return fmt.Errorf("--as-of %q: want YYYY-MM-DD: %w", *asOf, err)
-		}
-		cfg.AsOf = t
-	}
+	st.AsOf = *asOf
 	if *pdFrom != "" {
-		cfg.PDFrom = *pdFrom
+		st.PDFrom = *pdFrom
 	}
 	if *memLimit != "" {
-		cfg.MemoryLimit = *memLimit
+		st.MemoryLimit = *memLimit
 	}
 	if *threads > 0 {
-		cfg.Threads = *threads
+		st.Threads = *threads
 	}
-	ctx, release, err := holdWriter(ctx, e, *lakeDir)
-	if err != nil {
-		return err
-	}
-	defer release()
-	res, err := perf.Run(ctx, lake.New(*lakeDir), cfg, e.log)
-	if err != nil {
-		return err
-	}
-	w := e.stdout
-	fmt.Fprintf(w, "perf as of %s\n\n", res.AsOf.Format(time.DateOnly))
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "table\trows\tseconds")
-	for _, t := range perf.Tables() {
-		fmt.Fprintf(tw, "%s\t%d\t%.1f\n", t, res.Counts[t], res.Timings[t])
-	}
-	tw.Flush()
-	fmt.Fprintln(w)
-	perf.PrintMaturation(w, res.Maturation, cfg.ACard.WindowMonths)
-	fmt.Fprintln(w)
-	fmt.Fprintf(w, "disclosure as of %s\n", res.AsOf.Format(time.DateOnly))
-	perf.PrintDisclosure(w, res.Disclosure)
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "expected loss LGD by collateral:")
-	for _, l := range res.LGD {
-		fmt.Fprintf(w, "  %-6s %.4f  %d loans  %s\n", l.CollateralType, l.LGD, l.Loans, l.Source)
-	}
-	return nil
+	return execStage(ctx, e, st, pipelines.Layout{Lake: *lakeDir})
 }

@@ -9,6 +9,7 @@ import (
 	"qiandun/internal/audit"
 	"qiandun/internal/version"
 	"qiandun/pipelines"
+	"qiandun/stages"
 )
 
 // multiFlag collects a repeatable key=value flag.
@@ -25,10 +26,11 @@ func (m multiFlag) Set(s string) error {
 	return nil
 }
 
-// runRun runs the pipeline DAG declared in the config: each step calls a
-// subcommand's run function in-process with the flags the config gives it.
+// runRun runs the pipeline DAG declared in the config: each stage is the
+// typed value of package stages its section configures, run in-process in
+// the order its declared reads and writes give (--plan prints it).
 func runRun(ctx context.Context, e *env, args []string) (retErr error) {
-	fs := newFlags(e, "run", "[--config pipelines/default.yaml] [--from STAGE] [--to STAGE] [--only STAGE] [--as-of DATE] [--force] [--allow-outside] [--set var=value ...]")
+	fs := newFlags(e, "run", "[--config pipelines/default.yaml] [--from STAGE] [--to STAGE] [--only STAGE] [--as-of DATE] [--force] [--plan] [--allow-outside] [--set var=value ...]")
 	cfgPath := fs.String("config", "pipelines/default.yaml", "pipeline config (YAML)")
 	from := fs.String("from", "", "re-run this stage and everything downstream of it")
 	only := fs.String("only", "", "run just this stage")
@@ -36,6 +38,7 @@ func runRun(ctx context.Context, e *env, args []string) (retErr error) {
 	asOf := fs.String("as-of", "", "as-of date YYYY-MM-DD (overrides the config's vars.as_of)")
 	allowOutside := fs.Bool("allow-outside", false, "allow the config's outputs (root, lake, out, ...) outside the working directory")
 	force := fs.Bool("force", false, "re-run every stage (gen still runs only when its raw data is absent)")
+	plan := fs.Bool("plan", false, "print the DAG (each stage in run order, the stages it needs, what it reads and writes) and run nothing")
 	sets := multiFlag{}
 	fs.Var(sets, "set", "override a config var, name=value (repeatable), e.g. --set root=demo-small --set loans=5000")
 	if err := fs.Parse(args); err != nil {
@@ -51,9 +54,12 @@ func runRun(ctx context.Context, e *env, args []string) (retErr error) {
 		}
 		sets["as_of"] = *asOf
 	}
-	cfg, err := pipelines.Load(*cfgPath, sets)
+	cfg, err := pipelines.Load(*cfgPath, sets, stages.Registry())
 	if err != nil {
 		return err
+	}
+	if *plan {
+		return cfg.WritePlan(e.stdout, cfg.Var("root"))
 	}
 	if !*allowOutside {
 		if err := cfg.CheckInside("."); err != nil {
@@ -75,21 +81,11 @@ func runRun(ctx context.Context, e *env, args []string) (retErr error) {
 			retErr = aerr
 		}
 	}()
-	funcs := map[string]pipelines.Func{}
-	for name, c := range commands() {
-		if name == "run" || name == "audit" {
-			continue
-		}
-		funcs[name] = func(ctx context.Context, args []string) error {
-			return runAudited(ctx, e, name, c, args, lakeDir, ar.ID())
-		}
+	exec := func(ctx context.Context, name string, st pipelines.Stage, senv *pipelines.Env) error {
+		c := command{run: func(ctx context.Context, _ *env, _ []string) error { return stages.Exec(ctx, st, senv) }}
+		return runAudited(ctx, e, name, c, []string{name}, lakeDir, ar.ID())
 	}
-	r := &pipelines.Runner{Config: cfg, Funcs: funcs, Log: e.log, Out: e.stderr, CodeVersion: version.String()}
-	for _, v := range cfg.Vars {
-		if v.Key == "lake" {
-			r.Lake = v.Value
-		}
-	}
+	r := &pipelines.Runner{Config: cfg, Exec: exec, Log: e.log, Out: e.stderr, Stdout: e.stdout, CodeVersion: version.String(), Lake: lakeDir}
 	sum, err := r.Run(ctx, pipelines.Options{From: *from, Only: *only, To: *to, Force: *force})
 	if sum != nil {
 		fmt.Fprintln(e.stdout)

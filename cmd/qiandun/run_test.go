@@ -3,9 +3,12 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 )
 
@@ -34,16 +37,17 @@ func tailStr(s string, n int) string {
 }
 
 // The real stages through the runner, with the shipped config on a small
-// book: the first run runs every stage up to train; a second run skips
-// them all (the stages' outputs are deterministic, so their fingerprints
-// match); --from features re-runs features and train only; a changed
-// config var re-runs exactly the stages whose section uses it.
+// book: the first run runs every stage up to train_bcard; a second run
+// skips them all (the stages' outputs are deterministic, so their
+// fingerprints match); --from features re-runs features and the train
+// chain only; a changed config var re-runs exactly the stages whose
+// section uses it.
 func TestRunRealStages(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the real stages")
 	}
 	root := t.TempDir()
-	base := []string{"--to", "train", "--allow-outside", "--set", "root=" + root, "--set", "loans=3000"}
+	base := []string{"--to", "train_bcard", "--allow-outside", "--set", "root=" + root, "--set", "loans=3000"}
 	want := func(got map[string]string, exp map[string]string) {
 		t.Helper()
 		for k, v := range exp {
@@ -52,17 +56,20 @@ func TestRunRealStages(t *testing.T) {
 			}
 		}
 	}
-	want(runPipeline(t, base...), map[string]string{"gen": "ran", "ingest": "ran", "perf": "ran", "features": "ran", "train": "ran", "score": "skipped"})
+	want(runPipeline(t, base...), map[string]string{"gen": "ran", "ingest": "ran", "perf": "ran", "features": "ran",
+		"train_acard": "ran", "score_acard": "ran", "features_bcard": "ran", "train_bcard": "ran", "score": "skipped", "bureau": "skipped"})
 	models, _ := filepath.Glob(filepath.Join(root, "models", "*", "*", "model.json"))
 	if len(models) != 2 {
 		t.Fatalf("models after the first run: %v", models)
 	}
-	want(runPipeline(t, base...), map[string]string{"gen": "skipped", "ingest": "skipped", "perf": "skipped", "features": "skipped", "train": "skipped"})
-	want(runPipeline(t, append(base, "--from", "features")...), map[string]string{"ingest": "skipped", "perf": "skipped", "features": "ran", "train": "ran"})
+	want(runPipeline(t, base...), map[string]string{"gen": "skipped", "ingest": "skipped", "perf": "skipped", "features": "skipped",
+		"train_acard": "skipped", "score_acard": "skipped", "features_bcard": "skipped", "train_bcard": "skipped"})
+	want(runPipeline(t, append(base, "--from", "features")...), map[string]string{"ingest": "skipped", "perf": "skipped", "features": "ran",
+		"train_acard": "ran", "score_acard": "ran", "features_bcard": "ran", "train_bcard": "ran"})
 
 	// memory_limit appears in perf's, features' and train's sections, not ingest's.
 	got := runPipeline(t, append(base, "--set", "memory_limit=2GB")...)
-	want(got, map[string]string{"ingest": "skipped", "perf": "ran", "features": "ran"})
+	want(got, map[string]string{"ingest": "skipped", "perf": "ran", "features": "ran", "score_acard": "ran"})
 
 	var rec struct {
 		Status, Reason string
@@ -87,5 +94,34 @@ func TestRunRejectsBadAsOf(t *testing.T) {
 		if code == 0 || !bytes.Contains(stderr.Bytes(), []byte("month end")) {
 			t.Errorf("--as-of %s: exit %d, stderr %q", d, code, stderr.String())
 		}
+	}
+}
+
+// qiandun run --plan prints the DAG the runner derives from the stages'
+// declared reads and writes, in run order, and runs nothing: no lake, no
+// state, no raw data is created.
+func TestRunPlan(t *testing.T) {
+	root := filepath.Join(t.TempDir(), "book")
+	var stdout, stderr bytes.Buffer
+	code := realMain([]string{"run", "--config", "../../pipelines/default.yaml", "--plan", "--allow-outside", "--set", "root=" + root}, &stdout, &stderr)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	out := stdout.String()
+	for _, want := range []string{
+		"1. gen\n   needs:  -\n   reads:  -\n   writes: raw\n",
+		"5. train_acard\n   needs:  perf features\n   reads:  lake/features/acard lake/labels/acard\n   writes: models/acard\n",
+		"6. score_acard\n   needs:  features train_acard\n   reads:  models/acard lake/features/acard\n   writes: lake/scores_acard\n",
+		"7. features_bcard\n   needs:  ingest score_acard\n",
+		"8. train_bcard\n   needs:  perf features_bcard\n   reads:  lake/features/bcard lake/labels/bcard\n   writes: models/bcard\n",
+		"9. score\n   needs:  features train_acard features_bcard train_bcard\n",
+		"12. report\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("plan lacks %q:\n%s", want, out)
+		}
+	}
+	if _, err := os.Stat(root); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("--plan created %s (%v)", root, err)
 	}
 }

@@ -39,7 +39,11 @@ func TestScoreCLI(t *testing.T) {
 	}
 }
 
+// A refused command checks its arguments before it takes the writer lock,
+// so it creates nothing: no lake, no output root (run in an empty
+// working directory, which stays empty).
 func TestScoreWarnCLIErrors(t *testing.T) {
+	wd := emptyWD(t)
 	for _, tc := range []struct {
 		args []string
 		want string
@@ -55,5 +59,27 @@ func TestScoreWarnCLIErrors(t *testing.T) {
 		if code := realMain(tc.args, &stdout, &stderr); code != 1 || !strings.Contains(stderr.String(), tc.want) {
 			t.Errorf("%v: exit %d, stderr %q, want 1 and %q", tc.args, code, stderr.String(), tc.want)
 		}
+	}
+	nothingCreated(t, wd)
+}
+
+// emptyWD makes a new empty directory the working directory for the
+// rest of the test.
+func emptyWD(t *testing.T) string {
+	t.Helper()
+	wd := t.TempDir()
+	t.Chdir(wd)
+	return wd
+}
+
+// nothingCreated fails the test when dir is not empty.
+func nothingCreated(t *testing.T, dir string) {
+	t.Helper()
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range ents {
+		t.Errorf("a refused command created %s in the working directory", e.Name())
 	}
 }

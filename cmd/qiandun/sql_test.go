@@ -86,6 +86,7 @@ func TestIngestAndSQLCommands(t *testing.T) {
 }
 
 func TestIngestCommandErrors(t *testing.T) {
+	wd := emptyWD(t)
 	for _, tc := range []struct {
 		args []string
 		want string
@@ -98,6 +99,7 @@ func TestIngestCommandErrors(t *testing.T) {
 			t.Errorf("%v: exit %d, stderr %q", tc.args, code, errb.String())
 		}
 	}
+	nothingCreated(t, wd)
 }
 
 // TestSQLCSVNeutralisesFormulas: `qiandun sql --format csv` writes text

@@ -34,7 +34,7 @@ func TestTrainDemoBookNearTruePD(t *testing.T) {
 	raw, lk, models := filepath.Join(dir, "raw"), filepath.Join(dir, "lake"), filepath.Join(dir, "models")
 	var stdout, stderr bytes.Buffer
 	args := []string{"run", "--config", filepath.Join("..", "..", "pipelines", "default.yaml"), "--allow-outside", "--set", "root=" + dir,
-		"--set", "loans=" + demoLoans, "--to", "train"}
+		"--set", "loans=" + demoLoans, "--to", "train_acard"}
 	if code := realMain(args, &stdout, &stderr); code != 0 {
 		t.Fatalf("%v: exit %d\n%s", args, code, stderr.String())
 	}

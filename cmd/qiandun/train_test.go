@@ -38,6 +38,11 @@ func TestTrainCLI(t *testing.T) {
 }
 
 func TestTrainCLIErrors(t *testing.T) {
+	german, err := filepath.Abs(filepath.Join("..", "..", "testdata", "germancredit.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wd := emptyWD(t)
 	tests := []struct {
 		args []string
 		want string
@@ -45,7 +50,7 @@ func TestTrainCLIErrors(t *testing.T) {
 		{[]string{"train", "--out", "x"}, "exactly one of --data or --lake"},
 		{[]string{"train", "--data", "nope.csv", "--target", "y", "--bad-value", "1", "--out", "x"}, "nope.csv"},
 		{[]string{"train", "--lake", "nolake", "--model", "zcard", "--out", "x"}, "acard or bcard"},
-		{[]string{"train", "--data", filepath.Join("..", "..", "testdata", "germancredit.csv"), "--out", "x"}, "--target and --bad-value"},
+		{[]string{"train", "--data", german, "--out", "x"}, "--target and --bad-value"},
 	}
 	for _, tc := range tests {
 		var stdout, stderr bytes.Buffer
@@ -53,6 +58,7 @@ func TestTrainCLIErrors(t *testing.T) {
 			t.Errorf("%v: exit %d, stderr %q, want %q", tc.args, code, stderr.String(), tc.want)
 		}
 	}
+	nothingCreated(t, wd)
 }
 
 // TestReportCLISameBytes: `qiandun report` run twice on the same model

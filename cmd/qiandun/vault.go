@@ -3,41 +3,10 @@ package main
 import (
 	"context"
 	"fmt"
-	"sync"
 
 	"qiandun/data/vault"
 	"qiandun/internal/keyfile"
 )
-
-// vaultCollector gathers, while ingest reads, the clear value of each
-// token for the PII vault (ingest.Options.Vault).
-type vaultCollector struct {
-	mu  sync.Mutex
-	val map[string]string // token -> clear value
-}
-
-func (c *vaultCollector) add(_ string, token, clear []byte) {
-	c.mu.Lock()
-	if _, ok := c.val[string(token)]; !ok {
-		c.val[string(token)] = string(clear)
-	}
-	c.mu.Unlock()
-}
-
-// save seals the collected values into v and writes it.
-func (c *vaultCollector) save(v *vault.Vault) (int, error) {
-	n := 0
-	for tok, val := range c.val {
-		if v.Has(tok) {
-			continue
-		}
-		if err := v.Put(tok, val); err != nil {
-			return n, err
-		}
-		n++
-	}
-	return n, v.Save()
-}
 
 // runVault: qiandun vault rotate --lake DIR --new-key-file F [--vault-key-file F]
 func runVault(ctx context.Context, e *env, args []string) error {

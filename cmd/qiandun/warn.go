@@ -2,34 +2,33 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"text/tabwriter"
 
-	"qiandun/scoring/publish"
-	"qiandun/scoring/score"
+	"qiandun/pipelines"
 	"qiandun/scoring/warn"
-	"qiandun/training/scorecard"
+	"qiandun/stages"
 )
 
+// runWarn writes the early-warning list (stages.Warn), or back-tests its
+// ranking (--backtest: read-only, no lock).
 func runWarn(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "warn", "--lake DIR --model BCARD_DIR --as-of YYYY-MM-DD --out DIR [--config FILE]\n       qiandun warn --backtest --lake DIR --model BCARD_DIR [--from YYYY-MM --to YYYY-MM] [--config FILE]")
-	var o warn.Options
-	var models, scores, config, from, to string
+	st := stages.NewWarn()
+	var l pipelines.Layout
+	var config, from, to string
 	var backtest bool
-	fs.StringVar(&o.Lake, "lake", "", "lake directory (B-card feature snapshots, loans, schedules, repayments, labels)")
-	fs.StringVar(&o.Model, "model", "", "B-card model directory <models>/<name>/<version>")
-	fs.StringVar(&models, "models", "", "models root: use the latest B-card under it")
-	fs.StringVar(&scores, "scores", "", "scores root: use the B-card of the published run <scores>/<as_of>/")
-	fs.StringVar(&o.AsOf, "as-of", "", "as-of month end YYYY-MM-DD")
-	fs.StringVar(&o.Out, "out", "", "output root; the list is published atomically at DIR/<as_of>/")
+	fs.StringVar(&l.Lake, "lake", "", "lake directory (B-card feature snapshots, loans, schedules, repayments, labels)")
+	fs.StringVar(&st.Model, "model", "", "B-card model directory <models>/<name>/<version>")
+	fs.StringVar(&l.Models, "models", "", "models root: use the latest B-card under it")
+	fs.StringVar(&l.Scores, "scores", "", "scores root: use the B-card of the published run <scores>/<as_of>/")
+	fs.StringVar(&st.AsOf, "as-of", "", "as-of month end YYYY-MM-DD")
+	fs.StringVar(&l.Warn, "out", "", "output root; the list is published atomically at DIR/<as_of>/")
 	fs.StringVar(&config, "config", "", "YAML/JSON rules and thresholds (see README; defaults documented there)")
 	fs.BoolVar(&backtest, "backtest", false, "back-test the ranking on historical month ends instead of writing a list")
 	fs.StringVar(&from, "from", "", "back-test: first month YYYY-MM (default: earliest snapshot with mature labels)")
 	fs.StringVar(&to, "to", "", "back-test: last month YYYY-MM")
-	fs.StringVar(&o.Memory, "memory-limit", "3GB", "DuckDB memory_limit")
+	fs.StringVar(&st.MemoryLimit, "memory-limit", "3GB", "DuckDB memory_limit")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -37,78 +36,25 @@ func runWarn(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("unexpected arguments %v", fs.Args())
 	}
 	var err error
-	if o.Config, err = warn.LoadConfig(config); err != nil {
+	if st.Config, err = pipelines.SectionFile[stages.WarnConfig](config); err != nil {
+		return fmt.Errorf("warn config: %w", err)
+	}
+	if !backtest {
+		return execStage(ctx, e, st, l)
+	}
+	if err := st.Check(l); err != nil {
 		return err
 	}
-	o.Log = e.log
-	if o.Model == "" {
-		if o.Model, err = findBCard(models, scores, o.AsOf); err != nil {
-			return err
-		}
-	}
-	if backtest {
-		bt, err := warn.RunBacktest(ctx, o, from, to)
-		if err != nil {
-			return err
-		}
-		printBacktest(e, bt)
-		return nil
-	}
-	ctx, release, err := holdWriter(ctx, e, firstSet(o.Lake, o.Out))
+	o, err := st.Options(&pipelines.Env{Layout: l, Log: e.log, Stdout: e.stdout, Stderr: e.stderr})
 	if err != nil {
 		return err
 	}
-	defer release()
-	man, dir, err := warn.Run(ctx, o)
+	bt, err := warn.RunBacktest(ctx, o, from, to)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "early-warning list %s: %d of %d active loans (model %s %s, score PSI %.4f %s)\n", dir, man.Rows, man.ActiveLoans,
-		man.Model.Name, man.Model.Version, man.Model.Monitoring.ScorePSI, man.Model.Monitoring.ScoreLevel)
-	tw := tabwriter.NewWriter(e.stdout, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "  rule\tloans\tpriority\taction\tqueue")
-	for _, r := range man.Rules {
-		fmt.Fprintf(tw, "  %s\t%d\t%d\t%s\t%s\n", r.Name, man.ByReason[r.Name], r.Priority, r.Action, r.Queue)
-	}
-	return tw.Flush()
-}
-
-// findBCard picks the B-card: from a published scores run, or the latest
-// B-card under a models root.
-func findBCard(models, scores, asOf string) (string, error) {
-	switch {
-	case scores != "":
-		dir := filepath.Join(scores, asOf)
-		if _, err := publish.Verify(dir); err != nil {
-			return "", fmt.Errorf("--scores: %w", err)
-		}
-		raw, err := os.ReadFile(filepath.Join(dir, publish.ManifestName))
-		if err != nil {
-			return "", err
-		}
-		var man score.Manifest
-		if err := json.Unmarshal(raw, &man); err != nil {
-			return "", fmt.Errorf("--scores: %s: %w", dir, err)
-		}
-		for _, m := range man.Models {
-			if m.Set == "bcard" {
-				return m.Dir, nil
-			}
-		}
-		return "", fmt.Errorf("--scores: the run at %s scored no B-card", dir)
-	case models != "":
-		dirs, err := score.LatestModels(models)
-		if err != nil {
-			return "", err
-		}
-		for _, d := range dirs {
-			if m, err := scorecard.Load(d); err == nil && m.Settings["model"] == "bcard" {
-				return d, nil
-			}
-		}
-		return "", fmt.Errorf("--models: no B-card under %s", models)
-	}
-	return "", fmt.Errorf("--model (or --models / --scores) is required")
+	printBacktest(e, bt)
+	return nil
 }
 
 func printBacktest(e *env, bt *warn.Backtest) {

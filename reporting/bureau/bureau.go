@@ -16,6 +16,7 @@
 package bureau
 
 import (
+	"bytes"
 	"context"
 	_ "embed"
 	"fmt"
@@ -81,12 +82,18 @@ func LoadConfig(path string) (Config, error) {
 	if path == "" {
 		return c, nil
 	}
-	f, err := os.Open(path)
+	raw, err := os.ReadFile(path)
 	if err != nil {
 		return c, fmt.Errorf("bureau config: %w", err)
 	}
-	defer f.Close()
-	dec := yaml.NewDecoder(f)
+	return ParseConfig(raw, path)
+}
+
+// ParseConfig parses a config document (named path in errors) over the
+// defaults and validates it; see LoadConfig.
+func ParseConfig(raw []byte, path string) (Config, error) {
+	c := DefaultConfig()
+	dec := yaml.NewDecoder(bytes.NewReader(raw))
 	dec.KnownFields(true)
 	if err := dec.Decode(&c); err != nil {
 		return c, fmt.Errorf("bureau config %s: %w", path, err)

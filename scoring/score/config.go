@@ -72,6 +72,13 @@ func LoadRules(path string) (Rules, error) {
 	if err != nil {
 		return r, fmt.Errorf("score rules: %w", err)
 	}
+	return ParseRules(raw, path)
+}
+
+// ParseRules parses a rules document (named path in errors) over the
+// defaults; see LoadRules.
+func ParseRules(raw []byte, path string) (Rules, error) {
+	r := DefaultRules()
 	var f Rules
 	if err := yaml.Unmarshal(raw, &f); err != nil {
 		return r, fmt.Errorf("score rules %s: %w", path, err)

@@ -101,12 +101,22 @@ func DefaultConfig() Config {
 // LoadConfig reads path over the defaults (fields not given keep their
 // default) and validates it.
 func LoadConfig(path string) (Config, error) {
+	if path == "" {
+		c := DefaultConfig()
+		return c, c.Validate()
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return DefaultConfig(), fmt.Errorf("warn config: %w", err)
+	}
+	return ParseConfig(raw, path)
+}
+
+// ParseConfig parses a config document (named path in errors) over the
+// defaults and validates it; see LoadConfig.
+func ParseConfig(raw []byte, path string) (Config, error) {
 	c := DefaultConfig()
-	if path != "" {
-		raw, err := os.ReadFile(path)
-		if err != nil {
-			return c, fmt.Errorf("warn config: %w", err)
-		}
+	if raw != nil {
 		var f struct {
 			Thresholds map[string]any            `yaml:"thresholds"`
 			Rules      map[string]map[string]any `yaml:"rules"`

@@ -95,6 +95,12 @@ func (c *Config) LoadConfig(path string) error {
 	if err != nil {
 		return fmt.Errorf("config: %w", err)
 	}
+	return c.ParseConfig(raw, path)
+}
+
+// ParseConfig applies a config document (named path in errors) over c;
+// see LoadConfig.
+func (c *Config) ParseConfig(raw []byte, path string) error {
 	var f FileConfig
 	if err := yaml.Unmarshal(raw, &f); err != nil {
 		return fmt.Errorf("config %s: %w", path, err)

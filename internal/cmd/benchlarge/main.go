@@ -36,6 +36,7 @@ import (
 	"gonum.org/v1/plot/vg"
 
 	"qiandun/pipelines"
+	"qiandun/stages"
 )
 
 // Measure is one stage run on one book.
@@ -102,7 +103,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 // stageNames returns the config's stages in dependency order.
 func stageNames(config string, vars map[string]string) ([]string, error) {
-	cfg, err := pipelines.Load(config, vars)
+	cfg, err := pipelines.Load(config, vars, stages.Registry())
 	if err != nil {
 		return nil, err
 	}
@@ -186,7 +187,7 @@ func measure(ctx context.Context, o options, vars map[string]string, stage strin
 
 // stageRows reads the row count the runner recorded for the stage.
 func stageRows(config string, vars map[string]string, stage string) int64 {
-	cfg, err := pipelines.Load(config, vars)
+	cfg, err := pipelines.Load(config, vars, stages.Registry())
 	if err != nil {
 		return 0
 	}
