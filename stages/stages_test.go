@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"qiandun/data/schema"
 	"qiandun/pipelines"
 )
 
@@ -63,9 +64,15 @@ func TestDefaultConfig(t *testing.T) {
 	if g := c.Stage("gen").Stage.(*Gen); g.Loans != 50000 || g.Months != 36 {
 		t.Fatalf("gen = %+v", g)
 	}
-	// The ingest table list is schema's, and what the features read.
-	if w := c.Stage("ingest").IO.Writes; len(w) != 7 || w[0] != "x/lake/applications" {
+	// The ingest table list is schema's; the features read all of it
+	// but the custody tables.
+	if w := c.Stage("ingest").IO.Writes; len(w) != len(schema.Tables()) || w[0] != "x/lake/applications" {
 		t.Fatalf("ingest writes %v", w)
+	}
+	for _, r := range c.Stage("features").IO.Reads {
+		if strings.HasSuffix(r, "/investments") || strings.HasSuffix(r, "/custody_transactions") {
+			t.Fatalf("features reads %s", r)
+		}
 	}
 }
 
