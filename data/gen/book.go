@@ -163,6 +163,7 @@ type chunkGen struct {
 	evs           []event
 	recentDevices [][]byte
 	recentIPs     [][]byte
+	lost          []lostCase // loans whose collection ended in lost contact (repair.go)
 }
 
 func sigmoid(x float64) float64 { return 1 / (1 + math.Exp(-x)) }

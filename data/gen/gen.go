@@ -14,7 +14,9 @@
 // against and the pipeline must never read: loans.csv (the true 12-month
 // default probability per loan, the realised outcome, fraud-ring
 // membership) and dirty.json (the defects --dirty injected, by table and
-// reason, and the physical line counts).
+// reason, and the physical line counts) and repair.csv (the channels that
+// would reach each borrower whose collection ended in lost contact; see
+// repair.go).
 package gen
 
 import (
@@ -175,6 +177,7 @@ func newWorld(cfg Config) *world {
 type chunkOut struct {
 	tables [nTables]tableBuf
 	truth  []byte
+	repair []byte // rows of _truth/repair.csv (repair.go)
 	counts [nTables][nDefects]int
 	loans  int
 }
@@ -208,6 +211,7 @@ func (w *world) genChunk(c int) *chunkOut {
 			out.tables[i].inj = nil
 		}
 	}
+	g.repairChannels() // after the injectors are detached: no defects
 	return out
 }
 
@@ -340,6 +344,7 @@ func Generate(ctx context.Context, cfg Config, dir string, log *slog.Logger) (*S
 			}
 		}()
 	}
+	repairTruth := []byte(RepairTruthHeader)
 	var werr error
 	for c := 0; c < nChunks && werr == nil; c++ {
 		var out *chunkOut
@@ -374,6 +379,7 @@ func Generate(ctx context.Context, cfg Config, dir string, log *slog.Logger) (*S
 		if _, err := files[nTables].bw.Write(out.truth); err != nil {
 			werr = fmt.Errorf("gen: write %s: %w", files[nTables].path, err)
 		}
+		repairTruth = append(repairTruth, out.repair...)
 		bar.Add(int64(out.loans))
 		<-tokens
 	}
@@ -408,6 +414,9 @@ func Generate(ctx context.Context, cfg Config, dir string, log *slog.Logger) (*S
 		return nil, fmt.Errorf("gen: %w", err)
 	}
 	if err := os.WriteFile(filepath.Join(dir, "_truth", "dirty.json"), append(js, '\n'), 0o644); err != nil {
+		return nil, fmt.Errorf("gen: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "_truth", "repair.csv"), repairTruth, 0o644); err != nil {
 		return nil, fmt.Errorf("gen: %w", err)
 	}
 	s := &Summary{Rows: map[string]int{}, Elapsed: time.Since(start), Truth: truth}
