@@ -127,6 +127,8 @@ type world struct {
 	// onLoan, when set (by tests), sees every loan's observable risk
 	// logit, true PD and realised outcome.
 	onLoan func(zObs, pd float64, bad12, mature bool)
+	// noRepair, when set (by tests), leaves out the repair rows.
+	noRepair bool
 }
 
 // macro returns the logit shift of loans applied for on day: a shock of a
@@ -211,7 +213,9 @@ func (w *world) genChunk(c int) *chunkOut {
 			out.tables[i].inj = nil
 		}
 	}
-	g.repairChannels() // after the injectors are detached: no defects
+	if !w.noRepair {
+		g.repairChannels() // after the injectors are detached: no defects
+	}
 	return out
 }
 

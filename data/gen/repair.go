@@ -18,7 +18,7 @@ import (
 //   - decoy_ip (does not reach): strangers apply from the borrower's IP
 //     (public wifi) within days after the borrower's application.
 //
-// These rows are drawn from a stream of their own and written at the end
+// A fraud ring's lost members get none of these. These rows are drawn from a stream of their own and written at the end
 // of each chunk with ids of their own range, so every other row of every
 // table is byte-identical to a book generated without them; only
 // applications.csv gains rows. They are never given a dirty-mode defect.
@@ -59,6 +59,11 @@ func (g *chunkGen) repairChannels() {
 	tb := g.out.repair
 	for i := range g.lost {
 		lc := &g.lost[i]
+		if lc.b.ring >= 0 {
+			// a fraud ring's member: nobody to reach
+			tb = repairTruthRow(tb, lc, "none", 0, 0, false)
+			continue
+		}
 		lostDay := int(lc.lostSec / secondsPerDay)
 		wrote := false
 		if r.Float64() < repairNewPhone {
@@ -76,7 +81,7 @@ func (g *chunkGen) repairChannels() {
 		if r.Float64() < repairRelative {
 			from, to := lostDay+3, min(lc.appDay+repairLinkDays-5, w.endDay)
 			if to >= from {
-				b := g.stranger(r, &lc.b, newNum())
+				b := g.stranger(r, &lc.b, newNum(), lc.appDay)
 				b.device = lc.b.device
 				tb = g.repairApp(tb, r, lc, &b, b.num, from+r.IntN(to-from+1), "linked_device", true)
 				wrote = true
@@ -88,7 +93,7 @@ func (g *chunkGen) repairChannels() {
 				if day > w.endDay {
 					continue
 				}
-				b := g.stranger(r, &lc.b, newNum())
+				b := g.stranger(r, &lc.b, newNum(), lc.appDay)
 				b.ip = lc.b.ip
 				tb = g.repairApp(tb, r, lc, &b, b.num, day, "decoy_ip", false)
 			}
@@ -100,13 +105,15 @@ func (g *chunkGen) repairChannels() {
 	g.out.repair = tb
 }
 
-// stranger returns another person of the borrower's birth province: a new
-// borrower number, ID number, name, phone, device and IP.
-func (g *chunkGen) stranger(r *rand.Rand, like *borrower, num int64) borrower {
+// stranger returns another person of the borrower's birth province, 22
+// to 52 years old around aroundDay: a new borrower number, ID number,
+// name, phone, device and IP.
+func (g *chunkGen) stranger(r *rand.Rand, like *borrower, num int64, aroundDay int) borrower {
 	b := *like
 	b.num, b.ring = num, -1
 	b.male = r.Float64() < 0.5
-	b.birthDay = like.birthDay + r.IntN(3650) - 1825
+	b.declGender = 1 - boolInt(b.male)
+	b.birthDay = aroundDay - (22+r.IntN(30))*365 - r.IntN(300) // 22 to 52 around then
 	cities := g.w.pl.provs[like.birthProv].cities
 	b.idNumber = makeID(r, cities[r.IntN(len(cities))].code, b.birthDay, b.male, false)
 	b.name = appendName(nil, r, b.male)
