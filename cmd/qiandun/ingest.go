@@ -65,14 +65,17 @@ func runIngest(ctx context.Context, e *env, args []string) error {
 	}
 	vc := &vaultCollector{val: map[string]string{}}
 	o.Vault = vc.add
+	sealed := 0
+	o.SealVault = func(path string) (err error) {
+		sealed, err = vc.seal(vlt, path)
+		return err
+	}
 	res, err := ingest.Run(ctx, o)
 	if err != nil {
 		return err
 	}
-	if n, err := vc.save(vlt); err != nil {
-		return err
-	} else if n > 0 {
-		e.log.Info("sealed new values in the PII vault", "values", n, "vault", vault.Path(*lakeDir))
+	if sealed > 0 {
+		e.log.Info("sealed new values in the PII vault, committed with the tables", "values", sealed, "vault", vault.Path(*lakeDir))
 	}
 	for _, s := range res.Skipped {
 		fmt.Fprintf(e.stdout, "skipped %s: %s\n", s.File, s.Reason)

@@ -24,8 +24,9 @@ func (c *vaultCollector) add(_ string, token, clear []byte) {
 	c.mu.Unlock()
 }
 
-// save seals the collected values into v and writes it.
-func (c *vaultCollector) save(v *vault.Vault) (int, error) {
+// seal seals the collected values into v and writes it to path (the
+// vault's place in the ingest commit).
+func (c *vaultCollector) seal(v *vault.Vault, path string) (int, error) {
 	n := 0
 	for tok, val := range c.val {
 		if v.Has(tok) {
@@ -36,7 +37,7 @@ func (c *vaultCollector) save(v *vault.Vault) (int, error) {
 		}
 		n++
 	}
-	return n, v.Save()
+	return n, v.WriteFile(path)
 }
 
 // runVault: qiandun vault rotate --lake DIR --new-key-file F [--vault-key-file F]
@@ -63,6 +64,11 @@ func runVault(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	_, release, err := holdWriter(ctx, e, *lakeDir) // a new commit of the ingest chain
+	if err != nil {
+		return err
+	}
+	defer release()
 	n, err := vault.Rotate(*lakeDir, old, next, e.log)
 	if err != nil {
 		return err
