@@ -287,8 +287,8 @@ func TestBacktestAgainstTruth(t *testing.T) {
 	}
 	defer db.Close()
 	var n, late int
-	if err := db.QueryRow("SELECT count(*), count(*) FILTER (WHERE evidence_time >= TIMESTAMP '2023-06-15' OR lost_at >= TIMESTAMP '2023-06-15') FROM read_parquet(" +
-		lake.Quote(filepath.Join(dir, "candidates.parquet")) + ")").Scan(&n, &late); err != nil {
+	if err := db.QueryRow("SELECT count(*), count(*) FILTER (WHERE evidence_time >= TIMESTAMP '2023-06-15' OR lost_at >= TIMESTAMP '2023-06-15') FROM read_parquet("+
+		lake.Quote(filepath.Join(dir, "candidates.parquet"))+")").Scan(&n, &late); err != nil {
 		t.Fatal(err)
 	}
 	if n == 0 || late != 0 {
@@ -337,4 +337,3 @@ func TestConfigErrors(t *testing.T) {
 		t.Errorf("LoadConfig: %+v, %v", c, err)
 	}
 }
-
