@@ -64,6 +64,7 @@ type Layout struct {
 	Scores  string `json:"scores,omitempty"`  // <scores>/<as_of>/ (score runs)
 	Warn    string `json:"warn,omitempty"`    // <warn>/<as_of>/ (early-warning lists)
 	Bureau  string `json:"bureau,omitempty"`  // <bureau>/<format>/<month>/<seq>/
+	Repair  string `json:"repair,omitempty"`  // <repair>/<as_of>/ (lost-contact repair lists)
 	Reports string `json:"reports,omitempty"` // HTML pages
 }
 
@@ -87,7 +88,8 @@ func (l Layout) Manifest(name string) string {
 }
 
 // layoutFromVars is the layout of a pipeline config: vars raw, lake,
-// models and reports, and out/scores, out/early_warning, out/bureau.
+// models and reports, and out/scores, out/early_warning, out/bureau,
+// out/repair.
 func layoutFromVars(get func(string) string) Layout {
 	sub := func(v, s string) string {
 		if get(v) == "" {
@@ -96,7 +98,8 @@ func layoutFromVars(get func(string) string) Layout {
 		return filepath.Join(get(v), s)
 	}
 	return Layout{Raw: get("raw"), Lake: get("lake"), Models: get("models"),
-		Scores: sub("out", "scores"), Warn: sub("out", "early_warning"), Bureau: sub("out", "bureau"), Reports: get("reports")}
+		Scores: sub("out", "scores"), Warn: sub("out", "early_warning"), Bureau: sub("out", "bureau"),
+		Repair: sub("out", "repair"), Reports: get("reports")}
 }
 
 // Env is what a stage runs with.

@@ -89,14 +89,17 @@ func (s *Ingest) Run(ctx context.Context, env *pipelines.Env) error {
 	}
 	vc := &vaultCollector{val: map[string]string{}}
 	o.Vault = vc.add
+	sealed := 0
+	o.SealVault = func(path string) (err error) {
+		sealed, err = vc.seal(vlt, path)
+		return err
+	}
 	res, err := ingest.Run(ctx, o)
 	if err != nil {
 		return err
 	}
-	if n, err := vc.save(vlt); err != nil {
-		return err
-	} else if n > 0 {
-		env.Log.Info("sealed new values in the PII vault", "values", n, "vault", vault.Path(lakeDir))
+	if sealed > 0 {
+		env.Log.Info("sealed new values in the PII vault, committed with the tables", "values", sealed, "vault", vault.Path(lakeDir))
 	}
 	w := env.Stdout
 	for _, s := range res.Skipped {
@@ -133,8 +136,9 @@ func (c *vaultCollector) add(_ string, token, clear []byte) {
 	c.mu.Unlock()
 }
 
-// save seals the collected values into v and writes it.
-func (c *vaultCollector) save(v *vault.Vault) (int, error) {
+// seal seals the collected values into v and writes it to path (the
+// vault's place in the ingest commit).
+func (c *vaultCollector) seal(v *vault.Vault, path string) (int, error) {
 	n := 0
 	for tok, val := range c.val {
 		if v.Has(tok) {
@@ -145,5 +149,5 @@ func (c *vaultCollector) save(v *vault.Vault) (int, error) {
 		}
 		n++
 	}
-	return n, v.Save()
+	return n, v.WriteFile(path)
 }

@@ -40,6 +40,7 @@ func Registry() pipelines.Registry {
 		{Name: "train_bcard", New: func() pipelines.Stage { return NewTrain("bcard") }},
 		{Name: "score", New: func() pipelines.Stage { return NewScore() }},
 		{Name: "warn", New: func() pipelines.Stage { return NewWarn() }},
+		{Name: "repair", New: func() pipelines.Stage { return NewRepair() }},
 		{Name: "bureau", New: func() pipelines.Stage { return NewBureau() }},
 		{Name: "report", New: func() pipelines.Stage { return &Report{} }},
 	}
@@ -76,7 +77,7 @@ func Exec(ctx context.Context, st pipelines.Stage, env *pipelines.Env) error {
 	} else if dir == "" && len(io.Writes) > 0 {
 		dir = io.Writes[0]
 	}
-	ctx, release, err := holdWriter(ctx, env, dir)
+	ctx, release, err := HoldWriter(ctx, env, dir)
 	if err != nil {
 		return err
 	}
@@ -93,12 +94,12 @@ func readsUnder(reads []string, dir string) bool {
 	return false
 }
 
-// holdWriter takes the writer lock of dir for the rest of the stage;
+// HoldWriter takes the writer lock of dir for the rest of the stage;
 // inside `qiandun run`, which holds it already, the lock is taken again
 // freely. Under the lock it brings every commit under dir back to its
 // last commit (durable.Recover) and empties the lake's temporary area of
 // what dead runs left there.
-func holdWriter(ctx context.Context, env *pipelines.Env, dir string) (context.Context, func(), error) {
+func HoldWriter(ctx context.Context, env *pipelines.Env, dir string) (context.Context, func(), error) {
 	if dir == "" {
 		return ctx, func() {}, nil
 	}

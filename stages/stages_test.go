@@ -37,12 +37,13 @@ func TestDefaultConfig(t *testing.T) {
 	for _, s := range order {
 		got = append(got, s.Name)
 	}
-	want := []string{"gen", "ingest", "perf", "features", "train_acard", "score_acard", "features_bcard", "train_bcard", "score", "warn", "bureau", "report"}
+	want := []string{"gen", "ingest", "perf", "features", "train_acard", "score_acard", "features_bcard", "train_bcard", "score", "warn", "repair", "bureau", "report"}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("order = %v, want %v", got, want)
 	}
 	needs := map[string][]string{
 		"ingest":         {"gen"},
+		"repair":         {"ingest"},
 		"train_acard":    {"perf", "features"},
 		"score_acard":    {"features", "train_acard"},
 		"features_bcard": {"ingest", "score_acard"},

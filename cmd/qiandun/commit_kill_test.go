@@ -187,10 +187,12 @@ func TestKillIngest(t *testing.T) {
 		if len(got) != 0 && !same(got, want) {
 			t.Fatalf("killed after step %d: a partial lake is visible: %v", k, keys(got))
 		}
+		agree(t, fmt.Sprintf("killed after step %d", k), lake) // the PII vault too (vault_kill_test.go)
 		qd(t, bin, 0, "", ingest(lake)...)
 		if got := contents(t, lake, rels...); !same(got, want) {
 			t.Fatalf("killed after step %d, re-run: lake %v, want %v", k, keys(got), keys(want))
 		}
+		agree(t, fmt.Sprintf("killed after step %d, re-run", k), lake)
 		man, _ := os.ReadFile(filepath.Join(lake, "_manifests", "ingest.json"))
 		if !bytes.Contains(man, []byte(`"loans.read"`)) || (bytes.Contains(man, []byte(`duplicate_row`)) != bytes.Contains(cleanMan, []byte(`duplicate_row`))) {
 			t.Fatalf("killed after step %d, re-run: manifest counts differ from a clean run's", k)

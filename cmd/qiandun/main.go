@@ -46,6 +46,7 @@ func commands() map[string]command {
 		"run":      {"run the whole pipeline DAG", runRun},
 		"vault":    {"the encrypted PII vault: vault rotate re-encrypts it under a new key", runVault},
 		"audit":    {"print the lake's audit trail (who ran which stage, when, with what result)", runAudit},
+		"repair":   {"lost-contact repair: candidate channels per lost loan, the collection queue", runRepair},
 	}
 }
 

@@ -6,6 +6,8 @@ import (
 
 	"qiandun/data/vault"
 	"qiandun/internal/keyfile"
+	"qiandun/pipelines"
+	"qiandun/stages"
 )
 
 // runVault: qiandun vault rotate --lake DIR --new-key-file F [--vault-key-file F]
@@ -32,6 +34,11 @@ func runVault(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	_, release, err := stages.HoldWriter(ctx, &pipelines.Env{Log: e.log}, *lakeDir) // a new commit of the ingest chain
+	if err != nil {
+		return err
+	}
+	defer release()
 	n, err := vault.Rotate(*lakeDir, old, next, e.log)
 	if err != nil {
 		return err

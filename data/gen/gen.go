@@ -14,9 +14,11 @@
 // against and the pipeline must never read: loans.csv (the true 12-month
 // default probability per loan, the realised outcome, fraud-ring
 // membership) and dirty.json (the defects --dirty injected, by table and
-// reason, and the physical line counts) and custody.json (the custody
+// reason, and the physical line counts), custody.json (the custody
 // migration and the reconciliation breaks --custody-breaks injected, by
-// kind; see custody.go for the flows the statement carries).
+// kind; see custody.go for the flows the statement carries) and repair.csv
+// (the channels that would reach each borrower whose collection ended in
+// lost contact; see repair.go).
 package gen
 
 import (
@@ -141,6 +143,8 @@ type world struct {
 	// The custody migration: its day and its second (00:00 that day).
 	migDay int
 	migSec int64
+	// noRepair, when set (by tests), leaves out the repair rows.
+	noRepair bool
 }
 
 // macro returns the logit shift of loans applied for on day: a shock of a
@@ -198,6 +202,7 @@ type chunkOut struct {
 	global []cline // the platform's and the guarantor's custody lines
 	breaks [nBreakKinds]int
 	truth  []byte
+	repair []byte // rows of _truth/repair.csv (repair.go)
 	counts [nTables][nDefects]int
 	loans  int
 }
@@ -233,6 +238,9 @@ func (w *world) genChunk(c int) *chunkOut {
 			out.counts[i] = inj.counts
 			out.tables[i].inj = nil
 		}
+	}
+	if !w.noRepair {
+		g.repairChannels() // after the injectors are detached: no defects
 	}
 	return out
 }
@@ -366,6 +374,7 @@ func Generate(ctx context.Context, cfg Config, dir string, log *slog.Logger) (*S
 			}
 		}()
 	}
+	repairTruth := []byte(RepairTruthHeader)
 	var werr error
 	var global []cline // the platform's and the guarantor's custody lines
 	var breaks [nBreakKinds]int
@@ -412,6 +421,7 @@ func Generate(ctx context.Context, cfg Config, dir string, log *slog.Logger) (*S
 		if _, err := files[nTables].bw.Write(out.truth); err != nil {
 			werr = fmt.Errorf("gen: write %s: %w", files[nTables].path, err)
 		}
+		repairTruth = append(repairTruth, out.repair...)
 		bar.Add(int64(out.loans))
 		if c < nChunks {
 			<-tokens
@@ -452,6 +462,9 @@ func Generate(ctx context.Context, cfg Config, dir string, log *slog.Logger) (*S
 	}
 	if err := writeCustodyTruth(dir, w, breaks, truth); err != nil {
 		return nil, err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "_truth", "repair.csv"), repairTruth, 0o644); err != nil {
+		return nil, fmt.Errorf("gen: %w", err)
 	}
 	s := &Summary{Rows: map[string]int{}, Elapsed: time.Since(start), Truth: truth}
 	for _, t := range tables {

@@ -246,7 +246,7 @@ func (g *chunkGen) loan(b *borrower, a *application, pd float64, ring int) {
 	slices.SortFunc(g.evs, func(x, y event) int { return cmpInt64(x.sec, y.sec) })
 	t = &g.out.tables[tEvents]
 	t.issueDay = issue
-	last := int64(0)
+	last, lostAt := int64(0), int64(-1)
 	for _, e := range g.evs {
 		if e.sec <= last {
 			e.sec = last + 1 + int64(r.IntN(60))
@@ -260,6 +260,15 @@ func (g *chunkGen) loan(b *borrower, a *application, pd float64, ring int) {
 		t.str(evChannelNames[e.ch])
 		t.str(outcomeNames[e.out])
 		t.done(true)
+		switch e.out {
+		case outLostContact:
+			lostAt = e.sec
+		case outRepaired, outPaid:
+			lostAt = -1
+		}
+	}
+	if lostAt >= 0 { // collection ended in lost contact: see repair.go
+		g.lost = append(g.lost, lostCase{loanNum: loanNum, b: *b, appDay: a.day, lostSec: lostAt})
 	}
 
 	// Bureau: our post-loan checks every six months while the loan runs,

@@ -53,6 +53,7 @@ import (
 
 	"qiandun/data/lake"
 	"qiandun/data/schema"
+	"qiandun/data/vault"
 	"qiandun/internal/durable"
 	"qiandun/internal/lakelock"
 	"qiandun/internal/progress"
@@ -82,6 +83,13 @@ type Options struct {
 	// encrypted PII vault (data/vault). It is called from several
 	// goroutines and must copy what it keeps.
 	Vault func(column string, token, clear []byte)
+	// SealVault, when set, writes the PII vault (the values Vault
+	// received added to the lake's vault) to path, the vault's place
+	// (vault.Rel) in this run's commit: the vault and the tables whose
+	// tokens it holds are published together, so a crash leaves a lake
+	// and a vault that agree. Unset, or when the run commits only its
+	// quarantine, the committed vault is kept as it is.
+	SealVault func(path string) error
 	// Log receives progress and summary lines; nil means slog.Default().
 	Log *slog.Logger
 	// Progress is where a progress bar is drawn (a terminal) or nil.
@@ -283,8 +291,8 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 			over = append(over, tr)
 		}
 	}
-	// One commit: the changed tables, the quarantine and the manifest
-	// become visible together, so a retry after a crash either finds
+	// One commit: the changed tables, the quarantine, the PII vault and
+	// the manifest become visible together, so a retry after a crash either finds
 	// nothing of this run (and reads its files again) or all of it (and
 	// skips them). Over the reject rate only the quarantine is committed.
 	c, err := lk.Begin(Stage)
@@ -306,6 +314,16 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 			return nil, fmt.Errorf("ingest: stage %s: %w", t.Name, err)
 		}
 		c.Mount(t.Name)
+	}
+	if len(over) > 0 || o.SealVault == nil {
+		if err := c.Keep(vault.Rel); err != nil {
+			return nil, err
+		}
+	} else {
+		if err := o.SealVault(c.Path(vault.Rel)); err != nil {
+			return nil, fmt.Errorf("ingest: seal the PII vault: %w", err)
+		}
+		c.Mount(vault.Rel)
 	}
 	if len(over) > 0 {
 		if err := c.Keep(lake.ManifestDir + "/" + Stage + ".json"); err != nil {

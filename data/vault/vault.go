@@ -7,7 +7,10 @@
 // <lake>/_vault/pii.vault (mode 0600), keyed by the token the analytic
 // tables carry; it records the fingerprint of its key. Writes are atomic
 // (a new file beside, synced, then one rename), and so is Rotate, which
-// re-encrypts every value under a new key. Every Reveal is logged as an
+// re-encrypts every value under a new key. In a lake the vault is an
+// output of the ingest commit (Rel, Chain): ingest writes it into its
+// commit with WriteFile, and Rotate publishes a new commit of that chain.
+// Every Reveal is logged as an
 // audit line naming the token and the purpose, never the value.
 package vault
 
@@ -27,6 +30,7 @@ import (
 	"path/filepath"
 	"sort"
 
+	"qiandun/internal/durable"
 	"qiandun/internal/keyfile"
 )
 
@@ -36,8 +40,18 @@ const KeyEnv = "QIANDUN_VAULT_KEY"
 // KeyFileName is the vault key file's name in the key directory.
 const KeyFileName = "vault.key"
 
+// Rel is the vault file's path in a lake. It is an output of the ingest
+// stage's commit (chain Chain): <lake>/_vault/pii.vault is a mounted link
+// to the committed version, so the vault and the tables whose tokens it
+// holds are published by one commit, and a crash leaves both of one
+// commit.
+const Rel = "_vault/pii.vault"
+
+// Chain is the commit chain the vault belongs to: the ingest stage's.
+const Chain = "ingest"
+
 // Path is the vault file of a lake.
-func Path(lake string) string { return filepath.Join(lake, "_vault", "pii.vault") }
+func Path(lake string) string { return filepath.Join(lake, filepath.FromSlash(Rel)) }
 
 // LoadKey returns the vault key: $QIANDUN_VAULT_KEY, else file (the
 // default vault.key in keyfile.DefaultDir when empty), created on first
@@ -179,10 +193,20 @@ func (v *Vault) Reveal(ctx context.Context, token, purpose string) (string, erro
 	return val, nil
 }
 
-// Save writes the vault atomically: a new file beside, synced, then one
-// rename.
+// Save writes the vault atomically in place: a new file beside, synced,
+// then one rename. It refuses a vault committed with a lake's ingest
+// (a mounted link): that one is written with WriteFile into a commit.
 func (v *Vault) Save() error {
+	if st, err := os.Lstat(v.path); err == nil && st.Mode()&fs.ModeSymlink != 0 {
+		return fmt.Errorf("vault %s is committed with the lake's ingest: write it into a commit (WriteFile)", v.path)
+	}
 	return writeAtomic(v.path, file{KeyFingerprint: v.fp, Entries: v.ent}, nil)
+}
+
+// WriteFile writes the vault to path (in a commit's staging area),
+// synced, mode 0600 in a 0700 directory.
+func (v *Vault) WriteFile(path string) error {
+	return writeAtomic(path, file{KeyFingerprint: v.fp, Entries: v.ent}, nil)
 }
 
 // writeAtomic writes f to path by a synced temporary file and one rename;
@@ -195,6 +219,9 @@ func writeAtomic(path string, f file, hook func(step string) error) error {
 	}
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("vault: %w", err)
+	}
+	if err := os.Chmod(dir, 0o700); err != nil {
 		return fmt.Errorf("vault: %w", err)
 	}
 	tmp := path + ".new"
@@ -267,9 +294,46 @@ func rotate(lake string, oldKey, newKey []byte, log *slog.Logger, hook func(step
 			return 0, err
 		}
 	}
+	if st, err := os.Lstat(old.path); err == nil && st.Mode()&fs.ModeSymlink != 0 {
+		return len(next.Entries), commitRotated(lake, next, hook)
+	}
 	if err := writeAtomic(old.path, next, hook); err != nil {
 		os.Remove(old.path + ".new")
 		return 0, err
 	}
 	return len(next.Entries), nil
+}
+
+// commitRotated publishes the re-encrypted vault as a new commit of the
+// ingest chain that keeps every other output of the committed version
+// (the tables, quarantine and manifest, hard-linked): a crash before the
+// commit point leaves the old vault with the old key, after it the new.
+// The caller holds the lake's writer lock.
+func commitRotated(lake string, next file, hook func(step string) error) error {
+	tx, err := durable.Begin(lake, Chain)
+	if err != nil {
+		return fmt.Errorf("vault rotate: %w", err)
+	}
+	defer tx.Abort()
+	mounts, err := tx.CommittedMounts()
+	if err != nil {
+		return fmt.Errorf("vault rotate: %w", err)
+	}
+	for _, m := range mounts {
+		if m == Rel {
+			continue
+		}
+		if err := tx.Keep(m); err != nil {
+			return fmt.Errorf("vault rotate: %w", err)
+		}
+		tx.Mount(m)
+	}
+	if err := writeAtomic(tx.Path(Rel), next, hook); err != nil {
+		return err
+	}
+	tx.Mount(Rel)
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("vault rotate: %w", err)
+	}
+	return nil
 }

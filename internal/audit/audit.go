@@ -60,6 +60,10 @@ type Line struct {
 	Error   string `json:"error,omitempty"`
 	Inputs  []File `json:"inputs,omitempty"`
 	Outputs []File `json:"outputs,omitempty"`
+	// Reveal lines only: the token whose clear value was revealed from
+	// the PII vault, and why (never the value).
+	Token   string `json:"token,omitempty"`
+	Purpose string `json:"purpose,omitempty"`
 }
 
 // File is an input or output of a run, as its stage manifest records it.
@@ -148,6 +152,11 @@ func (r *Run) append(l Line) error {
 	if err != nil {
 		return fmt.Errorf("audit: %w", err)
 	}
+	return r.appendRaw(append(b, '\n'))
+}
+
+// appendRaw appends whole lines b to the log in one write and syncs it.
+func (r *Run) appendRaw(b []byte) error {
 	if err := os.MkdirAll(filepath.Dir(r.path), 0o700); err != nil {
 		return fmt.Errorf("audit: %w", err)
 	}
@@ -163,13 +172,69 @@ func (r *Run) append(l Line) error {
 		return fmt.Errorf("audit: %w", err)
 	}
 	// One write per line: appends of concurrent runs do not interleave.
-	if _, err := f.Write(append(b, '\n')); err != nil {
+	if _, err := f.Write(b); err != nil {
 		return fmt.Errorf("audit %s: %w", r.path, err)
 	}
 	if err := f.Sync(); err != nil {
 		return fmt.Errorf("audit %s: %w", r.path, err)
 	}
 	return nil
+}
+
+// EventReveal is the event of a line that records one reveal of a clear
+// value from the PII vault.
+const EventReveal = "reveal"
+
+// Reveals appends one reveal line per token to the audit log of the lake
+// at root — stage, purpose, who, when, the token, never the value — in
+// one write, synced. A stage calls it after reading the values and before
+// writing any file that holds them, so no revealed value leaves the
+// process unaudited.
+func Reveals(root, stage, purpose string, tokens []string) error {
+	if len(tokens) == 0 {
+		return nil
+	}
+	host, _ := os.Hostname()
+	now := time.Now().UTC()
+	var rnd [4]byte
+	rand.Read(rnd[:])
+	id := fmt.Sprintf("%s-%d-%s", now.Format("20060102T150405.000"), os.Getpid(), hex.EncodeToString(rnd[:]))
+	var buf []byte
+	for _, t := range tokens {
+		b, err := json.Marshal(Line{Event: EventReveal, ID: id, Stage: stage, User: userName(), Host: host, PID: os.Getpid(),
+			Start: now, Token: t, Purpose: purpose})
+		if err != nil {
+			return fmt.Errorf("audit: %w", err)
+		}
+		buf = append(append(buf, b...), '\n')
+	}
+	r := &Run{path: Path(root)}
+	return r.appendRaw(buf)
+}
+
+// ReadReveals returns the reveal lines of the lake at root, oldest first.
+func ReadReveals(root string) ([]Line, error) {
+	b, err := os.ReadFile(Path(root))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("audit: %w", err)
+	}
+	var out []Line
+	for n, ln := range bytes.Split(b, []byte("\n")) {
+		if len(bytes.TrimSpace(ln)) == 0 {
+			continue
+		}
+		var l Line
+		if err := json.Unmarshal(ln, &l); err != nil {
+			return nil, fmt.Errorf("audit %s: line %d: %w", Path(root), n+1, err)
+		}
+		if l.Event == EventReveal {
+			out = append(out, l)
+		}
+	}
+	return out, nil
 }
 
 // secretWords mark a flag whose value is never logged.
@@ -249,6 +314,9 @@ func Read(root string, since time.Time) ([]Entry, error) {
 		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
 			// A torn last line (a crash mid-write) is reported, not fatal.
 			return nil, fmt.Errorf("audit %s: line %d: %w", Path(root), n, err)
+		}
+		if l.Event == EventReveal {
+			continue // not a run (ReadReveals reads them)
 		}
 		e, ok := byID[l.ID]
 		if !ok {

@@ -106,3 +106,36 @@ func TestRunsReadBackTruthfully(t *testing.T) {
 		}
 	}
 }
+
+// TestReveals: reveal lines carry the token and purpose, never break the
+// runs Read reports, and are read back by ReadReveals in order.
+func TestReveals(t *testing.T) {
+	root := t.TempDir()
+	r, err := Begin(root, "repair", []string{"--lake", root}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Reveals(root, "repair", "repair 2023-12-31", []string{"tokA", "tokB"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := Reveals(root, "repair", "repair 2023-12-31", nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.End(root, 0, nil); err != nil {
+		t.Fatal(err)
+	}
+	runs, err := Read(root, time.Time{})
+	if err != nil || len(runs) != 1 || runs[0].Status != StatusOK {
+		t.Fatalf("runs %+v, %v: want one finished run", runs, err)
+	}
+	rv, err := ReadReveals(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rv) != 2 || rv[0].Token != "tokA" || rv[1].Token != "tokB" || rv[0].Purpose != "repair 2023-12-31" || rv[0].Stage != "repair" {
+		t.Fatalf("reveals %+v", rv)
+	}
+	if st, _ := os.Stat(Path(root)); st.Mode().Perm() != 0o600 {
+		t.Errorf("audit log mode %v", st.Mode().Perm())
+	}
+}

@@ -131,6 +131,17 @@ func (t *Txn) Committed(rel string) string {
 	return filepath.Join(p, filepath.FromSlash(rel))
 }
 
+// CommittedMounts returns the paths the chain's committed version mounts
+// (none when nothing was committed yet): a commit that replaces one of
+// them keeps the others with Keep and Mount.
+func (t *Txn) CommittedMounts() ([]string, error) {
+	m, err := readMounts(filepath.Join(t.dir, currentName))
+	if err != nil {
+		return nil, fmt.Errorf("commit %s: %w", t.chain, err)
+	}
+	return m, nil
+}
+
 // Mount declares that this commit owns the root path rel: after Commit,
 // <root>/<rel> shows this commit's content at rel (or nothing, if the
 // commit wrote none). A path mounted by the previous commit and not by

@@ -4,7 +4,8 @@
 -- panel (perf/panel) of the lake and the one-row table bureau_params
 -- (month_start, month_end, and the five-level classification's minimum
 -- DPD of each class: sm_from, sub_from, doubt_from, loss_from). Writes the
--- temporary tables bureau_acct (one row per account reported) and
+-- temporary tables bureau_paid (per installment, one pass over the
+-- repayments), bureau_acct (one row per account reported) and
 -- bureau_terms (one row per installment due or paid in the month).
 --
 -- Which accounts: every loan issued by the month end and not closed before
@@ -33,6 +34,25 @@
 -- payment due this month (and none overdue), C settled, Z settled by
 -- asset, B bad debt. Five-level class by DPD with bureau_params' bounds; 5
 -- for a written-off account (open or recovered).
+-- bureau_paid: what was paid on each installment by the month end, from
+-- one pass over the repayments that both tables below read (principal,
+-- interest; principal before the month; principal + interest + penalty
+-- in the month; the last payment day; the first payment day in the month).
+CREATE OR REPLACE TEMP TABLE bureau_paid AS
+WITH p AS (SELECT * FROM bureau_params),
+pay AS (
+    SELECT r.loan_id, r.installment_no, CAST(r.paid_at AS DATE) AS d,
+           r.principal_paid AS pp, r.interest_paid AS ip, r.penalty_paid AS pen
+    FROM repayments r, p WHERE CAST(r.paid_at AS DATE) <= p.month_end
+)
+SELECT pay.loan_id, pay.installment_no,
+       sum(pp) AS pp, sum(ip) AS ip,
+       coalesce(sum(pp) FILTER (WHERE d < p.month_start), 0) AS pp_before,
+       coalesce(sum(pp + ip + pen) FILTER (WHERE d >= p.month_start), 0) AS paid_month,
+       max(d) AS last_d,
+       min(d) FILTER (WHERE d >= p.month_start) AS first_d_month
+FROM pay, p GROUP BY pay.loan_id, pay.installment_no;
+
 CREATE OR REPLACE TEMP TABLE bureau_acct AS
 WITH
 p AS (SELECT * FROM bureau_params),
@@ -47,18 +67,13 @@ ev AS (
     WHERE x.month_end <= p.month_end AND (x.settled OR x.written_off OR x.month_end = p.month_end)
     GROUP BY x.loan_id
 ),
-pay AS (
-    SELECT r.loan_id, r.installment_no, CAST(r.paid_at AS DATE) AS d,
-           r.principal_paid AS pp, r.interest_paid AS ip, r.penalty_paid AS pen
-    FROM repayments r, p WHERE CAST(r.paid_at AS DATE) <= p.month_end
-),
 paid AS (
-    SELECT pay.loan_id,
+    SELECT loan_id,
            sum(pp) AS principal_repaid,
-           coalesce(sum(pp) FILTER (WHERE d < p.month_start), 0) AS principal_repaid_before,
-           coalesce(sum(pp + ip + pen) FILTER (WHERE d >= p.month_start), 0) AS paid_in_month,
-           max(d) AS last_paid
-    FROM pay, p GROUP BY pay.loan_id
+           sum(pp_before) AS principal_repaid_before,
+           sum(paid_month) AS paid_in_month,
+           max(last_d) AS last_paid
+    FROM bureau_paid GROUP BY loan_id
 ),
 loan AS (
     SELECT l.loan_id, l.application_id, l.issue_date, l.principal, l.term_months, l.repay_method,
@@ -83,12 +98,7 @@ inst AS (
            coalesce(x.pp, 0) AS principal_paid, coalesce(x.ip, 0) AS interest_paid,
            coalesce(x.paid_month, 0) AS paid_month, x.last_d, x.first_d_month
     FROM repayment_schedule s JOIN loan l USING (loan_id)
-    LEFT JOIN (
-        SELECT pay.loan_id, installment_no, sum(pp) AS pp, sum(ip) AS ip,
-               coalesce(sum(pp + ip + pen) FILTER (WHERE d >= p.month_start), 0) AS paid_month,
-               max(d) AS last_d, min(d) FILTER (WHERE d >= p.month_start) AS first_d_month
-        FROM pay, p GROUP BY ALL
-    ) x USING (loan_id, installment_no)
+    LEFT JOIN bureau_paid x USING (loan_id, installment_no)
     WHERE l.settle_date IS NULL OR s.due_date <= l.settle_date
 ),
 -- per loan: the installments past due at the month end and what is due
@@ -187,17 +197,10 @@ ORDER BY loan_id;
 -- paid (in part) in it, with what was paid on it by the month end.
 CREATE OR REPLACE TEMP TABLE bureau_terms AS
 WITH p AS (SELECT * FROM bureau_params),
-pay AS (
-    SELECT r.loan_id, r.installment_no, CAST(r.paid_at AS DATE) AS d,
-           r.principal_paid + r.interest_paid AS pi, r.principal_paid + r.interest_paid + r.penalty_paid AS amt
-    FROM repayments r SEMI JOIN bureau_acct a USING (loan_id), p
-    WHERE CAST(r.paid_at AS DATE) <= p.month_end
-),
 per AS (
-    SELECT pay.loan_id, installment_no, sum(pi) AS paid_by_end,
-           coalesce(sum(amt) FILTER (WHERE d >= p.month_start), 0) AS paid_month,
-           max(d) AS last_d, bool_or(d >= p.month_start) AS paid_in_month
-    FROM pay, p GROUP BY ALL
+    SELECT loan_id, installment_no, pp + ip AS paid_by_end, paid_month, last_d,
+           first_d_month IS NOT NULL AS paid_in_month
+    FROM bureau_paid SEMI JOIN bureau_acct USING (loan_id)
 )
 SELECT s.loan_id, s.installment_no, s.due_date,
        CAST(s.principal_due + s.interest_due AS DECIMAL(18,2)) AS amount_due,
