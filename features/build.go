@@ -18,6 +18,7 @@ import (
 	"github.com/duckdb/duckdb-go/v2"
 
 	"qiandun/data/lake"
+	"qiandun/data/perf"
 	"qiandun/data/schema"
 	"qiandun/features/graph"
 )
@@ -120,7 +121,54 @@ func (b *Builder) setup(ctx context.Context) error {
 	if err := b.exec(ctx, "view scores_acard", q); err != nil {
 		return err
 	}
+	if err := b.exec(ctx, "macros.sql", perf.Macros()); err != nil {
+		return err
+	}
+	if err := b.intermediates(ctx); err != nil {
+		return err
+	}
 	b.views = true
+	return nil
+}
+
+// intermediates makes perf's intermediate models installment_payoff and
+// loan_closure readable: views over the lake's perf/installment_payoff and
+// perf/loan_closure, or, when perf has not written them (or ingest ran
+// after perf, so they are stale), tables computed here once for the whole
+// run from perf's own SQL, so every snapshot of the run reads the same
+// model.
+func (b *Builder) intermediates(ctx context.Context) error {
+	stale := ""
+	if ing, err := b.Lake.ReadManifest("ingest"); err == nil {
+		if pf, err := b.Lake.ReadManifest("perf"); err == nil && ing.Finished.After(pf.Started) {
+			stale = "ingest ran after perf"
+		}
+	}
+	if stale == "" && b.Lake.Exists("perf/installment_payoff") && b.Lake.Exists("perf/loan_closure") {
+		for _, v := range [][2]string{{"installment_payoff", "perf/installment_payoff"}, {"loan_closure", "perf/loan_closure"}} {
+			if err := b.exec(ctx, "view "+v[1], fmt.Sprintf("CREATE OR REPLACE VIEW %s AS SELECT * FROM read_parquet(%s)", v[0], lake.Quote(b.Lake.Glob(v[1])))); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if stale == "" {
+		stale = "perf has not written them"
+	}
+	b.Log.Warn("features: computing perf/installment_payoff and perf/loan_closure in this run", "reason", stale, "lake", b.Lake.Root)
+	for _, v := range [][2]string{{"chunk_loans", "loans"}, {"chunk_schedule", "repayment_schedule"}, {"chunk_repayments", "repayments"}} {
+		if err := b.exec(ctx, "view "+v[0], "CREATE OR REPLACE TEMP VIEW "+v[0]+" AS SELECT * FROM "+v[1]); err != nil {
+			return err
+		}
+	}
+	for _, v := range [][2]string{{"installment_payoff", "chunk_payoff"}, {"loan_closure", "chunk_closure"}} {
+		if err := b.exec(ctx, "perf sql/"+v[0]+".sql", "CREATE OR REPLACE TABLE "+v[0]+" AS\n"+perf.Query(v[0])); err != nil {
+			return err
+		}
+		if err := b.exec(ctx, "view "+v[1], "CREATE OR REPLACE TEMP VIEW "+v[1]+" AS SELECT * FROM "+v[0]); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -147,13 +195,13 @@ func (b *Builder) Build(ctx context.Context, set string, asOf time.Time) (Snapsh
 	if err := b.exec(ctx, "horizon", "SET VARIABLE installments_due_before = "+horizon); err != nil {
 		return snap, err
 	}
-	if err := b.execFile(ctx, "installments", "prep_installments.sql"); err != nil {
-		return snap, err
-	}
 	var key, spine string
 	var head []string
 	if set == SetACard {
 		key, spine, head = "app_idx", "spine_acard", []string{"application_id", "borrower_id", "apply_time"}
+		if err := b.execFile(ctx, "installments", "prep_installments.sql"); err != nil {
+			return snap, err
+		}
 		if err := b.execFile(ctx, spine, "prep_acard_spine.sql"); err != nil {
 			return snap, err
 		}
@@ -164,8 +212,18 @@ func (b *Builder) Build(ctx context.Context, set string, asOf time.Time) (Snapsh
 			return snap, err
 		}
 	} else {
+		// The spine first, from the intermediate models; then the
+		// installments of its loans only, so a snapshot's working set is
+		// the active book at d, not every loan ever issued.
 		key, spine, head = "loan_id", "spine_bcard", []string{"loan_id", "borrower_id", "as_of"}
 		if err := b.execFile(ctx, spine, "prep_bcard_spine.sql"); err != nil {
+			return snap, err
+		}
+		q, err := readSQL("prep_installments.sql")
+		if err != nil {
+			return snap, err
+		}
+		if err := b.exec(ctx, "prep_installments.sql", "CREATE OR REPLACE TABLE installments AS\nSELECT i.* FROM (\n"+q+"\n) i SEMI JOIN spine_bcard s ON s.loan_id = i.loan_id"); err != nil {
 			return snap, err
 		}
 	}
