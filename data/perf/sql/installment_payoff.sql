@@ -2,9 +2,9 @@
 -- installment_no) of the lake, with what all the payments in the lake say
 -- about it. It is computed once by perf and read by the panel, the feature
 -- snapshots and the early-warning list instead of each re-deriving it.
--- reads: repayment_schedule, repayments
 -- (the stage runs it per hash partition of the loans: on the views
 -- chunk_schedule and chunk_repayments, as the panel)
+-- reads: repayment_schedule, repayments
 --
 -- Point in time: payoff only moves forward in time. A reader as of d
 -- keeps first_paid_at / first_principal_paid_at / paid_off_at when they

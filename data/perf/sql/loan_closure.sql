@@ -2,9 +2,9 @@
 -- as far as all the payments in the lake say. Computed once by perf from
 -- perf/installment_payoff and read by the panel, the B-card spine and the
 -- early-warning list.
--- reads: loans, repayments, perf/installment_payoff
 -- (per hash partition of the loans: the views chunk_loans,
 -- chunk_repayments and chunk_payoff)
+-- reads: loans, repayments, perf/installment_payoff
 --
 -- Point in time: the dates only move forward in time (a loan paid off or
 -- at 180 DPD stays so), so a reader as of d compares them with d; the

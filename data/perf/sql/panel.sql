@@ -7,6 +7,7 @@
 -- table perf_params. The stage runs this query once per chunk inside
 -- COPY (...) TO '<dir>/part-<chunk>.parquet'.
 -- reads: loans, repayments, perf/installment_payoff, perf/loan_closure
+-- uses: perf_params
 --
 -- Months are handled as integers mi = year*12 + month-1 so that month-end
 -- arithmetic never drifts (Jan 31 + 1 month is not Feb 28 + 1 month).
