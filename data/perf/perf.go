@@ -89,7 +89,8 @@ type Config struct {
 	// PDFrom is an optional Parquet file (or glob) with columns loan_id
 	// and pd (a scorecard's PD) that overrides the bucket PD.
 	PDFrom string `yaml:"pd_from"`
-	// MemoryLimit and Threads bound the embedded DuckDB.
+	// MemoryLimit and Threads bound the embedded DuckDB; an empty
+	// MemoryLimit (or "auto") is lake.DefaultMemoryLimit().
 	MemoryLimit string `yaml:"memory_limit"`
 	Threads     int    `yaml:"threads"`
 	// PanelChunkInstallments: a book with more schedule rows is built in
@@ -107,7 +108,7 @@ func DefaultConfig() Config {
 		PDHorizonMonths:  12,
 		LGD:              map[string]float64{"none": 0.90, "car": 0.45, "house": 0.25},
 		MinRecoveryLoans: 30,
-		MemoryLimit:      "3GB",
+		MemoryLimit:      "", // lake.DefaultMemoryLimit(): a share of the machine
 
 		PanelChunkInstallments: 5_000_000,
 	}
