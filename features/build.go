@@ -195,37 +195,9 @@ func (b *Builder) Build(ctx context.Context, set string, asOf time.Time) (Snapsh
 	if err := b.exec(ctx, "horizon", "SET VARIABLE installments_due_before = "+horizon); err != nil {
 		return snap, err
 	}
-	var key, spine string
-	var head []string
-	if set == SetACard {
-		key, spine, head = "app_idx", "spine_acard", []string{"application_id", "borrower_id", "apply_time"}
-		if err := b.execFile(ctx, "installments", "prep_installments.sql"); err != nil {
-			return snap, err
-		}
-		if err := b.execFile(ctx, spine, "prep_acard_spine.sql"); err != nil {
-			return snap, err
-		}
-		if err := b.execFile(ctx, "borrower_outcomes", "prep_borrower_outcomes.sql"); err != nil {
-			return snap, err
-		}
-		if err := b.linkGraph(ctx); err != nil {
-			return snap, err
-		}
-	} else {
-		// The spine first, from the intermediate models; then the
-		// installments of its loans only, so a snapshot's working set is
-		// the active book at d, not every loan ever issued.
-		key, spine, head = "loan_id", "spine_bcard", []string{"loan_id", "borrower_id", "as_of"}
-		if err := b.execFile(ctx, spine, "prep_bcard_spine.sql"); err != nil {
-			return snap, err
-		}
-		q, err := readSQL("prep_installments.sql")
-		if err != nil {
-			return snap, err
-		}
-		if err := b.exec(ctx, "prep_installments.sql", "CREATE OR REPLACE TABLE installments AS\nSELECT i.* FROM (\n"+q+"\n) i SEMI JOIN spine_bcard s ON s.loan_id = i.loan_id"); err != nil {
-			return snap, err
-		}
+	key, spine, head, err := b.prep(ctx, set)
+	if err != nil {
+		return snap, err
 	}
 	// Each group's SQL, checked against its catalog entries.
 	var sel []string
@@ -254,6 +226,10 @@ func (b *Builder) Build(ctx context.Context, set string, asOf time.Time) (Snapsh
 	order := "s." + head[0]
 	if set == SetACard {
 		order = "s.app_idx"
+	}
+	// The snapshot table and its file keep the ORDER BY below.
+	if err := b.exec(ctx, "insertion order", "SET preserve_insertion_order = true"); err != nil {
+		return snap, err
 	}
 	final := fmt.Sprintf("CREATE OR REPLACE TABLE %s_features AS\nSELECT %s\nFROM %s\nORDER BY %s", set, strings.Join(sel, ",\n  "), from.String(), order)
 	if err := b.exec(ctx, set+" features", final); err != nil {
@@ -285,6 +261,49 @@ func (b *Builder) Build(ctx context.Context, set string, asOf time.Time) (Snapsh
 	snap.Seconds = time.Since(start).Seconds()
 	b.Log.Info("features snapshot", "set", set, "as_of", DateString(asOf), "rows", snap.Rows, "flags", snap.Flags, "seconds", snap.Seconds)
 	return snap, nil
+}
+
+// prep builds the spine of set and the session tables its groups use
+// and returns the entity key, the spine table and the spine columns that
+// lead the snapshot.
+func (b *Builder) prep(ctx context.Context, set string) (key, spine string, head []string, err error) {
+	if set == SetACard {
+		key, spine, head = "app_idx", "spine_acard", []string{"application_id", "borrower_id", "apply_time"}
+		if err := b.execFile(ctx, "installments", "prep_installments.sql"); err != nil {
+			return key, spine, head, err
+		}
+		if err := b.execFile(ctx, spine, "prep_acard_spine.sql"); err != nil {
+			return key, spine, head, err
+		}
+		if err := b.execFile(ctx, "borrower_outcomes", "prep_borrower_outcomes.sql"); err != nil {
+			return key, spine, head, err
+		}
+		if err := b.linkGraph(ctx); err != nil {
+			return key, spine, head, err
+		}
+	} else {
+		// The spine first, from the intermediate models; then the
+		// installments of its loans only, so a snapshot's working set is
+		// the active book at d, not every loan ever issued.
+		key, spine, head = "loan_id", "spine_bcard", []string{"loan_id", "borrower_id", "as_of"}
+		// The prep and group tables are joined by loan_id and the
+		// snapshot is sorted at the end: their row order does not matter,
+		// and not keeping it lets DuckDB stream and spill more freely.
+		if err := b.exec(ctx, "insertion order", "SET preserve_insertion_order = false"); err != nil {
+			return key, spine, head, err
+		}
+		if err := b.execFile(ctx, spine, "prep_bcard_spine.sql"); err != nil {
+			return key, spine, head, err
+		}
+		q, err := readSQL("prep_installments.sql")
+		if err != nil {
+			return key, spine, head, err
+		}
+		if err := b.exec(ctx, "prep_installments.sql", "CREATE OR REPLACE TABLE installments AS\nSELECT i.* FROM (\n"+q+"\n) i SEMI JOIN spine_bcard s ON s.loan_id = i.loan_id"); err != nil {
+			return key, spine, head, err
+		}
+	}
+	return key, spine, head, nil
 }
 
 // checkColumns verifies that a group's table has the key and then exactly
