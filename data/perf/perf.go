@@ -231,43 +231,8 @@ func Run(ctx context.Context, lk lake.Lake, cfg Config, log *slog.Logger) (*Resu
 		return nil, err
 	}
 	defer c.Abort()
-	if _, err := db.ExecContext(ctx, Macros()); err != nil {
-		return nil, fmt.Errorf("perf: macros.sql: %w", err)
-	}
-	t0 := time.Now()
-	dirs := map[string]string{}
-	for _, o := range chunked {
-		dirs[o.table] = c.Staged.TableDir(o.table)
-	}
-	counts, err := writeChunked(ctx, db, dirs, cfg.PanelChunkInstallments)
-	if err != nil {
+	if err := writeOutputs(ctx, db, c.Staged, cfg, res, log); err != nil {
 		return nil, err
-	}
-	for _, o := range chunked {
-		res.Counts[o.table] = counts[o.table]
-		res.Timings[o.table] = time.Since(t0).Seconds() // the chunks interleave: the time of all three
-		log.Info("perf: wrote", "table", o.table, "rows", counts[o.table], "seconds", fmt.Sprintf("%.1f", res.Timings[o.table]))
-	}
-	for _, o := range outputs {
-		dir := c.Staged.TableDir(o.table)
-		// later queries read what earlier ones wrote: the intermediate
-		// models and the panel by their names, the others as out_<query>
-		view := "out_" + o.query
-		if _, ok := dirs[o.table]; ok {
-			view = o.query
-		} else {
-			t0 := time.Now()
-			n, err := writeQuery(ctx, db, Query(o.query), dir)
-			if err != nil {
-				return nil, fmt.Errorf("perf: %s (sql/%s.sql): %w", o.table, o.query, err)
-			}
-			res.Counts[o.table] = n
-			res.Timings[o.table] = time.Since(t0).Seconds()
-			log.Info("perf: wrote", "table", o.table, "rows", n, "seconds", fmt.Sprintf("%.1f", res.Timings[o.table]))
-		}
-		if _, err := db.ExecContext(ctx, "CREATE OR REPLACE VIEW "+view+" AS SELECT * FROM read_parquet("+lake.Quote(filepath.Join(dir, "*.parquet"))+")"); err != nil {
-			return nil, fmt.Errorf("perf: view %s: %w", view, err)
-		}
 	}
 	if res.Maturation, err = maturation(ctx, db, cfg); err != nil {
 		return nil, err
@@ -316,6 +281,51 @@ func Run(ctx context.Context, lk lake.Lake, cfg Config, log *slog.Logger) (*Resu
 	res.Manifest = man
 	log.Info("perf: done", "as_of", asOf.Format(time.DateOnly), "panel_rows", res.Counts["perf/panel"], "seconds", fmt.Sprintf("%.1f", man.Timings["total"]))
 	return res, nil
+}
+
+// writeOutputs writes every output table into the staging lake: the
+// chunked intermediate models and panel first, then the queries that read
+// them, each made a view for the ones after it.
+func writeOutputs(ctx context.Context, db *sql.DB, staged lake.Lake, cfg Config, res *Result, log *slog.Logger) error {
+	if _, err := db.ExecContext(ctx, Macros()); err != nil {
+		return fmt.Errorf("perf: macros.sql: %w", err)
+	}
+	t0 := time.Now()
+	dirs := map[string]string{}
+	for _, o := range chunked {
+		dirs[o.table] = staged.TableDir(o.table)
+	}
+	counts, err := writeChunked(ctx, db, dirs, cfg.PanelChunkInstallments)
+	if err != nil {
+		return err
+	}
+	for _, o := range chunked {
+		res.Counts[o.table] = counts[o.table]
+		res.Timings[o.table] = time.Since(t0).Seconds() // the chunks interleave: the time of all three
+		log.Info("perf: wrote", "table", o.table, "rows", counts[o.table], "seconds", fmt.Sprintf("%.1f", res.Timings[o.table]))
+	}
+	for _, o := range outputs {
+		dir := staged.TableDir(o.table)
+		// later queries read what earlier ones wrote: the intermediate
+		// models and the panel by their names, the others as out_<query>
+		view := "out_" + o.query
+		if _, ok := dirs[o.table]; ok {
+			view = o.query
+		} else {
+			t0 := time.Now()
+			n, err := writeQuery(ctx, db, Query(o.query), dir)
+			if err != nil {
+				return fmt.Errorf("perf: %s (sql/%s.sql): %w", o.table, o.query, err)
+			}
+			res.Counts[o.table] = n
+			res.Timings[o.table] = time.Since(t0).Seconds()
+			log.Info("perf: wrote", "table", o.table, "rows", n, "seconds", fmt.Sprintf("%.1f", res.Timings[o.table]))
+		}
+		if _, err := db.ExecContext(ctx, "CREATE OR REPLACE VIEW "+view+" AS SELECT * FROM read_parquet("+lake.Quote(filepath.Join(dir, "*.parquet"))+")"); err != nil {
+			return fmt.Errorf("perf: view %s: %w", view, err)
+		}
+	}
+	return nil
 }
 
 func configMap(cfg Config, asOf time.Time) map[string]any {
