@@ -69,6 +69,10 @@ func NewBuilder(l lake.Lake, cat Catalog, conn *sql.Conn, log *slog.Logger) *Bui
 	return &Builder{Lake: l, Catalog: cat, Log: log, conn: conn}
 }
 
+// intermediates are perf's models the features read (computed in the
+// run from the raw tables when the lake has none, see intermediates).
+var intermediates = []string{"perf/installment_payoff", "perf/loan_closure"}
+
 // rawTables are the lake tables the features read.
 var rawTables = []string{"applications", "loans", "repayment_schedule", "repayments",
 	"bureau_inquiries", "bureau_reports", "collection_events"}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -65,7 +66,7 @@ func Run(ctx context.Context, l lake.Lake, set string, asOf []time.Time, opts la
 		return nil, fmt.Errorf("features: %w", err)
 	}
 	defer conn.Close()
-	for _, name := range rawTables {
+	for _, name := range append(slices.Clone(rawTables), intermediates...) {
 		files, _ := filepath.Glob(l.Glob(name))
 		for _, f := range files {
 			in := lake.File{Path: rel(l, f)}
