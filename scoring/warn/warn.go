@@ -15,8 +15,10 @@
 //
 // The rule signals are computed in DuckDB by signals.sql from the B-card
 // feature snapshot at the as-of date (features use only events strictly
-// before it) and the raw lake tables; the B-score comes from package
-// score. Backtest replays the ranking on historical month ends and
+// before it), the loans and perf's intermediate models
+// perf/installment_payoff and perf/loan_closure; the B-score comes from
+// package score; rank.sql turns the signals and the enabled rules (table
+// warn_rules) into the ranked list. Backtest replays the ranking on historical month ends and
 // measures the share of the next six months' bads (labels/bcard) that
 // lists of each size would have caught, against a random list, and each
 // rule's coverage of the book and lift on the bad rate.
