@@ -1,5 +1,7 @@
 -- A-card group: application attributes, as declared on the application
 -- (known at apply_time by construction).
+-- reads: loans
+-- uses: spine_acard
 --
 -- Installment-to-income uses an annuity over the requested amount and
 -- term at rate r/12, where r is the product-typical rate: the mean

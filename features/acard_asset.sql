@@ -2,6 +2,8 @@
 -- is appraised and pledged as part of the application for the loan that
 -- was approved, so it is known at application time. Applications without
 -- a loan (rejected) have collateral_type NULL.
+-- reads: (none)
+-- uses: spine_acard
 SELECT
     app_idx,
     -- feature: collateral_type | category | Collateral of the approved loan: none, car or house (NULL without a loan) | pledged at application

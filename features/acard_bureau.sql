@@ -3,6 +3,8 @@
 -- its apply date (an inquiry on the apply date may be this application's
 -- own). "Last N days" means the N days before the apply date:
 -- apply_date - N <= query_date < apply_date.
+-- reads: bureau_inquiries, bureau_reports
+-- uses: spine_acard
 WITH inq AS (
     SELECT s.app_idx,
            CAST(s.apply_date - q.query_date AS INTEGER) AS days_before,

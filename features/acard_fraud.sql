@@ -6,6 +6,8 @@
 -- ip_token), and equal tokens are equal values: sharing counts are the
 -- same as on the clear values. Every earlier application is in the spine
 -- (it holds all applications before the as-of date).
+-- reads: (none)
+-- uses: spine_acard
 WITH app AS (
     SELECT app_idx, application_id, borrower_id, apply_time,
            device_id_token, phone_token, ip_token, gender, id_gender, age, id_checksum_ok

@@ -6,6 +6,8 @@
 -- application at time t the group is the union of the groups of its
 -- borrower, device and phone as they stood after every application
 -- strictly before t. Counts of known outcomes exclude the applicant.
+-- reads: (none)
+-- uses: graph_links
 SELECT
     app_idx,
     -- feature: link_group_size | int | Borrowers in the connected group linked through shared devices and phones, including the applicant | links of applications strictly before apply_time plus this application's own device and phone

@@ -2,6 +2,8 @@
 -- loan was issued, dated strictly before the as-of date d. Post-loan
 -- inquiries (reason post_loan) are the lender's own monitoring and are
 -- not counted.
+-- reads: bureau_inquiries
+-- uses: spine_bcard
 WITH q AS (
     SELECT s.loan_id, q.query_date, s.as_of, s.issue_date
     FROM spine_bcard s

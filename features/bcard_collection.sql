@@ -3,6 +3,8 @@
 -- no repayment of the loan was made in [p, p + 7 days) and p + 7 days is
 -- before d (so the outcome is known at d); promises younger than 7 days
 -- are not counted either way.
+-- reads: collection_events, repayments
+-- uses: spine_bcard
 WITH ev AS (
     SELECT c.loan_id, c.event_time, c.outcome, s.as_of,
            c.event_time >= s.as_of - INTERVAL 3 MONTH AS in_3m,

@@ -3,6 +3,8 @@
 -- (application_id, score) when scoring has written it; until then the
 -- column is NULL. The application score was computed at apply time, which
 -- is before the loan's issue date and so before as-of.
+-- reads: scores_acard
+-- uses: spine_bcard
 SELECT
     s.loan_id,
     -- feature: acard_score_at_origination | double | A-card score of the loan's application (NULL until <lake>/scores_acard exists) | scored at apply_time, before issue

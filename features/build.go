@@ -18,6 +18,7 @@ import (
 	"github.com/duckdb/duckdb-go/v2"
 
 	"qiandun/data/lake"
+	"qiandun/data/perf"
 	"qiandun/data/schema"
 	"qiandun/features/graph"
 )
@@ -80,6 +81,9 @@ func InputTables() []string {
 	}
 	return out
 }
+// Intermediates are perf's models the features read (computed in the
+// run from the raw tables when the lake has none, see intermediates).
+func Intermediates() []string { return []string{"perf/installment_payoff", "perf/loan_closure"} }
 
 func (b *Builder) exec(ctx context.Context, what, q string) error {
 	start := time.Now()
@@ -129,7 +133,54 @@ func (b *Builder) setup(ctx context.Context) error {
 	if err := b.exec(ctx, "view scores_acard", q); err != nil {
 		return err
 	}
+	if err := b.exec(ctx, "macros.sql", perf.Macros()); err != nil {
+		return err
+	}
+	if err := b.intermediates(ctx); err != nil {
+		return err
+	}
 	b.views = true
+	return nil
+}
+
+// intermediates makes perf's intermediate models installment_payoff and
+// loan_closure readable: views over the lake's perf/installment_payoff and
+// perf/loan_closure, or, when perf has not written them (or ingest ran
+// after perf, so they are stale), tables computed here once for the whole
+// run from perf's own SQL, so every snapshot of the run reads the same
+// model.
+func (b *Builder) intermediates(ctx context.Context) error {
+	stale := ""
+	if ing, err := b.Lake.ReadManifest("ingest"); err == nil {
+		if pf, err := b.Lake.ReadManifest("perf"); err == nil && ing.Finished.After(pf.Started) {
+			stale = "ingest ran after perf"
+		}
+	}
+	if stale == "" && b.Lake.Exists("perf/installment_payoff") && b.Lake.Exists("perf/loan_closure") {
+		for _, v := range [][2]string{{"installment_payoff", "perf/installment_payoff"}, {"loan_closure", "perf/loan_closure"}} {
+			if err := b.exec(ctx, "view "+v[1], fmt.Sprintf("CREATE OR REPLACE VIEW %s AS SELECT * FROM read_parquet(%s)", v[0], lake.Quote(b.Lake.Glob(v[1])))); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if stale == "" {
+		stale = "perf has not written them"
+	}
+	b.Log.Warn("features: computing perf/installment_payoff and perf/loan_closure in this run", "reason", stale, "lake", b.Lake.Root)
+	for _, v := range [][2]string{{"chunk_loans", "loans"}, {"chunk_schedule", "repayment_schedule"}, {"chunk_repayments", "repayments"}} {
+		if err := b.exec(ctx, "view "+v[0], "CREATE OR REPLACE TEMP VIEW "+v[0]+" AS SELECT * FROM "+v[1]); err != nil {
+			return err
+		}
+	}
+	for _, v := range [][2]string{{"installment_payoff", "chunk_payoff"}, {"loan_closure", "chunk_closure"}} {
+		if err := b.exec(ctx, "perf sql/"+v[0]+".sql", "CREATE OR REPLACE TABLE "+v[0]+" AS\n"+perf.Query(v[0])); err != nil {
+			return err
+		}
+		if err := b.exec(ctx, "view "+v[1], "CREATE OR REPLACE TEMP VIEW "+v[1]+" AS SELECT * FROM "+v[0]); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -156,27 +207,9 @@ func (b *Builder) Build(ctx context.Context, set string, asOf time.Time) (Snapsh
 	if err := b.exec(ctx, "horizon", "SET VARIABLE installments_due_before = "+horizon); err != nil {
 		return snap, err
 	}
-	if err := b.execFile(ctx, "installments", "prep_installments.sql"); err != nil {
+	key, spine, head, err := b.prep(ctx, set)
+	if err != nil {
 		return snap, err
-	}
-	var key, spine string
-	var head []string
-	if set == SetACard {
-		key, spine, head = "app_idx", "spine_acard", []string{"application_id", "borrower_id", "apply_time"}
-		if err := b.execFile(ctx, spine, "prep_acard_spine.sql"); err != nil {
-			return snap, err
-		}
-		if err := b.execFile(ctx, "borrower_outcomes", "prep_borrower_outcomes.sql"); err != nil {
-			return snap, err
-		}
-		if err := b.linkGraph(ctx); err != nil {
-			return snap, err
-		}
-	} else {
-		key, spine, head = "loan_id", "spine_bcard", []string{"loan_id", "borrower_id", "as_of"}
-		if err := b.execFile(ctx, spine, "prep_bcard_spine.sql"); err != nil {
-			return snap, err
-		}
 	}
 	// Each group's SQL, checked against its catalog entries.
 	var sel []string
@@ -205,6 +238,10 @@ func (b *Builder) Build(ctx context.Context, set string, asOf time.Time) (Snapsh
 	order := "s." + head[0]
 	if set == SetACard {
 		order = "s.app_idx"
+	}
+	// The snapshot table and its file keep the ORDER BY below.
+	if err := b.exec(ctx, "insertion order", "SET preserve_insertion_order = true"); err != nil {
+		return snap, err
 	}
 	final := fmt.Sprintf("CREATE OR REPLACE TABLE %s_features AS\nSELECT %s\nFROM %s\nORDER BY %s", set, strings.Join(sel, ",\n  "), from.String(), order)
 	if err := b.exec(ctx, set+" features", final); err != nil {
@@ -236,6 +273,49 @@ func (b *Builder) Build(ctx context.Context, set string, asOf time.Time) (Snapsh
 	snap.Seconds = time.Since(start).Seconds()
 	b.Log.Info("features snapshot", "set", set, "as_of", DateString(asOf), "rows", snap.Rows, "flags", snap.Flags, "seconds", snap.Seconds)
 	return snap, nil
+}
+
+// prep builds the spine of set and the session tables its groups use
+// and returns the entity key, the spine table and the spine columns that
+// lead the snapshot.
+func (b *Builder) prep(ctx context.Context, set string) (key, spine string, head []string, err error) {
+	if set == SetACard {
+		key, spine, head = "app_idx", "spine_acard", []string{"application_id", "borrower_id", "apply_time"}
+		if err := b.execFile(ctx, "installments", "prep_installments.sql"); err != nil {
+			return key, spine, head, err
+		}
+		if err := b.execFile(ctx, spine, "prep_acard_spine.sql"); err != nil {
+			return key, spine, head, err
+		}
+		if err := b.execFile(ctx, "borrower_outcomes", "prep_borrower_outcomes.sql"); err != nil {
+			return key, spine, head, err
+		}
+		if err := b.linkGraph(ctx); err != nil {
+			return key, spine, head, err
+		}
+	} else {
+		// The spine first, from the intermediate models; then the
+		// installments of its loans only, so a snapshot's working set is
+		// the active book at d, not every loan ever issued.
+		key, spine, head = "loan_id", "spine_bcard", []string{"loan_id", "borrower_id", "as_of"}
+		// The prep and group tables are joined by loan_id and the
+		// snapshot is sorted at the end: their row order does not matter,
+		// and not keeping it lets DuckDB stream and spill more freely.
+		if err := b.exec(ctx, "insertion order", "SET preserve_insertion_order = false"); err != nil {
+			return key, spine, head, err
+		}
+		if err := b.execFile(ctx, spine, "prep_bcard_spine.sql"); err != nil {
+			return key, spine, head, err
+		}
+		q, err := readSQL("prep_installments.sql")
+		if err != nil {
+			return key, spine, head, err
+		}
+		if err := b.exec(ctx, "prep_installments.sql", "CREATE OR REPLACE TABLE installments AS\nSELECT i.* FROM (\n"+q+"\n) i SEMI JOIN spine_bcard s ON s.loan_id = i.loan_id"); err != nil {
+			return key, spine, head, err
+		}
+	}
+	return key, spine, head, nil
 }
 
 // checkColumns verifies that a group's table has the key and then exactly

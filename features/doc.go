@@ -19,6 +19,14 @@
 // before d (t). Bureau inquiries and reports carry a date only, so for an
 // application they count when dated before the apply date.
 //
+// Installment payoff and loan closure are not re-derived per snapshot:
+// they are perf's intermediate models perf/installment_payoff and
+// perf/loan_closure, computed once from all payments, of which a snapshot
+// at d keeps only the times before d (payoff only moves forward in time).
+// When the lake has no such tables (perf not run) or ingest ran after
+// perf, a run computes them once from perf's SQL. Every SQL file names the
+// lake tables it reads in a `-- reads:` header line (package sqlreads).
+//
 // The size of the connected group of borrowers linked through shared
 // devices and phones cannot be written in SQL; package graph computes it
 // with an incremental union-find over link and outcome events in time

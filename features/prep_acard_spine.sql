@@ -7,6 +7,7 @@
 -- and collateral, which were set at the decision (the first loan by
 -- loan_id if there are several), so the feature groups need no further
 -- joins on string keys.
+-- reads: applications, loans
 WITH loan AS (
     SELECT application_id,
            arg_min(principal, loan_id) AS loan_principal,

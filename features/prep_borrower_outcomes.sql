@@ -2,6 +2,8 @@
 -- rate. Reads the installments table (payments strictly before the as-of
 -- date only). DPD on day x counts an installment due before x that was not
 -- paid off before x (00:00 of day x); it is x - due_date.
+-- reads: loans
+-- uses: installments
 --
 --   bad_time   00:00 of the first day any loan of the borrower was 90+ DPD,
 --              i.e. due_date + 90 for an installment not paid off before

@@ -4,6 +4,8 @@
 -- (devices and phones by their tokens)
 -- (-1 when missing). Nodes 0..B-1 are borrowers; devices and phones
 -- follow. The time is microseconds since the epoch of the local time.
+-- reads: (none)
+-- uses: graph_borrowers, spine_acard
 WITH b AS (SELECT * FROM graph_borrowers),
 nb AS (SELECT count(*) AS n FROM b),
 dev AS (

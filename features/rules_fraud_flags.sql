@@ -1,5 +1,7 @@
 -- Fraud rules: application-level flags with reasons, from the A-card
 -- features (table acard_features). One row per application and flag.
+-- reads: (none)
+-- uses: acard_features
 SELECT application_id, 'invalid_id' AS flag,
        'ID number fails the GB 11643 check digit' AS reason
 FROM acard_features WHERE id_checksum_ok = 0

@@ -65,7 +65,7 @@ func Run(ctx context.Context, l lake.Lake, set string, asOf []time.Time, opts la
 		return nil, fmt.Errorf("features: %w", err)
 	}
 	defer conn.Close()
-	for _, name := range InputTables() {
+	for _, name := range append(InputTables(), Intermediates()...) {
 		files, _ := filepath.Glob(l.Glob(name))
 		for _, f := range files {
 			in := lake.File{Path: rel(l, f)}

@@ -34,7 +34,7 @@ type Bureau struct {
 
 // NewBureau returns bureau's defaults.
 func NewBureau() *Bureau {
-	return &Bureau{Identities: "vault", MaxWithheld: 0.01, MemoryLimit: "3GB"}
+	return &Bureau{Identities: "vault", MaxWithheld: 0.01, MemoryLimit: "auto"}
 }
 
 // IO: the loan tables and the panel in; the submissions out.

@@ -31,7 +31,7 @@ type Features struct {
 // the set's snapshots out. Both sets also rewrite features/catalog.csv,
 // which no stage reads (it is documentation of the columns).
 func (s *Features) IO(l pipelines.Layout) pipelines.IO {
-	io := pipelines.IO{Reads: l.Tables(features.InputTables()...), Manifests: []string{l.Manifest("features-" + s.Set)}}
+	io := pipelines.IO{Reads: l.Tables(append(features.InputTables(), features.Intermediates()...)...), Manifests: []string{l.Manifest("features-" + s.Set)}}
 	switch s.Set {
 	case features.SetACard:
 		io.Writes = l.Tables("features/acard", "features/fraud_flags")
@@ -109,7 +109,7 @@ func (s *Features) Run(ctx context.Context, env *pipelines.Env) error {
 		groups = append(groups, []time.Time{d})
 	}
 	for _, g := range groups {
-		snaps, err := features.Run(ctx, lake.New(env.Layout.Lake), s.Set, g, lake.DBOptions{MemoryLimit: firstSet(s.MemoryLimit, "3GB")}, env.Log)
+		snaps, err := features.Run(ctx, lake.New(env.Layout.Lake), s.Set, g, lake.DBOptions{MemoryLimit: firstSet(s.MemoryLimit, "auto")}, env.Log)
 		for _, sn := range snaps {
 			fmt.Fprintf(env.Stdout, "%s as_of=%s rows=%d", sn.Set, features.DateString(sn.AsOf), sn.Rows)
 			if sn.Set == features.SetACard {

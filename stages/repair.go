@@ -27,7 +27,7 @@ type Repair struct {
 
 // NewRepair returns repair's defaults.
 func NewRepair() *Repair {
-	return &Repair{MemoryLimit: "3GB", Config: repair.DefaultConfig()}
+	return &Repair{MemoryLimit: "auto", Config: repair.DefaultConfig()}
 }
 
 // IO: the applications, collections and bureau tables in; the list out.

@@ -40,7 +40,7 @@ type Score struct {
 }
 
 // NewScore returns stage score's defaults.
-func NewScore() *Score { return &Score{MemoryLimit: "3GB", BatchRows: 1 << 16} }
+func NewScore() *Score { return &Score{MemoryLimit: "auto", BatchRows: 1 << 16} }
 
 // NewScoreToLake returns a stage that scores every application of model
 // name (feature set set) into a lake table.

@@ -46,7 +46,7 @@ func TestDefaultConfig(t *testing.T) {
 		"repair":         {"ingest"},
 		"train_acard":    {"perf", "features"},
 		"score_acard":    {"features", "train_acard"},
-		"features_bcard": {"ingest", "score_acard"},
+		"features_bcard": {"ingest", "perf", "score_acard"},
 		"train_bcard":    {"perf", "features_bcard"},
 		"score":          {"features", "train_acard", "features_bcard", "train_bcard"},
 	}

@@ -42,7 +42,7 @@ type Train struct {
 }
 
 // NewTrain returns a lake-mode stage of model with the defaults.
-func NewTrain(model string) *Train { return &Train{Model: model, Seed: 1, MemoryLimit: "3GB"} }
+func NewTrain(model string) *Train { return &Train{Model: model, Seed: 1, MemoryLimit: "auto"} }
 
 func (s *Train) name() string {
 	switch {

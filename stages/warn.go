@@ -35,13 +35,13 @@ type Warn struct {
 }
 
 // NewWarn returns warn's defaults.
-func NewWarn() *Warn { return &Warn{MemoryLimit: "3GB"} }
+func NewWarn() *Warn { return &Warn{MemoryLimit: "auto"} }
 
 // IO: the B-card snapshot, the loan tables, the panel and the published
 // scores (or models) in; the list out.
 func (s *Warn) IO(l pipelines.Layout) pipelines.IO {
 	io := pipelines.IO{
-		Reads:  l.Tables("loans", "repayment_schedule", "repayments", "features/bcard", "perf/panel"),
+		Reads:  l.Tables("loans", "repayment_schedule", "repayments", "features/bcard", "perf/panel", "perf/installment_payoff", "perf/loan_closure"),
 		Writes: []string{l.Warn},
 	}
 	switch {

@@ -213,7 +213,7 @@ func open(ctx context.Context, o Options) (*session, error) {
 	if err != nil {
 		return nil, err
 	}
-	db, err := lake.OpenDuckDB(ctx, lake.DBOptions{MemoryLimit: cmpOr(o.Memory, "3GB"), TempDir: tmp})
+	db, err := lake.OpenDuckDB(ctx, lake.DBOptions{MemoryLimit: o.Memory, TempDir: tmp})
 	if err != nil {
 		os.RemoveAll(tmp)
 		return nil, err
@@ -256,13 +256,6 @@ func (s *session) close() {
 func firstLine(q string) string {
 	l, _, _ := strings.Cut(q, "\n")
 	return l
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // listSQL selects the published list, ordered by loan and rank.

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 
 	"github.com/duckdb/duckdb-go/v2"
 
@@ -16,9 +17,9 @@ import (
 
 // DBOptions bound the resources an embedded DuckDB may use.
 type DBOptions struct {
-	// MemoryLimit is DuckDB's memory_limit, e.g. "3GB". Empty means 3GB,
-	// which keeps a stage well under 4 GiB RSS on the 24 GiB CI machine
-	// while DuckDB spills the rest to TempDir.
+	// MemoryLimit is DuckDB's memory_limit, e.g. "3GB". Empty or "auto"
+	// means DefaultMemoryLimit(), a share of the machine's memory; DuckDB
+	// spills the rest to TempDir.
 	MemoryLimit string
 	// TempDir is where DuckDB spills. Empty means <lake>/_tmp/duckdb.
 	TempDir string
@@ -31,7 +32,7 @@ type DBOptions struct {
 // closes the returned DB.
 func (l Lake) OpenDB(ctx context.Context, o DBOptions) (*sql.DB, error) {
 	if o.MemoryLimit == "" {
-		o.MemoryLimit = "3GB"
+		o.MemoryLimit = "auto"
 	}
 	if o.TempDir == "" {
 		o.TempDir = filepath.Join(l.Root, TmpDir, "duckdb")
@@ -49,6 +50,9 @@ func (l Lake) OpenDB(ctx context.Context, o DBOptions) (*sql.DB, error) {
 // must be set (or empty to use DuckDB's default).
 func OpenDuckDB(ctx context.Context, o DBOptions) (*sql.DB, error) {
 	init := []string{"SET preserve_insertion_order = true"}
+	if o.MemoryLimit == "auto" {
+		o.MemoryLimit = DefaultMemoryLimit()
+	}
 	if o.MemoryLimit != "" {
 		init = append(init, "SET memory_limit = "+Quote(o.MemoryLimit))
 	}
@@ -78,4 +82,45 @@ func OpenDuckDB(ctx context.Context, o DBOptions) (*sql.DB, error) {
 		return nil, fmt.Errorf("open duckdb: %w", err)
 	}
 	return db, nil
+}
+
+// MemoryShare is the share of physical memory (or of the cgroup's memory
+// limit, when lower) that DefaultMemoryLimit gives DuckDB. A stage's RSS
+// runs above DuckDB's limit (Arrow buffers, Go heap, allocator slack), so
+// a quarter leaves room for the rest and for a second process.
+const MemoryShare = 0.25
+
+// DefaultMemoryLimit returns DuckDB's memory_limit when none is given:
+// MemoryShare of the machine's physical memory, or of the cgroup (v2)
+// memory limit when that is lower, in MB; "3GB" when neither can be read.
+func DefaultMemoryLimit() string {
+	total := physicalMemory()
+	if b, err := os.ReadFile("/sys/fs/cgroup/memory.max"); err == nil {
+		var lim uint64
+		if _, err := fmt.Sscan(string(b), &lim); err == nil && lim > 0 && (total == 0 || lim < total) {
+			total = lim
+		}
+	}
+	if total == 0 {
+		return "3GB"
+	}
+	return fmt.Sprintf("%dMB", max(uint64(float64(total)*MemoryShare)>>20, 256))
+}
+
+// physicalMemory returns MemTotal of /proc/meminfo in bytes, 0 when it
+// cannot be read (not Linux).
+func physicalMemory() uint64 {
+	b, err := os.ReadFile("/proc/meminfo")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "MemTotal:"); ok {
+			var kb uint64
+			if _, err := fmt.Sscan(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), &kb); err == nil {
+				return kb << 10
+			}
+		}
+	}
+	return 0
 }

@@ -89,7 +89,8 @@ type Config struct {
 	// PDFrom is an optional Parquet file (or glob) with columns loan_id
 	// and pd (a scorecard's PD) that overrides the bucket PD.
 	PDFrom string `yaml:"pd_from"`
-	// MemoryLimit and Threads bound the embedded DuckDB.
+	// MemoryLimit and Threads bound the embedded DuckDB; an empty
+	// MemoryLimit (or "auto") is lake.DefaultMemoryLimit().
 	MemoryLimit string `yaml:"memory_limit"`
 	Threads     int    `yaml:"threads"`
 	// PanelChunkInstallments: a book with more schedule rows is built in
@@ -107,7 +108,7 @@ func DefaultConfig() Config {
 		PDHorizonMonths:  12,
 		LGD:              map[string]float64{"none": 0.90, "car": 0.45, "house": 0.25},
 		MinRecoveryLoans: 30,
-		MemoryLimit:      "3GB",
+		MemoryLimit:      "", // lake.DefaultMemoryLimit(): a share of the machine
 
 		PanelChunkInstallments: 5_000_000,
 	}
@@ -143,6 +144,8 @@ func IsMonthEnd(t time.Time) bool { return t.AddDate(0, 0, 1).Day() == 1 }
 
 // Outputs lists the tables a run writes, lake-relative.
 var outputs = []struct{ table, query string }{
+	{"perf/installment_payoff", "installment_payoff"},
+	{"perf/loan_closure", "loan_closure"},
 	{"perf/panel", "panel"},
 	{"perf/vintage", "vintage"},
 	{"perf/roll_rates", "roll_rates"},
@@ -162,6 +165,18 @@ func Tables() []string {
 	}
 	return out
 }
+
+// chunked are the outputs written per hash partition of the loans, in
+// this order (each chunk's later queries read its earlier ones' rows).
+var chunked = []struct{ table, query, view string }{
+	{"perf/installment_payoff", "installment_payoff", "chunk_payoff"},
+	{"perf/loan_closure", "loan_closure", "chunk_closure"},
+	{"perf/panel", "panel", ""},
+}
+
+// Macros returns the statements that create the SQL macros the models of
+// perf, features and warn share (sql/macros.sql, e.g. dpd_bucket).
+func Macros() string { return Query("macros") }
 
 // Inputs are the raw lake tables perf reads; collection_events is optional.
 var inputs = []string{"loans", "repayment_schedule", "repayments"}
@@ -216,29 +231,8 @@ func Run(ctx context.Context, lk lake.Lake, cfg Config, log *slog.Logger) (*Resu
 		return nil, err
 	}
 	defer c.Abort()
-	for _, o := range outputs {
-		t0 := time.Now()
-		dir := c.Staged.TableDir(o.table)
-		var n int64
-		if o.query == "panel" {
-			n, err = writePanel(ctx, db, dir, cfg.PanelChunkInstallments)
-		} else {
-			n, err = writeQuery(ctx, db, Query(o.query), dir)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("perf: %s: %w", o.table, err)
-		}
-		// later queries read what earlier ones wrote: panel, out_<query>
-		view := "out_" + o.query
-		if o.query == "panel" {
-			view = "panel"
-		}
-		if _, err := db.ExecContext(ctx, "CREATE OR REPLACE VIEW "+view+" AS SELECT * FROM read_parquet("+lake.Quote(filepath.Join(dir, "*.parquet"))+")"); err != nil {
-			return nil, fmt.Errorf("perf: view %s: %w", view, err)
-		}
-		res.Counts[o.table] = n
-		res.Timings[o.table] = time.Since(t0).Seconds()
-		log.Info("perf: wrote", "table", o.table, "rows", n, "seconds", fmt.Sprintf("%.1f", res.Timings[o.table]))
+	if err := writeOutputs(ctx, db, c.Staged, cfg, res, log); err != nil {
+		return nil, err
 	}
 	if res.Maturation, err = maturation(ctx, db, cfg); err != nil {
 		return nil, err
@@ -287,6 +281,51 @@ func Run(ctx context.Context, lk lake.Lake, cfg Config, log *slog.Logger) (*Resu
 	res.Manifest = man
 	log.Info("perf: done", "as_of", asOf.Format(time.DateOnly), "panel_rows", res.Counts["perf/panel"], "seconds", fmt.Sprintf("%.1f", man.Timings["total"]))
 	return res, nil
+}
+
+// writeOutputs writes every output table into the staging lake: the
+// chunked intermediate models and panel first, then the queries that read
+// them, each made a view for the ones after it.
+func writeOutputs(ctx context.Context, db *sql.DB, staged lake.Lake, cfg Config, res *Result, log *slog.Logger) error {
+	if _, err := db.ExecContext(ctx, Macros()); err != nil {
+		return fmt.Errorf("perf: macros.sql: %w", err)
+	}
+	t0 := time.Now()
+	dirs := map[string]string{}
+	for _, o := range chunked {
+		dirs[o.table] = staged.TableDir(o.table)
+	}
+	counts, err := writeChunked(ctx, db, dirs, cfg.PanelChunkInstallments)
+	if err != nil {
+		return err
+	}
+	for _, o := range chunked {
+		res.Counts[o.table] = counts[o.table]
+		res.Timings[o.table] = time.Since(t0).Seconds() // the chunks interleave: the time of all three
+		log.Info("perf: wrote", "table", o.table, "rows", counts[o.table], "seconds", fmt.Sprintf("%.1f", res.Timings[o.table]))
+	}
+	for _, o := range outputs {
+		dir := staged.TableDir(o.table)
+		// later queries read what earlier ones wrote: the intermediate
+		// models and the panel by their names, the others as out_<query>
+		view := "out_" + o.query
+		if _, ok := dirs[o.table]; ok {
+			view = o.query
+		} else {
+			t0 := time.Now()
+			n, err := writeQuery(ctx, db, Query(o.query), dir)
+			if err != nil {
+				return fmt.Errorf("perf: %s (sql/%s.sql): %w", o.table, o.query, err)
+			}
+			res.Counts[o.table] = n
+			res.Timings[o.table] = time.Since(t0).Seconds()
+			log.Info("perf: wrote", "table", o.table, "rows", n, "seconds", fmt.Sprintf("%.1f", res.Timings[o.table]))
+		}
+		if _, err := db.ExecContext(ctx, "CREATE OR REPLACE VIEW "+view+" AS SELECT * FROM read_parquet("+lake.Quote(filepath.Join(dir, "*.parquet"))+")"); err != nil {
+			return fmt.Errorf("perf: view %s: %w", view, err)
+		}
+	}
+	return nil
 }
 
 func configMap(cfg Config, asOf time.Time) map[string]any {
@@ -397,9 +436,11 @@ func writeQuery(ctx context.Context, db *sql.DB, q, dir string) (int64, error) {
 }
 
 // WritePanel writes only the panel of the views already defined on db
-// (loans, repayment_schedule, repayments, perf_params) into dir. The
-// benchmark and tests use it; Run writes every output. The end of the data
-// (see DefaultAsOf) comes from repayments and loans only.
+// (loans, repayment_schedule, repayments, perf_params) into dir, with the
+// intermediate models it reads beside it (<dir>.installment_payoff,
+// <dir>.loan_closure). The benchmark and tests use it; Run writes every
+// output. The end of the data (see DefaultAsOf) comes from repayments and
+// loans only.
 func WritePanel(ctx context.Context, db *sql.DB, asOf time.Time, dir string) (int64, error) {
 	dataEnd, err := DefaultAsOf(ctx, db, lake.Lake{})
 	if err != nil {
@@ -411,44 +452,36 @@ func WritePanel(ctx context.Context, db *sql.DB, asOf time.Time, dir string) (in
 	return writePanel(ctx, db, dir, DefaultConfig().PanelChunkInstallments)
 }
 
-// writePanel writes the panel into dir as part-<chunk>.parquet files. A
-// book with more than chunkInstallments schedule rows is built in chunks
-// of loan_id ranges (split at quantiles of loan_id), so that DuckDB's
-// working set stays within its memory limit instead of spilling
-// gigabytes; lake tables are sorted by loan_id, so each chunk's range
-// filter skips most Parquet row groups.
+// writePanel is WritePanel after the parameters are set.
 func writePanel(ctx context.Context, db *sql.DB, dir string, chunkInstallments int64) (int64, error) {
-	var installments int64
-	if err := db.QueryRowContext(ctx, "SELECT count(*) FROM repayment_schedule").Scan(&installments); err != nil {
-		return 0, err
+	if _, err := db.ExecContext(ctx, Macros()); err != nil {
+		return 0, fmt.Errorf("perf: macros.sql: %w", err)
 	}
-	chunks := int((installments + chunkInstallments - 1) / max(chunkInstallments, 1))
-	chunks = max(chunks, 1)
-	var bounds []string // chunk c covers [bounds[c-1], bounds[c])
-	if chunks > 1 {
-		qs := make([]string, chunks-1)
-		for i := range qs {
-			qs[i] = fmt.Sprintf("%d/%d", i+1, chunks)
-		}
-		rows, err := db.QueryContext(ctx, "SELECT DISTINCT unnest(quantile_disc(loan_id, ["+strings.Join(qs, ", ")+"])) AS b FROM loans ORDER BY b")
-		if err != nil {
-			return 0, fmt.Errorf("chunk bounds: %w", err)
-		}
-		for rows.Next() {
-			var b string
-			if err := rows.Scan(&b); err != nil {
-				rows.Close()
-				return 0, err
-			}
-			bounds = append(bounds, b)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return 0, err
-		}
+	dirs := map[string]string{}
+	for _, o := range chunked {
+		dirs[o.table] = dir + "." + o.query
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return 0, err
+	dirs["perf/panel"] = dir
+	n, err := writeChunked(ctx, db, dirs, chunkInstallments)
+	return n["perf/panel"], err
+}
+
+// writeChunked writes the chunked outputs (installment payoff, loan
+// closure, panel) into dirs[table] as part-<chunk>.parquet files and
+// returns their row counts. A book with more than chunkInstallments
+// schedule rows is built in chunks of loan_id ranges (split at quantiles
+// of loan_id), so that DuckDB's working set stays within its memory limit
+// instead of spilling gigabytes; lake tables are sorted by loan_id, so
+// each chunk's range filter skips most Parquet row groups.
+func writeChunked(ctx context.Context, db *sql.DB, dirs map[string]string, chunkInstallments int64) (map[string]int64, error) {
+	bounds, err := chunkBounds(ctx, db, chunkInstallments)
+	if err != nil {
+		return nil, err
+	}
+	for _, o := range chunked {
+		if err := os.MkdirAll(dirs[o.table], 0o755); err != nil {
+			return nil, err
+		}
 	}
 	for c := 0; c <= len(bounds); c++ {
 		var conds []string
@@ -464,17 +497,59 @@ func writePanel(ctx context.Context, db *sql.DB, dir string, chunkInstallments i
 		}
 		for _, v := range [][2]string{{"chunk_loans", "loans"}, {"chunk_schedule", "repayment_schedule"}, {"chunk_repayments", "repayments"}} {
 			if _, err := db.ExecContext(ctx, "CREATE OR REPLACE TEMP VIEW "+v[0]+" AS SELECT * FROM "+v[1]+filter); err != nil {
-				return 0, err
+				return nil, err
 			}
 		}
-		out := filepath.Join(dir, fmt.Sprintf("part-%03d.parquet", c))
-		if _, err := db.ExecContext(ctx, "COPY ("+Query("panel")+") TO "+lake.Quote(out)+" (FORMAT parquet, COMPRESSION zstd)"); err != nil {
-			return 0, fmt.Errorf("chunk %d of %d: %w", c+1, len(bounds)+1, err)
+		for _, o := range chunked {
+			out := filepath.Join(dirs[o.table], fmt.Sprintf("part-%03d.parquet", c))
+			if _, err := db.ExecContext(ctx, "COPY ("+Query(o.query)+") TO "+lake.Quote(out)+" (FORMAT parquet, COMPRESSION zstd)"); err != nil {
+				return nil, fmt.Errorf("perf: %s (sql/%s.sql), chunk %d of %d: %w", o.table, o.query, c+1, len(bounds)+1, err)
+			}
+			if o.view != "" {
+				if _, err := db.ExecContext(ctx, "CREATE OR REPLACE TEMP VIEW "+o.view+" AS SELECT * FROM read_parquet("+lake.Quote(out)+")"); err != nil {
+					return nil, err
+				}
+			}
 		}
 	}
-	var n int64
-	if err := db.QueryRowContext(ctx, "SELECT count(*) FROM read_parquet("+lake.Quote(filepath.Join(dir, "*.parquet"))+")").Scan(&n); err != nil {
-		return 0, err
+	counts := map[string]int64{}
+	for _, o := range chunked {
+		var n int64
+		if err := db.QueryRowContext(ctx, "SELECT count(*) FROM read_parquet("+lake.Quote(filepath.Join(dirs[o.table], "*.parquet"))+")").Scan(&n); err != nil {
+			return nil, err
+		}
+		counts[o.table] = n
 	}
-	return n, nil
+	return counts, nil
+}
+
+// chunkBounds returns the loan_id bounds of the chunks: chunk c covers
+// [bounds[c-1], bounds[c]).
+func chunkBounds(ctx context.Context, db *sql.DB, chunkInstallments int64) ([]string, error) {
+	var installments int64
+	if err := db.QueryRowContext(ctx, "SELECT count(*) FROM repayment_schedule").Scan(&installments); err != nil {
+		return nil, err
+	}
+	chunks := int((installments + chunkInstallments - 1) / max(chunkInstallments, 1))
+	if chunks <= 1 {
+		return nil, nil
+	}
+	qs := make([]string, chunks-1)
+	for i := range qs {
+		qs[i] = fmt.Sprintf("%d/%d", i+1, chunks)
+	}
+	rows, err := db.QueryContext(ctx, "SELECT DISTINCT unnest(quantile_disc(loan_id, ["+strings.Join(qs, ", ")+"])) AS b FROM loans ORDER BY b")
+	if err != nil {
+		return nil, fmt.Errorf("chunk bounds: %w", err)
+	}
+	defer rows.Close()
+	var bounds []string
+	for rows.Next() {
+		var b string
+		if err := rows.Scan(&b); err != nil {
+			return nil, err
+		}
+		bounds = append(bounds, b)
+	}
+	return bounds, rows.Err()
 }

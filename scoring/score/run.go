@@ -213,7 +213,7 @@ func Run(ctx context.Context, o Options) (*Manifest, string, error) {
 		return nil, "", err
 	}
 	defer os.RemoveAll(tmpDB)
-	db, err := lake.OpenDuckDB(ctx, lake.DBOptions{MemoryLimit: cmp.Or(o.Memory, "3GB"), TempDir: tmpDB})
+	db, err := lake.OpenDuckDB(ctx, lake.DBOptions{MemoryLimit: o.Memory, TempDir: tmpDB})
 	if err != nil {
 		return nil, "", err
 	}

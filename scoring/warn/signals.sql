@@ -2,6 +2,8 @@
 -- with its B-score (table bscore: entity_id = loan_id, score, pd). One row
 -- per loan; each s_<rule> is true when the rule fires. Thresholds are
 -- variables set from the warn config (names in brackets below).
+-- reads: loans, perf/installment_payoff, perf/loan_closure, features/bcard
+-- uses: bscore
 --
 -- Population: the loans on book at the close of the as-of month end d.
 -- That is the B-card spine's "active at d" (features/prep_bcard_spine.sql:
@@ -18,6 +20,11 @@
 --   written off  exported as 'written_off' and 180+ DPD at d (as the spine;
 --                the snapshot already excludes these, repeated here so the
 --                population never depends on how the snapshot was cut)
+--
+-- Payoff and the last payment come from perf's intermediate models
+-- perf/installment_payoff and perf/loan_closure (computed once from all
+-- payments; only times before the cut-off are used, so the population and
+-- rules see what the payments up to then say).
 --
 -- Rules (dpd = dpd_current, DPD at d from payments before d):
 --   first_payment_missed  installment 1 is due before d and not fully paid
@@ -40,49 +47,34 @@
 --   high_risk_score       B-score PD >= [min_pd]
 --   m2_m3                 31-90 DPD
 --   m4_plus               more than 90 DPD
-WITH close_paid AS (
-    -- principal + interest paid per installment up to the end of day d
-    SELECT r.loan_id, r.installment_no, sum(r.principal_paid + r.interest_paid) AS paid
-    FROM repayments r
-    SEMI JOIN snap f ON f.loan_id = r.loan_id
-    WHERE r.paid_at < CAST(getvariable('as_of') + INTERVAL 1 DAY AS TIMESTAMP)
-    GROUP BY r.loan_id, r.installment_no
-),
-open_at_close AS (
-    SELECT s.loan_id, count(*) FILTER (WHERE s.principal_due + s.interest_due > 0
-                                         AND coalesce(cp.paid, 0) < s.principal_due + s.interest_due) AS n_open
-    FROM repayment_schedule s
-    SEMI JOIN snap f ON f.loan_id = s.loan_id
-    LEFT JOIN close_paid cp USING (loan_id, installment_no)
-    GROUP BY s.loan_id
-),
-last_pay AS (
-    SELECT r.loan_id, max(r.paid_at) AS last_paid_at
-    FROM repayments r
-    JOIN loans l ON l.loan_id = r.loan_id AND l.status = 'settled'
-    SEMI JOIN snap f ON f.loan_id = r.loan_id
-    GROUP BY r.loan_id
+WITH open_at_close AS (
+    -- installments with something due not paid off by the end of day d
+    -- (perf/installment_payoff.paid_off_at before d + 1 day)
+    SELECT i.loan_id,
+           count(*) FILTER (WHERE i.amount_due > 0
+                              AND (i.paid_off_at IS NULL
+                                   OR i.paid_off_at >= CAST(getvariable('as_of') + INTERVAL 1 DAY AS TIMESTAMP))) AS n_open
+    FROM installment_payoff i
+    SEMI JOIN snap f ON f.loan_id = i.loan_id
+    GROUP BY i.loan_id
 ),
 on_book AS (
     SELECT f.*
     FROM snap f
     JOIN loans l ON l.loan_id = f.loan_id
     JOIN open_at_close o ON o.loan_id = f.loan_id
-    LEFT JOIN last_pay lp ON lp.loan_id = f.loan_id
+    LEFT JOIN loan_closure c ON c.loan_id = f.loan_id
     WHERE o.n_open > 0
-      AND NOT coalesce(l.status = 'settled' AND lp.last_paid_at < CAST(getvariable('as_of') + INTERVAL 1 DAY AS TIMESTAMP), false)
+      AND NOT coalesce(l.status = 'settled' AND c.last_paid_at < CAST(getvariable('as_of') + INTERVAL 1 DAY AS TIMESTAMP), false)
       AND NOT coalesce(l.status = 'written_off' AND f.dpd_current >= 180, false)
 ),
+-- installment 1 (due date, and whether it was paid off before d)
 first_inst AS (
-    SELECT s.loan_id, s.due_date, s.principal_due + s.interest_due AS due
-    FROM repayment_schedule s
-    WHERE s.installment_no = 1
-),
-first_paid AS (
-    SELECT r.loan_id, sum(r.principal_paid + r.interest_paid) AS paid
-    FROM repayments r
-    WHERE r.installment_no = 1 AND r.paid_at < CAST(getvariable('as_of') AS TIMESTAMP)
-    GROUP BY r.loan_id
+    SELECT i.loan_id, i.due_date,
+           coalesce(i.amount_due > 0 AND (i.paid_off_at IS NULL OR i.paid_off_at >= CAST(getvariable('as_of') AS TIMESTAMP)), false) AS unpaid
+    FROM installment_payoff i
+    SEMI JOIN snap f ON f.loan_id = i.loan_id
+    WHERE i.installment_no = 1
 )
 SELECT
     f.loan_id,
@@ -97,7 +89,7 @@ SELECT
     l.collateral_value,
     CASE WHEN l.collateral_type <> 'none' AND l.collateral_value > 0
          THEN CAST(f.outstanding_principal AS DOUBLE) / CAST(l.collateral_value AS DOUBLE) END AS ltv,
-    coalesce(fi.due_date < getvariable('as_of') AND coalesce(fp.paid, 0) < fi.due, false) AS s_first_payment_missed,
+    coalesce(fi.due_date < getvariable('as_of') AND fi.unpaid, false) AS s_first_payment_missed,
     coalesce(f.dpd_current BETWEEN 1 AND 30
              AND f.dpd_current < getvariable('as_of') - last_day(getvariable('as_of') - INTERVAL 1 MONTH), false) AS s_entering_m1,
     coalesce(f.paid_to_due_6m >= getvariable('ptd_base')
@@ -115,4 +107,3 @@ FROM on_book f
 JOIN bscore b ON b.entity_id = CAST(f.loan_id AS VARCHAR)
 JOIN loans l ON l.loan_id = f.loan_id
 LEFT JOIN first_inst fi ON fi.loan_id = f.loan_id
-LEFT JOIN first_paid fp ON fp.loan_id = f.loan_id

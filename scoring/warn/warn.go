@@ -15,8 +15,10 @@
 //
 // The rule signals are computed in DuckDB by signals.sql from the B-card
 // feature snapshot at the as-of date (features use only events strictly
-// before it) and the raw lake tables; the B-score comes from package
-// score. Backtest replays the ranking on historical month ends and
+// before it), the loans and perf's intermediate models
+// perf/installment_payoff and perf/loan_closure; the B-score comes from
+// package score; rank.sql turns the signals and the enabled rules (table
+// warn_rules) into the ranked list. Backtest replays the ranking on historical month ends and
 // measures the share of the next six months' bads (labels/bcard) that
 // lists of each size would have caught, against a random list, and each
 // rule's coverage of the book and lift on the bad rate.
@@ -31,6 +33,7 @@ import (
 	"log/slog"
 	"math"
 	"os"
+	"path"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -133,7 +136,7 @@ func open(ctx context.Context, o Options) (*session, error) {
 	if err != nil {
 		return nil, err
 	}
-	db, err := lake.OpenDuckDB(ctx, lake.DBOptions{MemoryLimit: cmp.Or(o.Memory, "3GB"), TempDir: tmp})
+	db, err := lake.OpenDuckDB(ctx, lake.DBOptions{MemoryLimit: o.Memory, TempDir: tmp})
 	if err != nil {
 		os.RemoveAll(tmp)
 		return nil, err
@@ -146,13 +149,15 @@ func open(ctx context.Context, o Options) (*session, error) {
 		return nil, fmt.Errorf("warn: %w", err)
 	}
 	s := &session{db: db, conn: conn, tmp: tmp, l: lake.New(o.Lake), m: m}
-	for _, t := range []string{"loans", "repayment_schedule", "repayments"} {
-		src, err := s.l.Scan(t)
-		if err != nil {
+	// signals.sql reads the loans and perf's intermediate models
+	// installment_payoff and loan_closure.
+	for _, t := range []string{"loans", "perf/installment_payoff", "perf/loan_closure"} {
+		if !s.l.Exists(t) {
 			s.close()
-			return nil, fmt.Errorf("warn: %w", err)
+			return nil, fmt.Errorf("warn: the lake has no %s (run `qiandun perf` first)", s.l.TableDir(t))
 		}
-		if _, err := conn.ExecContext(ctx, "CREATE VIEW "+t+" AS SELECT * FROM "+src); err != nil {
+		src := "read_parquet(" + lake.Quote(s.l.Glob(t)) + ")"
+		if _, err := conn.ExecContext(ctx, "CREATE VIEW "+path.Base(t)+" AS SELECT * FROM "+src); err != nil {
 			s.close()
 			return nil, fmt.Errorf("warn: %w", err)
 		}
@@ -189,17 +194,27 @@ func (s *session) rank(ctx context.Context, o Options, asOf string) (*score.Mode
 		"SET VARIABLE as_of = DATE " + lake.Quote(asOf),
 		"CREATE OR REPLACE VIEW snap AS SELECT * FROM read_parquet(" + lake.Quote(s.l.Glob(snap)) + ")",
 		"CREATE OR REPLACE TABLE signals AS\n" + signalsSQL,
-		"CREATE OR REPLACE TABLE ranked AS\n" + rankSQL(o.Config),
 	}
+	if err := rulesTable(ctx, s.conn, o.Config); err != nil {
+		return nil, err
+	}
+	steps = append(steps, "CREATE OR REPLACE TABLE ranked AS\n"+rankSQL)
 	for _, q := range steps {
 		if _, err := s.conn.ExecContext(ctx, q); err != nil {
-			return nil, fmt.Errorf("warn: %s: %w", firstLine(q), err)
+			return nil, fmt.Errorf("warn: %s: %w", stepName(q), err)
 		}
 	}
 	return mr, nil
 }
 
-func firstLine(q string) string {
+// stepName names a step in an error: its SQL file, or its first line.
+func stepName(q string) string {
+	switch {
+	case strings.HasSuffix(q, signalsSQL):
+		return "signals.sql"
+	case strings.HasSuffix(q, rankSQL):
+		return "rank.sql"
+	}
 	l, _, _ := strings.Cut(q, "\n")
 	return l
 }
@@ -208,32 +223,26 @@ func firstLine(q string) string {
 // flagged loans, by PD).
 const NoPriority = 999
 
-// rankSQL turns the signals into reasons, priority, action, queue and rank.
-func rankSQL(c Config) string {
-	rules := c.enabled()
-	var reasons, prio, primary, action, queue []string
-	for _, r := range rules {
-		sig := "s_" + r.Name
-		reasons = append(reasons, fmt.Sprintf("CASE WHEN %s THEN '%s' END", sig, r.Name))
-		prio = append(prio, fmt.Sprintf("CASE WHEN %s THEN %d END", sig, r.Priority))
-		primary = append(primary, fmt.Sprintf("WHEN %s AND priority = %d THEN '%s'", sig, r.Priority, r.Name))
-		action = append(action, fmt.Sprintf("WHEN '%s' THEN %s", r.Name, lake.Quote(r.Action)))
-		queue = append(queue, fmt.Sprintf("WHEN '%s' THEN %s", r.Name, lake.Quote(r.Queue)))
+//go:embed rank.sql
+var rankSQL string
+
+// rulesTable writes the enabled rules of c, in evaluation order, as the
+// table warn_rules that rank.sql reads, and the variable no_priority.
+func rulesTable(ctx context.Context, conn *sql.Conn, c Config) error {
+	stmts := []string{
+		fmt.Sprintf("SET VARIABLE no_priority = %d", NoPriority),
+		"CREATE OR REPLACE TEMP TABLE warn_rules (name VARCHAR, ord INTEGER, priority INTEGER, action VARCHAR, queue VARCHAR)",
 	}
-	if len(rules) == 0 {
-		return fmt.Sprintf("SELECT *, '' AS reasons, %d AS priority, CAST(NULL AS VARCHAR) AS primary_reason, CAST(NULL AS VARCHAR) AS action, CAST(NULL AS VARCHAR) AS queue, CAST(row_number() OVER (ORDER BY pd DESC, loan_id) AS INTEGER) AS rank FROM signals", NoPriority)
+	for i, r := range c.enabled() {
+		stmts = append(stmts, fmt.Sprintf("INSERT INTO warn_rules VALUES (%s, %d, %d, %s, %s)",
+			lake.Quote(r.Name), i, r.Priority, lake.Quote(r.Action), lake.Quote(r.Queue)))
 	}
-	return fmt.Sprintf(`WITH p AS (
-    SELECT *, concat_ws(';', %s) AS reasons,
-           CAST(coalesce(least(%s), %d) AS INTEGER) AS priority
-    FROM signals
-), q AS (
-    SELECT *, CASE %s END AS primary_reason FROM p
-)
-SELECT *, CASE primary_reason %s END AS action, CASE primary_reason %s END AS queue,
-       CAST(row_number() OVER (ORDER BY priority, pd DESC, loan_id) AS INTEGER) AS rank
-FROM q`, strings.Join(reasons, ", "), strings.Join(prio, ", "), NoPriority, strings.Join(primary, " "),
-		strings.Join(action, " "), strings.Join(queue, " "))
+	for _, q := range stmts {
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("warn: rules: %w", err)
+		}
+	}
+	return nil
 }
 
 // Run builds and publishes the early-warning list at o.AsOf.

@@ -14,8 +14,10 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"qiandun/data/lake"
+	"qiandun/data/perf"
 	"qiandun/scoring/internal/demo"
 	"qiandun/scoring/publish"
 	"qiandun/scoring/score"
@@ -263,6 +265,15 @@ func TestOnDemoBook(t *testing.T) {
 		}
 		rewrite("loans", "CASE WHEN loan_id = '"+writeOff.loan+"' THEN 'written_off' ELSE status END AS status")
 		rewrite(filepath.Join("features", "bcard", "as_of="+asOf), "CASE WHEN loan_id = '"+writeOff.loan+"' THEN greatest(dpd_current, 180) ELSE dpd_current END AS dpd_current")
+		// perf runs after every change to the raw tables: its intermediate
+		// models (installment payoff, loan closure) see the new payments.
+		pc := perf.DefaultConfig()
+		if pc.AsOf, err = time.Parse(time.DateOnly, asOf); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := perf.Run(ctx, lake.New(cp), pc, nil); err != nil {
+			t.Fatal(err)
+		}
 		o2 := o
 		o2.Lake, o2.Out = cp, t.TempDir()
 		man2, dir2, err := warn.Run(ctx, o2)

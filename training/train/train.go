@@ -18,6 +18,8 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"database/sql"
+	"embed"
 	"fmt"
 	"log/slog"
 	"math"
@@ -147,10 +149,7 @@ func Run(ctx context.Context, cfg *Config, log *slog.Logger) (*Result, error) {
 	}
 	// DuckDB spills to <lake>/_tmp/duckdb like every stage's (flat mode:
 	// <out>/_tmp/duckdb), never to the system temporary directory.
-	mem := cfg.MemoryLimit
-	if mem == "" {
-		mem = "3GB"
-	}
+	mem := cfg.MemoryLimit // empty: lake's default, a share of the machine
 	spillRoot := cfg.Lake
 	if !lakeMode {
 		spillRoot = cfg.Out
@@ -174,7 +173,7 @@ func Run(ctx context.Context, cfg *Config, log *slog.Logger) (*Result, error) {
 		exclude[e] = true
 	}
 	if lakeMode {
-		src, inputs, err = lakeQuery(cfg)
+		src, inputs, err = lakeQuery(ctx, conn, cfg)
 		if err != nil {
 			return nil, err
 		}
@@ -932,7 +931,12 @@ func artifactPath(cfg *Config, p string) string {
 	return filepath.Base(p)
 }
 
-func lakeQuery(cfg *Config) (string, []string, error) {
+// modelSQL holds the modelling-table queries, one per lake model.
+//
+//go:embed sql/*.sql
+var modelSQL embed.FS
+
+func lakeQuery(ctx context.Context, conn *sql.Conn, cfg *Config) (string, []string, error) {
 	l := lake.New(cfg.Lake)
 	asOf := "*"
 	if cfg.AsOf != "" {
@@ -956,36 +960,20 @@ func lakeQuery(cfg *Config) (string, []string, error) {
 	labelFiles, _ := filepath.Glob(l.Glob(labels))
 	sort.Strings(featFiles)
 	sort.Strings(labelFiles)
-	feat := fmt.Sprintf("read_parquet(%s, filename = true, union_by_name = true, hive_partitioning = false)", lake.Quote(filepath.Join(featDir, "*.parquet")))
-	lab := fmt.Sprintf("read_parquet(%s)", lake.Quote(l.Glob(labels)))
-	snap := "CAST(regexp_extract(filename, 'as_of=([0-9]{4}-[0-9]{2}-[0-9]{2})', 1) AS DATE)"
-	var q string
-	if cfg.Model == "acard" {
-		q = fmt.Sprintf(`WITH f AS (
-  SELECT * EXCLUDE (filename), %s AS __snap FROM %s
-  QUALIFY row_number() OVER (PARTITION BY application_id ORDER BY %s DESC) = 1
-), lab AS (
-  SELECT * FROM %s
-), l AS (
-  -- Mature vintages only: an issue month with any immature loan would
-  -- bring its early bads without the goods that are still running, and
-  -- bias both the sample's bad rate and its mix (short terms).
-  SELECT application_id, issue_month, bad FROM lab
-  WHERE label IN ('good', 'bad') AND bad IS NOT NULL
-    AND issue_month IN (SELECT issue_month FROM lab GROUP BY issue_month HAVING bool_and(label <> 'immature'))
-)
-SELECT f.* EXCLUDE (__snap), CAST(strftime(l.issue_month, '%%Y-%%m') AS VARCHAR) AS __period, CAST(l.bad AS DOUBLE) AS __y
-FROM f JOIN l USING (application_id)
-ORDER BY application_id`, snap, feat, snap, lab)
-	} else {
-		q = fmt.Sprintf(`WITH f AS (
-  SELECT * EXCLUDE (filename), %s AS __snap FROM %s
-), l AS (
-  SELECT loan_id, obs_date, bad FROM %s WHERE label IN ('good', 'bad') AND bad IS NOT NULL
-)
-SELECT f.* EXCLUDE (__snap), CAST(strftime(l.obs_date, '%%Y-%%m') AS VARCHAR) AS __period, CAST(l.bad AS DOUBLE) AS __y
-FROM f JOIN l ON f.loan_id = l.loan_id AND f.__snap = l.obs_date
-ORDER BY f.loan_id, l.obs_date`, snap, feat, lab)
+	// The query is sql/model_<model>.sql over two views of the lake.
+	views := map[string]string{
+		"features_" + cfg.Model: fmt.Sprintf("read_parquet(%s, filename = true, union_by_name = true, hive_partitioning = false)", lake.Quote(filepath.Join(featDir, "*.parquet"))),
+		"labels_" + cfg.Model:   fmt.Sprintf("read_parquet(%s)", lake.Quote(l.Glob(labels))),
 	}
+	for v, src := range views {
+		if _, err := conn.ExecContext(ctx, "CREATE OR REPLACE TEMP VIEW "+v+" AS SELECT * FROM "+src); err != nil {
+			return "", nil, fmt.Errorf("train: view %s: %w", v, err)
+		}
+	}
+	b, err := modelSQL.ReadFile("sql/model_" + cfg.Model + ".sql")
+	if err != nil {
+		return "", nil, fmt.Errorf("train: %w", err)
+	}
+	q := strings.TrimRight(strings.TrimSpace(string(b)), ";")
 	return q, append(featFiles, labelFiles...), nil
 }

@@ -3,6 +3,7 @@
 -- of the month's loans and outstanding principal. Loans that settled or were
 -- written off in the month are not in the active book. Shares are divided
 -- once from exact totals (see roll_rates.sql), so runs agree bit for bit.
+-- reads: perf/panel
 WITH agg AS (
     SELECT month_end, bucket, count(*) AS n,
            sum(outstanding_principal) AS balance,

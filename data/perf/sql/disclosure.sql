@@ -3,6 +3,8 @@
 -- as-of date that has not settled or been written off by then (its panel row
 -- at the as-of month end has status 'active'). Money is CNY; ratios are
 -- fractions rounded to 6 decimals; value is DECIMAL(24,6), never float.
+-- reads: loans, repayment_schedule, repayments, perf/panel
+-- uses: perf_params
 WITH
 p AS (SELECT * FROM perf_params),
 cur AS (

@@ -1,5 +1,7 @@
 -- perf/expected_loss: EL = PD x LGD x EAD for every loan active at the
 -- as-of month end.
+-- reads: loans, repayments, perf/panel
+-- uses: perf_params, lgd_default, scorecard_pd
 --
 -- EAD: outstanding principal plus interest due and unpaid (overdue
 --   interest) at the as-of date.

@@ -1,5 +1,7 @@
 -- labels/acard: the application-scorecard label of every loan issued by the
 -- as-of date (DESIGN.md, with perf_params' window and thresholds).
+-- reads: loans, perf/panel
+-- uses: perf_params
 --
 -- The performance window is the month ends with mob 0..acard_window (the
 -- first acard_window months on book); DPD is read at month ends.

@@ -7,6 +7,8 @@
 --   good      otherwise (including loans that settle within the window)
 -- bad is 1 for bad, 0 for good and NULL for immature. DPD is read at month
 -- ends, as everywhere in the panel.
+-- reads: perf/panel
+-- uses: perf_params
 WITH
 p AS (SELECT * FROM perf_params),
 ev AS (

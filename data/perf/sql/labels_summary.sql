@@ -1,6 +1,7 @@
 -- labels/summary: A-card labels per vintage (issue month): loans, goods,
 -- bads, indeterminates, immature loans, and the bad rate among goods and
 -- bads.
+-- reads: labels/acard
 SELECT issue_month,
        count(*) AS loans,
        count(*) FILTER (WHERE label = 'good') AS goods,

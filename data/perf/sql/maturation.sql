@@ -3,6 +3,8 @@
 -- written off) have appeared by each mob 0..{{H}}, as a rate and as a share
 -- of the bads seen by the A-card window and by mob {{H}}. A curve that is
 -- nearly flat after the window justifies the window.
+-- reads: loans, perf/panel
+-- uses: perf_params
 WITH
 p AS (SELECT *, year(as_of) * 12 + month(as_of) - 1 AS as_of_mi FROM perf_params),
 bad AS (

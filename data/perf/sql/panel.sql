@@ -1,10 +1,13 @@
 -- perf/panel: one row per loan and month end, from the issue month end
 -- (mob 0) to the earlier of the as-of date and the month the loan closed
--- (settled or written off). Reads the views chunk_loans, chunk_schedule and
--- chunk_repayments (one hash partition of the loans with their schedule
--- and repayments, so that a large book is built in chunks that fit in
--- memory) and the one-row table perf_params. The stage runs this query
--- once per chunk inside COPY (...) TO '<dir>/part-<chunk>.parquet'.
+-- (settled or written off). Reads the views chunk_loans, chunk_repayments,
+-- chunk_payoff and chunk_closure (one hash partition of the loans with
+-- their repayments, perf/installment_payoff and perf/loan_closure rows, so
+-- that a large book is built in chunks that fit in memory) and the one-row
+-- table perf_params. The stage runs this query once per chunk inside
+-- COPY (...) TO '<dir>/part-<chunk>.parquet'.
+-- reads: loans, repayments, perf/installment_payoff, perf/loan_closure
+-- uses: perf_params
 --
 -- Months are handled as integers mi = year*12 + month-1 so that month-end
 -- arithmetic never drifts (Jan 31 + 1 month is not Feb 28 + 1 month).
@@ -13,7 +16,8 @@
 -- installment is not fully paid by d. An installment is fully paid on the
 -- first day on which the running sum of principal_paid + interest_paid
 -- booked against its installment_no reaches principal_due + interest_due;
--- payments before the due date count. So an installment is open (past due)
+-- payments before the due date count (the day of
+-- perf/installment_payoff.paid_off_at when it is <= the as-of date). So an installment is open (past due)
 -- at month end d exactly when mi(due_date) <= mi(d) < mi(full_date); we
 -- expand only those (installment, month) pairs, which are few in a healthy
 -- book, and take the minimum due date per loan-month.
@@ -23,13 +27,13 @@
 -- other loan whose every installment is fully paid is settled on the last
 -- full-payment date whatever its exported status says (exports lag).
 -- Write-off: a loan whose status is 'written_off' is dated by the first
--- month end at which DPD reaches 180 (found per installment, see wo180); if it never does, by its last panel
+-- month end at which DPD reaches 180 (perf/loan_closure.wo180_month_end); if it never does, by its last panel
 -- month when the as-of date is the end of the data (perf_params.data_end,
 -- the default as-of), and not at all (still active) for an earlier as-of. The row of the closing month carries status
 -- 'settled' / 'written_off' and the panel stops there.
 --
--- Columns: mob (issue month = 0), dpd, bucket (C 0, M1 1-30, M2 31-60,
--- M3 61-90, M4+ >90), worst_dpd so far, outstanding_principal (principal
+-- Columns: mob (issue month = 0), dpd, bucket (the dpd_bucket macro: C 0,
+-- M1 1-30, M2 31-60, M3 61-90, M4+ >90), worst_dpd so far, outstanding_principal (principal
 -- minus all principal paid by d, also against cancelled installments),
 -- overdue_principal / overdue_interest (unpaid parts of past-due
 -- installments), due_in_month (principal+interest due in the month),
@@ -49,82 +53,36 @@ pay AS (
            r.principal_paid AS pp, r.interest_paid AS ip, r.penalty_paid AS pen
     FROM chunk_repayments r JOIN loan0 l USING (loan_id)
 ),
--- per installment: amount paid by the as-of date and the first and last
--- payment days (payments after the as-of date only date a settlement)
-pi AS (
-    SELECT lk, installment_no,
-           CAST(sum(pp + ip) FILTER (WHERE d <= p.as_of) AS DECIMAL(18,2)) AS paid,
-           min(d) FILTER (WHERE d <= p.as_of) AS d_first,
-           max(d) FILTER (WHERE d <= p.as_of) AS d_last,
-           max(d) AS d_last_all
-    FROM pay, p GROUP BY lk, installment_no
-),
+-- a loan exported as 'settled' is dated by its last payment (all payments,
+-- also after the as-of date), or its issue date without any; the day all
+-- its installments were paid off and its 180-DPD month end come from
+-- perf/loan_closure (payments after the as-of date are cut off below)
 loan AS (
     SELECT l.*, year(l.issue_date) * 12 + month(l.issue_date) - 1 AS issue_mi,
-           CASE WHEN l.status = 'settled' THEN coalesce(lp.last_paid, l.issue_date) END AS status_settle_date
-    FROM loan0 l LEFT JOIN (SELECT lk, max(d_last_all) AS last_paid FROM pi GROUP BY lk) lp USING (lk)
+           CASE WHEN l.status = 'settled' THEN coalesce(CAST(c.last_paid_at AS DATE), l.issue_date) END AS status_settle_date,
+           CASE WHEN CAST(c.paid_off_at AS DATE) <= p.as_of THEN CAST(c.paid_off_at AS DATE) END AS done_all,
+           year(c.wo180_month_end) * 12 + month(c.wo180_month_end) - 1 AS wo180_mi
+    FROM loan0 l LEFT JOIN chunk_closure c USING (loan_id), p
 ),
--- the schedule, without installments cancelled by an early settlement
-sched AS (
-    SELECT l.lk, s.installment_no, s.due_date, s.principal_due, s.interest_due,
-           s.principal_due + s.interest_due AS amount_due
-    FROM chunk_schedule s JOIN loan l USING (loan_id)
-    WHERE l.status_settle_date IS NULL OR s.due_date <= l.status_settle_date
-),
--- an installment paid in full over several days needs the running sum to
--- find the day it became fully paid; the rest is settled by pi alone
-multi AS (
-    SELECT s.lk, s.installment_no, s.amount_due
-    FROM sched s JOIN pi USING (lk, installment_no)
-    WHERE s.amount_due > 0 AND pi.paid >= s.amount_due AND pi.d_first < pi.d_last
-),
-multi_full AS (
-    SELECT lk, installment_no, min(d) AS full_date FROM (
-        SELECT m.lk, m.installment_no, m.amount_due, x.d,
-               sum(sum(x.pp + x.ip)) OVER (PARTITION BY m.lk, m.installment_no ORDER BY x.d) AS cum
-        FROM multi m JOIN pay x USING (lk, installment_no), p
-        WHERE x.d <= p.as_of
-        GROUP BY m.lk, m.installment_no, m.amount_due, x.d
-    ) WHERE cum >= amount_due
-    GROUP BY lk, installment_no
-),
+-- the schedule, without installments cancelled by an early settlement;
+-- done_date: the day the installment was paid off by payments up to the
+-- as-of date (perf/installment_payoff; nothing due: its due date)
 inst AS (
-    SELECT s.lk, s.installment_no, s.due_date, s.principal_due, s.interest_due, s.amount_due,
+    SELECT l.lk, s.installment_no, s.due_date, s.principal_due, s.interest_due, s.amount_due,
            year(s.due_date) * 12 + month(s.due_date) - 1 AS due_mi,
            CASE WHEN s.amount_due <= 0 THEN s.due_date
-                WHEN pi.paid >= s.amount_due AND pi.d_first = pi.d_last THEN pi.d_first
-                WHEN pi.paid >= s.amount_due THEN mf.full_date END AS done_date
-    FROM sched s
-    LEFT JOIN pi USING (lk, installment_no)
-    LEFT JOIN multi_full mf USING (lk, installment_no)
-),
-settle AS (
-    SELECT lk,
-           CASE WHEN count(done_date) = count(*) THEN max(done_date) END AS done_all
-    FROM inst GROUP BY lk
-),
--- write-off month of a 'written_off' loan without building its months:
--- DPD first reaches 180 at the month end of due_date + 180 days of an
--- installment still unpaid then (that installment is open at that month
--- end, and no month end earlier is 180 days past any open due date)
-wo180 AS (
-    SELECT i.lk,
-           min(year(i.due_date + 180) * 12 + month(i.due_date + 180) - 1) AS wo180_mi
-    FROM inst i JOIN loan l USING (lk)
-    WHERE l.status = 'written_off' AND i.amount_due > 0
-      AND (i.done_date IS NULL
-           OR year(i.due_date + 180) * 12 + month(i.due_date + 180) - 1
-              < year(i.done_date) * 12 + month(i.done_date) - 1)
-    GROUP BY i.lk
+                WHEN CAST(s.paid_off_at AS DATE) <= p.as_of THEN CAST(s.paid_off_at AS DATE) END AS done_date
+    FROM chunk_payoff s JOIN loan l USING (loan_id), p
+    WHERE l.status_settle_date IS NULL OR s.due_date <= l.status_settle_date
 ),
 loan_span0 AS (
     SELECT l.loan_id, l.lk, l.principal, l.status, l.issue_mi, s.settle_mi,
-           CASE WHEN w.wo180_mi <= p.as_of_mi THEN w.wo180_mi END AS wo180_mi,
+           CASE WHEN l.wo180_mi <= p.as_of_mi THEN l.wo180_mi END AS wo180_mi,
            least(p.as_of_mi, s.settle_mi) AS end0_mi
-    FROM loan l LEFT JOIN settle st USING (lk) LEFT JOIN wo180 w USING (lk), p,
-         LATERAL (SELECT CASE WHEN coalesce(l.status_settle_date, st.done_all) <= p.as_of
-                              THEN year(coalesce(l.status_settle_date, st.done_all)) * 12
-                                   + month(coalesce(l.status_settle_date, st.done_all)) - 1 END AS settle_mi) s
+    FROM loan l, p,
+         LATERAL (SELECT CASE WHEN coalesce(l.status_settle_date, l.done_all) <= p.as_of
+                              THEN year(coalesce(l.status_settle_date, l.done_all)) * 12
+                                   + month(coalesce(l.status_settle_date, l.done_all)) - 1 END AS settle_mi) s
 ),
 -- a written-off loan that never reached 180 DPD is written off at its last
 -- month when the as-of date is the end of the data, else not yet
@@ -210,8 +168,7 @@ SELECT l.loan_id,
             WHEN c.mi = c.settle_mi THEN 'settled'
             ELSE 'active' END AS status,
        c.dpd,
-       CASE WHEN c.dpd = 0 THEN 'C' WHEN c.dpd <= 30 THEN 'M1' WHEN c.dpd <= 60 THEN 'M2'
-            WHEN c.dpd <= 90 THEN 'M3' ELSE 'M4+' END AS bucket,
+       dpd_bucket(c.dpd) AS bucket,
        CAST(c.worst_dpd AS INTEGER) AS worst_dpd,
        CAST(c.outstanding_principal AS DECIMAL(18,2)) AS outstanding_principal,
        CAST(c.overdue_principal AS DECIMAL(18,2)) AS overdue_principal,

@@ -8,6 +8,7 @@
 -- once from exact totals (integer counts, DECIMAL sums): a float sum over
 -- a window adds its rows in whatever order the threads deliver them, so
 -- its last digit would differ from run to run.
+-- reads: perf/panel
 WITH t AS (
     SELECT month_end, status, bucket,
            lag(bucket) OVER w AS from_bucket,

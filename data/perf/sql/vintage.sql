@@ -4,6 +4,8 @@
 -- ever been 30+ DPD (DPD >= 30) and 90+ DPD (DPD >= 90, or written off) by
 -- that mob, with their shares. DPD is read at month ends; a loan that closed
 -- earlier keeps its worst state.
+-- reads: loans, perf/panel
+-- uses: perf_params
 WITH
 p AS (SELECT * FROM perf_params),
 lw AS (
