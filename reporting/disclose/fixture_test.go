@@ -70,7 +70,9 @@ func lenderID(n int) string {
 	return first + string(c)
 }
 
-func lenderName(n int) string { return []string{"", "陈出借", "林投资", "黄理财", "吴先生", "郑女士", "冯七", "褚八"}[n] }
+func lenderName(n int) string {
+	return []string{"", "陈出借", "林投资", "黄理财", "吴先生", "郑女士", "冯七", "褚八"}[n]
+}
 
 func lenderPhone(n int) string { return fmt.Sprintf("137%08d", 2000+n) }
 

@@ -174,4 +174,3 @@ func privateDirs(dir string) error {
 	}
 	return nil
 }
-
