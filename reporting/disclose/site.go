@@ -61,13 +61,13 @@ func render(month string, d *monthData, projects []Project) (map[string][]byte, 
 			m.LentAmount = x.Value
 		}
 	}
-	page, err := exec(monthTmpl, monthView{M: m, Metrics: d.Metrics, Projects: projects})
+	page, err := execute(monthTmpl, monthView{M: m, Metrics: d.Metrics, Projects: projects})
 	if err != nil {
 		return nil, nil, err
 	}
 	files["index.html"] = page
 	for _, p := range projects {
-		b, err := exec(projectTmpl, projectView{Month: month, P: p})
+		b, err := execute(projectTmpl, projectView{Month: month, P: p})
 		if err != nil {
 			return nil, nil, err
 		}
@@ -123,7 +123,7 @@ type indexView struct {
 	Months []*Manifest // newest first
 }
 
-func exec(t *template.Template, v any) ([]byte, error) {
+func execute(t *template.Template, v any) ([]byte, error) {
 	var b bytes.Buffer
 	if err := t.Execute(&b, v); err != nil {
 		return nil, fmt.Errorf("disclose: page: %w", err)
@@ -134,7 +134,7 @@ func exec(t *template.Template, v any) ([]byte, error) {
 // renderIndex is the site's index: every published month, newest first.
 func renderIndex(months []*Manifest) ([]byte, error) {
 	sort.Slice(months, func(i, j int) bool { return months[i].Month > months[j].Month })
-	return exec(indexTmpl, indexView{Months: months})
+	return execute(indexTmpl, indexView{Months: months})
 }
 
 var funcs = template.FuncMap{"page": pageName}
