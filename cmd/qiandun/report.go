@@ -94,7 +94,11 @@ func runReport(ctx context.Context, e *env, args []string) error {
 		}
 	}
 	if !*skipPortfolio {
-		path, err := report.WritePortfolioReport(ctx, report.PortfolioInputs{Lake: *lakeDir, Scores: *scores, EWS: *ews, MemoryLimit: *mem}, *out, opt)
+		in := report.PortfolioInputs{Lake: *lakeDir, Scores: *scores, EWS: *ews, MemoryLimit: *mem}
+		if _, err := os.Stat(filepath.Join(final, "disclosure", "index.html")); err == nil {
+			in.Disclosure = "disclosure/index.html" // qiandun disclose's site beside the reports
+		}
+		path, err := report.WritePortfolioReport(ctx, in, *out, opt)
 		if err != nil {
 			return fmt.Errorf("portfolio report: %w", err)
 		}

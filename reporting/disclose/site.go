@@ -24,6 +24,7 @@ type Manifest struct {
 	StatusAsOf string `json:"status_as_of"` // the repayment status's "to date"
 	Projects   int    `json:"projects"`
 	Metrics    int    `json:"metrics"`
+	Rows       int    `json:"rows"` // records written: metrics + projects (the pipeline summary's rows)
 	LentAmount string `json:"cumulative_lent_amount"`
 	// Identities: how the borrowers' names, ID numbers and phones were
 	// obtained (the vault) and published (masked).
@@ -55,7 +56,7 @@ func render(month string, d *monthData, projects []Project) (map[string][]byte, 
 	}
 	files["projects.jsonl"] = jl.Bytes()
 	m := &Manifest{Month: month, MonthEnd: d.MonthEnd, StatusAsOf: d.DataEnd, Projects: len(projects),
-		Metrics: len(d.Metrics), Identities: "vault, masked"}
+		Metrics: len(d.Metrics), Rows: len(d.Metrics) + len(projects), Identities: "vault, masked"}
 	for _, x := range d.Metrics {
 		if x.Name == "cumulative_lent_amount" {
 			m.LentAmount = x.Value
