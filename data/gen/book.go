@@ -163,6 +163,9 @@ type chunkGen struct {
 	evs           []event
 	recentDevices [][]byte
 	recentIPs     [][]byte
+	// cust makes the chunk's investments and custody lines, on streams of
+	// its own.
+	cust *custodyGen
 }
 
 func sigmoid(x float64) float64 { return 1 / (1 + math.Exp(-x)) }

@@ -9,6 +9,8 @@ const (
 	tInquiries
 	tReports
 	tEvents
+	tInvestments
+	tCustody
 	nTables
 )
 

@@ -44,18 +44,20 @@ type tableSpec struct {
 	dateCols  []int // schema.Date
 	timeCols  []int // schema.Timestamp
 	moneyCols []int
+	negCols   []int // money that must not be negative (negative_amount applies)
 	enumCols  []int // enums with Chinese aliases
 	required  []int // non-nullable, not an identifier or PII
 	keyCols   []int
 	dupKeyCol int // non-key column changed for a duplicate_key copy, -1 if the table has no key
 	loanCol   int // loan_id referencing loans, -1 if none
 	txnCol    int // repayments' txn_id, -1 otherwise
+	invCol    int // investments' investment_id, -1 otherwise (rewritten for an orphan copy)
 	defects   []int
 	chinese   map[string]string // English contract value -> Chinese word
 }
 
 func newTableSpec(t schema.Table) *tableSpec {
-	s := &tableSpec{name: t.Name, n: len(t.Columns), dupKeyCol: -1, loanCol: -1, txnCol: -1}
+	s := &tableSpec{name: t.Name, n: len(t.Columns), dupKeyCol: -1, loanCol: -1, txnCol: -1, invCol: -1}
 	inv := map[string]string{}
 	for zh, en := range schema.ChineseAliases() {
 		if old, ok := inv[en]; !ok || zh < old {
@@ -75,6 +77,9 @@ func newTableSpec(t schema.Table) *tableSpec {
 			s.timeCols = append(s.timeCols, i)
 		case schema.Money:
 			s.moneyCols = append(s.moneyCols, i)
+			if c.NonNeg {
+				s.negCols = append(s.negCols, i)
+			}
 		case schema.Enum:
 			s.enumCols = append(s.enumCols, i)
 		}
@@ -84,8 +89,11 @@ func newTableSpec(t schema.Table) *tableSpec {
 		if !isKey && s.dupKeyCol < 0 && len(t.Key) > 0 && (c.Kind == schema.Money || c.Kind == schema.Int) {
 			s.dupKeyCol = i
 		}
-		if c.Name == "loan_id" && t.Name != "loans" {
+		if c.Name == "loan_id" && t.Name != "loans" && refersToLoans(t) {
 			s.loanCol = i
+		}
+		if c.Name == "investment_id" {
+			s.invCol = i
 		}
 		if c.Name == "txn_id" {
 			s.txnCol = i
@@ -118,6 +126,17 @@ func newTableSpec(t schema.Table) *tableSpec {
 	}
 	s.defects = ds
 	return s
+}
+
+// refersToLoans reports whether t's loan_id must match a loan (an orphan
+// is quarantined); custody lines carry a loan_id ingestion does not check.
+func refersToLoans(t schema.Table) bool {
+	for _, r := range t.Parents {
+		if r.Table == "loans" && slices.Contains(r.Columns, "loan_id") {
+			return true
+		}
+	}
+	return false
 }
 
 // injector corrupts a share of the rows of one table of one chunk and
@@ -185,7 +204,7 @@ func (in *injector) apply(t *tableBuf, d int) bool {
 	case dBadAmount:
 		f[pick(s.moneyCols)] = []byte(badAmounts[r.IntN(2)])
 	case dNegative:
-		c := pick(s.moneyCols)
+		c := pick(s.negCols)
 		if fenOf(f[c]) <= 0 {
 			return false
 		}
@@ -222,6 +241,9 @@ func (in *injector) apply(t *tableBuf, d int) bool {
 		f[s.loanCol] = appendPadded([]byte{'L'}, uint64(num), 9)
 		if s.txnCol >= 0 {
 			f[s.txnCol] = appendPadded(appendPadded([]byte{'T'}, uint64(num), 9), 1, 3)
+		}
+		if s.invCol >= 0 {
+			f[s.invCol] = appendPadded(appendPadded([]byte{'I'}, uint64(num), 9), 1, 2)
 		}
 		in.emit(t, f)
 		return true

@@ -100,7 +100,7 @@ func (c *classifier) classify(t *testing.T, dir string, tb schema.Table) {
 					norm, vals[i] = schema.NormThousands, strings.ReplaceAll(v, ",", "")
 				case !rePlainAmt.MatchString(v):
 					reason = schema.ReasonBadAmount
-				case strings.HasPrefix(v, "-"):
+				case strings.HasPrefix(v, "-") && col.NonNeg:
 					reason = schema.ReasonNegative
 				}
 			case schema.Enum:
@@ -123,7 +123,7 @@ func (c *classifier) classify(t *testing.T, dir string, tb schema.Table) {
 				reason = schema.ReasonDuplicate
 			case len(keyIdx) > 0 && seenKey[ks]:
 				reason = schema.ReasonDuplicateKey
-			case loanIdx >= 0 && tb.Name != "loans" && c.loans[vals[loanIdx]].IsZero():
+			case loanIdx >= 0 && tb.Name != "loans" && refersToLoans(tb) && c.loans[vals[loanIdx]].IsZero():
 				reason = schema.ReasonOrphan
 			case tb.Name == "repayments":
 				paid, _ := time.Parse("2006-01-02 15:04:05", vals[3])

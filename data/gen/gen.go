@@ -1,5 +1,5 @@
 // Package gen writes a synthetic but realistic loan book of a Chinese
-// online lender as the seven raw exports of the input contract
+// online lender as the nine raw exports of the input contract
 // (schema.Tables), deterministic for a seed.
 //
 // A borrower's latent risk is mostly explained by what the lender can see
@@ -14,7 +14,9 @@
 // against and the pipeline must never read: loans.csv (the true 12-month
 // default probability per loan, the realised outcome, fraud-ring
 // membership) and dirty.json (the defects --dirty injected, by table and
-// reason, and the physical line counts).
+// reason, and the physical line counts) and custody.json (the custody
+// migration and the reconciliation breaks --custody-breaks injected, by
+// kind; see custody.go for the flows the statement carries).
 package gen
 
 import (
@@ -53,6 +55,17 @@ type Config struct {
 	Dirty      float64   // share of eligible rows given a defect; 0 for a clean book
 	Workers    int       // parallel chunk generators; 0 = GOMAXPROCS. Does not change the output.
 	Progress   io.Writer // progress bar on a terminal (else progress log lines); nil for none
+
+	// CustodyBreaks is the share of loans given one reconciliation break
+	// in the custodian's statement (and of sub-accounts given a migrated
+	// balance that differs, and a balance chain that jumps, a fifth of
+	// it each); 0 for a statement that reconciles. Recorded in
+	// _truth/custody.json.
+	CustodyBreaks float64
+	// MigrationDay is the day (civil day number) the custody moves from
+	// the old bank to the new; 0 = the first day of the window's 17th
+	// month.
+	MigrationDay int
 }
 
 // DefaultConfig is the demo book: 50,000 loans issued from January 2021,
@@ -125,6 +138,9 @@ type world struct {
 	// onLoan, when set (by tests), sees every loan's observable risk
 	// logit, true PD and realised outcome.
 	onLoan func(zObs, pd float64, bad12, mature bool)
+	// The custody migration: its day and its second (00:00 that day).
+	migDay int
+	migSec int64
 }
 
 // macro returns the logit shift of loans applied for on day: a shock of a
@@ -162,6 +178,11 @@ func newWorld(cfg Config) *world {
 		w.monthCum[i] /= total
 	}
 	w.lastIssueDay = addMonths(w.startDay, issueMonths) - 1
+	w.migDay = cfg.MigrationDay
+	if w.migDay == 0 {
+		w.migDay = addMonths(w.startDay, 16)
+	}
+	w.migSec = int64(w.migDay) * secondsPerDay
 	shock := int(math.Round(float64(cfg.Months) / 3))
 	w.shockFrom = addMonths(w.startDay, shock)
 	w.shockTo = addMonths(w.startDay, shock+4)
@@ -174,6 +195,8 @@ func newWorld(cfg Config) *world {
 // chunkOut is one chunk's rows, ready to append to the files in order.
 type chunkOut struct {
 	tables [nTables]tableBuf
+	global []cline // the platform's and the guarantor's custody lines
+	breaks [nBreakKinds]int
 	truth  []byte
 	counts [nTables][nDefects]int
 	loans  int
@@ -186,6 +209,7 @@ func (w *world) genChunk(c int) *chunkOut {
 		r:        rand.New(rand.NewPCG(cfg.Seed, uint64(c)*2+1)),
 		loanNext: int64(c) * chunkLoans,
 		loanEnd:  min(int64(c+1)*chunkLoans, int64(cfg.Loans)),
+		cust:     newCustodyGen(w, c),
 	}
 	var orphans int
 	for i := range out.tables {
@@ -202,6 +226,8 @@ func (w *world) genChunk(c int) *chunkOut {
 		}
 	}
 	g.run()
+	g.cust.finish(&out.tables[tCustody])
+	out.global, out.breaks = g.cust.global, g.cust.breaks
 	for i := range out.tables {
 		if inj := out.tables[i].inj; inj != nil {
 			out.counts[i] = inj.counts
@@ -212,7 +238,7 @@ func (w *world) genChunk(c int) *chunkOut {
 }
 
 // Generate writes the book described by cfg into dir: <table>.csv for the
-// seven exports and _truth/{loans.csv,dirty.json}. Files are written under
+// nine exports and _truth/{loans.csv,dirty.json,custody.json}. Files are written under
 // temporary names and renamed when complete.
 func Generate(ctx context.Context, cfg Config, dir string, log *slog.Logger) (*Summary, error) {
 	start := time.Now()
@@ -341,18 +367,30 @@ func Generate(ctx context.Context, cfg Config, dir string, log *slog.Logger) (*S
 		}()
 	}
 	var werr error
-	for c := 0; c < nChunks && werr == nil; c++ {
+	var global []cline // the platform's and the guarantor's custody lines
+	var breaks [nBreakKinds]int
+	for c := 0; c <= nChunks && werr == nil; c++ {
 		var out *chunkOut
-		select {
-		case out = <-results[c]:
-		case <-ctx.Done():
-			werr = ctx.Err()
-			select {
-			case e := <-encErr:
-				werr = e
-			default:
+		if c == nChunks { // last, the global custody lines
+			if out, werr = w.globalOut(global); werr != nil {
+				continue
 			}
-			continue
+		} else {
+			select {
+			case out = <-results[c]:
+			case <-ctx.Done():
+				werr = ctx.Err()
+				select {
+				case e := <-encErr:
+					werr = e
+				default:
+				}
+				continue
+			}
+		}
+		global = append(global, out.global...)
+		for k, n := range out.breaks {
+			breaks[k] += n
 		}
 		for i := range nTables {
 			if _, err := files[i].bw.Write(out.tables[i].buf); err != nil {
@@ -375,7 +413,9 @@ func Generate(ctx context.Context, cfg Config, dir string, log *slog.Logger) (*S
 			werr = fmt.Errorf("gen: write %s: %w", files[nTables].path, err)
 		}
 		bar.Add(int64(out.loans))
-		<-tokens
+		if c < nChunks {
+			<-tokens
+		}
 	}
 	cancel()
 	wg.Wait()
@@ -410,6 +450,9 @@ func Generate(ctx context.Context, cfg Config, dir string, log *slog.Logger) (*S
 	if err := os.WriteFile(filepath.Join(dir, "_truth", "dirty.json"), append(js, '\n'), 0o644); err != nil {
 		return nil, fmt.Errorf("gen: %w", err)
 	}
+	if err := writeCustodyTruth(dir, w, breaks, truth); err != nil {
+		return nil, err
+	}
 	s := &Summary{Rows: map[string]int{}, Elapsed: time.Since(start), Truth: truth}
 	for _, t := range tables {
 		s.Rows[t.Name] = truth.Tables[t.Name].DataLines
@@ -430,6 +473,10 @@ func (cfg Config) validate() error {
 		return fmt.Errorf("gen: --encoding must be utf8 or gbk, got %q", cfg.Encoding)
 	case cfg.Dirty < 0 || cfg.Dirty > 0.2:
 		return fmt.Errorf("gen: --dirty must be in [0, 0.2], got %g", cfg.Dirty)
+	case cfg.CustodyBreaks < 0 || cfg.CustodyBreaks > 0.2:
+		return fmt.Errorf("gen: --custody-breaks must be in [0, 0.2], got %g", cfg.CustodyBreaks)
+	case cfg.MigrationDay != 0 && cfg.MigrationDay < civil.Days(cfg.StartYear, cfg.StartMonth, 1):
+		return fmt.Errorf("gen: --migration-day %s is before the window starts", FormatDay(cfg.MigrationDay))
 	case cfg.Loans/chunkLoans >= 99999:
 		return errors.New("gen: too many loans for the id format")
 	}

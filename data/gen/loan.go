@@ -299,6 +299,12 @@ func (g *chunkGen) loan(b *borrower, a *application, pd float64, ring int) {
 	tb = append(tb, '\n')
 	g.out.truth = tb
 	g.out.loans++
+	woDay := 0
+	if writtenOff {
+		woDay = g.sched[onset-1].Due + 180
+	}
+	g.cust.loan(&g.out.tables[tInvestments], custodyLoan{num: loanNum, borrower: b.num, applySec: a.sec, issue: issue,
+		principal: principal, product: a.product, pays: g.pays, woDay: woDay})
 }
 
 func cmpInt64(a, b int64) int {

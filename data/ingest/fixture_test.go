@@ -49,8 +49,21 @@ func cleanBook() map[string]string {
 		"collection_events": "loan_id,event_time,channel,outcome\n" +
 			"L1,2018-07-05 10:00:00,sms,no_answer\n" +
 			"L1,2018-07-06 10:00:00,电话,承诺还款\n",
+		// Lender P1 is borrower B1 (the same ID number, lower-case x
+		// or not, gets the same token); P2 is only a lender.
+		"investments": "investment_id,lender_id,loan_id,invest_time,amount,lender_id_number,lender_name,lender_phone\n" +
+			"I1,P1,L1,2018-05-02 10:00:00,5000.00," + id1 + ",张三,13800138000\n" +
+			"I2,P2,L2,2018-05-04 09:30:00,\"1,000.00\"," + lenderID + ",孙七,13500135000\n",
+		"custody_transactions": "bank_txn_id,bank,sub_account,owner_type,owner_id,txn_time,direction,amount,txn_type,loan_id,reference,balance_after\n" +
+			"GZ1,贵州银行,81012000000000001,lender,P1,2018-05-02 09:00:00,in,5000.00,recharge,,,5000.00\n" +
+			"GZ2,贵州银行,81012000000000001,出借人,P1,2018-05-02 10:00:00,支出,5000.00,出借,L1,I1,0.00\n" +
+			"GZ3,贵州银行,81011000000000001,borrower,B1,2018-05-03 10:00:00,in,5000.00,disbursement,L1,L1,5000.00\n",
 	}
 }
+
+// lenderID is lender P2's ID number (female, Shanghai, born 1980-01-01),
+// its check character X written lower-case.
+const lenderID = "31010119800101000x"
 
 // writeRaw writes files (relative path -> content) under a new raw dir.
 func writeRaw(t *testing.T, dir string, files map[string]string) {

@@ -75,7 +75,7 @@ func TestCleanBook(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(m.Inputs) != 7 || m.Counts["repayments.read"] != 2 {
+	if len(m.Inputs) != 9 || m.Counts["repayments.read"] != 2 {
 		t.Errorf("manifest inputs %d, counts %v", len(m.Inputs), m.Counts)
 	}
 	_ = filepath.Join

@@ -532,7 +532,7 @@ func (p *rowParser) appendRow(fid int32, line int64) {
 			}
 		case schema.PII:
 			s := v.s
-			if i == p.idCol {
+			if i == p.idCol || r.name == "lender_id_number" {
 				s = upperID(s)
 			}
 			tok := p.token(s)
@@ -572,10 +572,14 @@ func (p *rowParser) token(v []byte) []byte {
 }
 
 // vaulted reports whether column's clear values go to the PII vault:
-// the identity that bureau reporting and disclosure need (not device ids
-// or IPs, which nothing needs back in clear).
+// the identity that bureau reporting and disclosure need, borrowers' and
+// lenders' (not device ids or IPs, which nothing needs back in clear).
 func vaulted(column string) bool {
-	return column == "name" || column == "id_number" || column == "phone"
+	switch column {
+	case "name", "id_number", "phone", "lender_name", "lender_id_number", "lender_phone":
+		return true
+	}
+	return false
 }
 
 // upperID upper-cases an ID number as DuckDB's upper() would (the token

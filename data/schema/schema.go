@@ -1,5 +1,5 @@
-// Package schema is the input contract of qiandun: the seven raw exports
-// of the loan system, their columns and types, the enum vocabularies with
+// Package schema is the input contract of qiandun: the nine raw exports
+// of the loan system and its custodian bank, their columns and types, the enum vocabularies with
 // the Chinese words that mean the same, and the reasons a row can be
 // rejected for. The generator writes exactly these columns; ingestion
 // validates against them and writes the typed lake tables they describe.
@@ -79,6 +79,11 @@ var (
 	Channels         = []string{"sms", "call", "field", "legal"}
 	Outcomes         = []string{"promise_to_pay", "no_answer", "wrong_number", "lost_contact", "contact_repaired", "paid"}
 	Genders          = []string{"male", "female"}
+	// Custody (the custodian bank's statement export).
+	OwnerTypes = []string{"borrower", "lender", "platform", "guarantor"}
+	Directions = []string{"in", "out"}
+	TxnTypes   = []string{"recharge", "withdrawal", "disbursement", "repayment", "investment", "fee",
+		"compensation", "migration_in", "migration_out"}
 	// BureauStatusCodes is the repayment-status code set of the credit
 	// bureaus (PBOC second generation and Baihang): N normal; 1..7
 	// overdue 1-30, 31-60, 61-90, 91-120, 121-150, 151-180, over 180
@@ -117,12 +122,21 @@ func ChineseAliases() map[string]string {
 		"承诺还款": "promise_to_pay", "无人接听": "no_answer", "号码错误": "wrong_number",
 		"失联": "lost_contact", "失联修复": "contact_repaired", "已还款": "paid",
 		"男": "male", "女": "female",
+		"借款人": "borrower", "出借人": "lender", "平台": "platform", "担保方": "guarantor",
+		"收入": "in", "支出": "out",
+		"充值": "recharge", "提现": "withdrawal", "放款": "disbursement", "还款": "repayment",
+		"出借": "investment", "手续费": "fee", "代偿": "compensation", "迁入": "migration_in", "迁出": "migration_out",
 	}
 }
 
-// Tables returns the seven raw exports of the input contract, parents
-// before children.
+// Tables returns the nine raw exports of the input contract, parents
+// before children: the seven of the loan system, then the P2P
+// investments and the custodian bank's statement (CustodyTables).
 func Tables() []Table {
+	return append(loanTables(), CustodyTables()...)
+}
+
+func loanTables() []Table {
 	return []Table{
 		{
 			Name: "applications",
@@ -237,6 +251,61 @@ func Tables() []Table {
 			},
 			Parents: []Ref{{Columns: []string{"loan_id"}, Table: "loans"}},
 			SortBy:  []string{"loan_id", "event_time"},
+		},
+	}
+}
+
+// CustodyTables returns the two exports of the P2P side of the book:
+// investments (lenders funding loans, lender PII tokenised like
+// borrowers') and custody_transactions (the custodian bank's statement
+// lines: every flow of a loan passes through custody sub-accounts, and a
+// custody migration moves every sub-account's balance from the old bank
+// to the new one on one day).
+func CustodyTables() []Table {
+	return []Table{
+		{
+			Name: "investments",
+			Columns: []Column{
+				{Name: "investment_id", Kind: ID},
+				{Name: "lender_id", Kind: ID},
+				{Name: "loan_id", Kind: ID},
+				{Name: "invest_time", Kind: Timestamp},
+				{Name: "amount", Kind: Money, NonNeg: true},
+				{Name: "lender_id_number", Kind: PII},
+				{Name: "lender_name", Kind: PII},
+				{Name: "lender_phone", Kind: PII},
+			},
+			Key:     []string{"investment_id"},
+			Parents: []Ref{{Columns: []string{"loan_id"}, Table: "loans"}},
+			SortBy:  []string{"loan_id", "investment_id"},
+		},
+		{
+			Name: "custody_transactions",
+			Columns: []Column{
+				{Name: "bank_txn_id", Kind: ID},
+				{Name: "bank", Kind: String},
+				{Name: "sub_account", Kind: ID},
+				{Name: "owner_type", Kind: Enum, Enum: OwnerTypes},
+				{Name: "owner_id", Kind: ID},
+				{Name: "txn_time", Kind: Timestamp},
+				{Name: "direction", Kind: Enum, Enum: Directions},
+				{Name: "amount", Kind: Money, NonNeg: true},
+				{Name: "txn_type", Kind: Enum, Enum: TxnTypes},
+				// loan_id: empty for flows of no loan (recharges,
+				// withdrawals, migration); not checked against loans
+				// (a bank line of an unknown loan is a reconciliation
+				// break, not a row to reject).
+				{Name: "loan_id", Kind: String, Nullable: true},
+				// reference: the platform's txn_id, investment_id or
+				// loan_id (disbursement) where the platform initiated
+				// the flow; empty otherwise.
+				{Name: "reference", Kind: String, Nullable: true},
+				// balance_after: may be negative only in a broken
+				// statement; reconciliation checks the chain.
+				{Name: "balance_after", Kind: Money},
+			},
+			Key:    []string{"bank_txn_id"},
+			SortBy: []string{"bank", "sub_account", "txn_time", "bank_txn_id"},
 		},
 	}
 }

@@ -68,7 +68,7 @@ type BoostOptions struct {
 	MaxRounds int     // stumps (default 3000)
 	Patience  int     // stumps without a better validation log-likelihood before stopping (default 50)
 	ValShare  float64 // share of the train sample held out for early stopping (default 0.2)
-	FineBins  int     // equal-frequency fine bins per characteristic (default 64)
+	FineBins  int     // equal-frequency fine bins per characteristic (default 255, as histogram gradient boosting bins: LightGBM, scikit-learn)
 	MinShare  float64 // minimum share of a bin (default 0.005)
 }
 
@@ -89,7 +89,7 @@ func (o BoostOptions) withDefaults() BoostOptions {
 		o.ValShare = 0.2
 	}
 	if o.FineBins <= 1 {
-		o.FineBins = 64
+		o.FineBins = 255
 	}
 	if o.MinShare <= 0 {
 		o.MinShare = 0.005

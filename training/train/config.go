@@ -21,7 +21,7 @@ import (
 //	            max_vars: 20, sign_check: true, folds: 5, cv_rows: 50000, cv_tries: 3, cv_repeats: 0 (3 below 20,000 rows, else 1)}
 //	scaling:   {base_score: 600, base_odds: 50, pdo: 20, round: false}
 //	method:    logistic|boosted
-//	boosted:   {shrinkage: 0.1, l2: 1, max_rounds: 3000, patience: 50, validation_share: 0.2, fine_bins: 64, min_share: 0.005}
+//	boosted:   {shrinkage: 0.1, l2: 1, max_rounds: 3000, patience: 50, validation_share: 0.2, fine_bins: 255, min_share: 0.005}
 //	kinds:     {column: numeric|categorical}
 //	test_share: 0.3
 //	oot_months: 3
