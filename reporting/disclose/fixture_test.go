@@ -156,7 +156,7 @@ var investments = []investment{
 func custodyLines() []string {
 	var out []string
 	add := func(id, owner, ownerID, at, dir, amount, typ, loan, acct string) {
-		out = append(out, fmt.Sprintf("('%s','贵州银行','%s','%s','%s',TIMESTAMP '%s','%s',%s,'%s','%s','ref-%s',0)", id, acct, owner, ownerID, at, dir, amount, typ, loan, id))
+		out = append(out, fmt.Sprintf("%s,贵州银行,%s,%s,%s,%s,%s,%s,%s,%s,ref-%s,0.00", id, acct, owner, ownerID, at, dir, amount, typ, loan, id))
 	}
 	for i, l := range handBook {
 		add("D"+l.id, "borrower", "B"+l.id, l.issue+" 15:00:00", "in", "1200.00", "disbursement", l.id, subAccount(i+1))
@@ -172,40 +172,22 @@ func custodyLines() []string {
 	return out
 }
 
-// writeCustody writes investments and custody_transactions into the lake
-// as Parquet with the contract's columns (DESIGN.md), PII as tokens.
-func writeCustody(t *testing.T, lk string) {
+// writeCustodyRaw adds the raw investments and custody_transactions
+// exports (DESIGN.md's columns, lender identities in clear as the loan
+// system exports them: ingest tokenises them).
+func writeCustodyRaw(t *testing.T, raw string) {
 	t.Helper()
-	ctx := context.Background()
-	db, err := lake.OpenDuckDB(ctx, lake.DBOptions{MemoryLimit: "200MB", Threads: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	var inv []string
+	var inv strings.Builder
+	inv.WriteString("investment_id,lender_id,loan_id,invest_time,amount,lender_id_number,lender_name,lender_phone\n")
 	for j, v := range investments {
 		n := v.lender
-		inv = append(inv, fmt.Sprintf("('V%02d','P%d','%s',TIMESTAMP '%s',%s,'%s','%s','%s')", j, n, v.loan, v.at, v.amount,
-			pii.Token(testKey, lenderID(n)), pii.Token(testKey, lenderName(n)), pii.Token(testKey, lenderPhone(n))))
+		fmt.Fprintf(&inv, "V%02d,P%d,%s,%s,%s,%s,%s,%s\n", j, n, v.loan, v.at, v.amount, lenderID(n), lenderName(n), lenderPhone(n))
 	}
-	for _, d := range []string{"investments", "custody_transactions"} {
-		if err := os.MkdirAll(filepath.Join(lk, d), 0o755); err != nil {
+	ct := "bank_txn_id,bank,sub_account,owner_type,owner_id,txn_time,direction,amount,txn_type,loan_id,reference,balance_after\n" +
+		strings.Join(custodyLines(), "\n") + "\n"
+	for name, b := range map[string]string{"investments": inv.String(), "custody_transactions": ct} {
+		if err := os.WriteFile(filepath.Join(raw, name+".csv"), []byte(b), 0o644); err != nil {
 			t.Fatal(err)
-		}
-	}
-	stmts := []string{
-		`CREATE TABLE inv (investment_id VARCHAR, lender_id VARCHAR, loan_id VARCHAR, invest_time TIMESTAMP, amount DECIMAL(18,2),
-			lender_id_number_token VARCHAR, lender_name_token VARCHAR, lender_phone_token VARCHAR)`,
-		"INSERT INTO inv VALUES " + strings.Join(inv, ","),
-		`CREATE TABLE ct (bank_txn_id VARCHAR, bank VARCHAR, sub_account VARCHAR, owner_type VARCHAR, owner_id VARCHAR, txn_time TIMESTAMP,
-			direction VARCHAR, amount DECIMAL(18,2), txn_type VARCHAR, loan_id VARCHAR, reference VARCHAR, balance_after DECIMAL(18,2))`,
-		"INSERT INTO ct VALUES " + strings.Join(custodyLines(), ","),
-		"COPY (SELECT * FROM inv ORDER BY investment_id) TO " + lake.Quote(filepath.Join(lk, "investments", "part-0.parquet")) + " (FORMAT parquet)",
-		"COPY (SELECT * FROM ct ORDER BY bank_txn_id) TO " + lake.Quote(filepath.Join(lk, "custody_transactions", "part-0.parquet")) + " (FORMAT parquet)",
-	}
-	for _, s := range stmts {
-		if _, err := db.ExecContext(ctx, s); err != nil {
-			t.Fatalf("%v\n%s", err, s)
 		}
 	}
 }
@@ -258,12 +240,12 @@ func handLake(t *testing.T) fixture {
 		raw, lk := filepath.Join(dir, "raw"), filepath.Join(dir, "lake")
 		os.MkdirAll(raw, 0o755)
 		writeRaw(t, raw)
+		writeCustodyRaw(t, raw)
 		log := slog.New(slog.DiscardHandler)
 		if _, err := ingest.Run(context.Background(), ingest.Options{Raw: raw, Lake: lk, MaxRejectRate: 0, Key: testKey, Log: log,
 			DB: lake.DBOptions{MemoryLimit: "500MB", Threads: 2}}); err != nil {
 			t.Fatalf("ingest: %v", err)
 		}
-		writeCustody(t, lk)
 		v, err := vault.Open(lk, vaultKey, log)
 		if err != nil {
 			t.Fatal(err)
