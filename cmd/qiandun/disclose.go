@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"time"
 
 	"qiandun/data/vault"
 	"qiandun/internal/audit"
@@ -17,12 +18,13 @@ import (
 // data, the month's projects with borrowers masked (identities read from
 // the PII vault, one audit line each) and the static site.
 func runDisclose(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "disclose", "--lake DIR --month YYYY-MM --out DIR [--config FILE] [--vault-key-file F]")
+	fs := newFlags(e, "disclose", "--lake DIR --month YYYY-MM --out DIR [--from YYYY-MM] [--config FILE] [--vault-key-file F]")
 	var o disclose.Options
-	var config string
+	var config, from string
 	fs.StringVar(&o.Lake, "lake", "", "lake directory (loans, applications, bureau tables, repayments, investments, custody_transactions, perf/panel, the PII vault)")
 	fs.StringVar(&o.Month, "month", "", "month to disclose, YYYY-MM (the panel must reach its end)")
 	fs.StringVar(&o.Out, "out", "", "the site's root: DIR/index.html and DIR/<month>/ (operating.csv, projects.jsonl, pages)")
+	fs.StringVar(&from, "from", "", "also disclose every month from this one up to --month (each its own commit), e.g. to fill the site's history")
 	fs.StringVar(&config, "config", "", "YAML: related_parties, the register of related borrowers (borrower ids)")
 	vaultKeyFile := fs.String("vault-key-file", "", "PII vault key `FILE` (default $"+keyfile.DirEnv+"/"+vault.KeyFileName+"; $"+vault.KeyEnv+" overrides)")
 	fs.StringVar(&o.MemoryLimit, "memory-limit", "3GB", "DuckDB memory_limit")
@@ -62,17 +64,50 @@ func runDisclose(ctx context.Context, e *env, args []string) error {
 	}
 	reads := &countingVault{v: v}
 	o.Identities, o.Log = reads, e.log
-	res, err := disclose.Run(ctx, o)
-	e.log.Info("disclose: identities read from the PII vault", "reads", reads.n, "audit", alog.Name())
+	months, err := monthRange(from, o.Month)
 	if err != nil {
 		return err
 	}
-	state := "published"
-	if !res.Written {
-		state = "unchanged, nothing written"
+	defer func() {
+		e.log.Info("disclose: identities read from the PII vault", "reads", reads.n, "audit", alog.Name())
+	}()
+	for _, m := range months {
+		o.Month = m
+		res, err := disclose.Run(ctx, o)
+		if err != nil {
+			return err
+		}
+		state := "published"
+		if !res.Written {
+			state = "unchanged, nothing written"
+		}
+		fmt.Fprintf(e.stdout, "disclose %s: %s at %s: %d metrics, %d projects\n", m, state, res.Dir, res.Manifest.Metrics, res.Manifest.Projects)
 	}
-	fmt.Fprintf(e.stdout, "disclose %s: %s at %s: %d metrics, %d projects\n", o.Month, state, res.Dir, res.Manifest.Metrics, res.Manifest.Projects)
 	return nil
+}
+
+// monthRange returns the months from..to (YYYY-MM), or just to when from
+// is empty.
+func monthRange(from, to string) ([]string, error) {
+	if from == "" {
+		return []string{to}, nil
+	}
+	a, err := time.Parse("2006-01", from)
+	if err != nil {
+		return nil, fmt.Errorf("--from %q: want YYYY-MM", from)
+	}
+	b, err := time.Parse("2006-01", to)
+	if err != nil {
+		return nil, fmt.Errorf("--month %q: want YYYY-MM", to)
+	}
+	if a.After(b) {
+		return nil, fmt.Errorf("--from %s is after --month %s", from, to)
+	}
+	var out []string
+	for t := a; !t.After(b); t = t.AddDate(0, 1, 0) {
+		out = append(out, t.Format("2006-01"))
+	}
+	return out, nil
 }
 
 // revealLog is the file under <lake>/_audit that receives the vault's

@@ -18,7 +18,8 @@ import (
 // line per identity read (in the lake's _audit/vault-reveal.log) and no
 // name, ID number or phone of the raw applications anywhere in the site;
 // a second run skips the stage; the command by hand on the unchanged month
-// writes nothing; the portfolio report written beside it links it.
+// writes nothing, and with --from publishes the month before it too (both
+// in the index); the portfolio report written beside it links it.
 func TestDiscloseStage(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the real stages")
@@ -112,6 +113,15 @@ func TestDiscloseStage(t *testing.T) {
 	if code := realMain([]string{"disclose", "--lake", lk, "--month", "2023-06", "--out", site}, &stdout, &stderr); code != 0 ||
 		!strings.Contains(stdout.String(), "unchanged, nothing written") {
 		t.Fatalf("re-run by hand: exit %d\n%s\n%s", code, stdout.String(), stderr.String())
+	}
+	// --from fills the history: May published, June unchanged, both indexed
+	stdout.Reset()
+	if code := realMain([]string{"disclose", "--lake", lk, "--from", "2023-05", "--month", "2023-06", "--out", site}, &stdout, &stderr); code != 0 ||
+		!strings.Contains(stdout.String(), "disclose 2023-05: published") || !strings.Contains(stdout.String(), "disclose 2023-06: unchanged") {
+		t.Fatalf("--from 2023-05: exit %d\n%s\n%s", code, stdout.String(), stderr.String())
+	}
+	if idx, _ := os.ReadFile(filepath.Join(site, "index.html")); !bytes.Contains(idx, []byte(`href="2023-05/index.html"`)) || !bytes.Contains(idx, []byte(`href="2023-06/index.html"`)) {
+		t.Error("the index does not list both months")
 	}
 	stdout.Reset()
 	if code := realMain([]string{"report", "--lake", lk, "--out", filepath.Join(root, "reports")}, &stdout, &stderr); code != 0 {
