@@ -23,6 +23,15 @@ const chain = "disclose"
 // what is published and the month holds nothing else, in which case
 // nothing is written. Files are 0600, directories 0700.
 func publish(ctx context.Context, o Options, files map[string][]byte, m *Manifest) (*Result, error) {
+	// Finish or drop an interrupted commit first, so that the months read
+	// below are the committed ones (a kill after the commit point leaves a
+	// new month's link to make: without this, the next month's commit
+	// would not keep it).
+	if _, err := os.Stat(o.Out); err == nil {
+		if err := durable.Recover(o.Out); err != nil {
+			return nil, fmt.Errorf("disclose: %w", err)
+		}
+	}
 	months, err := publishedMonths(o.Out)
 	if err != nil {
 		return nil, err
