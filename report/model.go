@@ -15,75 +15,42 @@ import (
 	"strings"
 
 	"qiandun/internal/csvsafe"
+	"qiandun/training/scorecard"
 )
 
-// Bin is one row of bins.csv.
-type Bin struct {
-	Variable, Bin               string
-	Count, Good, Bad            int64
-	BadRate, WoE, BinIV, Points float64
-}
-
-// Coef is one row of coefficients.csv.
-type Coef struct {
-	Term                        string
-	Estimate, StdErr, Z, PValue float64
-}
-
-// Metric is one row of metrics.csv.
-type Metric struct {
-	Sample        string
-	N, Bads       int64
-	AUC, Gini, KS float64
-	// Optional columns: Hosmer-Lemeshow p-value, score PSI against train.
-	HLP, ScorePSI float64
-}
-
-// Band is one score band of a sample from gains.csv (kind "band"):
-// rows with score in [Lower, Upper).
-type Band struct {
-	Lower, Upper float64
-	N, Bads      int64
-}
-
-// CharPSI is one row of psi.csv: a characteristic's bin-distribution PSI
-// (CSI) of a sample against the development sample.
-type CharPSI struct {
-	Variable, Sample string
-	PSI              float64
-}
-
-// Dropped is one row of dropped.csv.
-type Dropped struct{ Variable, Reason string }
-
 // Model is what a model report is built from: a model artifact directory
-// models/<name>/<version>/.
+// models/<name>/<version>/, read into the training packages' own types
+// (training/scorecard: characteristics and bins, coefficients, metrics,
+// dropped characteristics, gains bands, characteristic PSI, scaling).
 type Model struct {
 	Name, Version, Dir string
 	// Meta is model.json, shown as key facts (its format belongs to the
 	// training package; only top-level scalars are shown).
-	Meta    map[string]any
-	Bins    []Bin
-	Coefs   []Coef
-	Metrics []Metric
-	Dropped []Dropped
+	Meta map[string]any
+	// Characteristics are bins.csv's, in file order: each bin's Label is
+	// the file's readable label and its IV the bin's share of the IV.
+	Characteristics []scorecard.Characteristic
+	Coefs           []scorecard.Coef
+	// Metrics are metrics.csv's rows; HLP and ScorePSI are NaN when the
+	// file has no such column.
+	Metrics []scorecard.Sample
+	Dropped []scorecard.Dropped
 	// Scored are per-row scores by sample (e.g. train, test, oot) from
 	// scored.csv when the model directory has one; the curves, gains,
 	// calibration and PSI/CSI need them.
 	Scored map[string][]Obs
 	// Bins of each row for CSI: Chars[sample][variable] = bin labels.
 	Chars map[string]map[string][]string
-	// Bands are the score bands of gains.csv by sample. Without
-	// scored.csv the curves are drawn from them (band resolution).
-	Bands map[string][]Band
+	// Bands are the score bands (kind "band") of gains.csv by sample.
+	// Without scored.csv the curves are drawn from them (band resolution).
+	Bands map[string][]scorecard.Gain
 	// FromBands says Scored was synthesised from Bands: one row per
 	// account at its band's mid-score.
 	FromBands bool
 	// CSI from psi.csv.
-	CSI []CharPSI
-	// Factor and Offset of the points scaling (model.json scaling), 0
-	// when unknown: PD(score) = 1 / (1 + exp((score - Offset) / Factor)).
-	Factor, Offset float64
+	CSI []scorecard.CharPSI
+	// Scaling is model.json's points scaling, nil when unknown.
+	Scaling *scorecard.Scaling
 }
 
 // ScoredFile is the optional per-row file in a model directory: columns
@@ -102,23 +69,32 @@ func LoadModel(dir string) (*Model, error) {
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
 	}
+	charAt := map[string]int{}
 	if err := readCSV(filepath.Join(dir, "bins.csv"), true, []string{"variable", "bin", "count", "good", "bad", "bad_rate", "woe", "bin_iv", "points"}, func(r row) error {
-		b := Bin{Variable: r.s("variable"), Bin: r.s("bin")}
+		v := r.s("variable")
+		k, ok := charAt[v]
+		if !ok {
+			k = len(m.Characteristics)
+			charAt[v] = k
+			m.Characteristics = append(m.Characteristics, scorecard.Characteristic{Name: v})
+		}
+		var b scorecard.Bin
+		b.Label = r.s("bin")
 		b.Count, b.Good, b.Bad = r.i("count"), r.i("good"), r.i("bad")
-		b.BadRate, b.WoE, b.BinIV, b.Points = r.f("bad_rate"), r.f("woe"), r.f("bin_iv"), r.f("points")
-		m.Bins = append(m.Bins, b)
+		b.BadRate, b.WoE, b.IV, b.Points = r.f("bad_rate"), r.f("woe"), r.f("bin_iv"), r.f("points")
+		m.Characteristics[k].Bins = append(m.Characteristics[k].Bins, b)
 		return r.err
 	}); err != nil {
 		return nil, err
 	}
 	if err := readCSV(filepath.Join(dir, "coefficients.csv"), true, []string{"term", "estimate", "std_error", "z", "p_value"}, func(r row) error {
-		m.Coefs = append(m.Coefs, Coef{r.s("term"), r.f("estimate"), r.f("std_error"), r.f("z"), r.f("p_value")})
+		m.Coefs = append(m.Coefs, scorecard.Coef{Term: r.s("term"), Estimate: r.f("estimate"), StdErr: r.f("std_error"), Z: r.f("z"), PValue: r.f("p_value")})
 		return r.err
 	}); err != nil {
 		return nil, err
 	}
 	if err := readCSV(filepath.Join(dir, "metrics.csv"), false, []string{"sample", "n", "bads", "auc", "gini", "ks"}, func(r row) error {
-		x := Metric{Sample: r.s("sample"), N: r.i("n"), Bads: r.i("bads"), AUC: r.f("auc"), Gini: r.f("gini"), KS: r.f("ks"), HLP: math.NaN(), ScorePSI: math.NaN()}
+		x := scorecard.Sample{Sample: r.s("sample"), N: int(r.i("n")), Bads: int(r.i("bads")), AUC: r.f("auc"), Gini: r.f("gini"), KS: r.f("ks"), HLP: math.NaN(), ScorePSI: math.NaN()}
 		if _, ok := r.idx["hosmer_lemeshow_p"]; ok {
 			x.HLP = r.f("hosmer_lemeshow_p")
 		}
@@ -131,30 +107,33 @@ func LoadModel(dir string) (*Model, error) {
 		return nil, err
 	}
 	if err := readCSV(filepath.Join(dir, "dropped.csv"), false, []string{"variable", "reason"}, func(r row) error {
-		m.Dropped = append(m.Dropped, Dropped{r.s("variable"), r.s("reason")})
+		m.Dropped = append(m.Dropped, scorecard.Dropped{Variable: r.s("variable"), Reason: r.s("reason")})
 		return r.err
 	}); err != nil {
 		return nil, err
 	}
 	if sc, ok := m.Meta["scaling"].(map[string]any); ok {
-		m.Factor, _ = sc["factor"].(float64)
-		m.Offset, _ = sc["offset"].(float64)
+		f, _ := sc["factor"].(float64)
+		o, _ := sc["offset"].(float64)
+		if f != 0 {
+			m.Scaling = &scorecard.Scaling{Factor: f, Offset: o}
+		}
 	}
 	if err := readCSV(filepath.Join(dir, "gains.csv"), false, []string{"sample", "kind", "lower", "upper", "n", "bads"}, func(r row) error {
 		if r.s("kind") != "band" {
 			return nil
 		}
 		if m.Bands == nil {
-			m.Bands = map[string][]Band{}
+			m.Bands = map[string][]scorecard.Gain{}
 		}
 		smp := r.s("sample")
-		m.Bands[smp] = append(m.Bands[smp], Band{r.f("lower"), r.f("upper"), r.i("n"), r.i("bads")})
+		m.Bands[smp] = append(m.Bands[smp], scorecard.Gain{Sample: smp, Kind: "band", Lower: r.f("lower"), Upper: r.f("upper"), N: int(r.i("n")), Bads: int(r.i("bads"))})
 		return r.err
 	}); err != nil {
 		return nil, err
 	}
 	if err := readCSV(filepath.Join(dir, "psi.csv"), false, []string{"variable", "sample", "psi"}, func(r row) error {
-		m.CSI = append(m.CSI, CharPSI{r.s("variable"), r.s("sample"), r.f("psi")})
+		m.CSI = append(m.CSI, scorecard.CharPSI{Variable: r.s("variable"), Sample: r.s("sample"), PSI: r.f("psi")})
 		return r.err
 	}); err != nil {
 		return nil, err
@@ -189,7 +168,7 @@ func LoadModel(dir string) (*Model, error) {
 			for _, b := range bands {
 				mid := (b.Lower + b.Upper) / 2
 				o := Obs{Score: mid, PD: m.PD(mid)}
-				for i := int64(0); i < b.N; i++ {
+				for i := range b.N {
 					o.Bad = i < b.Bads
 					m.Scored[smp] = append(m.Scored[smp], o)
 				}
@@ -202,10 +181,10 @@ func LoadModel(dir string) (*Model, error) {
 // PD is the model's probability of bad at score s, NaN when the model
 // directory does not give the scaling.
 func (m *Model) PD(s float64) float64 {
-	if m.Factor == 0 {
+	if m.Scaling == nil {
 		return math.NaN()
 	}
-	return 1 / (1 + math.Exp((s-m.Offset)/m.Factor))
+	return m.Scaling.PD(s)
 }
 
 // FindModels returns the model version directories under root

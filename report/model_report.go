@@ -8,6 +8,10 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"qiandun/scoring/monitor"
+	"qiandun/training/metrics"
+	"qiandun/training/scorecard"
 )
 
 // ScoreRun is the latest batch scoring run of a model, for PSI.
@@ -57,11 +61,8 @@ func LoadScoreRun(dir, name, version string) (*ScoreRun, error) {
 			Models []struct {
 				Name, Version string
 				Monitoring    struct {
-					ScorePSI *float64 `json:"score_psi"`
-					CSI      []struct {
-						Variable string  `json:"variable"`
-						CSI      float64 `json:"csi"`
-					} `json:"csi"`
+					monitor.Report
+					ScorePSI *float64 `json:"score_psi"` // nil: absent
 				} `json:"monitoring"`
 			} `json:"models"`
 		}
@@ -70,14 +71,19 @@ func LoadScoreRun(dir, name, version string) (*ScoreRun, error) {
 				if mm.Name != name || mm.Version != version {
 					continue
 				}
-				if mm.Monitoring.ScorePSI != nil {
-					run.ScorePSI = *mm.Monitoring.ScorePSI
+				// An index the stage could not compute has level
+				// "unknown" (and the value −1): not shown.
+				if mo := mm.Monitoring; mo.ScorePSI != nil && mo.ScoreLevel != "unknown" {
+					run.ScorePSI = *mo.ScorePSI
 				}
 				for _, c := range mm.Monitoring.CSI {
 					if run.CSI == nil {
 						run.CSI = map[string]float64{}
 					}
 					run.CSI[c.Variable] = c.CSI
+					if c.Level == "unknown" {
+						run.CSI[c.Variable] = math.NaN()
+					}
 				}
 			}
 		}
@@ -141,12 +147,31 @@ func ModelPage(m *Model, latest *ScoreRun) (*Page, error) {
 		Title:    fmt.Sprintf("模型报告 Model report · %s %s", m.Name, m.Version),
 		Subtitle: "评分卡开发与验证 — scorecard development and validation",
 	}
-	for _, k := range sortedKeys(m.Meta) {
-		switch v := m.Meta[k].(type) {
+	p.Meta = append(metaFacts(m.Meta), [2]string{"artifact", m.Dir})
+	metricsSection(p, m)
+	ivs, byVar := characteristicsSection(p, m)
+	coefficientsSection(p, m)
+	binsSection(p, ivs, byVar)
+	if !curvesSection(p, m) {
+		return p, nil
+	}
+	order := sampleOrder(m.Scored)
+	gainsSection(p, m, order)
+	calibrationSection(p, m, order)
+	stabilitySection(p, m, latest, order)
+	return p, nil
+}
+
+// metaFacts are model.json's top-level scalars (and those one level down,
+// settings aside) as key facts.
+func metaFacts(meta map[string]any) [][2]string {
+	var out [][2]string
+	for _, k := range sortedKeys(meta) {
+		switch v := meta[k].(type) {
 		case string, bool, int:
-			p.Meta = append(p.Meta, [2]string{k, fmt.Sprint(v)})
+			out = append(out, [2]string{k, fmt.Sprint(v)})
 		case float64:
-			p.Meta = append(p.Meta, [2]string{k, fmtNum(v)})
+			out = append(out, [2]string{k, fmtNum(v)})
 		case map[string]any:
 			if k == "settings" {
 				continue
@@ -154,50 +179,60 @@ func ModelPage(m *Model, latest *ScoreRun) (*Page, error) {
 			for _, k2 := range sortedKeys(v) {
 				switch v2 := v[k2].(type) {
 				case string, bool:
-					p.Meta = append(p.Meta, [2]string{k + "." + k2, fmt.Sprint(v2)})
+					out = append(out, [2]string{k + "." + k2, fmt.Sprint(v2)})
 				case float64:
-					p.Meta = append(p.Meta, [2]string{k + "." + k2, fmtNum(v2)})
+					out = append(out, [2]string{k + "." + k2, fmtNum(v2)})
 				}
 			}
 		}
 	}
-	p.Meta = append(p.Meta, [2]string{"artifact", m.Dir})
+	return out
+}
 
-	// Performance metrics.
-	if len(m.Metrics) > 0 {
-		s := p.Add("metrics", "模型表现 Performance")
-		t := Table{Head: []string{"样本 sample", "N", "坏 bads", "坏率 bad rate", "AUC", "Gini", "KS", "HL p", "PSI vs train"}}
-		for _, x := range m.Metrics {
-			br := math.NaN()
-			if x.N > 0 {
-				br = float64(x.Bads) / float64(x.N)
-			}
-			t.Rows = append(t.Rows, []Cell{T(x.Sample), I(x.N), I(x.Bads), Pct(br, 2), N(x.AUC, 4), N(x.Gini, 4), N(x.KS, 4), N(x.HLP, 4), N(x.ScorePSI, 4)})
-		}
-		s.Table(t)
+// metricsSection is the performance table of metrics.csv.
+func metricsSection(p *Page, m *Model) {
+	if len(m.Metrics) == 0 {
+		return
 	}
+	s := p.Add("metrics", "模型表现 Performance")
+	t := Table{Head: []string{"样本 sample", "N", "坏 bads", "坏率 bad rate", "AUC", "Gini", "KS", "HL p", "PSI vs train"}}
+	for _, x := range m.Metrics {
+		br := math.NaN()
+		if x.N > 0 {
+			br = float64(x.Bads) / float64(x.N)
+		}
+		t.Rows = append(t.Rows, []Cell{T(x.Sample), I(int64(x.N)), I(int64(x.Bads)), Pct(br, 2), N(x.AUC, 4), N(x.Gini, 4), N(x.KS, 4), N(x.HLP, 4), N(x.ScorePSI, 4)})
+	}
+	s.Table(t)
+}
 
-	// Characteristic summary.
-	vars, byVar := groupBins(m.Bins)
+// ivRow is a characteristic's information value (the sum of its bins').
+type ivRow struct {
+	v  string
+	iv float64
+}
+
+// characteristicsSection is the characteristic summary: IV, bins, in the
+// model or not, strength, and the dropped characteristics. It returns the
+// characteristics by IV, highest first, and their bins.
+func characteristicsSection(p *Page, m *Model) ([]ivRow, map[string][]scorecard.Bin) {
 	inModel := map[string]bool{}
 	for _, c := range m.Coefs {
 		inModel[c.Term] = true
 		inModel[strings.TrimPrefix(c.Term, "woe_")] = true
 	}
 	sum := p.Add("characteristics", "特征汇总 Characteristic summary")
-	type ivRow struct {
-		v  string
-		iv float64
-	}
 	var ivs []ivRow
-	for _, v := range vars {
+	byVar := map[string][]scorecard.Bin{}
+	for _, c := range m.Characteristics {
 		iv := 0.0
-		for _, b := range byVar[v] {
-			if !math.IsNaN(b.BinIV) && !math.IsInf(b.BinIV, 0) {
-				iv += b.BinIV
+		for _, b := range c.Bins {
+			if !math.IsNaN(b.IV) && !math.IsInf(b.IV, 0) {
+				iv += b.IV
 			}
 		}
-		ivs = append(ivs, ivRow{v, iv})
+		ivs = append(ivs, ivRow{c.Name, iv})
+		byVar[c.Name] = c.Bins
 	}
 	sort.SliceStable(ivs, func(i, j int) bool { return ivs[i].iv > ivs[j].iv })
 	t := Table{Head: []string{"特征 characteristic", "IV", "分箱数 bins", "入模 in model", "强度 strength"}}
@@ -225,19 +260,26 @@ func ModelPage(m *Model, latest *ScoreRun) (*Page, error) {
 		}
 		sum.Table(dt)
 	}
+	return ivs, byVar
+}
 
-	// Coefficients.
-	if len(m.Coefs) > 0 {
-		s := p.Add("coefficients", "回归系数 Coefficients")
-		ct := Table{Head: []string{"项 term", "估计 estimate", "标准误 std. error", "z", "p 值 p-value", ""}}
-		for _, c := range m.Coefs {
-			ct.Rows = append(ct.Rows, []Cell{T(c.Term), N(c.Estimate, 6), N(c.StdErr, 6), N(c.Z, 3), {Text: fmtP(c.PValue), Num: true}, T(stars(c.PValue))})
-		}
-		s.Table(ct)
-		s.P("显著性 significance: *** p<0.001, ** p<0.01, * p<0.05. WoE is ln((bad_i/bad_total)/(good_i/good_total)): positive is riskier, so coefficients on WoE are expected to be positive.")
+// coefficientsSection is the table of coefficients.csv.
+func coefficientsSection(p *Page, m *Model) {
+	if len(m.Coefs) == 0 {
+		return
 	}
+	s := p.Add("coefficients", "回归系数 Coefficients")
+	ct := Table{Head: []string{"项 term", "估计 estimate", "标准误 std. error", "z", "p 值 p-value", ""}}
+	for _, c := range m.Coefs {
+		ct.Rows = append(ct.Rows, []Cell{T(c.Term), N(c.Estimate, 6), N(c.StdErr, 6), N(c.Z, 3), {Text: fmtP(c.PValue), Num: true}, T(stars(c.PValue))})
+	}
+	s.Table(ct)
+	s.P("显著性 significance: *** p<0.001, ** p<0.01, * p<0.05. WoE is ln((bad_i/bad_total)/(good_i/good_total)): positive is riskier, so coefficients on WoE are expected to be positive.")
+}
 
-	// Bin tables, one per characteristic.
+// binsSection is one bin table with its bad-rate and WoE charts per
+// characteristic, in IV order.
+func binsSection(p *Page, ivs []ivRow, byVar map[string][]scorecard.Bin) {
 	bs := p.Add("bins", "分箱明细 Bins, bad rate and WoE")
 	for _, r := range ivs {
 		v := r.v
@@ -248,8 +290,8 @@ func ModelPage(m *Model, latest *ScoreRun) (*Page, error) {
 		br := make([]float64, len(bins))
 		woe := make([]float64, len(bins))
 		for i, b := range bins {
-			bt.Rows = append(bt.Rows, []Cell{I(int64(i + 1)), T(b.Bin), I(b.Count), I(b.Good), I(b.Bad), Pct(b.BadRate, 2), N(b.WoE, 4), N(b.BinIV, 4), N(b.Points, 1)})
-			cats[i], br[i], woe[i] = b.Bin, 100*b.BadRate, b.WoE
+			bt.Rows = append(bt.Rows, []Cell{I(int64(i + 1)), T(b.Label), I(b.Count), I(b.Good), I(b.Bad), Pct(b.BadRate, 2), N(b.WoE, 4), N(b.IV, 4), N(b.Points, 1)})
+			cats[i], br[i], woe[i] = b.Label, 100*b.BadRate, b.WoE
 		}
 		bs.Row()
 		bs.Table(bt)
@@ -259,29 +301,33 @@ func ModelPage(m *Model, latest *ScoreRun) (*Page, error) {
 		bs.ChartErr(v+" WoE", svg, err)
 		bs.EndRow()
 	}
+}
 
-	// Curves from per-row scores.
+// curvesSection draws ROC, KS and the score distributions from the
+// per-row scores (training/metrics computes them); it reports false when
+// the model directory has none, which ends the page.
+func curvesSection(p *Page, m *Model) bool {
 	cv := p.Add("curves", "区分能力 ROC, KS and score distributions")
 	if len(m.Scored) == 0 {
 		p.Note("模型目录没有 %s：ROC/KS、分数分布、增益表、校准和 PSI/CSI 需要逐行分数。 The model directory has no %s (sample, score, bad[, pd]); curves, gains, calibration and PSI/CSI need per-row scores.", ScoredFile, ScoredFile)
 		cv.P("No per-row scores in the model directory; see the note above.")
-		return p, nil
+		return false
 	}
 	if m.FromBands {
 		cv.P("曲线按分数段绘制 Curves are drawn from the score bands of gains.csv (PDO-wide bands, every account at its band's mid-score): ROC and KS are exact at the band edges and linear between them; the AUC/KS in the performance table are the exact per-row figures.")
 	}
 	order := sampleOrder(m.Scored)
 	dev := devSample(m.Scored)
-	var roc []Series
+	var rocs []Series
 	rt := Table{Head: []string{"样本 sample", "N", "坏 bads", "AUC", "KS"}}
 	for _, smp := range order {
-		pts, auc, ks := ROC(m.Scored[smp])
+		pts, auc, ks := roc(m.Scored[smp])
 		sr := Series{Name: fmt.Sprintf("%s (AUC %.3f)", smp, auc)}
 		for _, pt := range pts {
 			sr.X = append(sr.X, pt.FPR)
 			sr.Y = append(sr.Y, pt.TPR)
 		}
-		roc = append(roc, thin(sr, 400))
+		rocs = append(rocs, thin(sr, 400))
 		nb := 0
 		for _, o := range m.Scored[smp] {
 			if o.Bad {
@@ -291,14 +337,14 @@ func ModelPage(m *Model, latest *ScoreRun) (*Page, error) {
 		rt.Rows = append(rt.Rows, []Cell{T(smp), I(int64(len(m.Scored[smp]))), I(int64(nb)), N(auc, 4), N(ks, 4)})
 	}
 	cv.Table(rt)
-	svg, err := LineChartAt("ROC", "false positive rate (goods refused)", "true positive rate (bads refused)", roc, true, BottomRight)
+	svg, err := LineChartAt("ROC", "false positive rate (goods refused)", "true positive rate (bads refused)", rocs, true, BottomRight)
 	cv.ChartErr("ROC 曲线", svg, err)
 	for _, smp := range order {
-		pts, _, ks := ROC(m.Scored[smp])
+		pts, _, ks := roc(m.Scored[smp])
 		bad, good := Series{Name: "cum. bads"}, Series{Name: "cum. goods"}
 		for _, pt := range pts[1:] {
-			bad.X, bad.Y = append(bad.X, pt.Cut), append(bad.Y, pt.TPR)
-			good.X, good.Y = append(good.X, pt.Cut), append(good.Y, pt.FPR)
+			bad.X, bad.Y = append(bad.X, -pt.Cut), append(bad.Y, pt.TPR)
+			good.X, good.Y = append(good.X, -pt.Cut), append(good.Y, pt.FPR)
 		}
 		svg, err := LineChartAt(fmt.Sprintf("KS, %s sample (KS %.3f)", smp, ks), "score", "cumulative share", []Series{thin(bad, 400), thin(good, 400)}, false, TopLeft)
 		cv.ChartErr("KS 曲线 "+smp, svg, err)
@@ -308,52 +354,74 @@ func ModelPage(m *Model, latest *ScoreRun) (*Page, error) {
 			cv.ChartErr("好坏客户分数分布 score distribution of goods and bads, "+smp, svg, err)
 		}
 	}
+	return true
+}
 
-	// Gains.
+// gainsSection is the gains table by score decile (metrics.Gains),
+// riskiest (lowest-scoring) band first.
+func gainsSection(p *Page, m *Model, order []string) {
 	gs := p.Add("gains", "增益表 Gains")
 	for _, smp := range order {
-		rows := Gains(m.Scored[smp], 10)
+		risk, bad, _ := columns(m.Scored[smp])
+		rows, err := metrics.Gains(risk, bad, 10)
+		if err != nil {
+			gs.P(smp + ": " + err.Error())
+			continue
+		}
 		gt := Table{Caption: smp, Head: []string{"分组 band", "分数 score", "N", "坏 bads", "坏率 bad rate", "累计坏占比 cum. bads", "累计占比 cum. rows", "提升 lift"}}
 		for _, r := range rows {
-			gt.Rows = append(gt.Rows, []Cell{I(int64(r.Band)), T(fmt.Sprintf("%.0f – %.0f", r.MinScore, r.MaxScore)), I(int64(r.N)), I(int64(r.Bads)), Pct(r.BadRate, 2), Pct(r.CumBadShare, 1), Pct(r.CumShare, 1), N(r.Lift, 2)})
+			gt.Rows = append(gt.Rows, []Cell{I(int64(r.Band)), T(fmt.Sprintf("%.0f – %.0f", -r.Upper, -r.Lower)), I(int64(r.N)), I(int64(r.Bads)), Pct(r.BadRate, 2), Pct(r.CumBadPct, 1), Pct(r.CumPct, 1), N(r.CumLift, 2)})
 		}
 		gs.Table(gt)
 	}
+}
 
-	// Calibration.
+// calibrationSection compares mean PD with the observed bad rate by PD
+// decile (metrics.Calibrate).
+func calibrationSection(p *Page, m *Model, order []string) {
 	cs := p.Add("calibration", "校准 Calibration")
 	var cal []Series
 	var calTables []Table
 	for _, smp := range order {
-		rows := Calibration(m.Scored[smp], 10)
-		if rows == nil {
+		obs := m.Scored[smp]
+		_, bad, pd := columns(obs)
+		groups, err := metrics.Calibrate(pd, bad, 10)
+		if err != nil || groups == nil {
 			continue
 		}
 		sr := Series{Name: smp}
 		ct := Table{Caption: smp, Head: []string{"组 group", "N", "平均PD mean PD", "实际坏率 observed", "分数 score"}}
-		for i, r := range rows {
-			sr.X, sr.Y = append(sr.X, r.MeanPD), append(sr.Y, r.BadRate)
-			ct.Rows = append(ct.Rows, []Cell{I(int64(i + 1)), I(int64(r.N)), Pct(r.MeanPD, 2), Pct(r.BadRate, 2), T(fmt.Sprintf("%.0f – %.0f", r.MinScore, r.MaxScore))})
+		for i, g := range groups {
+			lo, hi := math.Inf(1), math.Inf(-1)
+			for _, r := range g.Rows {
+				lo, hi = math.Min(lo, obs[r].Score), math.Max(hi, obs[r].Score)
+			}
+			sr.X, sr.Y = append(sr.X, g.MeanPD), append(sr.Y, g.BadRate)
+			ct.Rows = append(ct.Rows, []Cell{I(int64(i + 1)), I(int64(g.N)), Pct(g.MeanPD, 2), Pct(g.BadRate, 2), T(fmt.Sprintf("%.0f – %.0f", lo, hi))})
 		}
 		cal = append(cal, sr)
 		calTables = append(calTables, ct)
 	}
-	if len(cal) > 0 {
-		svg, err := LineChartAt("Calibration: observed bad rate vs mean PD", "mean predicted PD", "observed bad rate", cal, true, TopLeft)
-		cs.ChartErr("校准曲线 calibration by PD decile", svg, err)
-		cs.Row()
-		for _, ct := range calTables {
-			cs.Table(ct)
-		}
-		cs.EndRow()
-	} else {
+	if len(cal) == 0 {
 		cs.P("No predicted PDs (scored.csv without pd, and no scaling in model.json); calibration needs them.")
+		return
 	}
+	svg, err := LineChartAt("Calibration: observed bad rate vs mean PD", "mean predicted PD", "observed bad rate", cal, true, TopLeft)
+	cs.ChartErr("校准曲线 calibration by PD decile", svg, err)
+	cs.Row()
+	for _, ct := range calTables {
+		cs.Table(ct)
+	}
+	cs.EndRow()
+}
 
-	// Stability.
+// stabilitySection is the score PSI of each sample and the latest scoring
+// run against the development sample, and the characteristics' CSI.
+func stabilitySection(p *Page, m *Model, latest *ScoreRun, order []string) {
 	ss := p.Add("stability", "稳定性 PSI / CSI")
+	dev := devSample(m.Scored)
 	devScores := scoresOf(m.Scored[dev])
-	edges := QuantileEdges(devScores, 10)
+	edges := metrics.QuantileCuts(devScores, 10)
 	if m.FromBands {
 		// The band edges of the development sample: exact shares.
 		edges = nil
@@ -364,12 +432,11 @@ func ModelPage(m *Model, latest *ScoreRun) (*Page, error) {
 		}
 	}
 	pt := Table{Head: []string{"比较 comparison", "N", "PSI", "判断 reading"}}
-	var psiSeries []Series
-	cats := bandNames(edges)
-	dsh := shares(devScores, edges)
-	psiSeries = append(psiSeries, Series{Name: dev, Y: dsh})
+	dsh := metrics.Shares(devScores, edges)
+	psiSeries := []Series{{Name: dev, Y: dsh}}
 	add := func(name string, scores []float64) {
-		psi, _, a := PSI(devScores, scores, edges)
+		a := metrics.Shares(scores, edges)
+		psi, _ := metrics.PSIOfShares(dsh, a) // same bands
 		pt.Rows = append(pt.Rows, []Cell{T(dev + " → " + name), I(int64(len(scores))), N(psi, 4), T(psiReading(psi))})
 		short := name
 		if strings.HasPrefix(name, "latest") {
@@ -399,84 +466,91 @@ func ModelPage(m *Model, latest *ScoreRun) (*Page, error) {
 			}
 		}
 		svg, err := LineChartAt("Score distribution by development score band", "band (1 = lowest scores)", "share of rows", psiSeries, false, TopLeft)
-		ss.ChartErr("按开发样本分数段的分布 score shares by development-sample band: "+strings.Join(cats, ", "), svg, err)
+		ss.ChartErr("按开发样本分数段的分布 score shares by development-sample band: "+strings.Join(bandNames(edges), ", "), svg, err)
 	}
 	if m.FromBands {
 		ss.P("PSI = Σ (actual − expected) · ln(actual / expected) over the development sample's score bands; empty shares are floored at 0.01%. < 0.1 stable, 0.1–0.25 watch, > 0.25 shifted. The performance table's PSI column is training's own figure over score deciles.")
 	} else {
 		ss.P("PSI = Σ (actual − expected) · ln(actual / expected) over the development sample's score deciles; empty shares are floored at 0.01%. < 0.1 stable, 0.1–0.25 watch, > 0.25 shifted.")
 	}
+	csiTables(ss, m, latest, order, dev)
+}
+
+// csiTables are the characteristics' CSI: training's psi.csv with the
+// latest run's, and, where the model directory has per-row bins, each
+// sample's against the development sample (metrics.CategoryPSI).
+func csiTables(ss *Section, m *Model, latest *ScoreRun, order []string, dev string) {
 	if len(m.CSI) > 0 || (latest != nil && latest.CSI != nil) {
-		var samples []string
-		seen := map[string]bool{}
-		val := map[[2]string]float64{}
-		var vars []string
-		vseen := map[string]bool{}
-		for _, c := range m.CSI {
-			if !seen[c.Sample] {
-				seen[c.Sample] = true
-				samples = append(samples, c.Sample)
-			}
-			if !vseen[c.Variable] {
-				vseen[c.Variable] = true
-				vars = append(vars, c.Variable)
-			}
-			val[[2]string{c.Variable, c.Sample}] = c.PSI
-		}
-		if latest != nil {
-			for _, v := range sortedKeys(latest.CSI) {
-				if !vseen[v] {
-					vseen[v] = true
-					vars = append(vars, v)
-				}
-			}
-		}
-		head := append([]string{"特征 characteristic"}, samples...)
-		if latest != nil && latest.CSI != nil {
-			head = append(head, "latest scoring")
-		}
-		ct := Table{Caption: "CSI 特征稳定性 characteristic stability (psi.csv and the score run's manifest: bin distribution vs train)", Head: head}
-		for _, v := range vars {
-			r := []Cell{T(v)}
-			for _, smp := range samples {
-				x, ok := val[[2]string{v, smp}]
-				if !ok {
-					x = math.NaN()
-				}
-				c := N(x, 4)
-				if x > 0.1 {
-					c.Shade = math.Min(1, x/0.25)
-				}
-				r = append(r, c)
-			}
-			if latest != nil && latest.CSI != nil {
-				x, ok := latest.CSI[v]
-				if !ok {
-					x = math.NaN()
-				}
-				c := N(x, 4)
-				if x > 0.1 {
-					c.Shade = math.Min(1, x/0.25)
-				}
-				r = append(r, c)
-			}
-			ct.Rows = append(ct.Rows, r)
-		}
-		ss.Table(ct)
+		ss.Table(csiTable(m, latest))
 	}
 	if chars := m.Chars[dev]; len(chars) > 0 {
 		ct := Table{Caption: "CSI 特征稳定性 characteristic stability", Head: append([]string{"特征 characteristic"}, nonDev(order, dev)...)}
 		for _, v := range sortedKeys(chars) {
 			r := []Cell{T(v)}
 			for _, smp := range nonDev(order, dev) {
-				psi, _, _, _ := CategoryPSI(chars[v], m.Chars[smp][v])
+				psi, _, _, _ := metrics.CategoryPSI(chars[v], m.Chars[smp][v])
 				r = append(r, N(psi, 4))
 			}
 			ct.Rows = append(ct.Rows, r)
 		}
 		ss.Table(ct)
 	}
-	return p, nil
+}
+
+// csiTable is psi.csv's CSI by characteristic and sample, with the latest
+// scoring run's column; a CSI over 0.1 is shaded.
+func csiTable(m *Model, latest *ScoreRun) Table {
+	var samples, vars []string
+	seen, vseen := map[string]bool{}, map[string]bool{}
+	val := map[[2]string]float64{}
+	for _, c := range m.CSI {
+		if !seen[c.Sample] {
+			seen[c.Sample] = true
+			samples = append(samples, c.Sample)
+		}
+		if !vseen[c.Variable] {
+			vseen[c.Variable] = true
+			vars = append(vars, c.Variable)
+		}
+		val[[2]string{c.Variable, c.Sample}] = c.PSI
+	}
+	withLatest := latest != nil && latest.CSI != nil
+	if latest != nil {
+		for _, v := range sortedKeys(latest.CSI) {
+			if !vseen[v] {
+				vseen[v] = true
+				vars = append(vars, v)
+			}
+		}
+	}
+	head := append([]string{"特征 characteristic"}, samples...)
+	if withLatest {
+		head = append(head, "latest scoring")
+	}
+	shaded := func(x float64, ok bool) Cell {
+		if !ok {
+			x = math.NaN()
+		}
+		c := N(x, 4)
+		if x > 0.1 {
+			c.Shade = math.Min(1, x/0.25)
+		}
+		return c
+	}
+	ct := Table{Caption: "CSI 特征稳定性 characteristic stability (psi.csv and the score run's manifest: bin distribution vs train)", Head: head}
+	for _, v := range vars {
+		r := []Cell{T(v)}
+		for _, smp := range samples {
+			x, ok := val[[2]string{v, smp}]
+			r = append(r, shaded(x, ok))
+		}
+		if withLatest {
+			x, ok := latest.CSI[v]
+			r = append(r, shaded(x, ok))
+		}
+		ct.Rows = append(ct.Rows, r)
+	}
+	return ct
 }
 
 func nonDev(order []string, dev string) []string {
@@ -526,18 +600,6 @@ func thin(s Series, n int) Series {
 		out.X, out.Y = append(out.X, s.X[j]), append(out.Y, s.Y[j])
 	}
 	return out
-}
-
-func groupBins(bins []Bin) ([]string, map[string][]Bin) {
-	var vars []string
-	by := map[string][]Bin{}
-	for _, b := range bins {
-		if _, ok := by[b.Variable]; !ok {
-			vars = append(vars, b.Variable)
-		}
-		by[b.Variable] = append(by[b.Variable], b)
-	}
-	return vars, by
 }
 
 func ivStrength(iv float64) string {

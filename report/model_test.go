@@ -76,7 +76,7 @@ func TestBandCurvesMatchRowsAtEdges(t *testing.T) {
 	if got, want := m.PD(487.1228762045055), 0.5; math.Abs(got-want) > 1e-12 {
 		t.Fatalf("PD at the offset = %v, want 0.5", got)
 	}
-	bandPts, _, _ := ROC(m.Scored["train"])
+	bandPts, _, _ := roc(m.Scored["train"])
 	var nb, ng float64
 	for _, o := range rows {
 		if o.Bad {
@@ -101,7 +101,7 @@ func TestBandCurvesMatchRowsAtEdges(t *testing.T) {
 			}
 		}
 		for _, p := range bandPts {
-			if p.Cut == mid {
+			if -p.Cut == mid {
 				if math.Abs(p.TPR-cb/nb) > 1e-12 || math.Abs(p.FPR-cg/ng) > 1e-12 {
 					t.Fatalf("band [%v,%v): ROC (%v,%v), rows (%v,%v)", b.Lower, b.Upper, p.FPR, p.TPR, cg/ng, cb/nb)
 				}
@@ -111,5 +111,31 @@ func TestBandCurvesMatchRowsAtEdges(t *testing.T) {
 	}
 	if checked != len(m.Bands["train"]) || checked < 5 {
 		t.Fatalf("checked %d of %d band edges", checked, len(m.Bands["train"]))
+	}
+}
+
+// TestScoreRunUnknownIndex: an index the score stage could not compute
+// (level "unknown", value −1 in manifest.json) is missing in the report,
+// not a PSI of −1; a computed one is kept.
+func TestScoreRunUnknownIndex(t *testing.T) {
+	dir := t.TempDir()
+	run := filepath.Join(dir, "2024-01-31")
+	if err := os.MkdirAll(run, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(run, "scores.csv"), []byte("entity_id,model,model_version,score\na,m,v1,600\nb,m,v1,610\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	man := `{"models":[{"name":"m","version":"v1","monitoring":{"score_psi":-1,"score_level":"unknown",` +
+		`"csi":[{"variable":"age","csi":-1,"level":"unknown"},{"variable":"x","csi":0.2,"level":"warning"}]}}]}`
+	if err := os.WriteFile(filepath.Join(run, "manifest.json"), []byte(man), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r, err := LoadScoreRun(dir, "m", "v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Scores) != 2 || !math.IsNaN(r.ScorePSI) || !math.IsNaN(r.CSI["age"]) || r.CSI["x"] != 0.2 {
+		t.Fatalf("scores %v, score PSI %v, CSI %v; want 2 scores, NaN, age NaN and x 0.2", r.Scores, r.ScorePSI, r.CSI)
 	}
 }

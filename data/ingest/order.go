@@ -135,44 +135,7 @@ func comparable(k schema.Kind) bool {
 	return false
 }
 
-// add watches one data row: line is its text (no line end), n its
-// physical line number, delim the field delimiter.
-func (o *keyOrder) add(line []byte, n int64, delim byte) {
-	if o == nil || !o.ok {
-		return
-	}
-	if bytes.IndexByte(line, '"') >= 0 {
-		o.ok = false
-		return
-	}
-	// Cut out the watched fields.
-	field, start, j := 0, 0, 0
-	for j < len(o.idx) {
-		end := len(line)
-		if k := bytes.IndexByte(line[start:], delim); k >= 0 {
-			end = start + k
-		}
-		if field == o.idx[j] {
-			if !canonical(o.kinds[j], line[start:end]) {
-				o.ok = false
-				return
-			}
-			o.cur[j] = line[start:end]
-			j++
-		}
-		if end == len(line) {
-			break
-		}
-		field, start = field+1, end+1
-	}
-	if j < len(o.idx) {
-		o.ok = false
-		return
-	}
-	o.watch(n, false)
-}
-
-// addFields is add for a row already cut into its fields (as read, quotes
+// addFields watches one data row, already cut into its fields (as read, quotes
 // removed); quoted says the line had a quote in it, stable that the
 // fields point into the block (valid until detach), not into a buffer
 // reused for the next row (a line decoded from GBK).

@@ -251,7 +251,7 @@ func TestKeyOrderMerge(t *testing.T) {
 	watch := func(tab schema.Table, lines []string, from int) *keyOrder {
 		o := newKeyOrder(tab, tab.Names())
 		for i, l := range lines {
-			o.add([]byte(l), int64(from+i), ',')
+			addLine(o, []byte(l), int64(from+i), ',')
 		}
 		return o
 	}

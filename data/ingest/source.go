@@ -744,37 +744,3 @@ func jsonKeys(line []byte) ([]string, error) {
 	sort.Strings(keys)
 	return keys, nil
 }
-
-// edgeSpace reports whether some field of a well-formed CSV/TSV line may
-// begin or end with a space or tab (inside or outside quotes), so that its
-// values need trimming. It errs on the side of true.
-func edgeSpace(line []byte, delim byte) bool {
-	isSp := func(c byte) bool { return c == ' ' || c == '\t' }
-	if len(line) == 0 || bytes.IndexByte(line, ' ') < 0 && bytes.IndexByte(line, '\t') < 0 {
-		return false // no space or tab anywhere (a quick scan)
-	}
-	if isSp(line[0]) || isSp(line[len(line)-1]) {
-		return true
-	}
-	if len(line) > 1 && line[0] == '"' && isSp(line[1]) {
-		return true
-	}
-	if len(line) > 1 && line[len(line)-1] == '"' && isSp(line[len(line)-2]) {
-		return true
-	}
-	for i := 0; ; {
-		j := bytes.IndexByte(line[i:], delim)
-		if j < 0 {
-			return false
-		}
-		p := i + j
-		// Neighbours of the delimiter, and of a quote next to it.
-		if p > 0 && (isSp(line[p-1]) || (line[p-1] == '"' && p > 1 && isSp(line[p-2]))) {
-			return true
-		}
-		if p+1 < len(line) && (isSp(line[p+1]) || (line[p+1] == '"' && p+2 < len(line) && isSp(line[p+2]))) {
-			return true
-		}
-		i = p + 1
-	}
-}

@@ -10,6 +10,8 @@ import (
 	"runtime"
 
 	"github.com/duckdb/duckdb-go/v2"
+
+	_ "qiandun/internal/buildtag" // a build without the duckdb_arrow tag stops here
 )
 
 // DBOptions bound the resources an embedded DuckDB may use.

@@ -135,10 +135,10 @@ func TestCatCacheMatchesLookup(t *testing.T) {
 		ci.cat = map[string]catSlot{}
 		for _, b := range c.Bins {
 			for _, v := range append(append([]string{}, b.Values...), "") {
-				ci.cat[v] = catSlot{v: v, code: catCode(ci.look.Cat(v, false)), ok: true}
+				ci.cat[v] = catSlot{v: v, code: ci.look.CatCode(v, false), ok: true}
 			}
 		}
-		ci.null = catCode(ci.look.Cat("", true))
+		ci.null = ci.look.CatCode("", true)
 		rng := rand.New(rand.NewPCG(5, 6))
 		sb := array.NewStringBuilder(memory.DefaultAllocator)
 		for range 30000 {

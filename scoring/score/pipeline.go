@@ -104,11 +104,7 @@ func (s *Scorer) Run(ctx context.Context, st Stream) (*Totals, error) {
 		}
 	}
 
-	type job struct {
-		u  *Unit
-		ch chan *Result
-	}
-	jobs := make(chan job)
+	jobs := make(chan scoreJob)
 	pending := make(chan chan *Result, 2*st.Workers)
 	var readErr error
 	var wg sync.WaitGroup
@@ -116,55 +112,7 @@ func (s *Scorer) Run(ctx context.Context, st Stream) (*Totals, error) {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		defer close(jobs)
-		defer close(pending)
-		seq, start := 0, int64(0)
-		cur := &Unit{}
-		send := func() bool {
-			if cur.N == 0 {
-				return true
-			}
-			ch := make(chan *Result, 1)
-			select {
-			case pending <- ch:
-			case <-ctx.Done():
-				cur.release()
-				return false
-			}
-			select {
-			case jobs <- job{cur, ch}:
-			case <-ctx.Done():
-				cur.release()
-				ch <- &Result{Err: ctx.Err()}
-				return false
-			}
-			seq++
-			cur = &Unit{Seq: seq, Start: start}
-			return true
-		}
-		for rdr.Next() {
-			rec := rdr.RecordBatch()
-			if st.stats != nil {
-				st.stats.add(rec)
-			}
-			n := rec.NumRows()
-			for off := int64(0); off < n; {
-				take := min(n-off, int64(st.BatchRows-cur.N))
-				cur.Recs = append(cur.Recs, rec.NewSlice(off, off+take))
-				cur.N += int(take)
-				off += take
-				start += take
-				if cur.N == st.BatchRows && !send() {
-					return
-				}
-			}
-		}
-		if err := rdr.Err(); err != nil {
-			readErr = err
-			cur.release()
-			return
-		}
-		send()
+		readErr = readUnits(ctx, rdr, st, jobs, pending)
 	}()
 	for range st.Workers {
 		wg.Add(1)
@@ -181,16 +129,7 @@ func (s *Scorer) Run(ctx context.Context, st Stream) (*Totals, error) {
 	// Parquet writer; it hands each unit's buffers back once written.
 	csvErr := make(chan error, 1)
 	csvCh := make(chan *Result, 4)
-	go func() {
-		var err error
-		for r := range csvCh {
-			if err == nil {
-				_, err = st.CSV.Write(r.CSV)
-			}
-			s.Release(r)
-		}
-		csvErr <- err
-	}()
+	go func() { csvErr <- s.writeCSV(st.CSV, csvCh) }()
 	tot := &Totals{Fallbacks: make([]int64, len(s.chars)), Monitor: monitor.New(s.Model), Decisions: map[string]int64{}}
 	var sinkErr error
 	for ch := range pending {
@@ -203,23 +142,7 @@ func (s *Scorer) Run(ctx context.Context, st Stream) (*Totals, error) {
 			cancel()
 			continue
 		}
-		tot.Rows += int64(r.N)
-		for j, f := range r.Fallbacks {
-			tot.Fallbacks[j] += int64(f)
-		}
-		tot.Monitor.Merge(r.Monitor)
-		for g := range tot.Grades {
-			tot.Grades[g] += r.Grades[g]
-		}
-		for d, c := range r.Decisions {
-			if c > 0 {
-				tot.Decisions[s.decNames[d]] += c
-			}
-		}
-		if st.KeepPD {
-			tot.PD = append(tot.PD, r.PD...)
-			tot.Y = append(tot.Y, r.Y...)
-		}
+		s.addTotals(tot, r, st.KeepPD)
 		if pw != nil {
 			if err := pw.WriteBuffered(r.Rec); err != nil {
 				sinkErr = fmt.Errorf("score: write parquet: %w", err)
@@ -255,6 +178,106 @@ func (s *Scorer) Run(ctx context.Context, st Stream) (*Totals, error) {
 		return nil, ctx.Err()
 	}
 	return tot, nil
+}
+
+// scoreJob is a unit to score and where its result goes (in input order).
+type scoreJob struct {
+	u  *Unit
+	ch chan *Result
+}
+
+// readUnits cuts the input into units of st.BatchRows rows and hands each
+// to the workers (jobs), queueing its result channel in order (pending);
+// it closes both when the input ends or ctx is cancelled and returns the
+// reader's error.
+func readUnits(ctx context.Context, rdr interface {
+	Next() bool
+	RecordBatch() arrow.RecordBatch
+	Err() error
+}, st Stream, jobs chan<- scoreJob, pending chan<- chan *Result) error {
+	defer close(jobs)
+	defer close(pending)
+	seq, start := 0, int64(0)
+	cur := &Unit{}
+	send := func() bool {
+		if cur.N == 0 {
+			return true
+		}
+		ch := make(chan *Result, 1)
+		select {
+		case pending <- ch:
+		case <-ctx.Done():
+			cur.release()
+			return false
+		}
+		select {
+		case jobs <- scoreJob{cur, ch}:
+		case <-ctx.Done():
+			cur.release()
+			ch <- &Result{Err: ctx.Err()}
+			return false
+		}
+		seq++
+		cur = &Unit{Seq: seq, Start: start}
+		return true
+	}
+	for rdr.Next() {
+		rec := rdr.RecordBatch()
+		if st.stats != nil {
+			st.stats.add(rec)
+		}
+		n := rec.NumRows()
+		for off := int64(0); off < n; {
+			take := min(n-off, int64(st.BatchRows-cur.N))
+			cur.Recs = append(cur.Recs, rec.NewSlice(off, off+take))
+			cur.N += int(take)
+			off += take
+			start += take
+			if cur.N == st.BatchRows && !send() {
+				return nil
+			}
+		}
+	}
+	if err := rdr.Err(); err != nil {
+		cur.release()
+		return err
+	}
+	send()
+	return nil
+}
+
+// writeCSV writes the CSV text of each result of ch in order, releasing
+// each result, and returns the first write error.
+func (s *Scorer) writeCSV(w io.Writer, ch <-chan *Result) error {
+	var err error
+	for r := range ch {
+		if err == nil {
+			_, err = w.Write(r.CSV)
+		}
+		s.Release(r)
+	}
+	return err
+}
+
+// addTotals adds a unit's result to the run's totals.
+func (s *Scorer) addTotals(tot *Totals, r *Result, keepPD bool) {
+	tot.Rows += int64(r.N)
+	for j, f := range r.Fallbacks {
+		tot.Fallbacks[j] += int64(f)
+	}
+	tot.Monitor.Merge(r.Monitor)
+	for g := range tot.Grades {
+		tot.Grades[g] += r.Grades[g]
+	}
+	for d, c := range r.Decisions {
+		if c > 0 {
+			tot.Decisions[s.decNames[d]] += c
+		}
+	}
+	if keepPD {
+		tot.PD = append(tot.PD, r.PD...)
+		tot.Y = append(tot.Y, r.Y...)
+	}
 }
 
 func (u *Unit) release() {

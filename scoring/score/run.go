@@ -4,6 +4,7 @@ package score
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
@@ -193,33 +194,8 @@ func Run(ctx context.Context, o Options) (*Manifest, string, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	lakeMode := o.Lake != ""
-	if lakeMode == (o.Data != "") {
-		return nil, "", fmt.Errorf("score: give exactly one of --lake or --data")
-	}
-	if o.Rules.GradePD == nil && o.Rules.GradeCutoffs == nil {
-		o.Rules = DefaultRules()
-	}
-	if o.Out == "" {
-		return nil, "", fmt.Errorf("score: --out is required")
-	}
-	if len(o.Models) == 0 {
-		return nil, "", fmt.Errorf("score: no model given")
-	}
-	if o.AsOf == "" {
-		if lakeMode {
-			return nil, "", fmt.Errorf("score: --as-of is required with --lake")
-		}
-		o.AsOf = time.Now().In(time.FixedZone("CST", 8*3600)).Format(time.DateOnly)
-	}
-	if !dateRE.MatchString(o.AsOf) {
-		return nil, "", fmt.Errorf("score: --as-of %q: want YYYY-MM-DD", o.AsOf)
-	}
-	if _, err := time.Parse(time.DateOnly, o.AsOf); err != nil {
-		return nil, "", fmt.Errorf("score: --as-of %q: %w", o.AsOf, err)
-	}
-	if (o.Target == "") != (o.BadValue == "") {
-		return nil, "", fmt.Errorf("score: --target and --bad-value go together")
+	if err := checkOptions(&o); err != nil {
+		return nil, "", err
 	}
 	// Load and check every model before anything is written.
 	var models []*scorecard.Model
@@ -237,7 +213,7 @@ func Run(ctx context.Context, o Options) (*Manifest, string, error) {
 		return nil, "", err
 	}
 	defer os.RemoveAll(tmpDB)
-	db, err := lake.OpenDuckDB(ctx, lake.DBOptions{MemoryLimit: cmpOr(o.Memory, "3GB"), TempDir: tmpDB})
+	db, err := lake.OpenDuckDB(ctx, lake.DBOptions{MemoryLimit: cmp.Or(o.Memory, "3GB"), TempDir: tmpDB})
 	if err != nil {
 		return nil, "", err
 	}
@@ -262,78 +238,9 @@ func Run(ctx context.Context, o Options) (*Manifest, string, error) {
 	}
 	defer pub.Abort()
 	man := &Manifest{SchemaVersion: SchemaVersion, Kind: "scores", AsOf: o.AsOf, CodeVersion: version.String(),
-		Mode: map[bool]string{true: "lake", false: "flat"}[lakeMode], Rules: o.Rules, Columns: Columns}
-	csvF, err := pub.Create("scores.csv") // hashed as written
-	if err != nil {
-		return nil, "", fmt.Errorf("score: %w", err)
-	}
-	defer csvF.Close()
-	bw := bufio.NewWriterSize(csvF, 1<<20)
-	if _, err := bw.WriteString(CSVHeader); err != nil {
-		return nil, "", fmt.Errorf("score: %w", err)
-	}
-	var parts []string
-	for i, p := range plans {
-		// One model writes scores.parquet itself (hashed as written);
-		// several write parts that DuckDB combines below.
-		var pq interface {
-			io.Writer
-			Close() error
-		}
-		if len(plans) == 1 {
-			pq, err = pub.Create("scores.parquet")
-		} else {
-			part := pub.Path(fmt.Sprintf(".part-%d.parquet", i))
-			parts = append(parts, part)
-			pq, err = os.Create(part)
-		}
-		if err != nil {
-			return nil, "", fmt.Errorf("score: %w", err)
-		}
-		start := time.Now()
-		mr, st, err := p.stream(ctx, o, pq, bw)
-		if err == nil {
-			err = pq.Close()
-		} else {
-			pq.Close()
-		}
-		if err == nil {
-			if err = p.checkInput(ctx, db, o, log, mr.Rows, st); err != nil {
-				err = fmt.Errorf("score: refusing input: %w", err)
-			}
-		}
-		if err != nil {
-			return nil, "", err
-		}
-		man.Rows += mr.Rows
-		man.Models = append(man.Models, *mr)
-		secs := time.Since(start).Seconds()
-		log.Info("score: scored", "model", p.m.Name, "version", p.m.Version, "rows", mr.Rows, "seconds", round3(secs),
-			"rows_per_s", math.Round(float64(mr.Rows)/math.Max(secs, 1e-9)), "score_psi", round3(mr.Monitoring.ScorePSI))
-		mr.Monitoring.Log(log, p.m.Name)
-		if mr.Validation != nil {
-			log.Info("score: validation", "model", p.m.Name, "n", mr.Validation.N, "bads", mr.Validation.Bads,
-				"auc", round3(mr.Validation.AUC), "ks", round3(mr.Validation.KS), "gini", round3(mr.Validation.Gini))
-		}
-	}
-	if err := bw.Flush(); err != nil {
-		return nil, "", fmt.Errorf("score: %w", err)
-	}
-	if err := csvF.Close(); err != nil {
-		return nil, "", fmt.Errorf("score: %w", err)
-	}
-	if len(parts) > 1 {
-		list := make([]string, len(parts))
-		for i, p := range parts {
-			list[i] = lake.Quote(p)
-		}
-		q := fmt.Sprintf("COPY (SELECT * FROM read_parquet([%s])) TO %s (FORMAT parquet, COMPRESSION snappy)", strings.Join(list, ", "), lake.Quote(pub.Path("scores.parquet")))
-		if _, err := db.ExecContext(ctx, q); err != nil {
-			return nil, "", fmt.Errorf("score: combine parts: %w", err)
-		}
-		for _, p := range parts {
-			os.Remove(p)
-		}
+		Mode: map[bool]string{true: "lake", false: "flat"}[o.Lake != ""], Rules: o.Rules, Columns: Columns}
+	if err := scoreAll(ctx, db, o, log, plans, pub, man); err != nil {
+		return nil, "", err
 	}
 	pub.Written("scores.parquet", man.Rows)
 	pub.Written("scores.csv", man.Rows)
@@ -354,6 +261,121 @@ func Run(ctx context.Context, o Options) (*Manifest, string, error) {
 	return man, final, nil
 }
 
+// checkOptions checks o and fills its defaults (the rules, the as-of date
+// of a flat-file run).
+func checkOptions(o *Options) error {
+	lakeMode := o.Lake != ""
+	if lakeMode == (o.Data != "") {
+		return fmt.Errorf("score: give exactly one of --lake or --data")
+	}
+	if o.Rules.GradePD == nil && o.Rules.GradeCutoffs == nil {
+		o.Rules = DefaultRules()
+	}
+	if o.Out == "" {
+		return fmt.Errorf("score: --out is required")
+	}
+	if len(o.Models) == 0 {
+		return fmt.Errorf("score: no model given")
+	}
+	if o.AsOf == "" {
+		if lakeMode {
+			return fmt.Errorf("score: --as-of is required with --lake")
+		}
+		o.AsOf = time.Now().In(time.FixedZone("CST", 8*3600)).Format(time.DateOnly)
+	}
+	if !dateRE.MatchString(o.AsOf) {
+		return fmt.Errorf("score: --as-of %q: want YYYY-MM-DD", o.AsOf)
+	}
+	if _, err := time.Parse(time.DateOnly, o.AsOf); err != nil {
+		return fmt.Errorf("score: --as-of %q: %w", o.AsOf, err)
+	}
+	if (o.Target == "") != (o.BadValue == "") {
+		return fmt.Errorf("score: --target and --bad-value go together")
+	}
+	return nil
+}
+
+// scoreAll scores every plan into pub's scores.csv and scores.parquet
+// (one model writes the Parquet file itself; several write parts that
+// DuckDB combines) and records each model's result in man.
+func scoreAll(ctx context.Context, db *sql.DB, o Options, log *slog.Logger, plans []*plan, pub *publish.Dir, man *Manifest) error {
+	csvF, err := pub.Create("scores.csv") // hashed as written
+	if err != nil {
+		return fmt.Errorf("score: %w", err)
+	}
+	defer csvF.Close()
+	bw := bufio.NewWriterSize(csvF, 1<<20)
+	if _, err := bw.WriteString(CSVHeader); err != nil {
+		return fmt.Errorf("score: %w", err)
+	}
+	var parts []string
+	for i, p := range plans {
+		var pq interface {
+			io.Writer
+			Close() error
+		}
+		if len(plans) == 1 {
+			pq, err = pub.Create("scores.parquet")
+		} else {
+			part := pub.Path(fmt.Sprintf(".part-%d.parquet", i))
+			parts = append(parts, part)
+			pq, err = os.Create(part)
+		}
+		if err != nil {
+			return fmt.Errorf("score: %w", err)
+		}
+		start := time.Now()
+		mr, st, err := p.stream(ctx, o, pq, bw)
+		if err == nil {
+			err = pq.Close()
+		} else {
+			pq.Close()
+		}
+		if err == nil {
+			if err = p.checkInput(ctx, db, o, log, mr.Rows, st); err != nil {
+				err = fmt.Errorf("score: refusing input: %w", err)
+			}
+		}
+		if err != nil {
+			return err
+		}
+		man.Rows += mr.Rows
+		man.Models = append(man.Models, *mr)
+		logScored(log, p.m, mr, time.Since(start).Seconds())
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("score: %w", err)
+	}
+	if err := csvF.Close(); err != nil {
+		return fmt.Errorf("score: %w", err)
+	}
+	if len(parts) > 1 {
+		list := make([]string, len(parts))
+		for i, p := range parts {
+			list[i] = lake.Quote(p)
+		}
+		q := fmt.Sprintf("COPY (SELECT * FROM read_parquet([%s])) TO %s (FORMAT parquet, COMPRESSION snappy)", strings.Join(list, ", "), lake.Quote(pub.Path("scores.parquet")))
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("score: combine parts: %w", err)
+		}
+		for _, p := range parts {
+			os.Remove(p)
+		}
+	}
+	return nil
+}
+
+// logScored logs a model's rows, speed, monitoring and validation.
+func logScored(log *slog.Logger, m *scorecard.Model, mr *ModelRun, secs float64) {
+	log.Info("score: scored", "model", m.Name, "version", m.Version, "rows", mr.Rows, "seconds", round3(secs),
+		"rows_per_s", math.Round(float64(mr.Rows)/math.Max(secs, 1e-9)), "score_psi", round3(mr.Monitoring.ScorePSI))
+	mr.Monitoring.Log(log, m.Name)
+	if mr.Validation != nil {
+		log.Info("score: validation", "model", m.Name, "n", mr.Validation.N, "bads", mr.Validation.Bads,
+			"auc", round3(mr.Validation.AUC), "ks", round3(mr.Validation.KS), "gini", round3(mr.Validation.Gini))
+	}
+}
+
 func writeGains(pub *publish.Dir, name string, v *Validation, prefix bool) error {
 	var b strings.Builder
 	b.WriteString("band,lower_pd,upper_pd,n,bads,bad_rate,cum_bad_pct,cum_good_pct,lift,cum_lift\n")
@@ -365,13 +387,6 @@ func writeGains(pub *publish.Dir, name string, v *Validation, prefix bool) error
 		file = name + "_gains.csv"
 	}
 	return pub.WriteFile(file, []byte(b.String()), int64(len(v.Gains)))
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 func round3(v float64) float64 { return math.Round(v*1e3) / 1e3 }
@@ -396,8 +411,11 @@ type plan struct {
 	readThreads int
 }
 
-// numericTypes and categoricalTypes are the DuckDB column types accepted
-// for each kind of characteristic (training/frame reads the same way).
+// typeOK reports whether an input column of DuckDB type duckType may feed
+// a characteristic of kind ("numeric" or "categorical"): integers, floats
+// and decimals for a numeric one; integers, VARCHAR and BOOLEAN for a
+// categorical one. Each accepted type is one the column adapter
+// (internal/arrowcol) converts.
 func typeOK(kind, duckType string) bool {
 	t := strings.ToUpper(duckType)
 	integer := false
@@ -411,17 +429,62 @@ func typeOK(kind, duckType string) bool {
 	return integer || t == "VARCHAR" || t == "BOOLEAN"
 }
 
+// checkColumns reads the input's column types (DuckDB's DESCRIBE of src)
+// and checks them against the card: every characteristic present, of a
+// type its kind takes (typeOK). It returns the types by column.
+func checkColumns(ctx context.Context, db *sql.DB, m *scorecard.Model, src, input string) (map[string]string, error) {
+	rows, err := db.QueryContext(ctx, "SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM "+src+")")
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", input, err)
+	}
+	types := map[string]string{}
+	for rows.Next() {
+		var n, t string
+		if err := rows.Scan(&n, &t); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		types[n] = t
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read %s: %w", input, err)
+	}
+	var missing, wrong, wrongCols []string
+	for _, c := range m.Chars {
+		t, ok := types[c.Name]
+		switch {
+		case !ok:
+			missing = append(missing, c.Name)
+		case !typeOK(c.Kind, t):
+			wrong = append(wrong, fmt.Sprintf("%s is %s in the card but %s in the input", c.Name, c.Kind, t))
+			wrongCols = append(wrongCols, c.Name)
+		}
+	}
+	if len(missing) > 0 {
+		sort.Strings(missing)
+		return nil, fmt.Errorf("%d characteristic(s) missing from %s: %s", len(missing), input, strings.Join(missing, ", "))
+	}
+	if len(wrong) > 0 {
+		if err := explainTypes(ctx, db, src, input, wrongCols); err != nil {
+			return nil, err
+		}
+		return nil, fmt.Errorf("type mismatch in %s: %s", input, strings.Join(wrong, "; "))
+	}
+	return types, nil
+}
+
 func makePlan(ctx context.Context, db *sql.DB, o Options, m *scorecard.Model) (*plan, error) {
 	s, err := NewScorer(m, o.Rules)
 	if err != nil {
 		return nil, err
 	}
 	p := &plan{m: m, s: s}
-	s.SetDecisionNames(o.Rules.DecisionNames(cmpOr(o.Set, m.Settings["model"])))
+	s.SetDecisionNames(o.Rules.DecisionNames(cmp.Or(o.Set, m.Settings["model"])))
 	var src, idExpr, flagsJoin, order, where string
 	if o.Lake != "" {
 		l := lake.New(o.Lake)
-		p.set = cmpOr(o.Set, m.Settings["model"])
+		p.set = cmp.Or(o.Set, m.Settings["model"])
 		var key string
 		switch p.set {
 		case "acard":
@@ -467,43 +530,9 @@ func makePlan(ctx context.Context, db *sql.DB, o Options, m *scorecard.Model) (*
 		}
 	}
 	// Check the input's columns against the card.
-	rows, err := db.QueryContext(ctx, "SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM "+src+")")
+	types, err := checkColumns(ctx, db, m, src, p.input)
 	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", p.input, err)
-	}
-	types := map[string]string{}
-	for rows.Next() {
-		var n, t string
-		if err := rows.Scan(&n, &t); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		types[n] = t
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read %s: %w", p.input, err)
-	}
-	var missing, wrong, wrongCols []string
-	for _, c := range m.Chars {
-		t, ok := types[c.Name]
-		switch {
-		case !ok:
-			missing = append(missing, c.Name)
-		case !typeOK(c.Kind, t):
-			wrong = append(wrong, fmt.Sprintf("%s is %s in the card but %s in the input", c.Name, c.Kind, t))
-			wrongCols = append(wrongCols, c.Name)
-		}
-	}
-	if len(missing) > 0 {
-		sort.Strings(missing)
-		return nil, fmt.Errorf("%d characteristic(s) missing from %s: %s", len(missing), p.input, strings.Join(missing, ", "))
-	}
-	if len(wrong) > 0 {
-		if err := explainTypes(ctx, db, src, p.input, wrongCols); err != nil {
-			return nil, err
-		}
-		return nil, fmt.Errorf("type mismatch in %s: %s", p.input, strings.Join(wrong, "; "))
+		return nil, err
 	}
 	if where != "" {
 		if _, ok := types["apply_time"]; !ok {

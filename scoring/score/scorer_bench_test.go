@@ -15,7 +15,8 @@ import (
 	"qiandun/training/scorecard"
 )
 
-// BenchmarkBinFew bins a tile of values with 5 breaks, no NULLs.
+// BenchmarkBinFew bins a tile of values with 5 breaks, no NULLs, with the
+// card's kernel (scorecard.Lookup.BinFloats).
 func BenchmarkBinFew(b *testing.B) {
 	vals := make([]float64, 2048)
 	for i := range vals {
@@ -25,10 +26,10 @@ func BenchmarkBinFew(b *testing.B) {
 	for i := range valid {
 		valid[i] = 0xff
 	}
-	br := []float64{10, 20, 30, 40, 50}
+	l := &scorecard.Lookup{Kind: binning.Numeric, Breaks: []float64{10, 20, 30, 40, 50}, NaNBin: 5, NaNFalls: true}
 	bins := make([]int32, 2048)
 	for b.Loop() {
-		binFew(vals, valid, 0, br, 5, true, bins)
+		l.BinFloats(vals, valid, 0, bins)
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*2048), "ns/value")
 }
@@ -64,7 +65,7 @@ func BenchmarkCatCache(b *testing.B) {
 	ci.cat = map[string]catSlot{}
 	for _, bb := range c.Bins {
 		for _, v := range bb.Values {
-			ci.cat[v] = catSlot{v: v, code: catCode(ci.look.Cat(v, false)), ok: true}
+			ci.cat[v] = catSlot{v: v, code: ci.look.CatCode(v, false), ok: true}
 		}
 	}
 	sb := array.NewStringBuilder(memory.DefaultAllocator)

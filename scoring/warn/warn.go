@@ -23,6 +23,7 @@
 package warn
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	_ "embed"
@@ -132,7 +133,7 @@ func open(ctx context.Context, o Options) (*session, error) {
 	if err != nil {
 		return nil, err
 	}
-	db, err := lake.OpenDuckDB(ctx, lake.DBOptions{MemoryLimit: cmpOr(o.Memory, "3GB"), TempDir: tmp})
+	db, err := lake.OpenDuckDB(ctx, lake.DBOptions{MemoryLimit: cmp.Or(o.Memory, "3GB"), TempDir: tmp})
 	if err != nil {
 		os.RemoveAll(tmp)
 		return nil, err
@@ -428,20 +429,10 @@ func ratio(a, b float64) float64 {
 // ListSizes are the back-tested list sizes (share of active loans).
 var ListSizes = []float64{0.01, 0.02, 0.05, 0.10, 0.20}
 
-// RunBacktest ranks the active loans at each month end from..to (YYYY-MM,
-// inclusive; empty = every B-card snapshot whose month has mature labels)
-// and measures the share of the next six months' bads the top of the
-// list catches.
-func RunBacktest(ctx context.Context, o Options, from, to string) (*Backtest, error) {
-	s, err := open(ctx, o)
-	if err != nil {
-		return nil, err
-	}
-	defer s.close()
-	labels, err := s.l.Scan("labels/bcard")
-	if err != nil {
-		return nil, fmt.Errorf("warn: back-test needs B-card labels: %w", err)
-	}
+// matureDates are the B-card snapshot month ends between from and to
+// (YYYY-MM, empty: open) whose labels are mature (some good or bad, no
+// more immature than mature), in order.
+func (s *session) matureDates(ctx context.Context, labels, from, to string) ([]string, error) {
 	dirs, _ := filepath.Glob(filepath.Join(s.l.TableDir("features/bcard"), "as_of=*"))
 	var dates []string
 	for _, d := range dirs {
@@ -461,7 +452,47 @@ func RunBacktest(ctx context.Context, o Options, from, to string) (*Backtest, er
 	}
 	sort.Strings(dates)
 	if len(dates) == 0 {
-		return nil, fmt.Errorf("warn: no B-card snapshot with mature labels in %s..%s under %s", cmpOr(from, "start"), cmpOr(to, "end"), s.l.TableDir("features/bcard"))
+		return nil, fmt.Errorf("warn: no B-card snapshot with mature labels in %s..%s under %s", cmp.Or(from, "start"), cmp.Or(to, "end"), s.l.TableDir("features/bcard"))
+	}
+	return dates, nil
+}
+
+// finish turns a population's counts over the months into shares,
+// capture rates and lifts.
+func (p *Population) finish() {
+	for k := range p.Sizes {
+		p.Sizes[k].Captured = ratio(float64(p.Sizes[k].Caught), float64(p.Bads))
+		p.Sizes[k].Random = p.Sizes[k].Share
+	}
+	p.List.Share = ratio(float64(p.List.Loans), float64(p.Active))
+	p.List.Captured = ratio(float64(p.List.Caught), float64(p.Bads))
+	p.List.Random = p.List.Share
+	for k := range p.Rules {
+		r := &p.Rules[k]
+		r.Coverage = ratio(float64(r.Flagged), float64(p.Active))
+		r.Captured = ratio(float64(r.Bads), float64(p.Bads))
+		r.BadRate = ratio(float64(r.Bads), float64(r.Labelled))
+		r.Lift = ratio(r.BadRate, p.BadRate())
+	}
+}
+
+// RunBacktest ranks the active loans at each month end from..to (YYYY-MM,
+// inclusive; empty = every B-card snapshot whose month has mature labels)
+// and measures the share of the next six months' bads the top of the
+// list catches.
+func RunBacktest(ctx context.Context, o Options, from, to string) (*Backtest, error) {
+	s, err := open(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	defer s.close()
+	labels, err := s.l.Scan("labels/bcard")
+	if err != nil {
+		return nil, fmt.Errorf("warn: back-test needs B-card labels: %w", err)
+	}
+	dates, err := s.matureDates(ctx, labels, from, to)
+	if err != nil {
+		return nil, err
 	}
 	bt := &Backtest{Model: s.m.Name + " " + s.m.Version}
 	totals := make([]SizeResult, len(ListSizes))
@@ -541,21 +572,7 @@ FROM r`, labels, lake.Quote(date), NoPriority, NoPriority, sizeCols())
 	rulesTot.Random /= math.Max(float64(bt.Bads), 1)
 	bt.Total, bt.Rules = totals, rulesTot
 	for i := range pops {
-		p := &pops[i]
-		for k := range p.Sizes {
-			p.Sizes[k].Captured = ratio(float64(p.Sizes[k].Caught), float64(p.Bads))
-			p.Sizes[k].Random = p.Sizes[k].Share
-		}
-		p.List.Share = ratio(float64(p.List.Loans), float64(p.Active))
-		p.List.Captured = ratio(float64(p.List.Caught), float64(p.Bads))
-		p.List.Random = p.List.Share
-		for k := range p.Rules {
-			r := &p.Rules[k]
-			r.Coverage = ratio(float64(r.Flagged), float64(p.Active))
-			r.Captured = ratio(float64(r.Bads), float64(p.Bads))
-			r.BadRate = ratio(float64(r.Bads), float64(r.Labelled))
-			r.Lift = ratio(r.BadRate, p.BadRate())
-		}
+		pops[i].finish()
 	}
 	bt.Populations = pops
 	for _, r := range o.Config.enabled() {
@@ -654,13 +671,6 @@ func sizeCols() string {
 		fmt.Fprintf(&b, ",\n       coalesce(sum(bad) FILTER (WHERE rank <= ceil(%v * active)), 0)", p)
 	}
 	return b.String()
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // neutralised wraps query sel so that its VARCHAR columns are written to

@@ -615,9 +615,9 @@ func (b *Binning) intervalIndex(x float64) int {
 	return lo
 }
 
-// Index returns the bin of every row of col; ok is false for rows that
-// took the Fallback bin (unknown category, or missing without a missing
-// bin).
+// Index returns the bin of every row of col and fallbacks, the number of
+// rows that took the Fallback bin (an unknown category, or a missing value
+// without a missing bin).
 func (b *Binning) Index(col *Column) (idx []int32, fallbacks int) {
 	n := col.Len()
 	idx = make([]int32, n)

@@ -1,14 +1,5 @@
 //go:build duckdb_arrow
 
-// Package frame reads a DuckDB query result into typed Go columns for the
-// training numerics, moving the data as Arrow record batches
-// (duckdb.NewArrowFromConn), never row by row through database/sql.
-//
-// Integer, floating-point and DECIMAL columns become numeric columns
-// (float64, NULL → NaN; decimals are converted exactly to the nearest
-// float64); VARCHAR and BOOLEAN columns become categorical columns
-// (dictionary codes, NULL → −1). Kinds can be overridden per column. Other
-// types (dates, timestamps, lists) are reported in Skipped.
 package frame
 
 import (
@@ -16,15 +7,11 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"fmt"
-	"math"
-	"strconv"
-	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/decimal128"
 	"github.com/duckdb/duckdb-go/v2"
 
+	"qiandun/internal/arrowcol"
 	"qiandun/training/binning"
 )
 
@@ -37,80 +24,29 @@ type Frame struct {
 	N       int
 }
 
+// builder gathers one column across batches.
 type builder struct {
-	name  string
-	kind  binning.Kind
-	num   []float64
-	codes []int32
-	dict  []string
-	index map[string]int32
+	name string
+	kind binning.Kind
+	num  []float64
+	dict arrowcol.Dict
 }
 
-func (b *builder) addString(s string, null bool) {
-	if b.kind == binning.Numeric {
-		if null || s == "" {
-			b.num = append(b.num, math.NaN())
-			return
-		}
-		v, err := strconv.ParseFloat(s, 64)
-		if err != nil {
-			v = math.NaN()
-		}
-		b.num = append(b.num, v)
-		return
-	}
-	if null {
-		b.codes = append(b.codes, -1)
-		return
-	}
-	k, ok := b.index[s]
-	if !ok {
-		s = strings.Clone(s) // Arrow strings alias the batch's buffers
-		k = int32(len(b.dict))
-		b.index[s] = k
-		b.dict = append(b.dict, s)
-	}
-	b.codes = append(b.codes, k)
-}
-
-func (b *builder) addNum(v float64, null bool) {
+// add appends a batch's column through the column adapter: a numeric
+// column's numbers (a text column declared numeric parsed), a categorical
+// column's categories.
+func (b *builder) add(a arrow.Array) error {
 	if b.kind == binning.Categorical {
-		b.addString(strconv.FormatFloat(v, 'f', -1, 64), null)
-		return
+		b.dict.Append(a)
+		return nil
 	}
-	if null {
-		v = math.NaN()
+	if !arrowcol.Numeric(a.DataType()) {
+		b.num = arrowcol.AppendParsed(b.num, a)
+		return nil
 	}
-	b.num = append(b.num, v)
-}
-
-var pow10 = [...]float64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18}
-
-func decimalFloat(n decimal128.Num, scale int32) float64 {
-	hi, lo := n.HighBits(), n.LowBits()
-	if (hi == 0 && lo < 1<<53) || (hi == -1 && lo >= 1<<64-1<<53) {
-		if scale >= 0 && int(scale) < len(pow10) {
-			return float64(int64(lo)) / pow10[scale]
-		}
-	}
-	return n.ToFloat64(scale)
-}
-
-func numericType(t arrow.DataType) bool {
-	switch t.ID() {
-	case arrow.INT8, arrow.INT16, arrow.INT32, arrow.INT64, arrow.UINT8, arrow.UINT16, arrow.UINT32, arrow.UINT64,
-		arrow.FLOAT32, arrow.FLOAT64, arrow.DECIMAL128:
-		return true
-	}
-	return false
-}
-
-func stringType(t arrow.DataType) bool {
-	switch t.ID() {
-	case arrow.STRING, arrow.LARGE_STRING, arrow.STRING_VIEW, arrow.BOOL:
-		return true
-	}
-	return false
+	var err error
+	b.num, err = arrowcol.AppendFloats(b.num, a)
+	return err
 }
 
 // Query runs query on conn and returns its columns; kinds overrides the
@@ -134,9 +70,9 @@ func Query(ctx context.Context, conn *sql.Conn, query string, kinds map[string]b
 			f.Types[fld.Name] = fld.Type.String()
 			var kind binning.Kind
 			switch {
-			case numericType(fld.Type):
+			case arrowcol.Numeric(fld.Type):
 				kind = binning.Numeric
-			case stringType(fld.Type):
+			case arrowcol.Text(fld.Type):
 				kind = binning.Categorical
 			default:
 				if _, ok := kinds[fld.Name]; !ok {
@@ -147,7 +83,7 @@ func Query(ctx context.Context, conn *sql.Conn, query string, kinds map[string]b
 			if k, ok := kinds[fld.Name]; ok {
 				kind = k
 			}
-			bs = append(bs, &builder{name: fld.Name, kind: kind, index: map[string]int32{}})
+			bs = append(bs, &builder{name: fld.Name, kind: kind})
 			use = append(use, i)
 		}
 		for rdr.Next() {
@@ -157,7 +93,7 @@ func Query(ctx context.Context, conn *sql.Conn, query string, kinds map[string]b
 			rec := rdr.RecordBatch()
 			f.N += int(rec.NumRows())
 			for k, i := range use {
-				if err := appendArray(bs[k], rec.Column(i)); err != nil {
+				if err := bs[k].add(rec.Column(i)); err != nil {
 					return fmt.Errorf("column %s: %w", bs[k].name, err)
 				}
 			}
@@ -168,7 +104,7 @@ func Query(ctx context.Context, conn *sql.Conn, query string, kinds map[string]b
 		return nil, fmt.Errorf("frame: %w", err)
 	}
 	for _, b := range bs {
-		c := &binning.Column{Name: b.name, Kind: b.kind, Num: b.num, Codes: b.codes, Dict: b.dict}
+		c := &binning.Column{Name: b.name, Kind: b.kind, Num: b.num, Codes: b.dict.Codes, Dict: b.dict.Values}
 		if c.Kind == binning.Numeric && c.Num == nil {
 			c.Num = []float64{}
 		}
@@ -179,75 +115,4 @@ func Query(ctx context.Context, conn *sql.Conn, query string, kinds map[string]b
 		f.Cols[b.name] = c
 	}
 	return f, nil
-}
-
-func appendArray(b *builder, a arrow.Array) error {
-	n := a.Len()
-	switch x := a.(type) {
-	case *array.Float64:
-		for i := 0; i < n; i++ {
-			b.addNum(x.Value(i), x.IsNull(i))
-		}
-	case *array.Float32:
-		for i := 0; i < n; i++ {
-			b.addNum(float64(x.Value(i)), x.IsNull(i))
-		}
-	case *array.Int64:
-		for i := 0; i < n; i++ {
-			b.addNum(float64(x.Value(i)), x.IsNull(i))
-		}
-	case *array.Int32:
-		for i := 0; i < n; i++ {
-			b.addNum(float64(x.Value(i)), x.IsNull(i))
-		}
-	case *array.Int16:
-		for i := 0; i < n; i++ {
-			b.addNum(float64(x.Value(i)), x.IsNull(i))
-		}
-	case *array.Int8:
-		for i := 0; i < n; i++ {
-			b.addNum(float64(x.Value(i)), x.IsNull(i))
-		}
-	case *array.Uint64:
-		for i := 0; i < n; i++ {
-			b.addNum(float64(x.Value(i)), x.IsNull(i))
-		}
-	case *array.Uint32:
-		for i := 0; i < n; i++ {
-			b.addNum(float64(x.Value(i)), x.IsNull(i))
-		}
-	case *array.Uint16:
-		for i := 0; i < n; i++ {
-			b.addNum(float64(x.Value(i)), x.IsNull(i))
-		}
-	case *array.Uint8:
-		for i := 0; i < n; i++ {
-			b.addNum(float64(x.Value(i)), x.IsNull(i))
-		}
-	case *array.Decimal128:
-		scale := x.DataType().(*arrow.Decimal128Type).Scale
-		for i := 0; i < n; i++ {
-			if b.kind == binning.Categorical {
-				b.addString(x.Value(i).ToString(scale), x.IsNull(i))
-				continue
-			}
-			b.addNum(decimalFloat(x.Value(i), scale), x.IsNull(i))
-		}
-	case *array.Boolean:
-		for i := 0; i < n; i++ {
-			b.addString(strconv.FormatBool(x.Value(i)), x.IsNull(i))
-		}
-	case interface {
-		arrow.Array
-		Value(int) string
-	}:
-		for i := 0; i < n; i++ {
-			b.addString(x.Value(i), x.IsNull(i))
-		}
-	default:
-		for i := 0; i < n; i++ {
-			b.addString(a.ValueStr(i), a.IsNull(i))
-		}
-	}
-	return nil
 }

@@ -139,6 +139,78 @@ func Fit(ctx context.Context, cols [][]float64, y []float64, o Options) (*Result
 	return fit(ctx, cols, y, o, start)
 }
 
+// design checks the outcomes (0/1, both present) and the regressors
+// (finite, n rows each, fewer coefficients than rows) and returns the
+// column-major design, the intercept column first unless noIntercept; off
+// is 1 with an intercept, and pos the number of 1 outcomes.
+func design(cols [][]float64, y []float64, noIntercept bool) (xs [][]float64, off int, pos float64, err error) {
+	n := len(y)
+	if !noIntercept {
+		off = 1
+	}
+	p := len(cols) + off
+	if p == 0 {
+		return nil, 0, 0, errors.New("logit: no regressors")
+	}
+	if n <= p {
+		return nil, 0, 0, fmt.Errorf("logit: %d rows for %d coefficients", n, p)
+	}
+	for i, v := range y {
+		if v != 0 && v != 1 {
+			return nil, 0, 0, fmt.Errorf("logit: y[%d] = %v, want 0 or 1", i, v)
+		}
+		pos += v
+	}
+	if pos == 0 || pos == float64(n) {
+		return nil, 0, 0, fmt.Errorf("%w: all outcomes are %v", ErrSeparation, y[0])
+	}
+	// Column-major design: the intercept column, then the given columns.
+	xs = make([][]float64, 0, p)
+	if off == 1 {
+		ones := make([]float64, n)
+		for i := range ones {
+			ones[i] = 1
+		}
+		xs = append(xs, ones)
+	}
+	for j, c := range cols {
+		for i, v := range c {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return nil, 0, 0, fmt.Errorf("logit: column %d row %d is %v", j, i, v)
+			}
+		}
+		xs = append(xs, c)
+	}
+	return xs, off, pos, nil
+}
+
+// result is the fit at its optimum beta with information matrix h after
+// iter iterations: standard errors from the inverse of h, Wald z and
+// p-values, log-likelihood, AIC and BIC.
+func (f *fitter) result(beta []float64, h *mat.SymDense, iter int) (*Result, error) {
+	n, p, off := f.n, f.p, f.off
+	var chol mat.Cholesky
+	if !chol.Factorize(h) {
+		return nil, ErrSingular
+	}
+	cov := mat.NewSymDense(p, nil)
+	if err := chol.InverseTo(cov); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrSingular, err)
+	}
+	r := &Result{Coef: beta, StdErr: make([]float64, p), Z: make([]float64, p), PValue: make([]float64, p),
+		Iterations: iter, N: n, Intercept: off == 1, Cov: cov}
+	r.LogLik = f.plainLL
+	r.AIC = -2*r.LogLik + 2*float64(p)
+	r.BIC = -2*r.LogLik + float64(p)*math.Log(float64(n))
+	norm := distuv.UnitNormal
+	for j := range beta {
+		r.StdErr[j] = math.Sqrt(cov.At(j, j))
+		r.Z[j] = beta[j] / r.StdErr[j]
+		r.PValue[j] = 2 * norm.Survival(math.Abs(r.Z[j]))
+	}
+	return r, nil
+}
+
 func fit(ctx context.Context, cols [][]float64, y []float64, o Options, start []float64) (*Result, error) {
 	n := len(y)
 	for j, c := range cols {
@@ -155,44 +227,11 @@ func fit(ctx context.Context, cols [][]float64, y []float64, o Options, start []
 	if o.Workers <= 0 {
 		o.Workers = runtime.GOMAXPROCS(0)
 	}
-	off := 0
-	if !o.NoIntercept {
-		off = 1
+	xs, off, pos, err := design(cols, y, o.NoIntercept)
+	if err != nil {
+		return nil, err
 	}
-	p := len(cols) + off
-	if p == 0 {
-		return nil, errors.New("logit: no regressors")
-	}
-	if n <= p {
-		return nil, fmt.Errorf("logit: %d rows for %d coefficients", n, p)
-	}
-	var pos float64
-	for i, v := range y {
-		if v != 0 && v != 1 {
-			return nil, fmt.Errorf("logit: y[%d] = %v, want 0 or 1", i, v)
-		}
-		pos += v
-	}
-	if pos == 0 || pos == float64(n) {
-		return nil, fmt.Errorf("%w: all outcomes are %v", ErrSeparation, y[0])
-	}
-	// Column-major design: the intercept column, then the given columns.
-	xs := make([][]float64, 0, p)
-	if off == 1 {
-		ones := make([]float64, n)
-		for i := range ones {
-			ones[i] = 1
-		}
-		xs = append(xs, ones)
-	}
-	for j, c := range cols {
-		for i, v := range c {
-			if math.IsNaN(v) || math.IsInf(v, 0) {
-				return nil, fmt.Errorf("logit: column %d row %d is %v", j, i, v)
-			}
-		}
-		xs = append(xs, c)
-	}
+	p := len(xs)
 	f := &fitter{n: n, p: p, x: xs, y: y, o: o, off: off,
 		eta: make([]float64, n), w: make([]float64, n)}
 
@@ -281,26 +320,7 @@ func fit(ctx context.Context, cols [][]float64, y []float64, o Options, start []
 	if f.quasiSeparated() {
 		return nil, fmt.Errorf("%w: fitted probabilities of 0 or 1", ErrSeparation)
 	}
-	var chol mat.Cholesky
-	if !chol.Factorize(h) {
-		return nil, ErrSingular
-	}
-	cov := mat.NewSymDense(p, nil)
-	if err := chol.InverseTo(cov); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrSingular, err)
-	}
-	r := &Result{Coef: beta, StdErr: make([]float64, p), Z: make([]float64, p), PValue: make([]float64, p),
-		Iterations: iter, N: n, Intercept: off == 1, Cov: cov}
-	r.LogLik = f.plainLL
-	r.AIC = -2*r.LogLik + 2*float64(p)
-	r.BIC = -2*r.LogLik + float64(p)*math.Log(float64(n))
-	norm := distuv.UnitNormal
-	for j := range beta {
-		r.StdErr[j] = math.Sqrt(cov.At(j, j))
-		r.Z[j] = beta[j] / r.StdErr[j]
-		r.PValue[j] = 2 * norm.Survival(math.Abs(r.Z[j]))
-	}
-	return r, nil
+	return f.result(beta, h, iter)
 }
 
 type fitter struct {

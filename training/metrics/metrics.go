@@ -145,6 +145,7 @@ type Band struct {
 	BadRate    float64
 	CumBadPct  float64 // share of all bads captured up to this band
 	CumGoodPct float64
+	CumPct     float64 // share of all rows up to this band
 	Lift       float64 // band bad rate / overall bad rate
 	CumLift    float64
 }
@@ -170,6 +171,7 @@ func Gains(score, bad []float64, k int) ([]Band, error) {
 		cur.BadRate = float64(cur.Bads) / float64(cur.N)
 		cur.CumBadPct = cb / nb
 		cur.CumGoodPct = cg / ng
+		cur.CumPct = seen / n
 		cur.Lift = cur.BadRate / rate
 		cur.CumLift = (cb / seen) / rate
 		out = append(out, cur)

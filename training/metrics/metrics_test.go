@@ -124,6 +124,11 @@ func TestGains(t *testing.T) {
 	if g[0].Bads != 100 || g[0].Lower != 900 || g[0].Upper != 999 {
 		t.Errorf("top band %+v", g[0])
 	}
+	for i, b := range g {
+		if want := float64(i+1) / 10; math.Abs(b.CumPct-want) > 1e-12 {
+			t.Errorf("band %d: CumPct %v, want %v", b.Band, b.CumPct, want)
+		}
+	}
 	if math.Abs(g[9].CumBadPct-1) > 1e-12 || math.Abs(g[9].CumLift-1) > 1e-12 {
 		t.Errorf("last band cum %v lift %v", g[9].CumBadPct, g[9].CumLift)
 	}

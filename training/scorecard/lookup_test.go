@@ -2,6 +2,7 @@ package scorecard_test
 
 import (
 	"math"
+	"slices"
 	"math/rand/v2"
 	"testing"
 
@@ -9,9 +10,10 @@ import (
 	"qiandun/training/scorecard"
 )
 
-// TestLookupMatchesScore checks that value-by-value lookups give the bins,
-// fallbacks and scores of Score (which bins whole columns through
-// binning.Index) on the reference card with an added special bin and
+// TestLookupMatchesScore checks that value-by-value lookups and Score (the
+// scoring kernel over whole columns) give the bins, points, fallbacks and
+// scores of an independent reference (refScore: binning.Index, then the
+// card's fallback) on the reference card with an added special bin and
 // missing bin, over values between, at and beyond the breaks, NaN,
 // specials, unseen categories, empty strings and NULLs.
 func TestLookupMatchesScore(t *testing.T) {
@@ -83,9 +85,25 @@ func TestLookupMatchesScore(t *testing.T) {
 		}
 		cols[c.Name] = col
 	}
-	want, err := m.Score(cols)
+	want := refScore(m, cols)
+	got, err := m.Score(cols)
 	if err != nil {
 		t.Fatal(err)
+	}
+	for j, c := range m.Chars {
+		for i := range n {
+			if got.Bin[j][i] != want.Bin[j][i] || got.Points[j][i] != want.Points[j][i] {
+				t.Fatalf("%s row %d: Score bin %d (%v points), reference %d (%v)", c.Name, i, got.Bin[j][i], got.Points[j][i], want.Bin[j][i], want.Points[j][i])
+			}
+		}
+		if got.Fallbacks[j] != want.Fallbacks[j] {
+			t.Errorf("%s: Score counts %d fallbacks, reference %d", c.Name, got.Fallbacks[j], want.Fallbacks[j])
+		}
+	}
+	for i := range n {
+		if got.Score[i] != want.Score[i] || got.PD[i] != want.PD[i] {
+			t.Fatalf("row %d: Score %v (PD %v), reference %v (%v)", i, got.Score[i], got.PD[i], want.Score[i], want.PD[i])
+		}
 	}
 	total := make([]int64, n)
 	for i := range total {
@@ -113,7 +131,7 @@ func TestLookupMatchesScore(t *testing.T) {
 			total[i] += l.Fixed[k]
 		}
 		if fb != want.Fallbacks[j] {
-			t.Errorf("%s: %d fallbacks by lookup, %d by Score", c.Name, fb, want.Fallbacks[j])
+			t.Errorf("%s: %d fallbacks by lookup, %d by the reference", c.Name, fb, want.Fallbacks[j])
 		}
 		if fb == 0 && l.NaNFalls {
 			t.Errorf("%s: the test values should exercise the fallback", c.Name)
@@ -121,7 +139,61 @@ func TestLookupMatchesScore(t *testing.T) {
 	}
 	for i := range n {
 		if got := scorecard.ScoreOf(total[i]); got != want.Score[i] {
-			t.Fatalf("row %d: score %v by lookup, %v by Score", i, got, want.Score[i])
+			t.Fatalf("row %d: score %v by lookup, %v by the reference", i, got, want.Score[i])
 		}
 	}
+}
+
+// refScore scores cols the way Score did before it ran the scoring kernel,
+// an independent reference: binning.Index bins whole columns, then a value
+// with no bin of its own (an unseen category, a missing value without a
+// missing bin) takes the card's fallback bin; the score is the sum of the
+// bins' points rounded to the card's fixed point.
+func refScore(m *scorecard.Model, cols map[string]*binning.Column) *scorecard.Scores {
+	s := &scorecard.Scores{}
+	var total []int64
+	for j := range m.Chars {
+		c := &m.Chars[j]
+		col := cols[c.Name]
+		b := c.Binning()
+		idx, _ := b.Index(col)
+		hasMissing := false
+		for _, bin := range b.Bins {
+			hasMissing = hasMissing || bin.Missing
+		}
+		if total == nil {
+			total = make([]int64, len(idx))
+		}
+		pts := make([]float64, len(idx))
+		fb := 0
+		for i := range idx {
+			var unseen bool
+			switch {
+			case col.Kind == binning.Numeric:
+				unseen = math.IsNaN(col.Num[i]) && !hasMissing
+			case col.Codes[i] < 0:
+				unseen = !hasMissing
+			default:
+				v := col.Dict[col.Codes[i]]
+				unseen = !(v == "" && hasMissing)
+				for _, bin := range b.Bins {
+					if slices.Contains(bin.Values, v) {
+						unseen = false
+					}
+				}
+			}
+			if unseen {
+				idx[i] = int32(c.Fallback)
+				fb++
+			}
+			pts[i] = c.Bins[idx[i]].Points
+			total[i] += int64(math.Round(pts[i] * 1e4))
+		}
+		s.Bin, s.Points, s.Fallbacks = append(s.Bin, idx), append(s.Points, pts), append(s.Fallbacks, fb)
+	}
+	for _, t := range total {
+		sc := float64(t+int64(math.Round(m.BasePoints*1e4))) / 1e4
+		s.Score, s.PD = append(s.Score, sc), append(s.PD, m.Scaling.PD(sc))
+	}
+	return s
 }

@@ -363,60 +363,72 @@ type Scores struct {
 
 // Score scores the rows of cols (every characteristic must be present,
 // with the same length). The fallback for unseen values is documented in
-// the package comment.
+// the package comment. The bins come from the scoring kernel the score
+// stage runs over Arrow batches (kernel.go: Lookup.BinFloats, BinCodes),
+// the points from the bins' fixed-point Fixed points (Base, ScoreOf).
 func (m *Model) Score(cols map[string]*binning.Column) (*Scores, error) {
-	n := -1
-	s := &Scores{}
-	total := []int64(nil)
+	n, err := m.checkCols(cols)
+	if err != nil {
+		return nil, err
+	}
+	s := &Scores{Score: make([]float64, n), PD: make([]float64, n)}
+	total := make([]int64, n)
+	for i := range total {
+		total[i] = m.Base()
+	}
 	for j := range m.Chars {
 		c := &m.Chars[j]
-		col, ok := cols[c.Name]
-		if !ok {
-			return nil, fmt.Errorf("scorecard: input column %q missing", c.Name)
-		}
-		if n < 0 {
-			n = col.Len()
-			total = make([]int64, n)
-		} else if col.Len() != n {
-			return nil, fmt.Errorf("scorecard: column %q has %d rows, want %d", c.Name, col.Len(), n)
-		}
-		if (c.Kind == "categorical") != (col.Kind == binning.Categorical) {
-			return nil, fmt.Errorf("scorecard: column %q is %s, the card wants %s", c.Name, col.Kind, c.Kind)
-		}
-		b := c.Binning()
-		idx, _ := b.Index(col)
-		fb := 0
-		fbIdx := int32(c.Fallback)
-		pts := make([]float64, n)
-		fixed := make([]int64, len(c.Bins))
-		for k, bin := range c.Bins {
-			fixed[k] = int64(math.Round(bin.Points * pointScale))
-		}
-		unseen := unseenMask(b, col)
-		for i, k := range idx {
-			if unseen != nil && unseen(i) {
-				k = fbIdx
-				idx[i] = k
-				fb++
+		col, l := cols[c.Name], c.Lookup()
+		idx := make([]int32, n)
+		var fb int
+		if col.Kind == binning.Categorical {
+			dict := make([]int32, len(col.Dict))
+			for d, v := range col.Dict {
+				dict[d] = l.CatCode(v, false)
 			}
+			fb = BinCodes(col.Codes, dict, l.CatCode("", true), idx)
+		} else {
+			fb = l.BinFloats(col.Num, nil, 0, idx)
+		}
+		pts := make([]float64, n)
+		for i, k := range idx {
 			pts[i] = c.Bins[k].Points
-			total[i] += fixed[k]
+			total[i] += l.Fixed[k]
 		}
 		s.Points = append(s.Points, pts)
 		s.Bin = append(s.Bin, idx)
 		s.Fallbacks = append(s.Fallbacks, fb)
 	}
-	if n < 0 {
-		return nil, errors.New("scorecard: the card has no characteristics")
-	}
-	base := int64(math.Round(m.BasePoints * pointScale))
-	s.Score = make([]float64, n)
-	s.PD = make([]float64, n)
-	for i := range total {
-		s.Score[i] = float64(total[i]+base) / pointScale
+	for i, t := range total {
+		s.Score[i] = ScoreOf(t)
 		s.PD[i] = m.Scaling.PD(s.Score[i])
 	}
 	return s, nil
+}
+
+// checkCols checks that cols hold every characteristic, of its kind, all
+// of one length, and returns the length.
+func (m *Model) checkCols(cols map[string]*binning.Column) (int, error) {
+	n := -1
+	for j := range m.Chars {
+		c := &m.Chars[j]
+		col, ok := cols[c.Name]
+		if !ok {
+			return 0, fmt.Errorf("scorecard: input column %q missing", c.Name)
+		}
+		if n < 0 {
+			n = col.Len()
+		} else if col.Len() != n {
+			return 0, fmt.Errorf("scorecard: column %q has %d rows, want %d", c.Name, col.Len(), n)
+		}
+		if (c.Kind == "categorical") != (col.Kind == binning.Categorical) {
+			return 0, fmt.Errorf("scorecard: column %q is %s, the card wants %s", c.Name, col.Kind, c.Kind)
+		}
+	}
+	if n < 0 {
+		return 0, errors.New("scorecard: the card has no characteristics")
+	}
+	return n, nil
 }
 
 // unseenMask reports rows whose value has no bin of its own in b (the

@@ -315,131 +315,26 @@ func criterion(r *logit.Result, kind string) float64 {
 // Stepwise selects by AIC, BIC or p-value, forward, backward or both.
 func Stepwise(ctx context.Context, cs []Candidate, y []float64, o Options) ([]Candidate, []Dropped, error) {
 	o = o.WithDefaults()
-	in := make([]bool, len(cs))
+	st := &stepper{ctx: ctx, cs: cs, y: y, o: o, in: make([]bool, len(cs))}
 	if o.Stepwise == "backward" {
-		for i := range in {
-			in[i] = true
+		for i := range st.in {
+			st.in[i] = true
 		}
 	}
-	subset := func(extra, without int) []Candidate {
-		var s []Candidate
-		for i, c := range cs {
-			if (in[i] && i != without) || i == extra {
-				s = append(s, c)
-			}
-		}
-		return s
-	}
-	nIn := func() int {
-		n := 0
-		for _, b := range in {
-			if b {
-				n++
-			}
-		}
-		return n
-	}
-	var current float64
-	var prev map[string]float64 // current model's coefficients
-	if n := nIn(); n > 0 {
-		s := subset(-1, -1)
-		r, err := fit(ctx, s, y, o.L2)
-		if err != nil {
-			return nil, nil, err
-		}
-		current = criterion(r, o.Criterion)
-		prev = coefMap(s, r)
-	} else {
-		// intercept only: ll = n_b ln p + n_g ln(1-p)
-		var nb float64
-		for _, v := range y {
-			nb += v
-		}
-		n := float64(len(y))
-		ll := nb*math.Log(nb/n) + (n-nb)*math.Log(1-nb/n)
-		prev = map[string]float64{"": math.Log(nb / (n - nb))}
-		current = -2*ll + 2
-		if o.Criterion == "bic" {
-			current = -2*ll + math.Log(n)
-		}
+	if err := st.start(); err != nil {
+		return nil, nil, err
 	}
 	for step := 0; step < 4*len(cs)+4; step++ {
 		changed := false
-		if o.Stepwise != "backward" && nIn() < o.MaxVars {
-			best, bestV := -1, current
-			var bestCoef map[string]float64
-			if o.Criterion == "pvalue" {
-				bestV = o.PEnter
-			}
-			for i := range cs {
-				if in[i] {
-					continue
-				}
-				s := subset(i, -1)
-				r, err := fitFrom(ctx, s, y, o.L2, prev)
-				if err != nil {
-					continue // a candidate that cannot be fitted does not enter
-				}
-				var v float64
-				if o.Criterion == "pvalue" {
-					v = r.PValue[slices.IndexFunc(s, func(c Candidate) bool { return c.Name == cs[i].Name })+1]
-				} else {
-					v = criterion(r, o.Criterion)
-				}
-				if v < bestV-1e-9 {
-					best, bestV, bestCoef = i, v, coefMap(s, r)
-				}
-			}
-			if best >= 0 {
-				in[best] = true
-				prev = bestCoef
-				changed = true
-				if o.Criterion != "pvalue" {
-					current = bestV
-				}
-			}
+		if o.Stepwise != "backward" && st.nIn() < o.MaxVars {
+			changed = st.enter()
 		}
-		if o.Stepwise != "forward" && nIn() > 0 {
-			s := subset(-1, -1)
-			if o.Criterion == "pvalue" {
-				r, err := fitFrom(ctx, s, y, o.L2, prev)
-				if err != nil {
-					return nil, nil, err
-				}
-				prev = coefMap(s, r)
-				worst, wp := -1, o.PRemove
-				for k := range s {
-					if r.PValue[k+1] > wp {
-						worst, wp = k, r.PValue[k+1]
-					}
-				}
-				if worst >= 0 {
-					in[slices.IndexFunc(cs, func(c Candidate) bool { return c.Name == s[worst].Name })] = false
-					changed = true
-				}
-			} else {
-				best, bestV := -1, current
-				var bestCoef map[string]float64
-				for i := range cs {
-					if !in[i] || nIn() == 1 {
-						continue
-					}
-					s := subset(-1, i)
-					r, err := fitFrom(ctx, s, y, o.L2, prev)
-					if err != nil {
-						continue
-					}
-					if v := criterion(r, o.Criterion); v < bestV-1e-9 {
-						best, bestV, bestCoef = i, v, coefMap(s, r)
-					}
-				}
-				if best >= 0 {
-					in[best] = false
-					prev = bestCoef
-					current = bestV
-					changed = true
-				}
+		if o.Stepwise != "forward" && st.nIn() > 0 {
+			removed, err := st.remove()
+			if err != nil {
+				return nil, nil, err
 			}
+			changed = changed || removed
 		}
 		if !changed {
 			break
@@ -448,13 +343,161 @@ func Stepwise(ctx context.Context, cs []Candidate, y []float64, o Options) ([]Ca
 	var kept []Candidate
 	var dropped []Dropped
 	for i, c := range cs {
-		if in[i] {
+		if st.in[i] {
 			kept = append(kept, c)
 		} else {
 			dropped = append(dropped, Dropped{c.Name, "stepwise " + o.Stepwise + " by " + o.Criterion})
 		}
 	}
 	return kept, dropped, nil
+}
+
+// stepper is the state of a stepwise search: the candidates in the model,
+// its criterion and its coefficients (the next fits' starting point).
+type stepper struct {
+	ctx     context.Context
+	cs      []Candidate
+	y       []float64
+	o       Options
+	in      []bool
+	current float64
+	prev    map[string]float64 // current model's coefficients
+}
+
+// subset is the candidates in the model, with extra and without without
+// (−1: none).
+func (st *stepper) subset(extra, without int) []Candidate {
+	var s []Candidate
+	for i, c := range st.cs {
+		if (st.in[i] && i != without) || i == extra {
+			s = append(s, c)
+		}
+	}
+	return s
+}
+
+func (st *stepper) nIn() int {
+	n := 0
+	for _, b := range st.in {
+		if b {
+			n++
+		}
+	}
+	return n
+}
+
+// start fits the starting model (the intercept alone, in closed form,
+// when it is empty) for its criterion and coefficients.
+func (st *stepper) start() error {
+	if st.nIn() > 0 {
+		s := st.subset(-1, -1)
+		r, err := fit(st.ctx, s, st.y, st.o.L2)
+		if err != nil {
+			return err
+		}
+		st.current = criterion(r, st.o.Criterion)
+		st.prev = coefMap(s, r)
+		return nil
+	}
+	// intercept only: ll = n_b ln p + n_g ln(1-p)
+	var nb float64
+	for _, v := range st.y {
+		nb += v
+	}
+	n := float64(len(st.y))
+	ll := nb*math.Log(nb/n) + (n-nb)*math.Log(1-nb/n)
+	st.prev = map[string]float64{"": math.Log(nb / (n - nb))}
+	st.current = -2*ll + 2
+	if st.o.Criterion == "bic" {
+		st.current = -2*ll + math.Log(n)
+	}
+	return nil
+}
+
+// enter adds the candidate that improves the criterion most (or has the
+// smallest p-value under PEnter); it reports whether one entered.
+func (st *stepper) enter() bool {
+	o := st.o
+	best, bestV := -1, st.current
+	var bestCoef map[string]float64
+	if o.Criterion == "pvalue" {
+		bestV = o.PEnter
+	}
+	for i := range st.cs {
+		if st.in[i] {
+			continue
+		}
+		s := st.subset(i, -1)
+		r, err := fitFrom(st.ctx, s, st.y, o.L2, st.prev)
+		if err != nil {
+			continue // a candidate that cannot be fitted does not enter
+		}
+		var v float64
+		if o.Criterion == "pvalue" {
+			v = r.PValue[slices.IndexFunc(s, func(c Candidate) bool { return c.Name == st.cs[i].Name })+1]
+		} else {
+			v = criterion(r, o.Criterion)
+		}
+		if v < bestV-1e-9 {
+			best, bestV, bestCoef = i, v, coefMap(s, r)
+		}
+	}
+	if best < 0 {
+		return false
+	}
+	st.in[best] = true
+	st.prev = bestCoef
+	if o.Criterion != "pvalue" {
+		st.current = bestV
+	}
+	return true
+}
+
+// remove drops the variable whose removal improves the criterion most (or
+// with the largest p-value over PRemove); it reports whether one left.
+func (st *stepper) remove() (bool, error) {
+	o := st.o
+	s := st.subset(-1, -1)
+	if o.Criterion == "pvalue" {
+		r, err := fitFrom(st.ctx, s, st.y, o.L2, st.prev)
+		if err != nil {
+			return false, err
+		}
+		st.prev = coefMap(s, r)
+		worst, wp := -1, o.PRemove
+		for k := range s {
+			if r.PValue[k+1] > wp {
+				worst, wp = k, r.PValue[k+1]
+			}
+		}
+		if worst < 0 {
+			return false, nil
+		}
+		st.in[slices.IndexFunc(st.cs, func(c Candidate) bool { return c.Name == s[worst].Name })] = false
+		return true, nil
+	}
+	best, bestV := -1, st.current
+	var bestCoef map[string]float64
+	for i := range st.cs {
+		if !st.in[i] || st.nIn() == 1 {
+			continue
+		}
+		s := st.subset(-1, i)
+		r, err := fitFrom(st.ctx, s, st.y, o.L2, st.prev)
+		if err != nil {
+			continue
+		}
+		if v := criterion(r, o.Criterion); v < bestV-1e-9 {
+			best, bestV, bestCoef = i, v, coefMap(s, r)
+		}
+	}
+	if best < 0 {
+		return false, nil
+	}
+	st.in[best] = false
+	st.prev = bestCoef
+	st.current = bestV
+	return true, nil
 }
 
 // SignCheck refits until every WoE coefficient is positive, dropping the

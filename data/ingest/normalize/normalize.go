@@ -1,9 +1,7 @@
 // Package normalize defines how ingestion reads the text values of raw
-// exports: money, dates, timestamps, integers, rates and enum words. Each
-// rule exists twice, as a Go function (the reference, used by tests and by
-// callers that hold single values) and as a DuckDB macro in macros.sql
-// (what ingestion runs over millions of rows); the tests check that the
-// two agree on every input, including fuzzed ones.
+// exports: money, dates, timestamps, integers, rates and enum words, one
+// Go function per rule, which ingestion applies to every value as it
+// parses (there is no SQL twin).
 //
 // Accepted forms:
 //
@@ -22,20 +20,12 @@
 package normalize
 
 import (
-	_ "embed"
 	"errors"
 	"strings"
 	"time"
 
 	"qiandun/internal/civil"
 )
-
-// MacrosSQL creates the DuckDB macros (qd_trim, qd_money, qd_money_thousands,
-// qd_date, qd_date_other, qd_ts, qd_ts_other, qd_int, qd_rate) that
-// implement this package's rules in SQL. Run it once per connection.
-//
-//go:embed macros.sql
-var MacrosSQL string
 
 // ErrSyntax is returned for a value that no accepted form parses.
 var ErrSyntax = errors.New("invalid syntax")

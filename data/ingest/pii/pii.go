@@ -2,18 +2,14 @@
 // mainland Chinese resident ID numbers (GB 11643-1999: region code, birth
 // date, sequence with gender parity, mod-11 check digit) and replaces
 // personal values by keyed HMAC-SHA256 tokens, so the lake can join and
-// count on them without holding them in clear.
-//
-// The same rules exist as DuckDB macros (MacrosSQL), which ingestion runs
-// over whole tables; the tests check that both agree.
+// count on them without holding them in clear. Ingestion applies these Go
+// functions to every row as it parses (there is no SQL twin).
 package pii
 
 import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
-	"fmt"
-	"sort"
 	"strings"
 	"time"
 )
@@ -115,73 +111,4 @@ func Token(key []byte, v string) string {
 	m := hmac.New(sha256.New, key)
 	m.Write([]byte(v))
 	return hex.EncodeToString(m.Sum(nil))
-}
-
-func blobLiteral(b []byte) string {
-	var sb strings.Builder
-	sb.WriteString("'")
-	for _, c := range b {
-		fmt.Fprintf(&sb, "\\x%02X", c)
-	}
-	sb.WriteString("'::BLOB")
-	return sb.String()
-}
-
-// MacrosSQL returns DuckDB statements that create the macros
-//
-//	qd_token(v)            Token(key, v) (NULL for NULL)
-//	qd_id_wellformed(id)   ID.WellFormed
-//	qd_id_checksum_ok(id)  ID.ChecksumOK
-//	qd_id_gender(id)       ID.Gender (NULL when malformed)
-//	qd_id_province(id)     ID.Province (NULL when unknown)
-//	qd_id_birth(id)        ID.Birth as DATE (NULL when unknown)
-//	qd_age(birth, t)       whole years from DATE birth to TIMESTAMP t
-//
-// The key is embedded in the macro text: never log the returned SQL.
-func MacrosSQL(key []byte) string {
-	if len(key) > sha256.BlockSize {
-		h := sha256.Sum256(key)
-		key = h[:]
-	}
-	ipad := make([]byte, sha256.BlockSize)
-	opad := make([]byte, sha256.BlockSize)
-	copy(ipad, key)
-	copy(opad, key)
-	for i := range ipad {
-		ipad[i] ^= 0x36
-		opad[i] ^= 0x5c
-	}
-	prov := Provinces()
-	codes := make([]string, 0, len(prov))
-	for c := range prov {
-		codes = append(codes, c)
-	}
-	sort.Strings(codes)
-	var cases strings.Builder
-	for _, c := range codes {
-		fmt.Fprintf(&cases, " WHEN '%s' THEN '%s'", c, prov[c])
-	}
-	var w strings.Builder
-	for i, x := range weights {
-		if i > 0 {
-			w.WriteString(" + ")
-		}
-		fmt.Fprintf(&w, "%d * (ascii(substr(id, %d, 1)) - 48)", x, i+1)
-	}
-	return fmt.Sprintf(`
-CREATE OR REPLACE TEMP MACRO qd_token(v) AS CASE WHEN v IS NOT NULL THEN
-  sha256(%s || unhex(sha256(%s || encode(v)))) END;
-CREATE OR REPLACE TEMP MACRO qd_id_wellformed(id) AS coalesce(regexp_full_match(id, '[0-9]{17}[0-9Xx]'), false);
-CREATE OR REPLACE TEMP MACRO qd_id_checksum_ok(id) AS coalesce(qd_id_wellformed(id) AND
-  substr('10X98765432', CAST((%s) %% 11 AS INTEGER) + 1, 1) = upper(substr(id, 18, 1)), false);
-CREATE OR REPLACE TEMP MACRO qd_id_gender(id) AS CASE WHEN qd_id_wellformed(id) THEN
-  CASE WHEN (ascii(substr(id, 17, 1)) - 48) %% 2 = 1 THEN 'male' ELSE 'female' END END;
-CREATE OR REPLACE TEMP MACRO qd_id_province(id) AS CASE WHEN qd_id_wellformed(id) THEN
-  CASE substr(id, 1, 2)%s END END;
-CREATE OR REPLACE TEMP MACRO qd_from1900(b) AS CASE WHEN b >= DATE '1900-01-01' THEN b END;
-CREATE OR REPLACE TEMP MACRO qd_id_birth(id) AS CASE WHEN qd_id_wellformed(id) THEN
-  qd_from1900(TRY_CAST(substr(id, 7, 4) || '-' || substr(id, 11, 2) || '-' || substr(id, 13, 2) AS DATE)) END;
-CREATE OR REPLACE TEMP MACRO qd_age(birth, t) AS CAST(year(t) - year(birth)
-  - CASE WHEN month(t) < month(birth) OR (month(t) = month(birth) AND day(t) < day(birth)) THEN 1 ELSE 0 END AS INTEGER);
-`, blobLiteral(opad), blobLiteral(ipad), w.String(), cases.String())
 }
