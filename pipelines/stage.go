@@ -58,14 +58,16 @@ type IO struct {
 // lake, models, out and reports give it; a CLI command's flags give the
 // directories it uses.
 type Layout struct {
-	Raw     string `json:"raw,omitempty"`     // raw exports
-	Lake    string `json:"lake,omitempty"`    // the Parquet lake
-	Models  string `json:"models,omitempty"`  // <models>/<name>/<version>/
-	Scores  string `json:"scores,omitempty"`  // <scores>/<as_of>/ (score runs)
-	Warn    string `json:"warn,omitempty"`    // <warn>/<as_of>/ (early-warning lists)
-	Bureau  string `json:"bureau,omitempty"`  // <bureau>/<format>/<month>/<seq>/
-	Repair  string `json:"repair,omitempty"`  // <repair>/<as_of>/ (lost-contact repair lists)
-	Reports string `json:"reports,omitempty"` // HTML pages
+	Raw    string `json:"raw,omitempty"`    // raw exports
+	Lake   string `json:"lake,omitempty"`   // the Parquet lake
+	Models string `json:"models,omitempty"` // <models>/<name>/<version>/
+	Scores string `json:"scores,omitempty"` // <scores>/<as_of>/ (score runs)
+	Warn   string `json:"warn,omitempty"`   // <warn>/<as_of>/ (early-warning lists)
+	Bureau string `json:"bureau,omitempty"` // <bureau>/<format>/<month>/<seq>/
+	Repair string `json:"repair,omitempty"` // <repair>/<as_of>/ (lost-contact repair lists)
+	// Disclosure is the disclosure site's root: index.html, <month>/.
+	Disclosure string `json:"disclosure,omitempty"`
+	Reports    string `json:"reports,omitempty"` // HTML pages
 }
 
 // Table is the directory of a lake table ("loans", "perf/panel").
@@ -89,7 +91,7 @@ func (l Layout) Manifest(name string) string {
 
 // layoutFromVars is the layout of a pipeline config: vars raw, lake,
 // models and reports, and out/scores, out/early_warning, out/bureau,
-// out/repair.
+// out/repair, out/disclosure.
 func layoutFromVars(get func(string) string) Layout {
 	sub := func(v, s string) string {
 		if get(v) == "" {
@@ -99,7 +101,7 @@ func layoutFromVars(get func(string) string) Layout {
 	}
 	return Layout{Raw: get("raw"), Lake: get("lake"), Models: get("models"),
 		Scores: sub("out", "scores"), Warn: sub("out", "early_warning"), Bureau: sub("out", "bureau"),
-		Repair: sub("out", "repair"), Reports: get("reports")}
+		Repair: sub("out", "repair"), Disclosure: sub("out", "disclosure"), Reports: get("reports")}
 }
 
 // Env is what a stage runs with.

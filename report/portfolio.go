@@ -31,6 +31,9 @@ type PortfolioInputs struct {
 	// MemoryLimit is DuckDB's memory_limit (default 1GB); it spills to
 	// <lake>/_tmp/duckdb beyond.
 	MemoryLimit string
+	// Disclosure is the monthly disclosure site's index (qiandun
+	// disclose), relative to the report; linked when set.
+	Disclosure string
 }
 
 // WritePortfolioReport builds the portfolio report and writes it to
@@ -88,6 +91,9 @@ func PortfolioPage(ctx context.Context, in PortfolioInputs) (*Page, error) {
 	expectedLossSection(p, load("perf/expected_loss", "ALL"))
 	concentrationSection(ctx, db, lk, p)
 	disclosureSection(p, load("perf/disclosure", ""))
+	if in.Disclosure != "" {
+		p.Sections[len(p.Sections)-1].Raw(htmlf(`<p>月度信息披露 Monthly disclosure (operating data, projects): <a href="%s">%s</a></p>`, in.Disclosure, in.Disclosure))
+	}
 	if err := scoresSection(ctx, db, in.Scores, p); err != nil {
 		return nil, err
 	}

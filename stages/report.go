@@ -29,7 +29,7 @@ type Report struct {
 // loans in; the pages out.
 func (s *Report) IO(l pipelines.Layout) pipelines.IO {
 	io := pipelines.IO{Writes: []string{l.Reports}}
-	for _, p := range []string{l.Models, l.Scores, l.Warn} {
+	for _, p := range []string{l.Models, l.Scores, l.Warn, l.Disclosure} {
 		if p != "" {
 			io.Reads = append(io.Reads, p)
 		}
@@ -112,7 +112,9 @@ func (s *Report) Run(ctx context.Context, env *pipelines.Env) error {
 		}
 	}
 	if !s.NoPortfolio {
-		path, err := report.WritePortfolioReport(ctx, report.PortfolioInputs{Lake: l.Lake, Scores: l.Scores, EWS: l.Warn, MemoryLimit: firstSet(s.MemoryLimit, "1GB")}, out, opt)
+		in := report.PortfolioInputs{Lake: l.Lake, Scores: l.Scores, EWS: l.Warn, MemoryLimit: firstSet(s.MemoryLimit, "1GB")}
+		in.Disclosure = disclosureLink(final, l.Disclosure)
+		path, err := report.WritePortfolioReport(ctx, in, out, opt)
 		if err != nil {
 			return fmt.Errorf("portfolio report: %w", err)
 		}
@@ -130,4 +132,21 @@ func (s *Report) Run(ctx context.Context, env *pipelines.Env) error {
 		fmt.Fprintln(env.Stdout, p)
 	}
 	return nil
+}
+
+// disclosureLink is the link from the reports directory to the
+// disclosure site's index, when it is published ("" otherwise).
+func disclosureLink(reports, site string) string {
+	if site == "" {
+		return ""
+	}
+	index := filepath.Join(site, "index.html")
+	if _, err := os.Stat(index); err != nil {
+		return ""
+	}
+	rel, err := filepath.Rel(reports, index)
+	if err != nil {
+		return ""
+	}
+	return filepath.ToSlash(rel)
 }

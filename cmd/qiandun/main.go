@@ -43,6 +43,7 @@ func commands() map[string]command {
 		"warn":     {"post-loan early-warning list", runWarn},
 		"report":   {"model and portfolio reports (HTML)", runReport},
 		"bureau":   {"monthly credit-bureau reporting files (PBOC, Baihang)", runBureau},
+		"disclose": {"monthly information disclosure: operating data, masked project pages (static site)", runDisclose},
 		"run":      {"run the whole pipeline DAG", runRun},
 		"vault":    {"the encrypted PII vault: vault rotate re-encrypts it under a new key", runVault},
 		"audit":    {"print the lake's audit trail (who ran which stage, when, with what result)", runAudit},
