@@ -413,17 +413,3 @@ func applyFilter(v, filter, offset string) (string, error) {
 	return time.Date(t.Year(), t.Month()+time.Month(n), 1, 0, 0, 0, 0, time.UTC).Format("2006-01"), nil
 }
 
-func (x *expander) expandAll(ss []string, where string) ([]string, error) {
-	if ss == nil {
-		return nil, nil
-	}
-	out := make([]string, len(ss))
-	for i, s := range ss {
-		v, err := x.expand(s, where)
-		if err != nil {
-			return nil, err
-		}
-		out[i] = v
-	}
-	return out, nil
-}
