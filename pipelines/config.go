@@ -412,4 +412,3 @@ func applyFilter(v, filter, offset string) (string, error) {
 	// Month arithmetic on the first of the month never clamps.
 	return time.Date(t.Year(), t.Month()+time.Month(n), 1, 0, 0, 0, 0, time.UTC).Format("2006-01"), nil
 }
-
