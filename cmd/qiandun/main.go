@@ -46,6 +46,8 @@ func commands() map[string]command {
 		"run":      {"run the whole pipeline DAG", runRun},
 		"vault":    {"the encrypted PII vault: vault rotate re-encrypts it under a new key", runVault},
 		"audit":    {"print the lake's audit trail (who ran which stage, when, with what result)", runAudit},
+
+		"reconcile": {"custody reconciliation: platform records against the custodian's statement, balances, migration", runReconcile},
 	}
 }
 

@@ -1,0 +1,82 @@
+-- match.sql: platform records against bank lines, in three passes, then
+-- what is left. Every record and every line ends in exactly one row of
+-- pairs:
+--   pass      1 reference, 2 owner+loan+amount, 3 amount within tolerance,
+--             0 unmatched
+--   ref       the platform record (NULL for a bank line with none)
+--   bank_txn_id  the bank line (NULL for a record with none)
+--   outcome   matched | timing (matched, posted on another day) |
+--             amount_mismatch | duplicate | bank_missing |
+--             platform_missing | pending (no line yet, within the
+--             posting window: reported as an open timing break)
+--
+-- Pass 1: by reference. The first line (by posting time, then serial)
+-- quoting a record's id is its match; a later one is a duplicate.
+CREATE OR REPLACE TEMP TABLE m1 AS
+SELECT b.*, p.ref AS pref, p.pdate, p.amount AS pamount,
+  row_number() OVER (PARTITION BY b.kind, b.ref ORDER BY b.txn_time, b.bank_txn_id) AS rk
+FROM bank b LEFT JOIN plat p ON p.kind = b.kind AND p.ref = b.ref
+WHERE b.ref <> '';
+
+-- Records and lines pass 1 left: records without a line quoting them;
+-- lines quoting no record (or none at all).
+CREATE OR REPLACE TEMP TABLE p_left AS
+SELECT p.* FROM plat p ANTI JOIN (SELECT kind, pref FROM m1 WHERE pref IS NOT NULL) m ON m.kind = p.kind AND m.pref = p.ref;
+CREATE OR REPLACE TEMP TABLE b_left AS
+SELECT * EXCLUDE (pref, pdate, pamount, rk) FROM m1 WHERE pref IS NULL
+UNION ALL BY NAME
+SELECT * FROM bank WHERE ref = '';
+
+-- Pass 2: same owner, loan, kind and amount, posted 0..{{.Window}} days
+-- after the record; the n-th record of a (owner, loan, kind, amount)
+-- pairs with its n-th line, both by date.
+CREATE OR REPLACE TEMP TABLE m2 AS
+WITH p AS (
+  SELECT *, row_number() OVER (PARTITION BY owner_type, owner_id, loan_id, kind, amount ORDER BY pdate, ref) AS n FROM p_left
+), b AS (
+  SELECT *, row_number() OVER (PARTITION BY owner_type, owner_id, loan_id, kind, amount ORDER BY txn_time, bank_txn_id) AS n FROM b_left
+)
+SELECT p.ref, p.pdate, p.amount AS pamount, b.bank_txn_id, b.bdate, b.amount AS bamount
+FROM p JOIN b USING (owner_type, owner_id, loan_id, kind, amount, n)
+WHERE b.bdate BETWEEN p.pdate AND p.pdate + {{.Window}};
+
+-- Pass 3: what is still left, same owner, loan and kind, amounts within
+-- {{.Tol}} of each other, posted 0..{{.Window}} days after: an amount
+-- mismatch.
+CREATE OR REPLACE TEMP TABLE m3 AS
+WITH p AS (
+  SELECT *, row_number() OVER (PARTITION BY owner_type, owner_id, loan_id, kind ORDER BY pdate, ref) AS n
+  FROM p_left WHERE ref NOT IN (SELECT ref FROM m2)
+), b AS (
+  SELECT *, row_number() OVER (PARTITION BY owner_type, owner_id, loan_id, kind ORDER BY txn_time, bank_txn_id) AS n
+  FROM b_left WHERE bank_txn_id NOT IN (SELECT bank_txn_id FROM m2)
+)
+SELECT p.ref, p.pdate, p.amount AS pamount, b.bank_txn_id, b.bdate, b.amount AS bamount
+FROM p JOIN b USING (owner_type, owner_id, loan_id, kind, n)
+WHERE b.bdate BETWEEN p.pdate AND p.pdate + {{.Window}} AND abs(b.amount - p.amount) <= {{.Tol}};
+
+CREATE OR REPLACE TEMP TABLE pairs AS
+SELECT 1 AS pass, pref AS ref, kind, owner_type, owner_id, sub_account, loan_id, pdate, pamount,
+  bank_txn_id, bdate, amount AS bamount,
+  CASE WHEN rk > 1 THEN 'duplicate' WHEN amount <> pamount THEN 'amount_mismatch'
+       WHEN bdate <> pdate THEN 'timing' ELSE 'matched' END AS outcome
+FROM m1 WHERE pref IS NOT NULL
+UNION ALL
+SELECT 2, m.ref, b.kind, b.owner_type, b.owner_id, b.sub_account, b.loan_id, m.pdate, m.pamount, m.bank_txn_id, m.bdate, m.bamount,
+  CASE WHEN m.bdate <> m.pdate THEN 'timing' ELSE 'matched' END
+FROM m2 m JOIN b_left b USING (bank_txn_id)
+UNION ALL
+SELECT 3, m.ref, b.kind, b.owner_type, b.owner_id, b.sub_account, b.loan_id, m.pdate, m.pamount, m.bank_txn_id, m.bdate, m.bamount,
+  'amount_mismatch'
+FROM m3 m JOIN b_left b USING (bank_txn_id)
+UNION ALL
+-- Records no line answers: pending while the posting window is open,
+-- then missing at the bank.
+SELECT 0, p.ref, p.kind, p.owner_type, p.owner_id, NULL, p.loan_id, p.pdate, p.amount, NULL, NULL, NULL,
+  CASE WHEN DATE '{{.To}}' - p.pdate <= {{.Window}} THEN 'pending' ELSE 'bank_missing' END
+FROM p_left p WHERE p.ref NOT IN (SELECT ref FROM m2) AND p.ref NOT IN (SELECT ref FROM m3)
+UNION ALL
+-- Lines no record answers.
+SELECT 0, NULL, b.kind, b.owner_type, b.owner_id, b.sub_account, b.loan_id, NULL, NULL, b.bank_txn_id, b.bdate, b.amount,
+  'platform_missing'
+FROM b_left b WHERE b.bank_txn_id NOT IN (SELECT bank_txn_id FROM m2) AND b.bank_txn_id NOT IN (SELECT bank_txn_id FROM m3);
