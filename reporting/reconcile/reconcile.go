@@ -94,6 +94,8 @@ type Manifest struct {
 	OpenAmount    string           `json:"open_amount"`
 	MaxOpenAmount string           `json:"max_open_amount,omitempty"`
 	Matched       int64            `json:"matched"` // platform records matched (late postings included)
+	Records       int64            `json:"records"` // platform records read (disbursements, repayments, investments)
+	Lines         int64            `json:"lines"`   // statement lines read (every type: the balance chains)
 	Rows          int64            `json:"rows"`    // rows of breaks.csv
 	Files         []publish.File   `json:"files"`
 	Elapsed       float64          `json:"elapsed_s"`
@@ -184,16 +186,8 @@ func Run(ctx context.Context, o Options) (*Manifest, string, error) {
 	if err := views(ctx, conn, lk); err != nil {
 		return nil, "", err
 	}
-	for _, f := range []string{"records.sql", "match.sql", "chain.sql", "migration.sql", "state.sql", "breaks.sql", "summary.sql"} {
-		q, err := render(f, p)
-		if err != nil {
-			return nil, "", err
-		}
-		t0 := time.Now()
-		if _, err := conn.ExecContext(ctx, q); err != nil {
-			return nil, "", fmt.Errorf("reconcile: %s: %w", f, err)
-		}
-		o.Log.Debug("reconcile step", "sql", f, "seconds", time.Since(t0).Seconds())
+	if err := runSQL(ctx, conn, o.Log, p); err != nil {
+		return nil, "", err
 	}
 	m := &Manifest{Version: version.String(), From: p.From, To: p.To, Window: o.Window, Tolerance: p.Tol}
 	if prevDir != "" {
@@ -217,6 +211,45 @@ func Run(ctx context.Context, o Options) (*Manifest, string, error) {
 		return m, dir, &OverLimitError{Open: open, Max: o.MaxOpenAmount, Dir: dir}
 	}
 	return m, dir, nil
+}
+
+// runSQL runs the SQL files in order. The balance chain is checked in
+// one pass over the statement in file order (chain_stream.sql) and, when
+// the file is not in posting order, by sorting (chain.sql).
+func runSQL(ctx context.Context, conn *sql.Conn, log *slog.Logger, p params) error {
+	exec := func(f string) error {
+		q, err := render(f, p)
+		if err != nil {
+			return err
+		}
+		t0 := time.Now()
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("reconcile: %s: %w", f, err)
+		}
+		log.Debug("reconcile step", "sql", f, "seconds", time.Since(t0).Seconds())
+		return nil
+	}
+	for _, f := range []string{"records.sql", "match.sql", "chain_stream.sql"} {
+		if err := exec(f); err != nil {
+			return err
+		}
+	}
+	var disorder int64
+	if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM chain_pass WHERE disorder").Scan(&disorder); err != nil {
+		return fmt.Errorf("reconcile: %w", err)
+	}
+	if disorder > 0 {
+		log.Info("reconcile: the statement is not stored in posting order; sorting it for the balance chains", "lines_out_of_order", disorder)
+		if err := exec("chain.sql"); err != nil {
+			return err
+		}
+	}
+	for _, f := range []string{"migration.sql", "state.sql", "breaks.sql", "summary.sql"} {
+		if err := exec(f); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // views names the lake tables the SQL files read.
@@ -260,7 +293,8 @@ func counts(ctx context.Context, conn *sql.Conn, m *Manifest) (int64, error) {
 	if err := rows.Err(); err != nil {
 		return 0, fmt.Errorf("reconcile: counts: %w", err)
 	}
-	err = conn.QueryRowContext(ctx, "SELECT count(*) FROM pairs WHERE outcome IN ('matched', 'timing')").Scan(&m.Matched)
+	err = conn.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM pairs WHERE outcome IN ('matched', 'timing')),
+		(SELECT count(*) FROM plat), (SELECT count(*) FROM ct WHERE CAST(txn_time AS DATE) <= DATE '`+m.To+`')`).Scan(&m.Matched, &m.Records, &m.Lines)
 	if err != nil {
 		return 0, fmt.Errorf("reconcile: counts: %w", err)
 	}

@@ -116,8 +116,13 @@ func balances(ls []stLine) {
 }
 
 // writeLake writes the hand-made book (loans, repayments, investments
-// and the statement ls) as a lake of Parquet tables under dir.
-func writeLake(t *testing.T, dir string, ls []stLine) {
+// and the statement ls) as a lake of Parquet tables under dir, the
+// statement in the order of ls.
+func writeLake(t *testing.T, dir string, ls []stLine) { writeLakeOrdered(t, dir, ls, false) }
+
+// writeLakeOrdered writes the statement sorted as ingestion writes it,
+// (bank, sub_account, txn_time, bank_txn_id), when sorted is set.
+func writeLakeOrdered(t *testing.T, dir string, ls []stLine, sorted bool) {
 	t.Helper()
 	balances(ls)
 	db, err := lake.OpenDuckDB(context.Background(), lake.DBOptions{Threads: 1})
@@ -150,6 +155,11 @@ func writeLake(t *testing.T, dir string, ls []stLine) {
 	for _, l := range ls {
 		exec(`INSERT INTO custody_transactions VALUES (?, ?, ?, ?, ?, CAST(? AS TIMESTAMP), ?, CAST(? AS DECIMAL(18,2)) / 100, ?, nullif(?, ''), nullif(?, ''), CAST(? AS DECIMAL(18,2)) / 100)`,
 			l.id, l.bank, l.acct, l.otype, l.owner, l.time, l.dir, l.amount, l.typ, l.loan, l.ref, l.bal)
+	}
+	if sorted {
+		exec("CREATE TABLE sorted AS SELECT * FROM custody_transactions ORDER BY bank, sub_account, txn_time, bank_txn_id")
+		exec("DELETE FROM custody_transactions")
+		exec("INSERT INTO custody_transactions SELECT * FROM sorted")
 	}
 	for _, name := range []string{"loans", "repayments", "investments", "custody_transactions"} {
 		d := filepath.Join(dir, name)
@@ -267,25 +277,31 @@ func TestBreakKinds(t *testing.T) {
 		}, "", []string{"migration_mismatch|M:lender:P2|open|-5.00"}},
 	}
 	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			lk := t.TempDir()
-			writeLake(t, lk, c.change(baseLines()))
-			to := c.to
-			if to == "" {
-				to = "2022-06-30"
-			}
-			m, br, _ := runRec(t, lk, t.TempDir(), "2022-03-01", to, -1)
-			var got []string
-			for _, b := range br {
-				got = append(got, b["kind"]+"|"+b["break_id"]+"|"+b["status"]+"|"+b["difference"])
-			}
-			sort.Strings(got)
-			if strings.Join(got, "\n") != strings.Join(c.want, "\n") {
-				t.Errorf("breaks:\n got %q\nwant %q", got, c.want)
-			}
-			if c.name == "clean" && m.Matched != 5 {
-				t.Errorf("clean book: %d records matched, want 5 (the disbursement, two repayments, two investments)", m.Matched)
-			}
-		})
+		for _, sorted := range []bool{false, true} {
+			name := c.name + map[bool]string{false: " (statement in any order)", true: " (statement in posting order)"}[sorted]
+			t.Run(name, func(t *testing.T) { checkCase(t, c.change(baseLines()), sorted, c.to, c.want, c.name == "clean") })
+		}
+	}
+}
+
+// checkCase reconciles the book ls from 2022-03-01 to to (default
+// 2022-06-30) and checks the breaks found (kind|break_id|status|difference).
+func checkCase(t *testing.T, ls []stLine, sorted bool, to string, want []string, clean bool) {
+	lk := t.TempDir()
+	writeLakeOrdered(t, lk, ls, sorted)
+	if to == "" {
+		to = "2022-06-30"
+	}
+	m, br, _ := runRec(t, lk, t.TempDir(), "2022-03-01", to, -1)
+	var got []string
+	for _, b := range br {
+		got = append(got, b["kind"]+"|"+b["break_id"]+"|"+b["status"]+"|"+b["difference"])
+	}
+	sort.Strings(got)
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("breaks:\n got %q\nwant %q", got, want)
+	}
+	if clean && m.Matched != 5 {
+		t.Errorf("clean book: %d records matched, want 5 (the disbursement, two repayments, two investments)", m.Matched)
 	}
 }

@@ -12,10 +12,17 @@
 --
 -- Pass 1: by reference. The first line (by posting time, then serial)
 -- quoting a record's id is its match; a later one is a duplicate.
+-- (Only the few references quoted more than once are ranked: a window
+-- over every line would sort the whole statement.)
 CREATE OR REPLACE TEMP TABLE m1 AS
-SELECT b.*, p.ref AS pref, p.pdate, p.amount AS pamount,
-  row_number() OVER (PARTITION BY b.kind, b.ref ORDER BY b.txn_time, b.bank_txn_id) AS rk
-FROM bank b LEFT JOIN plat p ON p.kind = b.kind AND p.ref = b.ref
+WITH multi AS (
+  SELECT kind, ref FROM bank WHERE ref <> '' GROUP BY ALL HAVING count(*) > 1
+), ranked AS (
+  SELECT bank_txn_id, row_number() OVER (PARTITION BY kind, ref ORDER BY txn_time, bank_txn_id) AS rk
+  FROM bank SEMI JOIN multi USING (kind, ref)
+)
+SELECT b.*, p.ref AS pref, p.pdate, p.amount AS pamount, coalesce(r.rk, 1) AS rk
+FROM bank b LEFT JOIN plat p ON p.kind = b.kind AND p.ref = b.ref LEFT JOIN ranked r USING (bank_txn_id)
 WHERE b.ref <> '';
 
 -- Records and lines pass 1 left: records without a line quoting them;
