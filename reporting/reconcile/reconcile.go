@@ -293,7 +293,7 @@ func counts(ctx context.Context, conn *sql.Conn, m *Manifest) (int64, error) {
 	if err := rows.Err(); err != nil {
 		return 0, fmt.Errorf("reconcile: counts: %w", err)
 	}
-	err = conn.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM pairs WHERE outcome IN ('matched', 'timing')),
+	err = conn.QueryRowContext(ctx, `SELECT (SELECT coalesce(sum(n), 0) FROM matched_daily),
 		(SELECT count(*) FROM plat), (SELECT count(*) FROM ct WHERE CAST(txn_time AS DATE) <= DATE '`+m.To+`')`).Scan(&m.Matched, &m.Records, &m.Lines)
 	if err != nil {
 		return 0, fmt.Errorf("reconcile: counts: %w", err)

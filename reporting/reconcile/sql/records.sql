@@ -31,7 +31,7 @@ FROM investments WHERE CAST(invest_time AS DATE) <= DATE '{{.To}}';
 --   bdate      the posting date
 --   (the other columns are the statement's)
 CREATE OR REPLACE TEMP TABLE bank AS
-SELECT bank_txn_id, bank, sub_account, owner_type, owner_id, txn_type AS kind, loan_id,
+SELECT bank_txn_id, sub_account, owner_type, owner_id, txn_type AS kind, loan_id,
   coalesce(reference, '') AS ref, CAST(txn_time AS DATE) AS bdate, txn_time, amount
 FROM ct
 WHERE CAST(txn_time AS DATE) <= DATE '{{.To}}'

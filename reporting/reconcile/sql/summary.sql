@@ -8,8 +8,7 @@ CREATE OR REPLACE TEMP TABLE summary AS
 WITH days AS (
   SELECT CAST(d AS DATE) AS day FROM range(DATE '{{.From}}', DATE '{{.To}}' + 1, INTERVAL 1 DAY) t(d)
 ), matched AS (
-  SELECT bdate AS day, count(*) AS n, sum(bamount) AS amt FROM pairs
-  WHERE outcome IN ('matched', 'timing') AND bdate >= DATE '{{.From}}' GROUP BY ALL
+  SELECT bdate AS day, n, amount AS amt FROM matched_daily WHERE bdate >= DATE '{{.From}}'
 ), open AS (
   SELECT d.day, b.kind, b.amount, d.day - b.opened_on AS age
   FROM days d JOIN breaks_out b ON b.opened_on <= d.day AND (b.closed_on IS NULL OR b.closed_on > d.day)
