@@ -453,7 +453,7 @@ func TestDefaultConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"gen", "ingest", "perf", "features", "train", "score", "warn", "bureau", "report"}
+	want := []string{"gen", "ingest", "perf", "features", "train", "score", "warn", "bureau", "reconcile", "report"}
 	if got := stageNames(order); !reflect.DeepEqual(got, want) {
 		t.Fatalf("order = %v, want %v", got, want)
 	}
