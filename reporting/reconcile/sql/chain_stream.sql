@@ -7,7 +7,8 @@
 -- comes before the line it follows in that order: if there is any (a
 -- table written otherwise, several files), the result is void and
 -- chain.sql, which sorts, runs instead. Columns as in chain.sql, plus
--- disorder.
+-- disorder. (The migration lines are kept too, for migration.sql: the
+-- statement is read once for both.)
 CREATE OR REPLACE TEMP TABLE chain_pass AS
 SELECT * EXCLUDE (pbank, psub, ptime, pid, nbank, nsub, pbal) FROM (
   SELECT *,
@@ -24,6 +25,6 @@ SELECT * EXCLUDE (pbank, psub, ptime, pid, nbank, nsub, pbal) FROM (
       lead(bank) OVER () AS nbank, lead(sub_account) OVER () AS nsub
     FROM ct WHERE CAST(txn_time AS DATE) <= DATE '{{.To}}'
   )
-) WHERE balance_after <> expected OR is_last OR disorder;
+) WHERE balance_after <> expected OR is_last OR disorder OR txn_type IN ('migration_out', 'migration_in');
 
 CREATE OR REPLACE TEMP TABLE chain_breaks AS SELECT * FROM chain_pass WHERE balance_after <> expected;

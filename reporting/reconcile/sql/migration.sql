@@ -13,7 +13,7 @@
 --              closed); stranded: 1 when it has lines after it closed
 --   ids        the migration lines' bank_txn_ids
 CREATE OR REPLACE TEMP TABLE mig_lines AS
-SELECT * FROM ct WHERE txn_type IN ('migration_out', 'migration_in') AND CAST(txn_time AS DATE) <= DATE '{{.To}}';
+SELECT * FROM chain_pass WHERE txn_type IN ('migration_out', 'migration_in');
 
 CREATE OR REPLACE TEMP TABLE mig_owner AS
 WITH outs AS (
