@@ -237,7 +237,11 @@ func (cg *custodyGen) walk(out []cline, ls []cline) []cline {
 				unit = 100_000_000
 			}
 			amt := (l.amount-bal+unit-1)/unit*unit + int64(r.IntN(5))*unit
-			emit(cline{sec: max(l.sec-1-r.Int64N(7200), prev), typ: cRecharge, amount: amt})
+			lo := prev // after the owner's last line, and at the same bank as l
+			if l.sec >= w.migSec {
+				lo = max(lo, w.migSec)
+			}
+			emit(cline{sec: max(l.sec-1-r.Int64N(7200), lo), typ: cRecharge, amount: amt})
 		}
 		emit(l)
 		if kind == ownLender && !l.out && r.Float64() < 0.1 {
