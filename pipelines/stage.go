@@ -65,6 +65,8 @@ type Layout struct {
 	Warn   string `json:"warn,omitempty"`   // <warn>/<as_of>/ (early-warning lists)
 	Bureau string `json:"bureau,omitempty"` // <bureau>/<format>/<month>/<seq>/
 	Repair string `json:"repair,omitempty"` // <repair>/<as_of>/ (lost-contact repair lists)
+	// Reconcile is the custody reconciliation's root: <reconcile>/<to>/.
+	Reconcile string `json:"reconcile,omitempty"`
 	// Disclosure is the disclosure site's root: index.html, <month>/.
 	Disclosure string `json:"disclosure,omitempty"`
 	Reports    string `json:"reports,omitempty"` // HTML pages
@@ -91,7 +93,7 @@ func (l Layout) Manifest(name string) string {
 
 // layoutFromVars is the layout of a pipeline config: vars raw, lake,
 // models and reports, and out/scores, out/early_warning, out/bureau,
-// out/repair, out/disclosure.
+// out/repair, out/disclosure, out/reconcile.
 func layoutFromVars(get func(string) string) Layout {
 	sub := func(v, s string) string {
 		if get(v) == "" {
@@ -101,7 +103,8 @@ func layoutFromVars(get func(string) string) Layout {
 	}
 	return Layout{Raw: get("raw"), Lake: get("lake"), Models: get("models"),
 		Scores: sub("out", "scores"), Warn: sub("out", "early_warning"), Bureau: sub("out", "bureau"),
-		Repair: sub("out", "repair"), Disclosure: sub("out", "disclosure"), Reports: get("reports")}
+		Repair: sub("out", "repair"), Disclosure: sub("out", "disclosure"),
+		Reconcile: sub("out", "reconcile"), Reports: get("reports")}
 }
 
 // Env is what a stage runs with.

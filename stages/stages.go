@@ -42,6 +42,7 @@ func Registry() pipelines.Registry {
 		{Name: "warn", New: func() pipelines.Stage { return NewWarn() }},
 		{Name: "repair", New: func() pipelines.Stage { return NewRepair() }},
 		{Name: "bureau", New: func() pipelines.Stage { return NewBureau() }},
+		{Name: "reconcile", New: func() pipelines.Stage { return NewReconcile() }},
 		{Name: "disclose", New: func() pipelines.Stage { return NewDisclose() }},
 		{Name: "report", New: func() pipelines.Stage { return &Report{} }},
 	}

@@ -37,7 +37,7 @@ func TestDefaultConfig(t *testing.T) {
 	for _, s := range order {
 		got = append(got, s.Name)
 	}
-	want := []string{"gen", "ingest", "perf", "features", "train_acard", "score_acard", "features_bcard", "train_bcard", "score", "warn", "repair", "bureau", "disclose", "report"}
+	want := []string{"gen", "ingest", "perf", "features", "train_acard", "score_acard", "features_bcard", "train_bcard", "score", "warn", "repair", "bureau", "disclose", "reconcile", "report"}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("order = %v, want %v", got, want)
 	}

@@ -28,7 +28,7 @@ import (
 // none of their values may appear in clear in anything the pipeline
 // writes, except the quarantine (mode 0600, the raw rows it rejected) and
 // the lost-contact repair queue (mode 0600, phones revealed from the vault).
-var piiColumns = []string{"id_number", "name", "phone", "device_id", "ip"}
+var piiColumns = []string{"id_number", "name", "phone", "device_id", "ip", "lender_id_number", "lender_name", "lender_phone"}
 
 // TestPIISweep runs the whole pipeline from the CLI as a user would —
 // `qiandun run --config pipelines/default.yaml` on a 3,000-loan book,
@@ -256,7 +256,7 @@ func (s *piiSet) addExports(dir string) error {
 				v := strings.TrimSpace(rec[i])
 				switch {
 				case v == "":
-				case c == "name":
+				case c == "name" || c == "lender_name":
 					names = append(names, v)
 				case slices.Contains(piiColumns, c):
 					if len(v) < prefixLen {

@@ -112,10 +112,10 @@ func TestRunPlan(t *testing.T) {
 		"1. gen\n   needs:  -\n   reads:  -\n   writes: raw\n",
 		"5. train_acard\n   needs:  perf features\n   reads:  lake/features/acard lake/labels/acard\n   writes: models/acard\n",
 		"6. score_acard\n   needs:  features train_acard\n   reads:  models/acard lake/features/acard\n   writes: lake/scores_acard\n",
-		"7. features_bcard\n   needs:  ingest score_acard\n",
+		"7. features_bcard\n   needs:  ingest perf score_acard\n",
 		"8. train_bcard\n   needs:  perf features_bcard\n   reads:  lake/features/bcard lake/labels/bcard\n   writes: models/bcard\n",
 		"9. score\n   needs:  features train_acard features_bcard train_bcard\n",
-		"12. report\n",
+		"15. report\n",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("plan lacks %q:\n%s", want, out)

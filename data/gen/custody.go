@@ -151,7 +151,7 @@ type custodyGen struct {
 }
 
 func newCustodyGen(w *world, chunk int) *custodyGen {
-	return &custodyGen{w: w, chunk: chunk, rate: w.cfg.CustodyBreaks,
+	return &custodyGen{w: w, chunk: chunk, rate: w.cfg.CustodyBreaks, lines: make([]cline, 0, 64<<10),
 		r:       rand.New(rand.NewPCG(w.cfg.Seed^0x5851f42d4c957f2d, uint64(chunk)*2+1)),
 		rb:      rand.New(rand.NewPCG(w.cfg.Seed^0x14057b7ef767814f, uint64(chunk)*2+1)),
 		byOwner: map[owner]int32{}}
@@ -355,22 +355,40 @@ func (cg *custodyGen) compensate(lf custodyLoan, sec, owed int64, split func(int
 	}
 }
 
-// sortLines orders lines by owner, then time, creation order, the
-// duplicate after its original.
+// sortLines orders lines by owner (the platform's and the guarantor's
+// first), then time, then the order they were made in (a duplicated
+// line after its original). It sorts 16-byte keys, not the lines.
 func sortLines(ls []cline) {
-	slices.SortFunc(ls, func(a, b cline) int {
-		if a.owner != b.owner {
-			return int(a.owner - b.owner)
+	sortBy(ls, func(l *cline) uint64 { return uint64(l.owner+2)<<34 | uint64(l.sec-minSec) })
+}
+
+// minSec is a second before any statement line (2000-01-01): keys hold
+// seconds since it.
+const minSec = 10957 * secondsPerDay
+
+// sortBy sorts ls by key(l), ties in the order ls has now, and permutes
+// ls in place.
+func sortBy(ls []cline, key func(*cline) uint64) {
+	type kv struct {
+		k uint64
+		i int32
+	}
+	ks := make([]kv, len(ls))
+	for i := range ls {
+		ks[i] = kv{key(&ls[i]), int32(i)}
+	}
+	slices.SortFunc(ks, func(a, b kv) int {
+		if a.k != b.k {
+			if a.k < b.k {
+				return -1
+			}
+			return 1
 		}
-		if a.sec != b.sec {
-			return cmpInt64(a.sec, b.sec)
-		}
-		if a.chunk != b.chunk {
-			return int(a.chunk - b.chunk)
-		}
-		if a.seq != b.seq {
-			return int(a.seq - b.seq)
-		}
-		return boolInt(a.dup) - boolInt(b.dup)
+		return int(a.i - b.i)
 	})
+	tmp := make([]cline, len(ls))
+	for i, x := range ks {
+		tmp[i] = ls[x.i]
+	}
+	copy(ls, tmp)
 }

@@ -251,3 +251,16 @@ func TestCustodyBreaksOnlyWhereInjected(t *testing.T) {
 		t.Errorf("%d migrated balances differ, custody.json says %d", differ, ct.Breaks["migration_mismatch"])
 	}
 }
+
+// TestRechargeAtTheOutflowsBank: a lender whose first line is an
+// investment just after the migration recharges at the new bank, not in
+// the hours before at the old one (where nothing would migrate it).
+func TestRechargeAtTheOutflowsBank(t *testing.T) {
+	w := newWorld(DefaultConfig())
+	cg := newCustodyGen(w, 0)
+	o := cg.ownerOf(ownLender, 1)
+	out := cg.walk(nil, []cline{{sec: w.migSec + 600, owner: o, typ: cInvestment, out: true, amount: 500_000, loan: 1}})
+	if len(out) != 2 || out[0].typ != cRecharge || out[0].bank != 1 || out[0].sec < w.migSec || out[1].bal != out[0].amount-500_000 {
+		t.Errorf("lines %+v: want a recharge at the new bank, then the investment", out)
+	}
+}

@@ -99,15 +99,8 @@ func (cg *custodyGen) finish(t *tableBuf) {
 // the date, the chunk and the line's place, so that (txn_time,
 // bank_txn_id) orders each sub-account's lines as its balances chain.
 func (cg *custodyGen) write(t *tableBuf, out []cline) {
-	for i := range out {
-		out[i].seq = int32(i)
-	}
-	slices.SortFunc(out, func(a, b cline) int {
-		if a.sec != b.sec {
-			return cmpInt64(a.sec, b.sec)
-		}
-		return int(a.seq - b.seq)
-	})
+	sortBy(out, func(l *cline) uint64 { return uint64(l.sec - minSec) })
+	t.buf = slices.Grow(t.buf, len(out)*140)
 	for i, l := range out {
 		bank := int(l.bank)
 		t.buf = append(t.buf, bankCodes[bank]...)
@@ -244,7 +237,11 @@ func (cg *custodyGen) walk(out []cline, ls []cline) []cline {
 				unit = 100_000_000
 			}
 			amt := (l.amount-bal+unit-1)/unit*unit + int64(r.IntN(5))*unit
-			emit(cline{sec: max(l.sec-1-r.Int64N(7200), prev), typ: cRecharge, amount: amt})
+			lo := prev // after the owner's last line, and at the same bank as l
+			if l.sec >= w.migSec {
+				lo = max(lo, w.migSec)
+			}
+			emit(cline{sec: max(l.sec-1-r.Int64N(7200), lo), typ: cRecharge, amount: amt})
 		}
 		emit(l)
 		if kind == ownLender && !l.out && r.Float64() < 0.1 {
