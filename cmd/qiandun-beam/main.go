@@ -51,6 +51,7 @@ func run(ctx context.Context, args []string) error {
 	out := fs.String("out", "", "output root")
 	runner := fs.String("runner", "prism", "Beam runner: prism, dataflow, flink, spark, universal")
 	model := fs.String("model", "", "score: model version directory <models>/<name>/<version>")
+	full := fs.Bool("full", false, "score: every application of the A-card snapshot, not the scoring window")
 	rules := fs.String("rules", "", "score: decision rules YAML (qiandun score's --rules); default the built-in rules")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -60,7 +61,7 @@ func run(ctx context.Context, args []string) error {
 	beam.Init()
 	switch cmd {
 	case "score":
-		o := beamscore.Options{Lake: *lakeDir, Model: *model, AsOf: *asOf, Out: *out, Runner: *runner, Log: log}
+		o := beamscore.Options{Lake: *lakeDir, Model: *model, AsOf: *asOf, Out: *out, Runner: *runner, Full: *full, Log: log}
 		if *rules != "" {
 			r, err := score.LoadRules(*rules)
 			if err != nil {

@@ -65,6 +65,14 @@ type scoreFn struct {
 	AsOf      string
 	Parts     string // directory of the parts
 	BatchRows int
+	// A-card: the scoring window's first day (YYYY-MM-DD; rows with
+	// apply_time before it are not scored; empty: every row), and the
+	// fraud_flags snapshot's files (read whole by each worker: a few
+	// percent of the applications carry a flag); nil: no flags column.
+	WindowFrom string
+	FlagFiles  []string
+
+	flags map[string]string // application_id → sorted ';'-joined flags
 
 	m    *scorecard.Model
 	s    *score.Scorer
@@ -87,7 +95,7 @@ func (fn *scoreFn) Setup() error {
 		return err
 	}
 	s.SetDecisionNames(rules.DecisionNames(fn.Set))
-	out, err := s.NewOutput(fn.AsOf, fn.BatchRows, false, true)
+	out, err := s.NewOutput(fn.AsOf, fn.BatchRows, fn.FlagFiles != nil, true)
 	if err != nil {
 		return err
 	}
@@ -97,6 +105,15 @@ func (fn *scoreFn) Setup() error {
 	for j, c := range m.Chars {
 		fn.cols = append(fn.cols, c.Name)
 		fn.lay.Chars = append(fn.lay.Chars, j+1)
+	}
+	if fn.WindowFrom != "" {
+		fn.cols = append(fn.cols, "apply_time")
+	}
+	if fn.FlagFiles != nil {
+		fn.lay.Flags = len(fn.cols) // appended to each batch
+		if fn.flags, err = readFlags(context.Background(), fn.FlagFiles); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -155,11 +172,18 @@ func (fn *scoreFn) scoreRowGroup(ctx context.Context, in Input, rg int) error {
 	mon := monitor.New(fn.m)
 	seq := 0
 	err = rowgroups.Read(ctx, in.Path, rg, fn.cols, int64(fn.BatchRows), func(rec arrow.RecordBatch) error {
-		rec.Retain()
-		u := &score.Unit{Seq: seq, Recs: []arrow.RecordBatch{rec}, N: int(rec.NumRows())}
+		u, err := fn.unit(rec, seq)
+		if err != nil {
+			return fmt.Errorf("beamscore: %s row group %d: %w", in.Path, rg, err)
+		}
+		if u.N == 0 {
+			return nil
+		}
 		seq++
 		r := fn.s.Score(u, fn.lay, fn.out)
-		rec.Release()
+		for _, x := range u.Recs {
+			x.Release()
+		}
 		defer fn.s.Release(r)
 		if r.Err != nil {
 			return fmt.Errorf("beamscore: %s row group %d: %w", in.Path, rg, r.Err)

@@ -55,7 +55,10 @@ type Options struct {
 	Rules     score.Rules
 	Runner    string // Beam runner; default prism
 	BatchRows int    // rows per scored batch; default 65536
-	Log       *slog.Logger
+	// Full scores every application of the A-card snapshot; otherwise
+	// the A-card's scoring window only (score.Window), as `qiandun score`.
+	Full bool
+	Log  *slog.Logger
 }
 
 // Run scores o.Model on the lake's feature snapshot at o.AsOf on Beam
@@ -89,10 +92,9 @@ func Run(ctx context.Context, o Options) (*score.Manifest, string, error) {
 		return nil, "", fmt.Errorf("beamscore: refusing model %s: %w", o.Model, err)
 	}
 	set := m.Settings["model"]
-	if set != "bcard" {
-		// The A-card's scoring window and fraud-flag join are not in the
-		// Beam pipeline yet.
-		return nil, "", fmt.Errorf("beamscore: model %s was trained on feature set %q; the Beam score pipeline scores B-card snapshots only", o.Model, set)
+	key := map[string]string{"acard": "application_id", "bcard": "loan_id"}[set]
+	if key == "" {
+		return nil, "", fmt.Errorf("beamscore: model %s does not say which feature set it was trained on (acard or bcard)", o.Model)
 	}
 	l := lake.New(o.Lake)
 	table := "features/" + set + "/as_of=" + o.AsOf
@@ -109,7 +111,23 @@ func Run(ctx context.Context, o Options) (*score.Manifest, string, error) {
 		}
 		inputs[i] = Input{Index: i, Path: f, RowGroups: n}
 	}
-	if err := checkColumns(files[0], m); err != nil {
+	var window *score.Window
+	var flagFiles []string
+	if set == "acard" {
+		if !o.Full {
+			if window, err = scoringWindow(o.Out, o.AsOf); err != nil {
+				return nil, "", err
+			}
+		}
+		if flagFiles, _ = filepath.Glob(l.Glob("features/fraud_flags/as_of=" + o.AsOf)); len(flagFiles) == 0 {
+			flagFiles = nil
+		}
+	}
+	need := []string{key}
+	if window != nil {
+		need = append(need, "apply_time")
+	}
+	if err := checkColumns(files[0], m, need); err != nil {
 		return nil, "", fmt.Errorf("beamscore: refusing input: %w", err)
 	}
 	rules, err := json.Marshal(o.Rules)
@@ -131,7 +149,10 @@ func Run(ctx context.Context, o Options) (*score.Manifest, string, error) {
 	if err := os.Mkdir(parts, 0o755); err != nil {
 		return nil, "", fmt.Errorf("beamscore: %w", err)
 	}
-	fn := &scoreFn{Model: raw, Rules: rules, Set: set, Key: "loan_id", AsOf: o.AsOf, Parts: parts, BatchRows: o.BatchRows}
+	fn := &scoreFn{Model: raw, Rules: rules, Set: set, Key: key, AsOf: o.AsOf, Parts: parts, BatchRows: o.BatchRows, FlagFiles: flagFiles}
+	if window != nil {
+		fn.WindowFrom = window.From
+	}
 	p, s := beam.NewPipelineWithRoot()
 	in := beam.CreateList(s, inputs)
 	beam.ParDo0(s, fn, in)
@@ -141,11 +162,11 @@ func Run(ctx context.Context, o Options) (*score.Manifest, string, error) {
 	}
 	log.Info("beamscore: pipeline done", "runner", o.Runner, "seconds", time.Since(start).Seconds())
 
-	mr, rows, err := mergeParts(pub, inputs, m, o.Rules)
+	mr, rows, err := mergeParts(pub, inputs, m, o.Rules, set, window != nil)
 	if err != nil {
 		return nil, "", err
 	}
-	mr.Dir, mr.Set, mr.Input = o.Model, set, l.Glob(table)
+	mr.Dir, mr.Set, mr.Input, mr.Window = o.Model, set, l.Glob(table), window
 	if err := os.RemoveAll(parts); err != nil {
 		return nil, "", fmt.Errorf("beamscore: %w", err)
 	}
@@ -166,8 +187,8 @@ func Run(ctx context.Context, o Options) (*score.Manifest, string, error) {
 }
 
 // checkColumns refuses a snapshot without a characteristic of the card or
-// the loan_id column, naming the file.
-func checkColumns(path string, m *scorecard.Model) error {
+// a column of need (the id, apply_time), naming the file.
+func checkColumns(path string, m *scorecard.Model, need []string) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return err
@@ -187,7 +208,7 @@ func checkColumns(path string, m *scorecard.Model) error {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	var missing []string
-	for _, c := range append([]string{"loan_id"}, charNames(m)...) {
+	for _, c := range append(need, charNames(m)...) {
 		if len(sc.FieldIndices(c)) != 1 {
 			missing = append(missing, c)
 		}
@@ -210,12 +231,14 @@ func charNames(m *scorecard.Model) []string {
 // mergeParts joins the parts, in input and row-group order, into
 // scores.parquet and scores.csv of pub, and sums their stats into the
 // model's run.
-func mergeParts(pub *publish.Dir, inputs []Input, m *scorecard.Model, rules score.Rules) (*score.ModelRun, int64, error) {
+// An empty result is refused unless allowEmpty (an A-card scoring window
+// may hold no application: `qiandun score` publishes it empty).
+func mergeParts(pub *publish.Dir, inputs []Input, m *scorecard.Model, rules score.Rules, set string, allowEmpty bool) (*score.ModelRun, int64, error) {
 	s, err := score.NewScorer(m, rules)
 	if err != nil {
 		return nil, 0, err
 	}
-	s.SetDecisionNames(rules.DecisionNames("bcard"))
+	s.SetDecisionNames(rules.DecisionNames(set))
 	csvF, err := pub.Create("scores.csv")
 	if err != nil {
 		return nil, 0, fmt.Errorf("beamscore: %w", err)
@@ -256,8 +279,8 @@ func mergeParts(pub *publish.Dir, inputs []Input, m *scorecard.Model, rules scor
 			}
 		}
 	}
-	if pw == nil {
-		return nil, 0, fmt.Errorf("beamscore: the snapshot has no row groups")
+	if pw == nil || (tot.Rows == 0 && !allowEmpty) {
+		return nil, 0, fmt.Errorf("beamscore: refusing input: no rows to score")
 	}
 	for _, step := range []func() error{cw.Flush, csvF.Close, pw.Close, pbuf.Flush, pqF.Close} {
 		if err := step(); err != nil {
@@ -314,8 +337,8 @@ func appendFile(w io.Writer, path string) error {
 }
 
 // appendParquet writes the rows of the Parquet part at path to pw,
-// creating pw (on w, with the part's schema and the scoring stage's
-// writer properties) at the first part.
+// creating pw (on w, with the schema the part reads back with and the
+// scoring stage's writer settings) at the first part.
 func appendParquet(pw *pqarrow.FileWriter, w io.Writer, path string) (*pqarrow.FileWriter, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -331,6 +354,15 @@ func appendParquet(pw *pqarrow.FileWriter, w io.Writer, path string) (*pqarrow.F
 	if err != nil {
 		return pw, fmt.Errorf("beamscore: %s: %w", path, err)
 	}
+	if pw == nil {
+		sc, err := fr.Schema()
+		if err != nil {
+			return pw, fmt.Errorf("beamscore: %s: %w", path, err)
+		}
+		if pw, err = pqarrow.NewFileWriter(sc, w, partProps(sc), pqarrow.DefaultWriterProps()); err != nil {
+			return pw, fmt.Errorf("beamscore: %w", err)
+		}
+	}
 	rr, err := fr.GetRecordReader(context.Background(), nil, nil)
 	if err != nil {
 		return pw, fmt.Errorf("beamscore: %s: %w", path, err)
@@ -338,11 +370,6 @@ func appendParquet(pw *pqarrow.FileWriter, w io.Writer, path string) (*pqarrow.F
 	defer rr.Release()
 	for rr.Next() {
 		rec := rr.RecordBatch()
-		if pw == nil {
-			if pw, err = pqarrow.NewFileWriter(rec.Schema(), w, partProps(rec.Schema()), pqarrow.DefaultWriterProps()); err != nil {
-				return pw, fmt.Errorf("beamscore: %w", err)
-			}
-		}
 		if err := pw.WriteBuffered(rec); err != nil {
 			return pw, fmt.Errorf("beamscore: write scores.parquet: %w", err)
 		}

@@ -27,6 +27,7 @@ import (
 // Book is a built book.
 type Book struct {
 	Lake  string
+	ACard string // A-card model directory
 	BCard string // B-card model directory
 	AsOf  time.Time
 }
@@ -78,7 +79,9 @@ func Build(ctx context.Context, dir string, loans int, models bool) (*Book, erro
 		if err != nil {
 			return nil, fmt.Errorf("testbook train %s: %w", set, err)
 		}
-		if set == "bcard" {
+		if set == "acard" {
+			b.ACard = res.Dir
+		} else {
 			b.BCard = res.Dir
 		}
 	}
