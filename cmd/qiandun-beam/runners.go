@@ -3,11 +3,11 @@
 package main
 
 // The runners --runner can name. prism runs the pipeline in this process
-// (loopback workers); flink, spark and universal submit it to a Beam job
-// server (--endpoint). The Dataflow runner is in runners_dataflow.go,
-// behind the dataflow build tag: it links the Google Cloud client
-// libraries, which the local build and CI need not compile.
+// (loopback workers); dataflow submits it to Google Cloud Dataflow; flink,
+// spark and universal to a Beam job server (--endpoint). Dataflow's runner
+// adds five packages to the ~920 Beam and prism already link.
 import (
+	_ "github.com/apache/beam/sdks/v2/go/pkg/beam/runners/dataflow"
 	_ "github.com/apache/beam/sdks/v2/go/pkg/beam/runners/flink"
 	_ "github.com/apache/beam/sdks/v2/go/pkg/beam/runners/prism"
 	_ "github.com/apache/beam/sdks/v2/go/pkg/beam/runners/spark"
