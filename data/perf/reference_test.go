@@ -8,152 +8,29 @@ import (
 	"sort"
 	"testing"
 	"time"
+
+	"qiandun/data/perf/panelref"
 )
 
-// refPanel is the slow, obviously correct panel of one loan: it walks the
-// calendar one day at a time from the issue date to asOf, books each
-// payment on its day against its installment, and at every month end
-// reads off DESIGN.md's DPD ("days since the earliest due date <= d whose
-// installment is not fully paid by d") and the balances. It implements
-// the same documented conventions as sql/panel.sql (settlement and
-// write-off dating, cancelled installments) without sharing any code.
+// refPanel is the reference panel of one loan (package panelref, the
+// slow day-by-day walk) in this test's types.
 func refPanel(l bLoan, insts []bInst, pays []bPay, asOf, dataEnd time.Time) []panelRow {
-	if l.issue.After(asOf) {
-		return nil
-	}
-	var statusSettle *time.Time
-	if l.status == "settled" {
-		s := l.issue
-		for _, p := range pays {
-			if p.paid.After(s) {
-				s = p.paid
-			}
-		}
-		statusSettle = &s
-	}
-	// installments cancelled by an early settlement are dropped
-	var live []bInst
+	rl := panelref.Loan{ID: l.id, Issue: l.issue, Principal: l.principal, Status: l.status}
+	var ri []panelref.Inst
 	for _, in := range insts {
-		if statusSettle != nil && in.due.After(*statusSettle) {
-			continue
-		}
-		live = append(live, in)
+		ri = append(ri, panelref.Inst{No: in.no, Due: in.due, Principal: in.principal, Interest: in.interest})
 	}
-	idx := map[int]int{}
-	for k, in := range live {
-		idx[in.no] = k
+	var rp []panelref.Pay
+	for _, p := range pays {
+		rp = append(rp, panelref.Pay{No: p.no, Paid: p.paid, Principal: p.principal, Interest: p.interest, Penalty: p.penalty})
 	}
-	paidP := make([]int64, len(live))
-	paidI := make([]int64, len(live))
-	var principalPaid int64
-	var rows []panelRow
-	worst := 0
-	var dueInMonth, paidInMonth int64
-	var settleDate *time.Time
-	if statusSettle != nil && !statusSettle.After(asOf) {
-		s := *statusSettle
-		settleDate = &s
+	var out []panelRow
+	for _, r := range panelref.Panel(rl, ri, rp, asOf, dataEnd) {
+		out = append(out, panelRow{loan: r.Loan, monthEnd: r.MonthEnd, mob: r.MOB, status: r.Status, dpd: r.DPD, worst: r.Worst,
+			bucket: r.Bucket, outstanding: r.Outstanding, overdueP: r.OverdueP, overdueI: r.OverdueI,
+			dueInMonth: r.DueInMonth, paidInMonth: r.PaidInMonth, settled: r.Settled, writtenOff: r.WrittenOff})
 	}
-	for d := l.issue; !d.After(asOf); d = d.AddDate(0, 0, 1) {
-		for _, p := range pays {
-			if !p.paid.Equal(d) {
-				continue
-			}
-			principalPaid += p.principal
-			paidInMonth += p.principal + p.interest + p.penalty
-			if k, ok := idx[p.no]; ok {
-				paidP[k] += p.principal
-				paidI[k] += p.interest
-			}
-		}
-		for _, in := range live {
-			if in.due.Equal(d) {
-				dueInMonth += in.principal + in.interest
-			}
-		}
-		full := func(k int) bool {
-			in := live[k]
-			if in.principal+in.interest <= 0 {
-				return !in.due.After(d)
-			}
-			return paidP[k]+paidI[k] >= in.principal+in.interest
-		}
-		if statusSettle == nil && len(live) > 0 && (settleDate == nil || settleDate.After(d)) {
-			all := true
-			for k := range live {
-				if !full(k) {
-					all = false
-				}
-			}
-			if all {
-				s := d
-				settleDate = &s
-			}
-		}
-		if d.AddDate(0, 0, 1).Day() != 1 {
-			continue // not a month end
-		}
-		dpd := 0
-		var odP, odI int64
-		for k, in := range live {
-			if in.due.After(d) || full(k) {
-				continue
-			}
-			if n := int(d.Sub(in.due).Hours() / 24); n > dpd {
-				dpd = n
-			}
-			odP += max(in.principal-paidP[k], 0)
-			odI += max(in.interest-paidI[k], 0)
-		}
-		worst = max(worst, dpd)
-		settled := settleDate != nil && !settleDate.After(d)
-		status := "active"
-		if settled {
-			status = "settled"
-		}
-		rows = append(rows, panelRow{
-			loan: l.id, monthEnd: d,
-			mob:    (d.Year()*12 + int(d.Month())) - (l.issue.Year()*12 + int(l.issue.Month())),
-			status: status, dpd: dpd, worst: worst, bucket: refBucket(dpd),
-			outstanding: max(l.principal-principalPaid, 0), overdueP: odP, overdueI: odI,
-			dueInMonth: dueInMonth, paidInMonth: paidInMonth, settled: settled,
-		})
-		dueInMonth, paidInMonth = 0, 0
-		if settled {
-			break
-		}
-	}
-	if l.status == "written_off" && len(rows) > 0 {
-		wo := -1
-		for k, r := range rows {
-			if r.dpd >= 180 {
-				wo = k
-				break
-			}
-		}
-		if wo < 0 && !dataEnd.After(asOf) {
-			wo = len(rows) - 1 // never reached 180: written off at the end of the data
-		}
-		if wo >= 0 {
-			rows = rows[:wo+1]
-			rows[wo].status, rows[wo].writtenOff = "written_off", true
-		}
-	}
-	return rows
-}
-
-func refBucket(dpd int) string {
-	switch {
-	case dpd == 0:
-		return "C"
-	case dpd <= 30:
-		return "M1"
-	case dpd <= 60:
-		return "M2"
-	case dpd <= 90:
-		return "M3"
-	}
-	return "M4+"
+	return out
 }
 
 func refBook(b book, asOf time.Time) []panelRow {

@@ -251,3 +251,41 @@ func ge(x, c float64) int {
 	}
 	return 0
 }
+
+// Counts are a monitor's counts as plain values, so that the monitors of
+// workers in other processes (qiandun-beam) can be carried as JSON and
+// merged with AddCounts.
+type Counts struct {
+	Bins  [][]float64 `json:"bins"`  // Bins[j][k]: rows of characteristic j in bin k
+	Bands []float64   `json:"bands"` // rows per training score band
+	N     int64       `json:"n"`
+}
+
+// Counts returns a copy of mo's counts.
+func (mo *Monitor) Counts() Counts {
+	c := Counts{Bins: make([][]float64, len(mo.bins)), Bands: append([]float64(nil), mo.bands...), N: mo.n}
+	for j := range mo.bins {
+		c.Bins[j] = append([]float64(nil), mo.bins[j]...)
+	}
+	return c
+}
+
+// AddCounts adds c (counts of a monitor of the same model) to mo.
+func (mo *Monitor) AddCounts(c Counts) error {
+	if len(c.Bins) != len(mo.bins) || len(c.Bands) != len(mo.bands) {
+		return fmt.Errorf("monitor: counts of %d characteristics and %d bands, want %d and %d", len(c.Bins), len(c.Bands), len(mo.bins), len(mo.bands))
+	}
+	for j := range mo.bins {
+		if len(c.Bins[j]) != len(mo.bins[j]) {
+			return fmt.Errorf("monitor: characteristic %d has %d bins, want %d", j, len(c.Bins[j]), len(mo.bins[j]))
+		}
+		for k, v := range c.Bins[j] {
+			mo.bins[j][k] += v
+		}
+	}
+	for k, v := range c.Bands {
+		mo.bands[k] += v
+	}
+	mo.n += c.N
+	return nil
+}

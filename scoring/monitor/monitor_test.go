@@ -1,7 +1,9 @@
 package monitor_test
 
 import (
+	"encoding/json"
 	"math"
+	"reflect"
 	"testing"
 
 	"qiandun/scoring/monitor"
@@ -110,5 +112,36 @@ func TestNoTrainBands(t *testing.T) {
 	mo.Add([][]int32{{0}, {0}}, []float64{500})
 	if r := mo.Report(); r.ScoreLevel != "unknown" || r.Note == "" {
 		t.Fatalf("report without train bands: %+v", r)
+	}
+}
+
+// TestCounts: a monitor carried as Counts (through JSON, as qiandun-beam's
+// parts carry them) and added to another gives the report of one monitor
+// that saw every row; counts of another shape are refused.
+func TestCounts(t *testing.T) {
+	m := model()
+	all, a, b := monitor.New(m), monitor.New(m), monitor.New(m)
+	bins := [][]int32{{0, 1, 1, 0, 0}, {2, 0, 1, 2, 2}}
+	scores := []float64{490, 505, 530, 521, 499}
+	all.Add(bins, scores)
+	a.Add([][]int32{bins[0][:2], bins[1][:2]}, scores[:2])
+	b.Add([][]int32{bins[0][2:], bins[1][2:]}, scores[2:])
+	js, err := json.Marshal(b.Counts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c monitor.Counts
+	if err := json.Unmarshal(js, &c); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.AddCounts(c); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := a.Report(), all.Report(); !reflect.DeepEqual(got, want) {
+		t.Fatalf("merged through Counts %+v, want %+v", got, want)
+	}
+	c.Bins = c.Bins[:1]
+	if err := a.AddCounts(c); err == nil {
+		t.Fatal("counts of one characteristic added to a monitor of two")
 	}
 }
