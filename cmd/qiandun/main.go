@@ -33,21 +33,22 @@ type command struct {
 
 func commands() map[string]command {
 	return map[string]command{
-		"gen":      {"write synthetic raw exports (the demo book)", runGen},
-		"ingest":   {"raw CSV/TSV/JSONL exports -> validated Parquet lake + quarantine", runIngest},
-		"sql":      {"query the lake with DuckDB", runSQL},
-		"perf":     {"loan x month performance panel, vintages, roll rates, labels, disclosure", runPerf},
-		"features": {"point-in-time feature snapshots (A-card, B-card)", runFeatures},
-		"train":    {"fit a scorecard: binning, WoE/IV, selection, logistic regression", runTrain},
-		"score":    {"batch score files", runScore},
-		"warn":     {"post-loan early-warning list", runWarn},
-		"report":   {"model and portfolio reports (HTML)", runReport},
-		"bureau":   {"monthly credit-bureau reporting files (PBOC, Baihang)", runBureau},
-		"disclose": {"monthly information disclosure: operating data, masked project pages (static site)", runDisclose},
-		"run":      {"run the whole pipeline DAG", runRun},
-		"vault":    {"the encrypted PII vault: vault rotate re-encrypts it under a new key", runVault},
-		"audit":    {"print the lake's audit trail (who ran which stage, when, with what result)", runAudit},
-		"repair":   {"lost-contact repair: candidate channels per lost loan, the collection queue", runRepair},
+		"gen":       {"write synthetic raw exports (the demo book)", runGen},
+		"ingest":    {"raw CSV/TSV/JSONL exports -> validated Parquet lake + quarantine", runIngest},
+		"sql":       {"query the lake with DuckDB", runSQL},
+		"perf":      {"loan x month performance panel, vintages, roll rates, labels, disclosure", runPerf},
+		"features":  {"point-in-time feature snapshots (A-card, B-card)", runFeatures},
+		"train":     {"fit a scorecard: binning, WoE/IV, selection, logistic regression", runTrain},
+		"score":     {"batch score files", runScore},
+		"warn":      {"post-loan early-warning list", runWarn},
+		"report":    {"model and portfolio reports (HTML)", runReport},
+		"bureau":    {"monthly credit-bureau reporting files (PBOC, Baihang)", runBureau},
+		"disclose":  {"monthly information disclosure: operating data, masked project pages (static site)", runDisclose},
+		"run":       {"run the whole pipeline DAG", runRun},
+		"vault":     {"the encrypted PII vault: vault rotate re-encrypts it under a new key", runVault},
+		"audit":     {"print the lake's audit trail (who ran which stage, when, with what result)", runAudit},
+		"repair":    {"lost-contact repair: candidate channels per lost loan, the collection queue", runRepair},
+		"reconcile": {"custody reconciliation: platform records against the custodian's statement, balances, migration", runReconcile},
 	}
 }
 
