@@ -166,7 +166,7 @@ type chunkGen struct {
 	// cust makes the chunk's investments and custody lines, on streams of
 	// its own.
 	cust *custodyGen
-	lost          []lostCase // loans whose collection ended in lost contact (repair.go)
+	lost []lostCase // loans whose collection ended in lost contact (repair.go)
 }
 
 func sigmoid(x float64) float64 { return 1 / (1 + math.Exp(-x)) }

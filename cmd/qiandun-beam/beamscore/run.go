@@ -83,13 +83,9 @@ func Run(ctx context.Context, o Options) (*score.Manifest, string, error) {
 	if o.BatchRows <= 0 {
 		o.BatchRows = 1 << 16
 	}
-	raw, err := os.ReadFile(filepath.Join(o.Model, "model.json"))
+	raw, m, err := readModel(o.Model)
 	if err != nil {
-		return nil, "", fmt.Errorf("beamscore: refusing model %s: %w", o.Model, err)
-	}
-	m, err := scorecard.Decode(raw, filepath.Join(o.Model, "model.json"))
-	if err != nil {
-		return nil, "", fmt.Errorf("beamscore: refusing model %s: %w", o.Model, err)
+		return nil, "", err
 	}
 	set := m.Settings["model"]
 	key := map[string]string{"acard": "application_id", "bcard": "loan_id"}[set]
@@ -98,18 +94,9 @@ func Run(ctx context.Context, o Options) (*score.Manifest, string, error) {
 	}
 	l := lake.New(o.Lake)
 	table := "features/" + set + "/as_of=" + o.AsOf
-	files, err := filepath.Glob(filepath.Join(l.TableDir(table), "*.parquet"))
-	if err != nil || len(files) == 0 {
-		return nil, "", fmt.Errorf("beamscore: refusing input: no %s feature snapshot at %s (run `qiandun features --set %s --as-of %s` first)", set, l.TableDir(table), set, o.AsOf)
-	}
-	sort.Strings(files)
-	inputs := make([]Input, len(files))
-	for i, f := range files {
-		n, err := rowgroups.Count(f)
-		if err != nil {
-			return nil, "", fmt.Errorf("beamscore: refusing input: %w", err)
-		}
-		inputs[i] = Input{Index: i, Path: f, RowGroups: n}
+	files, inputs, err := snapshotInputs(l, table, set, o.AsOf)
+	if err != nil {
+		return nil, "", err
 	}
 	var window *score.Window
 	var flagFiles []string
@@ -184,6 +171,38 @@ func Run(ctx context.Context, o Options) (*score.Manifest, string, error) {
 	log.Info("beamscore: published", "dir", final, "rows", rows, "seconds", math.Round(secs*1e3)/1e3,
 		"rows_per_s", math.Round(float64(rows)/math.Max(secs, 1e-9)))
 	return man, final, nil
+}
+
+// readModel reads and decodes dir/model.json.
+func readModel(dir string) ([]byte, *scorecard.Model, error) {
+	raw, err := os.ReadFile(filepath.Join(dir, "model.json"))
+	if err != nil {
+		return nil, nil, fmt.Errorf("beamscore: refusing model %s: %w", dir, err)
+	}
+	m, err := scorecard.Decode(raw, filepath.Join(dir, "model.json"))
+	if err != nil {
+		return nil, nil, fmt.Errorf("beamscore: refusing model %s: %w", dir, err)
+	}
+	return raw, m, nil
+}
+
+// snapshotInputs lists the Parquet files of the feature snapshot table,
+// sorted, each with its row-group count: the pipeline's work items.
+func snapshotInputs(l lake.Lake, table, set, asOf string) ([]string, []Input, error) {
+	files, err := filepath.Glob(filepath.Join(l.TableDir(table), "*.parquet"))
+	if err != nil || len(files) == 0 {
+		return nil, nil, fmt.Errorf("beamscore: refusing input: no %s feature snapshot at %s (run `qiandun features --set %s --as-of %s` first)", set, l.TableDir(table), set, asOf)
+	}
+	sort.Strings(files)
+	inputs := make([]Input, len(files))
+	for i, f := range files {
+		n, err := rowgroups.Count(f)
+		if err != nil {
+			return nil, nil, fmt.Errorf("beamscore: refusing input: %w", err)
+		}
+		inputs[i] = Input{Index: i, Path: f, RowGroups: n}
+	}
+	return files, inputs, nil
 }
 
 // checkColumns refuses a snapshot without a characteristic of the card or

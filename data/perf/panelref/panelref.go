@@ -164,21 +164,29 @@ func Panel(l Loan, insts []Inst, pays []Pay, asOf, dataEnd time.Time) []Row {
 			break
 		}
 	}
-	if l.Status == "written_off" && len(rows) > 0 {
-		wo := -1
-		for k, r := range rows {
-			if r.DPD >= 180 {
-				wo = k
-				break
-			}
+	if l.Status == "written_off" {
+		rows = writeOff(rows, asOf, dataEnd)
+	}
+	return rows
+}
+
+// writeOff ends a written-off loan's panel at its write-off month: the
+// first month end at 180 DPD or more, else the end of the data when asOf
+// reaches it.
+func writeOff(rows []Row, asOf, dataEnd time.Time) []Row {
+	wo := -1
+	for k, r := range rows {
+		if r.DPD >= 180 {
+			wo = k
+			break
 		}
-		if wo < 0 && !dataEnd.After(asOf) {
-			wo = len(rows) - 1 // never reached 180: written off at the end of the data
-		}
-		if wo >= 0 {
-			rows = rows[:wo+1]
-			rows[wo].Status, rows[wo].WrittenOff = "written_off", true
-		}
+	}
+	if wo < 0 && len(rows) > 0 && !dataEnd.After(asOf) {
+		wo = len(rows) - 1 // never reached 180: written off at the end of the data
+	}
+	if wo >= 0 {
+		rows = rows[:wo+1]
+		rows[wo].Status, rows[wo].WrittenOff = "written_off", true
 	}
 	return rows
 }
