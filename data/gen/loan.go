@@ -5,22 +5,86 @@ import (
 	"slices"
 )
 
+// loanSim is one loan while it is simulated: its terms, then what happens
+// to it, which the rows written for it follow from.
+type loanSim struct {
+	num  int64 // loan number
+	b    *borrower
+	a    *application
+	pd   float64 // true probability of 90+ DPD within 12 months on book
+	ring int     // fraud ring, or -1
+
+	issue     int   // issue day
+	principal int64 // in fen
+	rateMicro int64 // annual rate in millionths
+	method    int   // EqualInstallment, EqualPrincipal or InterestFirst
+
+	onset      int   // installment from which the borrower stops paying; 0 for none
+	settle     int   // installment at which the loan is settled early; 0 for none
+	settleSec  int64 // time of the early settlement
+	spike      int   // due day of the onset installment: the multi-lending spike before it
+	writtenOff bool  // written off inside the window
+}
+
 // loan turns an approved application into a loan and simulates it month by
 // month to the end of the window: schedule, payments, delinquency,
 // collections, early settlement, write-off. pd is the loan's true
 // probability of reaching 90+ DPD within 12 months on book; ring is the
 // fraud ring or -1.
 func (g *chunkGen) loan(b *borrower, a *application, pd float64, ring int) {
-	r, w := g.r, g.w
+	w := g.w
 	g.loanNext++
-	loanNum := g.loanNext
-	issue := a.day + []int{0, 0, 0, 1, 1, 2}[r.IntN(6)]
-	principal := a.amountFen
-	if a.product == prodCredit && a.zObs > w.threshold-1 && r.Float64() < 0.5 {
-		principal = int64(float64(principal)*(0.6+0.3*r.Float64())/10000) * 10000
-		principal = max(principal, 100000)
+	l := loanSim{num: g.loanNext, b: b, a: a, pd: pd, ring: ring}
+	g.terms(&l)
+	g.sched = appendSchedule(g.sched, l.method, l.principal, l.rateMicro, a.term, l.issue)
+	l.onset = g.defaultOnset(a, pd, ring)
+	g.earlySettlement(&l)
+	g.repay(&l)
+	status := g.windowStatus(&l)
+
+	g.writeLoan(&l, status)
+	g.writeSchedule(&l)
+	g.writeRepayments(&l)
+	if lostAt := g.writeEvents(&l); lostAt >= 0 { // collection ended in lost contact: see repair.go
+		g.lost = append(g.lost, lostCase{loanNum: l.num, b: *b, appDay: a.day, lostSec: lostAt})
 	}
-	// Price for risk.
+	g.bureauAfterIssue(&l)
+
+	bad12 := l.onset > 0 && l.onset <= 8 && g.sched[l.onset-1].Due+90 <= w.endDay
+	if w.onLoan != nil {
+		w.onLoan(a.zObs, pd, bad12, addMonths(l.issue, 12) <= w.endDay)
+	}
+	g.writeTruth(&l, bad12)
+	g.out.loans++
+	woDay := 0
+	if l.writtenOff {
+		woDay = g.sched[l.onset-1].Due + 180
+	}
+	g.cust.loan(&g.out.tables[tInvestments], custodyLoan{num: l.num, borrower: b.num, applySec: a.sec, issue: l.issue,
+		principal: l.principal, product: a.product, pays: g.pays, woDay: woDay})
+}
+
+// terms draws the loan's issue day (up to two days after the
+// application), its principal (a cash-loan applicant near the approval
+// threshold may be granted 60–90% of the amount asked, in whole hundreds
+// of yuan), its rate and its repayment method.
+func (g *chunkGen) terms(l *loanSim) {
+	r, w, a := g.r, g.w, l.a
+	l.issue = a.day + []int{0, 0, 0, 1, 1, 2}[r.IntN(6)]
+	l.principal = a.amountFen
+	if a.product == prodCredit && a.zObs > w.threshold-1 && r.Float64() < 0.5 {
+		l.principal = int64(float64(l.principal)*(0.6+0.3*r.Float64())/10000) * 10000
+		l.principal = max(l.principal, 100000)
+	}
+	l.rateMicro = w.rateMicro(a)
+	l.method = g.repayMethod(a.product)
+}
+
+// rateMicro prices an application for the risk the lender sees: the
+// annual rate rises with the observable risk logit, within a band per
+// product, and is rounded to a hundredth of a percent. It returns the
+// rate in millionths and draws nothing.
+func (w *world) rateMicro(a *application) int64 {
 	var rate float64
 	switch a.product {
 	case prodCredit:
@@ -30,9 +94,16 @@ func (g *chunkGen) loan(b *borrower, a *application, pd float64, ring int) {
 	default:
 		rate = math.Min(math.Max(0.095+0.02*(a.zObs-w.intercept), 0.08), 0.15)
 	}
-	rateMicro := int64(math.Round(rate*10000)) * 100
+	return int64(math.Round(rate*10000)) * 100
+}
+
+// repayMethod draws the repayment method of a loan of the product: mostly
+// equal installments; some cash loans repay equal principal; half of the
+// mortgages pay interest first, and a fifth equal principal.
+func (g *chunkGen) repayMethod(product int) int {
+	r := g.r
 	method := EqualInstallment
-	switch a.product {
+	switch product {
 	case prodCredit:
 		if r.Float64() < 0.15 {
 			method = EqualPrincipal
@@ -44,9 +115,16 @@ func (g *chunkGen) loan(b *borrower, a *application, pd float64, ring int) {
 			method = EqualPrincipal
 		}
 	}
-	g.sched = appendSchedule(g.sched, method, principal, rateMicro, a.term, issue)
+	return method
+}
 
-	// Default onset: the installment from which the borrower stops paying.
+// defaultOnset draws the installment from which the borrower stops paying,
+// or 0 for a borrower who pays to the end. With probability pd the onset
+// falls in the first eight installments (the first to third for a fraud
+// ring's member), so that 90 DPD falls inside 12 months on book; a long
+// loan may also default later.
+func (g *chunkGen) defaultOnset(a *application, pd float64, ring int) int {
+	r := g.r
 	onset := 0
 	if r.Float64() < pd {
 		if ring >= 0 {
@@ -63,257 +141,190 @@ func (g *chunkGen) loan(b *borrower, a *application, pd float64, ring int) {
 	} else if a.term > 12 && r.Float64() < pd*0.35*float64(a.term-10)/26 {
 		onset = 11 + r.IntN(a.term-10)
 	}
-	// Early settlement, for borrowers not (yet) in default.
-	settle := 0
-	settleSec := int64(0)
-	ps := [3]float64{0.02, 0.012, 0.025}[a.product] * math.Max(0.2, 1.3-4*pd)
-	// Borrowers heading for default inside 12 months never settle; a later
-	// default is cancelled by an earlier settlement.
-	for i := 2; i < a.term && (onset == 0 || onset > 8); i++ {
+	return onset
+}
+
+// earlySettlement draws whether and when the borrower settles the loan
+// early, between two installments' due days inside the window, and then
+// truncates the schedule there. Borrowers heading for default inside 12
+// months never settle; a later default is cancelled by an earlier
+// settlement.
+func (g *chunkGen) earlySettlement(l *loanSim) {
+	r, w, a := g.r, g.w, l.a
+	ps := [3]float64{0.02, 0.012, 0.025}[a.product] * math.Max(0.2, 1.3-4*l.pd)
+	for i := 2; i < a.term && (l.onset == 0 || l.onset > 8); i++ {
 		if r.Float64() < ps {
 			lo := g.sched[i-2].Due + 2
 			day := g.sched[i-1].Due - 1 - r.IntN(20)
 			day = max(day, lo)
 			if day <= w.endDay {
-				settle, settleSec = i, int64(day)*secondsPerDay+daySec(r, 8, 22)
+				l.settle, l.settleSec = i, int64(day)*secondsPerDay+daySec(r, 8, 22)
 			}
 			break
 		}
 	}
-	if settle > 0 {
-		onset = 0
-		g.sched = settleAt(g.sched, settle, principal, rateMicro)
+	if l.settle > 0 {
+		l.onset = 0
+		g.sched = settleAt(g.sched, l.settle, l.principal, l.rateMicro)
 	}
+}
 
+// repay simulates the installments one by one into g.pays and g.evs: the
+// onset installment defaults (and the ones after it stay unpaid), the
+// settlement installment pays off the loan, and every other installment
+// is paid late then cured, or on time.
+func (g *chunkGen) repay(l *loanSim) {
+	r, w := g.r, g.w
 	g.pays = g.pays[:0]
 	g.evs = g.evs[:0]
-	lateP := math.Min(0.02+0.5*pd, 0.4)
-	writtenOff := false
-	var spike int // default due day, for the multi-lending spike
+	lateP := math.Min(0.02+0.5*l.pd, 0.4)
 	for i := 1; i <= len(g.sched); i++ {
 		in := g.sched[i-1]
-		due := in.Due
-		dueSec := int64(due) * secondsPerDay
-		total := in.Principal + in.Interest
 		switch {
-		case onset > 0 && i == onset:
-			spike = due
+		case l.onset > 0 && i == l.onset:
+			l.spike = in.Due
 			coll := int64(0)
-			if a.collType > 0 {
-				coll = a.collFen
+			if l.a.collType > 0 {
+				coll = l.a.collFen
 			}
-			writtenOff = g.defaulted(in, i, ring >= 0, coll)
-		case onset > 0 && i > onset:
+			l.writtenOff = g.defaulted(in, i, l.ring >= 0, coll)
+		case l.onset > 0 && i > l.onset:
 			// Unpaid.
-		case i == settle:
-			// Whatever is still overdue is paid off with the settlement.
-			for k := range g.pays {
-				if g.pays[k].sec >= settleSec {
-					g.pays[k].sec = settleSec - int64(60*(k+1))
-				}
-			}
-			n := 0
-			for _, e := range g.evs {
-				if e.sec < settleSec {
-					g.evs[n] = e
-					n++
-				}
-			}
-			g.evs = g.evs[:n]
-			g.pays = append(g.pays, payment{settleSec, i, in.Principal, in.Interest, 0})
-		case r.Float64() < w.lateFactor(due)*lateP || (onset > 0 && i >= onset-3 && r.Float64() < 0.4):
-			// Late then cured; borrowers heading for default slip in the
-			// months before they stop paying, which is what a behaviour
-			// score and the early-warning list pick up.
-			var d int
-			switch u := r.Float64(); {
-			case u < 0.55:
-				d = 1 + r.IntN(5)
-			case u < 0.87:
-				d = 6 + r.IntN(25)
-			case u < 0.97:
-				d = 31 + r.IntN(30)
-			default:
-				d = 61 + r.IntN(25)
-			}
-			paySec := int64(due+d)*secondsPerDay + daySec(r, 8, 23)
-			pen := (total*5*int64(d) + 5000) / 10000
-			if d > 3 && r.Float64() < 0.25 {
-				f := 0.3 + 0.4*r.Float64()
-				p1, i1 := int64(float64(in.Principal)*f), int64(float64(in.Interest)*f)
-				sec1 := int64(due+r.IntN(d))*secondsPerDay + daySec(r, 8, 23)
-				g.pays = append(g.pays, payment{sec1, i, p1, i1, 0})
-				g.pays = append(g.pays, payment{max(paySec, sec1+60), i, in.Principal - p1, in.Interest - i1, pen})
-			} else {
-				g.pays = append(g.pays, payment{paySec, i, in.Principal, in.Interest, pen})
-			}
-			g.collect(dueSec, paySec, false, false)
+		case i == l.settle:
+			g.settled(in, i, l.settleSec)
+		case r.Float64() < w.lateFactor(in.Due)*lateP || (l.onset > 0 && i >= l.onset-3 && r.Float64() < 0.4):
+			// Borrowers heading for default slip in the months before they
+			// stop paying, which is what a behaviour score and the
+			// early-warning list pick up.
+			g.paidLate(in, i)
 		default:
-			early := 0
-			if r.Float64() < 0.5 {
-				early = 1 + r.IntN(7)
-			}
-			var sec int64
-			if early == 0 && r.Float64() < 0.6 {
-				sec = dueSec + 6*3600 + int64(r.IntN(1800)) // auto-debit on the due day
-			} else {
-				sec = int64(due-early)*secondsPerDay + daySec(r, 7, 24)
-			}
-			if r.Float64() < 0.08 {
-				p1, i1 := in.Principal/2, in.Interest/2
-				sec0 := sec - int64(1+r.IntN(5))*secondsPerDay
-				g.pays = append(g.pays, payment{sec0, i, p1, i1, 0})
-				g.pays = append(g.pays, payment{sec, i, in.Principal - p1, in.Interest - i1, 0})
-			} else {
-				g.pays = append(g.pays, payment{sec, i, in.Principal, in.Interest, 0})
-			}
+			g.paidOnTime(in, i)
 		}
 	}
+}
 
-	// Status at the end of the window.
+// settled books the early settlement at settleSec of installment inst,
+// the schedule's last: whatever is still overdue is paid off with it, and
+// the collection events after it are dropped.
+func (g *chunkGen) settled(in Installment, inst int, settleSec int64) {
+	for k := range g.pays {
+		if g.pays[k].sec >= settleSec {
+			g.pays[k].sec = settleSec - int64(60*(k+1))
+		}
+	}
+	n := 0
+	for _, e := range g.evs {
+		if e.sec < settleSec {
+			g.evs[n] = e
+			n++
+		}
+	}
+	g.evs = g.evs[:n]
+	g.pays = append(g.pays, payment{settleSec, inst, in.Principal, in.Interest, 0})
+}
+
+// paidLate books installment inst paid 1 to 85 days late (mostly within
+// a month) with a penalty of 0.05% of the installment a day, sometimes in
+// two payments, and the collection events until it is paid.
+func (g *chunkGen) paidLate(in Installment, inst int) {
+	r := g.r
+	due := in.Due
+	total := in.Principal + in.Interest
+	var d int
+	switch u := r.Float64(); {
+	case u < 0.55:
+		d = 1 + r.IntN(5)
+	case u < 0.87:
+		d = 6 + r.IntN(25)
+	case u < 0.97:
+		d = 31 + r.IntN(30)
+	default:
+		d = 61 + r.IntN(25)
+	}
+	paySec := int64(due+d)*secondsPerDay + daySec(r, 8, 23)
+	pen := (total*5*int64(d) + 5000) / 10000
+	if d > 3 && r.Float64() < 0.25 {
+		f := 0.3 + 0.4*r.Float64()
+		p1, i1 := int64(float64(in.Principal)*f), int64(float64(in.Interest)*f)
+		sec1 := int64(due+r.IntN(d))*secondsPerDay + daySec(r, 8, 23)
+		g.pays = append(g.pays, payment{sec1, inst, p1, i1, 0})
+		g.pays = append(g.pays, payment{max(paySec, sec1+60), inst, in.Principal - p1, in.Interest - i1, pen})
+	} else {
+		g.pays = append(g.pays, payment{paySec, inst, in.Principal, in.Interest, pen})
+	}
+	g.collect(int64(due)*secondsPerDay, paySec, false, false)
+}
+
+// paidOnTime books installment inst paid up to a week early, or by
+// auto-debit on the due day, sometimes in two halves.
+func (g *chunkGen) paidOnTime(in Installment, inst int) {
+	r := g.r
+	due := in.Due
+	dueSec := int64(due) * secondsPerDay
+	early := 0
+	if r.Float64() < 0.5 {
+		early = 1 + r.IntN(7)
+	}
+	var sec int64
+	if early == 0 && r.Float64() < 0.6 {
+		sec = dueSec + 6*3600 + int64(r.IntN(1800)) // auto-debit on the due day
+	} else {
+		sec = int64(due-early)*secondsPerDay + daySec(r, 7, 24)
+	}
+	if r.Float64() < 0.08 {
+		p1, i1 := in.Principal/2, in.Interest/2
+		sec0 := sec - int64(1+r.IntN(5))*secondsPerDay
+		g.pays = append(g.pays, payment{sec0, inst, p1, i1, 0})
+		g.pays = append(g.pays, payment{sec, inst, in.Principal - p1, in.Interest - i1, 0})
+	} else {
+		g.pays = append(g.pays, payment{sec, inst, in.Principal, in.Interest, 0})
+	}
+}
+
+// windowStatus sorts the loan's payments by time, drops those after the
+// window, and returns the loan's status at the end of the window:
+// written_off, settled (all the principal repaid) or active.
+func (g *chunkGen) windowStatus(l *loanSim) string {
 	slices.SortFunc(g.pays, func(x, y payment) int { return cmpInt64(x.sec, y.sec) })
 	var paidPrin int64
 	n := 0
 	for _, p := range g.pays {
-		if p.sec <= w.endSec {
+		if p.sec <= g.w.endSec {
 			g.pays[n] = p
 			n++
 			paidPrin += p.prin
 		}
 	}
 	g.pays = g.pays[:n]
-	status := "active"
 	switch {
-	case writtenOff:
-		status = "written_off"
-	case paidPrin == principal:
-		status = "settled"
+	case l.writtenOff:
+		return "written_off"
+	case paidPrin == l.principal:
+		return "settled"
 	}
+	return "active"
+}
 
-	t := &g.out.tables[tLoans]
-	t.id('L', loanNum, 9)
-	t.id('A', a.num, 10)
-	t.id('B', b.num, 10)
-	t.str(productNames[a.product])
-	t.date(issue)
-	t.fen(principal)
-	t.micro(rateMicro)
-	t.int(a.term)
-	t.str(repayMethodNames[method])
-	switch a.product {
-	case prodCredit:
-		t.str(creditPurposes[r.IntN(len(creditPurposes))])
-	case prodCar:
-		t.str("购车")
-	default:
-		t.str(housePurposes[r.IntN(len(housePurposes))])
-	}
-	t.str(collNames[a.collType])
-	if a.collType > 0 {
-		t.fen(a.collFen)
-	} else {
-		t.empty()
-	}
-	t.str(w.pl.provs[b.prov].name)
-	t.str(status)
-	t.done(false)
-
-	t = &g.out.tables[tSchedule]
-	t.issueDay = issue
-	for i, in := range g.sched {
-		t.id('L', loanNum, 9)
-		t.int(i + 1)
-		t.date(in.Due)
-		t.fen(in.Principal)
-		t.fen(in.Interest)
-		t.done(true)
-	}
-	t = &g.out.tables[tRepayments]
-	t.issueDay = issue
-	for k, p := range g.pays {
-		t.buf = append(t.buf, 'T')
-		t.buf = appendPadded(t.buf, uint64(loanNum), 9)
-		t.buf = appendPadded(t.buf, uint64(k+1), 3)
-		t.next()
-		t.id('L', loanNum, 9)
-		t.int(p.inst)
-		t.time(p.sec)
-		t.fen(p.prin)
-		t.fen(p.intr)
-		t.fen(p.pen)
-		t.done(true)
-	}
-	slices.SortFunc(g.evs, func(x, y event) int { return cmpInt64(x.sec, y.sec) })
-	t = &g.out.tables[tEvents]
-	t.issueDay = issue
-	last, lostAt := int64(0), int64(-1)
-	for _, e := range g.evs {
-		if e.sec <= last {
-			e.sec = last + 1 + int64(r.IntN(60))
-		}
-		if e.sec > w.endSec {
-			break
-		}
-		last = e.sec
-		t.id('L', loanNum, 9)
-		t.time(e.sec)
-		t.str(evChannelNames[e.ch])
-		t.str(outcomeNames[e.out])
-		t.done(true)
-		switch e.out {
-		case outLostContact:
-			lostAt = e.sec
-		case outRepaired, outPaid:
-			lostAt = -1
-		}
-	}
-	if lostAt >= 0 { // collection ended in lost contact: see repair.go
-		g.lost = append(g.lost, lostCase{loanNum: loanNum, b: *b, appDay: a.day, lostSec: lostAt})
-	}
-
-	// Bureau: our post-loan checks every six months while the loan runs,
-	// and the multi-lending spike before a default.
+// bureauAfterIssue adds the loan's inquiries to g.inq: our post-loan
+// checks every six months while the loan runs, and the multi-lending
+// spike before a default.
+func (g *chunkGen) bureauAfterIssue(l *loanSim) {
+	r, w := g.r, g.w
 	end := g.sched[len(g.sched)-1].Due
-	for d := issue + 180; d < end && d <= w.endDay; d += 180 {
+	for d := l.issue + 180; d < end && d <= w.endDay; d += 180 {
 		g.inq = append(g.inq, inquiry{d, instCF, rsPostLoan})
 	}
-	if spike > 0 {
+	if l.spike > 0 {
 		// The spike falls after the loan was issued: an inquiry dated
 		// before the application would let the A-card see the default.
 		for range 1 + poisson(r, 2.5) {
-			d := spike - 1 - r.IntN(75)
-			if d <= issue {
-				d = issue + 1 + r.IntN(max(1, spike-issue-1))
+			d := l.spike - 1 - r.IntN(75)
+			if d <= l.issue {
+				d = l.issue + 1 + r.IntN(max(1, l.spike-l.issue-1))
 			}
-			g.inq = append(g.inq, inquiry{d, g.instType(b.h + 1), rsApproval})
+			g.inq = append(g.inq, inquiry{d, g.instType(l.b.h + 1), rsApproval})
 		}
 	}
-
-	bad12 := onset > 0 && onset <= 8 && g.sched[onset-1].Due+90 <= w.endDay
-	if w.onLoan != nil {
-		w.onLoan(a.zObs, pd, bad12, addMonths(issue, 12) <= w.endDay)
-	}
-	tb := g.out.truth
-	tb = append(tb, 'L')
-	tb = appendPadded(tb, uint64(loanNum), 9)
-	tb = append(tb, ',', 'B')
-	tb = appendPadded(tb, uint64(b.num), 10)
-	tb = append(tb, ',')
-	tb = appendMicro(tb, int64(math.Round(pd*1e6)))
-	tb = append(tb, ',', byte('0'+boolInt(bad12)), ',')
-	if ring >= 0 {
-		tb = append(tb, 'R')
-		tb = appendPadded(tb, uint64(ring), 8)
-	}
-	tb = append(tb, '\n')
-	g.out.truth = tb
-	g.out.loans++
-	woDay := 0
-	if writtenOff {
-		woDay = g.sched[onset-1].Due + 180
-	}
-	g.cust.loan(&g.out.tables[tInvestments], custodyLoan{num: loanNum, borrower: b.num, applySec: a.sec, issue: issue,
-		principal: principal, product: a.product, pays: g.pays, woDay: woDay})
 }
 
 func cmpInt64(a, b int64) int {
