@@ -22,8 +22,6 @@
 package gen
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -36,7 +34,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"sync"
 	"time"
 
 	"golang.org/x/text/encoding/simplifiedchinese"
@@ -246,8 +243,9 @@ func (w *world) genChunk(c int) *chunkOut {
 }
 
 // Generate writes the book described by cfg into dir: <table>.csv for the
-// nine exports and _truth/{loans.csv,dirty.json,custody.json}. Files are written under
-// temporary names and renamed when complete.
+// nine exports and _truth/{loans.csv,dirty.json,custody.json,repair.csv}.
+// The exports and _truth/loans.csv are written under temporary names and
+// renamed when complete.
 func Generate(ctx context.Context, cfg Config, dir string, log *slog.Logger) (*Summary, error) {
 	start := time.Now()
 	if log == nil {
@@ -260,65 +258,58 @@ func Generate(ctx context.Context, cfg Config, dir string, log *slog.Logger) (*S
 		return nil, fmt.Errorf("gen: %w", err)
 	}
 	w := newWorld(cfg)
-	tables := schema.Tables()
-	gbk := cfg.Encoding == "gbk"
-	dirty := cfg.Dirty > 0
+	truth := newDirtyTruth(cfg)
+	files, err := createOutFiles(dir, truth)
+	if err != nil {
+		return nil, err
+	}
+	breaks, repairTruth, err := w.writeChunks(ctx, files, truth, log)
+	if err != nil {
+		files.abort()
+		return nil, err
+	}
+	if err := files.commit(); err != nil {
+		return nil, err
+	}
+	if err := writeTruthFiles(dir, w, truth, breaks, repairTruth); err != nil {
+		return nil, err
+	}
+	s := &Summary{Rows: map[string]int{}, Elapsed: time.Since(start), Truth: truth}
+	for _, t := range schema.Tables() {
+		s.Rows[t.Name] = truth.Tables[t.Name].DataLines
+	}
+	log.Info("gen done", "dir", dir, "loans", cfg.Loans, "seed", cfg.Seed, "elapsed_s", s.Elapsed.Seconds())
+	return s, nil
+}
 
-	type file struct {
-		path, tmp string
-		f         *os.File
-		bw        *bufio.Writer
-		crlf      bool
-	}
-	files := make([]*file, nTables+1)
-	closeAll := func() {
-		for _, f := range files {
-			if f != nil && f.f != nil {
-				f.f.Close()
-				os.Remove(f.tmp)
-			}
-		}
-	}
+// newDirtyTruth returns the dirty.json of a book of cfg before any row is
+// written: every reason and normalisation at zero, and the byte-order
+// mark (repayments, UTF-8 only) and CRLF line ends (collection_events) a
+// dirty book has.
+func newDirtyTruth(cfg Config) *DirtyTruth {
 	truth := &DirtyTruth{Seed: cfg.Seed, Rate: cfg.Dirty, Encoding: cfg.Encoding, Tables: map[string]*TableTruth{}}
-	for i := 0; i <= nTables; i++ {
-		var path string
-		var header []byte
-		if i < nTables {
-			path = filepath.Join(dir, tables[i].Name+".csv")
-			header = []byte(strings.Join(tables[i].Names(), ",") + "\n")
-		} else {
-			path = filepath.Join(dir, "_truth", "loans.csv")
-			header = []byte("loan_id,borrower_id,true_pd,ever_90dpd_12m,fraud_ring_id\n")
+	dirty := cfg.Dirty > 0
+	for i, t := range schema.Tables() {
+		tt := &TableTruth{File: t.Name + ".csv", Quarantine: map[string]int{}, Normalised: map[string]int{}}
+		for _, r := range schema.Reasons() {
+			tt.Quarantine[r] = 0
 		}
-		f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-		if err != nil {
-			closeAll()
-			return nil, fmt.Errorf("gen: %w", err)
+		for _, n := range []string{schema.NormThousands, schema.NormDateForm, schema.NormChinese} {
+			tt.Normalised[n] = 0
 		}
-		fl := &file{path: path, tmp: f.Name(), f: f, bw: bufio.NewWriterSize(f, 1<<20)}
-		files[i] = fl
-		if i < nTables {
-			tt := &TableTruth{File: filepath.Base(path), Quarantine: map[string]int{}, Normalised: map[string]int{}}
-			for _, r := range schema.Reasons() {
-				tt.Quarantine[r] = 0
-			}
-			for _, n := range []string{schema.NormThousands, schema.NormDateForm, schema.NormChinese} {
-				tt.Normalised[n] = 0
-			}
-			if dirty && i == tRepayments && !gbk {
-				tt.BOM = true
-				fl.bw.WriteString("\ufeff")
-			}
-			if dirty && i == tEvents {
-				tt.CRLF = true
-				fl.crlf = true
-				header = bytes.ReplaceAll(header, []byte("\n"), []byte("\r\n"))
-			}
-			truth.Tables[tables[i].Name] = tt
-		}
-		fl.bw.Write(header)
+		tt.BOM = dirty && i == tRepayments && cfg.Encoding != "gbk"
+		tt.CRLF = dirty && i == tEvents
+		truth.Tables[t.Name] = tt
 	}
+	return truth
+}
 
+// writeChunks generates the book's chunks in parallel and writes them to
+// files in order, the global custody lines last, counting lines and
+// defects into truth. It returns the custody breaks injected and the
+// content of _truth/repair.csv.
+func (w *world) writeChunks(ctx context.Context, files outFiles, truth *DirtyTruth, log *slog.Logger) (breaks [nBreakKinds]int, repairTruth []byte, err error) {
+	cfg := w.cfg
 	nChunks := (cfg.Loans + chunkLoans - 1) / chunkLoans
 	workers := cfg.Workers
 	if workers <= 0 {
@@ -328,150 +319,69 @@ func Generate(ctx context.Context, cfg Config, dir string, log *slog.Logger) (*S
 	if cfg.Progress != nil {
 		bar = progress.New(cfg.Progress, log, "gen", "loans", int64(cfg.Loans))
 	}
-	results := make([]chan *chunkOut, nChunks)
-	for i := range results {
-		results[i] = make(chan *chunkOut, 1)
-	}
-	tokens := make(chan struct{}, 2*workers) // chunks in flight, bounds memory
-	next := make(chan int)
 	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var wg sync.WaitGroup
-	encErr := make(chan error, workers)
-	go func() {
-		defer close(next)
-		for c := range nChunks {
-			select {
-			case tokens <- struct{}{}:
-			case <-ctx.Done():
-				return
-			}
-			select {
-			case next <- c:
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for c := range next {
-				out := w.genChunk(c)
-				if gbk {
-					if err := encodeGBK(out); err != nil {
-						encErr <- fmt.Errorf("gen: chunk %d: %w", c, err)
-						cancel()
-						return
-					}
-				}
-				if dirty {
-					t := &out.tables[tEvents]
-					t.buf = bytes.ReplaceAll(t.buf, []byte("\n"), []byte("\r\n"))
-				}
-				results[c] <- out
-			}
-		}()
+	p := w.startChunks(ctx, cancel, nChunks, workers)
+	breaks, repairTruth, err = w.mergeChunks(ctx, p, files, truth, bar)
+	cancel()
+	p.wg.Wait()
+	if err != nil {
+		return breaks, nil, err
 	}
-	repairTruth := []byte(RepairTruthHeader)
-	var werr error
+	bar.Finish()
+	return breaks, repairTruth, nil
+}
+
+// mergeChunks writes the chunks p generates to files in chunk order, then
+// the global custody lines built from theirs, counting lines and defects
+// into truth and loans on bar. It returns the custody breaks injected and
+// the content of _truth/repair.csv.
+func (w *world) mergeChunks(ctx context.Context, p *chunkPipe, files outFiles, truth *DirtyTruth, bar *progress.Bar) (breaks [nBreakKinds]int, repairTruth []byte, err error) {
+	nChunks := len(p.results)
+	repairTruth = []byte(RepairTruthHeader)
 	var global []cline // the platform's and the guarantor's custody lines
-	var breaks [nBreakKinds]int
-	for c := 0; c <= nChunks && werr == nil; c++ {
+	for c := 0; c <= nChunks; c++ {
 		var out *chunkOut
 		if c == nChunks { // last, the global custody lines
-			if out, werr = w.globalOut(global); werr != nil {
-				continue
-			}
+			out, err = w.globalOut(global)
 		} else {
-			select {
-			case out = <-results[c]:
-			case <-ctx.Done():
-				werr = ctx.Err()
-				select {
-				case e := <-encErr:
-					werr = e
-				default:
-				}
-				continue
-			}
+			out, err = p.wait(ctx, c)
+		}
+		if err != nil {
+			return breaks, nil, err
 		}
 		global = append(global, out.global...)
 		for k, n := range out.breaks {
 			breaks[k] += n
 		}
-		for i := range nTables {
-			if _, err := files[i].bw.Write(out.tables[i].buf); err != nil {
-				werr = fmt.Errorf("gen: write %s: %w", files[i].path, err)
-			}
-			tt := truth.Tables[tables[i].Name]
-			tt.DataLines += out.tables[i].lines
-			for d, n := range out.counts[i] {
-				if n == 0 {
-					continue
-				}
-				if isNormalisation(d) {
-					tt.Normalised[defectKey[d]] += n
-				} else {
-					tt.Quarantine[defectKey[d]] += n
-				}
-			}
-		}
-		if _, err := files[nTables].bw.Write(out.truth); err != nil {
-			werr = fmt.Errorf("gen: write %s: %w", files[nTables].path, err)
+		if err := files.writeChunk(out, truth); err != nil {
+			return breaks, nil, err
 		}
 		repairTruth = append(repairTruth, out.repair...)
 		bar.Add(int64(out.loans))
 		if c < nChunks {
-			<-tokens
+			p.done()
 		}
 	}
-	cancel()
-	wg.Wait()
-	if werr != nil {
-		closeAll()
-		return nil, werr
-	}
-	bar.Finish()
-	for _, f := range files {
-		if err := f.f.Chmod(0o644); err != nil {
-			closeAll()
-			return nil, fmt.Errorf("gen: %w", err)
-		}
-		if err := f.bw.Flush(); err != nil {
-			closeAll()
-			return nil, fmt.Errorf("gen: write %s: %w", f.path, err)
-		}
-		if err := f.f.Close(); err != nil {
-			closeAll()
-			return nil, fmt.Errorf("gen: write %s: %w", f.path, err)
-		}
-	}
-	for _, f := range files {
-		if err := os.Rename(f.tmp, f.path); err != nil {
-			return nil, fmt.Errorf("gen: %w", err)
-		}
-	}
+	return breaks, repairTruth, nil
+}
+
+// writeTruthFiles writes _truth/dirty.json, _truth/custody.json and
+// _truth/repair.csv.
+func writeTruthFiles(dir string, w *world, truth *DirtyTruth, breaks [nBreakKinds]int, repairTruth []byte) error {
 	js, err := json.MarshalIndent(truth, "", "  ")
 	if err != nil {
-		return nil, fmt.Errorf("gen: %w", err)
+		return fmt.Errorf("gen: %w", err)
 	}
 	if err := os.WriteFile(filepath.Join(dir, "_truth", "dirty.json"), append(js, '\n'), 0o644); err != nil {
-		return nil, fmt.Errorf("gen: %w", err)
+		return fmt.Errorf("gen: %w", err)
 	}
 	if err := writeCustodyTruth(dir, w, breaks, truth); err != nil {
-		return nil, err
+		return err
 	}
 	if err := os.WriteFile(filepath.Join(dir, "_truth", "repair.csv"), repairTruth, 0o644); err != nil {
-		return nil, fmt.Errorf("gen: %w", err)
+		return fmt.Errorf("gen: %w", err)
 	}
-	s := &Summary{Rows: map[string]int{}, Elapsed: time.Since(start), Truth: truth}
-	for _, t := range tables {
-		s.Rows[t.Name] = truth.Tables[t.Name].DataLines
-	}
-	log.Info("gen done", "dir", dir, "loans", cfg.Loans, "seed", cfg.Seed, "elapsed_s", s.Elapsed.Seconds())
-	return s, nil
+	return nil
 }
 
 func (cfg Config) validate() error {
