@@ -3,6 +3,7 @@ package gen
 import (
 	"bytes"
 	"context"
+	"errors"
 	"math"
 	"os"
 	"path/filepath"
@@ -173,6 +174,55 @@ func TestDeterminism(t *testing.T) {
 		}
 		if bytes.Equal(fa, fc) {
 			t.Errorf("%s is the same for seeds 7 and 8", f)
+		}
+	}
+}
+
+// TestGenerateCancelled checks that a cancelled Generate returns the
+// context's error, leaves the book already in the directory as it was and
+// leaves no temporary file behind.
+func TestGenerateCancelled(t *testing.T) {
+	dir := t.TempDir()
+	cfg := DefaultConfig()
+	cfg.Loans = 1000
+	if _, err := Generate(context.Background(), cfg, dir, nil); err != nil {
+		t.Fatal(err)
+	}
+	read := func() map[string][]byte {
+		files := map[string][]byte{}
+		for _, pat := range []string{"*", "_truth/*"} {
+			names, err := filepath.Glob(filepath.Join(dir, pat))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, name := range names {
+				if fi, err := os.Stat(name); err != nil || fi.IsDir() {
+					continue
+				}
+				b, err := os.ReadFile(name)
+				if err != nil {
+					t.Fatal(err)
+				}
+				files[name] = b
+			}
+		}
+		return files
+	}
+	before := read()
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	cfg.Loans, cfg.Seed, cfg.Workers = 40000, 2, 2 // 40 chunks: the cancel is seen long before the last
+	if _, err := Generate(ctx, cfg, dir, nil); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Generate with a cancelled context: err %v, want %v", err, context.Canceled)
+	}
+	after := read()
+	if len(after) != len(before) {
+		t.Errorf("%d files after the cancelled run, want the %d of the book before it", len(after), len(before))
+	}
+	for name, b := range after {
+		if !bytes.Equal(b, before[name]) {
+			t.Errorf("%s changed or appeared in the cancelled run", name)
 		}
 	}
 }
