@@ -1,6 +1,7 @@
 package gen
 
 import (
+	"cmp"
 	"math"
 	"slices"
 )
@@ -285,7 +286,7 @@ func (g *chunkGen) paidOnTime(in Installment, inst int) {
 // window, and returns the loan's status at the end of the window:
 // written_off, settled (all the principal repaid) or active.
 func (g *chunkGen) windowStatus(l *loanSim) string {
-	slices.SortFunc(g.pays, func(x, y payment) int { return cmpInt64(x.sec, y.sec) })
+	slices.SortFunc(g.pays, func(x, y payment) int { return cmp.Compare(x.sec, y.sec) })
 	var paidPrin int64
 	n := 0
 	for _, p := range g.pays {
@@ -325,16 +326,6 @@ func (g *chunkGen) bureauAfterIssue(l *loanSim) {
 			g.inq = append(g.inq, inquiry{d, g.instType(l.b.h + 1), rsApproval})
 		}
 	}
-}
-
-func cmpInt64(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // defaulted simulates an installment from which the borrower stops

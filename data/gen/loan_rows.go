@@ -1,6 +1,7 @@
 package gen
 
 import (
+	"cmp"
 	"math"
 	"slices"
 )
@@ -78,7 +79,7 @@ func (g *chunkGen) writeRepayments(l *loanSim) {
 // lost contact the collection ended in, or -1 if it did not end in one.
 func (g *chunkGen) writeEvents(l *loanSim) (lostAt int64) {
 	r, w := g.r, g.w
-	slices.SortFunc(g.evs, func(x, y event) int { return cmpInt64(x.sec, y.sec) })
+	slices.SortFunc(g.evs, func(x, y event) int { return cmp.Compare(x.sec, y.sec) })
 	t := &g.out.tables[tEvents]
 	t.issueDay = l.issue
 	last := int64(0)
