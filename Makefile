@@ -9,7 +9,7 @@ BIN       := bin/qiandun
 DEMO      ?= demo
 CONFIG    ?= pipelines/default.yaml
 
-.PHONY: all build pipelines data test lint staticcheck bench bench-large fuzz clean browser-deps notebooks model-bench beam-build beam-test beam-bench
+.PHONY: all build pipelines data test lint fmtcheck staticcheck bench bench-large fuzz clean browser-deps notebooks model-bench beam-build beam-test beam-bench
 
 all: build
 
@@ -47,12 +47,16 @@ data: build
 # with one readable line: internal/buildtag); the report browser test runs
 # (never skips) under make test; the notebooks run on a small 5,000-loan
 # demo in demo-test/.
-test: browser-deps staticcheck
+test: browser-deps staticcheck fmtcheck
 	$(GO) vet ./...
 	bin/staticcheck ./...
 	QIANDUN_BROWSER_TEST=1 $(GO) test -count=1 -timeout 20m ./...
 	GOFLAGS=-tags=duckdb_arrow,killpoints $(GO) test -count=1 -timeout 30m -run 'Kill|Fault' ./internal/durable/ ./scoring/score/ ./cmd/qiandun/
 	$(MAKE) notebooks NB_DEMO=demo-test NB_SET="--set loans=5000"
+
+# gofmt: every tracked Go file formatted (lists the ones that are not).
+fmtcheck:
+	@files=$$($$($(GO) env GOROOT)/bin/gofmt -l $$(git ls-files '*.go')); if [ -n "$$files" ]; then echo "gofmt -w these files:"; echo "$$files"; exit 1; fi
 
 # staticcheck (dead code, deprecated calls, lost errors) at a pinned
 # version, installed into bin/ from the Go module proxy (once: the target
@@ -64,7 +68,7 @@ staticcheck: bin/staticcheck-$(STATICCHECK_VERSION)
 bin/staticcheck-$(STATICCHECK_VERSION):
 	GOBIN=$(CURDIR)/bin GOFLAGS= $(GO) install $(STATICCHECK)
 	touch $@
-lint: staticcheck
+lint: staticcheck fmtcheck
 	$(GO) vet ./...
 	bin/staticcheck ./...
 

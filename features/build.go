@@ -81,6 +81,7 @@ func InputTables() []string {
 	}
 	return out
 }
+
 // Intermediates are perf's models the features read (computed in the
 // run from the raw tables when the lake has none, see intermediates).
 func Intermediates() []string { return []string{"perf/installment_payoff", "perf/loan_closure"} }

@@ -96,54 +96,13 @@ func Compute(nodes, borrowers int, l Links, o Outcomes) (Result, error) {
 	if len(l.Borrower) != n || len(l.Device) != n || len(l.Phone) != n {
 		return Result{}, errors.New("graph: link columns differ in length")
 	}
-	d := dsu{
-		parent: make([]int32, nodes),
-		size:   make([]int32, nodes),
-		nBad:   make([]int32, nodes),
-		nGood:  make([]int32, nodes),
+	ev, err := outcomeEvents(o, borrowers)
+	if err != nil {
+		return Result{}, err
 	}
-	for i := range d.parent {
-		d.parent[i] = int32(i)
-		if i < borrowers {
-			d.size[i] = 1
-		}
-	}
-	// check validates a node number: optional nodes may be -1.
-	check := func(what string, i int, v int32, limit int, optional bool) error {
-		if (v == -1 && optional) || (v >= 0 && int(v) < limit) {
-			return nil
-		}
-		return fmt.Errorf("graph: %s %d: node %d out of range [0,%d)", what, i, v, limit)
-	}
-	if len(o.BadTime) != len(o.Borrower) || len(o.BadValid) != len(o.Borrower) ||
-		len(o.GoodTime) != len(o.Borrower) || len(o.GoodValid) != len(o.Borrower) {
-		return Result{}, errors.New("graph: outcome columns differ in length")
-	}
-	var ev []outcomeEvent
-	for i, b := range o.Borrower {
-		if err := check("outcome borrower", i, b, borrowers, false); err != nil {
-			return Result{}, err
-		}
-		if o.GoodValid[i] {
-			ev = append(ev, outcomeEvent{o.GoodTime[i], b, good})
-		}
-		if o.BadValid[i] {
-			ev = append(ev, outcomeEvent{o.BadTime[i], b, bad})
-		}
-	}
-	// Ties: a good and a bad at the same instant apply good first, so bad wins.
-	sort.Slice(ev, func(i, j int) bool {
-		if ev[i].t != ev[j].t {
-			return ev[i].t < ev[j].t
-		}
-		if ev[i].borrower != ev[j].borrower {
-			return ev[i].borrower < ev[j].borrower
-		}
-		return ev[i].state < ev[j].state
-	})
+	d := newDSU(nodes, borrowers)
 	state := make([]int8, borrowers)
 	res := Result{GroupSize: make([]int32, n), KnownBad: make([]int32, n), KnownGood: make([]int32, n)}
-	var roots [3]int32
 	next := 0
 	for i := 0; i < n; {
 		t := l.Time[i]
@@ -152,63 +111,15 @@ func Compute(nodes, borrowers int, l Links, o Outcomes) (Result, error) {
 		}
 		// Outcomes known strictly before t.
 		for ; next < len(ev) && ev[next].t < t; next++ {
-			e := ev[next]
-			old := state[e.borrower]
-			if old >= e.state {
-				continue
-			}
-			r := d.find(e.borrower)
-			if old == good {
-				d.nGood[r]--
-			}
-			if e.state == good {
-				d.nGood[r]++
-			} else {
-				d.nBad[r]++
-			}
-			state[e.borrower] = e.state
+			d.record(ev[next], state)
 		}
 		// Query every application at time t before linking any of them.
 		j := i
 		for ; j < n && l.Time[j] == t; j++ {
-			b, dv, ph := l.Borrower[j], l.Device[j], l.Phone[j]
-			for _, err := range []error{
-				check("application borrower", j, b, borrowers, false),
-				check("application device", j, dv, nodes, true),
-				check("application phone", j, ph, nodes, true),
-			} {
-				if err != nil {
-					return Result{}, err
-				}
+			if err := checkLink(l, j, nodes, borrowers); err != nil {
+				return Result{}, err
 			}
-			k := 0
-			for _, x := range [3]int32{b, dv, ph} {
-				if x < 0 {
-					continue
-				}
-				r := d.find(x)
-				dup := false
-				for _, y := range roots[:k] {
-					dup = dup || y == r
-				}
-				if !dup {
-					roots[k] = r
-					k++
-				}
-			}
-			var size, nb, ng int32
-			for _, r := range roots[:k] {
-				size += d.size[r]
-				nb += d.nBad[r]
-				ng += d.nGood[r]
-			}
-			switch state[b] { // the applicant is not one of the "others"
-			case bad:
-				nb--
-			case good:
-				ng--
-			}
-			res.GroupSize[j], res.KnownBad[j], res.KnownGood[j] = size, nb, ng
+			res.GroupSize[j], res.KnownBad[j], res.KnownGood[j] = d.query(l.Borrower[j], l.Device[j], l.Phone[j], state)
 		}
 		for ; i < j; i++ {
 			if l.Device[i] >= 0 {
@@ -220,4 +131,126 @@ func Compute(nodes, borrowers int, l Links, o Outcomes) (Result, error) {
 		}
 	}
 	return res, nil
+}
+
+// newDSU is the union-find of nodes singleton nodes; each of the first
+// borrowers counts one in its group's size.
+func newDSU(nodes, borrowers int) *dsu {
+	d := &dsu{
+		parent: make([]int32, nodes),
+		size:   make([]int32, nodes),
+		nBad:   make([]int32, nodes),
+		nGood:  make([]int32, nodes),
+	}
+	for i := range d.parent {
+		d.parent[i] = int32(i)
+		if i < borrowers {
+			d.size[i] = 1
+		}
+	}
+	return d
+}
+
+// checkNode validates a node number: optional nodes may be -1.
+func checkNode(what string, i int, v int32, limit int, optional bool) error {
+	if (v == -1 && optional) || (v >= 0 && int(v) < limit) {
+		return nil
+	}
+	return fmt.Errorf("graph: %s %d: node %d out of range [0,%d)", what, i, v, limit)
+}
+
+// checkLink validates application j's borrower, device and phone nodes.
+func checkLink(l Links, j, nodes, borrowers int) error {
+	if err := checkNode("application borrower", j, l.Borrower[j], borrowers, false); err != nil {
+		return err
+	}
+	if err := checkNode("application device", j, l.Device[j], nodes, true); err != nil {
+		return err
+	}
+	return checkNode("application phone", j, l.Phone[j], nodes, true)
+}
+
+// outcomeEvents lists the outcomes' good and bad events in time order;
+// a good and a bad at the same instant apply good first, so bad wins.
+func outcomeEvents(o Outcomes, borrowers int) ([]outcomeEvent, error) {
+	if len(o.BadTime) != len(o.Borrower) || len(o.BadValid) != len(o.Borrower) ||
+		len(o.GoodTime) != len(o.Borrower) || len(o.GoodValid) != len(o.Borrower) {
+		return nil, errors.New("graph: outcome columns differ in length")
+	}
+	var ev []outcomeEvent
+	for i, b := range o.Borrower {
+		if err := checkNode("outcome borrower", i, b, borrowers, false); err != nil {
+			return nil, err
+		}
+		if o.GoodValid[i] {
+			ev = append(ev, outcomeEvent{o.GoodTime[i], b, good})
+		}
+		if o.BadValid[i] {
+			ev = append(ev, outcomeEvent{o.BadTime[i], b, bad})
+		}
+	}
+	sort.Slice(ev, func(i, j int) bool {
+		if ev[i].t != ev[j].t {
+			return ev[i].t < ev[j].t
+		}
+		if ev[i].borrower != ev[j].borrower {
+			return ev[i].borrower < ev[j].borrower
+		}
+		return ev[i].state < ev[j].state
+	})
+	return ev, nil
+}
+
+// record applies outcome event e to its borrower's group: a borrower's
+// state only moves up (none, good, bad), and a good turned bad leaves the
+// group's good count.
+func (d *dsu) record(e outcomeEvent, state []int8) {
+	old := state[e.borrower]
+	if old >= e.state {
+		return
+	}
+	r := d.find(e.borrower)
+	if old == good {
+		d.nGood[r]--
+	}
+	if e.state == good {
+		d.nGood[r]++
+	} else {
+		d.nBad[r]++
+	}
+	state[e.borrower] = e.state
+}
+
+// query returns the size and the known bad and good borrowers of the
+// union of the groups of borrower b, device dv and phone ph (-1: none),
+// the applicant b's own outcome left out.
+func (d *dsu) query(b, dv, ph int32, state []int8) (size, nb, ng int32) {
+	var roots [3]int32
+	k := 0
+	for _, x := range [3]int32{b, dv, ph} {
+		if x < 0 {
+			continue
+		}
+		r := d.find(x)
+		dup := false
+		for _, y := range roots[:k] {
+			dup = dup || y == r
+		}
+		if !dup {
+			roots[k] = r
+			k++
+		}
+	}
+	for _, r := range roots[:k] {
+		size += d.size[r]
+		nb += d.nBad[r]
+		ng += d.nGood[r]
+	}
+	switch state[b] { // the applicant is not one of the "others"
+	case bad:
+		nb--
+	case good:
+		ng--
+	}
+	return size, nb, ng
 }

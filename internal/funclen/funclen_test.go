@@ -21,7 +21,6 @@ var allowed = map[string]bool{
 	"data/ingest.Run":               true,
 	"data/ingest.blockWorker.parse": true,
 	"data/ingest.stager.check":      true,
-	"features/graph.Compute":        true,
 	"training/train.Run":            true,
 	"training/train.fitBoosted":     true,
 }

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"qiandun/data/lake"
+	"qiandun/features"
 	"qiandun/internal/duckstream"
 	"qiandun/internal/version"
 	"qiandun/scoring/monitor"
@@ -485,13 +486,8 @@ func makePlan(ctx context.Context, db *sql.DB, o Options, m *scorecard.Model) (*
 	if o.Lake != "" {
 		l := lake.New(o.Lake)
 		p.set = cmp.Or(o.Set, m.Settings["model"])
-		var key string
-		switch p.set {
-		case "acard":
-			key = "application_id"
-		case "bcard":
-			key = "loan_id"
-		default:
+		key, err := features.Key(p.set)
+		if err != nil {
 			return nil, fmt.Errorf("the model does not say which feature set it was trained on (acard or bcard); pass --set")
 		}
 		table := "features/" + p.set + "/as_of=" + o.AsOf

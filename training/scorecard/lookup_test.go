@@ -2,8 +2,8 @@ package scorecard_test
 
 import (
 	"math"
-	"slices"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"qiandun/training/binning"

@@ -39,6 +39,7 @@ import (
 
 	"qiandun/cmd/qiandun-beam/rowgroups"
 	"qiandun/data/lake"
+	"qiandun/features"
 	"qiandun/internal/version"
 	"qiandun/scoring/monitor"
 	"qiandun/scoring/publish"
@@ -88,8 +89,8 @@ func Run(ctx context.Context, o Options) (*score.Manifest, string, error) {
 		return nil, "", err
 	}
 	set := m.Settings["model"]
-	key := map[string]string{"acard": "application_id", "bcard": "loan_id"}[set]
-	if key == "" {
+	key, err := features.Key(set)
+	if err != nil {
 		return nil, "", fmt.Errorf("beamscore: model %s does not say which feature set it was trained on (acard or bcard)", o.Model)
 	}
 	l := lake.New(o.Lake)
