@@ -17,25 +17,36 @@ import (
 	"qiandun/internal/durable"
 )
 
-// lakeAndVault returns the name, ID-number and phone tokens the lake's
-// applications carry and the tokens its PII vault holds (both sorted;
-// nil when there is none).
+// lakeAndVault returns the identity tokens the lake carries — borrowers'
+// name, ID-number and phone tokens in applications, lenders' in
+// investments — and the tokens its PII vault holds (both sorted; nil when
+// there is none).
 func lakeAndVault(t *testing.T, root string) (inLake, inVault []string) {
 	t.Helper()
-	if m, _ := filepath.Glob(filepath.Join(root, "applications", "*.parquet")); len(m) > 0 {
+	var parts []string
+	for table, cols := range map[string]string{
+		"applications": "name_token, id_number_token, phone_token",
+		"investments":  "lender_name_token, lender_id_number_token, lender_phone_token",
+	} {
+		if m, _ := filepath.Glob(filepath.Join(root, table, "*.parquet")); len(m) > 0 {
+			parts = append(parts, "SELECT unnest(["+cols+"]) AS t FROM read_parquet("+lake.Quote(filepath.Join(root, table, "*.parquet"))+")")
+		}
+	}
+	if len(parts) > 0 {
 		db, err := lake.OpenDuckDB(context.Background(), lake.DBOptions{MemoryLimit: "300MB", Threads: 1})
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer db.Close()
-		rows, err := db.Query("SELECT DISTINCT t FROM (SELECT unnest([name_token, id_number_token, phone_token]) AS t FROM read_parquet(" +
-			lake.Quote(filepath.Join(root, "applications", "*.parquet")) + ")) WHERE t IS NOT NULL ORDER BY t")
+		rows, err := db.Query("SELECT DISTINCT t FROM (" + strings.Join(parts, " UNION ALL ") + ") WHERE t IS NOT NULL ORDER BY t")
 		if err != nil {
 			t.Fatal(err)
 		}
 		for rows.Next() {
 			var s string
-			rows.Scan(&s)
+			if err := rows.Scan(&s); err != nil {
+				t.Fatal(err)
+			}
 			inLake = append(inLake, s)
 		}
 		rows.Close()

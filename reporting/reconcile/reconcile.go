@@ -98,7 +98,7 @@ type Manifest struct {
 	Lines         int64            `json:"lines"`   // statement lines read (every type: the balance chains)
 	Rows          int64            `json:"rows"`    // rows of breaks.csv
 	Files         []publish.File   `json:"files"`
-	Elapsed       float64          `json:"elapsed_s"`
+	Elapsed       float64          `json:"-"` // logged, not written: the published files are the same bytes on a re-run
 }
 
 // OverLimitError says the open breaks exceed the configured amount. The
