@@ -17,7 +17,8 @@
 -- the anti-fraud graph's (features/prep_graph_links.sql: shared device;
 -- acard_fraud.sql: shared IP within a window).
 -- score = the kind's weight x 0.5 ^ (days from the evidence to d /
--- half_life_days); a phone found several ways keeps its best evidence.
+-- half_life_days); a phone found several ways keeps its best evidence
+-- (ties: the latest, then the first application id and sentence).
 -- Ranked per loan by score, then kind, phone token, application id.
 WITH d AS (SELECT CAST(getvariable('as_of') AS TIMESTAMP) AS d),
 apps AS (
@@ -64,7 +65,7 @@ bureau AS (
     SELECT x.loan_id, 'bureau_activity' AS kind, CAST(NULL AS VARCHAR) AS phone_token,
            CAST(NULL AS VARCHAR) AS evidence_application_id, x.borrower_id AS evidence_borrower_id,
            CAST(max(a.day) AS TIMESTAMP) AS evidence_time,
-           arg_max(a.what, a.day) || ' on ' || strftime(max(a.day), '%Y-%m-%d') ||
+           arg_max(a.what, (a.day, a.what)) || ' on ' || strftime(max(a.day), '%Y-%m-%d') ||
              CASE WHEN max(a.day) > x.lost_at THEN ' (after the loss)' ELSE ' (before the loss)' END AS evidence
     FROM lost x JOIN activity a ON a.borrower_id = x.borrower_id
     WHERE a.day < (SELECT d FROM d)
@@ -90,7 +91,7 @@ best AS (
     SELECT *, CAST(count(*) OVER (PARTITION BY loan_id, coalesce(phone_token, kind)) AS INTEGER) AS evidence_count
     FROM scored
     QUALIFY row_number() OVER (PARTITION BY loan_id, coalesce(phone_token, kind)
-                               ORDER BY score DESC, kind_order, evidence_time DESC, evidence_application_id) = 1
+                               ORDER BY score DESC, kind_order, evidence_time DESC, evidence_application_id, evidence) = 1
 )
 SELECT
     -- loan_id, borrower_id, lost_at: the lost loan (lost.sql)

@@ -1,6 +1,7 @@
 package repair
 
 import (
+	"bytes"
 	"context"
 	"encoding/csv"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -222,6 +224,59 @@ func TestRankingOrder(t *testing.T) {
 	wantKinds = []string{"own_application_after_loss", "linked_device", "linked_ip", "bureau_activity", "own_application"}
 	if !reflect.DeepEqual(kinds, wantKinds) {
 		t.Errorf("ranking with a 1-day half-life %v, want %v", kinds, wantKinds)
+	}
+}
+
+// TestTiesBrokenByContent checks that the output does not depend on the
+// order of the input rows: a stranger's phone found through two own
+// applications on the same device (the same score, time and application)
+// keeps the evidence of the first own application, and a bureau report
+// and an inquiry on the same day give the report; the files are the same
+// bytes for the rows in either order.
+func TestTiesBrokenByContent(t *testing.T) {
+	apps := []string{
+		"('A1', 'B1', 'ID1', 'P1', 'D1', 'I1', TIMESTAMP '2023-01-01 10:00:00')",
+		"('A2', 'B1', 'ID1', 'P1', 'D1', 'I2', TIMESTAMP '2023-01-02 10:00:00')",
+		"('A3', 'C1', 'IDC1', 'P3', 'D1', 'IC1', TIMESTAMP '2023-01-20 10:00:00')",
+	}
+	events := []string{"('B1', DATE '2023-01-25', 'report')", "('B1', DATE '2023-01-25', 'inquiry')"}
+	run := func(reverse bool) (map[string][]cand, []byte) {
+		a, e := append([]string{}, apps...), append([]string{}, events...)
+		if reverse {
+			slices.Reverse(a)
+			slices.Reverse(e)
+		}
+		tables := map[string]string{
+			"applications": "SELECT * FROM (VALUES " + strings.Join(a, ", ") +
+				") t(application_id, borrower_id, id_number_token, phone_token, device_id_token, ip_token, apply_time)",
+			"loans":             `SELECT 'L1' AS loan_id, 'B1' AS borrower_id, 'A1' AS application_id`,
+			"collection_events": `SELECT 'L1' AS loan_id, TIMESTAMP '2023-01-15 10:00:00' AS event_time, 'lost_contact' AS outcome`,
+			"bureau_reports":    `SELECT borrower_id, day AS report_date FROM (VALUES ` + strings.Join(e, ", ") + `) t(borrower_id, day, what) WHERE what = 'report'`,
+			"bureau_inquiries":  `SELECT borrower_id, day AS query_date, 'bank' AS institution_type, 'loan_approval' AS reason FROM (VALUES ` + strings.Join(e, ", ") + `) t(borrower_id, day, what) WHERE what = 'inquiry'`,
+		}
+		o := Options{Lake: handLake(t, tables), AsOf: "2023-02-01", Out: t.TempDir(), Config: DefaultConfig(), Memory: "500MB"}
+		_, dir, err := Run(context.Background(), o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(filepath.Join(dir, "candidates.csv"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return readCandidates(t, filepath.Join(dir, "candidates.csv")), b
+	}
+	got, forward := run(false)
+	if c := got["L1"]; len(c) != 2 || c[0].Kind != "linked_device" || c[0].App != "A3" || c[1].Kind != "bureau_activity" {
+		t.Fatalf("candidates %+v, want the device link to A3 and the bureau activity", c)
+	}
+	if !strings.Contains(string(forward), "on the device of own application A1") {
+		t.Errorf("the device link's evidence does not name the first own application A1:\n%s", forward)
+	}
+	if !strings.Contains(string(forward), "bureau report on 2023-01-25") {
+		t.Errorf("the bureau activity is not the report:\n%s", forward)
+	}
+	if _, reversed := run(true); !bytes.Equal(forward, reversed) {
+		t.Errorf("candidates.csv depends on the input rows' order:\n%s\nreversed:\n%s", forward, reversed)
 	}
 }
 
