@@ -222,20 +222,8 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		return nil, err
 	}
 	defer unlock()
-	if err := durable.Recover(o.Lake); err != nil {
-		return nil, err
-	}
-	if err := os.RemoveAll(filepath.Join(o.Lake, lake.TmpDir)); err != nil {
-		return nil, fmt.Errorf("lake %s: %w", o.Lake, err)
-	}
-	prev, err := lk.ReadManifest(Stage)
-	if errors.Is(err, fs.ErrNotExist) {
-		prev, err = &lake.Manifest{}, nil
-	}
+	prev, err := recoverLake(o, lk, log)
 	if err != nil {
-		return nil, err
-	}
-	if err := checkKeyFingerprint(prev, o.keyFingerprint(), o.Lake, log); err != nil {
 		return nil, err
 	}
 	seen := map[string]string{}
@@ -258,20 +246,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	changed := map[string]bool{}
-	var todo []*fileRead
-	for _, out := range outs {
-		res.Tables = append(res.Tables, out.tables...)
-		todo = append(todo, out.files...)
-	}
-	rank := map[string]int{}
-	for i, t := range schema.Tables() {
-		rank[t.Name] = i
-	}
-	sort.Slice(res.Tables, func(i, j int) bool { return rank[res.Tables[i].Table] < rank[res.Tables[j].Table] })
-	for _, tr := range res.Tables {
-		changed[tr.Table] = true
-	}
+	todo, changed := gather(res, outs)
 	if len(todo) == 0 && len(prev.Inputs) > 0 {
 		// Every file was ingested before: the lake and its manifest stay
 		// as they are (a re-run, or a retry after a crash past the
@@ -279,18 +254,8 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		log.Info("ingest: every raw file is already in the lake; nothing to commit", "skipped", len(res.Skipped))
 		return res, nil
 	}
-	fileRank := map[string]int{}
-	for i, src := range srcs {
-		fileRank[src.Rel] = i
-	}
-	sort.SliceStable(res.Skipped, func(i, j int) bool { return fileRank[res.Skipped[i].File] < fileRank[res.Skipped[j].File] })
-
-	var over []TableResult
-	for _, tr := range res.Tables {
-		if tr.Read > 0 && float64(tr.Quarantined) > o.MaxRejectRate*float64(tr.Read) {
-			over = append(over, tr)
-		}
-	}
+	sortSkipped(res.Skipped, srcs)
+	over := overRejectRate(res.Tables, o.MaxRejectRate)
 	// One commit: the changed tables, the quarantine, the PII vault and
 	// the manifest become visible together, so a retry after a crash either finds
 	// nothing of this run (and reads its files again) or all of it (and
@@ -303,27 +268,8 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if err := publishQuarantine(c, work, res.Tables); err != nil {
 		return nil, err
 	}
-	for _, t := range schema.Tables() {
-		if !changed[t.Name] || len(over) > 0 {
-			if err := c.Keep(t.Name); err != nil {
-				return nil, err
-			}
-			continue
-		}
-		if err := os.Rename(filepath.Join(work, "tables", t.Name), c.Staged.TableDir(t.Name)); err != nil {
-			return nil, fmt.Errorf("ingest: stage %s: %w", t.Name, err)
-		}
-		c.Mount(t.Name)
-	}
-	if len(over) > 0 || o.SealVault == nil {
-		if err := c.Keep(vault.Rel); err != nil {
-			return nil, err
-		}
-	} else {
-		if err := o.SealVault(c.Path(vault.Rel)); err != nil {
-			return nil, fmt.Errorf("ingest: seal the PII vault: %w", err)
-		}
-		c.Mount(vault.Rel)
+	if err := stageOutputs(c, o, work, changed, len(over) > 0); err != nil {
+		return nil, err
 	}
 	if len(over) > 0 {
 		if err := c.Keep(lake.ManifestDir + "/" + Stage + ".json"); err != nil {
@@ -343,6 +289,98 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		return nil, err
 	}
 	return res, nil
+}
+
+// recoverLake brings the lake, whose lock the caller holds, back to its
+// last commit, empties its temporary area and returns its ingest
+// manifest (an empty one for a lake never ingested into), after checking
+// that the lake's tokens were made with o's PII key.
+func recoverLake(o Options, lk lake.Lake, log *slog.Logger) (*lake.Manifest, error) {
+	if err := durable.Recover(o.Lake); err != nil {
+		return nil, err
+	}
+	if err := os.RemoveAll(filepath.Join(o.Lake, lake.TmpDir)); err != nil {
+		return nil, fmt.Errorf("lake %s: %w", o.Lake, err)
+	}
+	prev, err := lk.ReadManifest(Stage)
+	if errors.Is(err, fs.ErrNotExist) {
+		prev, err = &lake.Manifest{}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := checkKeyFingerprint(prev, o.keyFingerprint(), o.Lake, log); err != nil {
+		return nil, err
+	}
+	return prev, nil
+}
+
+// gather adds the lanes' table results to res, in the order of
+// schema.Tables, and returns the files the lanes read and the set of
+// tables they changed.
+func gather(res *Result, outs []laneResult) (todo []*fileRead, changed map[string]bool) {
+	changed = map[string]bool{}
+	for _, out := range outs {
+		res.Tables = append(res.Tables, out.tables...)
+		todo = append(todo, out.files...)
+	}
+	rank := map[string]int{}
+	for i, t := range schema.Tables() {
+		rank[t.Name] = i
+	}
+	sort.Slice(res.Tables, func(i, j int) bool { return rank[res.Tables[i].Table] < rank[res.Tables[j].Table] })
+	for _, tr := range res.Tables {
+		changed[tr.Table] = true
+	}
+	return todo, changed
+}
+
+// sortSkipped sorts skipped files in the order of srcs.
+func sortSkipped(skipped []Skipped, srcs []Source) {
+	rank := map[string]int{}
+	for i, src := range srcs {
+		rank[src.Rel] = i
+	}
+	sort.SliceStable(skipped, func(i, j int) bool { return rank[skipped[i].File] < rank[skipped[j].File] })
+}
+
+// overRejectRate returns the tables that quarantined more than limit of
+// the rows they read.
+func overRejectRate(tables []TableResult, limit float64) []TableResult {
+	var over []TableResult
+	for _, tr := range tables {
+		if tr.Read > 0 && float64(tr.Quarantined) > limit*float64(tr.Read) {
+			over = append(over, tr)
+		}
+	}
+	return over
+}
+
+// stageOutputs places the run's tables and PII vault in commit c: each
+// changed table's new contents from the work directory, the vault sealed
+// by o.SealVault. Over the reject rate (over), or without SealVault for
+// the vault, the committed ones are kept as they are.
+func stageOutputs(c *lake.Commit, o Options, work string, changed map[string]bool, over bool) error {
+	for _, t := range schema.Tables() {
+		if !changed[t.Name] || over {
+			if err := c.Keep(t.Name); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := os.Rename(filepath.Join(work, "tables", t.Name), c.Staged.TableDir(t.Name)); err != nil {
+			return fmt.Errorf("ingest: stage %s: %w", t.Name, err)
+		}
+		c.Mount(t.Name)
+	}
+	if over || o.SealVault == nil {
+		return c.Keep(vault.Rel)
+	}
+	if err := o.SealVault(c.Path(vault.Rel)); err != nil {
+		return fmt.Errorf("ingest: seal the PII vault: %w", err)
+	}
+	c.Mount(vault.Rel)
+	return nil
 }
 
 // QuarantineColumns are the columns of a quarantine CSV file.

@@ -257,34 +257,12 @@ func (s *stager) execView(ctx context.Context, fs *fileStream, view, stmt string
 // staged rows, accounts for every row and writes the table's new
 // contents.
 func (s *stager) check(ctx context.Context, t schema.Table, files []*fileRead) (*TableResult, error) {
-	tr := &TableResult{Table: t.Name, Reasons: map[string]int64{}, Normalised: map[string]int64{}}
-	rejects := map[int][]reject{}
-	var norm [3]int64
-	for _, f := range files {
-		tr.Files = append(tr.Files, f.src.Rel)
-		tr.Read += f.read
-		tr.BlankLines += f.blank
-		noteEncoding(s.log, tr, f)
-		rejects[f.fid] = append(rejects[f.fid], f.rejects...)
-		for i := range norm {
-			norm[i] += f.norm[i]
-		}
-	}
-	for i, n := range normNames {
-		tr.Normalised[n] = norm[i]
-	}
+	tr, rejects := readResult(s.log, t, files)
 	lakeScan := ""
 	if s.lk.Exists(t.Name) {
 		lakeScan, _ = s.lk.Scan(t.Name)
 	}
-
-	// What reading learnt about the order of a first load from one file:
-	// already sorted (the stage keeps file order and the write need not
-	// sort), grouped by key (duplicates can only be among the candidates).
-	var ord *keyOrder
-	if len(files) == 1 && lakeScan == "" && files[0].order.known(files[0].trim) {
-		ord = files[0].order
-	}
+	ord := stagedOrder(files, lakeScan)
 	presorted := ord != nil && ord.sorted
 	s.log.Debug("row order", "table", t.Name, "known", ord != nil, "sorted", presorted,
 		"grouped", ord != nil && ord.grouped, "candidates", func() int {
@@ -293,45 +271,103 @@ func (s *stager) check(ctx context.Context, t schema.Table, files []*fileRead) (
 			}
 			return len(ord.cands)
 		}())
-	var q string
-	var err error
-	// Duplicates, references, date order.
+	if err := s.settle(ctx, t, files, ord, lakeScan); err != nil {
+		return nil, err
+	}
+	if err := s.account(ctx, t, tr, rejects); err != nil {
+		return nil, err
+	}
+	if err := s.writeTable(ctx, t, tr, lakeScan, presorted); err != nil {
+		return nil, err
+	}
+	if err := s.writeQuarantines(t, tr, files, rejects); err != nil {
+		return nil, err
+	}
+	return tr, nil
+}
+
+// readResult sums what reading found in a table's files (lines read,
+// blank lines, encodings, normalisations) into a new TableResult, and
+// returns the rejects of reading by file id.
+func readResult(log *slog.Logger, t schema.Table, files []*fileRead) (*TableResult, map[int][]reject) {
+	tr := &TableResult{Table: t.Name, Reasons: map[string]int64{}, Normalised: map[string]int64{}}
+	rejects := map[int][]reject{}
+	var norm [3]int64
+	for _, f := range files {
+		tr.Files = append(tr.Files, f.src.Rel)
+		tr.Read += f.read
+		tr.BlankLines += f.blank
+		noteEncoding(log, tr, f)
+		rejects[f.fid] = append(rejects[f.fid], f.rejects...)
+		for i := range norm {
+			norm[i] += f.norm[i]
+		}
+	}
+	for i, n := range normNames {
+		tr.Normalised[n] = norm[i]
+	}
+	return tr, rejects
+}
+
+// stagedOrder returns what reading learnt about the order of a first
+// load from one file (lakeScan empty), or nil when it is not known:
+// already sorted (the stage keeps file order and the write need not
+// sort), grouped by key (duplicates can only be among the candidates).
+func stagedOrder(files []*fileRead, lakeScan string) *keyOrder {
+	if len(files) == 1 && lakeScan == "" && files[0].order.known(files[0].trim) {
+		return files[0].order
+	}
+	return nil
+}
+
+// settle marks the staged rows that are duplicates (among themselves and
+// of the lake's rows, lakeScan), orphans or out of date order. Rows
+// grouped by key with no repeated key (ord) have no duplicate to look
+// for; grouped ones with repeats have them looked for among the
+// candidates only.
+func (s *stager) settle(ctx context.Context, t schema.Table, files []*fileRead, ord *keyOrder, lakeScan string) error {
 	switch {
 	case ord != nil && ord.grouped && len(ord.cands) == 0:
 		// No two rows share a key: nothing to look for.
 	case ord != nil && ord.grouped:
 		if err := s.loadCandidates(ctx, files[0].fid, ord.cands); err != nil {
-			return nil, err
+			return err
 		}
 		fallthrough
 	default:
-		q, err = dedupSQL(t, lakeScan, ord != nil && ord.grouped)
+		q, err := dedupSQL(t, lakeScan, ord != nil && ord.grouped)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if err := s.exec(ctx, t.Name+" dedup", q); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	for _, ref := range t.Parents {
 		q, err := parentsSQL(t, ref)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if err := s.exec(ctx, t.Name+" references", q); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	// Counts.
+	return nil
+}
+
+// account counts the staged rows accepted into tr, adds the rows the SQL
+// checks rejected to rejects (by file id), tallies every reject by
+// reason, and checks that each row read was accepted or quarantined.
+func (s *stager) account(ctx context.Context, t schema.Table, tr *TableResult, rejects map[int][]reject) error {
 	var staged, accepted int64
-	err = s.db.QueryRowContext(ctx, `SELECT count(*), count(*) FILTER (WHERE qd_reason IS NULL) FROM stage`).Scan(&staged, &accepted)
+	err := s.db.QueryRowContext(ctx, `SELECT count(*), count(*) FILTER (WHERE qd_reason IS NULL) FROM stage`).Scan(&staged, &accepted)
 	if err != nil {
-		return nil, fmt.Errorf("ingest %s: counts: %w", t.Name, err)
+		return fmt.Errorf("ingest %s: counts: %w", t.Name, err)
 	}
 	tr.Accepted = accepted
 	rows, err := s.db.QueryContext(ctx, `SELECT qd_fid, qd_line, qd_reason FROM stage WHERE qd_reason IS NOT NULL`)
 	if err != nil {
-		return nil, fmt.Errorf("ingest %s: rejected rows: %w", t.Name, err)
+		return fmt.Errorf("ingest %s: rejected rows: %w", t.Name, err)
 	}
 	for rows.Next() {
 		var fid int
@@ -339,13 +375,13 @@ func (s *stager) check(ctx context.Context, t schema.Table, files []*fileRead) (
 		var r string
 		if err := rows.Scan(&fid, &line, &r); err != nil {
 			rows.Close()
-			return nil, fmt.Errorf("ingest %s: rejected rows: %w", t.Name, err)
+			return fmt.Errorf("ingest %s: rejected rows: %w", t.Name, err)
 		}
 		reason, col, _ := strings.Cut(r, ":")
 		rejects[fid] = append(rejects[fid], reject{line: line, reason: reason, column: col})
 	}
 	if err := rows.Close(); err != nil {
-		return nil, fmt.Errorf("ingest %s: rejected rows: %w", t.Name, err)
+		return fmt.Errorf("ingest %s: rejected rows: %w", t.Name, err)
 	}
 	for _, rs := range rejects {
 		for _, r := range rs {
@@ -354,39 +390,49 @@ func (s *stager) check(ctx context.Context, t schema.Table, files []*fileRead) (
 		}
 	}
 	if tr.Read != tr.Accepted+tr.Quarantined {
-		return nil, fmt.Errorf("ingest %s: row accounting failed: read %d != accepted %d + quarantined %d (staged %d)",
+		return fmt.Errorf("ingest %s: row accounting failed: read %d != accepted %d + quarantined %d (staged %d)",
 			t.Name, tr.Read, tr.Accepted, tr.Quarantined, staged)
 	}
+	return nil
+}
 
-	// The table's new contents.
+// writeTable writes the table's new contents, the lake's rows (lakeScan)
+// and the accepted staged ones, sorted by key unless presorted, to
+// tables/<table>/part-0.parquet in the work directory; counts them into
+// tr.LakeRows, makes the keys its children check against and drops the
+// stage.
+func (s *stager) writeTable(ctx context.Context, t schema.Table, tr *TableResult, lakeScan string, presorted bool) error {
 	dir := filepath.Join(s.work, "tables", t.Name)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, err
+		return err
 	}
 	out := filepath.Join(dir, "part-0.parquet")
-	if q, err = writeSQL(t, lakeScan, out, presorted); err != nil {
-		return nil, err
+	q, err := writeSQL(t, lakeScan, out, presorted)
+	if err != nil {
+		return err
 	}
 	if err := s.insertionOrder(ctx, presorted); err != nil {
-		return nil, err
+		return err
 	}
 	if err := s.exec(ctx, t.Name+" write", q); err != nil {
-		return nil, err
+		return err
 	}
 	if err := s.insertionOrder(ctx, false); err != nil {
-		return nil, err
+		return err
 	}
 	if err := s.db.QueryRowContext(ctx, "SELECT count(*) FROM read_parquet("+lake.Quote(out)+")").Scan(&tr.LakeRows); err != nil {
-		return nil, fmt.Errorf("ingest %s: %w", t.Name, err)
+		return fmt.Errorf("ingest %s: %w", t.Name, err)
 	}
 	if err := s.loadKeys(ctx, t, out); err != nil {
-		return nil, err
+		return err
 	}
-	if err := s.exec(ctx, t.Name, "DROP TABLE IF EXISTS stage; DROP TABLE IF EXISTS dups; DROP TABLE IF EXISTS late; DROP TABLE IF EXISTS qd_cand"); err != nil {
-		return nil, err
-	}
+	return s.exec(ctx, t.Name, "DROP TABLE IF EXISTS stage; DROP TABLE IF EXISTS dups; DROP TABLE IF EXISTS late; DROP TABLE IF EXISTS qd_cand")
+}
 
-	// Quarantine, one CSV per source file.
+// writeQuarantines writes the rejects of each of the table's files, one
+// CSV per file, under quarantine/<table> in the work directory, and lists
+// them in tr.Quarantine as they will be in the lake.
+func (s *stager) writeQuarantines(t schema.Table, tr *TableResult, files []*fileRead, rejects map[int][]reject) error {
 	for _, f := range files {
 		rs := rejects[f.fid]
 		if len(rs) == 0 {
@@ -394,11 +440,11 @@ func (s *stager) check(ctx context.Context, t schema.Table, files []*fileRead) (
 		}
 		name, err := writeQuarantine(filepath.Join(s.work, "quarantine", t.Name), f, rs)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		tr.Quarantine = append(tr.Quarantine, filepath.ToSlash(filepath.Join(lake.QuarantineDir, t.Name, name)))
 	}
-	return tr, nil
+	return nil
 }
 
 // threads sets DuckDB's thread count to n and returns the function that

@@ -503,63 +503,22 @@ func (w *blockWorker) parse(p *rowParser, d *decoder, b *block) *blockResult {
 		res.order = newKeyOrder(w.t, w.columns)
 	}
 	if b.long != nil {
-		text := b.long.prefix
-		for k := 0; k < 4 && k < len(text); k++ { // the prefix may end inside a character
-			if t, how := d.decode(b.long.prefix[:len(b.long.prefix)-k], false); how != readBad {
-				text = t
-				break
-			}
-		}
-		res.read, res.seenFirst = 1, true
-		res.rejects = append(res.rejects, reject{line: b.line, reason: schema.ReasonTooLong,
-			detail: fmt.Sprintf("line of %d bytes, over the maximum of %d; raw text cut to its first %d bytes", b.long.size, w.maxLine, quarantineKeep),
-			raw:    escapeRaw([]byte(cutText(string(text), quarantineKeep)))})
-		res.order.detach()
+		w.rejectLong(res, d, b)
 		return res
 	}
 	p.start(bytes.Count(b.data, []byte{'\n'}) + 1)
 	p.norm = [3]int64{}
-	var fast bool
-	switch {
-	case bytes.IndexByte(b.data, 0) >= 0:
-	case w.enc == EncGBK:
-		fast = asciiOnly(b.data)
-	default:
-		fast = utf8.Valid(b.data)
-	}
+	fast := w.asIs(b.data)
 	gbkAt := func(int64) bool { return false }
 	if !fast && w.enc == EncAuto {
 		d.prefs = gbkLines(b.data, d.prefs)
 		gbkAt = func(line int64) bool { return d.prefs[line-b.line] }
 	}
 	ncols := len(w.t.Columns)
-	quoteAware := w.src.Format != JSONL
-	var (
-		fields  = make([][]byte, 0, ncols)
-		ordered = make([][]byte, ncols)
-		unq     []byte
-		rec     []string
-	)
+	f := recordFields{fields: make([][]byte, 0, ncols), ordered: make([][]byte, ncols)}
 	n := b.line - 1
-	data := b.data
-	for len(data) > 0 {
-		// The next physical line, extended to the whole record when a
-		// quoted field holds line breaks and the record is well formed
-		// (else the line is taken alone, and rejected for its quoting).
-		end := bytes.IndexByte(data, '\n')
-		if end < 0 {
-			end = len(data)
-		}
-		line, rest, nl := data[:end], data[min(end+1, len(data)):], int64(1)
-		if quoteAware && bytes.IndexByte(line, '"') >= 0 {
-			if e, closed := recordEnd(data, w.delim); e > end && closed {
-				whole := bytes.TrimSuffix(data[:e], []byte{'\r'})
-				if nf, ok := countFields(whole, w.delim); ok && nf == ncols {
-					line, rest = data[:e], data[min(e+1, len(data)):]
-					nl += int64(bytes.Count(line, []byte{'\n'}))
-				}
-			}
-		}
+	for data := b.data; len(data) > 0; {
+		line, rest, nl := w.nextRecord(data)
 		data = rest
 		start := n + 1
 		n += nl
@@ -573,86 +532,28 @@ func (w *blockWorker) parse(p *rowParser, d *decoder, b *block) *blockResult {
 		first := !res.seenFirst
 		res.seenFirst = true
 		if len(line) > w.maxLine {
-			text, _ := d.decode(line, false)
-			if text == nil {
-				text = line
-			}
-			res.rejects = append(res.rejects, reject{line: start, reason: schema.ReasonTooLong,
-				detail: fmt.Sprintf("record of %d bytes, over the maximum of %d; raw text cut to its first %d bytes", len(line), w.maxLine, quarantineKeep),
-				raw:    escapeRaw([]byte(cutText(string(text), quarantineKeep)))})
+			res.rejects = append(res.rejects, w.tooLong(d, line, start))
 			continue
 		}
 		if !fast {
-			if bytes.IndexByte(line, 0) >= 0 {
-				res.rejects = append(res.rejects, reject{line: start, reason: schema.ReasonBadChar,
-					detail: "NUL byte", raw: escapeRaw(line)})
+			var ok bool
+			if line, stable, ok = w.decodeRecord(res, d, line, start, gbkAt(start)); !ok {
 				continue
 			}
-			text, how := d.decode(line, gbkAt(start))
-			res.enc[how]++
-			if how == readBad {
-				detail := "valid in neither UTF-8 nor GBK"
-				switch w.enc {
-				case EncUTF8:
-					detail = "invalid UTF-8 in a file declared UTF-8"
-				case EncGBK:
-					detail = "invalid GBK in a file declared GBK"
-				}
-				res.rejects = append(res.rejects, reject{line: start, reason: schema.ReasonBadEncoding,
-					detail: detail, raw: escapeRaw(line)})
-				continue
-			}
-			if how == readUTF8 && !res.nonASCII && !asciiOnly(line) {
-				res.nonASCII = true
-			}
-			line, stable = text, how != readGBK
 		}
 		if first {
 			res.firstLine = append([]byte(nil), line...)
 		}
+		var ok bool
 		if w.src.Format == JSONL {
-			var err error
-			rec, err = jsonRecord(line, w.t, rec)
-			if err != nil {
-				res.rejects = append(res.rejects, reject{line: start, reason: schema.ReasonMalformed, detail: err.Error(), raw: string(line)})
-				continue
-			}
-			for i, v := range rec {
-				ordered[i] = []byte(v)
-			}
+			ok = w.jsonValues(res, &f, line, start)
 		} else {
-			// (A line without quotes is cut at once; one with quotes is
-			// checked first.)
-			quoted := bytes.IndexByte(line, '"') >= 0
-			nf, ok := 0, true
-			if quoted {
-				nf, ok = countFields(line, w.delim)
-			}
-			switch {
-			case !quoted:
-				fields = splitPlain(line, w.delim, fields)
-				nf = len(fields)
-			case ok && nf == ncols:
-				fields, unq = splitFields(line, w.delim, fields, unq)
-			}
-			if !ok || nf != ncols {
-				msg := fmt.Sprintf("%d fields, want %d", nf, ncols)
-				if !ok {
-					msg = "broken quoting"
-				}
-				res.rejects = append(res.rejects, reject{line: start, reason: schema.ReasonMalformed, detail: msg, raw: string(line)})
-				continue
-			}
-			res.order.addFields(fields, quoted, start, stable)
-			for i, j := range w.pos {
-				f := fields[j]
-				if !res.trim && len(f) > 0 && (f[0] == ' ' || f[0] == '\t' || f[len(f)-1] == ' ' || f[len(f)-1] == '\t') {
-					res.trim = true
-				}
-				ordered[i] = f
-			}
+			ok = w.csvValues(res, &f, line, start, stable)
 		}
-		if reason, col := p.row(w.fid, start, ordered); reason != "" {
+		if !ok {
+			continue
+		}
+		if reason, col := p.row(w.fid, start, f.ordered); reason != "" {
 			res.rejects = append(res.rejects, reject{line: start, reason: reason, column: col, raw: string(line)})
 		}
 	}
@@ -671,6 +572,171 @@ func (w *blockWorker) parse(p *rowParser, d *decoder, b *block) *blockResult {
 	res.late, p.late = p.late, nil
 	res.rec = p.finish()
 	return res
+}
+
+// recordFields is a block's scratch space for cutting records into
+// values; its slices are reused from one record to the next.
+type recordFields struct {
+	fields  [][]byte // a CSV/TSV record's fields, in file order
+	ordered [][]byte // the record's values in contract order (rowParser.row)
+	unq     []byte   // the unquoted text of quoted fields
+	rec     []string // a JSON record's values
+}
+
+// rejectLong quarantines the line of a long block, one over the maximum
+// that was not held in memory, as line_too_long with the text of its
+// first bytes.
+func (w *blockWorker) rejectLong(res *blockResult, d *decoder, b *block) {
+	text := b.long.prefix
+	for k := 0; k < 4 && k < len(text); k++ { // the prefix may end inside a character
+		if t, how := d.decode(b.long.prefix[:len(b.long.prefix)-k], false); how != readBad {
+			text = t
+			break
+		}
+	}
+	res.read, res.seenFirst = 1, true
+	res.rejects = append(res.rejects, reject{line: b.line, reason: schema.ReasonTooLong,
+		detail: fmt.Sprintf("line of %d bytes, over the maximum of %d; raw text cut to its first %d bytes", b.long.size, w.maxLine, quarantineKeep),
+		raw:    escapeRaw([]byte(cutText(string(text), quarantineKeep)))})
+	res.order.detach()
+}
+
+// asIs reports whether a block can be read as it is, without checking
+// each record: it holds no NUL byte and is valid UTF-8 (plain ASCII when
+// the file is declared GBK).
+func (w *blockWorker) asIs(data []byte) bool {
+	switch {
+	case bytes.IndexByte(data, 0) >= 0:
+		return false
+	case w.enc == EncGBK:
+		return asciiOnly(data)
+	}
+	return utf8.Valid(data)
+}
+
+// nextRecord cuts the next record off data: the next physical line,
+// extended to the whole record when a quoted field holds line breaks and
+// the record is well formed (else the line is taken alone, and rejected
+// for its quoting). It returns the record, without its line end but with
+// any '\r' before it, the data after it and the number of physical lines
+// it spans.
+func (w *blockWorker) nextRecord(data []byte) (rec, rest []byte, lines int64) {
+	end := bytes.IndexByte(data, '\n')
+	if end < 0 {
+		end = len(data)
+	}
+	rec, rest, lines = data[:end], data[min(end+1, len(data)):], 1
+	if w.src.Format != JSONL && bytes.IndexByte(rec, '"') >= 0 {
+		if e, closed := recordEnd(data, w.delim); e > end && closed {
+			whole := bytes.TrimSuffix(data[:e], []byte{'\r'})
+			if nf, ok := countFields(whole, w.delim); ok && nf == len(w.t.Columns) {
+				rec, rest = data[:e], data[min(e+1, len(data)):]
+				lines += int64(bytes.Count(rec, []byte{'\n'}))
+			}
+		}
+	}
+	return rec, rest, lines
+}
+
+// tooLong is the rejection (line_too_long) of a record over the maximum
+// that starts on line start, its raw text cut to quarantineKeep bytes.
+func (w *blockWorker) tooLong(d *decoder, rec []byte, start int64) reject {
+	text, _ := d.decode(rec, false)
+	if text == nil {
+		text = rec
+	}
+	return reject{line: start, reason: schema.ReasonTooLong,
+		detail: fmt.Sprintf("record of %d bytes, over the maximum of %d; raw text cut to its first %d bytes", len(rec), w.maxLine, quarantineKeep),
+		raw:    escapeRaw([]byte(cutText(string(text), quarantineKeep)))}
+}
+
+// decodeRecord reads a record of a block that is not read as it is. A
+// NUL byte rejects it (bad_char); else it is read as UTF-8 or as GBK
+// (gbk: as its neighbours, when it is valid in both), or rejected
+// (bad_encoding) when it is valid in neither. It returns the record as
+// UTF-8 and whether that text points into the block (stable: not decoded
+// into the decoder's buffer), or ok false when the record was rejected.
+func (w *blockWorker) decodeRecord(res *blockResult, d *decoder, rec []byte, start int64, gbk bool) (text []byte, stable, ok bool) {
+	if bytes.IndexByte(rec, 0) >= 0 {
+		res.rejects = append(res.rejects, reject{line: start, reason: schema.ReasonBadChar,
+			detail: "NUL byte", raw: escapeRaw(rec)})
+		return nil, false, false
+	}
+	text, how := d.decode(rec, gbk)
+	res.enc[how]++
+	if how == readBad {
+		detail := "valid in neither UTF-8 nor GBK"
+		switch w.enc {
+		case EncUTF8:
+			detail = "invalid UTF-8 in a file declared UTF-8"
+		case EncGBK:
+			detail = "invalid GBK in a file declared GBK"
+		}
+		res.rejects = append(res.rejects, reject{line: start, reason: schema.ReasonBadEncoding,
+			detail: detail, raw: escapeRaw(rec)})
+		return nil, false, false
+	}
+	if how == readUTF8 && !res.nonASCII && !asciiOnly(rec) {
+		res.nonASCII = true
+	}
+	return text, how != readGBK, true
+}
+
+// csvValues cuts a CSV/TSV record into f.ordered, in contract order,
+// adds its key to the block's order (stable: rec points into the block)
+// and notes a value with spaces or tabs around it. A record with broken
+// quoting or the wrong number of fields is rejected (malformed_row) and
+// csvValues returns false.
+func (w *blockWorker) csvValues(res *blockResult, f *recordFields, rec []byte, start int64, stable bool) bool {
+	// A record without quotes is cut at once; one with quotes is checked
+	// first.
+	ncols := len(w.t.Columns)
+	quoted := bytes.IndexByte(rec, '"') >= 0
+	nf, ok := 0, true
+	if quoted {
+		nf, ok = countFields(rec, w.delim)
+	}
+	switch {
+	case !quoted:
+		f.fields = splitPlain(rec, w.delim, f.fields)
+		nf = len(f.fields)
+	case ok && nf == ncols:
+		f.fields, f.unq = splitFields(rec, w.delim, f.fields, f.unq)
+	}
+	if !ok || nf != ncols {
+		msg := fmt.Sprintf("%d fields, want %d", nf, ncols)
+		if !ok {
+			msg = "broken quoting"
+		}
+		res.rejects = append(res.rejects, reject{line: start, reason: schema.ReasonMalformed, detail: msg, raw: string(rec)})
+		return false
+	}
+	res.order.addFields(f.fields, quoted, start, stable)
+	fields, ordered := f.fields, f.ordered
+	for i, j := range w.pos {
+		v := fields[j]
+		if !res.trim && len(v) > 0 && (v[0] == ' ' || v[0] == '\t' || v[len(v)-1] == ' ' || v[len(v)-1] == '\t') {
+			res.trim = true
+		}
+		ordered[i] = v
+	}
+	return true
+}
+
+// jsonValues reads a JSON Lines record into f.ordered, in contract
+// order. Invalid JSON is rejected (malformed_row) and jsonValues returns
+// false.
+func (w *blockWorker) jsonValues(res *blockResult, f *recordFields, rec []byte, start int64) bool {
+	var err error
+	f.rec, err = jsonRecord(rec, w.t, f.rec)
+	if err != nil {
+		res.rejects = append(res.rejects, reject{line: start, reason: schema.ReasonMalformed, detail: err.Error(), raw: string(rec)})
+		return false
+	}
+	for i, v := range f.rec {
+		f.ordered[i] = []byte(v)
+	}
+	return true
 }
 
 // splitFields cuts a well-formed CSV/TSV line (see countFields) into its
