@@ -7,6 +7,7 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"fmt"
+	"slices"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/duckdb/duckdb-go/v2"
@@ -24,29 +25,57 @@ type Frame struct {
 	N       int
 }
 
-// builder gathers one column across batches.
+// builder gathers one column across batches: each batch's values are
+// converted into a chunk of their own, and the chunks are joined once
+// into a slice of the exact length at the end (appending to one growing
+// slice copies and faults in every value several times over: Go grows a
+// large slice by a quarter at a time).
 type builder struct {
-	name string
-	kind binning.Kind
-	num  []float64
-	dict arrowcol.Dict
+	name   string
+	kind   binning.Kind
+	chunks [][]float64
+	codes  [][]int32
+	dict   arrowcol.Dict
 }
 
-// add appends a batch's column through the column adapter: a numeric
+// add converts a batch's column through the column adapter: a numeric
 // column's numbers (a text column declared numeric parsed), a categorical
 // column's categories.
 func (b *builder) add(a arrow.Array) error {
 	if b.kind == binning.Categorical {
+		b.dict.Codes = b.dict.Codes[:0] // the codes of this batch only
 		b.dict.Append(a)
+		b.codes = append(b.codes, slices.Clone(b.dict.Codes))
 		return nil
 	}
+	dst := make([]float64, 0, a.Len())
 	if !arrowcol.Numeric(a.DataType()) {
-		b.num = arrowcol.AppendParsed(b.num, a)
+		b.chunks = append(b.chunks, arrowcol.AppendParsed(dst, a))
 		return nil
 	}
-	var err error
-	b.num, err = arrowcol.AppendFloats(b.num, a)
+	dst, err := arrowcol.AppendFloats(dst, a)
+	b.chunks = append(b.chunks, dst)
 	return err
+}
+
+// column joins the chunks into the column of n rows.
+func (b *builder) column(n int) *binning.Column {
+	c := &binning.Column{Name: b.name, Kind: b.kind, Dict: b.dict.Values}
+	if b.kind == binning.Categorical {
+		c.Codes = join(b.codes, n)
+	} else {
+		c.Num = join(b.chunks, n)
+	}
+	return c
+}
+
+// join concatenates chunks into one slice of capacity n.
+func join[T any](chunks [][]T, n int) []T {
+	out := make([]T, 0, n)
+	for _, c := range chunks {
+		out = append(out, c...)
+	}
+	return out
 }
 
 // Query runs query on conn and returns its columns; kinds overrides the
@@ -104,15 +133,9 @@ func Query(ctx context.Context, conn *sql.Conn, query string, kinds map[string]b
 		return nil, fmt.Errorf("frame: %w", err)
 	}
 	for _, b := range bs {
-		c := &binning.Column{Name: b.name, Kind: b.kind, Num: b.num, Codes: b.dict.Codes, Dict: b.dict.Values}
-		if c.Kind == binning.Numeric && c.Num == nil {
-			c.Num = []float64{}
-		}
-		if c.Kind == binning.Categorical && c.Codes == nil {
-			c.Codes = []int32{}
-		}
 		f.Names = append(f.Names, b.name)
-		f.Cols[b.name] = c
+		f.Cols[b.name] = b.column(f.N)
+		b.chunks, b.codes = nil, nil
 	}
 	return f, nil
 }
