@@ -459,6 +459,7 @@ func Run(ctx context.Context, cfg *Config, log *slog.Logger) (*Result, error) {
 	// Validation.
 	res := &Result{Model: m, Samples: map[string]int{}, Fallbacks: map[string]map[string]int{}, inputs: inputFiles}
 	var trainScore []float64
+	var trainSc *scorecard.Scores
 	var scored bytes.Buffer
 	scored.WriteString("sample,score,pd,bad\n")
 	for _, s := range samples {
@@ -475,18 +476,9 @@ func Run(ctx context.Context, cfg *Config, log *slog.Logger) (*Result, error) {
 		}
 		res.Fallbacks[s.name] = fb
 		if s.name == "train" {
-			trainScore = sc.Score
+			trainScore, trainSc = sc.Score, sc
 		}
-		for i := range sc.Score {
-			scored.WriteString(s.name)
-			scored.WriteByte(',')
-			scored.WriteString(strconv.FormatFloat(sc.Score[i], 'f', 4, 64))
-			scored.WriteByte(',')
-			scored.WriteString(strconv.FormatFloat(sc.PD[i], 'g', 10, 64))
-			scored.WriteByte(',')
-			scored.WriteString(strconv.Itoa(int(s.y[i])))
-			scored.WriteByte('\n')
-		}
+		appendScored(&scored, s.name, sc, s.y)
 		v, gains, err := validate(s.name, sc, s.y, trainScore, m.Scaling.PDO)
 		if err != nil {
 			log.Warn("train: validation", "sample", s.name, "err", err)
@@ -495,9 +487,9 @@ func Run(ctx context.Context, cfg *Config, log *slog.Logger) (*Result, error) {
 		m.Metrics = append(m.Metrics, v)
 		m.Gains = append(m.Gains, gains...)
 		if s.name != "train" {
-			for _, c := range m.Chars {
+			for j, c := range m.Chars {
 				m.PSI = append(m.PSI, scorecard.CharPSI{Variable: c.Name, Sample: s.name,
-					PSI: finite(binPSI(c.Binning(), tr.cols[c.Name], s.cols[c.Name]))})
+					PSI: finite(binIndexPSI(len(c.Bins), trainSc.Bin[j], sc.Bin[j]))})
 			}
 		}
 	}
@@ -611,12 +603,13 @@ func settings(cfg *Config) map[string]string {
 // validate computes the sample's metrics, gains by decile and bad rate by
 // score band (bands PDO points wide, anchored on the train scores).
 func validate(name string, sc *scorecard.Scores, y, trainScore []float64, pdo float64) (scorecard.Sample, []scorecard.Gain, error) {
-	sum, err := metrics.Summarize(sc.PD, y)
+	rk, err := metrics.Rank(sc.PD, y) // one sort for the summary, gains and HL
 	if err != nil {
 		return scorecard.Sample{}, nil, err
 	}
+	sum := rk.Summary()
 	v := scorecard.Sample{Sample: name, N: sum.N, Bads: sum.Bads, AUC: sum.AUC, Gini: sum.Gini, KS: sum.KS}
-	if hl, p, err := metrics.HosmerLemeshow(sc.PD, y, 10); err == nil {
+	if hl, p, err := rk.HosmerLemeshow(10); err == nil {
 		v.HL, v.HLP = finite(hl), finite(p)
 	}
 	if name != "train" {
@@ -625,7 +618,7 @@ func validate(name string, sc *scorecard.Scores, y, trainScore []float64, pdo fl
 		}
 	}
 	var gains []scorecard.Gain
-	dec, err := metrics.Gains(sc.PD, y, 10)
+	dec, err := rk.Gains(10)
 	if err == nil {
 		for _, b := range dec {
 			gains = append(gains, scorecard.Gain{Sample: name, Kind: "decile", Band: b.Band, Lower: b.Lower, Upper: b.Upper, N: b.N,
@@ -656,6 +649,24 @@ func validate(name string, sc *scorecard.Scores, y, trainScore []float64, pdo fl
 	return v, gains, nil
 }
 
+// appendScored appends a sample's rows of scored.csv: sample, score, PD
+// and outcome per row.
+func appendScored(w *bytes.Buffer, name string, sc *scorecard.Scores, y []float64) {
+	w.Grow(len(sc.Score) * (len(name) + 32))
+	line := make([]byte, 0, 64)
+	for i := range sc.Score {
+		line = append(line[:0], name...)
+		line = append(line, ',')
+		line = strconv.AppendFloat(line, sc.Score[i], 'f', 4, 64)
+		line = append(line, ',')
+		line = strconv.AppendFloat(line, sc.PD[i], 'g', 10, 64)
+		line = append(line, ',')
+		line = strconv.AppendInt(line, int64(y[i]), 10)
+		line = append(line, '\n')
+		w.Write(line)
+	}
+}
+
 // binPSI is the PSI of a characteristic's bin distribution, b vs a.
 func binPSI(bn *binning.Binning, a, b *binning.Column) float64 {
 	if a == nil || b == nil || a.Len() == 0 || b.Len() == 0 {
@@ -664,6 +675,24 @@ func binPSI(bn *binning.Binning, a, b *binning.Column) float64 {
 	count := func(c *binning.Column) []float64 {
 		idx, _ := bn.Index(c)
 		out := make([]float64, len(bn.Bins))
+		for _, k := range idx {
+			out[k]++
+		}
+		return out
+	}
+	p, err := metrics.PSI(count(a), count(b))
+	if err != nil {
+		return math.NaN()
+	}
+	return p
+}
+
+// binIndexPSI is the PSI of a characteristic's bin distribution (of nb
+// bins) in sample b vs sample a, from each row's bin as the scorer found
+// it.
+func binIndexPSI(nb int, a, b []int32) float64 {
+	count := func(idx []int32) []float64 {
+		out := make([]float64, nb)
 		for _, k := range idx {
 			out[k]++
 		}
@@ -705,7 +734,11 @@ func gather(name string, fr *frame.Frame, names []string, y []float64, idx []int
 // shuffle, into test; both outputs keep the original row order.
 func stratifiedSplit(idx []int, y []float64, share float64, seed uint64) (train, test []int) {
 	r := rand.New(rand.NewPCG(seed, 0x5eed))
-	isTest := make(map[int]bool)
+	n := 0
+	for _, i := range idx {
+		n = max(n, i+1)
+	}
+	isTest := make([]bool, n)
 	for _, cls := range []float64{0, 1} {
 		var rows []int
 		for _, i := range idx {
