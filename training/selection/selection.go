@@ -116,6 +116,16 @@ func (o Options) WithDefaults() Options {
 // Select returns the kept characteristics (in candidate order) and the
 // dropped ones with reasons.
 func Select(ctx context.Context, cands []Candidate, y []float64, o Options) ([]Candidate, []Dropped, error) {
+	kept, dropped, _, err := SelectFit(ctx, cands, y, o)
+	return kept, dropped, err
+}
+
+// SelectFit is Select that also returns the logistic fit of the kept
+// characteristics' WoE (in kept order) on every row with penalty o.L2,
+// which the sign check fits last: logit.Fit(ctx, WoE columns, y,
+// logit.Options{L2: o.L2}). It is nil when the sign check is off or
+// nothing is kept.
+func SelectFit(ctx context.Context, cands []Candidate, y []float64, o Options) ([]Candidate, []Dropped, *logit.Result, error) {
 	o = o.WithDefaults()
 	kept, dropped := Filter(cands, o)
 	kept, d := Correlation(kept, o.MaxCorr)
@@ -127,27 +137,28 @@ func Select(ctx context.Context, cands []Candidate, y []float64, o Options) ([]C
 	case "cv":
 		kept, d, err = StepwiseCV(ctx, kept, y, o)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		dropped = append(dropped, d...)
 	case "none":
 	case "both", "forward", "backward":
 		kept, d, err = Stepwise(ctx, kept, y, o)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		dropped = append(dropped, d...)
 	default:
-		return nil, nil, fmt.Errorf("selection: stepwise %q: want cv, both, forward, backward or none", o.Stepwise)
+		return nil, nil, nil, fmt.Errorf("selection: stepwise %q: want cv, both, forward, backward or none", o.Stepwise)
 	}
+	var last *logit.Result
 	if !o.NoSignCheck {
-		kept, d, err = SignCheck(ctx, kept, y, o.L2)
+		kept, d, last, err = signCheck(ctx, kept, y, o.L2)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		dropped = append(dropped, d...)
 	}
-	return kept, dropped, nil
+	return kept, dropped, last, nil
 }
 
 // Filter applies the missing-rate, single-value, IV and PSI thresholds.
@@ -503,12 +514,19 @@ func (st *stepper) remove() (bool, error) {
 // SignCheck refits until every WoE coefficient is positive, dropping the
 // negative (or zero) one with the largest p-value each time.
 func SignCheck(ctx context.Context, cs []Candidate, y []float64, l2 float64) ([]Candidate, []Dropped, error) {
+	kept, dropped, _, err := signCheck(ctx, cs, y, l2)
+	return kept, dropped, err
+}
+
+// signCheck is SignCheck that also returns the last fit, of the kept
+// characteristics (nil when none is kept).
+func signCheck(ctx context.Context, cs []Candidate, y []float64, l2 float64) ([]Candidate, []Dropped, *logit.Result, error) {
 	kept := slices.Clone(cs)
 	var dropped []Dropped
 	for len(kept) > 0 {
 		r, err := fit(ctx, kept, y, l2)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		worst := -1
 		for k := range kept {
@@ -517,10 +535,10 @@ func SignCheck(ctx context.Context, cs []Candidate, y []float64, l2 float64) ([]
 			}
 		}
 		if worst < 0 {
-			break
+			return kept, dropped, r, nil
 		}
 		dropped = append(dropped, Dropped{kept[worst].Name, fmt.Sprintf("sign: coefficient %.4g <= 0 (p %.3g)", r.Coef[worst+1], r.PValue[worst+1])})
 		kept = slices.Delete(kept, worst, worst+1)
 	}
-	return kept, dropped, nil
+	return kept, dropped, nil, nil
 }
