@@ -1,6 +1,7 @@
 package selection
 
 import (
+	"context"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -46,5 +47,20 @@ func TestCorrMatrixIsPearson(t *testing.T) {
 	sub := subCorr([]Candidate{cs[4], cs[1]}, cs, got)
 	if sub.At(0, 1) != got.At(4, 1) || sub.At(1, 1) != 1 {
 		t.Errorf("subCorr took the wrong entries: %v", sub)
+	}
+}
+
+// TestSelectFewCandidates checks that selection of no candidate or one
+// (a tiny file where every characteristic has one bin) returns without
+// a correlation matrix to form.
+func TestSelectFewCandidates(t *testing.T) {
+	y := []float64{0, 1, 0, 1, 0, 0}
+	kept, _, err := Select(context.Background(), nil, y, Options{})
+	if err != nil || len(kept) != 0 {
+		t.Fatalf("no candidates: kept %v, err %v", kept, err)
+	}
+	one := []Candidate{{Name: "a", IV: 0.5, WoE: []float64{-1, 1, -1, 0.9, -1, 0.5}, PSI: math.NaN()}}
+	if _, _, err := Select(context.Background(), one, y, Options{Stepwise: "none", NoSignCheck: true}); err != nil {
+		t.Fatalf("one candidate: %v", err)
 	}
 }

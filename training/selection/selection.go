@@ -192,10 +192,10 @@ func Filter(cands []Candidate, o Options) ([]Candidate, []Dropped) {
 // by the square roots of the sums of squares.
 func corrMatrix(cs []Candidate) *mat.SymDense {
 	p := len(cs)
-	r := mat.NewSymDense(p, nil)
 	if p == 0 {
-		return r
+		return nil // gonum has no empty matrix
 	}
+	r := mat.NewSymDense(p, nil)
 	n := len(cs[0].WoE)
 	means := make([]float64, p)
 	for j, c := range cs {
