@@ -10,9 +10,11 @@ import (
 	"slices"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/duckdb/duckdb-go/v2"
 
 	"qiandun/internal/arrowcol"
+	"qiandun/internal/duckstream"
 	"qiandun/training/binning"
 )
 
@@ -79,11 +81,10 @@ func join[T any](chunks [][]T, n int) []T {
 }
 
 // Query runs query on conn and returns its columns; kinds overrides the
-// kind of named columns.
+// kind of named columns. duckdb-go materializes the whole result in
+// DuckDB before the first batch reaches Go; Stream does not.
 func Query(ctx context.Context, conn *sql.Conn, query string, kinds map[string]binning.Kind) (*Frame, error) {
-	f := &Frame{Cols: map[string]*binning.Column{}, Types: map[string]string{}, Skipped: map[string]string{}}
-	var bs []*builder
-	var use []int
+	var f *Frame
 	err := conn.Raw(func(dc any) error {
 		ar, err := duckdb.NewArrowFromConn(dc.(driver.Conn))
 		if err != nil {
@@ -94,43 +95,72 @@ func Query(ctx context.Context, conn *sql.Conn, query string, kinds map[string]b
 			return err
 		}
 		defer rdr.Release()
-		sch := rdr.Schema()
-		for i, fld := range sch.Fields() {
-			f.Types[fld.Name] = fld.Type.String()
-			var kind binning.Kind
-			switch {
-			case arrowcol.Numeric(fld.Type):
-				kind = binning.Numeric
-			case arrowcol.Text(fld.Type):
-				kind = binning.Categorical
-			default:
-				if _, ok := kinds[fld.Name]; !ok {
-					f.Skipped[fld.Name] = fld.Type.String()
-					continue
-				}
-			}
-			if k, ok := kinds[fld.Name]; ok {
-				kind = k
-			}
-			bs = append(bs, &builder{name: fld.Name, kind: kind})
-			use = append(use, i)
-		}
-		for rdr.Next() {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			rec := rdr.RecordBatch()
-			f.N += int(rec.NumRows())
-			for k, i := range use {
-				if err := bs[k].add(rec.Column(i)); err != nil {
-					return fmt.Errorf("column %s: %w", bs[k].name, err)
-				}
-			}
-		}
-		return rdr.Err()
+		f, err = read(ctx, rdr, kinds)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("frame: %w", err)
+	}
+	return f, nil
+}
+
+// Stream is Query on a private DuckDB (duckstream, with o) whose result
+// streams to Go while DuckDB reads: never materialized in DuckDB, and
+// with its numeric columns handed over without DuckDB's Arrow
+// conversion. The query must be self-contained (it may read files, not
+// the views of another connection).
+func Stream(ctx context.Context, o duckstream.Options, query string, kinds map[string]binning.Kind) (*Frame, error) {
+	rdr, err := duckstream.Query(ctx, o, query)
+	if err != nil {
+		return nil, fmt.Errorf("frame: %w", err)
+	}
+	defer rdr.Close()
+	f, err := read(ctx, rdr, kinds)
+	if err != nil {
+		return nil, fmt.Errorf("frame: %w", err)
+	}
+	return f, nil
+}
+
+// read takes every batch of rdr into columns.
+func read(ctx context.Context, rdr array.RecordReader, kinds map[string]binning.Kind) (*Frame, error) {
+	f := &Frame{Cols: map[string]*binning.Column{}, Types: map[string]string{}, Skipped: map[string]string{}}
+	var bs []*builder
+	var use []int
+	for i, fld := range rdr.Schema().Fields() {
+		f.Types[fld.Name] = fld.Type.String()
+		var kind binning.Kind
+		switch {
+		case arrowcol.Numeric(fld.Type):
+			kind = binning.Numeric
+		case arrowcol.Text(fld.Type):
+			kind = binning.Categorical
+		default:
+			if _, ok := kinds[fld.Name]; !ok {
+				f.Skipped[fld.Name] = fld.Type.String()
+				continue
+			}
+		}
+		if k, ok := kinds[fld.Name]; ok {
+			kind = k
+		}
+		bs = append(bs, &builder{name: fld.Name, kind: kind})
+		use = append(use, i)
+	}
+	for rdr.Next() {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		rec := rdr.RecordBatch()
+		f.N += int(rec.NumRows())
+		for k, i := range use {
+			if err := bs[k].add(rec.Column(i)); err != nil {
+				return nil, fmt.Errorf("column %s: %w", bs[k].name, err)
+			}
+		}
+	}
+	if err := rdr.Err(); err != nil {
+		return nil, err
 	}
 	for _, b := range bs {
 		f.Names = append(f.Names, b.name)
