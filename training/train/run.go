@@ -19,6 +19,7 @@ import (
 
 	"qiandun/data/lake"
 	"qiandun/features"
+	"qiandun/internal/duckstream"
 	"qiandun/internal/durable"
 	"qiandun/internal/version"
 	"qiandun/training/binning"
@@ -51,6 +52,10 @@ type run struct {
 	names    []string            // candidate characteristics
 	samples  []*sample           // train first, then test and oot
 	dropped  []scorecard.Dropped // characteristics left out, with reasons
+	// query reads a query's result into columns (open); conn is the
+	// lake mode's DuckDB connection.
+	query func(ctx context.Context, q string, kinds map[string]binning.Kind) (*frame.Frame, error)
+	conn  *sql.Conn
 }
 
 // Run trains a scorecard.
@@ -60,25 +65,12 @@ func Run(ctx context.Context, cfg *Config, log *slog.Logger) (*Result, error) {
 		return nil, err
 	}
 	r := &run{cfg: cfg, log: log, lakeMode: cfg.Lake != ""}
-	// DuckDB spills to <lake>/_tmp/duckdb like every stage's (flat mode:
-	// <out>/_tmp/duckdb), never to the system temporary directory.
-	spillRoot := cfg.Lake
-	if !r.lakeMode {
-		spillRoot = cfg.Out
-		defer os.RemoveAll(filepath.Join(cfg.Out, lake.TmpDir))
-	}
-	// cfg.MemoryLimit empty: the lake's default, a share of the machine.
-	db, err := lake.New(spillRoot).OpenDB(ctx, lake.DBOptions{MemoryLimit: cfg.MemoryLimit})
+	closeDB, err := r.open(ctx)
 	if err != nil {
 		return nil, err
 	}
-	defer db.Close()
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer conn.Close()
-	if err := r.readSamples(ctx, conn); err != nil {
+	defer closeDB()
+	if err := r.readSamples(ctx); err != nil {
 		return nil, err
 	}
 	cands, byName, err := r.bin(ctx)
@@ -115,6 +107,46 @@ func Run(ctx context.Context, cfg *Config, log *slog.Logger) (*Result, error) {
 	return res, nil
 }
 
+// open prepares r.query, the reader of the data: in lake mode a DuckDB
+// connection (the modelling query joins views of the lake) spilling to
+// <lake>/_tmp/duckdb like every stage's; in flat mode a streaming DuckDB
+// per file (frame.Stream) spilling to <out>/_tmp/duckdb, never to the
+// system temporary directory. The returned function closes what it
+// opened.
+func (r *run) open(ctx context.Context) (func(), error) {
+	cfg := r.cfg
+	if !r.lakeMode {
+		tmp := filepath.Join(cfg.Out, lake.TmpDir)
+		if err := os.MkdirAll(filepath.Join(tmp, "duckdb"), 0o755); err != nil {
+			return nil, fmt.Errorf("train: duckdb temp dir: %w", err)
+		}
+		mem := cfg.MemoryLimit
+		if mem == "" || mem == "auto" {
+			mem = lake.DefaultMemoryLimit()
+		}
+		o := duckstream.Options{MemoryLimit: mem, TempDir: filepath.Join(tmp, "duckdb"), Threads: runtime.NumCPU()}
+		r.query = func(ctx context.Context, q string, kinds map[string]binning.Kind) (*frame.Frame, error) {
+			return frame.Stream(ctx, o, q, kinds)
+		}
+		return func() { os.RemoveAll(tmp) }, nil
+	}
+	// cfg.MemoryLimit empty: the lake's default, a share of the machine.
+	db, err := lake.New(cfg.Lake).OpenDB(ctx, lake.DBOptions{MemoryLimit: cfg.MemoryLimit})
+	if err != nil {
+		return nil, err
+	}
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	r.conn = conn
+	r.query = func(ctx context.Context, q string, kinds map[string]binning.Kind) (*frame.Frame, error) {
+		return frame.Query(ctx, conn, q, kinds)
+	}
+	return func() { conn.Close(); db.Close() }, nil
+}
+
 // normalize checks the config and fills in the defaults Run needs.
 func (cfg *Config) normalize() error {
 	if cfg.Kinds == nil {
@@ -146,14 +178,14 @@ func (cfg *Config) normalize() error {
 // sources returns the queries of the data (and of the test file in flat
 // mode, else "") and the columns that are never characteristics; it
 // records the input files.
-func (r *run) sources(ctx context.Context, conn *sql.Conn) (src, testSrc string, exclude map[string]bool, err error) {
+func (r *run) sources(ctx context.Context) (src, testSrc string, exclude map[string]bool, err error) {
 	cfg := r.cfg
 	exclude = map[string]bool{}
 	for _, e := range cfg.Exclude {
 		exclude[e] = true
 	}
 	if r.lakeMode {
-		if src, r.inputs, err = lakeQuery(ctx, conn, cfg); err != nil {
+		if src, r.inputs, err = lakeQuery(ctx, r.conn, cfg); err != nil {
 			return "", "", nil, err
 		}
 		for _, k := range lakeKeys() {
@@ -187,14 +219,14 @@ func (r *run) sources(ctx context.Context, conn *sql.Conn) (src, testSrc string,
 
 // readSamples reads the data and splits it into the train, test and
 // out-of-time samples of the candidate characteristics.
-func (r *run) readSamples(ctx context.Context, conn *sql.Conn) error {
+func (r *run) readSamples(ctx context.Context) error {
 	cfg := r.cfg
-	src, testSrc, exclude, err := r.sources(ctx, conn)
+	src, testSrc, exclude, err := r.sources(ctx)
 	if err != nil {
 		return err
 	}
 	r.log.Info("train: reading", "mode", map[bool]string{true: "lake", false: "flat"}[r.lakeMode], "inputs", len(r.inputs))
-	fr, err := frame.Query(ctx, conn, src, cfg.Kinds)
+	fr, err := r.query(ctx, src, cfg.Kinds)
 	if err != nil {
 		return fmt.Errorf("train: read %s: %w", strings.Join(r.inputs[:min(len(r.inputs), 3)], ", "), err)
 	}
@@ -222,7 +254,7 @@ func (r *run) readSamples(ctx context.Context, conn *sql.Conn) error {
 	}
 	r.samples = []*sample{gather("train", fr, r.names, y, trainIdx)}
 	if testSrc != "" {
-		ts, err := r.testFile(ctx, conn, testSrc, fr)
+		ts, err := r.testFile(ctx, testSrc, fr)
 		if err != nil {
 			return err
 		}
@@ -296,13 +328,13 @@ func (r *run) candidates(fr *frame.Frame, exclude map[string]bool) error {
 
 // testFile reads the --test file as the test sample, each candidate with
 // its kind in the data fr.
-func (r *run) testFile(ctx context.Context, conn *sql.Conn, testSrc string, fr *frame.Frame) (*sample, error) {
+func (r *run) testFile(ctx context.Context, testSrc string, fr *frame.Frame) (*sample, error) {
 	cfg := r.cfg
 	kinds := map[string]binning.Kind{}
 	for _, n := range r.names {
 		kinds[n] = fr.Cols[n].Kind
 	}
-	tf, err := frame.Query(ctx, conn, testSrc, kinds)
+	tf, err := r.query(ctx, testSrc, kinds)
 	if err != nil {
 		return nil, fmt.Errorf("train: read %s: %w", cfg.Test, err)
 	}
