@@ -139,13 +139,14 @@ func ChooseCV(col *Column, y []float64, o Options, spec *Spec, choices []Choice,
 	// fixes the bins: the same likelihoods as CVLogLik's.
 	var fc *foldCounts
 	var ac *Column
+	var outs []*outside
 	if spec == nil {
 		nf := 0
 		for _, f := range folds {
 			nf = max(nf, f+1)
 		}
 		fc = newFoldCounts(col, y, folds, nf, o.WithDefaults().Specials)
-		ac = fc.atomColumn()
+		ac, outs = fc.atomColumn(), fc.outsides()
 	}
 	lls := make([]float64, len(choices))
 	bestLL := math.Inf(-1)
@@ -155,7 +156,7 @@ func ChooseCV(col *Column, y []float64, o Options, spec *Spec, choices []Choice,
 		var ll float64
 		var err error
 		if fc != nil {
-			ll, err = fc.logLik(col.Name, oc, ac)
+			ll, err = fc.logLik(col.Name, oc, ac, outs)
 		} else {
 			ll, err = CVLogLik(col, y, oc, spec, folds)
 		}

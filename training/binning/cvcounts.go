@@ -86,42 +86,59 @@ func (fc *foldCounts) sum(c [][2]int64, r, f int) (out, in [2]int64) {
 	return out, in
 }
 
-// fitOutside bins the rows outside fold f under o exactly as fit does on
-// those rows.
-func (fc *foldCounts) fitOutside(name string, f int, o Options) (*Binning, error) {
-	b := &Binning{Variable: name, Kind: fc.kind}
-	var miss [2]int64
+// outside is the counts of the rows outside one fold: what fit on those
+// rows would count before its search (the same for every setting).
+type outside struct {
+	atoms []atom     // numeric: distinct regular values with rows
+	spc   [][2]int64 // numeric: per special value
+	cnt   [][2]int64 // categorical: per code, 0 for the empty value
+	miss  [2]int64
+}
+
+// outside returns the counts of the rows outside fold f.
+func (fc *foldCounts) outside(f int) *outside {
+	out := &outside{}
 	for g := range fc.k {
 		if g != f {
-			miss[0] += fc.miss[g][0]
-			miss[1] += fc.miss[g][1]
+			out.miss[0] += fc.miss[g][0]
+			out.miss[1] += fc.miss[g][1]
 		}
 	}
-	var err error
 	if fc.kind == Categorical {
-		cnt := make([][2]int64, len(fc.dict))
+		out.cnt = make([][2]int64, len(fc.dict))
 		for c, v := range fc.dict {
-			out, _ := fc.sum(fc.cnt, c, f)
+			o, _ := fc.sum(fc.cnt, c, f)
 			if v == "" { // the empty value is missing
-				miss[0] += out[0]
-				miss[1] += out[1]
+				out.miss[0] += o[0]
+				out.miss[1] += o[1]
 				continue
 			}
-			cnt[c] = out
+			out.cnt[c] = o
 		}
-		err = b.fitCategoricalCounts(fc.dict, cnt, miss, o, nil)
+		return out
+	}
+	out.atoms = make([]atom, 0, len(fc.vals))
+	for a, v := range fc.vals {
+		if o, _ := fc.sum(fc.cnt, a, f); o[0]+o[1] > 0 {
+			out.atoms = append(out.atoms, atom{x: v, good: o[0], bad: o[1], count: o[0] + o[1]})
+		}
+	}
+	out.spc = make([][2]int64, len(fc.specials))
+	for s := range out.spc {
+		out.spc[s], _ = fc.sum(fc.spec, s, f)
+	}
+	return out
+}
+
+// fitOutside bins the rows counted in out under o exactly as fit does on
+// those rows.
+func (fc *foldCounts) fitOutside(name string, out *outside, o Options) (*Binning, error) {
+	b := &Binning{Variable: name, Kind: fc.kind}
+	var err error
+	if fc.kind == Categorical {
+		err = b.fitCategoricalCounts(fc.dict, out.cnt, out.miss, o, nil)
 	} else {
-		atoms := make([]atom, 0, len(fc.vals))
-		for a, v := range fc.vals {
-			if out, _ := fc.sum(fc.cnt, a, f); out[0]+out[1] > 0 {
-				atoms = append(atoms, atom{x: v, good: out[0], bad: out[1], count: out[0] + out[1]})
-			}
-		}
-		spc := make([][2]int64, len(fc.specials))
-		for s := range spc {
-			spc[s], _ = fc.sum(fc.spec, s, f)
-		}
-		err = b.fitNumericAtoms(atoms, miss, spc, o, nil)
+		err = b.fitNumericAtoms(out.atoms, out.miss, out.spc, o, nil)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("binning %s: %w", name, err)
@@ -148,15 +165,24 @@ func (fc *foldCounts) atomColumn() *Column {
 	return &Column{Kind: Numeric, Num: num}
 }
 
-// logLik is CVLogLik from the counts: for each fold, the bins fitted on
+// outsides returns the counts outside each fold.
+func (fc *foldCounts) outsides() []*outside {
+	outs := make([]*outside, fc.k)
+	for f := range outs {
+		outs[f] = fc.outside(f)
+	}
+	return outs
+}
+
+// logLik is CVLogLik from the counts (outs: fc.outsides()): for each fold, the bins fitted on
 // the other folds, and the fold's rows predicted by their bin's log odds
 // (the other folds' log odds plus the bin's WoE).
-func (fc *foldCounts) logLik(name string, o Options, ac *Column) (float64, error) {
+func (fc *foldCounts) logLik(name string, o Options, ac *Column, outs []*outside) (float64, error) {
 	o = o.WithDefaults()
 	nAtoms := len(fc.cnt) / max(fc.k, 1)
 	var total float64
 	for f := range fc.k {
-		b, err := fc.fitOutside(name, f, o)
+		b, err := fc.fitOutside(name, outs[f], o)
 		if err != nil {
 			return math.Inf(-1), err
 		}

@@ -66,7 +66,7 @@ func TestFoldCountsLogLikIsCVLogLik(t *testing.T) {
 			o = o.WithDefaults()
 			want, werr := CVLogLik(col, y, o, nil, folds)
 			fc := newFoldCounts(col, y, folds, 5, o.Specials)
-			got, gerr := fc.logLik(col.Name, o, fc.atomColumn())
+			got, gerr := fc.logLik(col.Name, o, fc.atomColumn(), fc.outsides())
 			if (werr == nil) != (gerr == nil) {
 				t.Fatalf("%s options %d: errors differ: %v vs %v", col.Name, k, werr, gerr)
 			}
