@@ -260,7 +260,7 @@ func appendScored(w *bytes.Buffer, name string, sc *scorecard.Scores, y []float6
 	for i := range sc.Score {
 		line = append(line[:0], name...)
 		line = append(line, ',')
-		line = strconv.AppendFloat(line, sc.Score[i], 'f', 4, 64)
+		line = appendScore(line, sc.Score[i])
 		line = append(line, ',')
 		line = strconv.AppendFloat(line, sc.PD[i], 'g', 10, 64)
 		line = append(line, ',')
@@ -268,6 +268,25 @@ func appendScored(w *bytes.Buffer, name string, sc *scorecard.Scores, y []float6
 		line = append(line, '\n')
 		w.Write(line)
 	}
+}
+
+// appendScore appends strconv.FormatFloat(score, 'f', 4, 64) of a score
+// of the fixed-point scorer (scorecard.ScoreOf(t) = t / 10⁴, correctly
+// rounded) by formatting the integer t, several times faster than
+// formatting the float; any other value goes to strconv.
+func appendScore(dst []byte, score float64) []byte {
+	t := math.Round(score * 1e4)
+	if math.Abs(t) >= 1<<50 || t/1e4 != score || score == 0 && math.Signbit(score) {
+		return strconv.AppendFloat(dst, score, 'f', 4, 64)
+	}
+	v := int64(t)
+	if v < 0 {
+		dst = append(dst, '-')
+		v = -v
+	}
+	dst = strconv.AppendInt(dst, v/10000, 10)
+	frac := v % 10000
+	return append(dst, '.', byte('0'+frac/1000), byte('0'+frac/100%10), byte('0'+frac/10%10), byte('0'+frac%10))
 }
 
 // binPSI is the PSI of a characteristic's bin distribution, b vs a.
