@@ -547,9 +547,16 @@ func (r *run) validate(m *scorecard.Model, res *Result) ([]byte, error) {
 	var trainSc *scorecard.Scores
 	var scored bytes.Buffer
 	scored.WriteString("sample,score,pd,bad\n")
-	for _, s := range r.samples {
+	scores := make([]*scorecard.Scores, len(r.samples))
+	errs := make([]error, len(r.samples))
+	parallelRange(len(r.samples), func(lo, hi int) {
+		for k := lo; k < hi; k++ {
+			scores[k], errs[k] = m.Score(r.samples[k].cols)
+		}
+	})
+	for k, s := range r.samples {
 		res.Samples[s.name] = s.n
-		sc, err := m.Score(s.cols)
+		sc, err := scores[k], errs[k]
 		if err != nil {
 			return nil, err
 		}

@@ -333,21 +333,14 @@ func gather(name string, fr *frame.Frame, names []string, y []float64, idx []int
 	for k, i := range idx {
 		s.y[k] = y[i]
 	}
-	for _, n := range names {
-		c := fr.Cols[n]
-		o := &binning.Column{Name: n, Kind: c.Kind, Dict: c.Dict}
-		if c.Kind == binning.Numeric {
-			o.Num = make([]float64, len(idx))
-			for k, i := range idx {
-				o.Num[k] = c.Num[i]
-			}
-		} else {
-			o.Codes = make([]int32, len(idx))
-			for k, i := range idx {
-				o.Codes[k] = c.Codes[i]
-			}
+	cols := make([]*binning.Column, len(names))
+	parallelRange(len(names), func(lo, hi int) { // two workers, a share of the columns each
+		for j := lo; j < hi; j++ {
+			cols[j] = fr.Cols[names[j]].Take(idx)
 		}
-		s.cols[n] = o
+	})
+	for j, n := range names {
+		s.cols[n] = cols[j]
 	}
 	return s
 }
