@@ -27,14 +27,18 @@ type Frame struct {
 	N       int
 }
 
-// builder gathers one column across batches: each batch's values are
-// converted into a chunk of their own, and the chunks are joined once
-// into a slice of the exact length at the end (appending to one growing
-// slice copies and faults in every value several times over: Go grows a
-// large slice by a quarter at a time).
+// builder gathers one column across batches. With a row-count hint it
+// converts every batch straight into one slice of that capacity (growing
+// it only if the hint falls short). Without one, each batch's values go
+// into a chunk of their own, joined once into a slice of the exact length
+// at the end: appending to one growing slice copies and faults in every
+// value several times over (Go grows a large slice by a quarter at a
+// time).
 type builder struct {
 	name   string
 	kind   binning.Kind
+	hint   int
+	num    []float64 // with a hint
 	chunks [][]float64
 	codes  [][]int32
 	dict   arrowcol.Dict
@@ -45,27 +49,56 @@ type builder struct {
 // column's categories.
 func (b *builder) add(a arrow.Array) error {
 	if b.kind == binning.Categorical {
+		if b.hint > 0 {
+			if b.dict.Codes == nil {
+				b.dict.Codes = make([]int32, 0, b.hint)
+			}
+			b.dict.Append(a)
+			return nil
+		}
 		b.dict.Codes = b.dict.Codes[:0] // the codes of this batch only
 		b.dict.Append(a)
 		b.codes = append(b.codes, slices.Clone(b.dict.Codes))
 		return nil
 	}
-	dst := make([]float64, 0, a.Len())
-	if !arrowcol.Numeric(a.DataType()) {
-		b.chunks = append(b.chunks, arrowcol.AppendParsed(dst, a))
-		return nil
+	if b.hint > 0 && b.num == nil {
+		b.num = make([]float64, 0, b.hint)
 	}
-	dst, err := arrowcol.AppendFloats(dst, a)
-	b.chunks = append(b.chunks, dst)
+	dst := b.num
+	if b.hint <= 0 {
+		dst = make([]float64, 0, a.Len())
+	}
+	var err error
+	if !arrowcol.Numeric(a.DataType()) {
+		dst = arrowcol.AppendParsed(dst, a)
+	} else {
+		dst, err = arrowcol.AppendFloats(dst, a)
+	}
+	if b.hint > 0 {
+		b.num = dst
+	} else {
+		b.chunks = append(b.chunks, dst)
+	}
 	return err
 }
 
-// column joins the chunks into the column of n rows.
+// column returns the column of n rows.
 func (b *builder) column(n int) *binning.Column {
 	c := &binning.Column{Name: b.name, Kind: b.kind, Dict: b.dict.Values}
-	if b.kind == binning.Categorical {
+	switch {
+	case b.kind == binning.Categorical && b.hint > 0:
+		c.Codes = b.dict.Codes
+		if c.Codes == nil {
+			c.Codes = []int32{}
+		}
+	case b.kind == binning.Categorical:
 		c.Codes = join(b.codes, n)
-	} else {
+	case b.hint > 0:
+		c.Num = b.num
+		if c.Num == nil {
+			c.Num = []float64{}
+		}
+	default:
 		c.Num = join(b.chunks, n)
 	}
 	return c
@@ -95,7 +128,7 @@ func Query(ctx context.Context, conn *sql.Conn, query string, kinds map[string]b
 			return err
 		}
 		defer rdr.Release()
-		f, err = read(ctx, rdr, kinds)
+		f, err = read(ctx, rdr, kinds, 0)
 		return err
 	})
 	if err != nil {
@@ -109,13 +142,17 @@ func Query(ctx context.Context, conn *sql.Conn, query string, kinds map[string]b
 // with its numeric columns handed over without DuckDB's Arrow
 // conversion. The query must be self-contained (it may read files, not
 // the views of another connection).
-func Stream(ctx context.Context, o duckstream.Options, query string, kinds map[string]binning.Kind) (*Frame, error) {
+//
+// rows, when positive, is about how many rows to expect (a little more is
+// better than a little less): the columns are then converted straight
+// into slices of that capacity.
+func Stream(ctx context.Context, o duckstream.Options, query string, kinds map[string]binning.Kind, rows int) (*Frame, error) {
 	rdr, err := duckstream.Query(ctx, o, query)
 	if err != nil {
 		return nil, fmt.Errorf("frame: %w", err)
 	}
 	defer rdr.Close()
-	f, err := read(ctx, rdr, kinds)
+	f, err := read(ctx, rdr, kinds, rows)
 	if err != nil {
 		return nil, fmt.Errorf("frame: %w", err)
 	}
@@ -123,7 +160,7 @@ func Stream(ctx context.Context, o duckstream.Options, query string, kinds map[s
 }
 
 // read takes every batch of rdr into columns.
-func read(ctx context.Context, rdr array.RecordReader, kinds map[string]binning.Kind) (*Frame, error) {
+func read(ctx context.Context, rdr array.RecordReader, kinds map[string]binning.Kind, hint int) (*Frame, error) {
 	f := &Frame{Cols: map[string]*binning.Column{}, Types: map[string]string{}, Skipped: map[string]string{}}
 	var bs []*builder
 	var use []int
@@ -144,7 +181,7 @@ func read(ctx context.Context, rdr array.RecordReader, kinds map[string]binning.
 		if k, ok := kinds[fld.Name]; ok {
 			kind = k
 		}
-		bs = append(bs, &builder{name: fld.Name, kind: kind})
+		bs = append(bs, &builder{name: fld.Name, kind: kind, hint: hint})
 		use = append(use, i)
 	}
 	for rdr.Next() {
@@ -165,7 +202,7 @@ func read(ctx context.Context, rdr array.RecordReader, kinds map[string]binning.
 	for _, b := range bs {
 		f.Names = append(f.Names, b.name)
 		f.Cols[b.name] = b.column(f.N)
-		b.chunks, b.codes = nil, nil
+		b.chunks, b.codes, b.num = nil, nil, nil
 	}
 	return f, nil
 }

@@ -136,20 +136,28 @@ func TestStreamSameAsQuery(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, err := frame.Stream(ctx, duckstream.Options{Threads: 2}, q, kinds)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got.N != want.N || !slices.Equal(got.Names, want.Names) || !maps.Equal(got.Skipped, want.Skipped) {
-			t.Fatalf("stream: %d rows %v skipped %v; query: %d rows %v skipped %v", got.N, got.Names, got.Skipped, want.N, want.Names, want.Skipped)
-		}
-		for _, n := range want.Names {
-			g, w := got.Cols[n], want.Cols[n]
-			same := g.Kind == w.Kind && slices.Equal(g.Codes, w.Codes) && slices.Equal(g.Dict, w.Dict) &&
-				slices.EqualFunc(g.Num, w.Num, func(a, b float64) bool { return a == b || math.IsNaN(a) && math.IsNaN(b) })
-			if !same {
-				t.Errorf("column %s differs between Stream and Query", n)
+		for _, hint := range []int{0, 100, 20_000} { // none, too few, enough
+			got, err := frame.Stream(ctx, duckstream.Options{Threads: 2}, q, kinds, hint)
+			if err != nil {
+				t.Fatal(err)
 			}
+			sameFrame(t, got, want)
+		}
+	}
+}
+
+// sameFrame reports where got differs from want.
+func sameFrame(t *testing.T, got, want *frame.Frame) {
+	t.Helper()
+	if got.N != want.N || !slices.Equal(got.Names, want.Names) || !maps.Equal(got.Skipped, want.Skipped) {
+		t.Fatalf("stream: %d rows %v skipped %v; query: %d rows %v skipped %v", got.N, got.Names, got.Skipped, want.N, want.Names, want.Skipped)
+	}
+	for _, n := range want.Names {
+		g, w := got.Cols[n], want.Cols[n]
+		same := g.Kind == w.Kind && slices.Equal(g.Codes, w.Codes) && slices.Equal(g.Dict, w.Dict) &&
+			slices.EqualFunc(g.Num, w.Num, func(a, b float64) bool { return a == b || math.IsNaN(a) && math.IsNaN(b) })
+		if !same {
+			t.Errorf("column %s differs between Stream and Query", n)
 		}
 	}
 }

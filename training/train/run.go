@@ -7,6 +7,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"io"
 	"log/slog"
 	"math"
 	"os"
@@ -54,7 +55,8 @@ type run struct {
 	dropped  []scorecard.Dropped // characteristics left out, with reasons
 	// query reads a query's result into columns (open); conn is the
 	// lake mode's DuckDB connection.
-	query func(ctx context.Context, q string, kinds map[string]binning.Kind) (*frame.Frame, error)
+	// rows is about how many rows to expect (0: unknown).
+	query func(ctx context.Context, q string, kinds map[string]binning.Kind, rows int) (*frame.Frame, error)
 	conn  *sql.Conn
 }
 
@@ -125,8 +127,8 @@ func (r *run) open(ctx context.Context) (func(), error) {
 			mem = lake.DefaultMemoryLimit()
 		}
 		o := duckstream.Options{MemoryLimit: mem, TempDir: filepath.Join(tmp, "duckdb"), Threads: runtime.NumCPU()}
-		r.query = func(ctx context.Context, q string, kinds map[string]binning.Kind) (*frame.Frame, error) {
-			return frame.Stream(ctx, o, q, kinds)
+		r.query = func(ctx context.Context, q string, kinds map[string]binning.Kind, rows int) (*frame.Frame, error) {
+			return frame.Stream(ctx, o, q, kinds, rows)
 		}
 		return func() { os.RemoveAll(tmp) }, nil
 	}
@@ -141,10 +143,35 @@ func (r *run) open(ctx context.Context) (func(), error) {
 		return nil, err
 	}
 	r.conn = conn
-	r.query = func(ctx context.Context, q string, kinds map[string]binning.Kind) (*frame.Frame, error) {
+	r.query = func(ctx context.Context, q string, kinds map[string]binning.Kind, _ int) (*frame.Frame, error) {
 		return frame.Query(ctx, conn, q, kinds)
 	}
 	return func() { conn.Close(); db.Close() }, nil
+}
+
+// estimateRows is about how many rows a CSV file holds, a little more
+// rather than less: its size over the mean length of its first lines
+// (up to 1 MiB), plus 5%. 0 for other files or when it cannot tell.
+func estimateRows(path string) int {
+	if path == "" || strings.ToLower(filepath.Ext(path)) != ".csv" {
+		return 0
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return 0
+	}
+	buf := make([]byte, 1<<20)
+	n, _ := io.ReadFull(f, buf)
+	lines := bytes.Count(buf[:n], []byte{'\n'})
+	if lines < 2 {
+		return 0
+	}
+	return int(float64(fi.Size())/(float64(n)/float64(lines))*1.05) + 1024
 }
 
 // normalize checks the config and fills in the defaults Run needs.
@@ -226,7 +253,7 @@ func (r *run) readSamples(ctx context.Context) error {
 		return err
 	}
 	r.log.Info("train: reading", "mode", map[bool]string{true: "lake", false: "flat"}[r.lakeMode], "inputs", len(r.inputs))
-	fr, err := r.query(ctx, src, cfg.Kinds)
+	fr, err := r.query(ctx, src, cfg.Kinds, estimateRows(cfg.Data))
 	if err != nil {
 		return fmt.Errorf("train: read %s: %w", strings.Join(r.inputs[:min(len(r.inputs), 3)], ", "), err)
 	}
@@ -334,7 +361,7 @@ func (r *run) testFile(ctx context.Context, testSrc string, fr *frame.Frame) (*s
 	for _, n := range r.names {
 		kinds[n] = fr.Cols[n].Kind
 	}
-	tf, err := r.query(ctx, testSrc, kinds)
+	tf, err := r.query(ctx, testSrc, kinds, estimateRows(cfg.Test))
 	if err != nil {
 		return nil, fmt.Errorf("train: read %s: %w", cfg.Test, err)
 	}
