@@ -386,6 +386,13 @@ func numericAtoms(x, y []float64, specials []float64) (atoms []atom, miss [2]int
 
 func (b *Binning) fitNumeric(col *Column, y []float64, o Options, spec *Spec) error {
 	atoms, miss, spc := numericAtoms(col.Num, y, o.Specials)
+	return b.fitNumericAtoms(atoms, miss, spc, o, spec)
+}
+
+// fitNumericAtoms bins a numeric characteristic from its atoms (distinct
+// regular values with counts, ascending), the missing counts and the
+// counts of each special value of o.Specials.
+func (b *Binning) fitNumericAtoms(atoms []atom, miss [2]int64, spc [][2]int64, o Options, spec *Spec) error {
 	if spec != nil {
 		if len(spec.Groups) > 0 {
 			return fmt.Errorf("numeric characteristic given groups; use breaks")
@@ -445,9 +452,16 @@ func (b *Binning) fitCategorical(col *Column, y []float64, o Options, spec *Spec
 		}
 		cnt[c][cls]++
 	}
+	return b.fitCategoricalCounts(col.Dict, cnt, miss, o, spec)
+}
+
+// fitCategoricalCounts bins a categorical characteristic from the good
+// and bad counts of each dictionary code (cnt, zero for the empty value)
+// and of the missing values.
+func (b *Binning) fitCategoricalCounts(dict []string, cnt [][2]int64, miss [2]int64, o Options, spec *Spec) error {
 	// Categories present, merged by value (a dictionary may repeat one).
 	byVal := map[string]*atom{}
-	for c, v := range col.Dict {
+	for c, v := range dict {
 		if v == "" || cnt[c][0]+cnt[c][1] == 0 {
 			continue
 		}

@@ -135,12 +135,31 @@ func ChooseCV(col *Column, y []float64, o Options, spec *Spec, choices []Choice,
 		col, y = col.Take(idx), sy
 	}
 	folds := Folds(y, k, seed)
+	// From the counts per fold (one sort of the column) when no spec
+	// fixes the bins: the same likelihoods as CVLogLik's.
+	var fc *foldCounts
+	var ac *Column
+	var outs []*outside
+	if spec == nil {
+		nf := 0
+		for _, f := range folds {
+			nf = max(nf, f+1)
+		}
+		fc = newFoldCounts(col, y, folds, nf, o.WithDefaults().Specials)
+		ac, outs = fc.atomColumn(), fc.outsides()
+	}
 	lls := make([]float64, len(choices))
 	bestLL := math.Inf(-1)
 	for t, c := range choices {
 		oc := o
 		oc.MaxBins, oc.MinShare = c.MaxBins, c.MinShare
-		ll, err := CVLogLik(col, y, oc, spec, folds)
+		var ll float64
+		var err error
+		if fc != nil {
+			ll, err = fc.logLik(col.Name, oc, ac, outs)
+		} else {
+			ll, err = CVLogLik(col, y, oc, spec, folds)
+		}
 		if err != nil {
 			ll = math.Inf(-1)
 		}

@@ -158,6 +158,11 @@ func Gains(score, bad []float64, k int) ([]Band, error) {
 	if err != nil {
 		return nil, err
 	}
+	return gainsOf(gs, nb, ng, k)
+}
+
+// gainsOf is Gains of the tie groups gs (ascending; reversed in place).
+func gainsOf(gs []group, nb, ng float64, k int) ([]Band, error) {
 	if k <= 0 {
 		return nil, fmt.Errorf("metrics: %d bands", k)
 	}
@@ -247,11 +252,16 @@ func HosmerLemeshow(pd, bad []float64, g int) (chi2, p float64, err error) {
 	if g < 3 {
 		return 0, 0, fmt.Errorf("metrics: Hosmer–Lemeshow needs at least 3 groups, got %d", g)
 	}
-	idx := make([]int, len(pd))
+	idx := make([]int32, len(pd))
 	for i := range idx {
-		idx[i] = i
+		idx[i] = int32(i)
 	}
 	sort.SliceStable(idx, func(a, b int) bool { return pd[idx[a]] < pd[idx[b]] })
+	return hlOf(pd, bad, idx, g)
+}
+
+// hlOf is HosmerLemeshow with the rows in order idx (by pd, stably).
+func hlOf(pd, bad []float64, idx []int32, g int) (chi2, p float64, err error) {
 	n := len(pd)
 	used := 0
 	for k := 0; k < g; k++ {

@@ -3,6 +3,7 @@ package metrics_test
 import (
 	"math"
 	"math/rand/v2"
+	"reflect"
 	"testing"
 
 	"qiandun/training/metrics"
@@ -184,5 +185,53 @@ func TestSummarizeAgrees(t *testing.T) {
 	}
 	if w := bruteAUC(s, y); math.Abs(auc-w) > 1e-15 {
 		t.Errorf("AUC %v, brute force %v", auc, w)
+	}
+}
+
+// TestRankedAgrees checks that the one-sort Ranked gives exactly what
+// Summarize, Gains and HosmerLemeshow give by their own sorts, on scores
+// with many ties (including −0 and +0) and on continuous ones.
+func TestRankedAgrees(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 2))
+	for _, tc := range []struct {
+		name  string
+		n     int
+		score func() float64
+	}{
+		{"ties", 3000, func() float64 { return math.Round(r.Float64()*40) / 40 }},
+		{"signed zeros", 500, func() float64 { return []float64{0, math.Copysign(0, -1), 0.5, -0.25}[r.IntN(4)] }},
+		{"continuous", 5000, func() float64 { return r.Float64() }},
+	} {
+		score, bad := make([]float64, tc.n), make([]float64, tc.n)
+		for i := range score {
+			score[i] = tc.score()
+			if r.Float64() < 0.2+0.5*score[i] {
+				bad[i] = 1
+			}
+		}
+		rk, err := metrics.Rank(score, bad)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum, _ := metrics.Summarize(score, bad)
+		if got := rk.Summary(); got != sum {
+			t.Errorf("%s: summary %+v, Summarize %+v", tc.name, got, sum)
+		}
+		g1, _ := rk.Gains(10)
+		g2, _ := metrics.Gains(score, bad, 10)
+		if !reflect.DeepEqual(g1, g2) {
+			t.Errorf("%s: gains differ:\n%+v\n%+v", tc.name, g1, g2)
+		}
+		c1, p1, e1 := rk.HosmerLemeshow(10)
+		c2, p2, e2 := metrics.HosmerLemeshow(score, bad, 10)
+		if c1 != c2 || !(p1 == p2 || math.IsNaN(p1) && math.IsNaN(p2)) || (e1 == nil) != (e2 == nil) {
+			t.Errorf("%s: Hosmer–Lemeshow %v %v %v, by its own sort %v %v %v", tc.name, c1, p1, e1, c2, p2, e2)
+		}
+	}
+	if _, err := metrics.Rank([]float64{0.1, math.NaN()}, []float64{0, 1}); err == nil {
+		t.Error("a NaN score was ranked")
+	}
+	if _, err := metrics.Rank([]float64{0.1, 0.2}, []float64{1, 1}); err == nil {
+		t.Error("a sample without goods was ranked")
 	}
 }

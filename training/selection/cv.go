@@ -270,16 +270,19 @@ func scoreStats(x *mat.Dense, y []float64, in []int, beta []float64) []float64 {
 	sel := append([]int{0}, plusOne(in)...)
 	resid := mat.NewVecDense(n, nil)
 	z := mat.NewDense(n, q, nil) // rows of x scaled by sqrt(w)
+	xr, zr, rr := x.RawMatrix(), z.RawMatrix(), resid.RawVector().Data
 	for i := range n {
+		row := xr.Data[i*xr.Stride : i*xr.Stride+q]
 		eta := 0.0
 		for k, c := range sel {
-			eta += beta[k] * x.At(i, c)
+			eta += beta[k] * row[c]
 		}
 		p := 1 / (1 + math.Exp(-eta))
-		resid.SetVec(i, y[i]-p)
+		rr[i] = y[i] - p
 		sw := math.Sqrt(p * (1 - p))
-		for c := range q {
-			z.Set(i, c, sw*x.At(i, c))
+		zrow := zr.Data[i*zr.Stride : i*zr.Stride+q]
+		for c, v := range row {
+			zrow[c] = sw * v
 		}
 	}
 	var u mat.VecDense
@@ -367,9 +370,11 @@ func (e *cvEval) loglik(ctx context.Context, in []int, beta []float64) (float64,
 	sel := append([]int{0}, plusOne(in)...)
 	s := len(sel)
 	xs := mat.NewDense(n, s, nil) // the model's columns
+	xr, xsr := e.x.RawMatrix(), xs.RawMatrix()
 	for i := range n {
+		src, dst := xr.Data[i*xr.Stride:], xsr.Data[i*xsr.Stride:]
 		for k, c := range sel {
-			xs.Set(i, k, e.x.At(i, c))
+			dst[k] = src[c]
 		}
 	}
 	z := mat.NewDense(n, s, nil)
@@ -378,12 +383,14 @@ func (e *cvEval) loglik(ctx context.Context, in []int, beta []float64) (float64,
 	bv.CloneFromVec(mat.NewVecDense(s, slices.Clone(beta)))
 	var eta mat.VecDense
 	eta.MulVec(xs, &bv)
+	zr, rr, er := z.RawMatrix(), resid.RawVector().Data, eta.RawVector()
 	for i := range n {
-		p := 1 / (1 + math.Exp(-eta.AtVec(i)))
-		resid.SetVec(i, e.y[i]-p)
+		p := 1 / (1 + math.Exp(-er.Data[i*er.Inc]))
+		rr[i] = e.y[i] - p
 		sw := math.Sqrt(p * (1 - p))
-		for k := range s {
-			z.Set(i, k, sw*xs.At(i, k))
+		row, zrow := xsr.Data[i*xsr.Stride:i*xsr.Stride+s], zr.Data[i*zr.Stride:i*zr.Stride+s]
+		for k, v := range row {
+			zrow[k] = sw * v
 		}
 	}
 	k := len(e.bounds) - 1

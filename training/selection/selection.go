@@ -21,6 +21,8 @@ import (
 	"math"
 	"slices"
 
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/mat"
 	"gonum.org/v1/gonum/stat"
 
@@ -116,38 +118,50 @@ func (o Options) WithDefaults() Options {
 // Select returns the kept characteristics (in candidate order) and the
 // dropped ones with reasons.
 func Select(ctx context.Context, cands []Candidate, y []float64, o Options) ([]Candidate, []Dropped, error) {
+	kept, dropped, _, err := SelectFit(ctx, cands, y, o)
+	return kept, dropped, err
+}
+
+// SelectFit is Select that also returns the logistic fit of the kept
+// characteristics' WoE (in kept order) on every row with penalty o.L2,
+// which the sign check fits last: logit.Fit(ctx, WoE columns, y,
+// logit.Options{L2: o.L2}). It is nil when the sign check is off or
+// nothing is kept.
+func SelectFit(ctx context.Context, cands []Candidate, y []float64, o Options) ([]Candidate, []Dropped, *logit.Result, error) {
 	o = o.WithDefaults()
 	kept, dropped := Filter(cands, o)
-	kept, d := Correlation(kept, o.MaxCorr)
+	screened, corr := kept, corrMatrix(kept) // one pass for every pair
+	kept, d := correlation(kept, o.MaxCorr, corr)
 	dropped = append(dropped, d...)
-	kept, d = VIF(kept, o.MaxVIF)
+	kept, d = vif(kept, o.MaxVIF, screened, corr)
 	dropped = append(dropped, d...)
 	var err error
 	switch o.Stepwise {
 	case "cv":
 		kept, d, err = StepwiseCV(ctx, kept, y, o)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		dropped = append(dropped, d...)
 	case "none":
 	case "both", "forward", "backward":
 		kept, d, err = Stepwise(ctx, kept, y, o)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		dropped = append(dropped, d...)
 	default:
-		return nil, nil, fmt.Errorf("selection: stepwise %q: want cv, both, forward, backward or none", o.Stepwise)
+		return nil, nil, nil, fmt.Errorf("selection: stepwise %q: want cv, both, forward, backward or none", o.Stepwise)
 	}
+	var last *logit.Result
 	if !o.NoSignCheck {
-		kept, d, err = SignCheck(ctx, kept, y, o.L2)
+		kept, d, last, err = signCheck(ctx, kept, y, o.L2)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		dropped = append(dropped, d...)
 	}
-	return kept, dropped, nil
+	return kept, dropped, last, nil
 }
 
 // Filter applies the missing-rate, single-value, IV and PSI thresholds.
@@ -172,15 +186,39 @@ func Filter(cands []Candidate, o Options) ([]Candidate, []Dropped) {
 	return kept, dropped
 }
 
-// corrMatrix returns the Pearson correlation matrix of the WoE columns.
+// corrMatrix returns the Pearson correlation matrix of the WoE columns
+// (0 for a constant column): the centred cross-products Σ(x−x̄)(z−z̄),
+// formed over blocks of rows with BLAS (one pass for every pair), scaled
+// by the square roots of the sums of squares.
 func corrMatrix(cs []Candidate) *mat.SymDense {
 	p := len(cs)
+	if p == 0 {
+		return nil // gonum has no empty matrix
+	}
 	r := mat.NewSymDense(p, nil)
+	n := len(cs[0].WoE)
+	means := make([]float64, p)
+	for j, c := range cs {
+		means[j] = stat.Mean(c.WoE, nil)
+	}
+	const block = 4096
+	buf := make([]float64, p*min(block, n))
+	cp := blas64.Symmetric{Uplo: blas.Upper, N: p, Stride: p, Data: make([]float64, p*p)}
+	for lo := 0; lo < n; lo += block {
+		m := min(block, n-lo)
+		for j, c := range cs {
+			row := buf[j*m : (j+1)*m]
+			for i, v := range c.WoE[lo : lo+m] {
+				row[i] = v - means[j]
+			}
+		}
+		blas64.Syrk(blas.NoTrans, 1, blas64.General{Rows: p, Cols: m, Stride: m, Data: buf[:p*m]}, 1, cp)
+	}
 	for i := 0; i < p; i++ {
 		r.SetSym(i, i, 1)
 		for j := i + 1; j < p; j++ {
-			v := stat.Correlation(cs[i].WoE, cs[j].WoE, nil)
-			if math.IsNaN(v) {
+			v := cp.Data[i*p+j] / math.Sqrt(cp.Data[i*p+i]*cp.Data[j*p+j])
+			if math.IsNaN(v) || math.IsInf(v, 0) {
 				v = 0
 			}
 			r.SetSym(i, j, v)
@@ -189,9 +227,34 @@ func corrMatrix(cs []Candidate) *mat.SymDense {
 	return r
 }
 
+// subCorr is the correlation matrix of cs taken from r, the matrix of
+// all (by name); a nil all or r computes it afresh.
+func subCorr(cs []Candidate, all []Candidate, r *mat.SymDense) *mat.SymDense {
+	if r == nil {
+		return corrMatrix(cs)
+	}
+	pos := make(map[string]int, len(all))
+	for k, c := range all {
+		pos[c.Name] = k
+	}
+	idx := make([]int, len(cs))
+	for k, c := range cs {
+		idx[k] = pos[c.Name]
+	}
+	var out mat.SymDense
+	out.SubsetSym(r, idx)
+	return &out
+}
+
 // Correlation drops, from each pair whose |correlation| exceeds max, the
 // one with the lower IV (examining pairs from the highest IV down).
 func Correlation(cs []Candidate, max float64) ([]Candidate, []Dropped) {
+	return correlation(cs, max, nil)
+}
+
+// correlation is Correlation with the correlation matrix of cs (nil:
+// computed here).
+func correlation(cs []Candidate, max float64, corr *mat.SymDense) ([]Candidate, []Dropped) {
 	if len(cs) < 2 {
 		return cs, nil
 	}
@@ -205,7 +268,7 @@ func Correlation(cs []Candidate, max float64) ([]Candidate, []Dropped) {
 		}
 		return 0
 	})
-	r := corrMatrix(order)
+	r := subCorr(order, cs, corr)
 	gone := make([]bool, len(order))
 	var dropped []Dropped
 	for i := range order {
@@ -233,6 +296,12 @@ func Correlation(cs []Candidate, max float64) ([]Candidate, []Dropped) {
 // of the inverse correlation matrix (1/(1−R²) of regressing it on the
 // others). A singular matrix gives +Inf for every column.
 func VIFs(cs []Candidate) []float64 {
+	return vifs(cs, nil, nil)
+}
+
+// vifs is VIFs with the correlations taken from corr, the matrix of all
+// (nil: computed here).
+func vifs(cs, all []Candidate, corr *mat.SymDense) []float64 {
 	out := make([]float64, len(cs))
 	if len(cs) < 2 {
 		for i := range out {
@@ -241,7 +310,7 @@ func VIFs(cs []Candidate) []float64 {
 		return out
 	}
 	var inv mat.Dense
-	if err := inv.Inverse(corrMatrix(cs)); err != nil {
+	if err := inv.Inverse(subCorr(cs, all, corr)); err != nil {
 		for i := range out {
 			out[i] = math.Inf(1)
 		}
@@ -255,10 +324,16 @@ func VIFs(cs []Candidate) []float64 {
 
 // VIF drops the column with the highest VIF above max until none is.
 func VIF(cs []Candidate, max float64) ([]Candidate, []Dropped) {
+	return vif(cs, max, nil, nil)
+}
+
+// vif is VIF with the correlations taken from corr, the matrix of all
+// (nil: computed here).
+func vif(cs []Candidate, max float64, all []Candidate, corr *mat.SymDense) ([]Candidate, []Dropped) {
 	kept := slices.Clone(cs)
 	var dropped []Dropped
 	for len(kept) > 1 {
-		v := VIFs(kept)
+		v := vifs(kept, all, corr)
 		worst := 0
 		for i := range v {
 			if v[i] > v[worst] || (v[i] == v[worst] && kept[i].IV < kept[worst].IV) {
@@ -503,12 +578,19 @@ func (st *stepper) remove() (bool, error) {
 // SignCheck refits until every WoE coefficient is positive, dropping the
 // negative (or zero) one with the largest p-value each time.
 func SignCheck(ctx context.Context, cs []Candidate, y []float64, l2 float64) ([]Candidate, []Dropped, error) {
+	kept, dropped, _, err := signCheck(ctx, cs, y, l2)
+	return kept, dropped, err
+}
+
+// signCheck is SignCheck that also returns the last fit, of the kept
+// characteristics (nil when none is kept).
+func signCheck(ctx context.Context, cs []Candidate, y []float64, l2 float64) ([]Candidate, []Dropped, *logit.Result, error) {
 	kept := slices.Clone(cs)
 	var dropped []Dropped
 	for len(kept) > 0 {
 		r, err := fit(ctx, kept, y, l2)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		worst := -1
 		for k := range kept {
@@ -517,10 +599,10 @@ func SignCheck(ctx context.Context, cs []Candidate, y []float64, l2 float64) ([]
 			}
 		}
 		if worst < 0 {
-			break
+			return kept, dropped, r, nil
 		}
 		dropped = append(dropped, Dropped{kept[worst].Name, fmt.Sprintf("sign: coefficient %.4g <= 0 (p %.3g)", r.Coef[worst+1], r.PValue[worst+1])})
 		kept = slices.Delete(kept, worst, worst+1)
 	}
-	return kept, dropped, nil
+	return kept, dropped, nil, nil
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"sync"
 	"time"
 
 	"qiandun/training/binning"
@@ -119,142 +120,231 @@ type boosted struct {
 // points table per characteristic.
 func fitBoosted(ctx context.Context, cols []*binning.Column, y []float64, bo binning.Options, o BoostOptions, seed uint64) (*boosted, error) {
 	o = o.withDefaults()
-	all := make([]int, len(y))
-	for i := range all {
-		all[i] = i
-	}
-	fitIdx, valIdx := stratifiedSplit(all, y, o.ValShare, seed^0xb005)
-	fy, vy := take(y, fitIdx), take(y, valIdx)
-	fo := bo
-	fo.Method, fo.MaxBins, fo.MinShare, fo.BinCount = binning.EqualFreq, o.FineBins, o.MinShare, "fixed"
-	var fitCols []*binning.Column
-	for _, c := range cols {
-		fitCols = append(fitCols, c.Take(fitIdx))
-	}
-	bins, errs := binning.FitAll(ctx, fitCols, fy, fo, nil, 2)
-	if err := ctx.Err(); err != nil {
+	st, err := newBooster(ctx, cols, y, bo, o, seed)
+	if err != nil {
 		return nil, err
 	}
-	m := &boosted{}
-	var fIdx, vIdx [][]int32
-	for j, b := range bins {
-		if errs[j] != nil || len(b.Bins) < 2 {
-			continue
-		}
-		fi, _ := b.Index(fitCols[j])
-		vi, _ := b.Index(cols[j].Take(valIdx))
-		m.bins = append(m.bins, b)
-		fIdx, vIdx = append(fIdx, fi), append(vIdx, vi)
-		m.tables = append(m.tables, make([]float64, len(b.Bins)))
-	}
-	var bads float64
-	for _, v := range fy {
-		bads += v
-	}
-	m.intercept = math.Log(bads / (float64(len(fy)) - bads))
-	fEta := make([]float64, len(fy))
-	vEta := make([]float64, len(vy))
-	for i := range fEta {
-		fEta[i] = m.intercept
-	}
-	for i := range vEta {
-		vEta[i] = m.intercept
-	}
-	best := loglik(vEta, vy)
-	bestTables := cloneTables(m.tables)
+	best := loglik(st.vEta, st.vy)
+	bestTables := cloneTables(st.m.tables)
 	since := 0
-	g := make([][]float64, len(m.tables))
-	h := make([][]float64, len(m.tables))
-	for j, t := range m.tables {
-		g[j], h[j] = make([]float64, len(t)), make([]float64, len(t))
-	}
-	prob := make([]float64, len(fy))
 	for round := 1; round <= o.MaxRounds; round++ {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		for i, e := range fEta {
-			prob[i] = 1 / (1 + math.Exp(-e))
-		}
-		// The best stump of all characteristics: a split of one
-		// characteristic's ordered fine bins into a prefix and the rest,
-		// by the gain G_L²/(H_L+λ) + G_R²/(H_R+λ) − G²/(H+λ).
-		bj, bk, bGain := -1, 0, 0.0
-		for j := range m.tables {
-			clear(g[j])
-			clear(h[j])
-			for i, k := range fIdx[j] {
-				g[j][k] += fy[i] - prob[i]
-				h[j][k] += prob[i] * (1 - prob[i])
-			}
-			var gt, ht float64
-			for k := range g[j] {
-				gt += g[j][k]
-				ht += h[j][k]
-			}
-			var gl, hl float64
-			for k := 0; k+1 < len(g[j]); k++ {
-				gl += g[j][k]
-				hl += h[j][k]
-				gr, hr := gt-gl, ht-hl
-				gain := gl*gl/(hl+o.L2) + gr*gr/(hr+o.L2) - gt*gt/(ht+o.L2)
-				if gain > bGain {
-					bj, bk, bGain = j, k, gain
-				}
-			}
-		}
+		st.histograms()
+		bj, bk := st.bestSplit()
 		if bj < 0 {
 			break
 		}
-		t := m.tables[bj]
-		var gl, hl, gt, ht float64
-		for k := range t {
-			gt += g[bj][k]
-			ht += h[bj][k]
-			if k <= bk {
-				gl += g[bj][k]
-				hl += h[bj][k]
-			}
-		}
-		d := make([]float64, len(t))
-		for k := range t {
-			if k <= bk {
-				d[k] = o.Shrinkage * gl / (hl + o.L2)
-			} else {
-				d[k] = o.Shrinkage * (gt - gl) / (ht - hl + o.L2)
-			}
-			t[k] += d[k]
-		}
-		for i, k := range fIdx[bj] {
-			fEta[i] += d[k]
-		}
-		for i, k := range vIdx[bj] {
-			vEta[i] += d[k]
-		}
-		ll := loglik(vEta, vy)
+		st.step(bj, bk)
+		ll := loglik(st.vEta, st.vy)
 		if ll > best+1e-9 {
-			best, bestTables, m.rounds, since = ll, cloneTables(m.tables), round, 0
+			best, bestTables, st.m.rounds, since = ll, cloneTables(st.m.tables), round, 0
 			continue
 		}
 		if since++; since >= o.Patience {
 			break
 		}
 	}
-	m.tables = bestTables
-	// Centre each table on its fitting-row mean (the intercept takes the
-	// shift): a bin's points then read as above or below the average.
-	for j, t := range m.tables {
-		var s float64
-		for _, k := range fIdx[j] {
-			s += t[k]
+	st.m.tables = bestTables
+	st.centre()
+	return st.m, nil
+}
+
+// booster is the state of fitBoosted: the fitting and validation rows'
+// fine bins (row-major: row i's bin of characteristic j at i·nc+j), log
+// odds and outcomes, and each round's gradient and hessian sums per bin.
+type booster struct {
+	o          BoostOptions
+	m          *boosted
+	nc         int
+	fIdx, vIdx []uint16
+	fy, vy     []float64
+	fEta, vEta []float64
+	resid, hw  []float64   // y − p and p(1 − p) of the fitting rows
+	g, h       [][]float64 // per characteristic and bin
+}
+
+// newBooster splits the train rows into fitting and validation rows,
+// fine-bins every characteristic on the fitting rows and starts the log
+// odds at the fitting rows' overall log odds.
+func newBooster(ctx context.Context, cols []*binning.Column, y []float64, bo binning.Options, o BoostOptions, seed uint64) (*booster, error) {
+	all := make([]int, len(y))
+	for i := range all {
+		all[i] = i
+	}
+	fitIdx, valIdx := stratifiedSplit(all, y, o.ValShare, seed^0xb005)
+	st := &booster{o: o, m: &boosted{}, fy: take(y, fitIdx), vy: take(y, valIdx)}
+	fo := bo
+	fo.Method, fo.MaxBins, fo.MinShare, fo.BinCount = binning.EqualFreq, o.FineBins, o.MinShare, "fixed"
+	var fitCols []*binning.Column
+	for _, c := range cols {
+		fitCols = append(fitCols, c.Take(fitIdx))
+	}
+	bins, errs := binning.FitAll(ctx, fitCols, st.fy, fo, nil, 2)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var fIdx, vIdx [][]int32
+	for j, b := range bins {
+		if errs[j] != nil || len(b.Bins) < 2 {
+			continue
 		}
-		mean := s / float64(len(fIdx[j]))
+		if len(b.Bins) > math.MaxUint16 {
+			return nil, fmt.Errorf("%s: %d fine bins", b.Variable, len(b.Bins))
+		}
+		fi, _ := b.Index(fitCols[j])
+		vi, _ := b.Index(cols[j].Take(valIdx))
+		st.m.bins = append(st.m.bins, b)
+		fIdx, vIdx = append(fIdx, fi), append(vIdx, vi)
+		st.m.tables = append(st.m.tables, make([]float64, len(b.Bins)))
+		st.g, st.h = append(st.g, make([]float64, len(b.Bins))), append(st.h, make([]float64, len(b.Bins)))
+	}
+	st.nc = len(fIdx)
+	st.fIdx, st.vIdx = rowMajor(fIdx, len(fitIdx)), rowMajor(vIdx, len(valIdx))
+	var bads float64
+	for _, v := range st.fy {
+		bads += v
+	}
+	st.m.intercept = math.Log(bads / (float64(len(st.fy)) - bads))
+	st.fEta, st.vEta = make([]float64, len(st.fy)), make([]float64, len(st.vy))
+	for i := range st.fEta {
+		st.fEta[i] = st.m.intercept
+	}
+	for i := range st.vEta {
+		st.vEta[i] = st.m.intercept
+	}
+	st.resid, st.hw = make([]float64, len(st.fy)), make([]float64, len(st.fy))
+	return st, nil
+}
+
+// rowMajor lays out per-characteristic bin columns of n rows row by row.
+func rowMajor(cols [][]int32, n int) []uint16 {
+	out := make([]uint16, n*len(cols))
+	for j, c := range cols {
+		for i, k := range c {
+			out[i*len(cols)+j] = uint16(k)
+		}
+	}
+	return out
+}
+
+// histograms sets g and h to the gradient (y − p) and hessian (p(1 − p))
+// sums of every characteristic's bins at the current log odds. Each sum
+// adds its rows in row order, whatever the split of the work: two
+// workers take half the characteristics each.
+func (st *booster) histograms() {
+	parallelRange(len(st.fEta), func(lo, hi int) {
+		for i, e := range st.fEta[lo:hi] {
+			p := 1 / (1 + math.Exp(-e))
+			st.resid[lo+i] = st.fy[lo+i] - p
+			st.hw[lo+i] = p * (1 - p)
+		}
+	})
+	parallelRange(st.nc, func(lo, hi int) {
+		for j := lo; j < hi; j++ {
+			clear(st.g[j])
+			clear(st.h[j])
+		}
+		for i, r := range st.resid {
+			w := st.hw[i]
+			row := st.fIdx[i*st.nc : (i+1)*st.nc]
+			for j := lo; j < hi; j++ {
+				k := row[j]
+				st.g[j][k] += r
+				st.h[j][k] += w
+			}
+		}
+	})
+}
+
+// parallelRange runs fn over [0, n) cut in two halves, on two goroutines.
+func parallelRange(n int, fn func(lo, hi int)) {
+	if n < 2 {
+		fn(0, n)
+		return
+	}
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		fn(n/2, n)
+	}()
+	fn(0, n/2)
+	wg.Wait()
+}
+
+// bestSplit returns the characteristic and the last bin of the prefix of
+// the stump with the largest positive gain, or −1.
+func (st *booster) bestSplit() (int, int) {
+	l2 := st.o.L2
+	bj, bk, bGain := -1, 0, 0.0
+	for j, g := range st.g {
+		h := st.h[j]
+		var gt, ht float64
+		for k := range g {
+			gt += g[k]
+			ht += h[k]
+		}
+		var gl, hl float64
+		for k := 0; k+1 < len(g); k++ {
+			gl += g[k]
+			hl += h[k]
+			gr, hr := gt-gl, ht-hl
+			gain := gl*gl/(hl+l2) + gr*gr/(hr+l2) - gt*gt/(ht+l2)
+			if gain > bGain {
+				bj, bk, bGain = j, k, gain
+			}
+		}
+	}
+	return bj, bk
+}
+
+// step adds the shrunk Newton steps of the stump (bins ≤ bk of
+// characteristic bj, and the rest) to its table and the rows' log odds.
+func (st *booster) step(bj, bk int) {
+	t, g, h, o := st.m.tables[bj], st.g[bj], st.h[bj], st.o
+	var gl, hl, gt, ht float64
+	for k := range t {
+		gt += g[k]
+		ht += h[k]
+		if k <= bk {
+			gl += g[k]
+			hl += h[k]
+		}
+	}
+	d := make([]float64, len(t))
+	for k := range t {
+		if k <= bk {
+			d[k] = o.Shrinkage * gl / (hl + o.L2)
+		} else {
+			d[k] = o.Shrinkage * (gt - gl) / (ht - hl + o.L2)
+		}
+		t[k] += d[k]
+	}
+	for i := range st.fEta {
+		st.fEta[i] += d[st.fIdx[i*st.nc+bj]]
+	}
+	for i := range st.vEta {
+		st.vEta[i] += d[st.vIdx[i*st.nc+bj]]
+	}
+}
+
+// centre centres each table on its fitting-row mean (the intercept takes
+// the shift): a bin's points then read as above or below the average.
+func (st *booster) centre() {
+	n := len(st.fy)
+	for j, t := range st.m.tables {
+		var s float64
+		for i := range n {
+			s += t[st.fIdx[i*st.nc+j]]
+		}
+		mean := s / float64(n)
 		for k := range t {
 			t[k] -= mean
 		}
-		m.intercept += mean
+		st.m.intercept += mean
 	}
-	return m, nil
 }
 
 func take(y []float64, idx []int) []float64 {

@@ -21,12 +21,10 @@ import (
 	"database/sql"
 	"embed"
 	"fmt"
-	"log/slog"
 	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"sort"
 	"strconv"
@@ -34,11 +32,11 @@ import (
 	"time"
 
 	"qiandun/data/lake"
+	"qiandun/features"
 	"qiandun/internal/durable"
 	"qiandun/internal/version"
 	"qiandun/training/binning"
 	"qiandun/training/frame"
-	"qiandun/training/logit"
 	"qiandun/training/metrics"
 	"qiandun/training/scorecard"
 	"qiandun/training/selection"
@@ -109,414 +107,11 @@ type Result struct {
 	inputs []lake.File // the input files, full paths (the lake manifest)
 }
 
-// keys never used as characteristics in lake mode.
-var lakeKeys = []string{"application_id", "borrower_id", "apply_time", "loan_id", "as_of", "issue_month", "obs_date",
-	"label", "bad", "filename", "__y", "__period"}
-
 type sample struct {
 	name string
 	y    []float64
 	cols map[string]*binning.Column
 	n    int
-}
-
-// Run trains a scorecard.
-func Run(ctx context.Context, cfg *Config, log *slog.Logger) (*Result, error) {
-	started := time.Now().UTC()
-	if cfg.Kinds == nil {
-		cfg.Kinds = map[string]binning.Kind{}
-	}
-	if cfg.TestShare <= 0 || cfg.TestShare >= 1 {
-		cfg.TestShare = 0.3
-	}
-	if cfg.OOTMonths <= 0 {
-		cfg.OOTMonths = 3
-	}
-	if cfg.Workers <= 0 {
-		cfg.Workers = runtime.GOMAXPROCS(0)
-	}
-	if cfg.Out == "" {
-		return nil, fmt.Errorf("train: --out is required")
-	}
-	switch cfg.Method {
-	case "", "logistic", "boosted":
-	default:
-		return nil, fmt.Errorf("train: --method %q: want logistic or boosted", cfg.Method)
-	}
-	lakeMode := cfg.Lake != ""
-	if lakeMode == (cfg.Data != "") {
-		return nil, fmt.Errorf("train: give exactly one of --data or --lake")
-	}
-	// DuckDB spills to <lake>/_tmp/duckdb like every stage's (flat mode:
-	// <out>/_tmp/duckdb), never to the system temporary directory.
-	mem := cfg.MemoryLimit // empty: lake's default, a share of the machine
-	spillRoot := cfg.Lake
-	if !lakeMode {
-		spillRoot = cfg.Out
-		defer os.RemoveAll(filepath.Join(cfg.Out, lake.TmpDir))
-	}
-	db, err := lake.New(spillRoot).OpenDB(ctx, lake.DBOptions{MemoryLimit: mem})
-	if err != nil {
-		return nil, err
-	}
-	defer db.Close()
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer conn.Close()
-
-	var src, testSrc string
-	var inputs []string
-	exclude := map[string]bool{}
-	for _, e := range cfg.Exclude {
-		exclude[e] = true
-	}
-	if lakeMode {
-		src, inputs, err = lakeQuery(ctx, conn, cfg)
-		if err != nil {
-			return nil, err
-		}
-		for _, k := range lakeKeys {
-			exclude[k] = true
-		}
-		if cfg.Name == "" {
-			cfg.Name = cfg.Model
-		}
-		cfg.Target, cfg.BadValue = "bad", "1"
-	} else {
-		if cfg.Target == "" || cfg.BadValue == "" {
-			return nil, fmt.Errorf("train: --target and --bad-value are required with --data")
-		}
-		src, err = flatQuery(cfg.Data)
-		if err != nil {
-			return nil, err
-		}
-		inputs = []string{cfg.Data}
-		if cfg.Test != "" {
-			if testSrc, err = flatQuery(cfg.Test); err != nil {
-				return nil, err
-			}
-			inputs = append(inputs, cfg.Test)
-		}
-		if cfg.Name == "" {
-			cfg.Name = strings.TrimSuffix(filepath.Base(cfg.Data), filepath.Ext(cfg.Data))
-		}
-		exclude[cfg.Target] = true
-	}
-	log.Info("train: reading", "mode", map[bool]string{true: "lake", false: "flat"}[lakeMode], "inputs", len(inputs))
-	fr, err := frame.Query(ctx, conn, src, cfg.Kinds)
-	if err != nil {
-		return nil, fmt.Errorf("train: read %s: %w", strings.Join(inputs[:min(len(inputs), 3)], ", "), err)
-	}
-	var y []float64
-	if lakeMode {
-		if fr.N == 0 {
-			return nil, fmt.Errorf("train: no labelled rows in %s", strings.Join(inputs[:min(len(inputs), 3)], ", "))
-		}
-		y = fr.Cols["__y"].Num
-	} else {
-		var noTarget int
-		if y, noTarget, err = flatTarget(fr, cfg.Data, cfg); err != nil {
-			return nil, err
-		}
-		if noTarget > 0 {
-			log.Warn("train: rows without a target value left out", "file", cfg.Data, "column", cfg.Target, "rows", noTarget)
-		}
-	}
-	var dropped []scorecard.Dropped
-	// Candidate characteristics.
-	var names []string
-	for _, n := range fr.Names {
-		if exclude[n] || strings.HasPrefix(n, "__") {
-			continue
-		}
-		if len(cfg.Features) > 0 && !slices.Contains(cfg.Features, n) {
-			continue
-		}
-		names = append(names, n)
-	}
-	for _, n := range cfg.Features {
-		if fr.Cols[n] == nil {
-			return nil, fmt.Errorf("train: --features names %q, which is not a usable column", n)
-		}
-	}
-	skipped := make([]string, 0, len(fr.Skipped))
-	for n := range fr.Skipped {
-		skipped = append(skipped, n)
-	}
-	sort.Strings(skipped)
-	for _, n := range skipped {
-		if !exclude[n] {
-			dropped = append(dropped, scorecard.Dropped{Variable: n, Reason: "unsupported type " + fr.Skipped[n]})
-		}
-	}
-	// Samples.
-	var devIdx, ootIdx []int
-	if lakeMode {
-		devIdx, ootIdx = splitOOT(fr.Cols["__period"], cfg.OOTMonths)
-	} else {
-		devIdx = make([]int, 0, fr.N)
-		for i, v := range y {
-			if !math.IsNaN(v) {
-				devIdx = append(devIdx, i)
-			}
-		}
-	}
-	var trainIdx, testIdx []int
-	if testSrc != "" {
-		trainIdx = devIdx
-	} else {
-		trainIdx, testIdx = stratifiedSplit(devIdx, y, cfg.TestShare, cfg.Seed)
-	}
-	samples := []*sample{gather("train", fr, names, y, trainIdx)}
-	if testSrc != "" {
-		kinds := map[string]binning.Kind{}
-		for _, n := range names {
-			kinds[n] = fr.Cols[n].Kind
-		}
-		tf, err := frame.Query(ctx, conn, testSrc, kinds)
-		if err != nil {
-			return nil, fmt.Errorf("train: read %s: %w", cfg.Test, err)
-		}
-		ty, _, err := flatTarget(tf, cfg.Test, cfg)
-		if err != nil {
-			return nil, err
-		}
-		var all []int
-		for i, v := range ty {
-			if !math.IsNaN(v) {
-				all = append(all, i)
-			}
-		}
-		for _, n := range names {
-			if tf.Cols[n] == nil {
-				return nil, fmt.Errorf("train: test file %s lacks column %q", cfg.Test, n)
-			}
-		}
-		samples = append(samples, gather("test", tf, names, ty, all))
-	} else if len(testIdx) > 0 {
-		samples = append(samples, gather("test", fr, names, y, testIdx))
-	}
-	if len(ootIdx) > 0 {
-		samples = append(samples, gather("oot", fr, names, y, ootIdx))
-	}
-	tr := samples[0]
-	var trBads float64
-	for _, v := range tr.y {
-		trBads += v
-	}
-	if trBads == 0 || trBads == float64(tr.n) {
-		return nil, fmt.Errorf("train: the train sample (%d rows) has %v bads: need both classes", tr.n, trBads)
-	}
-	log.Info("train: samples", "train", tr.n, "bads", int(trBads), "test", sampleN(samples, "test"), "oot", sampleN(samples, "oot"), "characteristics", len(names))
-
-	// Binning.
-	specs := map[string]binning.Spec{}
-	if cfg.BinsFile != "" {
-		if specs, err = LoadBins(cfg.BinsFile); err != nil {
-			return nil, err
-		}
-		inputs = append(inputs, cfg.BinsFile)
-		var unknown []string
-		for v := range specs {
-			if !slices.Contains(names, v) {
-				unknown = append(unknown, v)
-			}
-		}
-		if len(unknown) > 0 {
-			sort.Strings(unknown)
-			log.Warn("train: --bins names variables that are not candidate characteristics; ignored", "file", cfg.BinsFile, "variables", strings.Join(unknown, ","))
-		}
-	}
-	cols := make([]*binning.Column, 0, len(names))
-	for _, n := range names {
-		c := tr.cols[n]
-		if c.Kind == binning.Categorical && len(c.Dict) > 1000 && len(c.Dict)*2 > tr.n {
-			dropped = append(dropped, scorecard.Dropped{Variable: n, Reason: fmt.Sprintf("high cardinality: %d distinct values", len(c.Dict))})
-			continue
-		}
-		cols = append(cols, c)
-	}
-	phase := time.Now()
-	bo := cfg.Binning
-	bo.Seed = cfg.Seed
-	bins, errs := binning.FitAll(ctx, cols, tr.y, bo, specs, cfg.Workers)
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	var cands []selection.Candidate
-	byName := map[string]*binning.Binning{}
-	for i, b := range bins {
-		if errs[i] != nil {
-			dropped = append(dropped, scorecard.Dropped{Variable: cols[i].Name, Reason: "binning: " + errs[i].Error()})
-			continue
-		}
-		byName[b.Variable] = b
-		idx, _ := b.Index(cols[i])
-		w := make([]float64, len(idx))
-		for r, k := range idx {
-			w[r] = b.Bins[k].WoE
-		}
-		c := selection.Candidate{Name: b.Variable, IV: b.IV, WoE: w, Bins: idx, PSI: math.NaN()}
-		var maxCount int64
-		for _, bin := range b.Bins {
-			if bin.Missing {
-				c.MissingRate = float64(bin.Count) / float64(tr.n)
-			}
-			maxCount = max(maxCount, bin.Count)
-		}
-		c.SingleShare = float64(maxCount) / float64(tr.n)
-		if len(b.Bins) == 1 {
-			dropped = append(dropped, scorecard.Dropped{Variable: b.Variable, Reason: "one bin: no split meets the minimum share and shape"})
-			continue
-		}
-		if oot := findSample(samples, "oot"); oot != nil {
-			c.PSI = binPSI(b, tr.cols[b.Variable], oot.cols[b.Variable])
-		}
-		cands = append(cands, c)
-	}
-	log.Info("train: binned", "characteristics", len(cols), "seconds", time.Since(phase).Seconds())
-	phase = time.Now()
-	var m *scorecard.Model
-	if cfg.Method == "boosted" {
-		if m, err = trainBoosted(ctx, cfg, cands, tr, &dropped, names, phase, log); err != nil {
-			return nil, err
-		}
-	} else {
-		// Selection.
-		var kept []selection.Candidate
-		if len(cfg.Features) > 0 {
-			kept = cands
-		} else {
-			so := cfg.Selection
-			so.L2 = cfg.L2
-			so.Seed = cfg.Seed
-			var d []selection.Dropped
-			kept, d, err = selection.Select(ctx, cands, tr.y, so)
-			if err != nil {
-				return nil, fmt.Errorf("train: selection: %w", err)
-			}
-			for _, x := range d {
-				dropped = append(dropped, scorecard.Dropped{Variable: x.Variable, Reason: x.Reason})
-			}
-		}
-		if len(kept) == 0 {
-			return nil, noneKept(names, dropped)
-		}
-		log.Info("train: selected", "kept", len(kept), "seconds", time.Since(phase).Seconds())
-		phase = time.Now()
-		xs := make([][]float64, len(kept))
-		keptBins := make([]*binning.Binning, len(kept))
-		for j, c := range kept {
-			xs[j] = c.WoE
-			keptBins[j] = byName[c.Name]
-		}
-		if cfg.L2CV {
-			so := cfg.Selection
-			so.Seed = cfg.Seed
-			if cfg.L2, err = selection.ChooseL2(ctx, kept, tr.y, so); err != nil {
-				return nil, fmt.Errorf("train: choosing l2: %w", err)
-			}
-			log.Info("train: l2 chosen by cross-validation", "l2", cfg.L2)
-		}
-		fit, err := logit.Fit(ctx, xs, tr.y, logit.Options{L2: cfg.L2})
-		if err != nil {
-			return nil, fmt.Errorf("train: logistic fit on %d characteristics: %w", len(kept), err)
-		}
-		coefs := make([]scorecard.Coef, len(fit.Coef))
-		for j := range coefs {
-			coefs[j] = scorecard.Coef{Estimate: fit.Coef[j], StdErr: fit.StdErr[j], Z: fit.Z[j], PValue: fit.PValue[j]}
-		}
-		if m, err = scorecard.Build(cfg.Name, keptBins, coefs, cfg.Scaling); err != nil {
-			return nil, err
-		}
-		m.Fit = scorecard.Fit{N: fit.N, LogLik: fit.LogLik, AIC: fit.AIC, BIC: fit.BIC, Iterations: fit.Iterations, L2: cfg.L2}
-	}
-	m.Version = cfg.Version
-	m.CodeVersion = version.String()
-	m.Target, m.BadValue, m.Seed = cfg.Target, cfg.BadValue, cfg.Seed
-	m.Dropped = dropped
-	if m.Dropped == nil {
-		m.Dropped = []scorecard.Dropped{}
-	}
-	m.Settings = settings(cfg)
-	// model.json names its inputs by where they sit in the lake (or by
-	// file name), never by the lake's own path: the same book trained
-	// under another root gives the same bytes and version. The run
-	// manifest keeps the full paths.
-	var inputFiles []lake.File
-	for _, p := range inputs {
-		sum, err := durable.SHA256(p)
-		if err != nil {
-			return nil, fmt.Errorf("train: fingerprint: %w", err)
-		}
-		inputFiles = append(inputFiles, lake.File{Path: p, SHA256: sum})
-		m.Data = append(m.Data, scorecard.DataFile{Path: artifactPath(cfg, p), SHA256: sum})
-	}
-	log.Info("train: fitted", "seconds", time.Since(phase).Seconds())
-	phase = time.Now()
-	// Validation.
-	res := &Result{Model: m, Samples: map[string]int{}, Fallbacks: map[string]map[string]int{}, inputs: inputFiles}
-	var trainScore []float64
-	var scored bytes.Buffer
-	scored.WriteString("sample,score,pd,bad\n")
-	for _, s := range samples {
-		res.Samples[s.name] = s.n
-		sc, err := m.Score(s.cols)
-		if err != nil {
-			return nil, err
-		}
-		fb := map[string]int{}
-		for j, c := range m.Chars {
-			if sc.Fallbacks[j] > 0 {
-				fb[c.Name] = sc.Fallbacks[j]
-			}
-		}
-		res.Fallbacks[s.name] = fb
-		if s.name == "train" {
-			trainScore = sc.Score
-		}
-		for i := range sc.Score {
-			scored.WriteString(s.name)
-			scored.WriteByte(',')
-			scored.WriteString(strconv.FormatFloat(sc.Score[i], 'f', 4, 64))
-			scored.WriteByte(',')
-			scored.WriteString(strconv.FormatFloat(sc.PD[i], 'g', 10, 64))
-			scored.WriteByte(',')
-			scored.WriteString(strconv.Itoa(int(s.y[i])))
-			scored.WriteByte('\n')
-		}
-		v, gains, err := validate(s.name, sc, s.y, trainScore, m.Scaling.PDO)
-		if err != nil {
-			log.Warn("train: validation", "sample", s.name, "err", err)
-			continue
-		}
-		m.Metrics = append(m.Metrics, v)
-		m.Gains = append(m.Gains, gains...)
-		if s.name != "train" {
-			for _, c := range m.Chars {
-				m.PSI = append(m.PSI, scorecard.CharPSI{Variable: c.Name, Sample: s.name,
-					PSI: finite(binPSI(c.Binning(), tr.cols[c.Name], s.cols[c.Name]))})
-			}
-		}
-	}
-	log.Info("train: validated", "seconds", time.Since(phase).Seconds())
-	if err := m.Seal(); err != nil {
-		return nil, err
-	}
-	dir, err := m.WriteWith(cfg.Out, map[string][]byte{"scored.csv": scored.Bytes()})
-	if err != nil {
-		return nil, fmt.Errorf("train: write artifact: %w", err)
-	}
-	res.Dir = dir
-	if lakeMode {
-		if err := writeManifest(cfg, m, res, started); err != nil {
-			return nil, err
-		}
-	}
-	log.Info("train: wrote model", "dir", dir, "characteristics", len(m.Chars), "checksum", m.Checksum)
-	return res, nil
 }
 
 // writeManifest records the lake-mode run in <lake>/_manifests/train-<model>.json,
@@ -611,12 +206,13 @@ func settings(cfg *Config) map[string]string {
 // validate computes the sample's metrics, gains by decile and bad rate by
 // score band (bands PDO points wide, anchored on the train scores).
 func validate(name string, sc *scorecard.Scores, y, trainScore []float64, pdo float64) (scorecard.Sample, []scorecard.Gain, error) {
-	sum, err := metrics.Summarize(sc.PD, y)
+	rk, err := metrics.Rank(sc.PD, y) // one sort for the summary, gains and HL
 	if err != nil {
 		return scorecard.Sample{}, nil, err
 	}
+	sum := rk.Summary()
 	v := scorecard.Sample{Sample: name, N: sum.N, Bads: sum.Bads, AUC: sum.AUC, Gini: sum.Gini, KS: sum.KS}
-	if hl, p, err := metrics.HosmerLemeshow(sc.PD, y, 10); err == nil {
+	if hl, p, err := rk.HosmerLemeshow(10); err == nil {
 		v.HL, v.HLP = finite(hl), finite(p)
 	}
 	if name != "train" {
@@ -625,7 +221,7 @@ func validate(name string, sc *scorecard.Scores, y, trainScore []float64, pdo fl
 		}
 	}
 	var gains []scorecard.Gain
-	dec, err := metrics.Gains(sc.PD, y, 10)
+	dec, err := rk.Gains(10)
 	if err == nil {
 		for _, b := range dec {
 			gains = append(gains, scorecard.Gain{Sample: name, Kind: "decile", Band: b.Band, Lower: b.Lower, Upper: b.Upper, N: b.N,
@@ -656,6 +252,43 @@ func validate(name string, sc *scorecard.Scores, y, trainScore []float64, pdo fl
 	return v, gains, nil
 }
 
+// appendScored appends a sample's rows of scored.csv: sample, score, PD
+// and outcome per row.
+func appendScored(w *bytes.Buffer, name string, sc *scorecard.Scores, y []float64) {
+	w.Grow(len(sc.Score) * (len(name) + 32))
+	line := make([]byte, 0, 64)
+	for i := range sc.Score {
+		line = append(line[:0], name...)
+		line = append(line, ',')
+		line = appendScore(line, sc.Score[i])
+		line = append(line, ',')
+		line = strconv.AppendFloat(line, sc.PD[i], 'g', 10, 64)
+		line = append(line, ',')
+		line = strconv.AppendInt(line, int64(y[i]), 10)
+		line = append(line, '\n')
+		w.Write(line)
+	}
+}
+
+// appendScore appends strconv.FormatFloat(score, 'f', 4, 64) of a score
+// of the fixed-point scorer (scorecard.ScoreOf(t) = t / 10⁴, correctly
+// rounded) by formatting the integer t, several times faster than
+// formatting the float; any other value goes to strconv.
+func appendScore(dst []byte, score float64) []byte {
+	t := math.Round(score * 1e4)
+	if math.Abs(t) >= 1<<50 || t/1e4 != score || score == 0 && math.Signbit(score) {
+		return strconv.AppendFloat(dst, score, 'f', 4, 64)
+	}
+	v := int64(t)
+	if v < 0 {
+		dst = append(dst, '-')
+		v = -v
+	}
+	dst = strconv.AppendInt(dst, v/10000, 10)
+	frac := v % 10000
+	return append(dst, '.', byte('0'+frac/1000), byte('0'+frac/100%10), byte('0'+frac/10%10), byte('0'+frac%10))
+}
+
 // binPSI is the PSI of a characteristic's bin distribution, b vs a.
 func binPSI(bn *binning.Binning, a, b *binning.Column) float64 {
 	if a == nil || b == nil || a.Len() == 0 || b.Len() == 0 {
@@ -676,27 +309,38 @@ func binPSI(bn *binning.Binning, a, b *binning.Column) float64 {
 	return p
 }
 
+// binIndexPSI is the PSI of a characteristic's bin distribution (of nb
+// bins) in sample b vs sample a, from each row's bin as the scorer found
+// it.
+func binIndexPSI(nb int, a, b []int32) float64 {
+	count := func(idx []int32) []float64 {
+		out := make([]float64, nb)
+		for _, k := range idx {
+			out[k]++
+		}
+		return out
+	}
+	p, err := metrics.PSI(count(a), count(b))
+	if err != nil {
+		return math.NaN()
+	}
+	return p
+}
+
 // gather takes rows idx of the named columns.
 func gather(name string, fr *frame.Frame, names []string, y []float64, idx []int) *sample {
 	s := &sample{name: name, n: len(idx), y: make([]float64, len(idx)), cols: map[string]*binning.Column{}}
 	for k, i := range idx {
 		s.y[k] = y[i]
 	}
-	for _, n := range names {
-		c := fr.Cols[n]
-		o := &binning.Column{Name: n, Kind: c.Kind, Dict: c.Dict}
-		if c.Kind == binning.Numeric {
-			o.Num = make([]float64, len(idx))
-			for k, i := range idx {
-				o.Num[k] = c.Num[i]
-			}
-		} else {
-			o.Codes = make([]int32, len(idx))
-			for k, i := range idx {
-				o.Codes[k] = c.Codes[i]
-			}
+	cols := make([]*binning.Column, len(names))
+	parallelRange(len(names), func(lo, hi int) { // two workers, a share of the columns each
+		for j := lo; j < hi; j++ {
+			cols[j] = fr.Cols[names[j]].Take(idx)
 		}
-		s.cols[n] = o
+	})
+	for j, n := range names {
+		s.cols[n] = cols[j]
 	}
 	return s
 }
@@ -705,7 +349,11 @@ func gather(name string, fr *frame.Frame, names []string, y []float64, idx []int
 // shuffle, into test; both outputs keep the original row order.
 func stratifiedSplit(idx []int, y []float64, share float64, seed uint64) (train, test []int) {
 	r := rand.New(rand.NewPCG(seed, 0x5eed))
-	isTest := make(map[int]bool)
+	n := 0
+	for _, i := range idx {
+		n = max(n, i+1)
+	}
+	isTest := make([]bool, n)
 	for _, cls := range []float64{0, 1} {
 		var rows []int
 		for _, i := range idx {
@@ -942,14 +590,11 @@ func lakeQuery(ctx context.Context, conn *sql.Conn, cfg *Config) (string, []stri
 	if cfg.AsOf != "" {
 		asOf = cfg.AsOf
 	}
-	var featDir, labels string
-	switch cfg.Model {
-	case "acard", "bcard":
-		featDir = filepath.Join(l.Root, "features", cfg.Model, "as_of="+asOf)
-		labels = "labels/" + cfg.Model
-	default:
+	if _, err := features.Key(cfg.Model); err != nil { // a feature set: acard or bcard
 		return "", nil, fmt.Errorf("train: --model %q: want acard or bcard", cfg.Model)
 	}
+	featDir := filepath.Join(l.Root, "features", cfg.Model, "as_of="+asOf)
+	labels := "labels/" + cfg.Model
 	featFiles, _ := filepath.Glob(filepath.Join(featDir, "*.parquet"))
 	if len(featFiles) == 0 {
 		return "", nil, fmt.Errorf("train: no feature files at %s (run `qiandun features` first)", featDir)
