@@ -13,7 +13,8 @@ type Identity struct {
 
 // An IdentitySource reveals clear values by the tokens the lake carries
 // (applications.name_token, id_number_token, phone_token). The PII vault
-// is one; until it is available, Tokens stands in for testing.
+// is the real one (stages.Bureau reveals from it, each token read an
+// audit line); Tokens stands in for testing.
 type IdentitySource interface {
 	// Reveal returns the clear value of each token (every token asked
 	// for, or an error naming the first one missing).
