@@ -147,7 +147,11 @@ func (m interner) get(s string) string {
 
 // readAccounts reads the month's accounts, in loan_id order.
 func readAccounts(ctx context.Context, conn *sql.Conn) ([]Account, error) {
-	var out []Account
+	var n int
+	if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM bureau_acct").Scan(&n); err != nil {
+		return nil, fmt.Errorf("bureau: accounts: %w", err)
+	}
+	out := make([]Account, 0, n) // an Account is large: no regrowth
 	in := interner{}
 	err := scanArrow(ctx, conn, "accounts", accountsQuery, func(b batch) error {
 		var txt [37]texts
@@ -188,9 +192,13 @@ func readAccounts(ctx context.Context, conn *sql.Conn) ([]Account, error) {
 
 // readTerms reads the month's terms, in loan_id and installment order.
 func readTerms(ctx context.Context, conn *sql.Conn) ([]Term, error) {
+	var n int
+	if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM bureau_terms").Scan(&n); err != nil {
+		return nil, fmt.Errorf("bureau: terms: %w", err)
+	}
 	q := `SELECT loan_id, installment_no, ` + day("due_date") + `, ` + fen("amount_due") + `, ` + fen("paid_month") +
 		`, fully_paid, ` + day("last_d") + `, days_overdue FROM bureau_terms ORDER BY loan_id, installment_no`
-	var out []Term
+	out := make([]Term, 0, n)
 	in := interner{}
 	err := scanArrow(ctx, conn, "terms", q, func(b batch) error {
 		var txt [8]texts
