@@ -1,13 +1,20 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"qiandun/data/ingest/pii"
+	"qiandun/data/lake"
+	"qiandun/data/vault"
+	"qiandun/internal/audit"
 )
 
 // TestBureauFromVault: ingest seals identities in the vault; the bureau
@@ -72,8 +79,14 @@ func TestBureauFromVault(t *testing.T) {
 	if found < 50 {
 		t.Errorf("%d clear ID numbers of the raw export in pboc_210.jsonl, want one per reported account", found)
 	}
-	if n := strings.Count(stderr.String(), "audit=vault.reveal"); n < found {
-		t.Errorf("%d vault reveal audit lines for %d accounts", n, found)
+	// One reveal line per token read, in the lake's audit log, naming the
+	// purpose; the values never leave in a log.
+	revs, err := audit.ReadReveals(lk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := countReveals(revs, "bureau pboc 2023-12"); n < 2*found {
+		t.Errorf("%d vault reveal audit lines for %d accounts with their ID number found (want a name and an ID number each at least)", n, found)
 	}
 	// Without the vault key: refused, naming the way out.
 	t.Setenv("QIANDUN_KEY_DIR", filepath.Join(dir, "nokeys"))
@@ -86,9 +99,12 @@ func TestBureauFromVault(t *testing.T) {
 
 // TestBureauStage runs the shipped pipeline up to the bureau stage on a
 // small generated book: both formats are written for the as-of month with
-// accounts.csv, 0600 files and a manifest saying tokens stand in for
-// identities; a second run skips the stage, and the command run again by
-// hand on the unchanged month writes nothing new.
+// accounts.csv, 0600 files and a manifest saying the identities come from
+// the vault; every identity written passes the checks the bureau applies
+// (ID check digit, phone form; never a token), the accounts whose ID
+// number fails are withheld and named, and each token read is a reveal
+// line of the lake's audit log; a second run skips the stage, and the
+// command run again by hand on the unchanged month writes nothing new.
 func TestBureauStage(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the real stages")
@@ -98,6 +114,7 @@ func TestBureauStage(t *testing.T) {
 	if st := runPipeline(t, base...); st["bureau"] != "ran" || st["perf"] != "ran" || st["train_acard"] != "skipped" {
 		t.Fatalf("first run: %v", st)
 	}
+	tokens := lakeTokens(t, filepath.Join(root, "lake"))
 	for _, format := range []string{"pboc", "baihang"} {
 		dir := filepath.Join(root, "out", "bureau", format, "2023-12", "001")
 		b, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
@@ -106,13 +123,13 @@ func TestBureauStage(t *testing.T) {
 		}
 		var m struct {
 			Format, Month, Identities string
-			Accounts                  int
+			Accounts, Withheld        int
 			Files                     []struct{ Name string }
 		}
 		if err := json.Unmarshal(b, &m); err != nil {
 			t.Fatal(err)
 		}
-		if m.Format != format || m.Month != "2023-12" || m.Identities != "none" || m.Accounts < 100 || len(m.Files) < 2 {
+		if m.Format != format || m.Month != "2023-12" || m.Identities != "vault" || m.Accounts < 100 || len(m.Files) < 2 {
 			t.Errorf("%s manifest %+v", format, m)
 		}
 		for _, f := range m.Files {
@@ -126,17 +143,121 @@ func TestBureauStage(t *testing.T) {
 			strings.Count(string(csv), "\n") != m.Accounts+1 {
 			t.Errorf("%s accounts.csv: %d lines for %d accounts", format, strings.Count(string(csv), "\n"), m.Accounts)
 		}
+		checkIdentities(t, dir, tokens)
+		if wh, _ := os.ReadFile(filepath.Join(dir, "withheld.csv")); m.Withheld == 0 || !strings.Contains(string(wh), "identity_valid") {
+			t.Errorf("%s: %d withheld; withheld.csv:\n%s", format, m.Withheld, wh)
+		}
+		revs, err := audit.ReadReveals(filepath.Join(root, "lake"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := countReveals(revs, "bureau "+format+" 2023-12"); n < 2*(m.Accounts+m.Withheld) {
+			t.Errorf("%s: %d reveal lines in the audit log for %d accounts", format, n, m.Accounts+m.Withheld)
+		}
 	}
 	if st := runPipeline(t, base...); st["bureau"] != "skipped" {
 		t.Fatalf("second run: %v", st)
 	}
 	var stdout, stderr bytes.Buffer
 	argv := []string{"bureau", "--lake", filepath.Join(root, "lake"), "--month", "2023-12", "--format", "pboc",
-		"--out", filepath.Join(root, "out", "bureau"), "--identities", "none"}
+		"--out", filepath.Join(root, "out", "bureau"), "--vault-key-file", filepath.Join(root, "keys", vault.KeyFileName)}
 	if code := realMain(argv, &stdout, &stderr); code != 0 || !strings.Contains(stdout.String(), "submission 001") {
 		t.Fatalf("re-run by hand: exit %d\n%s\n%s", code, stdout.String(), stderr.String())
 	}
 	if subs, _ := filepath.Glob(filepath.Join(root, "out", "bureau", "pboc", "2023-12", "*")); len(subs) != 1 {
 		t.Errorf("submissions after an unchanged re-run: %v", subs)
+	}
+}
+
+func countReveals(revs []audit.Line, purpose string) int {
+	n := 0
+	for _, r := range revs {
+		if r.Stage == "bureau" && r.Purpose == purpose && r.Token != "" {
+			n++
+		}
+	}
+	return n
+}
+
+// lakeTokens returns every PII token of the lake's applications.
+func lakeTokens(t *testing.T, lk string) map[string]bool {
+	t.Helper()
+	db, err := lake.OpenDuckDB(context.Background(), lake.DBOptions{MemoryLimit: "500MB", Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	scan, err := lake.New(lk).Scan("applications")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := db.Query("SELECT DISTINCT unnest([name_token, id_number_token, phone_token]) FROM " + scan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	out := map[string]bool{}
+	for rows.Next() {
+		var tok *string
+		if err := rows.Scan(&tok); err != nil {
+			t.Fatal(err)
+		}
+		if tok != nil && *tok != "" {
+			out[*tok] = true
+		}
+	}
+	if len(out) < 100 {
+		t.Fatalf("%d tokens in the lake's applications", len(out))
+	}
+	return out
+}
+
+// checkIdentities checks every identity field of a submission's record
+// files (PBOC Name/IDNum, Baihang name/pid/mobile): present, never a
+// token of the lake, the ID number's GB 11643 check digit right, the
+// phone a mainland mobile number. It never prints a value.
+func checkIdentities(t *testing.T, dir string, tokens map[string]bool) {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(dir, "*.jsonl"))
+	seen := 0
+	for _, f := range files {
+		fh, err := os.Open(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc := bufio.NewScanner(fh)
+		sc.Buffer(nil, 1<<20)
+		for n := 1; sc.Scan(); n++ {
+			var r struct {
+				Bs                *struct{ Name, IDNum string } `json:"BsSgmt"`
+				Name, Pid, Mobile *string
+			}
+			if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+				t.Fatalf("%s:%d: %v", f, n, err)
+			}
+			var name, id, phone string
+			switch {
+			case r.Bs != nil:
+				name, id = r.Bs.Name, r.Bs.IDNum
+			case r.Pid != nil:
+				name, id, phone = *r.Name, *r.Pid, *r.Mobile
+			default:
+				continue // a Baihang repayment record carries no identity
+			}
+			seen++
+			want, ok := pii.CheckDigit(id[:min(len(id), 17)])
+			switch {
+			case name == "" || tokens[name] || tokens[id] || tokens[phone]:
+				t.Errorf("%s:%d: an identity field is empty or a token", f, n)
+			case len(id) != 18 || !ok || strings.ToUpper(id[17:]) != string(want):
+				t.Errorf("%s:%d: the ID number fails its check digit", f, n)
+			case r.Pid != nil && (len(phone) != 11 || phone[0] != '1' || phone[1] < '3' || strings.Trim(phone, "0123456789") != ""):
+				t.Errorf("%s:%d: the phone is not a mainland mobile number", f, n)
+			}
+		}
+		fh.Close()
+	}
+	if strings.Contains(dir, "pboc") && seen < 100 {
+		t.Errorf("%s: %d records with identities", dir, seen)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/binary"
 	"encoding/csv"
+	"encoding/json"
 	"fmt"
 	"io"
 	"io/fs"
@@ -26,8 +27,11 @@ import (
 
 // piiColumns are the raw export columns that hold personal information:
 // none of their values may appear in clear in anything the pipeline
-// writes, except the quarantine (mode 0600, the raw rows it rejected) and
-// the lost-contact repair queue (mode 0600, phones revealed from the vault).
+// writes, except the quarantine (mode 0600, the raw rows it rejected), the
+// lost-contact repair queue (mode 0600, phones revealed from the vault)
+// and the credit-bureau record files that carry identities (mode 0600,
+// declared in their submission's manifest, revealed from the vault: see
+// bureauIdentityFile).
 var piiColumns = []string{"id_number", "name", "phone", "device_id", "ip", "lender_id_number", "lender_name", "lender_phone"}
 
 // TestPIISweep runs the whole pipeline from the CLI as a user would —
@@ -88,7 +92,7 @@ func TestPIISweep(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	var files, parquets, queues int
+	var files, parquets, queues, bureauFiles int
 	var hits []string
 	report := func(where string, found []string) {
 		for _, v := range found {
@@ -120,6 +124,10 @@ func TestPIISweep(t *testing.T) {
 					t.Errorf("%s: the repair queue is not 0600 (%v)", rel, err)
 				}
 				queues++
+				return nil
+			}
+			if bureauIdentityFile(t, rel, p) {
+				bureauFiles++
 				return nil
 			}
 			files++
@@ -160,6 +168,9 @@ func TestPIISweep(t *testing.T) {
 	}
 	if queues < 2 {
 		t.Errorf("%d repair queues found (want the clean and the dirty book's): the exclusion above is stale", queues)
+	}
+	if bureauFiles < 2 {
+		t.Errorf("%d bureau record files with identities found (want the clean and the dirty book's PBOC month): the exclusion above is stale", bureauFiles)
 	}
 	if parquets < 20 {
 		t.Errorf("only %d Parquet files searched", parquets)
@@ -414,4 +425,51 @@ func copyWithoutHeaders(from, to string) error {
 		}
 		return os.WriteFile(filepath.Join(to, rel), b, 0o644)
 	})
+}
+
+// bureauIdentityFiles are the record files of a bureau submission that
+// carry names, ID numbers and phones (PBOC 210 and 212 base segments,
+// Baihang loan records); accounts.csv, withheld.csv, the manifest, PBOC
+// deletions and Baihang repayment records carry none and are searched.
+var bureauIdentityFiles = []string{"pboc_210.jsonl", "pboc_212.jsonl", "baihang_loans.jsonl"}
+
+// bureauIdentityFile reports whether rel (at p) is a credit-bureau record
+// file allowed to hold clear identities: one of bureauIdentityFiles in a
+// submission (<format>/<month>/<seq>/ under out/bureau), mode 0600, listed in
+// the submission's manifest, which says its identities come from the
+// vault. A file there that fails any of these is an error (and is then
+// searched like any other).
+func bureauIdentityFile(t *testing.T, rel, p string) bool {
+	t.Helper()
+	// Submissions are committed under out/bureau/_v/<chain>/<n>/ and
+	// mounted at out/bureau/<format>/<month> (links the walk does not follow).
+	parts := strings.Split(rel, string(filepath.Separator))
+	name := parts[len(parts)-1]
+	if len(parts) < 6 || parts[0] != "out" || parts[1] != "bureau" || !slices.Contains(bureauIdentityFiles, name) {
+		return false
+	}
+	info, err := os.Stat(p)
+	if err != nil || info.Mode().Perm() != 0o600 {
+		t.Errorf("%s: a bureau record file with identities is not 0600 (%v)", rel, err)
+		return false
+	}
+	b, err := os.ReadFile(filepath.Join(filepath.Dir(p), "manifest.json"))
+	if err != nil {
+		t.Errorf("%s: no manifest beside it: %v", rel, err)
+		return false
+	}
+	var m struct {
+		Identities string
+		Files      []struct{ Name string }
+	}
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Errorf("%s: its manifest: %v", rel, err)
+		return false
+	}
+	listed := slices.ContainsFunc(m.Files, func(f struct{ Name string }) bool { return f.Name == name })
+	if m.Identities != "vault" || !listed {
+		t.Errorf("%s: not declared in its manifest as a file with identities from the vault (identities %q, listed %v)", rel, m.Identities, listed)
+		return false
+	}
+	return true
 }

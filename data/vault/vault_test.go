@@ -3,9 +3,11 @@ package vault
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
 	"strings"
 	"testing"
@@ -181,5 +183,53 @@ func TestLoadKey(t *testing.T) {
 	t.Setenv(KeyEnv, "short")
 	if _, err := LoadKey(t.TempDir(), "", true, nil); err == nil {
 		t.Error("a short $QIANDUN_VAULT_KEY")
+	}
+}
+
+// TestDecodeFile: the one-scan reading of a vault file gives what
+// encoding/json gives, on the files Save writes and on hand-made ones
+// (escapes, whitespace, null or empty entries, non-ASCII, duplicates,
+// malformed), which take encoding/json's path or fail as it does.
+func TestDecodeFile(t *testing.T) {
+	dir := t.TempDir()
+	fill(t, dir, keyA)
+	saved, err := os.ReadFile(Path(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := scanFile(saved); !ok {
+		t.Fatal("a vault file as Save writes it does not take the fast path")
+	}
+	for _, tc := range []struct {
+		name, doc string
+		fast      bool
+	}{
+		{"saved", string(saved), true},
+		{"empty", `{"key_fingerprint":"fp","entries":{}}`, true},
+		{"two", `{"key_fingerprint":"fp","entries":{"a":"QUJD","b":"REVG"}}`, true},
+		{"null entries", `{"key_fingerprint":"fp","entries":null}`, false},
+		{"escaped quote in a token", `{"key_fingerprint":"fp","entries":{"a\"b":"QUJD"}}`, false},
+		{"unicode escape", `{"key_fingerprint":"fp","entries":{"a":"\u0041"}}`, false},
+		{"non-ASCII", `{"key_fingerprint":"fp","entries":{"张":"QUJD"}}`, false},
+		{"whitespace", `{"key_fingerprint": "fp", "entries": {"a": "QUJD"}}`, false},
+		{"duplicate token", `{"key_fingerprint":"fp","entries":{"a":"QUJD","a":"REVG"}}`, false},
+		{"trailing comma", `{"key_fingerprint":"fp","entries":{"a":"QUJD",}}`, false},
+		{"truncated", `{"key_fingerprint":"fp","entries":{"a":"QUJD"`, false},
+		{"fields swapped", `{"entries":{"a":"QUJD"},"key_fingerprint":"fp"}`, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, ok := scanFile([]byte(tc.doc)); ok != tc.fast {
+				t.Errorf("fast path %v, want %v", ok, tc.fast)
+			}
+			var want file
+			wantErr := json.Unmarshal([]byte(tc.doc), &want)
+			got, err := decodeFile([]byte(tc.doc))
+			if (err != nil) != (wantErr != nil) {
+				t.Fatalf("error %v, encoding/json's %v", err, wantErr)
+			}
+			if err == nil && (got.KeyFingerprint != want.KeyFingerprint || !maps.Equal(got.Entries, want.Entries)) {
+				t.Errorf("got %+v, encoding/json %+v", got, want)
+			}
+		})
 	}
 }

@@ -1,6 +1,8 @@
 package audit
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"os"
 	"os/exec"
@@ -137,5 +139,26 @@ func TestReveals(t *testing.T) {
 	}
 	if st, _ := os.Stat(Path(root)); st.Mode().Perm() != 0o600 {
 		t.Errorf("audit log mode %v", st.Mode().Perm())
+	}
+}
+
+// TestRevealLines: the spliced reveal lines are byte for byte what
+// json.Marshal writes for each line, whatever the token holds.
+func TestRevealLines(t *testing.T) {
+	l := Line{Event: EventReveal, ID: "20260101T000000.000-1-abcd", Stage: "bureau", User: "u", Host: "h", PID: 7,
+		Start: time.Date(2026, 1, 2, 3, 4, 5, 6, time.UTC), Purpose: "bureau pboc 2023-12"}
+	tokens := []string{"tokA", "dGVzdA==", "a-b_c.d/e+f", `quo"te`, `back\slash`, "<html>&", "张三", "tab\there", "\x00token\x00", ""}
+	got, err := revealLines(l, tokens)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []byte
+	for _, tok := range tokens {
+		l.Token = tok
+		b, _ := json.Marshal(l)
+		want = append(append(want, b...), '\n')
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
 	}
 }

@@ -17,11 +17,14 @@ package bureau
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	_ "embed"
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
+	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -164,6 +167,22 @@ func withhold(o Options, accts []Account, fails []Failure) ([]Account, []Failure
 	return kept, fails, nil
 }
 
+// sortMonth puts the accounts, the terms and the open loan ids in loan id
+// order (byte order, as DuckDB sorts them: already so, and then this only
+// checks), which the merge walks of Validate and publishMonth rely on.
+func sortMonth(accts []Account, terms []Term, open []string) {
+	if !slices.IsSortedFunc(accts, func(a, b Account) int { return strings.Compare(a.LoanID, b.LoanID) }) {
+		slices.SortStableFunc(accts, func(a, b Account) int { return strings.Compare(a.LoanID, b.LoanID) })
+	}
+	byTerm := func(a, b Term) int { return cmp.Or(strings.Compare(a.LoanID, b.LoanID), cmp.Compare(a.No, b.No)) }
+	if !slices.IsSortedFunc(terms, byTerm) {
+		slices.SortStableFunc(terms, byTerm)
+	}
+	if !slices.IsSorted(open) {
+		slices.Sort(open)
+	}
+}
+
 // monthBounds returns the first and last day of month YYYY-MM.
 func monthBounds(month string) (time.Time, time.Time, error) {
 	t, err := time.Parse("2006-01", month)
@@ -206,6 +225,7 @@ func Run(ctx context.Context, o Options) (*Manifest, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
+	sortMonth(accts, terms, open)
 	if err := reveal(ctx, o.Identities, accts); err != nil {
 		return nil, "", err
 	}

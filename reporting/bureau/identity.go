@@ -3,6 +3,7 @@ package bureau
 import (
 	"context"
 	"fmt"
+	"slices"
 )
 
 // Identity is a borrower's clear identity, as the bureau needs it.
@@ -12,7 +13,8 @@ type Identity struct {
 
 // An IdentitySource reveals clear values by the tokens the lake carries
 // (applications.name_token, id_number_token, phone_token). The PII vault
-// is one; until it is available, Tokens stands in for testing.
+// is the real one (stages.Bureau reveals from it, each token read an
+// audit line); Tokens stands in for testing.
 type IdentitySource interface {
 	// Reveal returns the clear value of each token (every token asked
 	// for, or an error naming the first one missing).
@@ -43,16 +45,18 @@ func (Tokens) Clear() bool { return false }
 
 // reveal fills each account's identity from its tokens.
 func reveal(ctx context.Context, src IdentitySource, accts []Account) error {
-	seen := map[string]bool{}
-	var toks []string
+	// every token once, sorted (a borrower with several loans has the
+	// same tokens on each)
+	toks := make([]string, 0, 3*len(accts))
 	for i := range accts {
 		for _, t := range []string{accts[i].NameToken, accts[i].IDToken, accts[i].PhoneToken} {
-			if t != "" && !seen[t] {
-				seen[t] = true
+			if t != "" {
 				toks = append(toks, t)
 			}
 		}
 	}
+	slices.Sort(toks)
+	toks = slices.Compact(toks)
 	vals, err := src.Reveal(ctx, toks)
 	if err != nil {
 		return fmt.Errorf("bureau: reveal identities: %w", err)

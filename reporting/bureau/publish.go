@@ -1,6 +1,7 @@
 package bureau
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -9,6 +10,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
+	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -81,31 +84,13 @@ func submissions(dir string) ([]string, error) {
 	return out, nil
 }
 
-// readAccountsCSV returns an earlier submission's accounts.csv rows by
-// loan id (the row joined by commas), and its ids in order.
-func readAccountsCSV(p string) (map[string]string, []string, error) {
-	b, err := os.ReadFile(p)
-	if err != nil {
-		return nil, nil, err
-	}
-	recs, err := csv.NewReader(bytes.NewReader(b)).ReadAll()
-	if err != nil || len(recs) == 0 || !slices.Equal(recs[0], AccountsColumns) {
-		return nil, nil, fmt.Errorf("%s: not an accounts.csv (%v)", p, err)
-	}
-	m := map[string]string{}
-	var ids []string
-	for _, r := range recs[1:] {
-		m[r[0]] = strings.Join(r, ",")
-		ids = append(ids, r[0])
-	}
-	return m, ids, nil
-}
-
 // publishMonth writes the month's submission: the original one, or
-// (o.Correct) the correction records against the latest submission.
+// (o.Correct) the correction records against the latest submission. The
+// record files are streamed into the commit's staging directory as the
+// records are made (sha256 and counts on the way); accounts.csv is built
+// first, to compare it with the latest submission's.
 func publishMonth(ctx context.Context, o Options, accts []Account, terms []Term, withheld []Failure) (*Manifest, string, error) {
-	rel := path.Join(o.Format, o.Month)
-	monthDir := filepath.Join(o.Out, filepath.FromSlash(rel))
+	monthDir := filepath.Join(o.Out, filepath.FromSlash(path.Join(o.Format, o.Month)))
 	subs, err := submissions(monthDir)
 	if err != nil {
 		return nil, "", fmt.Errorf("bureau: %w", err)
@@ -115,24 +100,12 @@ func publishMonth(ctx context.Context, o Options, accts []Account, terms []Term,
 	if !o.Identities.Clear() {
 		m.Identities = "none"
 	}
-	files := map[string]*jsonl{}
-	add := func(name, kind string, v any) {
-		if files[name] == nil {
-			files[name] = &jsonl{}
-		}
-		files[name].add(v)
-		m.Records[kind]++
-	}
-	termsOf := groupTerms(terms)
+	var old *earlier
+	seq := "001"
 	if len(subs) > 0 {
 		last := subs[len(subs)-1]
 		lastDir := filepath.Join(monthDir, last)
-		old, oldIDs, err := readAccountsCSV(filepath.Join(lastDir, "accounts.csv"))
-		if err != nil {
-			return nil, "", fmt.Errorf("bureau: %w", err)
-		}
-		prevCSV, _ := os.ReadFile(filepath.Join(lastDir, "accounts.csv"))
-		if bytes.Equal(prevCSV, csvBytes) {
+		if prevCSV, _ := os.ReadFile(filepath.Join(lastDir, "accounts.csv")); bytes.Equal(prevCSV, csvBytes) {
 			prev, err := readManifest(lastDir)
 			if err != nil {
 				return nil, "", err
@@ -140,82 +113,107 @@ func publishMonth(ctx context.Context, o Options, accts []Account, terms []Term,
 			o.Log.Info("bureau month already reported, unchanged: nothing written", "month", o.Month, "format", o.Format, "submission", lastDir)
 			return prev, lastDir, nil
 		}
+		if old, err = readEarlier(filepath.Join(lastDir, "accounts.csv")); err != nil {
+			return nil, "", fmt.Errorf("bureau: %w", err)
+		}
 		if !o.Correct {
 			return nil, "", fmt.Errorf("bureau: %s %s: %w in %s and the accounts now differ: run with --correct to write correction records", o.Format, o.Month, ErrAlreadyReported, lastDir)
 		}
 		m.Kind, m.Corrects = "correction", last
-		ch := &Changes{}
-		now := map[string]bool{}
-		for _, a := range accts {
-			now[a.LoanID] = true
-			row := strings.Join(accountRow(a), ",")
-			prev, had := old[a.LoanID]
-			switch {
-			case !had:
-				ch.Added++
-				writeAccount(o, a, termsOf[a.LoanID], "added", add)
-			case prev != row:
-				ch.Changed++
-				writeAccount(o, a, termsOf[a.LoanID], "changed", add)
-			}
-		}
-		for _, id := range oldIDs {
-			if !now[id] {
-				ch.Deleted++
-				if o.Format == FormatPBOC {
-					add("pboc_213.jsonl", "213", pbocDelete{InfRecType: "213", AcctCode: o.Config.OrgCode + id, Month: o.Month, MngmtOrgCode: o.Config.OrgCode})
-				} else {
-					add("baihang_loans.jsonl", "loan_D", baihangDelete{ReqID: o.Month + "-" + id + "-L-D", OpCode: "D", LoanID: id, Month: o.Month})
-				}
-			}
-		}
-		m.Changes = ch
-	} else {
-		for _, a := range accts {
-			writeAccount(o, a, termsOf[a.LoanID], "original", add)
-		}
-	}
-	seq := fmt.Sprintf("%03d", len(subs)+1)
-	if len(subs) > 0 {
-		n, _ := strconv.Atoi(subs[len(subs)-1])
+		n, _ := strconv.Atoi(last)
 		seq = fmt.Sprintf("%03d", n+1)
 	}
 	m.Submission = seq
-	for _, n := range m.Records {
-		m.Rows += n
-	}
-	out := map[string][]byte{"accounts.csv": csvBytes}
-	counts := map[string]int{"accounts.csv": len(accts)}
-	if len(withheld) > 0 {
-		out["withheld.csv"], counts["withheld.csv"] = withheldCSV(withheld), len(withheld)
-		m.Withheld = len(withheld)
-	}
-	for name, j := range files {
-		out[name] = j.buf.Bytes()
-		counts[name] = j.n
-	}
-	names := make([]string, 0, len(out))
-	for n := range out {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		sum := sha256.Sum256(out[n])
-		m.Files = append(m.Files, FileEntry{Name: n, Bytes: len(out[n]), Records: counts[n], SHA256: hex.EncodeToString(sum[:])})
-	}
-	mb, err := json.MarshalIndent(m, "", "  ")
+	sub, err := beginSubmission(o.Out, o.Format, o.Month, seq, m)
 	if err != nil {
 		return nil, "", err
 	}
-	out[ManifestName] = append(mb, '\n')
+	defer sub.tx.Abort()
+	if old != nil {
+		m.Changes = writeCorrections(o, sub, accts, terms, old)
+	} else {
+		eachAccount(accts, terms, func(a Account, ts []Term) { writeAccount(o, a, ts, "original", sub.add) })
+	}
+	for _, n := range m.Records {
+		m.Rows += n
+	}
+	sub.put("accounts.csv", csvBytes, len(accts))
+	if len(withheld) > 0 {
+		sub.put("withheld.csv", withheldCSV(withheld), len(withheld))
+		m.Withheld = len(withheld)
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, "", err
 	}
-	dir, err := commit(o.Out, o.Format, o.Month, seq, out)
+	dir, err := sub.commit()
 	if err != nil {
 		return nil, "", err
 	}
 	return m, dir, nil
+}
+
+// earlier is the latest submission's accounts.csv: each row (joined by
+// commas) in its order, which is loan_id order.
+type earlier struct {
+	ids, rows []string
+}
+
+// readEarlier reads an earlier submission's accounts.csv.
+func readEarlier(p string) (*earlier, error) {
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return nil, err
+	}
+	recs, err := csv.NewReader(bytes.NewReader(b)).ReadAll()
+	if err != nil || len(recs) == 0 || !slices.Equal(recs[0], AccountsColumns) {
+		return nil, fmt.Errorf("%s: not an accounts.csv (%v)", p, err)
+	}
+	e := &earlier{}
+	for _, r := range recs[1:] {
+		e.ids = append(e.ids, r[0])
+		e.rows = append(e.rows, strings.Join(r, ","))
+	}
+	return e, nil
+}
+
+// writeCorrections writes the differences between the accounts and the
+// earlier submission's: added and changed accounts as records (PBOC
+// 210/212, Baihang opCode A/M), deleted ones as deletions (PBOC 213,
+// Baihang D), deletions after the rest. Both lists are sorted by loan
+// id, so one merge walk pairs them.
+func writeCorrections(o Options, sub *submission, accts []Account, terms []Term, old *earlier) *Changes {
+	ch := &Changes{}
+	oldIdx := sortedIndex(old.ids)
+	var deleted []int // indices into old
+	j := 0
+	eachAccount(accts, terms, func(a Account, ts []Term) {
+		for j < len(oldIdx) && old.ids[oldIdx[j]] < a.LoanID {
+			deleted = append(deleted, oldIdx[j])
+			j++
+		}
+		if j < len(oldIdx) && old.ids[oldIdx[j]] == a.LoanID {
+			if old.rows[oldIdx[j]] != strings.Join(accountRow(a), ",") {
+				ch.Changed++
+				writeAccount(o, a, ts, "changed", sub.add)
+			}
+			j++
+			return
+		}
+		ch.Added++
+		writeAccount(o, a, ts, "added", sub.add)
+	})
+	deleted = append(deleted, oldIdx[j:]...)
+	slices.Sort(deleted) // in the earlier file's order
+	for _, k := range deleted {
+		id := old.ids[k]
+		ch.Deleted++
+		if o.Format == FormatPBOC {
+			sub.add("pboc_213.jsonl", "213", pbocDelete{InfRecType: "213", AcctCode: o.Config.OrgCode + id, Month: o.Month, MngmtOrgCode: o.Config.OrgCode})
+		} else {
+			sub.add("baihang_loans.jsonl", "loan_D", baihangDelete{ReqID: o.Month + "-" + id + "-L-D", OpCode: "D", LoanID: id, Month: o.Month})
+		}
+	}
+	return ch
 }
 
 // writeAccount adds an account's records: the original month's, or a
@@ -242,12 +240,34 @@ func writeAccount(o Options, a Account, terms []Term, why string, add func(name,
 	}
 }
 
-func groupTerms(terms []Term) map[string][]Term {
-	m := map[string][]Term{}
-	for _, t := range terms {
-		m[t.LoanID] = append(m[t.LoanID], t)
+// eachAccount calls fn with each account and its terms, in order. Both
+// lists are sorted by loan id (sortMonth), so one merge walk pairs them.
+func eachAccount(accts []Account, terms []Term, fn func(Account, []Term)) {
+	j := 0
+	for _, a := range accts {
+		for j < len(terms) && terms[j].LoanID < a.LoanID {
+			j++ // a term of no reported account
+		}
+		k := j
+		for k < len(terms) && terms[k].LoanID == a.LoanID {
+			k++
+		}
+		fn(a, terms[j:k:k])
+		j = k
 	}
-	return m
+}
+
+// sortedIndex returns the indices of ids in the order of their values
+// (stable).
+func sortedIndex(ids []string) []int {
+	idx := make([]int, len(ids))
+	for i := range idx {
+		idx[i] = i
+	}
+	if !slices.IsSorted(ids) {
+		slices.SortStableFunc(idx, func(x, y int) int { return strings.Compare(ids[x], ids[y]) })
+	}
+	return idx
 }
 
 func readManifest(dir string) (*Manifest, error) {
@@ -262,37 +282,129 @@ func readManifest(dir string) (*Manifest, error) {
 	return &m, nil
 }
 
-// commit publishes a submission with the commit protocol: one chain per
-// format and month under the output root, whose commit keeps the earlier
-// submissions (hard links) and adds <format>/<month>/<seq>/. Files are
-// 0600, the submission directory 0700. It returns the submission's path.
-func commit(root, format, month, seq string, files map[string][]byte) (string, error) {
+// submission is a submission being written into its commit's staging
+// directory: one chain per format and month under the output root, whose
+// commit keeps the earlier submissions (hard links) and adds
+// <format>/<month>/<seq>/. Files are 0600, the directory 0700.
+type submission struct {
+	tx             *durable.Txn
+	root, rel, seq string
+	dir            string
+	m              *Manifest
+	files          map[string]*recordFile
+	err            error
+}
+
+// recordFile is one JSON Lines file being streamed: its records go
+// through a buffer to the file and its sha256.
+type recordFile struct {
+	f   *os.File
+	buf *bufio.Writer
+	enc *json.Encoder
+	cnt *counter
+	n   int
+}
+
+// counter counts and hashes what is written through it to w.
+type counter struct {
+	w     io.Writer
+	h     hash.Hash
+	bytes int
+}
+
+func (c *counter) Write(b []byte) (int, error) {
+	n, err := c.w.Write(b)
+	c.h.Write(b[:n])
+	c.bytes += n
+	return n, err
+}
+
+func beginSubmission(root, format, month, seq string, m *Manifest) (*submission, error) {
 	rel := path.Join(format, month)
 	tx, err := durable.Begin(root, "bureau-"+format+"-"+month)
 	if err != nil {
-		return "", fmt.Errorf("bureau: %w", err)
+		return nil, fmt.Errorf("bureau: %w", err)
 	}
-	defer tx.Abort()
-	if err := tx.Keep(rel); err != nil {
-		return "", fmt.Errorf("bureau: %w", err)
+	s := &submission{tx: tx, root: root, rel: rel, seq: seq, m: m, files: map[string]*recordFile{}}
+	if s.err = tx.Keep(rel); s.err == nil {
+		if s.dir, s.err = tx.Dir(path.Join(rel, seq)); s.err == nil {
+			s.err = os.Chmod(s.dir, 0o700)
+		}
 	}
-	dir, err := tx.Dir(path.Join(rel, seq))
+	if s.err != nil {
+		tx.Abort()
+		return nil, fmt.Errorf("bureau: %w", s.err)
+	}
+	return s, nil
+}
+
+// add writes record v to the JSON Lines file name and counts it under
+// kind in the manifest. The first error is kept for commit.
+func (s *submission) add(name, kind string, v any) {
+	if s.err != nil {
+		return
+	}
+	rf := s.files[name]
+	if rf == nil {
+		f, err := os.OpenFile(filepath.Join(s.dir, name), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if err != nil {
+			s.err = err
+			return
+		}
+		cnt := &counter{w: f, h: sha256.New()}
+		rf = &recordFile{f: f, buf: bufio.NewWriterSize(cnt, 1<<20), cnt: cnt}
+		rf.enc = json.NewEncoder(rf.buf) // as json.Marshal, and a newline
+		s.files[name] = rf
+	}
+	if err := rf.enc.Encode(v); err != nil {
+		s.err = err
+		return
+	}
+	rf.n++
+	s.m.Records[kind]++
+}
+
+// put writes a whole file of records records.
+func (s *submission) put(name string, b []byte, records int) {
+	if s.err != nil {
+		return
+	}
+	if s.err = os.WriteFile(filepath.Join(s.dir, name), b, 0o600); s.err == nil {
+		sum := sha256.Sum256(b)
+		s.m.Files = append(s.m.Files, FileEntry{Name: name, Bytes: len(b), Records: records, SHA256: hex.EncodeToString(sum[:])})
+	}
+}
+
+// commit closes the record files, writes the manifest (files by name)
+// and commits. It returns the submission's path.
+func (s *submission) commit() (string, error) {
+	defer s.tx.Abort()
+	for name, rf := range s.files {
+		err := rf.buf.Flush()
+		if cerr := rf.f.Close(); err == nil {
+			err = cerr
+		}
+		if s.err == nil && err != nil {
+			s.err = err
+		}
+		s.m.Files = append(s.m.Files, FileEntry{Name: name, Bytes: rf.cnt.bytes, Records: rf.n, SHA256: hex.EncodeToString(rf.cnt.h.Sum(nil))})
+	}
+	if s.err != nil {
+		return "", fmt.Errorf("bureau: %w", s.err)
+	}
+	slices.SortFunc(s.m.Files, func(a, b FileEntry) int { return strings.Compare(a.Name, b.Name) })
+	mb, err := json.MarshalIndent(s.m, "", "  ")
 	if err != nil {
 		return "", err
 	}
-	if err := os.Chmod(dir, 0o700); err != nil {
+	if err := os.WriteFile(filepath.Join(s.dir, ManifestName), append(mb, '\n'), 0o600); err != nil {
 		return "", fmt.Errorf("bureau: %w", err)
 	}
-	for name, b := range files {
-		if err := os.WriteFile(filepath.Join(dir, name), b, 0o600); err != nil {
-			return "", fmt.Errorf("bureau: %w", err)
-		}
-	}
-	tx.Mount(rel)
-	if err := tx.Commit(); err != nil {
+	s.tx.Mount(s.rel)
+	if err := s.tx.Commit(); err != nil {
 		return "", fmt.Errorf("bureau: %w", err)
 	}
-	return filepath.Join(root, filepath.FromSlash(rel), seq), nil
+	return filepath.Join(s.root, filepath.FromSlash(s.rel), s.seq), nil
 }
 
 // withheldCSV lists the validation failures of the withheld accounts.

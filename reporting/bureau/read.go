@@ -5,6 +5,9 @@ import (
 	"database/sql"
 	"fmt"
 	"path/filepath"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow/array"
 
 	"qiandun/data/lake"
 )
@@ -117,67 +120,129 @@ func readMonth(ctx context.Context, o Options) ([]Account, []Term, []string, err
 	return accts, terms, open, nil
 }
 
-func readAccounts(ctx context.Context, conn *sql.Conn) ([]Account, error) {
-	q := `SELECT loan_id, application_id, ` + day("issue_date") + `, ` + day("CAST(apply_time AS DATE)") + `, ` + fen("principal") + `,
+// accountsQuery reads bureau_acct: money in fen, dates as YYYY-MM-DD
+// ("" for none), the columns in the order readAccounts fills them.
+var accountsQuery = `SELECT loan_id, application_id, ` + day("issue_date") + `, ` + day("CAST(apply_time AS DATE)") + `, ` + fen("principal") + `,
 	term_months, repay_method, collateral_type, coalesce(purpose, ''), coalesce(name_token, ''), coalesce(id_number_token, ''), coalesce(phone_token, ''),
 	opened_in_month, written_off, month, ` + day("month_end") + `, acct_status, rpy_status, overdue_days, coalesce(panel_dpd, -1), ` +
-		fen("overdue_principal") + `, ` + fen("total_overdue") + `, ` + fen("overdue_31_60") + `, ` + fen("overdue_61_90") + `, ` +
-		fen("overdue_91_180") + `, ` + fen("overdue_180") + `, ` + fen("balance") + `, ` + fen("principal_repaid") + `,
+	fen("overdue_principal") + `, ` + fen("total_overdue") + `, ` + fen("overdue_31_60") + `, ` + fen("overdue_61_90") + `, ` +
+	fen("overdue_91_180") + `, ` + fen("overdue_180") + `, ` + fen("balance") + `, ` + fen("principal_repaid") + `,
 	remaining_terms, overdue_terms, five_class, ` + fen("paid_in_month") + `, ` + fen("due_in_month") + `, ` +
-		day("last_paid") + `, ` + day("close_date") + `, ` + day("last_due") + `, ` + day("first_due") + `
+	day("last_paid") + `, ` + day("close_date") + `, ` + day("last_due") + `, ` + day("first_due") + `
 	FROM bureau_acct ORDER BY loan_id`
-	rows, err := conn.QueryContext(ctx, q)
-	if err != nil {
+
+// interner copies the few distinct values of a text column (codes,
+// dates) out of Arrow's buffers once each; unique values (ids, tokens)
+// are cloned.
+type interner map[string]string
+
+func (m interner) get(s string) string {
+	if v, ok := m[s]; ok {
+		return v
+	}
+	v := strings.Clone(s)
+	m[v] = v
+	return v
+}
+
+// readAccounts reads the month's accounts, in loan_id order.
+func readAccounts(ctx context.Context, conn *sql.Conn) ([]Account, error) {
+	var n int
+	if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM bureau_acct").Scan(&n); err != nil {
 		return nil, fmt.Errorf("bureau: accounts: %w", err)
 	}
-	defer rows.Close()
-	var out []Account
-	for rows.Next() {
-		var a Account
-		if err := rows.Scan(&a.LoanID, &a.ApplicationID, &a.IssueDate, &a.ApplyDate, &a.Principal, &a.TermMonths, &a.RepayMethod,
-			&a.Collateral, &a.Purpose, &a.NameToken, &a.IDToken, &a.PhoneToken, &a.OpenedInMonth, &a.WrittenOff, &a.Month,
-			&a.MonthEnd, &a.AcctStatus, &a.RpyStatus, &a.OverdueDays, &a.PanelDPD, &a.OverduePrincipal, &a.TotalOverdue,
-			&a.Overdue31to60, &a.Overdue61to90, &a.Overdue91to180, &a.OverdueOver180, &a.Balance, &a.PrincipalRepaid,
-			&a.RemainingTerms, &a.OverdueTerms, &a.FiveClass, &a.PaidInMonth, &a.DueInMonth, &a.LastPaid, &a.CloseDate,
-			&a.LastDue, &a.FirstDue); err != nil {
-			return nil, fmt.Errorf("bureau: accounts: %w", err)
+	out := make([]Account, 0, n) // an Account is large: no regrowth
+	in := interner{}
+	err := scanArrow(ctx, conn, "accounts", accountsQuery, func(b batch) error {
+		var txt [37]texts
+		var num [37][]int64
+		var flag [37]*array.Boolean
+		var err error
+		for _, i := range []int{0, 1, 2, 3, 6, 7, 8, 9, 10, 11, 14, 15, 17, 33, 34, 35, 36} {
+			if txt[i], err = b.str(i); err != nil {
+				return err
+			}
 		}
-		out = append(out, a)
-	}
-	return out, rows.Err()
+		for _, i := range []int{4, 5, 16, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32} {
+			if num[i], err = b.ints(i); err != nil {
+				return err
+			}
+		}
+		for _, i := range []int{12, 13} {
+			if flag[i], err = b.bools(i); err != nil {
+				return err
+			}
+		}
+		for r := range b.rows() {
+			t := func(i int) string { return in.get(txt[i].Value(r)) }
+			u := func(i int) string { return strings.Clone(txt[i].Value(r)) }
+			n := func(i int) int64 { return num[i][r] }
+			out = append(out, Account{LoanID: u(0), ApplicationID: u(1), IssueDate: t(2), ApplyDate: t(3), Principal: n(4),
+				TermMonths: int(n(5)), RepayMethod: t(6), Collateral: t(7), Purpose: t(8), NameToken: u(9), IDToken: u(10),
+				PhoneToken: u(11), OpenedInMonth: flag[12].Value(r), WrittenOff: flag[13].Value(r), Month: t(14), MonthEnd: t(15),
+				AcctStatus: int(n(16)), RpyStatus: t(17), OverdueDays: int(n(18)), PanelDPD: int(n(19)), OverduePrincipal: n(20),
+				TotalOverdue: n(21), Overdue31to60: n(22), Overdue61to90: n(23), Overdue91to180: n(24), OverdueOver180: n(25),
+				Balance: n(26), PrincipalRepaid: n(27), RemainingTerms: int(n(28)), OverdueTerms: int(n(29)), FiveClass: int(n(30)),
+				PaidInMonth: n(31), DueInMonth: n(32), LastPaid: t(33), CloseDate: t(34), LastDue: t(35), FirstDue: t(36)})
+		}
+		return nil
+	})
+	return out, err
 }
 
+// readTerms reads the month's terms, in loan_id and installment order.
 func readTerms(ctx context.Context, conn *sql.Conn) ([]Term, error) {
-	rows, err := conn.QueryContext(ctx, `SELECT loan_id, installment_no, `+day("due_date")+`, `+fen("amount_due")+`, `+fen("paid_month")+
-		`, fully_paid, `+day("last_d")+`, days_overdue FROM bureau_terms ORDER BY loan_id, installment_no`)
-	if err != nil {
+	var n int
+	if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM bureau_terms").Scan(&n); err != nil {
 		return nil, fmt.Errorf("bureau: terms: %w", err)
 	}
-	defer rows.Close()
-	var out []Term
-	for rows.Next() {
-		var t Term
-		if err := rows.Scan(&t.LoanID, &t.No, &t.DueDate, &t.AmountDue, &t.PaidInMonth, &t.FullyPaid, &t.LastPaid, &t.DaysOverdue); err != nil {
-			return nil, fmt.Errorf("bureau: terms: %w", err)
+	q := `SELECT loan_id, installment_no, ` + day("due_date") + `, ` + fen("amount_due") + `, ` + fen("paid_month") +
+		`, fully_paid, ` + day("last_d") + `, days_overdue FROM bureau_terms ORDER BY loan_id, installment_no`
+	out := make([]Term, 0, n)
+	in := interner{}
+	err := scanArrow(ctx, conn, "terms", q, func(b batch) error {
+		var txt [8]texts
+		var num [8][]int64
+		var err error
+		for _, i := range []int{0, 2, 6} {
+			if txt[i], err = b.str(i); err != nil {
+				return err
+			}
 		}
-		out = append(out, t)
-	}
-	return out, rows.Err()
+		for _, i := range []int{1, 3, 4, 7} {
+			if num[i], err = b.ints(i); err != nil {
+				return err
+			}
+		}
+		full, err := b.bools(5)
+		if err != nil {
+			return err
+		}
+		id := ""
+		for r := range b.rows() {
+			if v := txt[0].Value(r); v != id {
+				id = strings.Clone(v) // a loan's terms share its id
+			}
+			out = append(out, Term{LoanID: id, No: int(num[1][r]), DueDate: in.get(txt[2].Value(r)), AmountDue: num[3][r],
+				PaidInMonth: num[4][r], FullyPaid: full.Value(r), LastPaid: in.get(txt[6].Value(r)), DaysOverdue: int(num[7][r])})
+		}
+		return nil
+	})
+	return out, err
 }
 
+// readOpen returns the loan ids open at the month end (open.sql), sorted.
 func readOpen(ctx context.Context, conn *sql.Conn) ([]string, error) {
-	rows, err := conn.QueryContext(ctx, openSQL)
-	if err != nil {
-		return nil, fmt.Errorf("bureau: open.sql: %w", err)
-	}
-	defer rows.Close()
 	var out []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
+	err := scanArrow(ctx, conn, "open.sql", openSQL, func(b batch) error {
+		ids, err := b.str(0)
+		if err != nil {
+			return err
 		}
-		out = append(out, id)
-	}
-	return out, rows.Err()
+		for r := range b.rows() {
+			out = append(out, strings.Clone(ids.Value(r)))
+		}
+		return nil
+	})
+	return out, err
 }

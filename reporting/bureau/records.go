@@ -3,7 +3,6 @@ package bureau
 import (
 	"bytes"
 	"encoding/csv"
-	"encoding/json"
 	"strconv"
 )
 
@@ -202,17 +201,4 @@ func baihangRepayRec(a Account, t Term, op string) baihangRepay {
 		PlannedPayment: money(t.AmountDue), TargetRepayment: money(t.AmountDue), RealRepayment: money(t.PaidInMonth),
 		OverdueStatus: code, StatusConfirmAt: a.MonthEnd, OverdueAmount: money(a.TotalOverdue), RemainingAmount: money(a.Balance),
 		LoanStatus: a.AcctStatus}
-}
-
-// jsonl accumulates one file's JSON Lines and its record count.
-type jsonl struct {
-	buf bytes.Buffer
-	n   int
-}
-
-func (j *jsonl) add(v any) {
-	b, _ := json.Marshal(v) // plain structs of strings and ints: cannot fail
-	j.buf.Write(b)
-	j.buf.WriteByte('\n')
-	j.n++
 }

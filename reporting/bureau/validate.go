@@ -2,6 +2,7 @@ package bureau
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"qiandun/data/ingest/pii"
@@ -78,9 +79,7 @@ func Validate(accts []Account, open []string, clear bool) []Failure {
 	fail := func(id, rule, format string, args ...any) {
 		out = append(out, Failure{LoanID: id, Rule: rule, Detail: fmt.Sprintf(format, args...)})
 	}
-	count := map[string]int{}
 	for _, a := range accts {
-		count[a.LoanID]++
 		if a.PanelDPD >= 0 && (a.AcctStatus == 1 || a.AcctStatus == 2) {
 			want := RpyStatusForDPD(a.PanelDPD, a.DueInMonth)
 			if a.OverdueDays != a.PanelDPD || a.RpyStatus != want || (a.AcctStatus == 2) != (a.PanelDPD > 0) {
@@ -102,13 +101,34 @@ func Validate(accts []Account, open []string, clear bool) []Failure {
 			fail(a.LoanID, RuleIdentity, "%s", msg)
 		}
 	}
-	for id, n := range count {
-		if n > 1 {
-			fail(id, RuleOpenOnce, "reported %d times", n)
-		}
+	// the reported ids and the open ones, sorted: duplicates are
+	// neighbours, and one merge walk finds the open accounts not reported
+	ids := make([]string, len(accts))
+	for i, a := range accts {
+		ids[i] = a.LoanID
 	}
+	if !slices.IsSorted(ids) {
+		slices.Sort(ids)
+	}
+	if !slices.IsSorted(open) {
+		open = slices.Sorted(slices.Values(open))
+	}
+	for i := 0; i < len(ids); {
+		n := 1
+		for i+n < len(ids) && ids[i+n] == ids[i] {
+			n++
+		}
+		if n > 1 {
+			fail(ids[i], RuleOpenOnce, "reported %d times", n)
+		}
+		i += n
+	}
+	j := 0
 	for _, id := range open {
-		if count[id] == 0 {
+		for j < len(ids) && ids[j] < id {
+			j++
+		}
+		if j == len(ids) || ids[j] != id {
 			fail(id, RuleOpenOnce, "open at the month end but not reported")
 		}
 	}
