@@ -335,8 +335,14 @@ func publishRun(ctx context.Context, conn *sql.Conn, o Options, m *Manifest, sta
 	return d.Final, nil
 }
 
+// LatestRun returns the directory of the latest published run under out
+// (the root Options.Out; "" if none), the one the portfolio report
+// summarises.
+func LatestRun(out string) (string, error) { return previousRun(out, "") }
+
 // previousRun returns the directory of the latest run under out whose
-// last day is before to ("" if none): its open breaks carry over.
+// last day is before to (any day when to is ""; "" if none): its open
+// breaks carry over.
 func previousRun(out, to string) (string, error) {
 	entries, err := os.ReadDir(out)
 	if errors.Is(err, os.ErrNotExist) {
@@ -348,7 +354,7 @@ func previousRun(out, to string) (string, error) {
 	var days []string
 	for _, e := range entries {
 		n := e.Name()
-		if _, err := time.Parse("2006-01-02", n); err == nil && n < to {
+		if _, err := time.Parse("2006-01-02", n); err == nil && (to == "" || n < to) {
 			if _, err := os.Stat(filepath.Join(out, n, publish.Marker)); err == nil {
 				days = append(days, n)
 			}
