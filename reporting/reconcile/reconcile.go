@@ -229,10 +229,30 @@ func runSQL(ctx context.Context, conn *sql.Conn, log *slog.Logger, p params) err
 		log.Debug("reconcile step", "sql", f, "seconds", time.Since(t0).Seconds())
 		return nil
 	}
-	for _, f := range []string{"records.sql", "match.sql", "chain_stream.sql"} {
+	// Matching needs no order (its windows order by unique keys), so its
+	// tables are written in parallel without keeping insertion order;
+	// the balance chain reads the statement in file order, and the
+	// files are written from tables created in order, so the order is
+	// kept from chain_stream.sql on.
+	order := func(keep bool) error {
+		if _, err := conn.ExecContext(ctx, fmt.Sprintf("SET preserve_insertion_order = %t", keep)); err != nil {
+			return fmt.Errorf("reconcile: %w", err)
+		}
+		return nil
+	}
+	if err := order(false); err != nil {
+		return err
+	}
+	for _, f := range []string{"records.sql", "match.sql"} {
 		if err := exec(f); err != nil {
 			return err
 		}
+	}
+	if err := order(true); err != nil {
+		return err
+	}
+	if err := exec("chain_stream.sql"); err != nil {
+		return err
 	}
 	var disorder int64
 	if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM chain_pass WHERE disorder").Scan(&disorder); err != nil {
