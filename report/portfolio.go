@@ -34,6 +34,11 @@ type PortfolioInputs struct {
 	// Disclosure is the monthly disclosure site's index (qiandun
 	// disclose), relative to the report; linked when set.
 	Disclosure string
+	// Reconcile is a published custody reconciliation run's directory
+	// (qiandun reconcile: <out>/<to>/); when set, the report summarises
+	// its breaks and migration check, and links its files at
+	// ReconcileLink (the directory relative to the report).
+	Reconcile, ReconcileLink string
 }
 
 // WritePortfolioReport builds the portfolio report and writes it to
@@ -93,6 +98,9 @@ func PortfolioPage(ctx context.Context, in PortfolioInputs) (*Page, error) {
 	disclosureSection(p, load("perf/disclosure", ""))
 	if in.Disclosure != "" {
 		p.Sections[len(p.Sections)-1].Raw(htmlf(`<p>月度信息披露 Monthly disclosure (operating data, projects): <a href="%s">%s</a></p>`, in.Disclosure, in.Disclosure))
+	}
+	if in.Reconcile != "" {
+		custodySection(p, in.Reconcile, in.ReconcileLink)
 	}
 	if err := scoresSection(ctx, db, in.Scores, p); err != nil {
 		return nil, err

@@ -12,6 +12,7 @@ import (
 	"qiandun/internal/version"
 	"qiandun/pipelines"
 	"qiandun/report"
+	"qiandun/reporting/reconcile"
 )
 
 // Report writes one HTML report per model version under <models> and the
@@ -25,11 +26,12 @@ type Report struct {
 	NoPortfolio bool `yaml:"no_portfolio" json:"no_portfolio,omitempty"`
 }
 
-// IO: the models, the published scores and lists, the perf tables and
-// loans in; the pages out.
+// IO: the models, the published scores and lists, the disclosure site,
+// the custody reconciliation runs, the perf tables and loans in; the
+// pages out.
 func (s *Report) IO(l pipelines.Layout) pipelines.IO {
 	io := pipelines.IO{Writes: []string{l.Reports}}
-	for _, p := range []string{l.Models, l.Scores, l.Warn, l.Disclosure} {
+	for _, p := range []string{l.Models, l.Scores, l.Warn, l.Disclosure, l.Reconcile} {
 		if p != "" {
 			io.Reads = append(io.Reads, p)
 		}
@@ -114,6 +116,9 @@ func (s *Report) Run(ctx context.Context, env *pipelines.Env) error {
 	if !s.NoPortfolio {
 		in := report.PortfolioInputs{Lake: l.Lake, Scores: l.Scores, EWS: l.Warn, MemoryLimit: firstSet(s.MemoryLimit, "1GB")}
 		in.Disclosure = disclosureLink(final, l.Disclosure)
+		if in.Reconcile, in.ReconcileLink, err = reconcileRun(final, l.Reconcile); err != nil {
+			return err
+		}
 		path, err := report.WritePortfolioReport(ctx, in, out, opt)
 		if err != nil {
 			return fmt.Errorf("portfolio report: %w", err)
@@ -132,6 +137,23 @@ func (s *Report) Run(ctx context.Context, env *pipelines.Env) error {
 		fmt.Fprintln(env.Stdout, p)
 	}
 	return nil
+}
+
+// reconcileRun returns the latest published custody reconciliation run
+// under root and its directory relative to the reports directory ("", ""
+// when none is published).
+func reconcileRun(reports, root string) (dir, link string, err error) {
+	if root == "" {
+		return "", "", nil
+	}
+	if dir, err = reconcile.LatestRun(root); err != nil || dir == "" {
+		return "", "", err
+	}
+	rel, err := filepath.Rel(reports, dir)
+	if err != nil {
+		return dir, "", nil
+	}
+	return dir, filepath.ToSlash(rel), nil
 }
 
 // disclosureLink is the link from the reports directory to the

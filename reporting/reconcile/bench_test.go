@@ -18,7 +18,8 @@ import (
 // and every disbursement, repayment and investment matched. The floor is
 // 1,000,000 loans in under 60 s and 4 GiB. Generating and ingesting (the
 // four tables reconcile reads, and applications, the loans' parent) are
-// set-up, not timed.
+// set-up, not timed. DuckDB gets 2.5GB: with matching written in parallel
+// a 3GB limit let the process peak at 4.07 GiB in one of three runs.
 func BenchmarkReconcile(b *testing.B) {
 	ctx := context.Background()
 	log := slog.New(slog.DiscardHandler)
@@ -41,7 +42,7 @@ func BenchmarkReconcile(b *testing.B) {
 	benchutil.ResetPeakRSS()
 	for b.Loop() {
 		m, _, err := Run(ctx, Options{Lake: lk, Out: b.TempDir(), From: mustDay("2021-01-01"), To: mustDay("2023-12-31"),
-			Window: DefaultWindow, Tolerance: DefaultTolerance, MaxOpenAmount: -1, MemoryLimit: "3GB", Log: log})
+			Window: DefaultWindow, Tolerance: DefaultTolerance, MaxOpenAmount: -1, MemoryLimit: "2.5GB", Log: log})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -229,10 +229,30 @@ func runSQL(ctx context.Context, conn *sql.Conn, log *slog.Logger, p params) err
 		log.Debug("reconcile step", "sql", f, "seconds", time.Since(t0).Seconds())
 		return nil
 	}
-	for _, f := range []string{"records.sql", "match.sql", "chain_stream.sql"} {
+	// Matching needs no order (its windows order by unique keys), so its
+	// tables are written in parallel without keeping insertion order;
+	// the balance chain reads the statement in file order, and the
+	// files are written from tables created in order, so the order is
+	// kept from chain_stream.sql on.
+	order := func(keep bool) error {
+		if _, err := conn.ExecContext(ctx, fmt.Sprintf("SET preserve_insertion_order = %t", keep)); err != nil {
+			return fmt.Errorf("reconcile: %w", err)
+		}
+		return nil
+	}
+	if err := order(false); err != nil {
+		return err
+	}
+	for _, f := range []string{"records.sql", "match.sql"} {
 		if err := exec(f); err != nil {
 			return err
 		}
+	}
+	if err := order(true); err != nil {
+		return err
+	}
+	if err := exec("chain_stream.sql"); err != nil {
+		return err
 	}
 	var disorder int64
 	if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM chain_pass WHERE disorder").Scan(&disorder); err != nil {
@@ -335,8 +355,14 @@ func publishRun(ctx context.Context, conn *sql.Conn, o Options, m *Manifest, sta
 	return d.Final, nil
 }
 
+// LatestRun returns the directory of the latest published run under out
+// (the root Options.Out; "" if none), the one the portfolio report
+// summarises.
+func LatestRun(out string) (string, error) { return previousRun(out, "") }
+
 // previousRun returns the directory of the latest run under out whose
-// last day is before to ("" if none): its open breaks carry over.
+// last day is before to (any day when to is ""; "" if none): its open
+// breaks carry over.
 func previousRun(out, to string) (string, error) {
 	entries, err := os.ReadDir(out)
 	if errors.Is(err, os.ErrNotExist) {
@@ -348,7 +374,7 @@ func previousRun(out, to string) (string, error) {
 	var days []string
 	for _, e := range entries {
 		n := e.Name()
-		if _, err := time.Parse("2006-01-02", n); err == nil && n < to {
+		if _, err := time.Parse("2006-01-02", n); err == nil && (to == "" || n < to) {
 			if _, err := os.Stat(filepath.Join(out, n, publish.Marker)); err == nil {
 				days = append(days, n)
 			}
