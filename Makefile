@@ -9,7 +9,7 @@ BIN       := bin/qiandun
 DEMO      ?= demo
 CONFIG    ?= pipelines/default.yaml
 
-.PHONY: all build pipelines data test lint fmtcheck staticcheck bench bench-large fuzz clean browser-deps notebooks model-bench beam-build beam-test beam-bench
+.PHONY: all build pipelines data test lint fmtcheck staticcheck bench bench-large fuzz clean browser-deps notebooks model-bench beam-build beam-test beam-bench guard
 
 all: build
 
@@ -53,6 +53,25 @@ test: browser-deps staticcheck fmtcheck
 	QIANDUN_BROWSER_TEST=1 $(GO) test -count=1 -timeout 20m ./...
 	GOFLAGS=-tags=duckdb_arrow,killpoints $(GO) test -count=1 -timeout 30m -run 'Kill|Fault' ./internal/durable/ ./scoring/score/ ./cmd/qiandun/
 	$(MAKE) notebooks NB_DEMO=demo-test NB_SET="--set loans=5000"
+	$(MAKE) guard
+
+# The small-scale guard (the last step of make test): the shipped pipeline
+# on a GUARD_LOANS-loan book under a deliberately low DuckDB memory limit,
+# GUARD_MEMORY, so a stage whose operators cannot spill fails CI with the
+# stage, step and limit it ran out at; then guardcheck asserts every stage
+# completed (run and stage manifests) and the score and early-warning files
+# hold rows. Reconcile's open-break limit follows the book (the demo's
+# 1,000 yuan per loan). The book is written afresh under GUARD_DIR and
+# removed when the guard passes (about 3 GB at 200,000 loans).
+GUARD_LOANS  ?= 200000
+GUARD_MEMORY ?= 512MB
+GUARD_DIR    ?= demo-guard
+GUARD_SET     = --set root=$(GUARD_DIR) --set loans=$(GUARD_LOANS) --set memory_limit=$(GUARD_MEMORY) --set reconcile_max_open=$$(($(GUARD_LOANS) * 1000)).00
+guard: build
+	rm -rf $(GUARD_DIR)
+	$(BIN) run --config $(CONFIG) $(GUARD_SET)
+	$(GO) run ./internal/cmd/guardcheck --config $(CONFIG) $(GUARD_SET)
+	rm -rf $(GUARD_DIR)
 
 # gofmt: every tracked Go file formatted (lists the ones that are not).
 fmtcheck:
@@ -136,4 +155,4 @@ model-bench: build
 	$(GO) run ./training/internal/modelbench --bin $(BIN) --methods $(MODEL_METHODS)
 
 clean:
-	rm -rf bin $(DEMO) demo-test bench.out bench-large
+	rm -rf bin $(DEMO) demo-test demo-guard bench.out bench-large

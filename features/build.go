@@ -403,7 +403,7 @@ func (b *Builder) linkGraph(ctx context.Context) error {
 			links.Phone = append(links.Phone, int32Col(rec, 4)...)
 			return nil
 		}); err != nil {
-			return fmt.Errorf("graph links: %w", err)
+			return fmt.Errorf("graph links: prep_graph_links.sql: %w", err)
 		}
 		if err := readBatches(ctx, ar, outSQL, func(rec arrow.RecordBatch) error {
 			outs.Borrower = append(outs.Borrower, int32Col(rec, 0)...)
@@ -413,7 +413,7 @@ func (b *Builder) linkGraph(ctx context.Context) error {
 			outs.GoodTime, outs.GoodValid = append(outs.GoodTime, t...), append(outs.GoodValid, v...)
 			return nil
 		}); err != nil {
-			return fmt.Errorf("graph outcomes: %w", err)
+			return fmt.Errorf("graph outcomes: prep_graph_outcomes.sql: %w", err)
 		}
 		return nil
 	})

@@ -204,7 +204,10 @@ func (r *Runner) Run(ctx context.Context, opt Options) (*Summary, error) {
 		if res.Err != nil {
 			failed[s.Name] = true
 			if firstErr == nil {
-				firstErr = fmt.Errorf("stage %s: %w", s.Name, res.Err)
+				firstErr = res.Err
+				if !strings.HasPrefix(res.Err.Error(), "stage "+s.Name) { // an out-of-memory error names it already
+					firstErr = fmt.Errorf("stage %s: %w", s.Name, res.Err)
+				}
 			}
 			log.Error("stage failed", "stage", s.Name, "seconds", res.Duration.Seconds(), "err", res.Err)
 		} else {

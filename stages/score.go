@@ -187,7 +187,7 @@ func (s *Score) Run(ctx context.Context, env *pipelines.Env) error {
 		if err != nil {
 			return fmt.Errorf("--lake-table: model %s: %w", m.Name, err)
 		}
-		n, err := lakescore.Write(ctx, lakescore.Options{Run: dir, Lake: l.Lake, Table: s.LakeTable, Model: m.Name, IDCol: id})
+		n, err := lakescore.Write(ctx, lakescore.Options{Run: dir, Lake: l.Lake, Table: s.LakeTable, Model: m.Name, IDCol: id, MemoryLimit: s.MemoryLimit})
 		if err != nil {
 			return err
 		}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"qiandun/data/lake"
 	"qiandun/internal/audit"
 )
 
@@ -19,7 +20,7 @@ import (
 // `qiandun run`, or "". It is the one place every stage is audited:
 // realMain's dispatch and the in-process stages of `qiandun run` call it.
 func runAudited(ctx context.Context, e *env, name string, c command, args []string, lakeDir, parent string) (err error) {
-	defer func() { err = memoryError(err) }()
+	defer func() { err = lake.WrapOutOfMemory(name, err) }()
 	if lakeDir == "" || name == "audit" {
 		return c.run(ctx, e, args)
 	}
@@ -166,24 +167,6 @@ func parseSince(s string, now time.Time) (time.Time, error) {
 	}
 	return time.Time{}, fmt.Errorf("--since %q: want RFC 3339 (2024-06-30T12:00:00Z), a date YYYY-MM-DD or a duration ago (24h)", s)
 }
-
-// memoryError turns DuckDB's multi-line out-of-memory error into one line
-// that keeps the step it names and says which limit to raise.
-func memoryError(err error) error {
-	if err == nil || !strings.Contains(err.Error(), "Out of Memory Error") {
-		return err
-	}
-	return &oomError{err}
-}
-
-type oomError struct{ err error }
-
-func (o *oomError) Error() string {
-	line, _, _ := strings.Cut(o.err.Error(), "\n")
-	return strings.TrimSpace(line) + " (DuckDB's memory limit was reached: raise --memory-limit, or the memory_limit var of the pipeline config; DuckDB spills to <lake>/_tmp/duckdb beyond it)"
-}
-
-func (o *oomError) Unwrap() error { return o.err }
 
 // landed reports whether a stage that found no lake left one with content:
 // more than the writer lock and the spill area a refused run creates.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -27,6 +28,9 @@ func TestMemoryLimitHonoured(t *testing.T) {
 	for _, args := range [][]string{
 		{"perf", "--lake", lk, "--as-of", "2023-12-31", "--memory-limit", "1MB"},
 		{"features", "--lake", lk, "--set", "acard", "--as-of", "2023-12-31", "--memory-limit", "1MB"},
+		// The shipped pipeline's perf stage, its limit set as the config's var.
+		{"run", "--config", filepath.Join("..", "..", "pipelines", "default.yaml"), "--allow-outside", "--only", "perf",
+			"--set", "root=" + dir, "--set", "memory_limit=1MB"},
 	} {
 		errb.Reset()
 		code := realMain(args, &out, &errb)
@@ -42,8 +46,21 @@ func TestMemoryLimitHonoured(t *testing.T) {
 		if strings.Contains(errb.String(), "Possible solutions") {
 			t.Errorf("%v: a multi-line DuckDB error: %q", args[0], errb.String())
 		}
-		if args[0] == "perf" && !strings.Contains(msg, "perf/") {
-			t.Errorf("perf: the error does not name the step: %q", msg)
+		// The stage, its step (the SQL file) and the setting to raise,
+		// with a value (twice DuckDB's limit when it ran out, at least
+		// 64MB).
+		stage := map[string]string{"perf": "perf", "features": "features", "run": "perf"}[args[0]]
+		if !strings.Contains(msg, "stage "+stage+",") || strings.Count(msg, "stage "+stage) != 1 {
+			t.Errorf("%s: the error does not name stage %s once: %q", args[0], stage, msg)
+		}
+		if stage == "perf" && !regexp.MustCompile(`step sql/\w+\.sql,`).MatchString(msg) {
+			t.Errorf("%s: the error does not name the step: %q", args[0], msg)
+		}
+		if stage == "features" && !regexp.MustCompile(`step [\w/]+\.sql,`).MatchString(msg) {
+			t.Errorf("%s: the error does not name the step: %q", args[0], msg)
+		}
+		if !strings.Contains(msg, "--set memory_limit=64MB") {
+			t.Errorf("%s: the error does not say which value to set: %q", args[0], msg)
 		}
 	}
 	if ents, _ := os.ReadDir(sysTmp); len(ents) != 0 {

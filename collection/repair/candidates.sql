@@ -90,6 +90,8 @@ scored AS (
 best AS (
     SELECT *, CAST(count(*) OVER (PARTITION BY loan_id, coalesce(phone_token, kind)) AS INTEGER) AS evidence_count
     FROM scored
+    -- evidence last: one application can match several own applications'
+    -- devices or IPs, and the kept row must not depend on thread timing
     QUALIFY row_number() OVER (PARTITION BY loan_id, coalesce(phone_token, kind)
                                ORDER BY score DESC, kind_order, evidence_time DESC, evidence_application_id, evidence) = 1
 )

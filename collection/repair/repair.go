@@ -235,11 +235,16 @@ func open(ctx context.Context, o Options) (*session, error) {
 		}
 		steps = append(steps, "CREATE VIEW "+t+" AS SELECT * FROM "+src)
 	}
-	steps = append(steps, "CREATE TABLE lost AS\n"+lostSQL, "CREATE TABLE candidates AS\n"+candidatesSQL)
 	for _, q := range steps {
 		if _, err := s.conn.ExecContext(ctx, q); err != nil {
 			s.close()
 			return nil, fmt.Errorf("repair: %s: %w", firstLine(q), err)
+		}
+	}
+	for _, f := range []struct{ table, file, sql string }{{"lost", "lost.sql", lostSQL}, {"candidates", "candidates.sql", candidatesSQL}} {
+		if _, err := s.conn.ExecContext(ctx, "CREATE TABLE "+f.table+" AS\n"+f.sql); err != nil {
+			s.close()
+			return nil, fmt.Errorf("repair: %s: %w", f.file, err)
 		}
 	}
 	return s, nil

@@ -25,6 +25,9 @@ type Options struct {
 	Table string // lake table to replace, e.g. scores_acard
 	Model string // model name whose rows are taken (the run may hold several)
 	IDCol string // name of the entity id column in the table, e.g. application_id
+	// MemoryLimit is DuckDB's memory_limit; empty or "auto" is 1GB (the
+	// copy of one column pair needs little).
+	MemoryLimit string
 }
 
 // Write replaces <lake>/<table>/ with one file, part-0.parquet: the
@@ -45,7 +48,7 @@ func Write(ctx context.Context, o Options) (int64, error) {
 		return 0, err
 	}
 	defer os.RemoveAll(tmp)
-	db, err := lake.OpenDuckDB(ctx, lake.DBOptions{MemoryLimit: "1GB", TempDir: tmp})
+	db, err := lake.OpenDuckDB(ctx, lake.DBOptions{MemoryLimit: memoryLimit(o.MemoryLimit), TempDir: tmp})
 	if err != nil {
 		return 0, err
 	}
@@ -76,4 +79,11 @@ func Write(ctx context.Context, o Options) (int64, error) {
 		return 0, fmt.Errorf("lakescore: %w", err)
 	}
 	return n, nil
+}
+
+func memoryLimit(s string) string {
+	if s == "" || s == "auto" {
+		return "1GB"
+	}
+	return s
 }

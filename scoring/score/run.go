@@ -612,8 +612,10 @@ func ScoreTable(ctx context.Context, db *sql.DB, o Options, m *scorecard.Model, 
 func (p *plan) stream(ctx context.Context, o Options, pq, csv io.Writer) (*ModelRun, *inputStats, error) {
 	m := p.m
 	// The reading database spills (a lake snapshot's ORDER BY) to its own
-	// temporary directory, not DuckDB's default .tmp in the working one.
-	tmp, err := os.MkdirTemp("", "qiandun-score-read-")
+	// temporary directory: in the lake's temporary area in lake mode (like
+	// the stage's other database), not DuckDB's default .tmp in the
+	// working one.
+	tmp, err := spillDir(o.Lake, "score-read-")
 	if err != nil {
 		return nil, nil, fmt.Errorf("score: %w", err)
 	}
@@ -621,7 +623,7 @@ func (p *plan) stream(ctx context.Context, o Options, pq, csv io.Writer) (*Model
 	st := newInputStats(p.layout)
 	tot, err := p.s.Run(ctx, Stream{stats: st, Query: p.query, Layout: p.layout, AsOf: o.AsOf, Parquet: pq, CSV: csv,
 		BatchRows: o.BatchRows, Workers: o.Workers, KeepPD: o.Target != "",
-		Read: duckstream.Options{MemoryLimit: "1GB", TempDir: tmp, Threads: p.readThreads}})
+		Read: duckstream.Options{MemoryLimit: readLimit(o.Memory), TempDir: tmp, Threads: p.readThreads}})
 	if err != nil {
 		return nil, nil, fmt.Errorf("score: model %s %s on %s: %w", m.Name, m.Version, p.input, err)
 	}
@@ -699,6 +701,16 @@ func LatestModels(root string) ([]string, error) {
 // spillDir creates a DuckDB spill directory: in the lake's temporary area
 // (<lake>/_tmp, emptied by the next writer after a crash) when there is a
 // lake, else in the system's temporary directory.
+// readLimit is the reading database's memory_limit: the stage's when one
+// is given, else 1GB (a streamed read needs little; the stage's "auto"
+// share of the machine is for its other database).
+func readLimit(stage string) string {
+	if stage == "" || stage == "auto" {
+		return "1GB"
+	}
+	return stage
+}
+
 func spillDir(lakeDir, pattern string) (string, error) {
 	if lakeDir != "" {
 		return lake.New(lakeDir).TempDir(pattern + "*")
