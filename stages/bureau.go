@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 
 	"qiandun/data/vault"
-	"qiandun/internal/audit"
 	"qiandun/pipelines"
 	"qiandun/reporting/bureau"
 )
@@ -110,39 +109,13 @@ func (s *Bureau) identities(env *pipelines.Env, format string) (bureau.IdentityS
 	}
 	// The vault's own per-reveal log lines are not wanted here (hundreds
 	// of thousands a month): the reveals are audited in one batch, in the
-	// lake's audit log, by vaultIdentities.Reveal.
+	// lake's audit log, by vaultReveals.Reveal.
 	v, err := vault.Open(lakeDir, key, slog.New(slog.DiscardHandler))
 	if err != nil {
 		return nil, fmt.Errorf("--identities vault: %w", err)
 	}
-	return vaultIdentities{v: v, lake: lakeDir, purpose: "bureau " + format + " " + s.Month, log: env.Log}, nil
+	return vaultReveals{v: v, lake: lakeDir, stage: "bureau", purpose: "bureau " + format + " " + s.Month, log: env.Log}, nil
 }
 
-// vaultIdentities reveals borrowers' identities from the PII vault for
-// one bureau month: every value is read first, then one audit line per
-// token read (naming the token and the purpose, never the value) is
-// appended to the lake's audit log in one synced write (audit.Reveals),
-// and only then are the values returned to be written.
-type vaultIdentities struct {
-	v             *vault.Vault
-	lake, purpose string
-	log           *slog.Logger
-}
-
-func (s vaultIdentities) Reveal(ctx context.Context, tokens []string) (map[string]string, error) {
-	out := make(map[string]string, len(tokens))
-	for _, t := range tokens {
-		val, err := s.v.Reveal(ctx, t, s.purpose)
-		if err != nil {
-			return nil, err
-		}
-		out[t] = val
-	}
-	if err := audit.Reveals(s.lake, "bureau", s.purpose, tokens); err != nil {
-		return nil, fmt.Errorf("bureau: the vault's audit lines: %w", err)
-	}
-	s.log.Info("bureau: identities read from the PII vault", "purpose", s.purpose, "reads", len(tokens), "audit", audit.Path(s.lake))
-	return out, nil
-}
-
-func (vaultIdentities) Clear() bool { return true }
+// Clear says the bureau files get clear identities.
+func (vaultReveals) Clear() bool { return true }

@@ -4,11 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"path/filepath"
 
 	"qiandun/collection/repair"
 	"qiandun/data/vault"
-	"qiandun/internal/audit"
 	"qiandun/pipelines"
 )
 
@@ -59,11 +59,13 @@ func (s *Repair) Options(env *pipelines.Env) (repair.Options, error) {
 	if err != nil {
 		return o, fmt.Errorf("repair queue: %w (or --queue=false writes the token list only)", err)
 	}
-	v, err := vault.Open(o.Lake, key, env.Log)
+	// One audit line per reveal goes to the lake's audit log, not the
+	// terminal (vaultReveals).
+	v, err := vault.Open(o.Lake, key, slog.New(slog.DiscardHandler))
 	if err != nil {
 		return o, fmt.Errorf("repair queue: %w", err)
 	}
-	o.Queue = vaultPhones{v: v, lake: o.Lake, purpose: "repair " + s.AsOf}
+	o.Queue = vaultReveals{v: v, lake: o.Lake, stage: "repair", purpose: "repair " + s.AsOf, log: env.Log}
 	return o, nil
 }
 
@@ -83,27 +85,4 @@ func (s *Repair) Run(ctx context.Context, env *pipelines.Env) error {
 	fmt.Fprintf(env.Stdout, "repair %s: %d lost-contact loans, %d with a phone candidate, %d candidates %v, queue %d rows, at %s\n",
 		m.AsOf, m.LostLoans, m.WithPhone, m.Candidates, m.ByKind, m.QueueRows, dir)
 	return nil
-}
-
-// vaultPhones reveals the queue's phones from the PII vault: every value
-// is read first, then one audit line per token goes to the lake's audit
-// log (synced), and only then is the queue written.
-type vaultPhones struct {
-	v             *vault.Vault
-	lake, purpose string
-}
-
-func (p vaultPhones) Reveal(ctx context.Context, tokens []string) (map[string]string, error) {
-	out := make(map[string]string, len(tokens))
-	for _, t := range tokens {
-		val, err := p.v.Reveal(ctx, t, p.purpose)
-		if err != nil {
-			return nil, err
-		}
-		out[t] = val
-	}
-	if err := audit.Reveals(p.lake, "repair", p.purpose, tokens); err != nil {
-		return nil, err
-	}
-	return out, nil
 }
