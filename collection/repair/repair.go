@@ -178,6 +178,7 @@ type Manifest struct {
 	ByKind         map[string]int64 `json:"candidates_by_kind"`
 	TopByKind      map[string]int64 `json:"rank1_by_kind"`
 	QueueRows      int64            `json:"queue_rows"`
+	Rows           int64            `json:"rows"` // rows of candidates.csv (= Candidates), what qiandun run reports
 	Config         Config           `json:"config"`
 	Files          []publish.File   `json:"files"`
 	Columns        []Column         `json:"columns"`
@@ -308,6 +309,7 @@ func Run(ctx context.Context, o Options) (*Manifest, string, error) {
 		Scan(&man.LostLoans, &man.WithPhone, &man.Candidates); err != nil {
 		return nil, "", fmt.Errorf("repair: %w", err)
 	}
+	man.Rows = man.Candidates
 	pub.Written("candidates.parquet", man.Candidates)
 	pub.Written("candidates.csv", man.Candidates)
 	for _, g := range []struct {

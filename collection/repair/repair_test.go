@@ -156,7 +156,7 @@ func TestHandMadeChannels(t *testing.T) {
 			t.Errorf("%s: candidates %+v, want %+v", loan, got[loan], want[loan])
 		}
 	}
-	if m.LostLoans != 5 || m.Candidates != 5 || m.WithPhone != 4 || m.QueueRows != 4 {
+	if m.LostLoans != 5 || m.Candidates != 5 || m.Rows != 5 || m.WithPhone != 4 || m.QueueRows != 4 {
 		t.Errorf("manifest: lost %d, candidates %d, with phone %d, queue %d; want 5, 5, 4, 4", m.LostLoans, m.Candidates, m.WithPhone, m.QueueRows)
 	}
 	q, err := os.ReadFile(filepath.Join(dir, "queue.csv"))
