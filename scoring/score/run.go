@@ -133,9 +133,10 @@ func (w *Window) String() string {
 	return "applications from " + w.From + " to before " + w.To + ", " + strings.ReplaceAll(w.Since, "_", " ")
 }
 
-// scoringWindow returns the A-card window of a run at asOf publishing
-// under out (see Window).
-func scoringWindow(out, asOf string) (*Window, error) {
+// ScoringWindow returns the A-card window of a run at asOf publishing
+// under out (see Window): from the as-of date of the previous run
+// published there, else from the first day of the as-of month.
+func ScoringWindow(out, asOf string) (*Window, error) {
 	w := &Window{From: asOf[:8] + "01", To: asOf, Since: "as_of_month"}
 	if out == "" {
 		return w, nil
@@ -499,7 +500,7 @@ func makePlan(ctx context.Context, db *sql.DB, o Options, m *scorecard.Model) (*
 		idExpr = "CAST(f." + key + " AS VARCHAR)"
 		order = " ORDER BY f." + key
 		if p.set == "acard" && !o.Full {
-			if p.window, err = scoringWindow(o.Out, o.AsOf); err != nil {
+			if p.window, err = ScoringWindow(o.Out, o.AsOf); err != nil {
 				return nil, err
 			}
 			where = fmt.Sprintf(" WHERE f.apply_time >= TIMESTAMP '%s'", p.window.From)

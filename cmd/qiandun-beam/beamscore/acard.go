@@ -5,9 +5,6 @@ package beamscore
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -129,31 +126,4 @@ func readFlags(ctx context.Context, files []string) (map[string]string, error) {
 		out[id] = strings.Join(fs, ";")
 	}
 	return out, nil
-}
-
-var dateRE = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}$`)
-
-// scoringWindow is the A-card window of `qiandun score` (score.Window):
-// from the as-of date of the previous run published under out, else from
-// the first day of the as-of month, to before the as-of date.
-func scoringWindow(out, asOf string) (*score.Window, error) {
-	w := &score.Window{From: asOf[:8] + "01", To: asOf, Since: "as_of_month"}
-	ents, err := os.ReadDir(out)
-	if err != nil && !os.IsNotExist(err) {
-		return nil, fmt.Errorf("beamscore: previous runs in %s: %w", out, err)
-	}
-	prev := ""
-	for _, e := range ents {
-		n := e.Name()
-		if !dateRE.MatchString(n) || n >= asOf || n <= prev {
-			continue
-		}
-		if _, err := os.Stat(filepath.Join(out, n, "manifest.json")); err == nil {
-			prev = n
-		}
-	}
-	if prev != "" {
-		w.From, w.Since = prev, "previous_run"
-	}
-	return w, nil
 }

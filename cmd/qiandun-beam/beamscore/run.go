@@ -103,7 +103,7 @@ func Run(ctx context.Context, o Options) (*score.Manifest, string, error) {
 	var flagFiles []string
 	if set == "acard" {
 		if !o.Full {
-			if window, err = scoringWindow(o.Out, o.AsOf); err != nil {
+			if window, err = score.ScoringWindow(o.Out, o.AsOf); err != nil {
 				return nil, "", err
 			}
 		}
