@@ -61,7 +61,7 @@ func TestMeasureAll(t *testing.T) {
 		stage, status, rows := r[1], r[2], r[6]
 		switch {
 		case stage == "train":
-			if status != "failed" || !strings.Contains(r[7], "boom in train") {
+			if status != "failed" || !strings.Contains(r[8], "boom in train") {
 				t.Errorf("train: %v, want failed with its error", r)
 			}
 			after = true
