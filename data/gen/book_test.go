@@ -2,8 +2,10 @@ package gen
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"errors"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -224,5 +226,57 @@ func TestGenerateCancelled(t *testing.T) {
 		if !bytes.Equal(b, before[name]) {
 			t.Errorf("%s changed or appeared in the cancelled run", name)
 		}
+	}
+}
+
+// TestGzipSameRows checks that a gzipped book holds, file by file, the
+// bytes of the plain book of the same config, and names its files .csv.gz
+// in dirty.json.
+func TestGzipSameRows(t *testing.T) {
+	book := func(gz bool) string {
+		dir := t.TempDir()
+		cfg := DefaultConfig()
+		cfg.Loans, cfg.Dirty, cfg.Gzip = 1000, 0.01, gz
+		if _, err := Generate(context.Background(), cfg, dir, nil); err != nil {
+			t.Fatal(err)
+		}
+		return dir
+	}
+	plain, zipped := book(false), book(true)
+	for _, tb := range schema.Tables() {
+		want, err := os.ReadFile(filepath.Join(plain, tb.Name+".csv"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := os.Open(filepath.Join(zipped, tb.Name+".csv.gz"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		zr, err := gzip.NewReader(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := io.ReadAll(zr)
+		f.Close()
+		if err != nil {
+			t.Fatalf("%s.csv.gz: %v", tb.Name, err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("%s.csv.gz: %d bytes unzipped, differ from the plain book's %d", tb.Name, len(got), len(want))
+		}
+		if _, err := os.Stat(filepath.Join(zipped, tb.Name+".csv")); !os.IsNotExist(err) {
+			t.Errorf("%s.csv beside the gzipped file: %v", tb.Name, err)
+		}
+	}
+	for _, f := range []string{"_truth/loans.csv", "_truth/custody.json"} {
+		a, _ := os.ReadFile(filepath.Join(plain, f))
+		b, _ := os.ReadFile(filepath.Join(zipped, f))
+		if len(a) == 0 || !bytes.Equal(a, b) {
+			t.Errorf("%s: differs between the plain and the gzipped book (or is empty)", f)
+		}
+	}
+	d, err := os.ReadFile(filepath.Join(zipped, "_truth", "dirty.json"))
+	if err != nil || !bytes.Contains(d, []byte(`"custody_transactions.csv.gz"`)) {
+		t.Errorf("dirty.json does not name the gzipped files: %v", err)
 	}
 }

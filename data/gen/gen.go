@@ -65,6 +65,11 @@ type Config struct {
 	// the old bank to the new; 0 = the first day of the window's 17th
 	// month.
 	MigrationDay int
+	// Gzip writes the exports as <table>.csv.gz (gzip.BestSpeed): the
+	// same rows in about a fifth of the disk (a 1M-loan book is 9.8 GB
+	// of CSV, three quarters of it the custodian's statement). Ingest
+	// reads either.
+	Gzip bool
 }
 
 // DefaultConfig is the demo book: 50,000 loans issued from January 2021,
@@ -259,7 +264,7 @@ func Generate(ctx context.Context, cfg Config, dir string, log *slog.Logger) (*S
 	}
 	w := newWorld(cfg)
 	truth := newDirtyTruth(cfg)
-	files, err := createOutFiles(dir, truth)
+	files, err := createOutFiles(dir, truth, cfg.Gzip)
 	if err != nil {
 		return nil, err
 	}
@@ -290,7 +295,7 @@ func newDirtyTruth(cfg Config) *DirtyTruth {
 	truth := &DirtyTruth{Seed: cfg.Seed, Rate: cfg.Dirty, Encoding: cfg.Encoding, Tables: map[string]*TableTruth{}}
 	dirty := cfg.Dirty > 0
 	for i, t := range schema.Tables() {
-		tt := &TableTruth{File: t.Name + ".csv", Quarantine: map[string]int{}, Normalised: map[string]int{}}
+		tt := &TableTruth{File: t.Name + map[bool]string{false: ".csv", true: ".csv.gz"}[cfg.Gzip], Quarantine: map[string]int{}, Normalised: map[string]int{}}
 		for _, r := range schema.Reasons() {
 			tt.Quarantine[r] = 0
 		}

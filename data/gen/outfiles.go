@@ -3,6 +3,7 @@ package gen
 import (
 	"bufio"
 	"bytes"
+	"compress/gzip"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -16,6 +17,7 @@ import (
 type outFile struct {
 	path, tmp string
 	f         *os.File
+	gz        *gzip.Writer // between bw and f when the book is gzipped, else nil
 	bw        *bufio.Writer
 }
 
@@ -25,8 +27,11 @@ type outFiles []*outFile
 
 // createOutFiles creates the book's files in dir under temporary names and
 // writes their headers: with a byte-order mark or CRLF line ends where
-// truth says the table has them. On error it removes what it created.
-func createOutFiles(dir string, truth *DirtyTruth) (outFiles, error) {
+// truth says the table has them. With gz the exports (not _truth) are
+// gzipped at gzip.BestSpeed (<table>.csv.gz, about a fifth of the bytes:
+// what makes a ten-million-loan book fit on a disk). On error it removes
+// what it created.
+func createOutFiles(dir string, truth *DirtyTruth, gz bool) (outFiles, error) {
 	tables := schema.Tables()
 	files := make(outFiles, nTables+1)
 	for i := 0; i <= nTables; i++ {
@@ -35,6 +40,9 @@ func createOutFiles(dir string, truth *DirtyTruth) (outFiles, error) {
 		var tt *TableTruth
 		if i < nTables {
 			path = filepath.Join(dir, tables[i].Name+".csv")
+			if gz {
+				path += ".gz"
+			}
 			header = []byte(strings.Join(tables[i].Names(), ",") + "\n")
 			tt = truth.Tables[tables[i].Name]
 		} else {
@@ -47,6 +55,11 @@ func createOutFiles(dir string, truth *DirtyTruth) (outFiles, error) {
 			return nil, fmt.Errorf("gen: %w", err)
 		}
 		fl := &outFile{path: path, tmp: f.Name(), f: f, bw: bufio.NewWriterSize(f, 1<<20)}
+		if gz && i < nTables {
+			// No name or time in the header: the same book gives the same bytes.
+			fl.gz, _ = gzip.NewWriterLevel(f, gzip.BestSpeed)
+			fl.bw = bufio.NewWriterSize(fl.gz, 1<<20)
+		}
 		files[i] = fl
 		if tt != nil && tt.BOM {
 			fl.bw.WriteString("\ufeff")
@@ -96,6 +109,12 @@ func (files outFiles) commit() error {
 		if err := f.bw.Flush(); err != nil {
 			files.abort()
 			return fmt.Errorf("gen: write %s: %w", f.path, err)
+		}
+		if f.gz != nil {
+			if err := f.gz.Close(); err != nil {
+				files.abort()
+				return fmt.Errorf("gen: write %s: %w", f.path, err)
+			}
 		}
 		if err := f.f.Close(); err != nil {
 			files.abort()

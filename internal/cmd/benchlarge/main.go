@@ -57,6 +57,7 @@ type options struct {
 	sizes                  []int
 	sets                   []string
 	keep                   bool
+	only                   map[string]bool // the stages to measure; nil: all
 	stdout, stderr         io.Writer
 }
 
@@ -80,6 +81,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	sizes := fs.String("sizes", "1000000,3000000,10000000", "book sizes in loans, comma-separated")
 	set := fs.String("set", "", "more config vars, name=value comma-separated (e.g. memory_limit=2GB)")
 	fs.BoolVar(&o.keep, "keep", false, "keep each book after measuring it")
+	only := fs.String("stages", "", "measure only these stages, comma-separated, on a kept book (the others are skipped: their outputs must be there)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -89,6 +91,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("--sizes: %q is not a positive number of loans", s)
 		}
 		o.sizes = append(o.sizes, n)
+	}
+	if *only != "" {
+		o.only = map[string]bool{}
+		for _, s := range strings.Split(*only, ",") {
+			o.only[strings.TrimSpace(s)] = true
+		}
 	}
 	if *set != "" {
 		o.sets = strings.Split(*set, ",")
@@ -139,6 +147,9 @@ func measureAll(ctx context.Context, o options) ([]Measure, error) {
 		for _, st := range stages {
 			if failed {
 				all = append(all, Measure{Loans: n, Stage: st, Status: "not_run"})
+				continue
+			}
+			if o.only != nil && !o.only[st] {
 				continue
 			}
 			m := measure(ctx, o, vars, st)
