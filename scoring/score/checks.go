@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"os"
 	"strings"
 
@@ -18,6 +19,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 
 	"qiandun/data/lake"
+	"qiandun/training/scorecard"
 )
 
 // inputStats watches the input go by, batch by batch in input order, on
@@ -71,6 +73,42 @@ var (
 	errNullColumn = errors.New("a characteristic is NULL in every row")
 	errDuplicate  = errors.New("duplicate entity id")
 )
+
+// nullChance is the probability below which a characteristic NULL in
+// every row of a batch is taken for a column lost from the feed rather
+// than chance: a batch of n rows, each missing with the training share p
+// independently, is all NULL with probability p^n.
+const nullChance = 1e-6
+
+// nullImprobable reports whether n rows all NULL is too improbable to be
+// chance for a characteristic missing in a share p of the training rows
+// (p^n < nullChance); always when p is 0.
+func nullImprobable(p float64, n int64) bool {
+	if p <= 0 {
+		return true
+	}
+	return float64(n)*math.Log(p) < math.Log(nullChance)
+}
+
+// missingShare is the share of a characteristic's training rows that were
+// missing: the counts of its missing bin over all its bins' (an upper
+// bound when the missing bin was merged with a regular one, which only
+// makes the check more lenient). known is false when the card carries no
+// counts (a card built elsewhere), and the check then refuses any
+// all-NULL column, as it always did.
+func missingShare(c scorecard.Characteristic) (share float64, known bool) {
+	var miss, all int64
+	for _, b := range c.Bins {
+		all += b.Count
+		if b.Missing {
+			miss += b.Count
+		}
+	}
+	if all == 0 {
+		return 0, false
+	}
+	return float64(miss) / float64(all), true
+}
 
 // inputError reports whether err is about the input rather than the model.
 func inputError(err error) bool {
@@ -131,7 +169,8 @@ func explainTypes(ctx context.Context, db *sql.DB, src, input string, cols []str
 // checkInput refuses, after the input was scored and before anything is
 // published: an input with no rows (unless o.AllowEmpty, or the rows are
 // the A-card's scoring window, which may hold no application), a card
-// characteristic NULL in every row, and duplicate entity ids (unless
+// characteristic NULL in every row where that is improbable by chance
+// (nullImprobable: a column lost from the feed), and duplicate entity ids (unless
 // o.AllowDuplicateIDs, which scores every row and logs a warning).
 func (p *plan) checkInput(ctx context.Context, db *sql.DB, o Options, log *slog.Logger, rows int64, st *inputStats) error {
 	if rows == 0 {
@@ -151,14 +190,29 @@ func (p *plan) checkInput(ctx context.Context, db *sql.DB, o Options, log *slog.
 		}
 		return fmt.Errorf("%s %s: %w; nothing is published (--allow-empty publishes an empty batch)", p.input, what, errEmptyInput)
 	}
-	var empty []string
+	var empty, whys []string
 	for j, n := range st.Nulls {
-		if n == rows {
-			empty = append(empty, p.m.Chars[j].Name)
+		if n != rows {
+			continue
 		}
+		c := p.m.Chars[j]
+		share, known := missingShare(c)
+		if known && !nullImprobable(share, rows) {
+			// A small batch of a characteristic often missing in training
+			// (e.g. collateral on a mostly unsecured book) may be all NULL
+			// by chance: scored in the missing bin, and said.
+			log.Warn("score: a characteristic is NULL in every row, which its training missing share makes plausible in so few rows",
+				"model", p.m.Name, "characteristic", c.Name, "rows", rows, "training_missing_share", share)
+			continue
+		}
+		why := c.Name + " was never missing in training"
+		if known && share > 0 {
+			why = fmt.Sprintf("%s was missing in %.1f%% of training rows: all %d NULL by chance has probability %.1g", c.Name, 100*share, rows, math.Pow(share, float64(rows)))
+		}
+		empty, whys = append(empty, c.Name), append(whys, why)
 	}
 	if len(empty) > 0 {
-		return fmt.Errorf("%s: characteristic(s) %s NULL in all %d rows (a column lost from the feed?): %w", p.input, strings.Join(empty, ", "), rows, errNullColumn)
+		return fmt.Errorf("%s: characteristic(s) %s NULL in all %d rows (a column lost from the feed? %s): %w", p.input, strings.Join(empty, ", "), rows, strings.Join(whys, "; "), errNullColumn)
 	}
 	if p.layout.ID < 0 || st.Sorted {
 		return nil
