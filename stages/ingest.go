@@ -28,6 +28,10 @@ type Ingest struct {
 	VaultKeyFile string `yaml:"vault_key_file" json:"vault_key_file,omitempty"`
 	// Config is a YAML file of per-file encodings and max_reject_rate.
 	Config string `yaml:"config" json:"config,omitempty"`
+	// MemoryLimit is the stage's DuckDB memory in all, split between its
+	// two lanes 8:3 and never below 800MB + 300MB ("auto": a share of
+	// the machine, lake.DefaultMemoryLimit; "": the 800MB + 300MB).
+	MemoryLimit string `yaml:"memory_limit" json:"memory_limit,omitempty"`
 }
 
 // Tables are the lake tables ingest writes: one per schema table, the one
@@ -57,7 +61,8 @@ func (s *Ingest) Check(l pipelines.Layout) error {
 // Run ingests and prints a line per table.
 func (s *Ingest) Run(ctx context.Context, env *pipelines.Env) error {
 	lakeDir := env.Layout.Lake
-	o := ingest.Options{Raw: env.Layout.Raw, Lake: lakeDir, MaxRejectRate: ingest.DefaultMaxRejectRate, Log: env.Log, Progress: env.Stderr}
+	o := ingest.Options{Raw: env.Layout.Raw, Lake: lakeDir, MaxRejectRate: ingest.DefaultMaxRejectRate, Log: env.Log, Progress: env.Stderr,
+		MemoryLimit: s.MemoryLimit}
 	if s.Config != "" {
 		c, err := ingest.LoadConfig(s.Config)
 		if err != nil {

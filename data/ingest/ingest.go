@@ -97,8 +97,14 @@ type Options struct {
 	// DB bounds each lane's DuckDB; zero values take lake.OpenDB's
 	// defaults except MemoryLimit, which defaults to 800MB for the first
 	// lane and 300MB for the second (see lanes.go), to keep the stage
-	// under 2 GiB.
+	// under 2 GiB, or to a split of MemoryLimit.
 	DB lake.DBOptions
+	// MemoryLimit, when DB.MemoryLimit is empty, is the stage's DuckDB
+	// memory in all ("auto": lake.DefaultMemoryLimit, a share of the
+	// machine): the first lane gets 8/11 of it and the second 3/11 (the
+	// 800MB:300MB of the default), never less than those defaults, so a
+	// bigger machine stages bigger tables in memory before spilling.
+	MemoryLimit string
 
 	// afterTable, when set, runs after each table is staged (tests inject
 	// failures with it).

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
 
 	"qiandun/data/lake"
@@ -37,6 +39,46 @@ func lanes() [][]schema.Table {
 	return [][]schema.Table{chain, free}
 }
 
+// laneFloor is each lane's DuckDB memory without a stage limit, and its
+// least with one: 800 and 300 MB (DuckDB's MB: 10^6 bytes).
+var laneFloor = [2]int64{800e6, 300e6}
+
+// laneLimit is lane i's DuckDB memory_limit: its floor, or its share
+// (8/11, 3/11) of total ("auto": lake.DefaultMemoryLimit()) when larger.
+func laneLimit(total string, i int) (string, error) {
+	floor := laneFloor[min(i, 1)]
+	if total == "" {
+		return fmt.Sprintf("%dMB", floor/1e6), nil
+	}
+	if total == "auto" {
+		total = lake.DefaultMemoryLimit()
+	}
+	b, err := parseBytes(total)
+	if err != nil {
+		return "", fmt.Errorf("ingest: memory_limit %q: %w", total, err)
+	}
+	share := int64(float64(b) * float64(floor) / float64(laneFloor[0]+laneFloor[1]))
+	return fmt.Sprintf("%dMB", max(share, floor)/1e6), nil
+}
+
+// parseBytes reads a DuckDB memory size: a number and a unit, KB, MB, GB
+// and TB in powers of 1000, KiB, MiB, GiB and TiB in powers of 1024
+// (case and spaces ignored).
+func parseBytes(s string) (int64, error) {
+	t := strings.ToLower(strings.ReplaceAll(s, " ", ""))
+	num := strings.TrimRight(t, "abcdefghijklmnopqrstuvwxyz")
+	v, err := strconv.ParseFloat(num, 64)
+	if err != nil || v < 0 {
+		return 0, fmt.Errorf("want a size such as 3GB or 512MiB")
+	}
+	unit := map[string]float64{"b": 1, "kb": 1e3, "mb": 1e6, "gb": 1e9, "tb": 1e12,
+		"kib": 1 << 10, "mib": 1 << 20, "gib": 1 << 30, "tib": 1 << 40}[t[len(num):]]
+	if unit == 0 {
+		return 0, fmt.Errorf("unknown unit in %q: want KB, MB, GB, TB or KiB, MiB, GiB, TiB", s)
+	}
+	return int64(v * unit), nil
+}
+
 // laneResult is what one lane did.
 type laneResult struct {
 	tables []TableResult
@@ -60,10 +102,16 @@ func runLanes(ctx context.Context, o Options, lk lake.Lake, work string, srcs []
 			defer wg.Done()
 			dbo := o.DB
 			if dbo.MemoryLimit == "" {
-				// Together 1.1 GB: with both lanes staging big unsorted
-				// files the process peaks near 1.6 GiB (direct loads need
-				// little: ~0.5 GiB at 1M loans).
-				dbo.MemoryLimit = map[bool]string{true: "800MB", false: "300MB"}[i == 0]
+				// At least 1.1 GB together: with both lanes staging big
+				// unsorted files the process peaks near 1.6 GiB at that
+				// (direct loads need little: ~0.5 GiB at 1M loans).
+				lim, err := laneLimit(o.MemoryLimit, i)
+				if err != nil {
+					outs[i].err = err
+					cancel()
+					return
+				}
+				dbo.MemoryLimit = lim
 			}
 			if i > 0 && dbo.TempDir == "" {
 				dbo.TempDir = filepath.Join(work, fmt.Sprintf("duckdb-%d", i))
