@@ -82,3 +82,30 @@ func TestMeasureAll(t *testing.T) {
 		t.Errorf("book not removed without --keep: %v", err)
 	}
 }
+
+// TestDropRaw: the exports go, _truth stays.
+func TestDropRaw(t *testing.T) {
+	raw := filepath.Join(t.TempDir(), "raw")
+	for _, f := range []string{"loans.csv", "custody_transactions.csv.gz", "repayments/part-1.csv", "_truth/loans.csv"} {
+		p := filepath.Join(raw, f)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte("x\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := dropRaw(raw); err != nil {
+		t.Fatal(err)
+	}
+	ents, err := os.ReadDir(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ents) != 1 || ents[0].Name() != "_truth" {
+		t.Fatalf("left %v, want only _truth", ents)
+	}
+	if _, err := os.Stat(filepath.Join(raw, "_truth", "loans.csv")); err != nil {
+		t.Fatal(err)
+	}
+}
