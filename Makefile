@@ -58,7 +58,8 @@ test: browser-deps staticcheck fmtcheck
 # The small-scale guard (the last step of make test): the shipped pipeline
 # on a GUARD_LOANS-loan book under a deliberately low DuckDB memory limit,
 # GUARD_MEMORY, so a stage whose operators cannot spill fails CI with the
-# stage, step and limit it ran out at; then guardcheck asserts every stage
+# stage, step and limit it ran out at (ingest's lanes keep their 800MB +
+# 300MB floor); then guardcheck asserts every stage
 # completed (run and stage manifests) and the score and early-warning files
 # hold rows. Reconcile's open-break limit follows the book (the demo's
 # 1,000 yuan per loan). The book is written afresh under GUARD_DIR and
@@ -66,7 +67,7 @@ test: browser-deps staticcheck fmtcheck
 GUARD_LOANS  ?= 200000
 GUARD_MEMORY ?= 512MB
 GUARD_DIR    ?= demo-guard
-GUARD_SET     = --set root=$(GUARD_DIR) --set loans=$(GUARD_LOANS) --set memory_limit=$(GUARD_MEMORY) --set reconcile_max_open=$$(($(GUARD_LOANS) * 1000)).00
+GUARD_SET     = --set root=$(GUARD_DIR) --set loans=$(GUARD_LOANS) --set memory_limit=$(GUARD_MEMORY) --set ingest_memory_limit=$(GUARD_MEMORY) --set reconcile_max_open=$$(($(GUARD_LOANS) * 1000)).00
 guard: build
 	rm -rf $(GUARD_DIR)
 	$(BIN) run --config $(CONFIG) $(GUARD_SET)
