@@ -279,19 +279,22 @@ func (r *run) readSamples(ctx context.Context) error {
 	if testSrc == "" {
 		trainIdx, testIdx = stratifiedSplit(devIdx, y, cfg.TestShare, cfg.Seed)
 	}
-	r.samples = []*sample{gather("train", fr, r.names, y, trainIdx)}
+	// The test and out-of-time rows are copied out first; the train rows
+	// then move to the front of fr's own columns (gatherInPlace).
+	var rest []*sample
 	if testSrc != "" {
 		ts, err := r.testFile(ctx, testSrc, fr)
 		if err != nil {
 			return err
 		}
-		r.samples = append(r.samples, ts)
+		rest = append(rest, ts)
 	} else if len(testIdx) > 0 {
-		r.samples = append(r.samples, gather("test", fr, r.names, y, testIdx))
+		rest = append(rest, gather("test", fr, r.names, y, testIdx))
 	}
 	if len(ootIdx) > 0 {
-		r.samples = append(r.samples, gather("oot", fr, r.names, y, ootIdx))
+		rest = append(rest, gather("oot", fr, r.names, y, ootIdx))
 	}
+	r.samples = append([]*sample{gatherInPlace("train", fr, r.names, y, trainIdx)}, rest...)
 	tr := r.samples[0]
 	var trBads float64
 	for _, v := range tr.y {

@@ -345,6 +345,50 @@ func gather(name string, fr *frame.Frame, names []string, y []float64, idx []int
 	return s
 }
 
+// gatherInPlace is gather for the last use of fr's columns: when idx is
+// strictly increasing it moves rows idx of each named column to the front
+// of the column's own storage (row k ≤ idx[k], so a forward pass never
+// overwrites a row it still needs) and returns the sample over those
+// prefixes, touching no new memory; fr's columns are garbage afterwards.
+// Otherwise it is gather.
+func gatherInPlace(name string, fr *frame.Frame, names []string, y []float64, idx []int) *sample {
+	for k := 1; k < len(idx); k++ {
+		if idx[k] <= idx[k-1] {
+			return gather(name, fr, names, y, idx)
+		}
+	}
+	s := &sample{name: name, n: len(idx), y: make([]float64, len(idx)), cols: map[string]*binning.Column{}}
+	for k, i := range idx {
+		s.y[k] = y[i]
+	}
+	cols := make([]*binning.Column, len(names))
+	parallelRange(len(names), func(lo, hi int) {
+		for j := lo; j < hi; j++ {
+			c := fr.Cols[names[j]]
+			o := &binning.Column{Name: c.Name, Kind: c.Kind, Dict: c.Dict}
+			if c.Kind == binning.Categorical {
+				o.Codes = compactPrefix(c.Codes, idx)
+			} else {
+				o.Num = compactPrefix(c.Num, idx)
+			}
+			cols[j] = o
+		}
+	})
+	for j, n := range names {
+		s.cols[n] = cols[j]
+	}
+	return s
+}
+
+// compactPrefix moves v[idx[k]] to v[k] for strictly increasing idx and
+// returns v[:len(idx)] (capacity cut, so an append cannot clobber the rest).
+func compactPrefix[T any](v []T, idx []int) []T {
+	for k, i := range idx {
+		v[k] = v[i]
+	}
+	return v[:len(idx):len(idx)]
+}
+
 // stratifiedSplit puts round(share·n) of each class, chosen by a seeded
 // shuffle, into test; both outputs keep the original row order.
 func stratifiedSplit(idx []int, y []float64, share float64, seed uint64) (train, test []int) {
@@ -354,8 +398,10 @@ func stratifiedSplit(idx []int, y []float64, share float64, seed uint64) (train,
 		n = max(n, i+1)
 	}
 	isTest := make([]bool, n)
+	rows := make([]int, 0, len(idx)) // one buffer for both classes: no regrowth
+	nTest := 0
 	for _, cls := range []float64{0, 1} {
-		var rows []int
+		rows = rows[:0]
 		for _, i := range idx {
 			if y[i] == cls {
 				rows = append(rows, i)
@@ -366,7 +412,9 @@ func stratifiedSplit(idx []int, y []float64, share float64, seed uint64) (train,
 		for _, i := range rows[:k] {
 			isTest[i] = true
 		}
+		nTest += k
 	}
+	train, test = make([]int, 0, len(idx)-nTest), make([]int, 0, nTest)
 	for _, i := range idx {
 		if isTest[i] {
 			test = append(test, i)
