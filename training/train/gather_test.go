@@ -70,6 +70,60 @@ func TestGatherInPlaceEqualsGather(t *testing.T) {
 	}
 }
 
+// TestGatherSplitInPlaceEqualsGather: the train and test samples laid
+// out in the frame's own columns equal gather's copies, for the
+// stratified split and for row lists out of order (the fallbacks).
+func TestGatherSplitInPlaceEqualsGather(t *testing.T) {
+	const n = 4000
+	r := rand.New(rand.NewPCG(8, 8))
+	mk := func() *frame.Frame {
+		rr := rand.New(rand.NewPCG(4, 4))
+		fr := &frame.Frame{N: n, Names: []string{"x", "c"}, Cols: map[string]*binning.Column{
+			"x": {Name: "x", Kind: binning.Numeric, Num: make([]float64, n)},
+			"c": {Name: "c", Kind: binning.Categorical, Codes: make([]int32, n), Dict: []string{"a", "b"}}}}
+		for i := range n {
+			fr.Cols["x"].Num[i] = rr.NormFloat64()
+			fr.Cols["c"].Codes[i] = int32(rr.IntN(3)) - 1
+		}
+		return fr
+	}
+	y := make([]float64, n)
+	all := make([]int, 0, n)
+	for i := range y {
+		y[i] = float64(r.IntN(2))
+		if i%9 != 4 { // some rows in neither sample (no target)
+			all = append(all, i)
+		}
+	}
+	trainIdx, testIdx := stratifiedSplit(all, y, 0.3, 1)
+	shuffle := func(v []int) []int {
+		v = slices.Clone(v)
+		r.Shuffle(len(v), func(a, b int) { v[a], v[b] = v[b], v[a] })
+		return v
+	}
+	names := []string{"x", "c"}
+	for _, tc := range []struct {
+		name        string
+		train, test []int
+	}{{"split", trainIdx, testIdx}, {"test shuffled", trainIdx, shuffle(testIdx)}, {"train shuffled", shuffle(trainIdx), testIdx}} {
+		t.Run(tc.name, func(t *testing.T) {
+			wantTr, wantTe := gather("train", mk(), names, y, tc.train), gather("test", mk(), names, y, tc.test)
+			gotTr, gotTe := gatherSplitInPlace(mk(), names, y, tc.train, tc.test)
+			for _, s := range [][2]*sample{{gotTr, wantTr}, {gotTe, wantTe}} {
+				if s[0].name != s[1].name || s[0].n != s[1].n || !slices.Equal(s[0].y, s[1].y) {
+					t.Fatalf("%s: n %d vs %d or y differ", s[1].name, s[0].n, s[1].n)
+				}
+				for _, c := range names {
+					g, w := s[0].cols[c], s[1].cols[c]
+					if !slices.Equal(g.Num, w.Num) || !slices.Equal(g.Codes, w.Codes) {
+						t.Fatalf("%s: column %s differs from gather's", s[1].name, c)
+					}
+				}
+			}
+		})
+	}
+}
+
 // TestStratifiedSplitKeepsOrderAndShares: every row lands in exactly one
 // sample, both in row order, with round(share·n) of each class in test.
 func TestStratifiedSplitKeepsOrderAndShares(t *testing.T) {

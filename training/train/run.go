@@ -282,6 +282,12 @@ func (r *run) readSamples(ctx context.Context) error {
 	// The test and out-of-time rows are copied out first; the train rows
 	// then move to the front of fr's own columns (gatherInPlace).
 	var rest []*sample
+	if testSrc == "" && len(testIdx) > 0 && len(ootIdx) == 0 {
+		// Both samples from fr: they share its columns' storage.
+		tr, te := gatherSplitInPlace(fr, r.names, y, trainIdx, testIdx)
+		r.samples = []*sample{tr, te}
+		return r.checkTrain()
+	}
 	if testSrc != "" {
 		ts, err := r.testFile(ctx, testSrc, fr)
 		if err != nil {
@@ -295,6 +301,12 @@ func (r *run) readSamples(ctx context.Context) error {
 		rest = append(rest, gather("oot", fr, r.names, y, ootIdx))
 	}
 	r.samples = append([]*sample{gatherInPlace("train", fr, r.names, y, trainIdx)}, rest...)
+	return r.checkTrain()
+}
+
+// checkTrain checks that the train sample has both classes and logs the
+// samples.
+func (r *run) checkTrain() error {
 	tr := r.samples[0]
 	var trBads float64
 	for _, v := range tr.y {
