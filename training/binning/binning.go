@@ -333,15 +333,10 @@ func isSpecial(x float64, specials []float64) bool {
 // goods and bads are sorted separately (plain float64 sorts) and merged.
 func numericAtoms(x, y []float64, specials []float64) (atoms []atom, miss [2]int64, spec [][2]int64) {
 	spec = make([][2]int64, len(specials))
-	var goods, bads []float64
-	nb := 0
-	for _, v := range y {
-		if v == 1 {
-			nb++
-		}
-	}
-	goods = make([]float64, 0, len(y)-nb)
-	bads = make([]float64, 0, nb)
+	// The regular values' sort keys (floatKey): goods from the front of
+	// one buffer, bads from its back; one scratch buffer sorts both.
+	keys := make([]uint64, len(x))
+	gi, bi := 0, len(x)
 	for i, v := range x {
 		cls := 0
 		if y[i] == 1 {
@@ -353,28 +348,32 @@ func numericAtoms(x, y []float64, specials []float64) (atoms []atom, miss [2]int
 		case len(specials) > 0 && isSpecial(v, specials):
 			spec[slices.Index(specials, v)][cls]++
 		case cls == 1:
-			bads = append(bads, v)
+			bi--
+			keys[bi] = floatKey(v)
 		default:
-			goods = append(goods, v)
+			keys[gi] = floatKey(v)
+			gi++
 		}
 	}
-	sortFloats(goods)
-	sortFloats(bads)
+	goods, bads := keys[:gi], keys[bi:]
+	scratch := make([]uint64, max(len(goods), len(bads)))
+	sortKeys(goods, scratch)
+	sortKeys(bads, scratch)
 	i, j := 0, 0
 	for i < len(goods) || j < len(bads) {
-		var v float64
+		var u uint64
 		switch {
 		case j >= len(bads) || (i < len(goods) && goods[i] <= bads[j]):
-			v = goods[i]
+			u = goods[i]
 		default:
-			v = bads[j]
+			u = bads[j]
 		}
-		a := atom{x: v}
-		for i < len(goods) && goods[i] == v {
+		a := atom{x: keyFloat(u)}
+		for i < len(goods) && goods[i] == u {
 			a.good++
 			i++
 		}
-		for j < len(bads) && bads[j] == v {
+		for j < len(bads) && bads[j] == u {
 			a.bad++
 			j++
 		}

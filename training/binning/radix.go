@@ -13,19 +13,47 @@ func sortFloats(x []float64) {
 		return
 	}
 	a := make([]uint64, n)
-	b := make([]uint64, n)
 	for i, v := range x {
-		if v == 0 {
-			v = 0 // -0 sorts with +0
-		}
-		u := math.Float64bits(v)
-		if u>>63 == 1 {
-			u = ^u
-		} else {
-			u |= 1 << 63
-		}
-		a[i] = u
+		a[i] = floatKey(v)
 	}
+	sortKeys(a, make([]uint64, n))
+	for i, u := range a {
+		x[i] = keyFloat(u)
+	}
+}
+
+// floatKey is v (not NaN) as a key whose unsigned order is v's order;
+// −0 maps to the key of +0.
+func floatKey(v float64) uint64 {
+	if v == 0 {
+		v = 0 // -0 sorts with +0
+	}
+	u := math.Float64bits(v)
+	if u>>63 == 1 {
+		return ^u
+	}
+	return u | 1<<63
+}
+
+// keyFloat inverts floatKey.
+func keyFloat(u uint64) float64 {
+	if u>>63 == 1 {
+		u &^= 1 << 63
+	} else {
+		u = ^u
+	}
+	return math.Float64frombits(u)
+}
+
+// sortKeys sorts a ascending with an LSD radix sort, 11 bits per pass,
+// skipping passes in which every key has the same digit; scratch (at
+// least as long as a) is its second buffer. The result is in a.
+func sortKeys(a, scratch []uint64) {
+	n := len(a)
+	if n == 0 {
+		return
+	}
+	orig, b := a, scratch[:n]
 	const bits = 11
 	const buckets = 1 << bits
 	var count [buckets]int
@@ -50,13 +78,8 @@ func sortFloats(x []float64) {
 		}
 		a, b = b, a
 	}
-	for i, u := range a {
-		if u>>63 == 1 {
-			u &^= 1 << 63
-		} else {
-			u = ^u
-		}
-		x[i] = math.Float64frombits(u)
+	if &a[0] != &orig[0] {
+		copy(orig, a)
 	}
 }
 

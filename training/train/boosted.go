@@ -137,7 +137,7 @@ func fitBoosted(ctx context.Context, cols []*binning.Column, y []float64, bo bin
 			break
 		}
 		st.step(bj, bk)
-		ll := loglik(st.vEta, st.vy)
+		ll := st.valLoglik()
 		if ll > best+1e-9 {
 			best, bestTables, st.m.rounds, since = ll, cloneTables(st.m.tables), round, 0
 			continue
@@ -163,6 +163,23 @@ type booster struct {
 	fEta, vEta []float64
 	resid, hw  []float64   // y − p and p(1 − p) of the fitting rows
 	g, h       [][]float64 // per characteristic and bin
+	k          *boostKernel
+}
+
+// boostKernel is the per-round work of booster laid out for speed: the
+// bins column by column (a stump's step reads one column, not every
+// row's whole record), the histograms of all characteristics in one
+// array (bin k of characteristic j: gradient at off[j]+2k, hessian next
+// to it), and each validation row's log-likelihood term. fresh says that
+// resid and hw already hold the gradients at the current log odds (step
+// computes them with the new log odds); vFresh that vLoss holds the
+// validation terms.
+type boostKernel struct {
+	fCol, vCol    [][]uint16
+	off           []int
+	hist          []float64
+	vLoss         []float64
+	fresh, vFresh bool
 }
 
 // newBooster splits the train rows into fitting and validation rows,
@@ -202,6 +219,7 @@ func newBooster(ctx context.Context, cols []*binning.Column, y []float64, bo bin
 	}
 	st.nc = len(fIdx)
 	st.fIdx, st.vIdx = rowMajor(fIdx, len(fitIdx)), rowMajor(vIdx, len(valIdx))
+	st.k = newBoostKernel(fIdx, vIdx, st.g)
 	var bads float64
 	for _, v := range st.fy {
 		bads += v
@@ -216,6 +234,31 @@ func newBooster(ctx context.Context, cols []*binning.Column, y []float64, bo bin
 	}
 	st.resid, st.hw = make([]float64, len(st.fy)), make([]float64, len(st.fy))
 	return st, nil
+}
+
+// newBoostKernel lays out the fitting and validation bins (per
+// characteristic) column by column and sizes the histograms of the
+// characteristics, nb[j] = len(g[j]) bins each.
+func newBoostKernel(fIdx, vIdx [][]int32, g [][]float64) *boostKernel {
+	k := &boostKernel{off: make([]int, len(g)+1)}
+	for j := range g {
+		k.off[j+1] = k.off[j] + 2*len(g[j])
+	}
+	k.hist = make([]float64, k.off[len(g)])
+	col := func(c []int32) []uint16 {
+		out := make([]uint16, len(c))
+		for i, b := range c {
+			out[i] = uint16(b)
+		}
+		return out
+	}
+	for j := range fIdx {
+		k.fCol, k.vCol = append(k.fCol, col(fIdx[j])), append(k.vCol, col(vIdx[j]))
+	}
+	if len(vIdx) > 0 {
+		k.vLoss = make([]float64, len(vIdx[0]))
+	}
+	return k
 }
 
 // rowMajor lays out per-characteristic bin columns of n rows row by row.
@@ -234,28 +277,52 @@ func rowMajor(cols [][]int32, n int) []uint16 {
 // adds its rows in row order, whatever the split of the work: two
 // workers take half the characteristics each.
 func (st *booster) histograms() {
-	parallelRange(len(st.fEta), func(lo, hi int) {
-		for i, e := range st.fEta[lo:hi] {
-			p := 1 / (1 + math.Exp(-e))
-			st.resid[lo+i] = st.fy[lo+i] - p
-			st.hw[lo+i] = p * (1 - p)
+	if !st.k.fresh {
+		parallelRange(len(st.fEta), st.gradients)
+	}
+	st.k.fresh = false
+	parallelRange(st.nc, st.histogramRange)
+}
+
+// gradients sets resid and hw of fitting rows [lo, hi) at their log odds.
+func (st *booster) gradients(lo, hi int) {
+	y, resid, hw := st.fy[lo:hi], st.resid[lo:hi], st.hw[lo:hi]
+	for i, e := range st.fEta[lo:hi] {
+		p := 1 / (1 + math.Exp(-e))
+		resid[i] = y[i] - p
+		hw[i] = p * (1 - p)
+	}
+}
+
+// histogramRange sets g and h of characteristics [lo, hi): one pass over
+// the rows, each row's bins of those characteristics read together, the
+// sums in the shared array (gradient and hessian of a bin side by side)
+// and then copied out. Every sum adds its rows in row order.
+func (st *booster) histogramRange(lo, hi int) {
+	k, nc := st.k, st.nc
+	hist := k.hist[k.off[lo]:k.off[hi]]
+	clear(hist)
+	off := make([]int, hi-lo)
+	for j := range off {
+		off[j] = k.off[lo+j] - k.off[lo]
+	}
+	hw := st.hw[:len(st.resid)]
+	for i, r := range st.resid {
+		w := hw[i]
+		row := st.fIdx[i*nc+lo : i*nc+hi]
+		for j, b := range row[:len(off)] {
+			x := off[j] + 2*int(b)
+			hist[x] += r
+			hist[x+1] += w
 		}
-	})
-	parallelRange(st.nc, func(lo, hi int) {
-		for j := lo; j < hi; j++ {
-			clear(st.g[j])
-			clear(st.h[j])
+	}
+	for j := lo; j < hi; j++ {
+		h := hist[off[j-lo]:]
+		g, hh := st.g[j], st.h[j]
+		for b := range g {
+			g[b], hh[b] = h[2*b], h[2*b+1]
 		}
-		for i, r := range st.resid {
-			w := st.hw[i]
-			row := st.fIdx[i*st.nc : (i+1)*st.nc]
-			for j := lo; j < hi; j++ {
-				k := row[j]
-				st.g[j][k] += r
-				st.h[j][k] += w
-			}
-		}
-	})
+	}
 }
 
 // parallelRange runs fn over [0, n) cut in two halves, on two goroutines.
@@ -322,12 +389,50 @@ func (st *booster) step(bj, bk int) {
 		}
 		t[k] += d[k]
 	}
-	for i := range st.fEta {
-		st.fEta[i] += d[st.fIdx[i*st.nc+bj]]
+	st.applyStep(bj, d)
+}
+
+// applyStep adds d[bin of characteristic bj] to every row's log odds,
+// on two workers, and computes at the new log odds the fitting rows'
+// gradients (for the next round's histograms) and the validation rows'
+// log-likelihood terms (for valLoglik): per-row work, so the split
+// changes no value.
+func (st *booster) applyStep(bj int, d []float64) {
+	k := st.k
+	fc, vc := k.fCol[bj], k.vCol[bj]
+	parallelRange(len(st.fEta), func(lo, hi int) {
+		eta := st.fEta[lo:hi]
+		for i, b := range fc[lo:hi] {
+			eta[i] += d[b]
+		}
+		st.gradients(lo, hi)
+	})
+	parallelRange(len(st.vEta), func(lo, hi int) {
+		eta, y, loss := st.vEta[lo:hi], st.vy[lo:hi], k.vLoss[lo:hi]
+		for i, b := range vc[lo:hi] {
+			eta[i] += d[b]
+			if y[i] == 1 {
+				loss[i] = softplus(-eta[i])
+			} else {
+				loss[i] = softplus(eta[i])
+			}
+		}
+	})
+	k.fresh, k.vFresh = true, true
+}
+
+// valLoglik is loglik(vEta, vy), from the terms applyStep computed when
+// they are current: the same terms summed in the same order.
+func (st *booster) valLoglik() float64 {
+	if !st.k.vFresh {
+		return loglik(st.vEta, st.vy)
 	}
-	for i := range st.vEta {
-		st.vEta[i] += d[st.vIdx[i*st.nc+bj]]
+	st.k.vFresh = false
+	var s float64
+	for _, t := range st.k.vLoss {
+		s -= t
 	}
+	return s
 }
 
 // centre centres each table on its fitting-row mean (the intercept takes

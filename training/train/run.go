@@ -279,19 +279,34 @@ func (r *run) readSamples(ctx context.Context) error {
 	if testSrc == "" {
 		trainIdx, testIdx = stratifiedSplit(devIdx, y, cfg.TestShare, cfg.Seed)
 	}
-	r.samples = []*sample{gather("train", fr, r.names, y, trainIdx)}
+	// The test and out-of-time rows are copied out first; the train rows
+	// then move to the front of fr's own columns (gatherInPlace).
+	var rest []*sample
+	if testSrc == "" && len(testIdx) > 0 && len(ootIdx) == 0 {
+		// Both samples from fr: they share its columns' storage.
+		tr, te := gatherSplitInPlace(fr, r.names, y, trainIdx, testIdx)
+		r.samples = []*sample{tr, te}
+		return r.checkTrain()
+	}
 	if testSrc != "" {
 		ts, err := r.testFile(ctx, testSrc, fr)
 		if err != nil {
 			return err
 		}
-		r.samples = append(r.samples, ts)
+		rest = append(rest, ts)
 	} else if len(testIdx) > 0 {
-		r.samples = append(r.samples, gather("test", fr, r.names, y, testIdx))
+		rest = append(rest, gather("test", fr, r.names, y, testIdx))
 	}
 	if len(ootIdx) > 0 {
-		r.samples = append(r.samples, gather("oot", fr, r.names, y, ootIdx))
+		rest = append(rest, gather("oot", fr, r.names, y, ootIdx))
 	}
+	r.samples = append([]*sample{gatherInPlace("train", fr, r.names, y, trainIdx)}, rest...)
+	return r.checkTrain()
+}
+
+// checkTrain checks that the train sample has both classes and logs the
+// samples.
+func (r *run) checkTrain() error {
 	tr := r.samples[0]
 	var trBads float64
 	for _, v := range tr.y {
@@ -571,22 +586,43 @@ func (r *run) describe(m *scorecard.Model) ([]lake.File, error) {
 // gains and characteristic PSI in m and res, and returns scored.csv.
 func (r *run) validate(m *scorecard.Model, res *Result) ([]byte, error) {
 	phase := time.Now()
-	var trainSc *scorecard.Scores
-	var scored bytes.Buffer
-	scored.WriteString("sample,score,pd,bad\n")
-	scores := make([]*scorecard.Scores, len(r.samples))
-	errs := make([]error, len(r.samples))
-	parallelRange(len(r.samples), func(lo, hi int) {
+	n := len(r.samples)
+	scores := make([]*scorecard.Scores, n)
+	errs := make([]error, n)
+	lines := make([]bytes.Buffer, n) // each sample's rows of scored.csv
+	parallelRange(n, func(lo, hi int) {
 		for k := lo; k < hi; k++ {
-			scores[k], errs[k] = m.Score(r.samples[k].cols)
+			s := r.samples[k]
+			if scores[k], errs[k] = m.Score(s.cols); errs[k] == nil {
+				appendScored(&lines[k], s.name, scores[k], s.y)
+			}
 		}
 	})
-	for k, s := range r.samples {
-		res.Samples[s.name] = s.n
-		sc, err := scores[k], errs[k]
+	for _, err := range errs {
 		if err != nil {
 			return nil, err
 		}
+	}
+	// Every sample's metrics against the train scores (the first sample).
+	trainSc := scores[0]
+	vals := make([]scorecard.Sample, n)
+	gains := make([][]scorecard.Gain, n)
+	verrs := make([]error, n)
+	parallelRange(n, func(lo, hi int) {
+		for k := lo; k < hi; k++ {
+			s := r.samples[k]
+			vals[k], gains[k], verrs[k] = validate(s.name, scores[k], s.y, trainSc.Score, m.Scaling.PDO)
+		}
+	})
+	size := len("sample,score,pd,bad\n")
+	for k := range lines {
+		size += lines[k].Len()
+	}
+	scored := bytes.NewBuffer(make([]byte, 0, size))
+	scored.WriteString("sample,score,pd,bad\n")
+	for k, s := range r.samples {
+		res.Samples[s.name] = s.n
+		sc := scores[k]
 		fb := map[string]int{}
 		for j, c := range m.Chars {
 			if sc.Fallbacks[j] > 0 {
@@ -594,17 +630,13 @@ func (r *run) validate(m *scorecard.Model, res *Result) ([]byte, error) {
 			}
 		}
 		res.Fallbacks[s.name] = fb
-		if s.name == "train" {
-			trainSc = sc
-		}
-		appendScored(&scored, s.name, sc, s.y)
-		v, gains, err := validate(s.name, sc, s.y, trainSc.Score, m.Scaling.PDO)
-		if err != nil {
-			r.log.Warn("train: validation", "sample", s.name, "err", err)
+		scored.Write(lines[k].Bytes())
+		if verrs[k] != nil {
+			r.log.Warn("train: validation", "sample", s.name, "err", verrs[k])
 			continue
 		}
-		m.Metrics = append(m.Metrics, v)
-		m.Gains = append(m.Gains, gains...)
+		m.Metrics = append(m.Metrics, vals[k])
+		m.Gains = append(m.Gains, gains[k]...)
 		if s.name != "train" {
 			for j, c := range m.Chars {
 				m.PSI = append(m.PSI, scorecard.CharPSI{Variable: c.Name, Sample: s.name,

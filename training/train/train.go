@@ -345,6 +345,119 @@ func gather(name string, fr *frame.Frame, names []string, y []float64, idx []int
 	return s
 }
 
+// gatherInPlace is gather for the last use of fr's columns: when idx is
+// strictly increasing it moves rows idx of each named column to the front
+// of the column's own storage (row k ≤ idx[k], so a forward pass never
+// overwrites a row it still needs) and returns the sample over those
+// prefixes, touching no new memory; fr's columns are garbage afterwards.
+// Otherwise it is gather.
+func gatherInPlace(name string, fr *frame.Frame, names []string, y []float64, idx []int) *sample {
+	for k := 1; k < len(idx); k++ {
+		if idx[k] <= idx[k-1] {
+			return gather(name, fr, names, y, idx)
+		}
+	}
+	s := &sample{name: name, n: len(idx), y: make([]float64, len(idx)), cols: map[string]*binning.Column{}}
+	for k, i := range idx {
+		s.y[k] = y[i]
+	}
+	cols := make([]*binning.Column, len(names))
+	parallelRange(len(names), func(lo, hi int) {
+		for j := lo; j < hi; j++ {
+			c := fr.Cols[names[j]]
+			o := &binning.Column{Name: c.Name, Kind: c.Kind, Dict: c.Dict}
+			if c.Kind == binning.Categorical {
+				o.Codes = compactPrefix(c.Codes, idx)
+			} else {
+				o.Num = compactPrefix(c.Num, idx)
+			}
+			cols[j] = o
+		}
+	})
+	for j, n := range names {
+		s.cols[n] = cols[j]
+	}
+	return s
+}
+
+// gatherSplitInPlace is gather of the train rows and of the test rows of
+// fr for the last use of its columns, when both lists are strictly
+// increasing: each column's test values are copied aside, its train rows
+// move to the front (compactPrefix) and the test values follow them, so
+// the two samples share the column's own storage and no sample keeps a
+// second copy of the table. Otherwise it is gather of each.
+func gatherSplitInPlace(fr *frame.Frame, names []string, y []float64, trainIdx, testIdx []int) (train, test *sample) {
+	if !slices.IsSorted(testIdx) || len(slices.Compact(slices.Clone(testIdx))) != len(testIdx) {
+		test = gather("test", fr, names, y, testIdx) // copied out before fr's columns move
+		return gatherInPlace("train", fr, names, y, trainIdx), test
+	}
+	for k := 1; k < len(trainIdx); k++ {
+		if trainIdx[k] <= trainIdx[k-1] {
+			train = gather("train", fr, names, y, trainIdx)
+			return train, gatherInPlace("test", fr, names, y, testIdx)
+		}
+	}
+	nTe := len(testIdx)
+	mk := func(name string, idx []int) *sample {
+		s := &sample{name: name, n: len(idx), y: make([]float64, len(idx)), cols: map[string]*binning.Column{}}
+		for k, i := range idx {
+			s.y[k] = y[i]
+		}
+		return s
+	}
+	train, test = mk("train", trainIdx), mk("test", testIdx)
+	trCols, teCols := make([]*binning.Column, len(names)), make([]*binning.Column, len(names))
+	parallelRange(len(names), func(lo, hi int) {
+		var numBuf []float64 // this worker's aside buffers
+		var codeBuf []int32
+		for j := lo; j < hi; j++ {
+			c := fr.Cols[names[j]]
+			tr := &binning.Column{Name: c.Name, Kind: c.Kind, Dict: c.Dict}
+			te := &binning.Column{Name: c.Name, Kind: c.Kind, Dict: c.Dict}
+			if c.Kind == binning.Categorical {
+				if codeBuf == nil {
+					codeBuf = make([]int32, nTe)
+				}
+				tr.Codes, te.Codes = splitInPlace(c.Codes, trainIdx, testIdx, codeBuf)
+			} else {
+				if numBuf == nil {
+					numBuf = make([]float64, nTe)
+				}
+				tr.Num, te.Num = splitInPlace(c.Num, trainIdx, testIdx, numBuf)
+			}
+			trCols[j], teCols[j] = tr, te
+		}
+	})
+	for j, n := range names {
+		train.cols[n], test.cols[n] = trCols[j], teCols[j]
+	}
+	return train, test
+}
+
+// splitInPlace rearranges v (the rows trainIdx and testIdx, disjoint and
+// each strictly increasing) into v[:len(trainIdx)], the train rows in
+// order, followed by the test rows in order; aside holds the test rows
+// meanwhile.
+func splitInPlace[T any](v []T, trainIdx, testIdx []int, aside []T) (train, test []T) {
+	for k, i := range testIdx {
+		aside[k] = v[i]
+	}
+	train = compactPrefix(v, trainIdx)
+	nTr := len(trainIdx)
+	test = v[nTr : nTr+len(testIdx) : nTr+len(testIdx)]
+	copy(test, aside[:len(testIdx)])
+	return train, test
+}
+
+// compactPrefix moves v[idx[k]] to v[k] for strictly increasing idx and
+// returns v[:len(idx)] (capacity cut, so an append cannot clobber the rest).
+func compactPrefix[T any](v []T, idx []int) []T {
+	for k, i := range idx {
+		v[k] = v[i]
+	}
+	return v[:len(idx):len(idx)]
+}
+
 // stratifiedSplit puts round(share·n) of each class, chosen by a seeded
 // shuffle, into test; both outputs keep the original row order.
 func stratifiedSplit(idx []int, y []float64, share float64, seed uint64) (train, test []int) {
@@ -354,8 +467,10 @@ func stratifiedSplit(idx []int, y []float64, share float64, seed uint64) (train,
 		n = max(n, i+1)
 	}
 	isTest := make([]bool, n)
+	rows := make([]int, 0, len(idx)) // one buffer for both classes: no regrowth
+	nTest := 0
 	for _, cls := range []float64{0, 1} {
-		var rows []int
+		rows = rows[:0]
 		for _, i := range idx {
 			if y[i] == cls {
 				rows = append(rows, i)
@@ -366,7 +481,9 @@ func stratifiedSplit(idx []int, y []float64, share float64, seed uint64) (train,
 		for _, i := range rows[:k] {
 			isTest[i] = true
 		}
+		nTest += k
 	}
+	train, test = make([]int, 0, len(idx)-nTest), make([]int, 0, nTest)
 	for _, i := range idx {
 		if isTest[i] {
 			test = append(test, i)
