@@ -10,8 +10,8 @@ import (
 	"testing"
 
 	"qiandun/training/binning"
-	"qiandun/training/scorecard"
 	"qiandun/training/internal/gcredit"
+	"qiandun/training/scorecard"
 )
 
 // node is any PMML element, parsed generically with encoding/xml.
