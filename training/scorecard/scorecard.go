@@ -256,10 +256,13 @@ type Model struct {
 	Fit        Fit              `json:"fit"`
 	Metrics    []Sample         `json:"metrics"`
 	Dropped    []Dropped        `json:"dropped"`
-	Gains      []Gain           `json:"gains"`
-	PSI        []CharPSI        `json:"characteristic_psi"`
-	Data       []DataFile       `json:"training_data"`
-	Checksum   string           `json:"checksum"`
+	// Pairs are the pairs of characteristics a boosted card tried as 2-D
+	// interaction tables, kept or not, and why (pairs.csv).
+	Pairs    []PairChoice `json:"pairs,omitempty"`
+	Gains    []Gain       `json:"gains"`
+	PSI      []CharPSI    `json:"characteristic_psi"`
+	Data     []DataFile   `json:"training_data"`
+	Checksum string       `json:"checksum"`
 }
 
 // Build scales a fitted model: binnings[j] has coefficient coefs[j+1],
@@ -324,6 +327,24 @@ type PairTable struct {
 	A, B      *binning.Binning
 	Table     []float64
 	Good, Bad []int64
+}
+
+// PairChoice is one pair of characteristics tried as a 2-D table: its
+// rank by FAST gain (the best two-level tree's gain over its coarse bin
+// grid on the residual gradients of the additive card), the validation
+// log loss per row before and after boosting its table, and whether it
+// was kept, with why.
+type PairChoice struct {
+	Pair      string    `json:"pair"`
+	Inputs    [2]string `json:"inputs"`
+	Rank      int       `json:"rank"`
+	Gain      float64   `json:"gain"`
+	ValBefore float64   `json:"validation_logloss_before"`
+	ValAfter  float64   `json:"validation_logloss_after"`
+	Z         float64   `json:"validation_z"` // the validation gain over its standard error
+	Trees     int       `json:"trees"`
+	Kept      bool      `json:"kept"`
+	Reason    string    `json:"reason"`
 }
 
 // PairName is the name of the pair of inputs a and b: a_x_b.
@@ -927,18 +948,37 @@ func (m *Model) Files() (map[string][]byte, error) {
 	for _, p := range m.PSI {
 		psi = append(psi, []string{p.Variable, p.Sample, f(p.PSI)})
 	}
-	for name, rows := range map[string][][]string{"gains.csv": gains, "psi.csv": psi, "bins.csv": bins, "points.csv": points, "coefficients.csv": coefs, "metrics.csv": met, "dropped.csv": drop} {
-		var buf bytes.Buffer
-		w := csv.NewWriter(&buf)
-		for _, r := range rows {
-			csvsafe.Record(r) // formula-leading text neutralised; numbers stay
+	if len(m.Pairs) > 0 {
+		pairs := [][]string{{"pair", "input_1", "input_2", "rank", "gain", "validation_logloss_before", "validation_logloss_after", "validation_z", "trees", "kept", "reason"}}
+		for _, p := range m.Pairs {
+			pairs = append(pairs, []string{p.Pair, p.Inputs[0], p.Inputs[1], strconv.Itoa(p.Rank), f(p.Gain), f(p.ValBefore), f(p.ValAfter), f(p.Z),
+				strconv.Itoa(p.Trees), strconv.FormatBool(p.Kept), p.Reason})
 		}
-		if err := w.WriteAll(rows); err != nil {
+		if err := writeCSV(out, "pairs.csv", pairs); err != nil {
 			return nil, err
 		}
-		out[name] = buf.Bytes()
+	}
+	for name, rows := range map[string][][]string{"gains.csv": gains, "psi.csv": psi, "bins.csv": bins, "points.csv": points, "coefficients.csv": coefs, "metrics.csv": met, "dropped.csv": drop} {
+		if err := writeCSV(out, name, rows); err != nil {
+			return nil, err
+		}
 	}
 	return out, nil
+}
+
+// writeCSV puts rows as CSV in out[name], formula-leading text
+// neutralised (numbers stay).
+func writeCSV(out map[string][]byte, name string, rows [][]string) error {
+	var buf bytes.Buffer
+	w := csv.NewWriter(&buf)
+	for _, r := range rows {
+		csvsafe.Record(r)
+	}
+	if err := w.WriteAll(rows); err != nil {
+		return err
+	}
+	out[name] = buf.Bytes()
+	return nil
 }
 
 func (m *Model) coefs() []Coef {
