@@ -332,16 +332,18 @@ type PairTable struct {
 // PairChoice is one pair of characteristics tried as a 2-D table: its
 // rank by FAST gain (the best two-level tree's gain over its coarse bin
 // grid on the residual gradients of the additive card), the validation
-// log loss per row before and after boosting its table, and whether it
-// was kept, with why.
+// log loss per row before boosting its table, with its inputs' main
+// effects on the same grid (the yardstick), and with its table, and
+// whether it was kept, with why.
 type PairChoice struct {
 	Pair      string    `json:"pair"`
 	Inputs    [2]string `json:"inputs"`
 	Rank      int       `json:"rank"`
 	Gain      float64   `json:"gain"`
 	ValBefore float64   `json:"validation_logloss_before"`
+	ValMain   float64   `json:"validation_logloss_main"` // with its inputs' main effects on its grid instead
 	ValAfter  float64   `json:"validation_logloss_after"`
-	Z         float64   `json:"validation_z"` // the validation gain over its standard error
+	Z         float64   `json:"validation_z"` // the gain over ValMain over its standard error
 	Trees     int       `json:"trees"`
 	Kept      bool      `json:"kept"`
 	Reason    string    `json:"reason"`
@@ -949,9 +951,9 @@ func (m *Model) Files() (map[string][]byte, error) {
 		psi = append(psi, []string{p.Variable, p.Sample, f(p.PSI)})
 	}
 	if len(m.Pairs) > 0 {
-		pairs := [][]string{{"pair", "input_1", "input_2", "rank", "gain", "validation_logloss_before", "validation_logloss_after", "validation_z", "trees", "kept", "reason"}}
+		pairs := [][]string{{"pair", "input_1", "input_2", "rank", "gain", "validation_logloss_before", "validation_logloss_main", "validation_logloss_after", "validation_z", "trees", "kept", "reason"}}
 		for _, p := range m.Pairs {
-			pairs = append(pairs, []string{p.Pair, p.Inputs[0], p.Inputs[1], strconv.Itoa(p.Rank), f(p.Gain), f(p.ValBefore), f(p.ValAfter), f(p.Z),
+			pairs = append(pairs, []string{p.Pair, p.Inputs[0], p.Inputs[1], strconv.Itoa(p.Rank), f(p.Gain), f(p.ValBefore), f(p.ValMain), f(p.ValAfter), f(p.Z),
 				strconv.Itoa(p.Trees), strconv.FormatBool(p.Kept), p.Reason})
 		}
 		if err := writeCSV(out, "pairs.csv", pairs); err != nil {

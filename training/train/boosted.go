@@ -78,7 +78,7 @@ func addPairs(m *scorecard.Model, bm *boosted, dropped *[]scorecard.Dropped) err
 	for _, c := range bm.choices {
 		name := scorecard.PairName(c.a, c.b)
 		m.Pairs = append(m.Pairs, scorecard.PairChoice{Pair: name, Inputs: [2]string{c.a, c.b}, Rank: c.rank, Gain: c.gain,
-			ValBefore: c.before, ValAfter: c.after, Z: c.z, Trees: c.rounds, Kept: c.kept, Reason: c.reason})
+			ValBefore: c.before, ValMain: c.main, ValAfter: c.after, Z: c.z, Trees: c.rounds, Kept: c.kept, Reason: c.reason})
 		if !c.kept {
 			*dropped = append(*dropped, scorecard.Dropped{Variable: name, Reason: c.reason})
 		}
@@ -103,9 +103,10 @@ type BoostOptions struct {
 	// characteristics of the largest FAST gain are tried, each over
 	// PairBins equal-frequency coarse bins of either input (default 6,
 	// plus special and missing bins), and kept only when boosting the
-	// pair's table raises the validation log-likelihood by at least
-	// PairMinGain nats (default 2) and by at least PairMinZ (default 2)
-	// standard errors of the per-row gains (pairedZ).
+	// pair's table raises the validation log-likelihood above its two
+	// inputs' main effects on the same bins by at least PairMinGain nats
+	// (default 2) and PairMinZ (default 2) standard errors of the
+	// per-row gains (pairedZ).
 	MaxPairs    int // default DefaultMaxPairs; negative: none
 	PairBins    int
 	PairMinGain float64
@@ -223,7 +224,7 @@ rounds:
 		if pairs {
 			for _, p := range st.m.pairs {
 				p.histogram(st.resid, st.hw)
-				if t := p.bestTree(o.L2); t.gain > tr.gain {
+				if t := p.bestTree(o.L2, false); t.gain > tr.gain {
 					pt, tr = p, t
 				}
 			}
