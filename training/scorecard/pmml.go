@@ -23,6 +23,10 @@ import (
 //     (greaterOrEqual a and lessThan b) or the category groups
 //     (SimpleSetPredicate isIn); for a categorical, a last <True/>
 //     attribute gives an unseen value the fallback bin, as Score does;
+//     a pair (Characteristic.Inputs) has an Attribute per combination of
+//     its inputs' predicates, a CompoundPredicate "and" of the two, in
+//     the first input's order then the second's, so that the first true
+//     is the cell of each input's first true predicate;
 //   - reason codes: useReasonCodes with reasonCodeAlgorithm "pointsBelow",
 //     so a characteristic's reason ranks by baselineScore − partialScore,
 //     the shortfall that Reasons ranks by; each Attribute carries its

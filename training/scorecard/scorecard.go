@@ -40,6 +40,17 @@
 // missing bin if it has one, else the bin with the lowest points (the most
 // conservative); Score counts those rows per characteristic.
 //
+// # Pairs
+//
+// A boosted card may hold pairs: characteristics of Kind "pair" with two
+// inputs (Characteristic.Inputs, each with its own bins and fallback) and
+// a grid of cells, each with its points (PairTable, AddPairs). Score,
+// the score stage, scorecard.sql (a CASE over the cell, from a CASE over
+// each input) and scorecard.pmml (CompoundPredicate "and") score them
+// alike; a pair's reason code is <a>_x_<b>_combo, its text names both
+// inputs. Model.Pairs records every pair tried and why it was kept or
+// not (pairs.csv).
+//
 // Reason codes of a row are the characteristics whose points fall
 // furthest below that characteristic's best bin, largest shortfall first
 // (ties by name); characteristics at their best bin give no reason. A
