@@ -173,6 +173,7 @@ func (s *Scorer) getBufs(n int) *unitBufs {
 		t := &b.tile
 		t.kb, t.kb2, t.total, t.scores = make([]int32, tileRows), make([]int32, tileRows), make([]int64, tileRows), make([]float64, tileRows)
 		t.t0, t.t1, t.t2 = make([]int32, tileRows), make([]int32, tileRows), make([]int32, tileRows)
+		t.kp = make([]int32, tileRows)
 		t.cnt = make([][]int64, len(s.chars))
 		for j := range s.chars {
 			t.cnt[j] = make([]int64, len(s.Model.Chars[j].Bins))

@@ -453,12 +453,12 @@ func checkColumns(ctx context.Context, db *sql.DB, m *scorecard.Model, src, inpu
 		return nil, fmt.Errorf("read %s: %w", input, err)
 	}
 	var missing, wrong, wrongCols []string
-	for _, c := range m.Chars {
+	for _, c := range m.Characteristics() {
 		t, ok := types[c.Name]
 		switch {
 		case !ok:
 			missing = append(missing, c.Name)
-		case !typeOK(c.Kind, t):
+		case !typeOK(c.Kind.String(), t):
 			wrong = append(wrong, fmt.Sprintf("%s is %s in the card but %s in the input", c.Name, c.Kind, t))
 			wrongCols = append(wrongCols, c.Name)
 		}
@@ -549,11 +549,12 @@ func makePlan(ctx context.Context, db *sql.DB, o Options, m *scorecard.Model) (*
 		p.layout.ID = col
 		col++
 	}
-	for _, c := range m.Chars {
-		sel = append(sel, "f."+lake.Ident(c.Name))
-		p.layout.Chars = append(p.layout.Chars, col)
-		col++
+	names, first, second := CardInputs(m)
+	for _, n := range names {
+		sel = append(sel, "f."+lake.Ident(n))
 	}
+	p.layout.Chars, p.layout.Pairs = Offset(first, col), Offset(second, col)
+	col += len(names)
 	if flagsJoin != "" {
 		sel = append(sel, "coalesce(ff.flags, '') AS __flags")
 		p.layout.Flags = col
@@ -570,6 +571,49 @@ func makePlan(ctx context.Context, db *sql.DB, o Options, m *scorecard.Model) (*
 		p.readThreads = 1
 	}
 	return p, nil
+}
+
+// CardInputs returns the input columns m reads, each once, in card order
+// (scorecard.Model.Characteristics), and for each characteristic the
+// position in names of its input (a pair's first) and of a pair's second
+// input (−1 for a one-input characteristic; second is nil when m has no
+// pair): Layout.Chars and Layout.Pairs relative to the first input column
+// (Offset).
+func CardInputs(m *scorecard.Model) (names []string, first, second []int) {
+	pos := map[string]int{}
+	for _, in := range m.Characteristics() {
+		pos[in.Name] = len(names)
+		names = append(names, in.Name)
+	}
+	pairs := false
+	for j := range m.Chars {
+		in := m.Chars[j].InputNames()
+		first = append(first, pos[in[0]])
+		if len(in) == 2 {
+			second, pairs = append(second, pos[in[1]]), true
+		} else {
+			second = append(second, -1)
+		}
+	}
+	if !pairs {
+		second = nil
+	}
+	return names, first, second
+}
+
+// Offset adds off to each non-negative position of pos (nil stays nil).
+func Offset(pos []int, off int) []int {
+	if pos == nil {
+		return nil
+	}
+	out := make([]int, len(pos))
+	for i, p := range pos {
+		out[i] = p
+		if p >= 0 {
+			out[i] = p + off
+		}
+	}
+	return out
 }
 
 // ScoreTable scores m on its lake feature snapshot at o.AsOf (o.Lake,

@@ -20,6 +20,7 @@ import (
 	"qiandun/data/lake"
 	"qiandun/scoring/publish"
 	"qiandun/scoring/score"
+	"qiandun/training/binning"
 	"qiandun/training/frame"
 	"qiandun/training/scorecard"
 	"qiandun/training/train"
@@ -127,6 +128,65 @@ func run(t testing.TB, o score.Options) (*score.Manifest, string) {
 // the exact score; reason codes are Model.Reasons'.
 func TestMatchesTrainingAndSQL(t *testing.T) {
 	modelDir, data := trainGerman(t)
+	checkMatches(t, modelDir, data)
+}
+
+// A card with pairs (two-input characteristics, made-up cell points on
+// the German credit card): the score stage, scorecard.sql and the
+// training code agree on scores, PDs and reasons.
+func TestMatchesTrainingAndSQLPairs(t *testing.T) {
+	modelDir, data := trainGerman(t)
+	m, err := scorecard.Load(modelDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := openDB(t).Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fr, err := frame.Query(context.Background(), conn, "SELECT * FROM read_csv("+lake.Quote(data)+", header = true)", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	y := make([]float64, fr.N)
+	bad := fr.Cols["creditability"]
+	for i := range y {
+		if bad.Codes[i] >= 0 && bad.Dict[bad.Codes[i]] == "bad" {
+			y[i] = 1
+		}
+	}
+	fit := func(name string, o binning.Options) *binning.Binning {
+		b, err := binning.Fit(fr.Cols[name], y, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	var pairs []scorecard.PairTable
+	for _, ab := range [][2]*binning.Binning{
+		{fit("age_in_years", binning.Options{MaxBins: 4, Specials: []float64{30}}), fit("duration_in_month", binning.Options{MaxBins: 3})},
+		{fit("purpose", binning.Options{MaxBins: 3}), fit("credit_amount", binning.Options{MaxBins: 3})},
+	} {
+		n := len(ab[0].Bins) * len(ab[1].Bins)
+		p := scorecard.PairTable{A: ab[0], B: ab[1], Table: make([]float64, n), Good: make([]int64, n), Bad: make([]int64, n)}
+		for c := range n {
+			p.Table[c] = math.Cos(float64(5*c+1)) / 2
+		}
+		pairs = append(pairs, p)
+	}
+	if err := m.AddPairs(pairs); err != nil {
+		t.Fatal(err)
+	}
+	m.Version = ""
+	checkMatches(t, writeModel(t, m), data)
+}
+
+// checkMatches scores data (1,000 German credit rows with an id) with
+// the model in modelDir by the score stage and checks its scores, PDs
+// and reasons against scorecard.sql's and the training code's.
+func checkMatches(t *testing.T, modelDir, data string) {
+	t.Helper()
 	out := t.TempDir()
 	man, dir := run(t, score.Options{Data: data, ID: "id", Models: []string{modelDir}, Out: out, AsOf: "2024-01-31", BatchRows: 128})
 	got, _ := readScores(t, dir)

@@ -46,6 +46,25 @@ type charInfo struct {
 	prio []int32            // reason priority of each bin; noReason when at its best
 	cat  map[string]catSlot // categorical: every value of the card's bins → its slot
 	null int32              // categorical: CatCode of NULL
+	// axes, for a pair, are its two inputs (look, kind, cat and null of
+	// each); its own look gives the cells' points.
+	axes []*charInfo
+}
+
+// inputInfo is the charInfo of a one-input characteristic's (or a pair
+// input's) value-to-bin lookup.
+func inputInfo(c *scorecard.Characteristic) charInfo {
+	ci := charInfo{name: c.Name, kind: c.Binning().Kind, look: c.Lookup()}
+	if ci.kind == binning.Categorical {
+		ci.cat = map[string]catSlot{}
+		for _, b := range c.Bins {
+			for _, v := range append(slices.Clone(b.Values), "") {
+				ci.cat[v] = catSlot{v: v, code: ci.look.CatCode(v, false), ok: true}
+			}
+		}
+		ci.null = ci.look.CatCode("", true)
+	}
+	return ci
 }
 
 // noReason is the priority of a bin at its characteristic's best points.
@@ -69,7 +88,13 @@ func NewScorer(m *scorecard.Model, rules Rules) (*Scorer, error) {
 	var cands []cand
 	for j := range m.Chars {
 		c := &m.Chars[j]
-		ci := charInfo{name: c.Name, kind: c.Binning().Kind, look: c.Lookup()}
+		var ci charInfo
+		if c.IsPair() {
+			a, b := inputInfo(&c.Inputs[0]), inputInfo(&c.Inputs[1])
+			ci = charInfo{name: c.Name, look: c.Lookup(), axes: []*charInfo{&a, &b}}
+		} else {
+			ci = inputInfo(c)
+		}
 		best := math.Inf(-1)
 		for _, b := range c.Bins {
 			best = math.Max(best, b.Points)
@@ -80,15 +105,6 @@ func NewScorer(m *scorecard.Model, rules Rules) (*Scorer, error) {
 			if gap := best - b.Points; gap > 0 {
 				cands = append(cands, cand{j, k, gap})
 			}
-		}
-		if ci.kind == binning.Categorical {
-			ci.cat = map[string]catSlot{}
-			for _, b := range c.Bins {
-				for _, v := range append(slices.Clone(b.Values), "") {
-					ci.cat[v] = catSlot{v: v, code: ci.look.CatCode(v, false), ok: true}
-				}
-			}
-			ci.null = ci.look.CatCode("", true)
 		}
 		s.chars = append(s.chars, ci)
 	}
@@ -116,7 +132,8 @@ func (s *Scorer) Cutoffs() [4]float64 { return s.dec.cuts }
 // Layout says where the scorer finds its inputs in a record batch.
 type Layout struct {
 	ID     int   // entity id column (string), or −1 (the row's 1-based ordinal is used)
-	Chars  []int // column of each characteristic, in card order
+	Chars  []int // column of each characteristic (a pair's first input), in card order
+	Pairs  []int // column of each pair's second input, −1 for a one-input characteristic (nil: no pairs)
 	Flags  int   // ';'-joined fraud flags (string, no NULLs), or −1
 	Target int   // 1/0 outcome (numeric, NULL = unknown), or −1
 }
@@ -182,6 +199,7 @@ const tileRows = 2048
 // tile is a tile's working columns.
 type tile struct {
 	kb, kb2    []int32 // two characteristics' bins
+	kp         []int32 // a pair's second input's bins
 	total      []int64 // fixed-point points so far
 	t0, t1, t2 []int32 // the three lowest reason priorities so far
 	scores     []float64
@@ -223,10 +241,16 @@ func (s *Scorer) Score(u *Unit, lay Layout, o *Output) *Result {
 		csv = b.csv[:0]
 	}
 	idPlain := plainCSV(ids.ValueBytes())
-	caches := make([]*catCache, len(s.chars))
+	caches := make([][2]*catCache, len(s.chars))
 	for j := range s.chars {
-		if s.chars[j].kind == binning.Categorical {
-			caches[j] = newCatCache(&s.chars[j])
+		ci := &s.chars[j]
+		if ci.axes == nil && ci.kind == binning.Categorical {
+			caches[j][0] = newCatCache(ci)
+		}
+		for k, a := range ci.axes {
+			if a.kind == binning.Categorical {
+				caches[j][k] = newCatCache(a)
+			}
 		}
 	}
 	row := 0
@@ -262,7 +286,7 @@ func (s *Scorer) Score(u *Unit, lay Layout, o *Output) *Result {
 }
 
 // scoreTile scores the rows of t, rows row.. of the unit.
-func (s *Scorer) scoreTile(t arrow.RecordBatch, lay Layout, o *Output, caches []*catCache, res *Result, row int) error {
+func (s *Scorer) scoreTile(t arrow.RecordBatch, lay Layout, o *Output, caches [][2]*catCache, res *Result, row int) error {
 	b := res.bufs
 	w := &b.tile
 	m := int(t.NumRows())
@@ -272,17 +296,34 @@ func (s *Scorer) scoreTile(t arrow.RecordBatch, lay Layout, o *Output, caches []
 		total[i] = s.base
 		t0[i], t1[i], t2[i] = noReason, noReason, noReason
 	}
-	bin := func(j int, kb []int32) error {
-		ci := &s.chars[j]
-		a := t.Column(lay.Chars[j])
+	input := func(ci *charInfo, cache *catCache, col int, kb []int32) (int, error) {
+		a := t.Column(col)
 		var fb int
 		var err error
 		if ci.kind == binning.Numeric {
 			fb, w.buf, err = binNumeric(ci, a, kb, w.buf)
 		} else {
-			fb, err = caches[j].bin(a, kb)
+			fb, err = cache.bin(a, kb)
 		}
-		res.Fallbacks[j] += fb
+		return fb, err
+	}
+	// A pair's cells: its first input's bins × its second's count plus
+	// its second input's bins; a row counts a fallback per input.
+	bin := func(j int, kb []int32) error {
+		ci := &s.chars[j]
+		if ci.axes == nil {
+			fb, err := input(ci, caches[j][0], lay.Chars[j], kb)
+			res.Fallbacks[j] += fb
+			return err
+		}
+		fa, err := input(ci.axes[0], caches[j][0], lay.Chars[j], kb)
+		if err != nil {
+			return err
+		}
+		kp := w.kp[:m]
+		fb, err := input(ci.axes[1], caches[j][1], lay.Pairs[j], kp)
+		ci.look.Cells(kb, kp)
+		res.Fallbacks[j] += fa + fb
 		return err
 	}
 	// Two characteristics per pass over the running columns.

@@ -17,11 +17,22 @@ type Lookup struct {
 	NaNBin   int32             // numeric: bin of a missing value
 	NaNFalls bool              // numeric: a missing value counts as a fallback
 	Fixed    []int64           // points of each bin × 10⁴ (exact)
-	c        *Characteristic
+	// Axes, for a pair, are its two inputs' lookups: a row's cell is
+	// Axes[0]'s bin × NB + Axes[1]'s bin (Cells); Fixed is per cell.
+	Axes [2]*Lookup
+	NB   int32
+	c    *Characteristic
 }
 
 // Lookup returns the characteristic's value-to-bin lookup.
 func (c *Characteristic) Lookup() *Lookup {
+	if c.IsPair() {
+		l := &Lookup{Axes: [2]*Lookup{c.Inputs[0].Lookup(), c.Inputs[1].Lookup()}, NB: int32(len(c.Inputs[1].Bins)), c: c}
+		for _, bin := range c.Bins {
+			l.Fixed = append(l.Fixed, int64(math.Round(bin.Points*pointScale)))
+		}
+		return l
+	}
 	b := c.Binning()
 	l := &Lookup{Kind: b.Kind, Breaks: b.Breaks, NaNBin: -1, c: c}
 	for k, bin := range c.Bins {
@@ -81,6 +92,28 @@ func (l *Lookup) Cat(v string, null bool) (bin int32, fallback bool) {
 		return int32(l.c.Fallback), true
 	}
 	return idx[0], false
+}
+
+// Cells turns a pair's input bins into its cells: a[i] becomes
+// a[i]·NB + b[i].
+func (l *Lookup) Cells(a, b []int32) {
+	b = b[:len(a)]
+	for i := range a {
+		a[i] = a[i]*l.NB + b[i]
+	}
+}
+
+// binColumn puts the bins of col in idx (the scoring kernel's loops) and
+// returns how many rows took the fallback bin.
+func (l *Lookup) binColumn(col *binning.Column, idx []int32) int {
+	if col.Kind == binning.Categorical {
+		dict := make([]int32, len(col.Dict))
+		for d, v := range col.Dict {
+			dict[d] = l.CatCode(v, false)
+		}
+		return BinCodes(col.Codes, dict, l.CatCode("", true), idx)
+	}
+	return l.BinFloats(col.Num, nil, 0, idx)
 }
 
 // Base returns the card's base points × 10⁴; a row's score is

@@ -23,6 +23,10 @@ import (
 //     (greaterOrEqual a and lessThan b) or the category groups
 //     (SimpleSetPredicate isIn); for a categorical, a last <True/>
 //     attribute gives an unseen value the fallback bin, as Score does;
+//     a pair (Characteristic.Inputs) has an Attribute per combination of
+//     its inputs' predicates, a CompoundPredicate "and" of the two, in
+//     the first input's order then the second's, so that the first true
+//     is the cell of each input's first true predicate;
 //   - reason codes: useReasonCodes with reasonCodeAlgorithm "pointsBelow",
 //     so a characteristic's reason ranks by baselineScore − partialScore,
 //     the shortfall that Reasons ranks by; each Attribute carries its
@@ -53,15 +57,26 @@ func (m *Model) PMML(cat *ReasonCatalog) ([]byte, error) {
 	sc.UseReasonCodes = "true"
 	sc.ReasonCodeAlgorithm = "pointsBelow"
 	sc.BaselineMethod = "max"
+	seen := map[string]bool{}
 	for j := range m.Chars {
 		c := &m.Chars[j]
-		df := pmmlDataField{Name: c.Name, Optype: "continuous", DataType: "double"}
-		if c.Kind == "categorical" {
-			df.Optype, df.DataType = "categorical", "string"
+		axes := []*Characteristic{c}
+		if c.IsPair() {
+			axes = []*Characteristic{&c.Inputs[0], &c.Inputs[1]}
 		}
-		doc.DataDictionary.Fields = append(doc.DataDictionary.Fields, df)
-		sc.MiningSchema.Fields = append(sc.MiningSchema.Fields, pmmlMiningField{Name: c.Name, UsageType: "active",
-			MissingValueTreatment: "asIs", InvalidValueTreatment: "asIs"})
+		for _, a := range axes {
+			if seen[a.Name] {
+				continue
+			}
+			seen[a.Name] = true
+			df := pmmlDataField{Name: a.Name, Optype: "continuous", DataType: "double"}
+			if a.Kind == "categorical" {
+				df.Optype, df.DataType = "categorical", "string"
+			}
+			doc.DataDictionary.Fields = append(doc.DataDictionary.Fields, df)
+			sc.MiningSchema.Fields = append(sc.MiningSchema.Fields, pmmlMiningField{Name: a.Name, UsageType: "active",
+				MissingValueTreatment: "asIs", InvalidValueTreatment: "asIs"})
+		}
 		best := math.Inf(-1)
 		for _, b := range c.Bins {
 			best = math.Max(best, b.Points)
@@ -73,51 +88,17 @@ func (m *Model) PMML(cat *ReasonCatalog) ([]byte, error) {
 				Extension: []pmmlExtension{{Extender: "qiandun", Name: "bin", Value: c.Bins[k].Label}, {Extender: "qiandun", Name: "reason_text", Value: text}}}
 			ch.Attributes = append(ch.Attributes, a)
 		}
-		missing := c.Fallback
-		for k, b := range c.Bins {
-			if b.Missing {
-				missing = k
+		if !c.IsPair() {
+			for _, bp := range binPredicates(c) {
+				attr(bp.bin, bp.pred)
 			}
-		}
-		isMissing := pmmlSimple{XMLName: xml.Name{Local: "SimplePredicate"}, Field: c.Name, Operator: "isMissing"}
-		if c.Kind == "categorical" {
-			attr(missing, pmmlCompound{BooleanOperator: "or", Predicates: []any{isMissing,
-				pmmlSimple{XMLName: xml.Name{Local: "SimplePredicate"}, Field: c.Name, Operator: "equal", Value: ptr("")}}})
-			for k, b := range c.Bins {
-				if len(b.Values) > 0 {
-					attr(k, pmmlSet{Field: c.Name, Operator: "isIn", Array: pmmlArray{N: len(b.Values), Type: "string", Text: pmmlStrings(b.Values)}})
-				}
-			}
-			attr(c.Fallback, pmmlTrue{})
 		} else {
-			attr(missing, isMissing)
-			for k, b := range c.Bins {
-				if len(b.Specials) > 0 {
-					vals := make([]string, len(b.Specials))
-					for i, s := range b.Specials {
-						vals[i] = f(s)
-					}
-					attr(k, pmmlSet{Field: c.Name, Operator: "isIn", Array: pmmlArray{N: len(vals), Type: "real", Text: strings.Join(vals, " ")}})
-				}
-			}
-			for k, b := range c.Bins {
-				if !b.Interval {
-					continue
-				}
-				var preds []any
-				if b.Lower != nil {
-					preds = append(preds, pmmlSimple{XMLName: xml.Name{Local: "SimplePredicate"}, Field: c.Name, Operator: "greaterOrEqual", Value: ptr(f(*b.Lower))})
-				}
-				if b.Upper != nil {
-					preds = append(preds, pmmlSimple{XMLName: xml.Name{Local: "SimplePredicate"}, Field: c.Name, Operator: "lessThan", Value: ptr(f(*b.Upper))})
-				}
-				switch len(preds) {
-				case 0:
-					attr(k, pmmlTrue{})
-				case 1:
-					attr(k, preds[0])
-				default:
-					attr(k, pmmlCompound{BooleanOperator: "and", Predicates: preds})
+			// The first true of the cells in the order of the first
+			// input's predicates, then the second's, is the cell of
+			// the first true predicate of each.
+			for _, pa := range binPredicates(&c.Inputs[0]) {
+				for _, pb := range binPredicates(&c.Inputs[1]) {
+					attr(c.Cell(pa.bin, pb.bin), pmmlCompound{BooleanOperator: "and", Predicates: []any{pa.pred, pb.pred}})
 				}
 			}
 		}
@@ -140,6 +121,70 @@ func (m *Model) PMML(cat *ReasonCatalog) ([]byte, error) {
 }
 
 func ptr(s string) *string { return &s }
+
+// binPred is a predicate that puts a value in bin bin.
+type binPred struct {
+	bin  int
+	pred any
+}
+
+// binPredicates returns the predicates of one-input characteristic c's
+// bins in the order an evaluator must try them (the package comment of
+// PMML): the first true gives a value's bin.
+func binPredicates(c *Characteristic) []binPred {
+	f := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+	var out []binPred
+	attr := func(k int, pred any) { out = append(out, binPred{k, pred}) }
+	missing := c.Fallback
+	for k, b := range c.Bins {
+		if b.Missing {
+			missing = k
+		}
+	}
+	isMissing := pmmlSimple{XMLName: xml.Name{Local: "SimplePredicate"}, Field: c.Name, Operator: "isMissing"}
+	if c.Kind == "categorical" {
+		attr(missing, pmmlCompound{BooleanOperator: "or", Predicates: []any{isMissing,
+			pmmlSimple{XMLName: xml.Name{Local: "SimplePredicate"}, Field: c.Name, Operator: "equal", Value: ptr("")}}})
+		for k, b := range c.Bins {
+			if len(b.Values) > 0 {
+				attr(k, pmmlSet{Field: c.Name, Operator: "isIn", Array: pmmlArray{N: len(b.Values), Type: "string", Text: pmmlStrings(b.Values)}})
+			}
+		}
+		attr(c.Fallback, pmmlTrue{})
+		return out
+	}
+	attr(missing, isMissing)
+	for k, b := range c.Bins {
+		if len(b.Specials) > 0 {
+			vals := make([]string, len(b.Specials))
+			for i, s := range b.Specials {
+				vals[i] = f(s)
+			}
+			attr(k, pmmlSet{Field: c.Name, Operator: "isIn", Array: pmmlArray{N: len(vals), Type: "real", Text: strings.Join(vals, " ")}})
+		}
+	}
+	for k, b := range c.Bins {
+		if !b.Interval {
+			continue
+		}
+		var preds []any
+		if b.Lower != nil {
+			preds = append(preds, pmmlSimple{XMLName: xml.Name{Local: "SimplePredicate"}, Field: c.Name, Operator: "greaterOrEqual", Value: ptr(f(*b.Lower))})
+		}
+		if b.Upper != nil {
+			preds = append(preds, pmmlSimple{XMLName: xml.Name{Local: "SimplePredicate"}, Field: c.Name, Operator: "lessThan", Value: ptr(f(*b.Upper))})
+		}
+		switch len(preds) {
+		case 0:
+			attr(k, pmmlTrue{})
+		case 1:
+			attr(k, preds[0])
+		default:
+			attr(k, pmmlCompound{BooleanOperator: "and", Predicates: preds})
+		}
+	}
+	return out
+}
 
 // pmmlStrings is a PMML string Array's content: each value quoted, with
 // quotes and backslashes escaped.

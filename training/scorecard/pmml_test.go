@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"qiandun/training/binning"
+	"qiandun/training/internal/gcredit"
 	"qiandun/training/scorecard"
 )
 
@@ -353,6 +354,17 @@ func (e *pmmlEval) expr(n *node, fields map[string]float64) float64 {
 // credit row, and on rows with missing values and unseen categories.
 func TestPMMLGermanCredit(t *testing.T) {
 	m, d := refModel(t, scorecard.DefaultScaling())
+	testPMML(t, m, d)
+}
+
+// A card with pairs: each cell an Attribute whose CompoundPredicate "and"
+// joins a predicate of each input.
+func TestPMMLGermanCreditPairs(t *testing.T) {
+	m, d := refModel(t, scorecard.DefaultScaling())
+	testPMML(t, withPairs(t, m, d), d)
+}
+
+func testPMML(t *testing.T, m *scorecard.Model, d *gcredit.Data) {
 	files, err := m.Files()
 	if err != nil {
 		t.Fatal(err)
@@ -369,7 +381,7 @@ func TestPMMLGermanCredit(t *testing.T) {
 	// missing value or an unseen category in every characteristic.
 	n := len(d.Y)
 	cols := map[string]*binning.Column{}
-	for _, c := range m.Chars {
+	for _, c := range m.Characteristics() {
 		src := d.Cols[c.Name]
 		dst := &binning.Column{Name: c.Name, Kind: src.Kind, Dict: slices.Clone(src.Dict)}
 		if src.Kind == binning.Categorical {

@@ -25,6 +25,9 @@ const (
 	// missing or special bin scores higher still: neither high nor low,
 	// so its text names the rounded interval.
 	DirValue = "value"
+	// DirCombo is a cell of a pair scoring below the pair's best cell:
+	// its text names both inputs.
+	DirCombo = "combo"
 )
 
 var directions = []string{DirHigh, DirLow, DirMissing, DirSpecial, DirRisky}
@@ -135,6 +138,9 @@ func (c *ReasonCatalog) Has(name string) bool {
 // relative to the interval bin with the most points (DirValue for that
 // bin itself, a reason only when a missing or special bin scores higher).
 func (c *Characteristic) Direction(k int) string {
+	if c.IsPair() {
+		return DirCombo
+	}
 	b := &c.Bins[k]
 	switch {
 	case b.Interval:
@@ -173,6 +179,9 @@ func (c *Characteristic) Direction(k int) string {
 func (cat *ReasonCatalog) ReasonCode(c *Characteristic, k int) (code, text string) {
 	dir := c.Direction(k)
 	code = c.Name + "_" + dir
+	if c.IsPair() {
+		return code, cat.pairText(c, k)
+	}
 	b := c.Bins[k].Bin
 	if cat != nil {
 		if e, ok := cat.Characteristics[c.Name]; ok {
@@ -192,6 +201,23 @@ func (cat *ReasonCatalog) ReasonCode(c *Characteristic, k int) (code, text strin
 		text = c.Name + ": " + ReadableLabel(b)
 	}
 	return code, truncateRunes(text, MaxReasonText)
+}
+
+// pairText is the text of cell k of pair c: both inputs' names from the
+// catalog ("负债收入比与逾期次数组合 / debt-to-income with delinquencies"),
+// or, for an input the catalog lacks, the inputs' names and their bins'
+// rounded labels.
+func (cat *ReasonCatalog) pairText(c *Characteristic, k int) string {
+	a, b := &c.Inputs[0], &c.Inputs[1]
+	if cat != nil {
+		ea, oka := cat.Characteristics[a.Name]
+		eb, okb := cat.Characteristics[b.Name]
+		if oka && okb {
+			return truncateRunes(ea.ZH+"与"+eb.ZH+"组合 / "+ea.EN+" with "+eb.EN, MaxReasonText)
+		}
+	}
+	nb := len(b.Bins)
+	return truncateRunes(a.Name+" "+ReadableLabel(a.Bins[k/nb].Bin)+" & "+b.Name+" "+ReadableLabel(b.Bins[k%nb].Bin), MaxReasonText)
 }
 
 // truncateRunes cuts s to at most n runes, ending in "…" when cut.

@@ -40,6 +40,17 @@
 // missing bin if it has one, else the bin with the lowest points (the most
 // conservative); Score counts those rows per characteristic.
 //
+// # Pairs
+//
+// A boosted card may hold pairs: characteristics of Kind "pair" with two
+// inputs (Characteristic.Inputs, each with its own bins and fallback) and
+// a grid of cells, each with its points (PairTable, AddPairs). Score,
+// the score stage, scorecard.sql (a CASE over the cell, from a CASE over
+// each input) and scorecard.pmml (CompoundPredicate "and") score them
+// alike; a pair's reason code is <a>_x_<b>_combo, its text names both
+// inputs. Model.Pairs records every pair tried and why it was kept or
+// not (pairs.csv).
+//
 // Reason codes of a row are the characteristics whose points fall
 // furthest below that characteristic's best bin, largest shortfall first
 // (ties by name); characteristics at their best bin give no reason. A
@@ -149,7 +160,31 @@ type Characteristic struct {
 	Breaks   []float64 `json:"breaks,omitempty"`
 	Bins     []Bin     `json:"bins"`
 	Fallback int       `json:"fallback_bin"`
-	binning  *binning.Binning
+	// Inputs makes the characteristic a pair (Kind "pair", a boosted
+	// card's 2-D interaction table): its two inputs' coarse bins (points
+	// 0, each with its own fallback bin), and Bins are then the cells of
+	// the grid, row-major: the cell of bins a and b of the inputs is
+	// a·len(Inputs[1].Bins) + b. Empty for a one-input characteristic.
+	Inputs  []Characteristic `json:"inputs,omitempty"`
+	binning *binning.Binning
+}
+
+// KindPair is the Kind of a pair characteristic (see Characteristic.Inputs).
+const KindPair = "pair"
+
+// IsPair reports whether c is a pair (two inputs, a grid of cells).
+func (c *Characteristic) IsPair() bool { return len(c.Inputs) > 0 }
+
+// Cell returns the cell of a pair for bins a and b of its inputs.
+func (c *Characteristic) Cell(a, b int) int { return a*len(c.Inputs[1].Bins) + b }
+
+// InputNames returns the input columns c reads: its name, or a pair's
+// two inputs.
+func (c *Characteristic) InputNames() []string {
+	if c.IsPair() {
+		return []string{c.Inputs[0].Name, c.Inputs[1].Name}
+	}
+	return []string{c.Name}
 }
 
 // DataFile fingerprints one training input.
@@ -232,10 +267,13 @@ type Model struct {
 	Fit        Fit              `json:"fit"`
 	Metrics    []Sample         `json:"metrics"`
 	Dropped    []Dropped        `json:"dropped"`
-	Gains      []Gain           `json:"gains"`
-	PSI        []CharPSI        `json:"characteristic_psi"`
-	Data       []DataFile       `json:"training_data"`
-	Checksum   string           `json:"checksum"`
+	// Pairs are the pairs of characteristics a boosted card tried as 2-D
+	// interaction tables, kept or not, and why (pairs.csv).
+	Pairs    []PairChoice `json:"pairs,omitempty"`
+	Gains    []Gain       `json:"gains"`
+	PSI      []CharPSI    `json:"characteristic_psi"`
+	Data     []DataFile   `json:"training_data"`
+	Checksum string       `json:"checksum"`
 }
 
 // Build scales a fitted model: binnings[j] has coefficient coefs[j+1],
@@ -293,6 +331,70 @@ func BuildAdditive(name string, binnings []*binning.Binning, tables [][]float64,
 	return m, nil
 }
 
+// PairTable is a boosted pair of a boosted card: the coarse bins of its
+// two inputs and its log odds per cell (Table, row-major: the cell of
+// bins a and b is a·len(B.Bins) + b), with each cell's training counts.
+type PairTable struct {
+	A, B      *binning.Binning
+	Table     []float64
+	Good, Bad []int64
+}
+
+// PairChoice is one pair of characteristics tried as a 2-D table: its
+// rank by FAST gain (the best two-level tree's gain over its coarse bin
+// grid on the residual gradients of the additive card), the validation
+// log loss per row before boosting its table, with its inputs' main
+// effects on the same grid (the yardstick), and with its table, and
+// whether it was kept, with why.
+type PairChoice struct {
+	Pair      string    `json:"pair"`
+	Inputs    [2]string `json:"inputs"`
+	Rank      int       `json:"rank"`
+	Gain      float64   `json:"gain"`
+	ValBefore float64   `json:"validation_logloss_before"`
+	ValMain   float64   `json:"validation_logloss_main"` // with its inputs' main effects on its grid instead
+	ValAfter  float64   `json:"validation_logloss_after"`
+	Z         float64   `json:"validation_z"` // the gain over ValMain over its standard error
+	Trees     int       `json:"trees"`
+	Kept      bool      `json:"kept"`
+	Reason    string    `json:"reason"`
+}
+
+// PairName is the name of the pair of inputs a and b: a_x_b.
+func PairName(a, b string) string { return a + "_x_" + b }
+
+// AddPairs appends pairs to a card of BuildAdditive, each a
+// characteristic of Kind "pair" named PairName(a, b) whose cells score
+// −factor × their table value. An input's value never seen in training
+// takes that input's fallback bin (its missing bin, else its riskiest).
+func (m *Model) AddPairs(pairs []PairTable) error {
+	axis := func(b *binning.Binning) Characteristic {
+		c := Characteristic{Name: b.Variable, Kind: b.Kind.String(), Breaks: b.Breaks, Fallback: b.Fallback, binning: b}
+		for _, bin := range b.Bins {
+			c.Bins = append(c.Bins, Bin{Bin: bin})
+		}
+		return c
+	}
+	for _, p := range pairs {
+		na, nb := len(p.A.Bins), len(p.B.Bins)
+		if len(p.Table) != na*nb || len(p.Good) != na*nb || len(p.Bad) != na*nb {
+			return fmt.Errorf("scorecard: pair %s, %s: %d cells for %d×%d bins", p.A.Variable, p.B.Variable, len(p.Table), na, nb)
+		}
+		c := Characteristic{Name: PairName(p.A.Variable, p.B.Variable), Kind: KindPair, Coef: Coef{Term: PairName(p.A.Variable, p.B.Variable), Estimate: 1},
+			Inputs: []Characteristic{axis(p.A), axis(p.B)}}
+		for k, v := range p.Table {
+			bin := binning.Bin{Label: p.A.Bins[k/nb].Label + " × " + p.B.Bins[k%nb].Label, Good: p.Good[k], Bad: p.Bad[k], Count: p.Good[k] + p.Bad[k]}
+			if bin.Count > 0 {
+				bin.BadRate = float64(bin.Bad) / float64(bin.Count)
+			}
+			c.Bins = append(c.Bins, Bin{Bin: bin, Points: m.Scaling.points(-m.Scaling.Factor * v)})
+		}
+		c.Fallback = c.Cell(p.A.Fallback, p.B.Fallback)
+		m.Chars = append(m.Chars, c)
+	}
+	return nil
+}
+
 // fallback is the missing bin, else the bin with the lowest points.
 func fallback(bins []Bin) int {
 	best := 0
@@ -333,11 +435,23 @@ type Input struct {
 	Kind binning.Kind
 }
 
-// Characteristics lists the inputs the card needs, in card order.
+// Characteristics lists the input columns the card needs, in card order,
+// each once (a pair's two inputs after the characteristics before it).
 func (m *Model) Characteristics() []Input {
-	out := make([]Input, len(m.Chars))
+	var out []Input
+	seen := map[string]bool{}
 	for j := range m.Chars {
-		out[j] = Input{Name: m.Chars[j].Name, Kind: m.Chars[j].Binning().Kind}
+		c := &m.Chars[j]
+		axes := []*Characteristic{c}
+		if c.IsPair() {
+			axes = []*Characteristic{&c.Inputs[0], &c.Inputs[1]}
+		}
+		for _, a := range axes {
+			if !seen[a.Name] {
+				seen[a.Name] = true
+				out = append(out, Input{Name: a.Name, Kind: a.Binning().Kind})
+			}
+		}
 	}
 	return out
 }
@@ -378,17 +492,15 @@ func (m *Model) Score(cols map[string]*binning.Column) (*Scores, error) {
 	}
 	for j := range m.Chars {
 		c := &m.Chars[j]
-		col, l := cols[c.Name], c.Lookup()
+		l := c.Lookup()
 		idx := make([]int32, n)
 		var fb int
-		if col.Kind == binning.Categorical {
-			dict := make([]int32, len(col.Dict))
-			for d, v := range col.Dict {
-				dict[d] = l.CatCode(v, false)
-			}
-			fb = BinCodes(col.Codes, dict, l.CatCode("", true), idx)
+		if c.IsPair() {
+			other := make([]int32, n)
+			fb = l.Axes[0].binColumn(cols[c.Inputs[0].Name], idx) + l.Axes[1].binColumn(cols[c.Inputs[1].Name], other)
+			l.Cells(idx, other)
 		} else {
-			fb = l.BinFloats(col.Num, nil, 0, idx)
+			fb = l.binColumn(cols[c.Name], idx)
 		}
 		pts := make([]float64, n)
 		for i, k := range idx {
@@ -406,23 +518,22 @@ func (m *Model) Score(cols map[string]*binning.Column) (*Scores, error) {
 	return s, nil
 }
 
-// checkCols checks that cols hold every characteristic, of its kind, all
-// of one length, and returns the length.
+// checkCols checks that cols hold every input, of its kind, all of one
+// length, and returns the length.
 func (m *Model) checkCols(cols map[string]*binning.Column) (int, error) {
 	n := -1
-	for j := range m.Chars {
-		c := &m.Chars[j]
-		col, ok := cols[c.Name]
+	for _, in := range m.Characteristics() {
+		col, ok := cols[in.Name]
 		if !ok {
-			return 0, fmt.Errorf("scorecard: input column %q missing", c.Name)
+			return 0, fmt.Errorf("scorecard: input column %q missing", in.Name)
 		}
 		if n < 0 {
 			n = col.Len()
 		} else if col.Len() != n {
-			return 0, fmt.Errorf("scorecard: column %q has %d rows, want %d", c.Name, col.Len(), n)
+			return 0, fmt.Errorf("scorecard: column %q has %d rows, want %d", in.Name, col.Len(), n)
 		}
-		if (c.Kind == "categorical") != (col.Kind == binning.Categorical) {
-			return 0, fmt.Errorf("scorecard: column %q is %s, the card wants %s", c.Name, col.Kind, c.Kind)
+		if (in.Kind == binning.Categorical) != (col.Kind == binning.Categorical) {
+			return 0, fmt.Errorf("scorecard: column %q is %s, the card wants %s", in.Name, col.Kind, in.Kind)
 		}
 	}
 	if n < 0 {
@@ -588,7 +699,9 @@ func Decode(raw []byte, name string) (*Model, error) {
 // validate checks what scoring relies on: at least one characteristic,
 // unique names, a known kind, at least one bin, a fallback bin that
 // exists, finite points, numeric breaks finite and increasing with a bin
-// for every interval, and every category mapped to a bin that exists.
+// for every interval, and every category mapped to a bin that exists; a
+// pair has two distinct inputs, each valid, and a cell per pair of their
+// bins.
 func (m *Model) validate() error {
 	if len(m.Chars) == 0 {
 		return errors.New("the card has no characteristics")
@@ -600,49 +713,83 @@ func (m *Model) validate() error {
 	seen := map[string]bool{}
 	for j := range m.Chars {
 		c := &m.Chars[j]
-		switch {
-		case c.Name == "":
-			return fmt.Errorf("characteristic %d has no name", j+1)
-		case seen[c.Name]:
+		if seen[c.Name] {
 			return fmt.Errorf("characteristic %q appears twice", c.Name)
-		case c.Kind != "numeric" && c.Kind != "categorical":
-			return fmt.Errorf("characteristic %q: kind %q, want numeric or categorical", c.Name, c.Kind)
-		case len(c.Bins) == 0:
-			return fmt.Errorf("characteristic %q has no bins", c.Name)
-		case c.Fallback < 0 || c.Fallback >= len(c.Bins):
-			return fmt.Errorf("characteristic %q: fallback bin %d of %d bins", c.Name, c.Fallback, len(c.Bins))
 		}
 		seen[c.Name] = true
-		for _, b := range c.Bins {
-			if !finite(b.Points) || math.Abs(b.Points) > 1e12 {
-				return fmt.Errorf("characteristic %q: bin %q has points %v", c.Name, b.Label, b.Points)
-			}
-		}
-		if c.Kind == "numeric" {
-			for k, x := range c.Breaks {
-				if !finite(x) || k > 0 && x <= c.Breaks[k-1] {
-					return fmt.Errorf("characteristic %q: breaks %v not finite and increasing", c.Name, c.Breaks)
-				}
-			}
-			if len(c.Bins) < len(c.Breaks)+1 {
-				return fmt.Errorf("characteristic %q: %d bins for %d breaks", c.Name, len(c.Bins), len(c.Breaks))
+		if c.Kind != KindPair {
+			if err := validateChar(c, j); err != nil {
+				return err
 			}
 			continue
 		}
-		if len(c.Breaks) > 0 {
-			return fmt.Errorf("characteristic %q: a categorical characteristic with breaks", c.Name)
+		if len(c.Inputs) != 2 || c.Inputs[0].Name == c.Inputs[1].Name {
+			return fmt.Errorf("pair %q: %d inputs, want two distinct", c.Name, len(c.Inputs))
 		}
-		l := c.Lookup()
-		for _, b := range c.Bins {
-			for _, v := range append(slices.Clone(b.Values), "") {
-				if k, _ := l.Cat(v, false); k < 0 || int(k) >= len(c.Bins) {
-					return fmt.Errorf("characteristic %q: category %q maps to no bin", c.Name, v)
-				}
+		for k := range c.Inputs {
+			if c.Inputs[k].IsPair() {
+				return fmt.Errorf("pair %q: an input is itself a pair", c.Name)
+			}
+			if err := validateChar(&c.Inputs[k], k); err != nil {
+				return fmt.Errorf("pair %q: %w", c.Name, err)
 			}
 		}
-		if k, _ := l.Cat("", true); k < 0 || int(k) >= len(c.Bins) {
-			return fmt.Errorf("characteristic %q: missing values map to no bin", c.Name)
+		if len(c.Bins) != len(c.Inputs[0].Bins)*len(c.Inputs[1].Bins) || c.Fallback < 0 || c.Fallback >= len(c.Bins) {
+			return fmt.Errorf("pair %q: %d cells for %d×%d bins", c.Name, len(c.Bins), len(c.Inputs[0].Bins), len(c.Inputs[1].Bins))
 		}
+		for _, b := range c.Bins {
+			if !finite(b.Points) || math.Abs(b.Points) > 1e12 {
+				return fmt.Errorf("pair %q: cell %q has points %v", c.Name, b.Label, b.Points)
+			}
+		}
+	}
+	return nil
+}
+
+// validateChar is validate of one one-input characteristic (the j-th).
+func validateChar(c *Characteristic, j int) error {
+	finite := func(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+	switch {
+	case c.Name == "":
+		return fmt.Errorf("characteristic %d has no name", j+1)
+	case c.Kind != "numeric" && c.Kind != "categorical":
+		return fmt.Errorf("characteristic %q: kind %q, want numeric, categorical or pair", c.Name, c.Kind)
+	case len(c.Inputs) > 0:
+		return fmt.Errorf("characteristic %q: inputs on a %s characteristic", c.Name, c.Kind)
+	case len(c.Bins) == 0:
+		return fmt.Errorf("characteristic %q has no bins", c.Name)
+	case c.Fallback < 0 || c.Fallback >= len(c.Bins):
+		return fmt.Errorf("characteristic %q: fallback bin %d of %d bins", c.Name, c.Fallback, len(c.Bins))
+	}
+	for _, b := range c.Bins {
+		if !finite(b.Points) || math.Abs(b.Points) > 1e12 {
+			return fmt.Errorf("characteristic %q: bin %q has points %v", c.Name, b.Label, b.Points)
+		}
+	}
+	if c.Kind == "numeric" {
+		for k, x := range c.Breaks {
+			if !finite(x) || k > 0 && x <= c.Breaks[k-1] {
+				return fmt.Errorf("characteristic %q: breaks %v not finite and increasing", c.Name, c.Breaks)
+			}
+		}
+		if len(c.Bins) < len(c.Breaks)+1 {
+			return fmt.Errorf("characteristic %q: %d bins for %d breaks", c.Name, len(c.Bins), len(c.Breaks))
+		}
+		return nil
+	}
+	if len(c.Breaks) > 0 {
+		return fmt.Errorf("characteristic %q: a categorical characteristic with breaks", c.Name)
+	}
+	l := c.Lookup()
+	for _, b := range c.Bins {
+		for _, v := range append(slices.Clone(b.Values), "") {
+			if k, _ := l.Cat(v, false); k < 0 || int(k) >= len(c.Bins) {
+				return fmt.Errorf("characteristic %q: category %q maps to no bin", c.Name, v)
+			}
+		}
+	}
+	if k, _ := l.Cat("", true); k < 0 || int(k) >= len(c.Bins) {
+		return fmt.Errorf("characteristic %q: missing values map to no bin", c.Name)
 	}
 	return nil
 }
@@ -814,18 +961,37 @@ func (m *Model) Files() (map[string][]byte, error) {
 	for _, p := range m.PSI {
 		psi = append(psi, []string{p.Variable, p.Sample, f(p.PSI)})
 	}
-	for name, rows := range map[string][][]string{"gains.csv": gains, "psi.csv": psi, "bins.csv": bins, "points.csv": points, "coefficients.csv": coefs, "metrics.csv": met, "dropped.csv": drop} {
-		var buf bytes.Buffer
-		w := csv.NewWriter(&buf)
-		for _, r := range rows {
-			csvsafe.Record(r) // formula-leading text neutralised; numbers stay
+	if len(m.Pairs) > 0 {
+		pairs := [][]string{{"pair", "input_1", "input_2", "rank", "gain", "validation_logloss_before", "validation_logloss_main", "validation_logloss_after", "validation_z", "trees", "kept", "reason"}}
+		for _, p := range m.Pairs {
+			pairs = append(pairs, []string{p.Pair, p.Inputs[0], p.Inputs[1], strconv.Itoa(p.Rank), f(p.Gain), f(p.ValBefore), f(p.ValMain), f(p.ValAfter), f(p.Z),
+				strconv.Itoa(p.Trees), strconv.FormatBool(p.Kept), p.Reason})
 		}
-		if err := w.WriteAll(rows); err != nil {
+		if err := writeCSV(out, "pairs.csv", pairs); err != nil {
 			return nil, err
 		}
-		out[name] = buf.Bytes()
+	}
+	for name, rows := range map[string][][]string{"gains.csv": gains, "psi.csv": psi, "bins.csv": bins, "points.csv": points, "coefficients.csv": coefs, "metrics.csv": met, "dropped.csv": drop} {
+		if err := writeCSV(out, name, rows); err != nil {
+			return nil, err
+		}
 	}
 	return out, nil
+}
+
+// writeCSV puts rows as CSV in out[name], formula-leading text
+// neutralised (numbers stay).
+func writeCSV(out map[string][]byte, name string, rows [][]string) error {
+	var buf bytes.Buffer
+	w := csv.NewWriter(&buf)
+	for _, r := range rows {
+		csvsafe.Record(r)
+	}
+	if err := w.WriteAll(rows); err != nil {
+		return err
+	}
+	out[name] = buf.Bytes()
+	return nil
 }
 
 func (m *Model) coefs() []Coef {

@@ -109,10 +109,14 @@ func TestScoreDecreasingInPD(t *testing.T) {
 // scorecard.sql run by DuckDB over the training table gives exactly the
 // Go scores, including rows with missing and unseen values.
 func TestSQLMatchesGo(t *testing.T) {
-	for _, round := range []bool{false, true} {
+	for _, c := range []struct{ round, pairs bool }{{false, false}, {true, false}, {false, true}} {
+		round := c.round
 		sc := scorecard.DefaultScaling()
 		sc.Round = round
 		m, d := refModel(t, sc)
+		if c.pairs {
+			m = withPairs(t, m, d)
+		}
 		ctx := context.Background()
 		db, err := lake.OpenDuckDB(ctx, lake.DBOptions{Threads: 1})
 		if err != nil {
@@ -367,4 +371,39 @@ func TestBuildAdditiveMatchesLogistic(t *testing.T) {
 	if _, err := scorecard.BuildAdditive("gc", bins, tables[:1], 0, scorecard.DefaultScaling()); err == nil {
 		t.Error("tables for one characteristic of several accepted")
 	}
+}
+
+// withPairs adds to a German credit card two pairs with made-up cell
+// tables, a numeric × numeric one whose first input has a special value
+// and a categorical × numeric one, and seals it again: the card the
+// Go, SQL and PMML scorers must agree on when it has pairs.
+func withPairs(t testing.TB, m *scorecard.Model, d *gcredit.Data) *scorecard.Model {
+	t.Helper()
+	fit := func(name string, o binning.Options) *binning.Binning {
+		b, err := binning.Fit(d.Cols[name], d.Y, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	var pairs []scorecard.PairTable
+	for k, ab := range [][2]*binning.Binning{
+		{fit("age_in_years", binning.Options{MaxBins: 4, Specials: []float64{30}}), fit("duration_in_month", binning.Options{MaxBins: 3})},
+		{fit("purpose", binning.Options{MaxBins: 3}), fit("credit_amount", binning.Options{MaxBins: 3})},
+	} {
+		n := len(ab[0].Bins) * len(ab[1].Bins)
+		p := scorecard.PairTable{A: ab[0], B: ab[1], Table: make([]float64, n), Good: make([]int64, n), Bad: make([]int64, n)}
+		for c := range n {
+			p.Table[c] = math.Sin(float64(7*c+k+1)) / 3 // distinct cells, some ties broken by the reason order
+		}
+		pairs = append(pairs, p)
+	}
+	if err := m.AddPairs(pairs); err != nil {
+		t.Fatal(err)
+	}
+	m.Version = ""
+	if err := m.Seal(); err != nil {
+		t.Fatal(err)
+	}
+	return m
 }

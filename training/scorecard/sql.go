@@ -24,22 +24,42 @@ func sqlPoints(v float64) string {
 
 // CaseSQL returns the SQL CASE expression giving characteristic c's points.
 // Missing is NULL (or ” for a categorical); unseen values take the
-// fallback bin's points, as Score does.
+// fallback bin's points, as Score does. A pair's CASE is over its cell,
+// the number of its first input's bin (a CASE over that column) times
+// the second's bin count plus the second input's bin (a CASE over the
+// other column).
 func (c *Characteristic) CaseSQL() string {
+	points := func(k int) string { return sqlPoints(c.Bins[k].Points) }
+	if !c.IsPair() {
+		return c.caseSQL(points)
+	}
+	index := func(k int) string { return strconv.Itoa(k) }
+	var b strings.Builder
+	fmt.Fprintf(&b, "CASE (%s) * %d + (%s)", c.Inputs[0].caseSQL(index), len(c.Inputs[1].Bins), c.Inputs[1].caseSQL(index))
+	for k := range c.Bins {
+		fmt.Fprintf(&b, "\n    WHEN %d THEN %s", k, points(k))
+	}
+	fmt.Fprintf(&b, "\n    ELSE %s\n  END", points(c.Fallback))
+	return b.String()
+}
+
+// caseSQL is the CASE expression of a one-input characteristic giving
+// val(k) for a value in bin k.
+func (c *Characteristic) caseSQL(val func(k int) string) string {
 	var b strings.Builder
 	col := sqlIdent(c.Name)
-	fb := sqlPoints(c.Bins[c.Fallback].Points)
+	fb := val(c.Fallback)
 	b.WriteString("CASE")
 	if c.Kind == "categorical" {
 		v := "CAST(" + col + " AS VARCHAR)"
 		missing := fb
-		for _, bin := range c.Bins {
+		for k, bin := range c.Bins {
 			if bin.Missing {
-				missing = sqlPoints(bin.Points)
+				missing = val(k)
 			}
 		}
 		fmt.Fprintf(&b, "\n    WHEN %s IS NULL OR %s = '' THEN %s", col, v, missing)
-		for _, bin := range c.Bins {
+		for k, bin := range c.Bins {
 			if len(bin.Values) == 0 {
 				continue
 			}
@@ -47,19 +67,19 @@ func (c *Characteristic) CaseSQL() string {
 			for i, x := range bin.Values {
 				vals[i] = sqlString(x)
 			}
-			fmt.Fprintf(&b, "\n    WHEN %s IN (%s) THEN %s", v, strings.Join(vals, ", "), sqlPoints(bin.Points))
+			fmt.Fprintf(&b, "\n    WHEN %s IN (%s) THEN %s", v, strings.Join(vals, ", "), val(k))
 		}
 		fmt.Fprintf(&b, "\n    ELSE %s\n  END", fb)
 		return b.String()
 	}
 	missing := fb
-	for _, bin := range c.Bins {
+	for k, bin := range c.Bins {
 		if bin.Missing {
-			missing = sqlPoints(bin.Points)
+			missing = val(k)
 		}
 	}
 	fmt.Fprintf(&b, "\n    WHEN %s IS NULL OR isnan(CAST(%s AS DOUBLE)) THEN %s", col, col, missing)
-	for _, bin := range c.Bins {
+	for k, bin := range c.Bins {
 		if len(bin.Specials) == 0 {
 			continue
 		}
@@ -67,19 +87,19 @@ func (c *Characteristic) CaseSQL() string {
 		for i, x := range bin.Specials {
 			vals[i] = sqlNum(x)
 		}
-		fmt.Fprintf(&b, "\n    WHEN %s IN (%s) THEN %s", col, strings.Join(vals, ", "), sqlPoints(bin.Points))
+		fmt.Fprintf(&b, "\n    WHEN %s IN (%s) THEN %s", col, strings.Join(vals, ", "), val(k))
 	}
 	// Interval bins are in break order; the last is unbounded above.
 	last := ""
-	for _, bin := range c.Bins {
+	for k, bin := range c.Bins {
 		if !bin.Interval {
 			continue
 		}
 		if bin.Upper == nil {
-			last = sqlPoints(bin.Points)
+			last = val(k)
 			continue
 		}
-		fmt.Fprintf(&b, "\n    WHEN %s < %s THEN %s", col, sqlNum(*bin.Upper), sqlPoints(bin.Points))
+		fmt.Fprintf(&b, "\n    WHEN %s < %s THEN %s", col, sqlNum(*bin.Upper), val(k))
 	}
 	if last == "" {
 		last = fb

@@ -58,9 +58,37 @@ func trainBoosted(ctx context.Context, cfg *Config, cands []selection.Candidate,
 	if err != nil {
 		return nil, err
 	}
+	if err := addPairs(m, bm, dropped); err != nil {
+		return nil, err
+	}
 	m.Fit = scorecard.Fit{N: tr.n, Iterations: bm.rounds, L2: cfg.Boost.withDefaults().L2}
 	return m, nil
 }
+
+// addPairs adds the kept pairs to the card, the choices to m.Pairs and
+// the pairs not kept to dropped (and m.Dropped).
+func addPairs(m *scorecard.Model, bm *boosted, dropped *[]scorecard.Dropped) error {
+	var tables []scorecard.PairTable
+	for _, p := range bm.pairs {
+		tables = append(tables, scorecard.PairTable{A: p.ba, B: p.bb, Table: p.table, Good: p.good, Bad: p.bad})
+	}
+	if err := m.AddPairs(tables); err != nil {
+		return err
+	}
+	for _, c := range bm.choices {
+		name := scorecard.PairName(c.a, c.b)
+		m.Pairs = append(m.Pairs, scorecard.PairChoice{Pair: name, Inputs: [2]string{c.a, c.b}, Rank: c.rank, Gain: c.gain,
+			ValBefore: c.before, ValMain: c.main, ValAfter: c.after, Z: c.z, Trees: c.rounds, Kept: c.kept, Reason: c.reason})
+		if !c.kept {
+			*dropped = append(*dropped, scorecard.Dropped{Variable: name, Reason: c.reason})
+		}
+	}
+	return nil
+}
+
+// DefaultMaxPairs is the number of pairs a boosted card may keep unless
+// configured (boosted.max_pairs).
+const DefaultMaxPairs = 3
 
 // BoostOptions control the boosted additive card (Method "boosted").
 type BoostOptions struct {
@@ -71,6 +99,18 @@ type BoostOptions struct {
 	ValShare  float64 // share of the train sample held out for early stopping (default 0.2)
 	FineBins  int     // equal-frequency fine bins per characteristic (default 255, as histogram gradient boosting bins: LightGBM, scikit-learn)
 	MinShare  float64 // minimum share of a bin (default 0.005)
+	// Pairs (2-D interaction tables): the MaxPairs pairs of
+	// characteristics of the largest FAST gain are tried, each over
+	// PairBins equal-frequency coarse bins of either input (default 6,
+	// plus special and missing bins), and kept only when boosting the
+	// pair's table raises the validation log-likelihood above its two
+	// inputs' main effects on the same bins by at least PairMinGain nats
+	// (default 2) and PairMinZ (default 2) standard errors of the
+	// per-row gains (pairedZ).
+	MaxPairs    int // default DefaultMaxPairs; negative: none
+	PairBins    int
+	PairMinGain float64
+	PairMinZ    float64
 }
 
 func (o BoostOptions) withDefaults() BoostOptions {
@@ -95,6 +135,18 @@ func (o BoostOptions) withDefaults() BoostOptions {
 	if o.MinShare <= 0 {
 		o.MinShare = 0.005
 	}
+	if o.MaxPairs == 0 {
+		o.MaxPairs = DefaultMaxPairs
+	}
+	if o.PairBins <= 1 {
+		o.PairBins = 6
+	}
+	if o.PairMinGain <= 0 {
+		o.PairMinGain = 2
+	}
+	if o.PairMinZ <= 0 {
+		o.PairMinZ = 2
+	}
 	return o
 }
 
@@ -105,6 +157,13 @@ type boosted struct {
 	tables    [][]float64
 	intercept float64
 	rounds    int
+	// pairs are the pairs kept (their tables added to the log odds),
+	// choices every pair tried, and jointGain the validation
+	// log-likelihood gained by boosting stumps and pairs together after
+	// the pairs were chosen.
+	pairs     []*pairTerm
+	choices   []pairChoice
+	jointGain float64
 }
 
 // fitBoosted fits the boosted additive card by gradient boosting of
@@ -124,31 +183,119 @@ func fitBoosted(ctx context.Context, cols []*binning.Column, y []float64, bo bin
 	if err != nil {
 		return nil, err
 	}
+	if err := st.boost(ctx, false); err != nil {
+		return nil, err
+	}
+	if o.MaxPairs > 0 && st.nc >= 2 {
+		if err := st.choosePairs(ctx); err != nil {
+			return nil, err
+		}
+		if len(st.m.pairs) > 0 {
+			before := loglik(st.vEta, st.vy)
+			if err := st.boost(ctx, true); err != nil {
+				return nil, err
+			}
+			st.m.jointGain = loglik(st.vEta, st.vy) - before
+		}
+	}
+	st.centre()
+	return st.m, nil
+}
+
+// boost adds stumps (and, with pairs, the pairs' two-level trees: the
+// round takes whichever gains most) until the validation log-likelihood
+// has not improved for Patience rounds, then goes back to the best round
+// (the tables and the rows' log odds).
+func (st *booster) boost(ctx context.Context, pairs bool) error {
+	o := st.o
 	best := loglik(st.vEta, st.vy)
-	bestTables := cloneTables(st.m.tables)
-	since := 0
+	bestTables, bestPairs := cloneTables(st.m.tables), st.pairTables()
+	since, rounds := 0, 0
+rounds:
 	for round := 1; round <= o.MaxRounds; round++ {
 		if err := ctx.Err(); err != nil {
-			return nil, err
+			return err
 		}
 		st.histograms()
 		bj, bk := st.bestSplit()
-		if bj < 0 {
-			break
+		gain1 := st.stumpGain(bj, bk)
+		var pt *pairTerm
+		var tr tree
+		if pairs {
+			for _, p := range st.m.pairs {
+				p.histogram(st.resid, st.hw)
+				if t := p.bestTree(o.L2, false); t.gain > tr.gain {
+					pt, tr = p, t
+				}
+			}
 		}
-		st.step(bj, bk)
+		switch {
+		case pt != nil && tr.gain > gain1:
+			st.stepTree(pt, tr)
+		case bj >= 0:
+			st.step(bj, bk)
+		default:
+			break rounds // no split gains
+		}
 		ll := st.valLoglik()
 		if ll > best+1e-9 {
-			best, bestTables, st.m.rounds, since = ll, cloneTables(st.m.tables), round, 0
+			best, bestTables, bestPairs, rounds, since = ll, cloneTables(st.m.tables), st.pairTables(), round, 0
 			continue
 		}
 		if since++; since >= o.Patience {
 			break
 		}
 	}
+	st.m.rounds += rounds
 	st.m.tables = bestTables
-	st.centre()
-	return st.m, nil
+	for i, p := range st.m.pairs {
+		p.table = bestPairs[i]
+	}
+	st.resetEta()
+	return nil
+}
+
+// stumpGain is the gain of the stump that splits characteristic bj after
+// bin bk (0 when bj < 0).
+func (st *booster) stumpGain(bj, bk int) float64 {
+	if bj < 0 {
+		return 0
+	}
+	g, h, l2 := st.g[bj], st.h[bj], st.o.L2
+	var gl, hl, gt, ht float64
+	for k := range g {
+		gt += g[k]
+		ht += h[k]
+		if k <= bk {
+			gl += g[k]
+			hl += h[k]
+		}
+	}
+	return gl*gl/(hl+l2) + (gt-gl)*(gt-gl)/(ht-hl+l2) - gt*gt/(ht+l2)
+}
+
+// resetEta recomputes the rows' log odds from the intercept and the
+// tables (1-D and pairs).
+func (st *booster) resetEta() {
+	st.stale()
+	set := func(eta []float64, idx []uint16, cell func(p *pairTerm) []uint16) {
+		for i := range eta {
+			e := st.m.intercept
+			row := idx[i*st.nc : (i+1)*st.nc]
+			for j, t := range st.m.tables {
+				e += t[row[j]]
+			}
+			eta[i] = e
+		}
+		for _, p := range st.m.pairs {
+			c := cell(p)
+			for i := range eta {
+				eta[i] += p.table[c[i]]
+			}
+		}
+	}
+	set(st.fEta, st.fIdx, func(p *pairTerm) []uint16 { return p.fCell })
+	set(st.vEta, st.vIdx, func(p *pairTerm) []uint16 { return p.vCell })
 }
 
 // booster is the state of fitBoosted: the fitting and validation rows'
@@ -158,6 +305,9 @@ type booster struct {
 	o          BoostOptions
 	m          *boosted
 	nc         int
+	bo         binning.Options
+	fitCols    []*binning.Column // the characteristics' fitting rows (kept ones, card order)
+	valCols    []*binning.Column // and validation rows
 	fIdx, vIdx []uint16
 	fy, vy     []float64
 	fEta, vEta []float64
@@ -191,7 +341,7 @@ func newBooster(ctx context.Context, cols []*binning.Column, y []float64, bo bin
 		all[i] = i
 	}
 	fitIdx, valIdx := stratifiedSplit(all, y, o.ValShare, seed^0xb005)
-	st := &booster{o: o, m: &boosted{}, fy: take(y, fitIdx), vy: take(y, valIdx)}
+	st := &booster{o: o, bo: bo, m: &boosted{}, fy: take(y, fitIdx), vy: take(y, valIdx)}
 	fo := bo
 	fo.Method, fo.MaxBins, fo.MinShare, fo.BinCount = binning.EqualFreq, o.FineBins, o.MinShare, "fixed"
 	var fitCols []*binning.Column
@@ -211,7 +361,9 @@ func newBooster(ctx context.Context, cols []*binning.Column, y []float64, bo bin
 			return nil, fmt.Errorf("%s: %d fine bins", b.Variable, len(b.Bins))
 		}
 		fi, _ := b.Index(fitCols[j])
-		vi, _ := b.Index(cols[j].Take(valIdx))
+		vc := cols[j].Take(valIdx)
+		vi, _ := b.Index(vc)
+		st.fitCols, st.valCols = append(st.fitCols, fitCols[j]), append(st.valCols, vc)
 		st.m.bins = append(st.m.bins, b)
 		fIdx, vIdx = append(fIdx, fi), append(vIdx, vi)
 		st.m.tables = append(st.m.tables, make([]float64, len(b.Bins)))
@@ -323,6 +475,18 @@ func (st *booster) histogramRange(lo, hi int) {
 			g[b], hh[b] = h[2*b], h[2*b+1]
 		}
 	}
+}
+
+// residuals sets resid and hw to the fitting rows' gradients y − p and
+// hessians p(1 − p) at the current log odds.
+func (st *booster) residuals() {
+	parallelRange(len(st.fEta), st.gradients)
+}
+
+// stale says the rows' log odds changed outside applyStep: the
+// gradients and validation terms it left are not current.
+func (st *booster) stale() {
+	st.k.fresh, st.k.vFresh = false, false
 }
 
 // parallelRange runs fn over [0, n) cut in two halves, on two goroutines.
@@ -447,6 +611,17 @@ func (st *booster) centre() {
 		mean := s / float64(n)
 		for k := range t {
 			t[k] -= mean
+		}
+		st.m.intercept += mean
+	}
+	for _, p := range st.m.pairs {
+		var s float64
+		for _, c := range p.fCell {
+			s += p.table[c]
+		}
+		mean := s / float64(n)
+		for k := range p.table {
+			p.table[k] -= mean
 		}
 		st.m.intercept += mean
 	}

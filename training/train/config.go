@@ -21,7 +21,8 @@ import (
 //	            max_vars: 20, sign_check: true, folds: 5, cv_rows: 50000, cv_tries: 3, cv_repeats: 0 (3 below 20,000 rows, else 1)}
 //	scaling:   {base_score: 600, base_odds: 50, pdo: 20, round: false}
 //	method:    logistic|boosted
-//	boosted:   {shrinkage: 0.1, l2: 1, max_rounds: 3000, patience: 50, validation_share: 0.2, fine_bins: 255, min_share: 0.005}
+//	boosted:   {shrinkage: 0.1, l2: 1, max_rounds: 3000, patience: 50, validation_share: 0.2, fine_bins: 255, min_share: 0.005,
+//	            max_pairs: 3, pair_bins: 6, pair_min_gain: 2, pair_min_z: 2}
 //	kinds:     {column: numeric|categorical}
 //	test_share: 0.3
 //	oot_months: 3
@@ -80,6 +81,13 @@ type FileConfig struct {
 		ValShare  float64 `yaml:"validation_share"`
 		FineBins  int     `yaml:"fine_bins"`
 		MinShare  float64 `yaml:"min_share"`
+		// Pairs: max_pairs 0 builds none (unset: the default);
+		// pair_bins coarse bins per input; pair_min_gain in nats of
+		// validation log-likelihood.
+		MaxPairs    *int    `yaml:"max_pairs"`
+		PairBins    int     `yaml:"pair_bins"`
+		PairMinGain float64 `yaml:"pair_min_gain"`
+		PairMinZ    float64 `yaml:"pair_min_z"`
 	} `yaml:"boosted"`
 	Kinds     map[string]string `yaml:"kinds"`
 	TestShare float64           `yaml:"test_share"`
@@ -163,7 +171,14 @@ func (c *Config) ParseConfig(raw []byte, path string) error {
 		c.Method = f.Method
 	}
 	bb := f.Boosted
-	c.Boost = BoostOptions{Shrinkage: bb.Shrinkage, L2: bb.L2, MaxRounds: bb.MaxRounds, Patience: bb.Patience, ValShare: bb.ValShare, FineBins: bb.FineBins, MinShare: bb.MinShare}
+	c.Boost = BoostOptions{Shrinkage: bb.Shrinkage, L2: bb.L2, MaxRounds: bb.MaxRounds, Patience: bb.Patience, ValShare: bb.ValShare, FineBins: bb.FineBins, MinShare: bb.MinShare,
+		PairBins: bb.PairBins, PairMinGain: bb.PairMinGain, PairMinZ: bb.PairMinZ}
+	if bb.MaxPairs != nil {
+		c.Boost.MaxPairs = *bb.MaxPairs
+		if *bb.MaxPairs == 0 {
+			c.Boost.MaxPairs = -1 // none, not the default
+		}
+	}
 	c.Exclude = append(c.Exclude, f.Exclude...)
 	return nil
 }

@@ -194,6 +194,10 @@ func settings(cfg *Config) map[string]string {
 		"selection.sign_check": strconv.FormatBool(!so.NoSignCheck),
 		"test_share":           fmt.Sprint(cfg.TestShare), "l2": fmt.Sprint(cfg.L2), "method": cmp.Or(cfg.Method, "logistic"),
 	}
+	if cfg.Method == "boosted" {
+		bo := cfg.Boost.withDefaults()
+		s["boosted.max_pairs"], s["boosted.pair_bins"], s["boosted.pair_min_gain"] = strconv.Itoa(max(bo.MaxPairs, 0)), strconv.Itoa(bo.PairBins), fmt.Sprint(bo.PairMinGain)
+	}
 	if len(cfg.Features) > 0 {
 		s["features"] = strings.Join(cfg.Features, ",")
 	}

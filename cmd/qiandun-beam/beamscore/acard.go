@@ -27,7 +27,7 @@ func (fn *scoreFn) unit(rec arrow.RecordBatch, seq int) (*score.Unit, error) {
 		spans = [][2]int64{{0, rec.NumRows()}}
 	} else {
 		var err error
-		if spans, err = windowSpans(rec.Column(len(fn.m.Chars)+1), fn.WindowFrom); err != nil {
+		if spans, err = windowSpans(rec.Column(len(fn.cols)-1), fn.WindowFrom); err != nil {
 			return nil, err
 		}
 	}

@@ -102,10 +102,9 @@ func (fn *scoreFn) Setup() error {
 	fn.m, fn.s, fn.out = m, s, out
 	fn.cols = []string{fn.Key}
 	fn.lay = score.Layout{ID: 0, Flags: -1, Target: -1}
-	for j, c := range m.Chars {
-		fn.cols = append(fn.cols, c.Name)
-		fn.lay.Chars = append(fn.lay.Chars, j+1)
-	}
+	names, first, second := score.CardInputs(m)
+	fn.cols = append(fn.cols, names...)
+	fn.lay.Chars, fn.lay.Pairs = score.Offset(first, 1), score.Offset(second, 1)
 	if fn.WindowFrom != "" {
 		fn.cols = append(fn.cols, "apply_time")
 	}

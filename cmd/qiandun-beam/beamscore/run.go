@@ -240,12 +240,11 @@ func checkColumns(path string, m *scorecard.Model, need []string) error {
 	return nil
 }
 
+// charNames are the card's input columns, each once (a pair's two
+// inputs among them).
 func charNames(m *scorecard.Model) []string {
-	var out []string
-	for _, c := range m.Chars {
-		out = append(out, c.Name)
-	}
-	return out
+	names, _, _ := score.CardInputs(m)
+	return names
 }
 
 // mergeParts joins the parts, in input and row-group order, into

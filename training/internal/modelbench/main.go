@@ -91,8 +91,23 @@ func run(w io.Writer, bin string, refs []string, data string, methods []string) 
 			out := filepath.Join(tmp, "models-"+n+"-"+m)
 			args := []string{"train", "--data", trainCSV, "--test", testCSV, "--target", d.Target, "--bad-value", d.BadValue,
 				"--name", n, "--out", out}
-			if m != "default" {
-				args = append(args, "--method", m)
+			// boosted:max_pairs=0 is --method boosted with boosted
+			// options (key=value, several joined by ";") in a --config file.
+			method, opts, _ := strings.Cut(m, ":")
+			if method != "default" {
+				args = append(args, "--method", method)
+			}
+			if opts != "" {
+				cfg := filepath.Join(tmp, n+"-"+strings.NewReplacer(":", "_", "=", "_", ";", "_").Replace(m)+".yaml")
+				body := "boosted:\n"
+				for _, kv := range strings.Split(opts, ";") {
+					k, v, _ := strings.Cut(kv, "=")
+					body += "  " + k + ": " + v + "\n"
+				}
+				if err := os.WriteFile(cfg, []byte(body), 0o644); err != nil {
+					return err
+				}
+				args = append(args, "--config", cfg)
 			}
 			cmd := exec.Command(bin, args...)
 			var stderr bytes.Buffer
