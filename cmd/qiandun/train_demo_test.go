@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"qiandun/data/lake"
@@ -21,11 +22,18 @@ const demoLoans = "20000"
 // The shipped pipeline (pipelines/default.yaml, through `qiandun run`, up
 // to the train stage) on a generated demo book: the A-card's out-of-time
 // AUC is within maxGap of the AUC of the generator's true default
-// probability on the same loans, and the card uses neither excluded
-// column. Measured with this configuration: 20,000 loans, model 0.7073
-// vs true PD 0.7318 on 4,778 loans; 50,000 loans, 0.7243 vs 0.7423 on
-// 11,756. The issue's goal of 0.01 is not reached (an L2 penalty of 10
-// on every characteristic reached 0.7304 on the 50,000-loan book).
+// probability on the same loans, the card uses neither excluded column,
+// and the A-card features carry the true PD's drivers: the generator's
+// observable risk score recomputed from them (testdata/
+// acard_observable_logit.sql) ranks the same loans within 0.01 of the true
+// PD. Measured with this configuration (OOT AUC of the card, of the
+// observable score, of the true PD): 20,000 loans 0.7073, 0.7254, 0.7318
+// on 4,778 loans; 50,000 loans 0.7228, 0.7404, 0.7423 on 11,756. The
+// issue's goal (the card within 0.01 of the true PD) is not reached, and
+// at 20,000 loans no binned card can reach it: a card of the one
+// characteristic observable_score, binned by the default settings and
+// trained on every in-time loan, scores 0.7185 out of time. The rest of
+// the gap is estimation (selection, marginal WoE shapes, 6 bins).
 func TestTrainDemoBookNearTruePD(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the demo pipeline on a 20,000-loan book")
@@ -62,24 +70,32 @@ func TestTrainDemoBookNearTruePD(t *testing.T) {
 	defer db.Close()
 	// Training keeps mature vintages only (no immature loan in the issue
 	// month); out-of-time is the latest six of those.
+	obs, err := os.ReadFile(filepath.Join("testdata", "acard_observable_logit.sql"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	feats := "read_parquet(" + lake.Quote(filepath.Join(lk, "features", "acard", "*", "*.parquet")) + ")"
 	rows, err := db.QueryContext(ctx, `WITH a AS (
   SELECT * FROM read_parquet(`+lake.Quote(filepath.Join(lk, "labels", "acard", "*.parquet"))+`)),
 l AS (SELECT * FROM a WHERE label IN ('good', 'bad')),
 m AS (SELECT issue_month FROM a GROUP BY issue_month HAVING bool_and(label <> 'immature') ORDER BY issue_month DESC LIMIT 6),
-t AS (SELECT * FROM read_csv(`+lake.Quote(filepath.Join(raw, "_truth", "loans.csv"))+`))
-SELECT l.bad, t.true_pd FROM l JOIN t USING (loan_id) WHERE l.issue_month IN (SELECT issue_month FROM m)`)
+t AS (SELECT * FROM read_csv(`+lake.Quote(filepath.Join(raw, "_truth", "loans.csv"))+`)),
+o AS (`+strings.Replace(string(obs), "FEATURES", feats, 1)+`)
+SELECT l.bad, t.true_pd, o.observable_score FROM l JOIN t USING (loan_id) JOIN o USING (application_id)
+WHERE l.issue_month IN (SELECT issue_month FROM m)`)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var bad, pd []float64
+	var bad, pd, obsScore []float64
 	for rows.Next() {
 		var b int
-		var p float64
-		if err := rows.Scan(&b, &p); err != nil {
+		var p, o float64
+		if err := rows.Scan(&b, &p, &o); err != nil {
 			t.Fatal(err)
 		}
 		bad = append(bad, float64(b))
 		pd = append(pd, p)
+		obsScore = append(obsScore, o)
 	}
 	rows.Close()
 	if len(bad) != ootN {
@@ -89,7 +105,17 @@ SELECT l.bad, t.true_pd FROM l JOIN t USING (loan_id) WHERE l.issue_month IN (SE
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("OOT n=%d: model AUC %.4f, true-PD AUC %.4f", ootN, modelAUC, trueAUC)
+	obsAUC, err := metrics.AUC(obsScore, bad)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("OOT n=%d: model AUC %.4f, observable-score AUC %.4f, true-PD AUC %.4f", ootN, modelAUC, obsAUC, trueAUC)
+	// The features carry the true PD's drivers: the generator's own score
+	// of them ranks within 0.01 of the true PD (what is left is the
+	// generator's unobservable noise), so the card's gap is modelling.
+	if math.Abs(obsAUC-trueAUC) > 0.01 {
+		t.Errorf("the generator's observable score recomputed from the A-card features: OOT AUC %.4f, not within 0.01 of the true PD's %.4f (a feature lost a driver)", obsAUC, trueAUC)
+	}
 	const maxGap = 0.03
 	if math.Abs(modelAUC-trueAUC) > maxGap {
 		t.Errorf("OOT AUC %.4f is not within %g of the true-PD AUC %.4f", modelAUC, maxGap, trueAUC)
