@@ -169,7 +169,7 @@ func exercised(t *testing.T, db *sql.DB, glob string) {
 	for k := range got {
 		vals[k] = &got[k]
 	}
-	if err := db.QueryRow("SELECT "+strings.Join(sel, ", ")+" FROM read_parquet("+lake.Quote(glob)+")").Scan(vals...); err != nil {
+	if err := db.QueryRow("SELECT " + strings.Join(sel, ", ") + " FROM read_parquet(" + lake.Quote(glob) + ")").Scan(vals...); err != nil {
 		t.Fatal(err)
 	}
 	for k, f := range fs {

@@ -65,11 +65,11 @@ var columnsByName = map[string]column{
 	// bcard_origination
 	"acard_score_at_origination": doubleCol(func(r *FeatRow) (float64, bool) { return r.Score, r.HasScore }),
 	// bcard_repayment
-	"dpd_current": intCol(func(r *FeatRow) int32 { return r.DPD }),
-	"dpd_bucket":  func(b array.Builder, r *FeatRow) { b.(*array.StringBuilder).Append(bucket(r.DPD)) },
-	"max_dpd_3m":  intCol(func(r *FeatRow) int32 { return r.Max3 }),
-	"max_dpd_6m":  intCol(func(r *FeatRow) int32 { return r.Max6 }),
-	"max_dpd_12m": intCol(func(r *FeatRow) int32 { return r.Max12 }),
+	"dpd_current":         intCol(func(r *FeatRow) int32 { return r.DPD }),
+	"dpd_bucket":          func(b array.Builder, r *FeatRow) { b.(*array.StringBuilder).Append(bucket(r.DPD)) },
+	"max_dpd_3m":          intCol(func(r *FeatRow) int32 { return r.Max3 }),
+	"max_dpd_6m":          intCol(func(r *FeatRow) int32 { return r.Max6 }),
+	"max_dpd_12m":         intCol(func(r *FeatRow) int32 { return r.Max12 }),
 	"n_late_installments": intCol(func(r *FeatRow) int32 { return r.NLate }),
 	"months_since_delinquency": func(b array.Builder, r *FeatRow) {
 		if r.HasMonthsSinceDelq {
