@@ -5,8 +5,10 @@
 //
 //	qiandun-beam score --lake DIR --model MODEL_DIR --as-of YYYY-MM-DD --out DIR [--runner prism]
 //	qiandun-beam perf  --lake DIR --as-of YYYY-MM-DD --out DIR [--runner prism]
+//	qiandun-beam features --lake DIR [--set bcard] (--as-of YYYY-MM-DD | --from YYYY-MM [--to YYYY-MM]) --out DIR [--runner prism]
 //
-// The outputs are those of `qiandun score` and of perf's panel, committed
+// The outputs are those of `qiandun score`, of perf's panel and of
+// `qiandun features --set bcard` (the snapshots only), committed
 // by the same protocol (internal/durable). --runner defaults to prism (the
 // local runner); the Beam runner flags (--endpoint, --project, --region,
 // --staging_location, --worker_binary, ...) are accepted beside the
@@ -22,11 +24,14 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"time"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 
+	"qiandun/cmd/qiandun-beam/beamfeatures"
 	"qiandun/cmd/qiandun-beam/beamperf"
 	"qiandun/cmd/qiandun-beam/beamscore"
+	"qiandun/features"
 	"qiandun/scoring/score"
 )
 
@@ -53,6 +58,9 @@ func run(ctx context.Context, args []string) error {
 	model := fs.String("model", "", "score: model version directory <models>/<name>/<version>")
 	full := fs.Bool("full", false, "score: every application of the A-card snapshot, not the scoring window")
 	rules := fs.String("rules", "", "score: decision rules YAML (qiandun score's --rules); default the built-in rules")
+	set := fs.String("set", "bcard", "features: the feature set (bcard; the A-card is not on Beam)")
+	from := fs.String("from", "", "features: first month YYYY-MM of a range of month-end snapshots")
+	to := fs.String("to", "", "features: last month YYYY-MM of the range (default: --from)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -82,8 +90,55 @@ func run(ctx context.Context, args []string) error {
 		}
 		fmt.Printf("panel: %d rows: %s\n", res.Rows, res.Dir)
 		return nil
+	case "features":
+		dates, err := snapshotDates(*set, *asOf, *from, *to)
+		if err != nil {
+			return err
+		}
+		snaps, err := beamfeatures.Run(ctx, beamfeatures.Options{Lake: *lakeDir, AsOf: dates, Out: *out, Runner: *runner, Log: log})
+		if err != nil {
+			return err
+		}
+		for _, s := range snaps {
+			fmt.Printf("bcard as of %s: %d rows: %s\n", s.AsOf, s.Rows, s.Dir)
+		}
+		return nil
 	case "":
-		return fmt.Errorf("usage: qiandun-beam score|perf [flags]")
+		return fmt.Errorf("usage: qiandun-beam score|perf|features [flags]")
 	}
-	return fmt.Errorf("unknown command %q (score, perf)", cmd)
+	return fmt.Errorf("unknown command %q (score, perf, features)", cmd)
+}
+
+// snapshotDates are the as-of dates of `features`: --as-of, or the month
+// ends of --from..--to (features.MonthEnds, as `qiandun features`).
+func snapshotDates(set, asOf, from, to string) ([]string, error) {
+	if set != features.SetBCard {
+		return nil, fmt.Errorf("features: --set %q: only bcard runs on Beam", set)
+	}
+	if (asOf == "") == (from == "") {
+		return nil, fmt.Errorf("features: give --as-of or --from (and --to)")
+	}
+	if asOf != "" {
+		return []string{asOf}, nil
+	}
+	if to == "" {
+		to = from
+	}
+	a, err := time.Parse("2006-01", from)
+	if err != nil {
+		return nil, fmt.Errorf("features: --from %q: want YYYY-MM", from)
+	}
+	b, err := time.Parse("2006-01", to)
+	if err != nil {
+		return nil, fmt.Errorf("features: --to %q: want YYYY-MM", to)
+	}
+	ends, err := features.MonthEnds(a, b)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, e := range ends {
+		out = append(out, features.DateString(e))
+	}
+	return out, nil
 }

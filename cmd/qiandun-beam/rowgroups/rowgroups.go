@@ -19,17 +19,29 @@ import (
 
 // Count returns the number of row groups of the Parquet file at path.
 func Count(path string) (int, error) {
+	groups, _, err := stat(path)
+	return groups, err
+}
+
+// NumRows returns the number of rows of the Parquet file at path (from
+// its footer).
+func NumRows(path string) (int64, error) {
+	_, rows, err := stat(path)
+	return rows, err
+}
+
+func stat(path string) (int, int64, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return 0, fmt.Errorf("rowgroups: %w", err)
+		return 0, 0, fmt.Errorf("rowgroups: %w", err)
 	}
 	defer f.Close()
 	r, err := file.NewParquetReader(f)
 	if err != nil {
-		return 0, fmt.Errorf("rowgroups: %s: %w", path, err)
+		return 0, 0, fmt.Errorf("rowgroups: %s: %w", path, err)
 	}
 	defer r.Close()
-	return r.NumRowGroups(), nil
+	return r.NumRowGroups(), r.NumRows(), nil
 }
 
 // Read calls fn with the record batches (of up to batch rows) of row group
