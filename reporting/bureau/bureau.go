@@ -144,19 +144,35 @@ func withhold(o Options, accts []Account, fails []Failure) ([]Account, []Failure
 		return accts, nil, nil
 	}
 	bad := map[string]bool{}
-	missing := false
+	missing := 0
 	for _, f := range fails {
 		bad[f.LoanID] = true
 		if f.Rule == RuleOpenOnce {
-			missing = true
+			missing++
 		}
 	}
 	limit := o.MaxWithheld
 	if limit == 0 {
 		limit = 0.01
 	}
-	if o.Strict || missing || float64(len(bad)) > limit*float64(len(accts)) {
-		return nil, nil, &ValidationError{Month: o.Month, Failures: fails}
+	share := float64(len(bad)) / float64(max(len(accts), 1))
+	var reason string
+	switch {
+	case o.Strict:
+		reason = "strict: any failure refuses the month"
+	case missing > 0:
+		reason = fmt.Sprintf("%d failures of %s, which withholding cannot mend (an open account must be reported once)", missing, RuleOpenOnce)
+	case share > limit:
+		reason = fmt.Sprintf("%d of %d accounts fail (%.2f%%), more than max_withheld %.2f%%", len(bad), len(accts), 100*share, 100*limit)
+	}
+	if reason != "" {
+		if missing > 0 {
+			fails = slices.Clone(fails)
+			slices.SortStableFunc(fails, func(a, b Failure) int {
+				return cmp.Compare(b2i(a.Rule != RuleOpenOnce), b2i(b.Rule != RuleOpenOnce))
+			})
+		}
+		return nil, nil, &ValidationError{Month: o.Month, Reason: reason, Failures: fails}
 	}
 	kept := make([]Account, 0, len(accts)-len(bad))
 	for _, a := range accts {
@@ -165,6 +181,14 @@ func withhold(o Options, accts []Account, fails []Failure) ([]Account, []Failure
 		}
 	}
 	return kept, fails, nil
+}
+
+// b2i is 1 for true, 0 for false.
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // sortMonth puts the accounts, the terms and the open loan ids in loan id

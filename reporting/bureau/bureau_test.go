@@ -594,3 +594,51 @@ func TestConfig(t *testing.T) {
 		t.Error("unknown key accepted")
 	}
 }
+
+// TestWithholdReason: a refused month says why — strict mode, an open
+// account missing (which withholding cannot mend; its failure listed
+// first), or more failing accounts than MaxWithheld — and below the
+// share the failing accounts are withheld and the others kept.
+func TestWithholdReason(t *testing.T) {
+	accts := make([]Account, 200)
+	for i := range accts {
+		accts[i].LoanID = fmt.Sprintf("L%03d", i)
+	}
+	id := func(n int) []Failure {
+		var f []Failure
+		for i := range n {
+			f = append(f, Failure{LoanID: accts[i].LoanID, Rule: RuleIdentity, Detail: "check digit"})
+		}
+		return f
+	}
+	for _, tc := range []struct {
+		name   string
+		o      Options
+		fails  []Failure
+		reason string // "" : withheld, not refused
+	}{
+		{"below the share", Options{MaxWithheld: 0.02}, id(4), ""},
+		{"default share 1%", Options{}, id(2), ""},
+		{"above the share", Options{MaxWithheld: 0.02}, id(5), "5 of 200 accounts fail (2.50%), more than max_withheld 2.00%"},
+		{"strict", Options{Strict: true, MaxWithheld: 0.5}, id(1), "strict"},
+		{"open account missing", Options{MaxWithheld: 0.5}, append(id(3), Failure{LoanID: "L150", Rule: RuleOpenOnce, Detail: "open at the month end but not reported"}),
+			"1 failures of " + RuleOpenOnce},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			kept, withheld, err := withhold(tc.o, accts, tc.fails)
+			if tc.reason == "" {
+				if err != nil || len(kept) != len(accts)-len(tc.fails) || len(withheld) != len(tc.fails) {
+					t.Fatalf("kept %d withheld %d err %v", len(kept), len(withheld), err)
+				}
+				return
+			}
+			var ve *ValidationError
+			if !errors.As(err, &ve) || !strings.Contains(err.Error(), tc.reason) {
+				t.Fatalf("err %v, want the reason %q", err, tc.reason)
+			}
+			if strings.Contains(tc.reason, RuleOpenOnce) && ve.Failures[0].Rule != RuleOpenOnce {
+				t.Errorf("the unmendable failure is not listed first: %v", ve.Failures[0])
+			}
+		})
+	}
+}

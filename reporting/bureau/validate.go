@@ -37,15 +37,21 @@ type Failure struct {
 
 func (f Failure) String() string { return fmt.Sprintf("%s: %s: %s", f.LoanID, f.Rule, f.Detail) }
 
-// ValidationError lists every failure of a month; nothing was written.
+// ValidationError lists every failure of a month and why they refuse
+// it; nothing was written.
 type ValidationError struct {
 	Month    string
+	Reason   string // why the failures refuse the month (strict, unmendable, too many)
 	Failures []Failure
 }
 
 func (e *ValidationError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "bureau %s: %d validation failures, nothing written:", e.Month, len(e.Failures))
+	fmt.Fprintf(&b, "bureau %s: %d validation failures, nothing written", e.Month, len(e.Failures))
+	if e.Reason != "" {
+		b.WriteString(" (" + e.Reason + ")")
+	}
+	b.WriteString(":")
 	for i, f := range e.Failures {
 		if i == 20 {
 			fmt.Fprintf(&b, "\n  ... and %d more", len(e.Failures)-i)
