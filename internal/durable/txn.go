@@ -249,6 +249,19 @@ func Recover(root string) error {
 	return nil
 }
 
+// BeginIn is Begin for a root that may not exist yet and may hold other
+// chains: it creates root, recovers every chain under it (Recover) and
+// begins a commit of chain.
+func BeginIn(root, chain string) (*Txn, error) {
+	if err := os.MkdirAll(root, 0o755); err != nil {
+		return nil, err
+	}
+	if err := Recover(root); err != nil {
+		return nil, err
+	}
+	return Begin(root, chain)
+}
+
 // CleanTemp removes the temporary files an interrupted WriteFile or link
 // swap left in dir (".<name>.tmp-*", ".<name>.link-tmp").
 func CleanTemp(dir string) error {

@@ -221,3 +221,28 @@ func TestBeginBadChain(t *testing.T) {
 		}
 	}
 }
+
+// TestBeginIn: a root that does not exist yet is created, and an
+// interrupted commit of another chain under it is recovered first.
+func TestBeginIn(t *testing.T) {
+	root := filepath.Join(t.TempDir(), "out", "beam")
+	commitFiles(t, root, "other", nil, map[string]string{"a/x": "1"}, "a")
+	left, err := Begin(root, "other") // interrupted: staging left behind
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := left.Dir("a"); err != nil {
+		t.Fatal(err)
+	}
+	tx, err := BeginIn(root, "mine")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Abort()
+	if _, err := os.Stat(left.staging); !os.IsNotExist(err) {
+		t.Errorf("the other chain's interrupted commit is still there: %s (%v)", left.staging, err)
+	}
+	if b, err := os.ReadFile(filepath.Join(root, "a", "x")); err != nil || string(b) != "1" {
+		t.Errorf("the other chain's last commit: %q %v", b, err)
+	}
+}

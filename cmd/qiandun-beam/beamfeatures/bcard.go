@@ -155,21 +155,6 @@ func monthDiff(a, b int32) int32 {
 	return int32((yb-ya)*12 + int(mb) - int(ma))
 }
 
-// bucket is perf's dpd_bucket macro.
-func bucket(dpd int32) string {
-	switch {
-	case dpd == 0:
-		return "C"
-	case dpd <= 30:
-		return "M1"
-	case dpd <= 60:
-		return "M2"
-	case dpd <= 90:
-		return "M3"
-	}
-	return "M4+"
-}
-
 // fenRatio is CAST(a AS DOUBLE) / CAST(b AS DOUBLE) of two DECIMAL(_, 2)
 // amounts in fen, as DuckDB computes it (each cast divides by 100).
 func fenRatio(a, b int64) float64 { return (float64(a) / 100) / (float64(b) / 100) }

@@ -9,17 +9,9 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/sdf"
-	"github.com/apache/beam/sdks/v2/go/pkg/beam/io/rtrackers/offsetrange"
 
 	"qiandun/cmd/qiandun-beam/rowgroups"
 )
-
-// File is one Parquet file of a lake table with its row-group count.
-type File struct {
-	Table     string
-	Path      string
-	RowGroups int
-}
 
 // Score is an A-card score of an application (scores_acard).
 type Score struct {
@@ -55,23 +47,9 @@ type emitters struct {
 
 // readFn is the splittable DoFn that reads the lake tables a row group at
 // a time (package rowgroups).
-type readFn struct{}
+type readFn struct{ rowgroups.Splitter }
 
-func (fn *readFn) CreateInitialRestriction(f File) offsetrange.Restriction {
-	return offsetrange.Restriction{Start: 0, End: int64(f.RowGroups)}
-}
-
-func (fn *readFn) SplitRestriction(_ File, rest offsetrange.Restriction) []offsetrange.Restriction {
-	return rest.SizedSplits(1)
-}
-
-func (fn *readFn) RestrictionSize(_ File, rest offsetrange.Restriction) float64 { return rest.Size() }
-
-func (fn *readFn) CreateTracker(rest offsetrange.Restriction) *sdf.LockRTracker {
-	return sdf.NewLockRTracker(offsetrange.NewTracker(rest))
-}
-
-func (fn *readFn) ProcessElement(ctx context.Context, rt *sdf.LockRTracker, f File,
+func (fn *readFn) ProcessElement(ctx context.Context, rt *sdf.LockRTracker, f rowgroups.File,
 	loans func(string, Loan), insts func(string, Inst), pays func(string, Pay), events func(string, Event),
 	inqs func(string, Inquiry), scores func(string, Score)) error {
 	cols, ok := columns[f.Table]
@@ -79,18 +57,12 @@ func (fn *readFn) ProcessElement(ctx context.Context, rt *sdf.LockRTracker, f Fi
 		return fmt.Errorf("beamfeatures: unknown table %q", f.Table)
 	}
 	em := emitters{loans, insts, pays, events, inqs, scores}
-	for rg := rt.GetRestriction().(offsetrange.Restriction).Start; rt.TryClaim(rg); rg++ {
-		err := rowgroups.Read(ctx, f.Path, int(rg), cols, 1<<15, func(rec arrow.RecordBatch) error {
-			if err := emitRows(f.Table, rec, em); err != nil {
-				return fmt.Errorf("beamfeatures: %s row group %d: %w", f.Path, rg, err)
-			}
-			return nil
-		})
-		if err != nil {
-			return err
+	return rowgroups.ReadClaimed(ctx, rt, f, cols, 1<<15, func(rg int, rec arrow.RecordBatch) error {
+		if err := emitRows(f.Table, rec, em); err != nil {
+			return fmt.Errorf("beamfeatures: %s row group %d: %w", f.Path, rg, err)
 		}
-	}
-	return nil
+		return nil
+	})
 }
 
 // reader reads typed values of a batch's columns, keeping the first error.

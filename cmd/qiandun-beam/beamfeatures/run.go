@@ -28,6 +28,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/apache/arrow-go/v18/parquet/compress"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/sdf"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
@@ -39,10 +40,10 @@ import (
 )
 
 func init() {
-	for _, t := range []any{File{}, Loan{}, Inst{}, Pay{}, Event{}, Inquiry{}, Score{}, FeatRow{}} {
+	for _, t := range []any{rowgroups.File{}, Loan{}, Inst{}, Pay{}, Event{}, Inquiry{}, Score{}, FeatRow{}} {
 		beam.RegisterType(reflect.TypeOf(t))
 	}
-	register.DoFn9x1[context.Context, *sdf.LockRTracker, File, func(string, Loan), func(string, Inst), func(string, Pay),
+	register.DoFn9x1[context.Context, *sdf.LockRTracker, rowgroups.File, func(string, Loan), func(string, Inst), func(string, Pay),
 		func(string, Event), func(string, Inquiry), func(string, Score), error](&readFn{})
 	register.Emitter2[string, Loan]()
 	register.Emitter2[string, Inst]()
@@ -126,13 +127,7 @@ func Run(ctx context.Context, o Options) ([]Snapshot, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(o.Out, 0o755); err != nil {
-		return nil, fmt.Errorf("beamfeatures: %w", err)
-	}
-	if err := durable.Recover(o.Out); err != nil {
-		return nil, fmt.Errorf("beamfeatures: %w", err)
-	}
-	tx, err := durable.Begin(o.Out, "features-bcard-beam")
+	tx, err := durable.BeginIn(o.Out, "features-bcard-beam")
 	if err != nil {
 		return nil, fmt.Errorf("beamfeatures: %w", err)
 	}
@@ -173,7 +168,7 @@ func Run(ctx context.Context, o Options) ([]Snapshot, error) {
 }
 
 // pipeline is read → by loan → by application → by borrower → by file.
-func pipeline(files []File, asOf []int32, dirs []string, shards int) *beam.Pipeline {
+func pipeline(files []rowgroups.File, asOf []int32, dirs []string, shards int) *beam.Pipeline {
 	p, s := beam.NewPipelineWithRoot()
 	cols := beam.ParDoN(s, &readFn{}, beam.CreateList(s, files))
 	byLoan := beam.CoGroupByKey(s, cols[0], cols[1], cols[2], cols[3])
@@ -187,21 +182,10 @@ func pipeline(files []File, asOf []int32, dirs []string, shards int) *beam.Pipel
 // inputs lists the lake's files of the tables read; loans and the
 // schedule are required, the others read as empty when absent, as the
 // DuckDB stage does.
-func inputs(l lake.Lake) ([]File, error) {
-	var files []File
-	for _, t := range tables {
-		paths, _ := filepath.Glob(l.Glob(t))
-		if len(paths) == 0 && (t == "loans" || t == "repayment_schedule") {
-			return nil, fmt.Errorf("beamfeatures: lake %s has no %s table at %s (run `qiandun ingest` first)", l.Root, t, l.TableDir(t))
-		}
-		sort.Strings(paths)
-		for _, p := range paths {
-			n, err := rowgroups.Count(p)
-			if err != nil {
-				return nil, fmt.Errorf("beamfeatures: %w", err)
-			}
-			files = append(files, File{Table: t, Path: p, RowGroups: n})
-		}
+func inputs(l lake.Lake) ([]rowgroups.File, error) {
+	files, err := rowgroups.Files(l, tables, "loans", "repayment_schedule")
+	if err != nil {
+		return nil, fmt.Errorf("beamfeatures: %w", err)
 	}
 	return files, nil
 }
@@ -215,8 +199,8 @@ func collect(o Options, dirs []string, layout Layout) ([]Snapshot, error) {
 		parts, _ := filepath.Glob(filepath.Join(dir, "part-*.parquet"))
 		if len(parts) == 0 {
 			p := filepath.Join(dir, "part-000.parquet")
-			if err := writeRows(p, layout, nil); err != nil {
-				return nil, fmt.Errorf("beamfeatures: %s: %w", p, err)
+			if err := rowgroups.Write(p, layout.Schema, compress.Codecs.Zstd, 0, nil); err != nil {
+				return nil, fmt.Errorf("beamfeatures: %w", err)
 			}
 			parts = []string{p}
 		}

@@ -3,21 +3,18 @@
 package beamfeatures
 
 import (
-	"bufio"
 	"cmp"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/decimal128"
-	"github.com/apache/arrow-go/v18/arrow/memory"
-	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/compress"
-	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
+	"qiandun/cmd/qiandun-beam/rowgroups"
+	"qiandun/data/perf/panelref"
 	"qiandun/features"
 )
 
@@ -66,7 +63,7 @@ var columnsByName = map[string]column{
 	"acard_score_at_origination": doubleCol(func(r *FeatRow) (float64, bool) { return r.Score, r.HasScore }),
 	// bcard_repayment
 	"dpd_current":         intCol(func(r *FeatRow) int32 { return r.DPD }),
-	"dpd_bucket":          func(b array.Builder, r *FeatRow) { b.(*array.StringBuilder).Append(bucket(r.DPD)) },
+	"dpd_bucket":          func(b array.Builder, r *FeatRow) { b.(*array.StringBuilder).Append(panelref.Bucket(int(r.DPD))) },
 	"max_dpd_3m":          intCol(func(r *FeatRow) int32 { return r.Max3 }),
 	"max_dpd_6m":          intCol(func(r *FeatRow) int32 { return r.Max6 }),
 	"max_dpd_12m":         intCol(func(r *FeatRow) int32 { return r.Max12 }),
@@ -164,51 +161,12 @@ func (fn *writeFn) ProcessElement(key int, rows func(*FeatRow) bool) error {
 	}
 	slices.SortFunc(all, func(a, b FeatRow) int { return cmp.Compare(a.Loan, b.Loan) })
 	path := filepath.Join(fn.Dirs[key/fn.Shards], fmt.Sprintf("part-%03d.parquet", key%fn.Shards))
-	if err := writeRows(path+".tmp", fn.layout, all); err != nil {
-		return fmt.Errorf("beamfeatures: %s: %w", path, err)
-	}
-	return os.Rename(path+".tmp", path)
-}
-
-const batchRows = 1 << 14
-
-// writeRows writes rows as a Parquet file of the layout's schema.
-func writeRows(path string, lay Layout, rows []FeatRow) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	w := bufio.NewWriterSize(f, 1<<20)
-	props := parquet.NewWriterProperties(parquet.WithCompression(compress.Codecs.Zstd), parquet.WithCreatedBy("qiandun-beam"))
-	pw, err := pqarrow.NewFileWriter(lay.Schema, w, props, pqarrow.DefaultWriterProps())
-	if err != nil {
-		return err
-	}
-	b := array.NewRecordBuilder(memory.DefaultAllocator, lay.Schema)
-	defer b.Release()
-	for lo := 0; lo == 0 || lo < len(rows); lo += batchRows {
-		for k := range rows[lo:min(len(rows), lo+batchRows)] {
-			for c, col := range lay.cols {
-				col(b.Field(c), &rows[lo+k])
-			}
+	if err := rowgroups.Write(path, fn.layout.Schema, compress.Codecs.Zstd, len(all), func(b *array.RecordBuilder, i int) {
+		for c, col := range fn.layout.cols {
+			col(b.Field(c), &all[i])
 		}
-		rec := b.NewRecordBatch()
-		err := pw.Write(rec)
-		rec.Release()
-		if err != nil {
-			pw.Close()
-			return err
-		}
+	}); err != nil {
+		return fmt.Errorf("beamfeatures: %w", err)
 	}
-	if err := pw.Close(); err != nil {
-		return err
-	}
-	if err := w.Flush(); err != nil {
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		return err
-	}
-	return f.Close()
+	return nil
 }

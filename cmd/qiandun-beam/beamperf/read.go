@@ -10,17 +10,9 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/sdf"
-	"github.com/apache/beam/sdks/v2/go/pkg/beam/io/rtrackers/offsetrange"
 
 	"qiandun/cmd/qiandun-beam/rowgroups"
 )
-
-// File is one Parquet file of a lake table with its row-group count.
-type File struct {
-	Table     string // loans | repayment_schedule | repayments | collection_events
-	Path      string
-	RowGroups int
-}
 
 // LoanRec, InstRec and PayRec are the rows the panel needs (money in fen,
 // dates in days since 1970-01-01).
@@ -54,40 +46,20 @@ var columns = map[string][]string{
 // time: loans, installments and payments keyed by loan id, and every
 // date that bounds the data (perf's default as-of: payments, issue and
 // collection dates).
-type readFn struct{}
+type readFn struct{ rowgroups.Splitter }
 
-func (fn *readFn) CreateInitialRestriction(f File) offsetrange.Restriction {
-	return offsetrange.Restriction{Start: 0, End: int64(f.RowGroups)}
-}
-
-func (fn *readFn) SplitRestriction(_ File, rest offsetrange.Restriction) []offsetrange.Restriction {
-	return rest.SizedSplits(1)
-}
-
-func (fn *readFn) RestrictionSize(_ File, rest offsetrange.Restriction) float64 { return rest.Size() }
-
-func (fn *readFn) CreateTracker(rest offsetrange.Restriction) *sdf.LockRTracker {
-	return sdf.NewLockRTracker(offsetrange.NewTracker(rest))
-}
-
-func (fn *readFn) ProcessElement(ctx context.Context, rt *sdf.LockRTracker, f File,
+func (fn *readFn) ProcessElement(ctx context.Context, rt *sdf.LockRTracker, f rowgroups.File,
 	loans func(string, LoanRec), insts func(string, InstRec), pays func(string, PayRec), days func(int32)) error {
 	cols, ok := columns[f.Table]
 	if !ok {
 		return fmt.Errorf("beamperf: unknown table %q", f.Table)
 	}
-	for rg := rt.GetRestriction().(offsetrange.Restriction).Start; rt.TryClaim(rg); rg++ {
-		err := rowgroups.Read(ctx, f.Path, int(rg), cols, 1<<15, func(rec arrow.RecordBatch) error {
-			return emitRows(f, rec, loans, insts, pays, days)
-		})
-		if err != nil {
-			return err
-		}
-	}
-	return nil
+	return rowgroups.ReadClaimed(ctx, rt, f, cols, 1<<15, func(_ int, rec arrow.RecordBatch) error {
+		return emitRows(f, rec, loans, insts, pays, days)
+	})
 }
 
-func emitRows(f File, rec arrow.RecordBatch, loans func(string, LoanRec), insts func(string, InstRec), pays func(string, PayRec), days func(int32)) error {
+func emitRows(f rowgroups.File, rec arrow.RecordBatch, loans func(string, LoanRec), insts func(string, InstRec), pays func(string, PayRec), days func(int32)) error {
 	n := int(rec.NumRows())
 	c := func(k int) arrow.Array { return rec.Column(k) }
 	var err error

@@ -34,10 +34,10 @@ import (
 )
 
 func init() {
-	for _, t := range []any{File{}, LoanRec{}, InstRec{}, PayRec{}, RowRec{}} {
+	for _, t := range []any{rowgroups.File{}, LoanRec{}, InstRec{}, PayRec{}, RowRec{}} {
 		beam.RegisterType(reflect.TypeOf(t))
 	}
-	register.DoFn7x1[context.Context, *sdf.LockRTracker, File, func(string, LoanRec), func(string, InstRec), func(string, PayRec), func(int32), error](&readFn{})
+	register.DoFn7x1[context.Context, *sdf.LockRTracker, rowgroups.File, func(string, LoanRec), func(string, InstRec), func(string, PayRec), func(int32), error](&readFn{})
 	register.Emitter2[string, LoanRec]()
 	register.Emitter2[string, InstRec]()
 	register.Emitter2[string, PayRec]()
@@ -88,29 +88,11 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if o.Shards <= 0 {
 		o.Shards = 4
 	}
-	l := lake.New(o.Lake)
-	var files []File
-	for _, t := range []string{"loans", "repayment_schedule", "repayments", "collection_events"} {
-		paths, _ := filepath.Glob(l.Glob(t))
-		if len(paths) == 0 && t != "collection_events" {
-			return nil, fmt.Errorf("beamperf: no %s table at %s (run `qiandun ingest` first)", t, l.TableDir(t))
-		}
-		sort.Strings(paths)
-		for _, p := range paths {
-			n, err := rowgroups.Count(p)
-			if err != nil {
-				return nil, fmt.Errorf("beamperf: %w", err)
-			}
-			files = append(files, File{Table: t, Path: p, RowGroups: n})
-		}
-	}
-	if err := os.MkdirAll(o.Out, 0o755); err != nil {
+	files, err := rowgroups.Files(lake.New(o.Lake), []string{"loans", "repayment_schedule", "repayments", "collection_events"}, "loans", "repayment_schedule", "repayments")
+	if err != nil {
 		return nil, fmt.Errorf("beamperf: %w", err)
 	}
-	if err := durable.Recover(o.Out); err != nil {
-		return nil, fmt.Errorf("beamperf: %w", err)
-	}
-	tx, err := durable.Begin(o.Out, "perf-beam")
+	tx, err := durable.BeginIn(o.Out, "perf-beam")
 	if err != nil {
 		return nil, fmt.Errorf("beamperf: %w", err)
 	}

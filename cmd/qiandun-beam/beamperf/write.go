@@ -3,20 +3,17 @@
 package beamperf
 
 import (
-	"bufio"
 	"cmp"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/decimal128"
-	"github.com/apache/arrow-go/v18/arrow/memory"
-	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/compress"
-	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+
+	"qiandun/cmd/qiandun-beam/rowgroups"
 )
 
 var money = &arrow.Decimal128Type{Precision: 18, Scale: 2}
@@ -56,59 +53,24 @@ func (fn *writeFn) ProcessElement(shard int, rows func(*RowRec) bool) error {
 		return cmp.Or(cmp.Compare(a.Loan, b.Loan), cmp.Compare(a.MonthEnd, b.MonthEnd))
 	})
 	path := filepath.Join(fn.Dir, fmt.Sprintf("part-%03d.parquet", shard))
-	if err := writeRows(path+".tmp", all); err != nil {
-		return fmt.Errorf("beamperf: %s: %w", path, err)
+	if err := rowgroups.Write(path, Schema, compress.Codecs.Snappy, len(all), func(b *array.RecordBuilder, i int) { appendRow(b, &all[i]) }); err != nil {
+		return fmt.Errorf("beamperf: %w", err)
 	}
-	return os.Rename(path+".tmp", path)
+	return nil
 }
 
-const batchRows = 1 << 14
-
-func writeRows(path string, rows []RowRec) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
+// appendRow appends r to the builder of Schema.
+func appendRow(b *array.RecordBuilder, r *RowRec) {
+	b.Field(0).(*array.StringBuilder).Append(r.Loan)
+	b.Field(1).(*array.Date32Builder).Append(arrow.Date32(r.MonthEnd))
+	b.Field(2).(*array.Int32Builder).Append(int32(r.MOB))
+	b.Field(3).(*array.StringBuilder).Append(r.Status)
+	b.Field(4).(*array.Int32Builder).Append(int32(r.DPD))
+	b.Field(5).(*array.StringBuilder).Append(r.Bucket)
+	b.Field(6).(*array.Int32Builder).Append(int32(r.Worst))
+	for k, v := range []int64{r.Outstanding, r.OverdueP, r.OverdueI, r.DueInMonth, r.PaidInMonth} {
+		b.Field(7 + k).(*array.Decimal128Builder).Append(decimal128.FromI64(v))
 	}
-	defer f.Close()
-	w := bufio.NewWriterSize(f, 1<<20)
-	props := parquet.NewWriterProperties(parquet.WithCompression(compress.Codecs.Snappy), parquet.WithCreatedBy("qiandun-beam"))
-	pw, err := pqarrow.NewFileWriter(Schema, w, props, pqarrow.DefaultWriterProps())
-	if err != nil {
-		return err
-	}
-	b := array.NewRecordBuilder(memory.DefaultAllocator, Schema)
-	defer b.Release()
-	for lo := 0; lo < len(rows); lo += batchRows {
-		for _, r := range rows[lo:min(len(rows), lo+batchRows)] {
-			b.Field(0).(*array.StringBuilder).Append(r.Loan)
-			b.Field(1).(*array.Date32Builder).Append(arrow.Date32(r.MonthEnd))
-			b.Field(2).(*array.Int32Builder).Append(int32(r.MOB))
-			b.Field(3).(*array.StringBuilder).Append(r.Status)
-			b.Field(4).(*array.Int32Builder).Append(int32(r.DPD))
-			b.Field(5).(*array.StringBuilder).Append(r.Bucket)
-			b.Field(6).(*array.Int32Builder).Append(int32(r.Worst))
-			for k, v := range []int64{r.Outstanding, r.OverdueP, r.OverdueI, r.DueInMonth, r.PaidInMonth} {
-				b.Field(7 + k).(*array.Decimal128Builder).Append(decimal128.FromI64(v))
-			}
-			b.Field(12).(*array.BooleanBuilder).Append(r.Settled)
-			b.Field(13).(*array.BooleanBuilder).Append(r.WrittenOff)
-		}
-		rec := b.NewRecordBatch()
-		err := pw.Write(rec)
-		rec.Release()
-		if err != nil {
-			pw.Close()
-			return err
-		}
-	}
-	if err := pw.Close(); err != nil {
-		return err
-	}
-	if err := w.Flush(); err != nil {
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		return err
-	}
-	return f.Close()
+	b.Field(12).(*array.BooleanBuilder).Append(r.Settled)
+	b.Field(13).(*array.BooleanBuilder).Append(r.WrittenOff)
 }
