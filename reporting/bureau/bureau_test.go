@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -640,5 +641,52 @@ func TestWithholdReason(t *testing.T) {
 				t.Errorf("the unmendable failure is not listed first: %v", ve.Failures[0])
 			}
 		})
+	}
+}
+
+// TestWrittenOffScheduleQuarantined: a loan exported as written off
+// whose unpaid installments ingest quarantined looks paid off to the
+// panel, which closes it settled and written off in the same month (the
+// 1M-loan book had one). It is still open — written off with principal
+// unpaid — so it is reported as a bad debt with its balance, as the
+// completeness check expects, instead of missing (which refused the
+// month: open account not reported).
+func TestWrittenOffScheduleQuarantined(t *testing.T) {
+	raw, lk := t.TempDir(), filepath.Join(t.TempDir(), "lake")
+	book := slices.Clone(handBook)
+	for i := range book {
+		if book[i].id == "L13" {
+			book[i].paidOnTime = 6
+		}
+	}
+	writeBook(t, raw, book)
+	sched := filepath.Join(raw, "repayment_schedule.csv")
+	var kept []string
+	for _, l := range strings.SplitAfter(readFile(t, sched), "\n") {
+		var no int
+		if _, err := fmt.Sscanf(l, "L13,%d,", &no); err == nil && no > 6 {
+			continue // quarantined
+		}
+		kept = append(kept, l)
+	}
+	if err := os.WriteFile(sched, []byte(strings.Join(kept, "")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	buildLake(t, raw, lk, "2024-06-30")
+	o := testOpts(lk, t.TempDir(), "2024-06", FormatPBOC)
+	o.Strict = true
+	_, dir, err := Run(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var l13 string
+	for _, l := range strings.Split(readFile(t, filepath.Join(dir, "accounts.csv")), "\n") {
+		if strings.HasPrefix(l, "L13,") {
+			l13 = l
+		}
+	}
+	// written off (4, B), 600.00 of the 1,200.00 principal unpaid, loss
+	if f := strings.Split(l13, ","); len(f) < 10 || f[2] != "4" || f[3] != "B" || f[7] != "600.00" || f[9] != "5" {
+		t.Errorf("L13: %q, want written off (4, B) with balance 600.00, class 5", l13)
 	}
 }

@@ -59,15 +59,18 @@ WHERE x.month_end <= p.month_end AND (x.settled OR x.written_off OR x.month_end 
 GROUP BY x.loan_id;
 
 -- bureau_cand: the loans issued by the month end and not settled before
--- it (a written-off loan recovered before the month is dropped below,
--- once its repayments are known).
+-- it, and every loan written off by then (a written-off loan recovered
+-- before the month is dropped below, once its repayments are known). A
+-- written-off loan the panel also calls settled (its unpaid installments
+-- missing from the lake, quarantined by ingest, so the rest look paid
+-- off) stays open while principal is unpaid, as open.sql counts it.
 CREATE OR REPLACE TEMP TABLE bureau_cand AS
 WITH p AS (SELECT * FROM bureau_params)
 SELECT l.loan_id, l.application_id, l.issue_date, l.principal, l.term_months, l.repay_method,
        l.collateral_type, l.purpose, e.settle_me, e.wo_me, e.panel_dpd, e.panel_status
 FROM loans l LEFT JOIN bureau_ev e USING (loan_id), p
 WHERE l.issue_date <= p.month_end
-  AND (e.settle_me IS NULL OR e.settle_me >= p.month_end);
+  AND (e.settle_me IS NULL OR e.settle_me >= p.month_end OR e.wo_me <= p.month_end);
 
 -- bureau_paid: what was paid on each installment of a candidate loan by
 -- the month end, from one pass over the repayments that the tables below
