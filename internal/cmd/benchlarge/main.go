@@ -111,21 +111,24 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return err
 }
 
-// stageNames returns the config's stages in dependency order.
-func stageNames(config string, vars map[string]string) ([]string, error) {
+// stageNames returns the config's stages in dependency order and, for
+// each, the stages downstream of it (itself included).
+func stageNames(config string, vars map[string]string) ([]string, map[string]map[string]bool, error) {
 	cfg, err := pipelines.Load(config, vars, stages.Registry())
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	order, err := cfg.Order()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var names []string
+	down := map[string]map[string]bool{}
 	for _, s := range order {
 		names = append(names, s.Name)
+		down[s.Name] = cfg.Downstream(s.Name)
 	}
-	return names, nil
+	return names, down, nil
 }
 
 func measureAll(ctx context.Context, o options) ([]Measure, error) {
@@ -140,14 +143,15 @@ func measureAll(ctx context.Context, o options) ([]Measure, error) {
 			k, v, _ := strings.Cut(kv, "=")
 			vars[k] = v
 		}
-		stages, err := stageNames(o.config, vars)
+		stages, down, err := stageNames(o.config, vars)
 		if err != nil {
 			return all, err
 		}
-		failed := false
+		// A failed stage's downstream stages are not run; the others are.
+		failedUp := map[string]string{}
 		for _, st := range stages {
-			if failed {
-				all = append(all, Measure{Loans: n, Stage: st, Status: "not_run"})
+			if up, ok := failedUp[st]; ok {
+				all = append(all, Measure{Loans: n, Stage: st, Status: "not_run", Error: "needs " + up + ", which failed"})
 				continue
 			}
 			if o.only != nil && !o.only[st] {
@@ -160,7 +164,11 @@ func measureAll(ctx context.Context, o options) ([]Measure, error) {
 				n, st, m.Status, m.Wall, m.CPU, m.PeakRSS, m.Rows, m.DiskMiB)
 			all = append(all, m)
 			if m.Status != "ok" {
-				failed = true
+				for d := range down[st] {
+					if _, ok := failedUp[d]; !ok {
+						failedUp[d] = st
+					}
+				}
 			} else if st == "ingest" && o.dropRaw {
 				if err := dropRaw(filepath.Join(root, "raw")); err != nil {
 					return all, err

@@ -32,7 +32,7 @@ func TestMeasureAll(t *testing.T) {
 	if err := os.WriteFile(bin, []byte(fakeBin), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	t.Setenv("FAIL_STAGE", "train")
+	t.Setenv("FAIL_STAGE", "features")
 	out := filepath.Join(dir, "out")
 	var stdout, stderr strings.Builder
 	err := run(context.Background(), []string{"--bin", bin, "--config", "../../../pipelines/default.yaml",
@@ -40,7 +40,7 @@ func TestMeasureAll(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, stderr.String())
 	}
-	stages, err := stageNames("../../../pipelines/default.yaml", map[string]string{"root": dir})
+	stages, down, err := stageNames("../../../pipelines/default.yaml", map[string]string{"root": dir})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,24 +56,34 @@ func TestMeasureAll(t *testing.T) {
 	if got, want := len(recs)-1, 2*len(stages); got != want {
 		t.Fatalf("%d measures, want a row per stage and size (%d)", got, want)
 	}
+	// features fails: the stages that need it are not run, the others
+	// (before and after it in the order) are measured.
+	var notRun, ranAfter int
 	after := false
 	for _, r := range recs[1 : 1+len(stages)] {
 		stage, status, rows := r[1], r[2], r[6]
 		switch {
-		case stage == "train":
-			if status != "failed" || !strings.Contains(r[8], "boom in train") {
-				t.Errorf("train: %v, want failed with its error", r)
+		case stage == "features":
+			if status != "failed" || !strings.Contains(r[8], "boom in features") {
+				t.Errorf("features: %v, want failed with its error", r)
 			}
 			after = true
-		case after:
-			if status != "not_run" {
-				t.Errorf("%s after a failed stage: %s, want not_run", stage, status)
+		case down["features"][stage]:
+			if status != "not_run" || !strings.Contains(r[8], "needs features") {
+				t.Errorf("%s needs the failed features: %v, want not_run saying so", stage, r)
 			}
+			notRun++
 		default:
 			if status != "ok" || rows != "42" {
 				t.Errorf("%s: %v, want ok with the runner's 42 rows", stage, r)
 			}
+			if after {
+				ranAfter++
+			}
 		}
+	}
+	if !after || notRun == 0 || ranAfter == 0 {
+		t.Errorf("features failed %v, %d stages not run, %d independent ones run after it: want each", after, notRun, ranAfter)
 	}
 	if st, err := os.Stat(filepath.Join(out, "bench-large.png")); err != nil || st.Size() == 0 {
 		t.Errorf("chart: %v", err)
