@@ -17,8 +17,9 @@ import (
 
 // trainBoosted fits the boosted card on the candidates that pass the
 // missing-rate, single-value and IV screens (no stepwise: a
-// characteristic that does not help keeps a near-zero table).
-func trainBoosted(ctx context.Context, cfg *Config, cands []selection.Candidate, tr *sample, dropped *[]scorecard.Dropped, names []string, phase time.Time, log *slog.Logger) (*scorecard.Model, error) {
+// characteristic that does not help keeps a near-zero table), each
+// numeric one's table monotone in the direction trends gives (boostTrend).
+func trainBoosted(ctx context.Context, cfg *Config, cands []selection.Candidate, tr *sample, trends map[string]int, dropped *[]scorecard.Dropped, names []string, phase time.Time, log *slog.Logger) (*scorecard.Model, error) {
 	so := cfg.Selection
 	kept, d := selection.Filter(cands, so)
 	for _, x := range d {
@@ -28,10 +29,11 @@ func trainBoosted(ctx context.Context, cfg *Config, cands []selection.Candidate,
 		return nil, noneKept(names, *dropped)
 	}
 	cols := make([]*binning.Column, len(kept))
+	dirs := make([]int, len(kept))
 	for j, c := range kept {
-		cols[j] = tr.cols[c.Name]
+		cols[j], dirs[j] = tr.cols[c.Name], trends[c.Name]
 	}
-	bm, err := fitBoosted(ctx, cols, tr.y, cfg.Binning, cfg.Boost, cfg.Seed)
+	bm, err := fitBoosted(ctx, cols, dirs, tr.y, cfg.Binning, cfg.Boost, cfg.Seed)
 	if err != nil {
 		return nil, fmt.Errorf("train: boosted: %w", err)
 	}
@@ -176,10 +178,13 @@ type boosted struct {
 // on a stratified validation share of the train rows at the round with
 // the best validation log-likelihood. The sum of stumps of one
 // characteristic is a step function of its fine bins: the card stays a
-// points table per characteristic.
-func fitBoosted(ctx context.Context, cols []*binning.Column, y []float64, bo binning.Options, o BoostOptions, seed uint64) (*boosted, error) {
+// points table per characteristic. A characteristic whose dirs entry is
+// +1 (−1) only takes stumps whose step rises (falls) across its ordered
+// bins, so its table rises (falls) with the value: a sum of monotone
+// steps is monotone. Its special and missing bins stay free.
+func fitBoosted(ctx context.Context, cols []*binning.Column, dirs []int, y []float64, bo binning.Options, o BoostOptions, seed uint64) (*boosted, error) {
 	o = o.withDefaults()
-	st, err := newBooster(ctx, cols, y, bo, o, seed)
+	st, err := newBooster(ctx, cols, dirs, y, bo, o, seed)
 	if err != nil {
 		return nil, err
 	}
@@ -313,7 +318,10 @@ type booster struct {
 	fEta, vEta []float64
 	resid, hw  []float64   // y − p and p(1 − p) of the fitting rows
 	g, h       [][]float64 // per characteristic and bin
-	k          *boostKernel
+	// dir[j] is +1 (−1) when characteristic j's table must rise (fall)
+	// over its first nOrd[j] bins, the ordered ones; 0 when it is free.
+	dir, nOrd []int
+	k         *boostKernel
 }
 
 // boostKernel is the per-round work of booster laid out for speed: the
@@ -335,7 +343,7 @@ type boostKernel struct {
 // newBooster splits the train rows into fitting and validation rows,
 // fine-bins every characteristic on the fitting rows and starts the log
 // odds at the fitting rows' overall log odds.
-func newBooster(ctx context.Context, cols []*binning.Column, y []float64, bo binning.Options, o BoostOptions, seed uint64) (*booster, error) {
+func newBooster(ctx context.Context, cols []*binning.Column, dirs []int, y []float64, bo binning.Options, o BoostOptions, seed uint64) (*booster, error) {
 	all := make([]int, len(y))
 	for i := range all {
 		all[i] = i
@@ -368,6 +376,7 @@ func newBooster(ctx context.Context, cols []*binning.Column, y []float64, bo bin
 		fIdx, vIdx = append(fIdx, fi), append(vIdx, vi)
 		st.m.tables = append(st.m.tables, make([]float64, len(b.Bins)))
 		st.g, st.h = append(st.g, make([]float64, len(b.Bins))), append(st.h, make([]float64, len(b.Bins)))
+		st.dir, st.nOrd = append(st.dir, dirs[j]), append(st.nOrd, orderedBins(b))
 	}
 	st.nc = len(fIdx)
 	st.fIdx, st.vIdx = rowMajor(fIdx, len(fitIdx)), rowMajor(vIdx, len(valIdx))
@@ -522,6 +531,9 @@ func (st *booster) bestSplit() (int, int) {
 			gl += g[k]
 			hl += h[k]
 			gr, hr := gt-gl, ht-hl
+			if d := st.dir[j]; d != 0 && k+1 < st.nOrd[j] && float64(d)*(gr/(hr+l2)-gl/(hl+l2)) < 0 {
+				continue // against the characteristic's direction
+			}
 			gain := gl*gl/(hl+l2) + gr*gr/(hr+l2) - gt*gt/(ht+l2)
 			if gain > bGain {
 				bj, bk, bGain = j, k, gain
@@ -661,4 +673,49 @@ func softplus(x float64) float64 {
 		return x + math.Log1p(math.Exp(-x))
 	}
 	return math.Log1p(math.Exp(x))
+}
+
+// boostTrend is the direction of a numeric characteristic's boosted
+// table: +1 when its coarse binning b, searched under monotonic (the
+// run's binning.monotonic or the --bins file's for it), has bad rates
+// rising across its ordered bins, −1 when falling, and 0 (free) when
+// monotonic is none, the binning found a peak or valley, it has fewer
+// than two ordered bins or is categorical.
+func boostTrend(b *binning.Binning, monotonic binning.Monotonic) int {
+	if b.Kind != binning.Numeric || monotonic == binning.None {
+		return 0
+	}
+	var rates []float64
+	for _, x := range b.Bins {
+		if x.Interval {
+			rates = append(rates, x.BadRate)
+		}
+	}
+	if len(rates) < 2 {
+		return 0
+	}
+	up, down := true, true
+	for i := 1; i < len(rates); i++ {
+		up = up && rates[i] >= rates[i-1]
+		down = down && rates[i] <= rates[i-1]
+	}
+	switch {
+	case up && !down:
+		return 1
+	case down && !up:
+		return -1
+	}
+	return 0
+}
+
+// orderedBins is the number of b's bins that are intervals of its values
+// (they come first; special and missing bins follow).
+func orderedBins(b *binning.Binning) int {
+	n := 0
+	for _, x := range b.Bins {
+		if x.Interval {
+			n++
+		}
+	}
+	return n
 }

@@ -37,7 +37,7 @@ func TestBoostKernelIsPlainSums(t *testing.T) {
 		}
 	}
 	o := BoostOptions{FineBins: 40}.withDefaults()
-	st, err := newBooster(context.Background(), cols, y, binning.Options{}, o, 1)
+	st, err := newBooster(context.Background(), cols, make([]int, len(cols)), y, binning.Options{}, o, 1)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -23,6 +23,7 @@ import (
 //	method:    logistic|boosted
 //	boosted:   {shrinkage: 0.1, l2: 1, max_rounds: 3000, patience: 50, validation_share: 0.2, fine_bins: 255, min_share: 0.005,
 //	            max_pairs: 3, pair_bins: 6, pair_min_gain: 2, pair_min_z: 2}
+//	            (each numeric table monotone in the direction of its binning under binning.monotonic; none: free)
 //	kinds:     {column: numeric|categorical}
 //	test_share: 0.3
 //	oot_months: 3

@@ -53,6 +53,9 @@ type run struct {
 	names    []string            // candidate characteristics
 	samples  []*sample           // train first, then test and oot
 	dropped  []scorecard.Dropped // characteristics left out, with reasons
+	// trends are the numeric characteristics' directions for the
+	// boosted card's monotone tables (boostTrend), by name.
+	trends map[string]int
 	// query reads a query's result into columns (open); conn is the
 	// lake mode's DuckDB connection.
 	// rows is about how many rows to expect (0: unknown).
@@ -425,6 +428,7 @@ func (r *run) bin(ctx context.Context) ([]selection.Candidate, map[string]*binni
 	}
 	var cands []selection.Candidate
 	byName := map[string]*binning.Binning{}
+	r.trends = map[string]int{}
 	oot := findSample(r.samples, "oot")
 	for i, b := range bins {
 		if errs[i] != nil {
@@ -432,6 +436,11 @@ func (r *run) bin(ctx context.Context) ([]selection.Candidate, map[string]*binni
 			continue
 		}
 		byName[b.Variable] = b
+		mono := bo.WithDefaults().Monotonic
+		if sp, ok := specs[b.Variable]; ok && sp.Monotonic != "" {
+			mono = sp.Monotonic
+		}
+		r.trends[b.Variable] = boostTrend(b, mono)
 		if len(b.Bins) == 1 {
 			r.dropped = append(r.dropped, scorecard.Dropped{Variable: b.Variable, Reason: "one bin: no split meets the minimum share and shape"})
 			continue
@@ -497,7 +506,7 @@ func (r *run) fit(ctx context.Context, cands []selection.Candidate, byName map[s
 	cfg, tr := r.cfg, r.samples[0]
 	phase := time.Now()
 	if cfg.Method == "boosted" {
-		return trainBoosted(ctx, cfg, cands, tr, &r.dropped, r.names, phase, r.log)
+		return trainBoosted(ctx, cfg, cands, tr, r.trends, &r.dropped, r.names, phase, r.log)
 	}
 	kept := cands
 	var fit *logit.Result // the sign check's last fit: the final one

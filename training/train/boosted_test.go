@@ -1,0 +1,82 @@
+package train_test
+
+import (
+	"context"
+	"math"
+	"testing"
+
+	"qiandun/training/binning"
+	"qiandun/training/scorecard"
+	"qiandun/training/train"
+)
+
+// pointsTrend says whether the points of c's interval bins, in order,
+// never fall (rising), never rise (falling), both (flat) or neither.
+func pointsTrend(c scorecard.Characteristic) (rising, falling bool) {
+	rising, falling = true, true
+	prev := math.NaN()
+	for _, b := range c.Bins {
+		if !b.Interval {
+			continue
+		}
+		if !math.IsNaN(prev) {
+			rising = rising && b.Points >= prev-1e-9
+			falling = falling && b.Points <= prev+1e-9
+		}
+		prev = b.Points
+	}
+	return rising, falling
+}
+
+// A book where risk rises with x1 (a step at 0.5 on a slight slope), falls with x2 and is U-shaped in x3:
+// under the default monotonic: auto the boosted card's tables of x1 and
+// x2 are monotone over their ordered bins (points fall as risk rises), x3
+// stays free to bend both ways; with monotonic: none the 255 fine bins
+// of x1 pick up the noise, and its table is not monotone, which is what
+// the constraint removes.
+func TestBoostedMonotoneTables(t *testing.T) {
+	dir := t.TempDir()
+	logit := func(x [4]float64) float64 {
+		s := 0.0
+		if x[0] >= 0.5 {
+			s = 1
+		}
+		return -1.5 + s + 0.6*x[0] - 1.0*x[1] + 3*math.Abs(x[2]-0.5)
+	}
+	trainCSV, testCSV := writeBook(t, dir, "train.csv", 6000, 5, logit), writeBook(t, dir, "test.csv", 2000, 6, logit)
+	fit := func(mono binning.Monotonic) map[string]scorecard.Characteristic {
+		c := train.NewConfig()
+		c.Data, c.Test, c.Target, c.BadValue, c.Name = trainCSV, testCSV, "bad", "1", "book"
+		c.Out = t.TempDir()
+		c.Method, c.Boost.MaxPairs, c.Binning.Monotonic = "boosted", -1, mono
+		res, err := train.Run(context.Background(), c, quiet)
+		if err != nil {
+			t.Fatal(err)
+		}
+		chars := map[string]scorecard.Characteristic{}
+		for _, ch := range res.Model.Chars {
+			chars[ch.Name] = ch
+		}
+		return chars
+	}
+	auto := fit(binning.Auto)
+	for _, want := range []struct {
+		name            string
+		rising, falling bool // of the points: falling points = rising risk
+	}{{"x1", false, true}, {"x2", true, false}} {
+		c, ok := auto[want.name]
+		if !ok {
+			t.Fatalf("%s not in the card", want.name)
+		}
+		r, f := pointsTrend(c)
+		if r != want.rising || f != want.falling {
+			t.Errorf("%s: points rising %v falling %v, want %v %v (%d bins)", want.name, r, f, want.rising, want.falling, len(c.Bins))
+		}
+	}
+	if r, f := pointsTrend(auto["x3"]); r || f {
+		t.Errorf("x3 (U-shaped) constrained: points rising %v falling %v", r, f)
+	}
+	if r, f := pointsTrend(fit(binning.None)["x1"]); r || f {
+		t.Errorf("x1 with monotonic none: points rising %v falling %v, want the noise of free fine bins", r, f)
+	}
+}
