@@ -284,7 +284,7 @@ func coefficientsSection(p *Page, m *Model) {
 // effects on the same bins, z, trees, kept or not and why) and each kept
 // pair's points as a grid (rows the first input's coarse bins, columns
 // the second's) with the training bad rate of each cell. A card with no
-// pair tried or kept (a logistic card, max_pairs < 0) has no such
+// pair tried or kept (a logistic card, or max_pairs: 0) has no such
 // section.
 func pairsSection(p *Page, m *Model) {
 	if len(m.Pairs) == 0 && len(m.PairGrids) == 0 {
