@@ -51,6 +51,14 @@ type Model struct {
 	CSI []scorecard.CharPSI
 	// Scaling is model.json's points scaling, nil when unknown.
 	Scaling *scorecard.Scaling
+	// Pairs are the pairs of characteristics a boosted card tried as 2-D
+	// interaction tables, kept or not, and why (model.json's pairs, as
+	// pairs.csv); empty for a logistic card or when none was tried.
+	Pairs []scorecard.PairChoice
+	// PairGrids are the kept pairs, model.json's characteristics of kind
+	// "pair": Inputs hold the two inputs' coarse bins and Bins the cells
+	// of the grid, row-major (Characteristic.Cell).
+	PairGrids []scorecard.Characteristic
 }
 
 // ScoredFile is the optional per-row file in a model directory: columns
@@ -64,6 +72,9 @@ func LoadModel(dir string) (*Model, error) {
 	m := &Model{Dir: dir, Version: filepath.Base(dir), Name: filepath.Base(filepath.Dir(dir))}
 	if b, err := os.ReadFile(filepath.Join(dir, "model.json")); err == nil {
 		if err := json.Unmarshal(b, &m.Meta); err != nil {
+			return nil, fmt.Errorf("%s: %w", filepath.Join(dir, "model.json"), err)
+		}
+		if err := m.loadPairs(b); err != nil {
 			return nil, fmt.Errorf("%s: %w", filepath.Join(dir, "model.json"), err)
 		}
 	} else if !errors.Is(err, fs.ErrNotExist) {
@@ -176,6 +187,32 @@ func LoadModel(dir string) (*Model, error) {
 		}
 	}
 	return m, nil
+}
+
+// loadPairs reads a boosted card's pairs from its model.json: the pairs
+// tried and the kept pairs' grids.
+func (m *Model) loadPairs(modelJSON []byte) error {
+	var card struct {
+		Pairs []scorecard.PairChoice     `json:"pairs"`
+		Chars []scorecard.Characteristic `json:"characteristics"`
+	}
+	if err := json.Unmarshal(modelJSON, &card); err != nil {
+		return fmt.Errorf("pairs: %w", err)
+	}
+	m.Pairs = card.Pairs
+	for _, c := range card.Chars {
+		if !c.IsPair() {
+			continue
+		}
+		if len(c.Inputs) != 2 {
+			return fmt.Errorf("pair %s: %d inputs, want 2", c.Name, len(c.Inputs))
+		}
+		if na, nb := len(c.Inputs[0].Bins), len(c.Inputs[1].Bins); len(c.Bins) != na*nb {
+			return fmt.Errorf("pair %s: %d cells for %d×%d bins", c.Name, len(c.Bins), na, nb)
+		}
+		m.PairGrids = append(m.PairGrids, c)
+	}
+	return nil
 }
 
 // PD is the model's probability of bad at score s, NaN when the model

@@ -151,7 +151,8 @@ func ModelPage(m *Model, latest *ScoreRun) (*Page, error) {
 	metricsSection(p, m)
 	ivs, byVar := characteristicsSection(p, m)
 	coefficientsSection(p, m)
-	binsSection(p, ivs, byVar)
+	pairsSection(p, m)
+	binsSection(p, m, ivs, byVar)
 	if !curvesSection(p, m) {
 		return p, nil
 	}
@@ -277,14 +278,96 @@ func coefficientsSection(p *Page, m *Model) {
 	s.P("显著性 significance: *** p<0.001, ** p<0.01, * p<0.05. WoE is ln((bad_i/bad_total)/(good_i/good_total)): positive is riskier, so coefficients on WoE are expected to be positive.")
 }
 
+// pairsSection shows a boosted card's pairs: every pair tried as a 2-D
+// interaction table (PairChoice: its rank by FAST gain, the validation
+// log-likelihood it gained over the card and over its inputs' main
+// effects on the same bins, z, trees, kept or not and why) and each kept
+// pair's points as a grid (rows the first input's coarse bins, columns
+// the second's) with the training bad rate of each cell. A card with no
+// pair tried or kept (a logistic card, or max_pairs: 0) has no such
+// section.
+func pairsSection(p *Page, m *Model) {
+	if len(m.Pairs) == 0 && len(m.PairGrids) == 0 {
+		return
+	}
+	s := p.Add("pairs", "交互项 Interaction pairs")
+	if len(m.Pairs) > 0 {
+		kept := 0
+		for _, c := range m.Pairs {
+			if c.Kept {
+				kept++
+			}
+		}
+		s.P(fmt.Sprintf("%d pairs tried, %d kept. The boosted card ranks pairs of characteristics by FAST gain (the best two-level tree over the two inputs' coarse bins, on the additive card's residuals) and tries the best ones in rank order: "+
+			"a pair's 2-D table is boosted alone and kept only when it raises the validation log-likelihood enough above what the two inputs' main effects on the same bins reach (in nats and in standard errors, z), "+
+			"so a kept pair carries an interaction, not main effects the card missed. The gains in the table are nats per validation row; the reason gives them summed over the validation rows, as the thresholds are.", len(m.Pairs), kept))
+		t := Table{Head: []string{"排名 rank", "交互项 pair", "FAST gain", "对比评分卡 log-lik gain per row vs card", "对比主效应 log-lik gain per row vs main effects", "z", "树 trees", "保留 kept", "原因 reason"}}
+		for _, c := range m.Pairs {
+			k := "✗ no"
+			if c.Kept {
+				k = "✓ yes"
+			}
+			t.Rows = append(t.Rows, []Cell{I(int64(c.Rank)), T(c.Inputs[0] + " × " + c.Inputs[1]), N(c.Gain, 2), N(c.ValBefore-c.ValAfter, 4), N(c.ValMain-c.ValAfter, 4),
+				N(c.Z, 2), I(int64(c.Trees)), T(k), T(c.Reason)})
+		}
+		s.Table(t)
+	} else {
+		s.P("model.json does not record which pairs were tried; the kept pairs follow.")
+	}
+	for _, g := range m.PairGrids {
+		a, b := &g.Inputs[0], &g.Inputs[1]
+		s.Raw(htmlf(`<h3 id="pair-%s">%s × %s <span class="sub">%d × %d cells</span></h3>`, g.Name, a.Name, b.Name, len(a.Bins), len(b.Bins)))
+		lo, hi := math.Inf(1), math.Inf(-1)
+		for _, c := range g.Bins {
+			lo, hi = math.Min(lo, c.Points), math.Max(hi, c.Points)
+		}
+		corner := a.Name + " ↓ / " + b.Name + " →"
+		head := []string{corner}
+		for _, y := range b.Bins {
+			head = append(head, scorecard.ReadableLabel(y.Bin))
+		}
+		pts := Table{Caption: "分数 points of each cell (added to the card's other points; shaded: fewer points, riskier)", Head: head}
+		br := Table{Caption: "坏率 training bad rate of each cell (N)", Head: head}
+		for i, x := range a.Bins {
+			pr, brr := []Cell{T(scorecard.ReadableLabel(x.Bin))}, []Cell{T(scorecard.ReadableLabel(x.Bin))}
+			for j := range b.Bins {
+				c := g.Bins[g.Cell(i, j)]
+				pc := N(c.Points, 1)
+				if hi > lo {
+					pc.Shade = (hi - c.Points) / (hi - lo)
+				}
+				pr = append(pr, pc)
+				rc := Cell{Text: "- (0)", Num: true}
+				if c.Count > 0 {
+					rc.Text = fmt.Sprintf("%.1f%% (%d)", 100*float64(c.Bad)/float64(c.Count), c.Count)
+				}
+				brr = append(brr, rc)
+			}
+			pts.Rows = append(pts.Rows, pr)
+			br.Rows = append(br.Rows, brr)
+		}
+		s.Row()
+		s.Table(pts)
+		s.Table(br)
+		s.EndRow()
+	}
+}
+
 // binsSection is one bin table with its bad-rate and WoE charts per
 // characteristic, in IV order.
-func binsSection(p *Page, ivs []ivRow, byVar map[string][]scorecard.Bin) {
+func binsSection(p *Page, m *Model, ivs []ivRow, byVar map[string][]scorecard.Bin) {
+	grid := map[string]bool{}
+	for _, g := range m.PairGrids {
+		grid[g.Name] = true
+	}
 	bs := p.Add("bins", "分箱明细 Bins, bad rate and WoE")
 	for _, r := range ivs {
 		v := r.v
 		bins := byVar[v]
 		bs.Raw(htmlf(`<h3 id="bin-%s">%s <span class="sub">IV %.4f</span></h3>`, v, v, r.iv))
+		if grid[v] {
+			bs.Raw(htmlf(`<p>交互项 An interaction pair: its cells below, and as a grid under <a href="#pair-%s">Interaction pairs</a>.</p>`, v))
+		}
 		bt := Table{Head: []string{"#", "分箱 bin", "N", "好 good", "坏 bad", "坏率 bad rate", "WoE", "IV", "分数 points"}}
 		cats := make([]string, len(bins))
 		br := make([]float64, len(bins))

@@ -1,8 +1,8 @@
 // Package report writes qiandun's HTML reports: one per model version
-// (bins, WoE/IV, coefficients, ROC/KS, score distributions, gains,
-// calibration, PSI/CSI) and one for the portfolio (vintages, roll rates,
-// delinquency, expected loss, concentration, disclosure metrics, the
-// early-warning list).
+// (bins, WoE/IV, coefficients, a boosted card's interaction pairs, ROC/KS,
+// score distributions, gains, calibration, PSI/CSI) and one for the
+// portfolio (vintages, roll rates, delinquency, expected loss,
+// concentration, disclosure metrics, the early-warning list).
 //
 // Every report is one self-contained file: styles inline, charts inline
 // SVG drawn with gonum/plot, no scripts, fonts or images fetched from
