@@ -27,6 +27,7 @@ import (
 //	kinds:     {column: numeric|categorical}
 //	test_share: 0.3
 //	oot_months: 3
+//	max_rows: 0 (lake mode: at most about this many rows of the modelling table, a seeded uniform sample; 0: every row)
 //	l2: 0
 //	l2_cv: false (true: the final fit's l2 chosen by cross-validation among 0, 1, 3, 10, 30, 100)
 //	exclude: [a, b]
@@ -93,6 +94,7 @@ type FileConfig struct {
 	Kinds     map[string]string `yaml:"kinds"`
 	TestShare float64           `yaml:"test_share"`
 	OOTMonths int               `yaml:"oot_months"`
+	MaxRows   int               `yaml:"max_rows"`
 	L2        float64           `yaml:"l2"`
 	L2CV      bool              `yaml:"l2_cv"`
 	Exclude   []string          `yaml:"exclude"`
@@ -166,6 +168,10 @@ func (c *Config) ParseConfig(raw []byte, path string) error {
 	if f.OOTMonths > 0 {
 		c.OOTMonths = f.OOTMonths
 	}
+	if f.MaxRows < 0 {
+		return fmt.Errorf("config %s: max_rows = %d: want 0 (every row) or more", path, f.MaxRows)
+	}
+	c.MaxRows = f.MaxRows
 	c.L2 = f.L2
 	c.L2CV = f.L2CV
 	if f.Method != "" {

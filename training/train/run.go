@@ -56,6 +56,9 @@ type run struct {
 	// trends are the numeric characteristics' directions for the
 	// boosted card's monotone tables (boostTrend), by name.
 	trends map[string]int
+	// sampled is the modelling table's rows and the share kept, in
+	// millionths, when MaxRows sampled it (sampleRows); zero otherwise.
+	sampled [2]int64
 	// query reads a query's result into columns (open); conn is the
 	// lake mode's DuckDB connection.
 	// rows is about how many rows to expect (0: unknown).
@@ -218,6 +221,9 @@ func (r *run) sources(ctx context.Context) (src, testSrc string, exclude map[str
 		if src, r.inputs, err = lakeQuery(ctx, r.conn, cfg); err != nil {
 			return "", "", nil, err
 		}
+		if src, err = r.sampleRows(ctx, src); err != nil {
+			return "", "", nil, err
+		}
 		for _, k := range lakeKeys() {
 			exclude[k] = true
 		}
@@ -245,6 +251,33 @@ func (r *run) sources(ctx context.Context) (src, testSrc string, exclude map[str
 	}
 	exclude[cfg.Target] = true
 	return src, testSrc, exclude, nil
+}
+
+// sampleRows returns the lake query q, sampled to about cfg.MaxRows rows
+// when it has more (Config.MaxRows), ordered as q is: by the set's key
+// and period.
+func (r *run) sampleRows(ctx context.Context, q string) (string, error) {
+	cfg := r.cfg
+	if cfg.MaxRows <= 0 {
+		return q, nil
+	}
+	var n int64
+	if err := r.conn.QueryRowContext(ctx, "SELECT count(*) FROM ("+q+")").Scan(&n); err != nil {
+		return "", fmt.Errorf("train: count the modelling table: %w", err)
+	}
+	if n <= int64(cfg.MaxRows) {
+		return q, nil
+	}
+	key, err := features.Key(cfg.Model)
+	if err != nil {
+		return "", err
+	}
+	const scale = 1_000_000
+	keep := int64(math.Ceil(float64(cfg.MaxRows) * scale / float64(n)))
+	r.log.Info("train: sampling the modelling table", "rows", n, "max_rows", cfg.MaxRows, "share", float64(keep)/scale)
+	r.sampled = [2]int64{n, keep}
+	return fmt.Sprintf("SELECT * FROM (%s) AS s WHERE md5_number(s.%s || '|' || s.__period || '|' || '%d') %% %d < %d ORDER BY s.%s, s.__period",
+		q, key, cfg.Seed, scale, keep, key), nil
 }
 
 // readSamples reads the data and splits it into the train, test and
@@ -575,6 +608,9 @@ func (r *run) describe(m *scorecard.Model) ([]lake.File, error) {
 		m.Dropped = []scorecard.Dropped{}
 	}
 	m.Settings = settings(cfg)
+	if r.sampled[0] > 0 {
+		m.Settings["sampled"] = fmt.Sprintf("%d of %d rows: md5(key|period|seed) mod 1e6 below %d", sampleN(r.samples, "train")+sampleN(r.samples, "test")+sampleN(r.samples, "oot"), r.sampled[0], r.sampled[1])
+	}
 	// model.json names its inputs by where they sit in the lake (or by
 	// file name), never by the lake's own path: the same book trained
 	// under another root gives the same bytes and version. The run

@@ -61,6 +61,14 @@ type Config struct {
 	Model     string // acard | bcard
 	AsOf      string // restrict features to one as_of snapshot (optional)
 	OOTMonths int    // latest periods held out (default 3)
+	// MaxRows caps the modelling table at about this many rows (0: every
+	// row): when it has more, a uniform sample of them, each row kept
+	// when the MD5 of its key, period and Seed falls below the share, so
+	// the same book and seed give the same sample whatever the order of
+	// the files. Uniform, so the bad rate and the score scale stay
+	// unbiased; a development sample of millions of rows gains little
+	// more from the rest, and the memory stays bounded as the book grows.
+	MaxRows int
 	// MemoryLimit is DuckDB's memory_limit (default 3GB); in lake mode it
 	// spills to <lake>/_tmp, in flat mode to the system temp directory.
 	MemoryLimit string
@@ -200,6 +208,9 @@ func settings(cfg *Config) map[string]string {
 	}
 	if len(cfg.Features) > 0 {
 		s["features"] = strings.Join(cfg.Features, ",")
+	}
+	if cfg.MaxRows > 0 {
+		s["max_rows"] = strconv.Itoa(cfg.MaxRows)
 	}
 	if cfg.Lake != "" {
 		s["model"], s["oot_months"], s["as_of"] = cfg.Model, strconv.Itoa(cfg.OOTMonths), cfg.AsOf

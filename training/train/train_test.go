@@ -10,6 +10,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -526,5 +527,82 @@ func TestLakeModeRootIndependent(t *testing.T) {
 		if !bytes.Equal(data, fb[name]) {
 			t.Errorf("%s differs between the two roots", name)
 		}
+	}
+}
+
+// max_rows: a modelling table of more rows is sampled uniformly to about
+// that many (the bad rate kept), the model records it, and the sample
+// depends on the rows' keys and the seed, not on the order of the files:
+// the same lake written in another row order gives the same samples and
+// card, and another seed another sample.
+func TestLakeModeMaxRows(t *testing.T) {
+	ctx := context.Background()
+	run := func(root string, maxRows int, seed uint64) *train.Result {
+		t.Helper()
+		c := train.NewConfig()
+		c.Lake, c.Model, c.Out, c.OOTMonths, c.MaxRows, c.Seed = root, "acard", t.TempDir(), 2, maxRows, seed
+		r, err := train.Run(ctx, c, quiet)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	total := func(r *train.Result) int { return r.Samples["train"] + r.Samples["test"] + r.Samples["oot"] }
+	root := t.TempDir()
+	db := writeACardLake(t, root)
+	full := run(root, 0, 1)
+	capped := run(root, 2000, 1)
+	n := total(full)
+	if n < 4000 {
+		t.Fatalf("%d rows in the full table: the test needs more than twice max_rows", n)
+	}
+	if got := total(capped); got < 1800 || got > 2200 {
+		t.Errorf("%d rows kept of %d with max_rows 2000", got, n)
+	}
+	if s := capped.Model.Settings; s["max_rows"] != "2000" || !strings.Contains(s["sampled"], fmt.Sprintf("%d of %d rows", total(capped), n)) {
+		t.Errorf("settings %v", s)
+	}
+	if _, ok := full.Model.Settings["sampled"]; ok {
+		t.Errorf("an uncapped run says it sampled: %v", full.Model.Settings)
+	}
+	badRate := func(r *train.Result) float64 {
+		var bads, rows float64
+		for _, s := range r.Model.Metrics {
+			bads += float64(s.Bads)
+			rows += float64(s.N)
+		}
+		return bads / rows
+	}
+	if a, b := badRate(full), badRate(capped); math.Abs(a-b) > 0.03 {
+		t.Errorf("bad rate %.4f sampled, %.4f in full", b, a)
+	}
+	// The same lake, rows in another order.
+	shuffled := t.TempDir()
+	for _, dir := range []string{"features/acard/as_of=2024-07-01", "labels/acard"} {
+		if err := os.MkdirAll(filepath.Join(shuffled, dir), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		src, dst := lake.Quote(filepath.Join(root, dir, "part-0.parquet")), lake.Quote(filepath.Join(shuffled, dir, "part-0.parquet"))
+		if _, err := db.ExecContext(ctx, "COPY (SELECT * FROM read_parquet("+src+") ORDER BY md5(application_id)) TO "+dst+" (FORMAT parquet)"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	again := run(shuffled, 2000, 1)
+	if !reflect.DeepEqual(again.Samples, capped.Samples) || !reflect.DeepEqual(again.Model.Chars, capped.Model.Chars) || !reflect.DeepEqual(again.Model.Metrics, capped.Model.Metrics) {
+		t.Errorf("another row order, another sample or card: %v vs %v", again.Samples, capped.Samples)
+	}
+	// The out-of-time sample depends on the sampling alone (not on the
+	// seed's train/test split).
+	oot := func(r *train.Result) [2]int {
+		for _, s := range r.Model.Metrics {
+			if s.Sample == "oot" {
+				return [2]int{s.N, s.Bads}
+			}
+		}
+		t.Fatal("no oot metrics")
+		return [2]int{}
+	}
+	if other := run(root, 2000, 2); oot(other) == oot(capped) {
+		t.Errorf("seed 2 drew the same out-of-time rows and bads as seed 1: %v", oot(capped))
 	}
 }
