@@ -52,9 +52,7 @@ func Run(ctx context.Context, l lake.Lake, set string, asOf []time.Time, opts la
 	if err != nil {
 		return nil, err
 	}
-	m := &lake.Manifest{Stage: "features-" + set, Version: version.String(), Started: time.Now().UTC(),
-		Config: map[string]any{"set": set}, Counts: map[string]int64{}, Timings: map[string]float64{},
-		Extra: map[string]any{"catalog_version": cat.Version, "features": len(cat.Set(set))}}
+	m := NewManifest("features-"+set, set, cat)
 	db, err := l.OpenDB(ctx, opts)
 	if err != nil {
 		return nil, err
@@ -68,12 +66,13 @@ func Run(ctx context.Context, l lake.Lake, set string, asOf []time.Time, opts la
 	for _, name := range append(InputTables(), Intermediates()...) {
 		files, _ := filepath.Glob(l.Glob(name))
 		for _, f := range files {
-			in := lake.File{Path: rel(l, f)}
-			if in.SHA256, err = durable.SHA256(f); err != nil {
-				return nil, fmt.Errorf("features: manifest: %w", err)
-			}
-			if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM read_parquet("+lake.Quote(f)+")").Scan(&in.Rows); err != nil {
+			var rows int64
+			if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM read_parquet("+lake.Quote(f)+")").Scan(&rows); err != nil {
 				return nil, fmt.Errorf("features: manifest: rows of %s: %w", f, err)
+			}
+			in, err := ManifestFile(l, f, rows)
+			if err != nil {
+				return nil, err
 			}
 			m.Inputs = append(m.Inputs, in)
 		}
@@ -109,49 +108,80 @@ func Run(ctx context.Context, l lake.Lake, set string, asOf []time.Time, opts la
 		dates = append(dates, ds)
 		m.Counts["rows_"+ds] = s.Rows
 		m.Timings[ds] = s.Seconds
-		if err := addOutput(c.Staged, m, staged(filepath.Join(s.Path, "part-0.parquet")), s.Rows); err != nil {
+		if err := AddOutput(c.Staged, m, staged(filepath.Join(s.Path, "part-0.parquet")), s.Rows); err != nil {
 			return snaps, err
 		}
 		if s.FlagsPath != "" {
 			m.Counts["flags_"+ds] = s.Flags
-			if err := addOutput(c.Staged, m, staged(filepath.Join(s.FlagsPath, "part-0.parquet")), s.Flags); err != nil {
+			if err := AddOutput(c.Staged, m, staged(filepath.Join(s.FlagsPath, "part-0.parquet")), s.Flags); err != nil {
 				return snaps, err
 			}
 		}
 	}
-	mergePrevious(l, m, dates)
-	// as_of: every snapshot date the committed lake holds (built now or
-	// carried over), sorted, so the manifest describes the lake and not
-	// the last call (the B-card's training and as-of snapshots are two).
-	var all []string
-	for d := range m.Extra["snapshots"].(map[string]any) {
-		all = append(all, d)
-	}
-	sort.Strings(all)
-	m.Config["as_of"] = all
-	var buf bytes.Buffer
-	if err := cat.WriteCSV(&buf); err != nil {
+	MergePrevious(l, m, set, dates)
+	if err := CommitCatalog(c, m, cat); err != nil {
 		return snaps, err
 	}
-	// Both sets' commits carry the whole catalog at features/catalog.csv
-	// (the same bytes for the same code): the last commit's is mounted.
-	catPath := c.Staged.TableDir("features/catalog.csv")
-	if err := os.WriteFile(catPath, buf.Bytes(), 0o644); err != nil {
-		return snaps, fmt.Errorf("features: %w", err)
-	}
-	if err := addOutput(c.Staged, m, catPath, int64(len(cat.Features))); err != nil {
-		return snaps, err
-	}
-	// Outputs in path order, whatever order the snapshots were built or
-	// carried over in: the same lake gives the same manifest bytes.
-	sort.Slice(m.Outputs, func(i, j int) bool { return m.Outputs[i].Path < m.Outputs[j].Path })
-	m.Finished = time.Now().UTC()
-	if err := c.WriteManifest(m); err != nil {
+	if err := CommitManifest(c, m); err != nil {
 		return snaps, err
 	}
 	c.MountStaged(mounts...)
-	c.Mount("features/catalog.csv")
 	return snaps, c.Commit()
+}
+
+// CatalogFile is where a features commit writes the catalog CSV,
+// relative to the lake (or output) root.
+const CatalogFile = "features/catalog.csv"
+
+// NewManifest starts the manifest of a run of stage building the
+// snapshots of set: code version, start time, the set, the catalog's
+// version and its number of features in the set. The run adds its
+// inputs, outputs, rows_<date> counts and timings.
+func NewManifest(stage, set string, cat Catalog) *lake.Manifest {
+	return &lake.Manifest{Stage: stage, Version: version.String(), Started: time.Now().UTC(),
+		Config: map[string]any{"set": set}, Counts: map[string]int64{}, Timings: map[string]float64{},
+		Extra: map[string]any{"catalog_version": cat.Version, "features": len(cat.Set(set))}}
+}
+
+// CommitCatalog writes the whole catalog (every set's features) to
+// CatalogFile in commit c, lists it in m's outputs (rows: the number of
+// features) and mounts it. Every features commit carries it (the same
+// bytes for the same code): the last commit's is mounted.
+func CommitCatalog(c *lake.Commit, m *lake.Manifest, cat Catalog) error {
+	var buf bytes.Buffer
+	if err := cat.WriteCSV(&buf); err != nil {
+		return err
+	}
+	p := c.Path(CatalogFile)
+	if err := os.WriteFile(p, buf.Bytes(), 0o644); err != nil {
+		return fmt.Errorf("features: %w", err)
+	}
+	if err := AddOutput(c.Staged, m, p, int64(len(cat.Features))); err != nil {
+		return err
+	}
+	c.Mount(CatalogFile)
+	return nil
+}
+
+// CommitManifest finishes m and writes it into commit c (mounted at
+// _manifests/<stage>.json). config.as_of is every snapshot date of
+// extra.snapshots (built now or carried over), sorted, so the manifest
+// describes the lake and not the last call (the B-card's training and
+// as-of snapshots are two runs); the outputs are in path order, whatever
+// order the snapshots were built or carried over in, so the same lake
+// gives the same manifest bytes.
+func CommitManifest(c *lake.Commit, m *lake.Manifest) error {
+	var all []string
+	if snaps, ok := m.Extra["snapshots"].(map[string]any); ok {
+		for d := range snaps {
+			all = append(all, d)
+		}
+	}
+	sort.Strings(all)
+	m.Config["as_of"] = all
+	sort.Slice(m.Outputs, func(i, j int) bool { return m.Outputs[i].Path < m.Outputs[j].Path })
+	m.Finished = time.Now().UTC()
+	return c.WriteManifest(m)
 }
 
 func rel(l lake.Lake, p string) string {
@@ -161,20 +191,34 @@ func rel(l lake.Lake, p string) string {
 	return p
 }
 
-func addOutput(l lake.Lake, m *lake.Manifest, path string, rows int64) error {
+// ManifestFile describes the file at path for a manifest: its path
+// relative to l's root, its SHA-256 and rows.
+func ManifestFile(l lake.Lake, path string, rows int64) (lake.File, error) {
 	sum, err := durable.SHA256(path)
 	if err != nil {
-		return fmt.Errorf("features: manifest: %w", err)
+		return lake.File{}, fmt.Errorf("features: manifest: %w", err)
 	}
-	m.Outputs = append(m.Outputs, lake.File{Path: rel(l, path), SHA256: sum, Rows: rows})
+	return lake.File{Path: rel(l, path), SHA256: sum, Rows: rows}, nil
+}
+
+// AddOutput appends the file at path, written in the staged lake l, to
+// m's outputs (ManifestFile).
+func AddOutput(l lake.Lake, m *lake.Manifest, path string, rows int64) error {
+	f, err := ManifestFile(l, path, rows)
+	if err != nil {
+		return err
+	}
+	m.Outputs = append(m.Outputs, f)
 	return nil
 }
 
-// mergePrevious keeps, in the new manifest, the snapshots of earlier runs
-// of the same set at other dates that are still in the lake (a pipeline
-// computes training month ends and the as-of month in separate runs).
-// Their catalog version is kept per date in extra.snapshots.
-func mergePrevious(l lake.Lake, m *lake.Manifest, dates []string) {
+// MergePrevious keeps, in the new manifest m of a run of set that built
+// the snapshots at dates, the snapshots of earlier runs of the same stage
+// (m.Stage, whose manifest is read from l) at other dates that are still
+// in l (a pipeline computes training month ends and the as-of month in
+// separate runs): their outputs and counts. Every snapshot's rows and
+// catalog version are kept per date in extra.snapshots.
+func MergePrevious(l lake.Lake, m *lake.Manifest, set string, dates []string) {
 	snaps := map[string]any{}
 	for _, d := range dates {
 		snaps[d] = map[string]any{"rows": m.Counts["rows_"+d], "catalog_version": m.Extra["catalog_version"]}
@@ -190,7 +234,7 @@ func mergePrevious(l lake.Lake, m *lake.Manifest, dates []string) {
 				if now[d] {
 					continue
 				}
-				if _, err := os.Stat(filepath.Join(l.Root, "features", strings.TrimPrefix(m.Stage, "features-"), "as_of="+d)); err != nil {
+				if _, err := os.Stat(filepath.Join(l.Root, "features", set, "as_of="+d)); err != nil {
 					continue
 				}
 				snaps[d] = v

@@ -8,8 +8,9 @@
 //	qiandun-beam features --lake DIR [--set bcard] (--as-of YYYY-MM-DD | --from YYYY-MM [--to YYYY-MM]) --out DIR [--runner prism]
 //
 // The outputs are those of `qiandun score`, of perf's panel and of
-// `qiandun features --set bcard` (the snapshots only), committed
-// by the same protocol (internal/durable). --runner defaults to prism (the
+// `qiandun features --set bcard` (the snapshots, catalog.csv and a
+// manifest, _manifests/features-bcard-beam.json), committed by the same
+// protocol (internal/durable). --runner defaults to prism (the
 // local runner); the Beam runner flags (--endpoint, --project, --region,
 // --staging_location, --worker_binary, ...) are accepted beside the
 // command's own. Started by a runner as a worker (no subcommand), the

@@ -3,11 +3,13 @@
 package beamfeatures_test
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -19,6 +21,7 @@ import (
 	"qiandun/data/lake"
 	"qiandun/data/perf"
 	"qiandun/features"
+	"qiandun/internal/durable"
 )
 
 func TestMain(m *testing.M) { ptest.MainWithDefault(m, "prism") }
@@ -30,8 +33,10 @@ func TestMain(m *testing.M) { ptest.MainWithDefault(m, "prism") }
 // them: the same columns and types, the same rows (as multisets, every
 // column, doubles exactly), every feature taking at least two values in
 // the book (so each definition is exercised), each loan in one file,
-// files sorted by loan; a run of one date keeps the others; a refused run
-// leaves the snapshots.
+// files sorted by loan; the commit's catalog.csv byte for byte the
+// stage's and its manifest listing every input and part (checkCommit); a
+// run of one date keeps the others; a refused run leaves the snapshots,
+// the catalog and the manifest.
 func TestBCardEqualsDuckDB(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -87,6 +92,7 @@ func TestBCardEqualsDuckDB(t *testing.T) {
 		compare(t, db, s, filepath.Join(book.Lake, "features/bcard/as_of="+s.AsOf+"/*.parquet"))
 	}
 	exercised(t, db, filepath.Join(book.Lake, "features/bcard/*/*.parquet"))
+	checkCommit(t, db, book.Lake, out, dates)
 	// One date again: the others stay.
 	if _, err := beamfeatures.Run(ctx, beamfeatures.Options{Lake: book.Lake, AsOf: dates[1:2], Out: out, Shards: 2}); err != nil {
 		t.Fatal(err)
@@ -103,6 +109,134 @@ func TestBCardEqualsDuckDB(t *testing.T) {
 		snaps[k].Dir = filepath.Join(out, "features/bcard/as_of="+dates[k])
 		compare(t, db, snaps[k], filepath.Join(book.Lake, "features/bcard/as_of="+dates[k]+"/*.parquet"))
 	}
+	checkCommit(t, db, book.Lake, out, dates)
+}
+
+// checkCommit asserts what the Beam commit at out holds besides the
+// snapshots at dates: features/catalog.csv, byte for byte the one
+// `qiandun features` wrote to lakeDir, and the manifest
+// _manifests/features-bcard-beam.json: the features stage's catalog
+// version, feature count and code version; every lake file the run reads
+// with its SHA-256 and rows (the stage's entry where it lists the file);
+// every part of every snapshot and the catalog, no other file, each with
+// its SHA-256 and rows; per date, rows_<date> and extra.snapshots equal
+// to the rows read back; config.as_of the dates; no loan or borrower id.
+func checkCommit(t *testing.T, db *sql.DB, lakeDir, out string, dates []string) {
+	t.Helper()
+	want, err := os.ReadFile(filepath.Join(lakeDir, features.CatalogFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(filepath.Join(out, features.CatalogFile))
+	if err != nil {
+		t.Fatalf("beam catalog: %v", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("beam catalog.csv (%d bytes) differs from the features stage's (%d bytes)", len(got), len(want))
+	}
+	raw, err := os.ReadFile(lake.New(out).ManifestPath(beamfeatures.Chain))
+	if err != nil {
+		t.Fatalf("beam manifest: %v", err)
+	}
+	m, err := lake.New(out).ReadManifest(beamfeatures.Chain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dm, err := lake.New(lakeDir).ReadManifest("features-" + features.SetBCard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Stage != beamfeatures.Chain || m.Version == "" || m.Version != dm.Version || m.Finished.Before(m.Started) {
+		t.Errorf("manifest stage %q version %q (stage's %q), started %v finished %v", m.Stage, m.Version, dm.Version, m.Started, m.Finished)
+	}
+	for _, k := range []string{"catalog_version", "features"} {
+		if fmt.Sprint(m.Extra[k]) != fmt.Sprint(dm.Extra[k]) || m.Extra[k] == nil {
+			t.Errorf("manifest extra.%s %v, the stage's %v", k, m.Extra[k], dm.Extra[k])
+		}
+	}
+	if a := fmt.Sprint(m.Config["as_of"]); a != fmt.Sprint(dates) || m.Config["set"] != features.SetBCard {
+		t.Errorf("manifest config %v, want set bcard and as_of %v", m.Config, dates)
+	}
+	// Inputs: every file of the tables read, as the stage lists it.
+	stageIn := map[string]lake.File{}
+	for _, f := range dm.Inputs {
+		stageIn[f.Path] = f
+	}
+	var files []string
+	for _, tb := range []string{"loans", "repayment_schedule", "repayments", "collection_events", "bureau_inquiries", "scores_acard"} {
+		g, _ := filepath.Glob(filepath.Join(lakeDir, tb, "*.parquet"))
+		files = append(files, g...)
+	}
+	if len(m.Inputs) != len(files) {
+		t.Errorf("manifest: %d inputs, the lake has %d files of the tables read", len(m.Inputs), len(files))
+	}
+	for _, f := range files {
+		r, _ := filepath.Rel(lakeDir, f)
+		e := fileEntry(t, db, m.Inputs, filepath.ToSlash(r), f, -1)
+		if s, ok := stageIn[filepath.ToSlash(r)]; ok && s != e {
+			t.Errorf("manifest input %s differs from the stage's %+v", r, s)
+		}
+	}
+	// Outputs: the catalog and every part, nothing else.
+	parts, _ := filepath.Glob(filepath.Join(out, "features/bcard/as_of=*/part-*.parquet"))
+	if len(m.Outputs) != len(parts)+1 {
+		t.Errorf("manifest: %d outputs, want %d parts and the catalog", len(m.Outputs), len(parts))
+	}
+	cat, err := features.DefaultCatalog()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fileEntry(t, db, m.Outputs, features.CatalogFile, filepath.Join(out, features.CatalogFile), int64(len(cat.Features)))
+	snaps, _ := m.Extra["snapshots"].(map[string]any)
+	for _, d := range dates {
+		dir := "features/bcard/as_of=" + d
+		var sum int64
+		ps, _ := filepath.Glob(filepath.Join(out, dir, "part-*.parquet"))
+		for _, p := range ps {
+			sum += fileEntry(t, db, m.Outputs, dir+"/"+filepath.Base(p), p, -1).Rows
+		}
+		var n int64
+		if err := db.QueryRow("SELECT count(*) FROM read_parquet(" + lake.Quote(filepath.Join(out, dir, "*.parquet")) + ")").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		s, _ := snaps[d].(map[string]any)
+		if len(ps) == 0 || sum != n || m.Counts["rows_"+d] != n || fmt.Sprint(s["rows"]) != fmt.Sprint(n) || s["catalog_version"] != m.Extra["catalog_version"] {
+			t.Errorf("as of %s: %d parts listing %d rows, rows_%s %d, extra.snapshots %v; the files hold %d", d, len(ps), sum, d, m.Counts["rows_"+d], s, n)
+		}
+	}
+	// No PII: no loan or borrower id of the book.
+	var loan, borrower string
+	if err := db.QueryRow("SELECT loan_id, borrower_id FROM read_parquet("+lake.Quote(filepath.Join(lakeDir, "loans/*.parquet"))+") LIMIT 1").Scan(&loan, &borrower); err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(raw, []byte(loan)) || bytes.Contains(raw, []byte(borrower)) {
+		t.Errorf("the manifest holds loan %s or borrower %s", loan, borrower)
+	}
+}
+
+// fileEntry returns the entry for rel in files and asserts it has the
+// SHA-256 of the file at path and its rows: want, or (want < 0) the rows
+// DuckDB reads from it.
+func fileEntry(t *testing.T, db *sql.DB, files []lake.File, rel, path string, want int64) lake.File {
+	t.Helper()
+	i := slices.IndexFunc(files, func(f lake.File) bool { return f.Path == rel })
+	if i < 0 {
+		t.Errorf("manifest lists no %s", rel)
+		return lake.File{}
+	}
+	sum, err := durable.SHA256(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want < 0 {
+		if err := db.QueryRow("SELECT count(*) FROM read_parquet(" + lake.Quote(path) + ")").Scan(&want); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if f := files[i]; f.SHA256 != sum || f.Rows != want {
+		t.Errorf("manifest %s: sha256 %s rows %d, the file's %s and %d", rel, f.SHA256, f.Rows, sum, want)
+	}
+	return files[i]
 }
 
 // compare asserts that the Beam snapshot s equals the DuckDB snapshot at

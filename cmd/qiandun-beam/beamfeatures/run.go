@@ -14,7 +14,13 @@
 // <out>/features/bcard/as_of=<date>/part-*.parquet in the DuckDB
 // snapshot's schema, committed by internal/durable (chain
 // features-bcard-beam; the chain's other dates are kept), so a failed run
-// leaves the previous snapshots intact.
+// leaves the previous snapshots intact. The same commit holds the
+// feature catalog <out>/features/catalog.csv and the manifest
+// <out>/_manifests/features-bcard-beam.json, written by the features
+// stage's own code (features.CommitCatalog, features.CommitManifest): the
+// catalog's bytes are those of `qiandun features`, and the manifest has
+// its fields (inputs and every part with SHA-256 and rows, rows_<date>
+// counts, config.as_of, catalog version per snapshot, code version).
 package beamfeatures
 
 import (
@@ -26,6 +32,7 @@ import (
 	"reflect"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/apache/arrow-go/v18/parquet/compress"
@@ -87,6 +94,10 @@ type Snapshot struct {
 // Table is where the snapshots are, relative to Out.
 const Table = "features/bcard"
 
+// Chain is the durable chain of the run's commits under Out and the
+// stage name of its manifest, <Out>/_manifests/<Chain>.json.
+const Chain = "features-bcard-beam"
+
 // Run builds the B-card snapshots at the as-of dates on Beam and commits
 // them.
 func Run(ctx context.Context, o Options) ([]Snapshot, error) {
@@ -123,15 +134,30 @@ func Run(ctx context.Context, o Options) ([]Snapshot, error) {
 	if err != nil {
 		return nil, err
 	}
-	files, err := inputs(lake.New(o.Lake))
+	in := lake.New(o.Lake)
+	files, err := inputs(in)
 	if err != nil {
 		return nil, err
 	}
-	tx, err := durable.BeginIn(o.Out, "features-bcard-beam")
+	m := features.NewManifest(Chain, features.SetBCard, cat)
+	m.Config["runner"], m.Config["shards"] = o.Runner, o.Shards
+	for _, f := range files {
+		n, err := rowgroups.NumRows(f.Path)
+		if err != nil {
+			return nil, fmt.Errorf("beamfeatures: manifest: %w", err)
+		}
+		mf, err := features.ManifestFile(in, f.Path, n)
+		if err != nil {
+			return nil, err
+		}
+		m.Inputs = append(m.Inputs, mf)
+	}
+	tx, err := durable.BeginIn(o.Out, Chain)
 	if err != nil {
 		return nil, fmt.Errorf("beamfeatures: %w", err)
 	}
 	defer tx.Abort()
+	c := &lake.Commit{Txn: tx, Lake: lake.New(o.Out), Staged: lake.New(tx.Path("."))}
 	// Snapshots accumulate as the DuckDB stage's do: the other dates are
 	// kept (hard links), this run's are written afresh.
 	if err := tx.Keep(Table); err != nil {
@@ -152,8 +178,21 @@ func Run(ctx context.Context, o Options) ([]Snapshot, error) {
 	if _, err := beam.Run(ctx, o.Runner, p); err != nil {
 		return nil, fmt.Errorf("beamfeatures: pipeline on %s: %w", o.Runner, err)
 	}
-	snaps, err := collect(o, dirs, layout)
+	m.Timings["pipeline"] = time.Since(start).Seconds()
+	snaps, err := collect(o, dirs, layout, c.Staged, m)
 	if err != nil {
+		return nil, err
+	}
+	// The manifest lists the commit's every snapshot: this run's and the
+	// kept dates' (from the previous manifest, or read from their files).
+	features.MergePrevious(c.Lake, m, features.SetBCard, o.AsOf)
+	if err := listKept(c.Staged, m); err != nil {
+		return nil, err
+	}
+	if err := features.CommitCatalog(c, m, cat); err != nil {
+		return nil, err
+	}
+	if err := features.CommitManifest(c, m); err != nil {
 		return nil, err
 	}
 	tx.Mount(Table)
@@ -163,7 +202,7 @@ func Run(ctx context.Context, o Options) ([]Snapshot, error) {
 	for _, s := range snaps {
 		log.Info("beamfeatures: snapshot committed", "as_of", s.AsOf, "dir", s.Dir, "rows", s.Rows, "files", len(s.Files))
 	}
-	log.Info("beamfeatures: done", "snapshots", len(snaps), "seconds", time.Since(start).Seconds())
+	log.Info("beamfeatures: done", "snapshots", len(snaps), "manifest", c.Lake.ManifestPath(Chain), "seconds", time.Since(start).Seconds())
 	return snaps, nil
 }
 
@@ -190,9 +229,11 @@ func inputs(l lake.Lake) ([]rowgroups.File, error) {
 	return files, nil
 }
 
-// collect counts each snapshot's rows; a date with no rows gets an empty
-// part-000.parquet, so a snapshot always has its schema on disk.
-func collect(o Options, dirs []string, layout Layout) ([]Snapshot, error) {
+// collect counts each snapshot's rows and lists its parts in m's outputs
+// (paths relative to the staged root) and counts; a date with no rows
+// gets an empty part-000.parquet, so a snapshot always has its schema on
+// disk.
+func collect(o Options, dirs []string, layout Layout, staged lake.Lake, m *lake.Manifest) ([]Snapshot, error) {
 	var snaps []Snapshot
 	for k, dir := range dirs {
 		s := Snapshot{AsOf: o.AsOf[k], Dir: filepath.Join(o.Out, filepath.FromSlash(Table), "as_of="+o.AsOf[k])}
@@ -210,10 +251,54 @@ func collect(o Options, dirs []string, layout Layout) ([]Snapshot, error) {
 			if err != nil {
 				return nil, fmt.Errorf("beamfeatures: %w", err)
 			}
+			if err := features.AddOutput(staged, m, f, n); err != nil {
+				return nil, err
+			}
 			s.Rows += n
 			s.Files = append(s.Files, filepath.Base(f))
 		}
+		m.Counts["rows_"+s.AsOf] = s.Rows
 		snaps = append(snaps, s)
 	}
 	return snaps, nil
+}
+
+// listKept adds to m the parts of the staged snapshots that it does not
+// list yet: kept dates of a commit without a manifest (written before
+// the Beam run wrote one), with their rows from the files.
+func listKept(staged lake.Lake, m *lake.Manifest) error {
+	listed := map[string]bool{}
+	for _, f := range m.Outputs {
+		listed[f.Path] = true
+	}
+	parts, err := filepath.Glob(filepath.Join(staged.TableDir(Table), "as_of=*", "part-*.parquet"))
+	if err != nil {
+		return fmt.Errorf("beamfeatures: %w", err)
+	}
+	sort.Strings(parts)
+	snaps := m.Extra["snapshots"].(map[string]any)
+	added := map[string]int64{}
+	for _, p := range parts {
+		if r, err := filepath.Rel(staged.Root, p); err == nil && listed[filepath.ToSlash(r)] {
+			continue
+		}
+		n, err := rowgroups.NumRows(p)
+		if err != nil {
+			return fmt.Errorf("beamfeatures: manifest: %w", err)
+		}
+		f, err := features.ManifestFile(staged, p, n)
+		if err != nil {
+			return err
+		}
+		m.Outputs = append(m.Outputs, f)
+		d := strings.TrimPrefix(filepath.Base(filepath.Dir(p)), "as_of=")
+		m.Counts["rows_"+d] += f.Rows
+		added[d] += f.Rows
+	}
+	for d := range added {
+		if _, ok := snaps[d]; !ok {
+			snaps[d] = map[string]any{"rows": m.Counts["rows_"+d]}
+		}
+	}
+	return nil
 }
