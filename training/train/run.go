@@ -253,31 +253,32 @@ func (r *run) sources(ctx context.Context) (src, testSrc string, exclude map[str
 	return src, testSrc, exclude, nil
 }
 
-// sampleRows returns the lake query q, sampled to about cfg.MaxRows rows
-// when it has more (Config.MaxRows), ordered as q is: by the set's key
-// and period.
+// sampleRows returns the lake query q ordered by the set's key and period
+// and, when it has more than cfg.MaxRows rows (Config.MaxRows), sampled
+// to about that many.
 func (r *run) sampleRows(ctx context.Context, q string) (string, error) {
 	cfg := r.cfg
+	key, err := features.Key(cfg.Model)
+	if err != nil {
+		return "", err
+	}
+	order := fmt.Sprintf(" ORDER BY s.%s, s.__period", key)
 	if cfg.MaxRows <= 0 {
-		return q, nil
+		return "SELECT * FROM (" + q + ") AS s" + order, nil
 	}
 	var n int64
 	if err := r.conn.QueryRowContext(ctx, "SELECT count(*) FROM ("+q+")").Scan(&n); err != nil {
 		return "", fmt.Errorf("train: count the modelling table: %w", err)
 	}
 	if n <= int64(cfg.MaxRows) {
-		return q, nil
-	}
-	key, err := features.Key(cfg.Model)
-	if err != nil {
-		return "", err
+		return "SELECT * FROM (" + q + ") AS s" + order, nil
 	}
 	const scale = 1_000_000
 	keep := int64(math.Ceil(float64(cfg.MaxRows) * scale / float64(n)))
 	r.log.Info("train: sampling the modelling table", "rows", n, "max_rows", cfg.MaxRows, "share", float64(keep)/scale)
 	r.sampled = [2]int64{n, keep}
-	return fmt.Sprintf("SELECT * FROM (%s) AS s WHERE md5_number(s.%s || '|' || s.__period || '|' || '%d') %% %d < %d ORDER BY s.%s, s.__period",
-		q, key, cfg.Seed, scale, keep, key), nil
+	return fmt.Sprintf("SELECT * FROM (%s) AS s WHERE md5_number_upper(s.%s || '|' || s.__period || '|' || '%d') %% %d < %d%s",
+		q, key, cfg.Seed, scale, keep, order), nil
 }
 
 // readSamples reads the data and splits it into the train, test and

@@ -7,7 +7,8 @@
 -- Output: the snapshot's feature columns, then
 --   __period  the application's issue month, YYYY-MM (the out-of-time split)
 --   __y       the label: 1.0 bad, 0.0 good
--- ordered by application_id. Only good and bad labels of issue months in
+-- one row per application (train.go orders them by application_id, and
+-- samples them when max_rows asks). Only good and bad labels of issue months in
 -- which no loan is immature: an issue month with any immature loan would
 -- bring its early bads without the goods that are still running, and bias
 -- both the sample's bad rate and its mix (short terms).
@@ -26,4 +27,3 @@ WITH f AS (
 )
 SELECT f.* EXCLUDE (__snap), CAST(strftime(l.issue_month, '%Y-%m') AS VARCHAR) AS __period, CAST(l.bad AS DOUBLE) AS __y
 FROM f JOIN l USING (application_id)
-ORDER BY application_id

@@ -7,7 +7,8 @@
 -- Output: the snapshot's feature columns, then
 --   __period  the observation month, YYYY-MM (the out-of-time split)
 --   __y       the label: 1.0 bad, 0.0 good
--- ordered by loan_id and observation date. Only good and bad labels
+-- one row per loan and observation date (train.go orders them so, and
+-- samples them when max_rows asks). Only good and bad labels
 -- (immature observations are left out).
 WITH f AS (
   SELECT * EXCLUDE (filename),
@@ -18,4 +19,3 @@ WITH f AS (
 )
 SELECT f.* EXCLUDE (__snap), CAST(strftime(l.obs_date, '%Y-%m') AS VARCHAR) AS __period, CAST(l.bad AS DOUBLE) AS __y
 FROM f JOIN l ON f.loan_id = l.loan_id AND f.__snap = l.obs_date
-ORDER BY f.loan_id, l.obs_date
