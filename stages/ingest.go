@@ -149,7 +149,7 @@ type vaultCollector struct {
 }
 
 func newVaultCollector(v *vault.Vault) *vaultCollector {
-	return &vaultCollector{v: v, seed: maphash.MakeSeed(), recent: make([]string, 1<<18)}
+	return &vaultCollector{v: v, seed: maphash.MakeSeed(), recent: make([]string, 1<<16)}
 }
 
 func (c *vaultCollector) add(_ string, token, clear []byte) {
@@ -161,7 +161,7 @@ func (c *vaultCollector) add(_ string, token, clear []byte) {
 	}
 	c.recent[i] = string(token)
 	c.mu.Unlock()
-	if err := c.v.Put(string(token), string(clear)); err != nil {
+	if err := c.v.PutBytes(token, clear); err != nil {
 		c.mu.Lock()
 		if c.err == nil {
 			c.err = err

@@ -2,6 +2,8 @@ package vault
 
 import (
 	"bufio"
+	"crypto/cipher"
+	"crypto/rand"
 	"bytes"
 	"container/heap"
 	"encoding/binary"
@@ -348,7 +350,7 @@ func (c *tableCursor) next() (bool, error) {
 			return false, nil
 		}
 		j, size := c.bi, 0
-		for j < len(c.t.off) && (j == c.bi || size+int(c.t.size[j]) <= 256<<10) {
+		for j < len(c.t.off) && (j == c.bi || size+int(c.t.size[j]) <= 64<<10) {
 			size += int(c.t.size[j])
 			j++
 		}
@@ -384,17 +386,42 @@ func (p *pending) rec(i int) (tok, sealed []byte) {
 	return tok, sealed
 }
 
-// add appends a record, growing the arena at most to limit.
-func (p *pending) add(tok, sealed []byte, limit int) {
-	need := len(p.arena) + binary.MaxVarintLen64*2 + len(tok) + len(sealed)
+// grow makes room for n more bytes, growing the arena at most to limit
+// (or to what is needed).
+func (p *pending) grow(n, limit int) {
+	need := len(p.arena) + n
 	if need > cap(p.arena) {
 		c := max(2*cap(p.arena), 64<<10)
 		c = max(min(c, limit), need)
 		p.arena = append(make([]byte, 0, c), p.arena...)
 	}
+}
+
+// add appends a record.
+func (p *pending) add(tok, sealed []byte, limit int) {
+	p.grow(binary.MaxVarintLen64*2+len(tok)+len(sealed), limit)
 	p.recs = append(p.recs, uint32(len(p.arena)))
 	p.arena = appendRecord(p.arena, tok, sealed)
 	p.sorted = false
+}
+
+// addSealed appends the record of value sealed under tok, sealed in
+// place in the arena (no garbage for the collector).
+func (p *pending) addSealed(aead cipher.AEAD, tok, value []byte, limit int) error {
+	ns := aead.NonceSize()
+	sl := ns + len(value) + aead.Overhead()
+	p.grow(binary.MaxVarintLen64*2+len(tok)+sl, limit)
+	a := binary.AppendUvarint(p.arena, uint64(len(tok)))
+	a = append(a, tok...)
+	a = binary.AppendUvarint(a, uint64(sl))
+	nonce := a[len(a) : len(a)+ns]
+	if _, err := rand.Read(nonce); err != nil {
+		return fmt.Errorf("vault: nonce: %w", err)
+	}
+	p.recs = append(p.recs, uint32(len(p.arena)))
+	p.arena = aead.Seal(a[:len(a)+ns], nonce, value, tok)
+	p.sorted = false
+	return nil
 }
 
 // sort sorts the records by token and keeps of each token its newest.

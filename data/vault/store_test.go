@@ -460,3 +460,39 @@ func BenchmarkRevealBatch(b *testing.B) {
 	}
 	benchutil.Report(b, len(batch))
 }
+
+// TestConcurrentPuts: ingest's lanes Put from several goroutines while
+// the buffer spills; every value arrives.
+func TestConcurrentPuts(t *testing.T) {
+	lake := t.TempDir()
+	v, err := Open(lake, keyA, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v.bufMax = 4 << 10
+	const workers, each = 8, 1000
+	errs := make(chan error, workers)
+	for w := range workers {
+		go func() {
+			var err error
+			for i := w * each; i < (w+1)*each && err == nil; i++ {
+				err = v.PutBytes([]byte(scaleToken(i)), []byte(scaleValue(i)))
+			}
+			errs <- err
+		}()
+	}
+	for range workers {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := v.Save(); err != nil {
+		t.Fatal(err)
+	}
+	v.Close()
+	want := map[string]string{}
+	for i := range workers * each {
+		want[scaleToken(i)] = scaleValue(i)
+	}
+	checkAll(t, lake, keyA, want)
+}

@@ -41,6 +41,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"unsafe"
 
 	"qiandun/internal/durable"
 	"qiandun/internal/keyfile"
@@ -64,7 +65,7 @@ const Chain = "ingest"
 
 // DefaultBufferBytes bounds the sealed Puts a vault holds in memory;
 // beyond, they are spilled to a sorted run on disk.
-const DefaultBufferBytes = 64 << 20
+const DefaultBufferBytes = 32 << 20
 
 // tmpDir is the lake's temporary area (data/lake.TmpDir), emptied by the
 // next writer of the lake.
@@ -343,11 +344,21 @@ func open(aead cipher.AEAD, token, sealed []byte) ([]byte, error) {
 // memory up to the buffer's bound, then spilled to a sorted run in the
 // lake's temporary area.
 func (v *Vault) Put(token, value string) error {
-	s, err := seal(v.aead, []byte(token), []byte(value))
-	if err != nil {
+	return v.PutBytes(unsafe.Slice(unsafe.StringData(token), len(token)), unsafe.Slice(unsafe.StringData(value), len(value)))
+}
+
+// PutBytes is Put of byte slices, which it does not keep: the value is
+// sealed straight into the buffer.
+func (v *Vault) PutBytes(token, value []byte) error {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if err := v.buf.addSealed(v.aead, token, value, v.bufMax); err != nil {
 		return err
 	}
-	return v.putSealed([]byte(token), s)
+	if v.buf.size() >= v.bufMax {
+		return v.spill()
+	}
+	return nil
 }
 
 func (v *Vault) putSealed(tok, sealed []byte) error {
