@@ -2,10 +2,10 @@ package vault
 
 import (
 	"bufio"
-	"crypto/cipher"
-	"crypto/rand"
 	"bytes"
 	"container/heap"
+	"crypto/cipher"
+	"crypto/rand"
 	"encoding/binary"
 	"errors"
 	"fmt"
