@@ -3,6 +3,7 @@ package vault
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"container/heap"
 	"crypto/cipher"
 	"crypto/rand"
@@ -375,14 +376,28 @@ func (c *tableCursor) cur() ([]byte, []byte) { return c.tok, c.s }
 // for the collector to trace), in Put order until sorted.
 type pending struct {
 	arena  []byte
-	recs   []uint32 // each record's offset in arena
-	sorted bool     // recs sorted by token, each token once (its newest)
+	recs   []ref // each record's, in Put order until sorted
+	sorted bool  // recs sorted by token, each token once (its newest)
 }
 
-func (p *pending) size() int { return len(p.arena) + 4*len(p.recs) }
+// ref is a record of the arena: its offset, and its token's first 8
+// bytes as a number (zero-padded), which orders most pairs of tokens
+// without reading them.
+type ref struct {
+	key uint64
+	off uint32
+}
+
+func refOf(tok []byte, off int) ref {
+	var k [8]byte
+	copy(k[:], tok)
+	return ref{binary.BigEndian.Uint64(k[:]), uint32(off)}
+}
+
+func (p *pending) size() int { return len(p.arena) + 16*len(p.recs) }
 
 func (p *pending) rec(i int) (tok, sealed []byte) {
-	tok, sealed, _ = nextRecord(p.arena[p.recs[i]:])
+	tok, sealed, _ = nextRecord(p.arena[p.recs[i].off:])
 	return tok, sealed
 }
 
@@ -400,7 +415,7 @@ func (p *pending) grow(n, limit int) {
 // add appends a record.
 func (p *pending) add(tok, sealed []byte, limit int) {
 	p.grow(binary.MaxVarintLen64*2+len(tok)+len(sealed), limit)
-	p.recs = append(p.recs, uint32(len(p.arena)))
+	p.recs = append(p.recs, refOf(tok, len(p.arena)))
 	p.arena = appendRecord(p.arena, tok, sealed)
 	p.sorted = false
 }
@@ -418,7 +433,7 @@ func (p *pending) addSealed(aead cipher.AEAD, tok, value []byte, limit int) erro
 	if _, err := rand.Read(nonce); err != nil {
 		return fmt.Errorf("vault: nonce: %w", err)
 	}
-	p.recs = append(p.recs, uint32(len(p.arena)))
+	p.recs = append(p.recs, refOf(tok, len(p.arena)))
 	p.arena = aead.Seal(a[:len(a)+ns], nonce, value, tok)
 	p.sorted = false
 	return nil
@@ -430,18 +445,21 @@ func (p *pending) sort() {
 		return
 	}
 	tokAt := func(o uint32) []byte { t, _, _ := nextRecord(p.arena[o:]); return t }
-	slices.SortFunc(p.recs, func(a, b uint32) int {
-		if c := bytes.Compare(tokAt(a), tokAt(b)); c != 0 {
+	slices.SortFunc(p.recs, func(a, b ref) int {
+		if a.key != b.key {
+			return cmp.Compare(a.key, b.key)
+		}
+		if c := bytes.Compare(tokAt(a.off), tokAt(b.off)); c != 0 {
 			return c
 		}
-		return int(int64(a) - int64(b)) // Put order: the newest last
+		return cmp.Compare(a.off, b.off) // Put order: the newest last
 	})
 	out := p.recs[:0]
-	for i, o := range p.recs {
-		if i+1 < len(p.recs) && bytes.Equal(tokAt(o), tokAt(p.recs[i+1])) {
+	for i, r := range p.recs {
+		if i+1 < len(p.recs) && r.key == p.recs[i+1].key && bytes.Equal(tokAt(r.off), tokAt(p.recs[i+1].off)) {
 			continue
 		}
-		out = append(out, o)
+		out = append(out, r)
 	}
 	p.recs, p.sorted = out, true
 }

@@ -13,6 +13,7 @@ import (
 	"runtime"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -398,23 +399,26 @@ func TestCorruptFile(t *testing.T) {
 }
 
 // BenchmarkPutWriteFile: Put then WriteFile of a book of values (200,000;
-// 2,000,000 with QIANDUN_BENCH_SCALE=full) with the default buffer.
+// 2,000,000 with QIANDUN_BENCH_SCALE=full) with the default buffer, as
+// ingest puts them (PutBytes); the tokens are made in the loop (a SHA-256
+// each), so that no input held in memory counts in the peak RSS.
 func BenchmarkPutWriteFile(b *testing.B) {
 	n := benchutil.Scale(2_000_000, 200_000)
-	toks := make([]string, n)
-	for i := range toks {
-		toks[i] = scaleToken(i)
-	}
 	benchutil.ResetPeakRSS()
 	b.ResetTimer()
+	var tok [64]byte
+	var val []byte
 	for range b.N {
 		lake := b.TempDir()
 		v, err := Open(lake, keyA, nil)
 		if err != nil {
 			b.Fatal(err)
 		}
-		for i, tok := range toks {
-			if err := v.Put(tok, scaleValue(i)); err != nil {
+		for i := range n {
+			h := sha256.Sum256(strconv.AppendInt(val[:0], int64(i), 10))
+			hex.Encode(tok[:], h[:])
+			val = fmt.Appendf(val[:0], "1%010d", i)
+			if err := v.PutBytes(tok[:], val); err != nil {
 				b.Fatal(err)
 			}
 		}
