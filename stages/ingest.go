@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"sort"
 	"sync"
 
@@ -92,12 +93,19 @@ func (s *Ingest) Run(ctx context.Context, env *pipelines.Env) error {
 	if err != nil {
 		return err
 	}
-	vc := &vaultCollector{val: map[string]string{}}
+	defer vlt.Close()
+	vc := newVaultCollector(vlt)
 	o.Vault = vc.add
-	sealed := 0
-	o.SealVault = func(path string) (err error) {
-		sealed, err = vc.seal(vlt, path)
-		return err
+	sealed, before := 0, vlt.Len()
+	o.SealVault = func(path string) error {
+		if err := vc.failed(); err != nil {
+			return err
+		}
+		if err := vlt.WriteFile(path); err != nil {
+			return err
+		}
+		sealed = vlt.Len() - before
+		return nil
 	}
 	res, err := ingest.Run(ctx, o)
 	if err != nil {
@@ -126,33 +134,44 @@ func (s *Ingest) Run(ctx context.Context, env *pipelines.Env) error {
 	return nil
 }
 
-// vaultCollector gathers, while ingest reads, the clear value of each
-// token for the PII vault (ingest.Options.Vault).
+// vaultCollector seals, while ingest reads, the clear value of each
+// token into the vault (ingest.Options.Vault), which spills them to disk
+// beyond its memory bound. A token is the HMAC of its value, so a token
+// sealed a moment ago need not be again: recent remembers the last token
+// of each of its slots (by hash), which catches most of the repeats of a
+// borrower's or a lender's identity in bounded memory.
 type vaultCollector struct {
-	mu  sync.Mutex
-	val map[string]string // token -> clear value
+	v      *vault.Vault
+	seed   maphash.Seed
+	mu     sync.Mutex
+	recent []string
+	err    error // the first Put's error
+}
+
+func newVaultCollector(v *vault.Vault) *vaultCollector {
+	return &vaultCollector{v: v, seed: maphash.MakeSeed(), recent: make([]string, 1<<16)}
 }
 
 func (c *vaultCollector) add(_ string, token, clear []byte) {
+	i := maphash.Bytes(c.seed, token) & uint64(len(c.recent)-1)
 	c.mu.Lock()
-	if _, ok := c.val[string(token)]; !ok {
-		c.val[string(token)] = string(clear)
+	if c.recent[i] == string(token) || c.err != nil {
+		c.mu.Unlock()
+		return
 	}
+	c.recent[i] = string(token)
 	c.mu.Unlock()
+	if err := c.v.PutBytes(token, clear); err != nil {
+		c.mu.Lock()
+		if c.err == nil {
+			c.err = err
+		}
+		c.mu.Unlock()
+	}
 }
 
-// seal seals the collected values into v and writes it to path (the
-// vault's place in the ingest commit).
-func (c *vaultCollector) seal(v *vault.Vault, path string) (int, error) {
-	n := 0
-	for tok, val := range c.val {
-		if v.Has(tok) {
-			continue
-		}
-		if err := v.Put(tok, val); err != nil {
-			return n, err
-		}
-		n++
-	}
-	return n, v.WriteFile(path)
+func (c *vaultCollector) failed() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.err
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 
 	"qiandun/data/vault"
 	"qiandun/internal/audit"
@@ -21,10 +22,11 @@ type vaultReveals struct {
 	log                  *slog.Logger
 }
 
-// Reveal returns the clear value of each token.
+// Reveal returns the clear value of each token. They are read in token
+// order, the vault file's, so that each of its blocks is read once.
 func (r vaultReveals) Reveal(ctx context.Context, tokens []string) (map[string]string, error) {
 	out := make(map[string]string, len(tokens))
-	for _, t := range tokens {
+	for _, t := range slices.Sorted(slices.Values(tokens)) {
 		val, err := r.v.Reveal(ctx, t, r.purpose)
 		if err != nil {
 			return nil, err

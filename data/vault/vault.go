@@ -12,24 +12,35 @@
 // commit with WriteFile, and Rotate publishes a new commit of that chain.
 // Every Reveal is logged as an
 // audit line naming the token and the purpose, never the value.
+//
+// Memory is bounded whatever the number of values. The file is sorted by
+// token with a sparse index of its blocks (store.go): Open reads only its
+// header and index, a lookup is a binary search in memory and one short
+// read. Puts are sealed at once and held in a buffer of at most
+// DefaultBufferBytes; a full buffer is spilled, sorted, as a run to the
+// lake's temporary area (unlinked as soon as created, so a crash leaves
+// nothing behind), and WriteFile or Save merges the vault's file and the
+// runs in one streaming pass (the newest Put of a token wins). A vault in
+// the JSON form of older releases is still opened (streamed into a
+// temporary sorted file) and the next write converts it.
 package vault
 
 import (
+	"bufio"
 	"context"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
-	"sort"
-	"strings"
+	"sync"
 	"unsafe"
 
 	"qiandun/internal/durable"
@@ -52,6 +63,14 @@ const Rel = "_vault/pii.vault"
 // Chain is the commit chain the vault belongs to: the ingest stage's.
 const Chain = "ingest"
 
+// DefaultBufferBytes bounds the sealed Puts a vault holds in memory;
+// beyond, they are spilled to a sorted run on disk.
+const DefaultBufferBytes = 32 << 20
+
+// tmpDir is the lake's temporary area (data/lake.TmpDir), emptied by the
+// next writer of the lake.
+const tmpDir = "_tmp"
+
 // Path is the vault file of a lake.
 func Path(lake string) string { return filepath.Join(lake, filepath.FromSlash(Rel)) }
 
@@ -70,19 +89,20 @@ func LoadKey(lake, file string, create bool, log *slog.Logger) ([]byte, error) {
 	return keyfile.Load(keyfile.Spec{What: "PII vault key", Env: KeyEnv, File: file, Create: create, Lake: lake, Log: log})
 }
 
-// file is the vault's on-disk form.
-type file struct {
-	KeyFingerprint string            `json:"key_fingerprint"`
-	Entries        map[string]string `json:"entries"` // token -> base64(nonce || ciphertext)
-}
-
-// Vault is an open vault: its entries and the key they are sealed with.
+// Vault is an open vault: its file's index, the Puts not yet written,
+// and the key they are sealed with. Its methods are safe for concurrent
+// use.
 type Vault struct {
-	path string
-	aead cipher.AEAD
-	fp   string
-	ent  map[string]string
-	log  *slog.Logger
+	lake, path string
+	aead       cipher.AEAD
+	fp         string
+	log        *slog.Logger
+
+	mu     sync.Mutex
+	base   *table   // the vault file as opened or last written; nil: none
+	runs   []*table // spilled Puts, oldest first
+	buf    pending  // Puts since the last spill
+	bufMax int
 }
 
 func newAEAD(key []byte) (cipher.AEAD, error) {
@@ -98,7 +118,8 @@ func newAEAD(key []byte) (cipher.AEAD, error) {
 }
 
 // Open opens the vault of lake under key (an empty vault when it has no
-// file yet). A vault sealed with another key is refused.
+// file yet). A vault sealed with another key is refused. Only the file's
+// header and index are read; Close releases it.
 func Open(lake string, key []byte, log *slog.Logger) (*Vault, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -107,156 +128,295 @@ func Open(lake string, key []byte, log *slog.Logger) (*Vault, error) {
 	if err != nil {
 		return nil, err
 	}
-	v := &Vault{path: Path(lake), aead: aead, fp: keyfile.Fingerprint(key), ent: map[string]string{}, log: log}
-	b, err := os.ReadFile(v.path)
+	v := &Vault{lake: lake, path: Path(lake), aead: aead, fp: keyfile.Fingerprint(key), log: log, bufMax: DefaultBufferBytes}
+	f, err := os.Open(v.path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return v, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("vault: %w", err)
 	}
-	f, err := decodeFile(b)
-	if err != nil {
-		return nil, fmt.Errorf("vault %s: %w", v.path, err)
+	head := make([]byte, len(magic))
+	if n, _ := io.ReadFull(f, head); n == len(magic) && string(head) == magic {
+		t, err := openTable(f, v.path)
+		if err != nil {
+			return nil, err
+		}
+		if t.fp != v.fp {
+			t.close()
+			return nil, v.otherKey(t.fp)
+		}
+		v.base = t
+		return v, nil
 	}
-	if f.KeyFingerprint != v.fp {
-		return nil, fmt.Errorf("vault %s is sealed with another key (fingerprint %s; this key's is %s): use the vault key it was written or rotated with", v.path, f.KeyFingerprint, v.fp)
+	defer f.Close()
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return nil, fmt.Errorf("vault: %w", err)
 	}
-	if f.Entries != nil {
-		v.ent = f.Entries
+	if err := v.openJSON(f); err != nil {
+		v.Close()
+		return nil, err
 	}
 	return v, nil
 }
 
-// decodeFile parses a vault file; b is given away (never written after).
-// The file as json.Marshal writes it ({"key_fingerprint":"..",
-// "entries":{"token":"base64",...}}, ASCII without escapes) is read by
-// one scan, the map's strings slices of b: at 3 million values a fraction
-// of encoding/json's time. Anything else goes to encoding/json.
-func decodeFile(b []byte) (file, error) {
-	if f, ok := scanFile(b); ok {
-		return f, nil
-	}
-	var f file
-	err := json.Unmarshal(b, &f)
-	return f, err
+func (v *Vault) otherKey(fp string) error {
+	return fmt.Errorf("vault %s is sealed with another key (fingerprint %s; this key's is %s): use the vault key it was written or rotated with", v.path, fp, v.fp)
 }
 
-// scanFile is decodeFile's fast path; ok is false when b is not in the
-// exact form json.Marshal gives a file of plain ASCII strings.
-func scanFile(b []byte) (f file, ok bool) {
-	for _, c := range b {
-		if c == '\\' || c < 0x20 || c >= 0x80 {
-			return file{}, false
+// errOtherKey stops the reading of a JSON vault sealed with another key.
+type errOtherKey struct{ fp string }
+
+func (e errOtherKey) Error() string { return "another key: " + e.fp }
+
+// openJSON reads a vault in the JSON form of older releases into a
+// temporary sorted file, the vault's base until the next write converts
+// it.
+func (v *Vault) openJSON(r io.Reader) error {
+	fp := ""
+	err := readJSON(bufio.NewReaderSize(r, 1<<20), func(s string) error {
+		if fp = s; s != v.fp {
+			return errOtherKey{s}
 		}
+		return nil
+	}, func(tok, val string) error {
+		sealed, err := base64.StdEncoding.DecodeString(val)
+		if err != nil {
+			sealed = nil // Reveal says the entry is corrupt, as before
+		}
+		return v.putSealed([]byte(tok), sealed)
+	})
+	var ok errOtherKey
+	switch {
+	case errors.As(err, &ok):
+		return v.otherKey(ok.fp)
+	case err != nil:
+		return fmt.Errorf("vault %s: %w", v.path, err)
+	case fp != v.fp:
+		return v.otherKey(fp)
 	}
-	// b is the caller's to give away (never written after): the map's
-	// strings are slices of it, without a copy.
-	s := unsafe.String(unsafe.SliceData(b), len(b))
-	const head, mid = `{"key_fingerprint":"`, `","entries":{`
-	if !strings.HasPrefix(s, head) {
-		return file{}, false
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.compact()
+}
+
+// tempFile creates a file in the lake's temporary area and unlinks it:
+// it lives as long as it is open.
+func (v *Vault) tempFile() (*os.File, error) {
+	dir := filepath.Join(v.lake, tmpDir)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("vault: %w", err)
 	}
-	s = s[len(head):]
-	i := strings.IndexByte(s, '"')
-	if i < 0 || !strings.HasPrefix(s[i:], mid) {
-		return file{}, false
+	f, err := os.CreateTemp(dir, "vault-run-*")
+	if err != nil {
+		return nil, fmt.Errorf("vault: %w", err)
 	}
-	f.KeyFingerprint, s = s[:i], s[i+len(mid):]
-	f.Entries = make(map[string]string, strings.Count(s, `","`)+1)
-	n := 0
-	for len(s) > 0 && s[0] != '}' {
-		// "token":"value" then , or }
-		if s[0] != '"' {
-			return file{}, false
-		}
-		k := strings.IndexByte(s[1:], '"')
-		if k < 0 || !strings.HasPrefix(s[1+k:], `":"`) {
-			return file{}, false
-		}
-		tok := s[1 : 1+k]
-		s = s[1+k+3:]
-		e := strings.IndexByte(s, '"')
-		if e < 0 || e+1 >= len(s) || (s[e+1] != ',' && s[e+1] != '}') {
-			return file{}, false
-		}
-		f.Entries[tok], s = s[:e], s[e+1:]
-		n++
-		if s[0] == ',' {
-			if s = s[1:]; s == "" || s[0] != '"' {
-				return file{}, false
+	if err := os.Remove(f.Name()); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("vault: %w", err)
+	}
+	return f, nil
+}
+
+// spill writes the buffer as a sorted run and empties it; v.mu is held.
+func (v *Vault) spill() error {
+	v.buf.sort()
+	t, err := v.tempTable(func(add func(tok, sealed []byte) error) error {
+		for i := range v.buf.recs {
+			if err := add(v.buf.rec(i)); err != nil {
+				return err
 			}
 		}
-	}
-	// a token twice: encoding/json keeps the last value; let it decide
-	return f, s == "}}" && n == len(f.Entries)
-}
-
-// Len returns the number of values in the vault.
-func (v *Vault) Len() int { return len(v.ent) }
-
-// Tokens returns the vault's tokens, sorted.
-func (v *Vault) Tokens() []string {
-	out := make([]string, 0, len(v.ent))
-	for t := range v.ent {
-		out = append(out, t)
-	}
-	sort.Strings(out)
-	return out
-}
-
-func seal(aead cipher.AEAD, token, value string) (string, error) {
-	nonce := make([]byte, aead.NonceSize(), aead.NonceSize()+len(value)+aead.Overhead())
-	if _, err := rand.Read(nonce); err != nil {
-		return "", fmt.Errorf("vault: nonce: %w", err)
-	}
-	return base64.StdEncoding.EncodeToString(aead.Seal(nonce, nonce, []byte(value), []byte(token))), nil
-}
-
-func open(aead cipher.AEAD, token, sealed string) (string, error) {
-	b, err := base64.StdEncoding.DecodeString(sealed)
-	if err != nil || len(b) < aead.NonceSize() {
-		return "", fmt.Errorf("vault: entry of token %s is corrupt", token)
-	}
-	p, err := aead.Open(nil, b[:aead.NonceSize()], b[aead.NonceSize():], []byte(token))
-	if err != nil {
-		return "", fmt.Errorf("vault: entry of token %s does not authenticate", token)
-	}
-	return string(p), nil
-}
-
-// Put seals value under token (replacing any earlier value); Save writes
-// it.
-func (v *Vault) Put(token, value string) error {
-	s, err := seal(v.aead, token, value)
+		return nil
+	})
 	if err != nil {
 		return err
 	}
-	v.ent[token] = s
+	v.runs = append(v.runs, t)
+	v.buf.arena, v.buf.recs, v.buf.sorted = v.buf.arena[:0], v.buf.recs[:0], true
 	return nil
 }
 
+// compact merges the base, the runs and the buffer into a temporary
+// base; v.mu is held.
+func (v *Vault) compact() error {
+	t, err := v.tempTable(v.mergeAll)
+	if err != nil {
+		return err
+	}
+	v.release()
+	v.base = t
+	return nil
+}
+
+func (v *Vault) tempTable(fill func(add func(tok, sealed []byte) error) error) (*table, error) {
+	f, err := v.tempFile()
+	if err != nil {
+		return nil, err
+	}
+	if _, err := writeTableFile(f, v.fp, fill); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("vault: spill to %s: %w", f.Name(), err)
+	}
+	return openTable(f, f.Name()+" (a temporary run)")
+}
+
+// mergeAll gives add every token of the vault, in order, with its newest
+// sealed value; v.mu is held.
+func (v *Vault) mergeAll(add func(tok, sealed []byte) error) error {
+	var srcs []cursor
+	if v.base != nil {
+		srcs = append(srcs, &tableCursor{t: v.base})
+	}
+	for _, r := range v.runs {
+		srcs = append(srcs, &tableCursor{t: r})
+	}
+	v.buf.sort()
+	srcs = append(srcs, &pendingCursor{p: &v.buf})
+	return merge(srcs, func(tok, sealed []byte, _ int) error { return add(tok, sealed) })
+}
+
+// release closes the base and the runs and drops the buffer; v.mu is held.
+func (v *Vault) release() {
+	v.base.close()
+	for _, r := range v.runs {
+		r.close()
+	}
+	v.base, v.runs, v.buf = nil, nil, pending{}
+}
+
+// Close releases the vault's files and drops the Puts not written.
+func (v *Vault) Close() error {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.release()
+	return nil
+}
+
+// Len returns the number of values in the vault as last opened or
+// written (Puts since count once written).
+func (v *Vault) Len() int {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.base == nil {
+		return 0
+	}
+	return int(v.base.n)
+}
+
+// Each calls fn with each token of the vault (Puts not yet written
+// included), in order, streaming; fn must not call the vault's methods.
+func (v *Vault) Each(fn func(token string) error) error {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.mergeAll(func(tok, _ []byte) error { return fn(string(tok)) })
+}
+
+// Tokens returns the vault's tokens, sorted: all of them in memory, for
+// small vaults and tests; Each streams them.
+func (v *Vault) Tokens() []string {
+	var out []string
+	v.Each(func(t string) error { out = append(out, t); return nil })
+	return out
+}
+
+func seal(aead cipher.AEAD, token, value []byte) ([]byte, error) {
+	nonce := make([]byte, aead.NonceSize(), aead.NonceSize()+len(value)+aead.Overhead())
+	if _, err := rand.Read(nonce); err != nil {
+		return nil, fmt.Errorf("vault: nonce: %w", err)
+	}
+	return aead.Seal(nonce, nonce, value, token), nil
+}
+
+func open(aead cipher.AEAD, token, sealed []byte) ([]byte, error) {
+	if len(sealed) < aead.NonceSize() {
+		return nil, fmt.Errorf("vault: entry of token %s is corrupt", token)
+	}
+	p, err := aead.Open(nil, sealed[:aead.NonceSize()], sealed[aead.NonceSize():], token)
+	if err != nil {
+		return nil, fmt.Errorf("vault: entry of token %s does not authenticate", token)
+	}
+	return p, nil
+}
+
+// Put seals value under token (replacing any earlier value, the newest
+// Put winning); WriteFile or Save writes it. The sealed value is held in
+// memory up to the buffer's bound, then spilled to a sorted run in the
+// lake's temporary area.
+func (v *Vault) Put(token, value string) error {
+	return v.PutBytes(unsafe.Slice(unsafe.StringData(token), len(token)), unsafe.Slice(unsafe.StringData(value), len(value)))
+}
+
+// PutBytes is Put of byte slices, which it does not keep: the value is
+// sealed straight into the buffer.
+func (v *Vault) PutBytes(token, value []byte) error {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if err := v.buf.addSealed(v.aead, token, value, v.bufMax); err != nil {
+		return err
+	}
+	if v.buf.size() >= v.bufMax {
+		return v.spill()
+	}
+	return nil
+}
+
+func (v *Vault) putSealed(tok, sealed []byte) error {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.buf.add(tok, sealed, v.bufMax)
+	if v.buf.size() >= v.bufMax {
+		return v.spill()
+	}
+	return nil
+}
+
+// lookup returns token's sealed value: the newest Put, else the file's.
+func (v *Vault) lookup(token string) ([]byte, bool, error) {
+	tok := []byte(token)
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if s, ok := v.buf.lookup(tok); ok {
+		return s, true, nil
+	}
+	for i := len(v.runs) - 1; i >= 0; i-- {
+		if s, ok, err := v.runs[i].lookup(tok); ok || err != nil {
+			return s, ok, err
+		}
+	}
+	if v.base == nil {
+		return nil, false, nil
+	}
+	return v.base.lookup(tok)
+}
+
 // Has reports whether the vault holds token.
-func (v *Vault) Has(token string) bool { _, ok := v.ent[token]; return ok }
+func (v *Vault) Has(token string) bool {
+	_, ok, err := v.lookup(token)
+	return ok && err == nil
+}
 
 // Reveal returns the clear value of token, for purpose (e.g. "bureau
 // 2024-01", "disclose"), and logs an audit line naming both (never the
-// value).
+// value). Reveals in token order read each block of the file once.
 func (v *Vault) Reveal(ctx context.Context, token, purpose string) (string, error) {
 	if purpose == "" {
 		return "", errors.New("vault: a reveal needs a purpose")
 	}
-	s, ok := v.ent[token]
+	s, ok, err := v.lookup(token)
+	if err != nil {
+		return "", err
+	}
 	if !ok {
 		v.log.LogAttrs(ctx, slog.LevelWarn, "vault reveal: no such token", slog.String("audit", "vault.reveal"), slog.String("token", token), slog.String("purpose", purpose))
 		return "", fmt.Errorf("vault: no value for token %s", token)
 	}
-	val, err := open(v.aead, token, s)
+	val, err := open(v.aead, []byte(token), s)
 	if err != nil {
 		return "", err
 	}
 	v.log.LogAttrs(ctx, slog.LevelInfo, "vault reveal", slog.String("audit", "vault.reveal"), slog.String("token", token), slog.String("purpose", purpose))
-	return val, nil
+	return string(val), nil
 }
 
 // Save writes the vault atomically in place: a new file beside, synced,
@@ -266,34 +426,49 @@ func (v *Vault) Save() error {
 	if st, err := os.Lstat(v.path); err == nil && st.Mode()&fs.ModeSymlink != 0 {
 		return fmt.Errorf("vault %s is committed with the lake's ingest: write it into a commit (WriteFile)", v.path)
 	}
-	return writeAtomic(v.path, file{KeyFingerprint: v.fp, Entries: v.ent}, nil)
+	return v.write(v.path)
 }
 
 // WriteFile writes the vault to path (in a commit's staging area),
-// synced, mode 0600 in a 0700 directory.
-func (v *Vault) WriteFile(path string) error {
-	return writeAtomic(path, file{KeyFingerprint: v.fp, Entries: v.ent}, nil)
+// synced, mode 0600 in a 0700 directory: one streaming merge of the
+// vault's file and its Puts. The vault then reads the file written.
+func (v *Vault) WriteFile(path string) error { return v.write(path) }
+
+func (v *Vault) write(path string) error {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if _, err := writeAtomic(path, v.fp, v.mergeAll, nil); err != nil {
+		return err
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("vault: %w", err)
+	}
+	t, err := openTable(f, path)
+	if err != nil {
+		return err
+	}
+	v.release()
+	v.base = t
+	return nil
 }
 
-// writeAtomic writes f to path by a synced temporary file and one rename;
-// hook, when set, is called at each step ("written", "synced") and an
-// error from it stops the write there (tests inject crashes with it).
-func writeAtomic(path string, f file, hook func(step string) error) error {
-	b, err := json.Marshal(f)
-	if err != nil {
-		return fmt.Errorf("vault: %w", err)
-	}
+// writeAtomic writes a table filled by fill to path by a synced
+// temporary file and one rename and returns its number of values; hook,
+// when set, is called at each step ("written", "synced") and an error
+// from it stops the write there (tests inject crashes with it).
+func writeAtomic(path, fp string, fill func(add func(tok, sealed []byte) error) error, hook func(step string) error) (int64, error) {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("vault: %w", err)
+		return 0, fmt.Errorf("vault: %w", err)
 	}
 	if err := os.Chmod(dir, 0o700); err != nil {
-		return fmt.Errorf("vault: %w", err)
+		return 0, fmt.Errorf("vault: %w", err)
 	}
 	tmp := path + ".new"
-	w, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	w, err := os.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
-		return fmt.Errorf("vault: %w", err)
+		return 0, fmt.Errorf("vault: %w", err)
 	}
 	step := func(name string) error {
 		if hook != nil {
@@ -301,7 +476,8 @@ func writeAtomic(path string, f file, hook func(step string) error) error {
 		}
 		return nil
 	}
-	if _, err = w.Write(b); err == nil {
+	n, err := writeTableFile(w, fp, fill)
+	if err == nil {
 		err = step("written")
 	}
 	if err == nil {
@@ -313,24 +489,26 @@ func writeAtomic(path string, f file, hook func(step string) error) error {
 	if cerr := w.Close(); err == nil {
 		err = cerr
 	}
-	if err != nil {
-		return fmt.Errorf("vault %s: %w", path, err)
+	if err == nil {
+		err = os.Rename(tmp, path)
 	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("vault %s: %w", path, err)
+	if err != nil {
+		os.Remove(tmp)
+		return 0, fmt.Errorf("vault %s: %w", path, err)
 	}
 	if d, err := os.Open(dir); err == nil {
 		d.Sync()
 		d.Close()
 	}
-	return nil
+	return n, nil
 }
 
 // Rotate re-encrypts every value of lake's vault from oldKey to newKey,
 // atomically: the new vault is written beside the old one and replaces it
 // by one rename, so a crash before that leaves the old vault whole and
 // usable with oldKey, and after it the new one with newKey. It returns the
-// number of values re-encrypted.
+// number of values re-encrypted. It streams: one value in memory at a
+// time.
 func Rotate(lake string, oldKey, newKey []byte, log *slog.Logger) (int, error) {
 	return rotate(lake, oldKey, newKey, log, nil)
 }
@@ -340,6 +518,7 @@ func rotate(lake string, oldKey, newKey []byte, log *slog.Logger, hook func(step
 	if err != nil {
 		return 0, err
 	}
+	defer old.Close()
 	if _, err := os.Stat(old.path); err != nil {
 		return 0, fmt.Errorf("vault rotate: %w", err)
 	}
@@ -347,27 +526,32 @@ func rotate(lake string, oldKey, newKey []byte, log *slog.Logger, hook func(step
 	if err != nil {
 		return 0, err
 	}
-	next := file{KeyFingerprint: keyfile.Fingerprint(newKey), Entries: make(map[string]string, len(old.ent))}
-	if next.KeyFingerprint == old.fp {
+	fp := keyfile.Fingerprint(newKey)
+	if fp == old.fp {
 		return 0, errors.New("vault rotate: the new key is the old key")
 	}
-	for tok, s := range old.ent {
-		val, err := open(old.aead, tok, s)
-		if err != nil {
-			return 0, err
-		}
-		if next.Entries[tok], err = seal(aead, tok, val); err != nil {
-			return 0, err
-		}
+	fill := func(add func(tok, sealed []byte) error) error {
+		old.mu.Lock()
+		defer old.mu.Unlock()
+		return old.mergeAll(func(tok, s []byte) error {
+			val, err := open(old.aead, tok, s)
+			if err != nil {
+				return err
+			}
+			ns, err := seal(aead, tok, val)
+			if err != nil {
+				return err
+			}
+			return add(tok, ns)
+		})
 	}
+	var n int64
 	if st, err := os.Lstat(old.path); err == nil && st.Mode()&fs.ModeSymlink != 0 {
-		return len(next.Entries), commitRotated(lake, next, hook)
+		n, err = commitRotated(lake, fp, fill, hook)
+		return int(n), err
 	}
-	if err := writeAtomic(old.path, next, hook); err != nil {
-		os.Remove(old.path + ".new")
-		return 0, err
-	}
-	return len(next.Entries), nil
+	n, err = writeAtomic(old.path, fp, fill, hook)
+	return int(n), err
 }
 
 // commitRotated publishes the re-encrypted vault as a new commit of the
@@ -375,31 +559,32 @@ func rotate(lake string, oldKey, newKey []byte, log *slog.Logger, hook func(step
 // (the tables, quarantine and manifest, hard-linked): a crash before the
 // commit point leaves the old vault with the old key, after it the new.
 // The caller holds the lake's writer lock.
-func commitRotated(lake string, next file, hook func(step string) error) error {
+func commitRotated(lake, fp string, fill func(add func(tok, sealed []byte) error) error, hook func(step string) error) (int64, error) {
 	tx, err := durable.Begin(lake, Chain)
 	if err != nil {
-		return fmt.Errorf("vault rotate: %w", err)
+		return 0, fmt.Errorf("vault rotate: %w", err)
 	}
 	defer tx.Abort()
 	mounts, err := tx.CommittedMounts()
 	if err != nil {
-		return fmt.Errorf("vault rotate: %w", err)
+		return 0, fmt.Errorf("vault rotate: %w", err)
 	}
 	for _, m := range mounts {
 		if m == Rel {
 			continue
 		}
 		if err := tx.Keep(m); err != nil {
-			return fmt.Errorf("vault rotate: %w", err)
+			return 0, fmt.Errorf("vault rotate: %w", err)
 		}
 		tx.Mount(m)
 	}
-	if err := writeAtomic(tx.Path(Rel), next, hook); err != nil {
-		return err
+	n, err := writeAtomic(tx.Path(Rel), fp, fill, hook)
+	if err != nil {
+		return 0, err
 	}
 	tx.Mount(Rel)
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("vault rotate: %w", err)
+		return 0, fmt.Errorf("vault rotate: %w", err)
 	}
-	return nil
+	return n, nil
 }
