@@ -1,50 +1,28 @@
 package report
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"html/template"
 	"io"
 	"log/slog"
-	"math"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
+	"qiandun/internal/synthbook"
 	"qiandun/training/scorecard"
 	"qiandun/training/train"
 )
 
-// writeXORBook writes n rows of x1..x4 (uniform on [0, 1)) and bad, with
-// log odds driven by a pure interaction of x1 and x2 (an XOR: risky when
-// both are on the same side of 0.5, neither has a main effect) and a main
-// effect of x3, as training/train's TestBoostedPairFindsInteraction does.
+// writeXORBook writes n rows of x1..x4 and bad, with log odds driven by
+// a pure interaction of x1 and x2 (synthbook.XOR), as training/train's
+// TestBoostedPairFindsInteraction does.
 func writeXORBook(t *testing.T, path string, n int, seed uint64) {
 	t.Helper()
-	r := rand.New(rand.NewPCG(seed, 7))
-	var b bytes.Buffer
-	b.WriteString("x1,x2,x3,x4,bad\n")
-	for range n {
-		var x [4]float64
-		for k := range x {
-			x[k] = math.Round(r.Float64()*1000) / 1000
-		}
-		s := 1.5
-		if (x[0] < 0.5) != (x[1] < 0.5) {
-			s = -1.5
-		}
-		logit := -1 + s + 0.8*x[2]
-		y := 0
-		if r.Float64() < 1/(1+math.Exp(-logit)) {
-			y = 1
-		}
-		fmt.Fprintf(&b, "%g,%g,%g,%g,%d\n", x[0], x[1], x[2], x[3], y)
-	}
-	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+	if err := synthbook.WriteFile(path, n, seed, synthbook.XOR); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -3,13 +3,11 @@ package train_test
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"math"
-	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"testing"
 
+	"qiandun/internal/synthbook"
 	"qiandun/training/scorecard"
 	"qiandun/training/train"
 )
@@ -18,22 +16,8 @@ import (
 // with log odds logit(x), to dir/name.
 func writeBook(t *testing.T, dir, name string, n int, seed uint64, logit func(x [4]float64) float64) string {
 	t.Helper()
-	r := rand.New(rand.NewPCG(seed, 7))
-	var b bytes.Buffer
-	b.WriteString("x1,x2,x3,x4,bad\n")
-	for range n {
-		var x [4]float64
-		for k := range x {
-			x[k] = math.Round(r.Float64()*1000) / 1000
-		}
-		y := 0
-		if r.Float64() < 1/(1+math.Exp(-logit(x))) {
-			y = 1
-		}
-		fmt.Fprintf(&b, "%g,%g,%g,%g,%d\n", x[0], x[1], x[2], x[3], y)
-	}
 	p := filepath.Join(dir, name)
-	if err := os.WriteFile(p, b.Bytes(), 0o644); err != nil {
+	if err := synthbook.WriteFile(p, n, seed, logit); err != nil {
 		t.Fatal(err)
 	}
 	return p
@@ -73,13 +57,7 @@ func testAUC(t *testing.T, m *scorecard.Model) float64 {
 // artifact is byte-identical on a second run.
 func TestBoostedPairFindsInteraction(t *testing.T) {
 	dir := t.TempDir()
-	logit := func(x [4]float64) float64 {
-		s := 1.0
-		if (x[0] < 0.5) != (x[1] < 0.5) {
-			s = -1
-		}
-		return -1 + 1.5*s + 0.8*x[2]
-	}
+	logit := synthbook.XOR
 	trainCSV, testCSV := writeBook(t, dir, "train.csv", 4000, 1, logit), writeBook(t, dir, "test.csv", 2000, 2, logit)
 	withPair, dirA := trainBook(t, trainCSV, testCSV, 0)
 	additive, _ := trainBook(t, trainCSV, testCSV, -1)
