@@ -247,50 +247,7 @@ func TestKillPerf(t *testing.T) {
 	t.Logf("perf: %d kill points", n)
 }
 
-// Defect 2, train and the A-card write-back: the stages train_acard,
-// score_acard (scores_acard written back to the lake), features_bcard and
-// train_bcard, run together, killed after each of their publication
-// steps, then run again: the models, scores_acard and the B-card snapshots equal a clean
-// run's; no .vX.tmp-*, vX.old or scores_acard.old.
-func TestKillTrain(t *testing.T) {
-	trainChain := killArgs("train")
-	bin := killBin(t)
-	dir := t.TempDir()
-	cfg, _ := filepath.Abs("../../pipelines/default.yaml")
-	run := func(root string, more ...string) []string {
-		return append([]string{"run", "--config", cfg, "--set", "root=" + root, "--set", "loans=1500", "--allow-outside"}, more...)
-	}
-	base := filepath.Join(dir, "base")
-	qd(t, bin, 0, "", run(base, "--to", "features")...)
-	qd(t, bin, 0, "", run(base, "--only", "perf")...)
-	rels := []string{"models", "lake/scores_acard", "lake/features/bcard"}
-	// Every run is in the same directory: a model records its data's
-	// paths, so its version depends on the root.
-	work := filepath.Join(dir, "work")
-	cpTree(t, base, work)
-	n, _ := steps(t, bin, run(work, trainChain...)...)
-	want := contents(t, work, rels...)
-	os.RemoveAll(work)
-	if len(want) < 10 {
-		t.Fatalf("clean train wrote %v", keys(want))
-	}
-	// Every step would take long on two cores: each of the first and last
-	// few, and every third between.
-	for k := 1; k <= n; k++ {
-		if k > 4 && k < n-3 && k%3 != 0 {
-			continue
-		}
-		root := work
-		cpTree(t, base, root)
-		if !qd(t, bin, k, "", run(root, trainChain...)...) {
-			t.Fatalf("kill point %d: not killed", k)
-		}
-		qd(t, bin, 0, "", run(root, trainChain...)...)
-		if got := contents(t, root, rels...); !same(got, want) {
-			t.Fatalf("killed after step %d, re-run: %v, want %v", k, keys(got), keys(want))
-		}
-		noDebris(t, fmt.Sprintf("train killed after step %d and re-run", k), root)
-		os.RemoveAll(root)
-	}
-	t.Logf("train: %d publication steps", n)
-}
+// Defect 2, train and the A-card write-back (train_acard .. train_bcard
+// killed after their publication steps, re-run, equal to a clean run):
+// TestKillPoints' "train" group (killpoint_test.go), at killpointsTrain
+// of its 40 steps.

@@ -32,8 +32,12 @@ import (
 //
 // Every step of every stage is exercised with QIANDUN_KILLPOINTS_MAX=0;
 // by default at most killpointsMax steps per stage (spread over the
-// run, the first and last always) keep `make test` bounded.
-const killpointsMax = 4
+// run, the first and last always; the train chain, whose 40 steps are
+// four stages' commits, killpointsTrain) keep `make test` bounded.
+const (
+	killpointsMax   = 4
+	killpointsTrain = 10
+)
 
 // killStages are the stages the harness kills, each run as
 // `qiandun run --only STAGE`; "train" is the chain train_acard ..
@@ -57,9 +61,15 @@ func TestKillPoints(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary and runs the pipeline many times")
 	}
-	limit := killpointsMax
-	if v := os.Getenv("QIANDUN_KILLPOINTS_MAX"); v != "" {
-		limit, _ = strconv.Atoi(v)
+	limits := func(stage string) int {
+		if v := os.Getenv("QIANDUN_KILLPOINTS_MAX"); v != "" {
+			n, _ := strconv.Atoi(v)
+			return n
+		}
+		if stage == "train" {
+			return killpointsTrain
+		}
+		return killpointsMax
 	}
 	only := os.Getenv("QIANDUN_KILLPOINTS_STAGES") // comma-separated subset, "run" for the whole
 	tmp := t.TempDir()
@@ -116,7 +126,7 @@ func TestKillPoints(t *testing.T) {
 			if total < 2 {
 				t.Errorf("%s has %d publication steps, want more than one", name, total)
 			}
-			points := pick(total, limit)
+			points := pick(total, limits(stage))
 			t.Logf("%s: %d publication steps; kill points %v, ENOSPC at %v", name, total, points, pick(total, 2))
 			check := func(what string) {
 				t.Helper()
