@@ -106,12 +106,17 @@ bench:
 # the Prism runner over 3,000-loan books and compare with the DuckDB
 # stages). beam-bench scores a 1M-row B-card snapshot and builds a
 # 200k-loan book's B-card snapshot with DuckDB and with Beam on Prism.
-# beam-test is not in `make test`: building its test binaries from an
-# empty GOCACHE costs 707 CPU-s (981 packages), and still 519 CPU-s with
-# the root module's packages already in the cache (arrow-go and what
-# imports it rebuild: the modules resolve golang.org/x/exp and x/net to
-# other versions); its tests take about 95 CPU-s more. Run it as its own
-# CI job, with the Go build cache kept between runs.
+# beam-test is not in `make test`. From an empty GOCACHE in which what
+# make test builds for the root module was built first, its vet and test
+# take 426 CPU-s (478 of its 977 packages left to compile: Beam and what
+# its harness and Prism import, gRPC's xds, the Google Cloud clients,
+# Docker's client; 644 CPU-s before the root's go.mod took Beam's x/exp,
+# x/net and genproto versions and the DoFns left register.DoFnNxM), and
+# 104 CPU-s with everything compiled (five test binaries linked, vet, the
+# tests); make beam-test right after make test in a fresh clone whose
+# GOCACHE started empty: 356 CPU-s. make test alone from an empty GOCACHE
+# already takes 2,043 CPU-s, over 17 min of the two cores (6 Dec 2026).
+# Run it as its own CI job, with the Go build cache kept between runs.
 BEAM_DIR := cmd/qiandun-beam
 beam-build:
 	cd $(BEAM_DIR) && $(GO) build -ldflags "$(LDFLAGS)" -o $(CURDIR)/bin/qiandun-beam .

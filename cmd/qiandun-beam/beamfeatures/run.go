@@ -37,7 +37,6 @@ import (
 
 	"github.com/apache/arrow-go/v18/parquet/compress"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
-	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/sdf"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 
 	"qiandun/cmd/qiandun-beam/rowgroups"
@@ -50,15 +49,21 @@ func init() {
 	for _, t := range []any{rowgroups.File{}, Loan{}, Inst{}, Pay{}, Event{}, Inquiry{}, Score{}, FeatRow{}} {
 		beam.RegisterType(reflect.TypeOf(t))
 	}
-	register.DoFn9x1[context.Context, *sdf.LockRTracker, rowgroups.File, func(string, Loan), func(string, Inst), func(string, Pay),
-		func(string, Event), func(string, Inquiry), func(string, Score), error](&readFn{})
+	// The DoFns are registered by reflection (beam.RegisterDoFn), not with
+	// register.DoFnNxM: each of those generic calls instantiates Beam's
+	// lifecycle-wrapper code for its own type arguments, 5-10 CPU-s of
+	// compile apiece (apache/beam#34693), and each of these DoFns is called
+	// once per row group, loan or shard, where a reflective call does not
+	// show. The emitters and iterators, called per row, keep their
+	// generated callers.
+	beam.RegisterDoFn(&readFn{})
 	register.Emitter2[string, Loan]()
 	register.Emitter2[string, Inst]()
 	register.Emitter2[string, Pay]()
 	register.Emitter2[string, Event]()
 	register.Emitter2[string, Inquiry]()
 	register.Emitter2[string, Score]()
-	register.DoFn6x0[string, func(*Loan) bool, func(*Inst) bool, func(*Pay) bool, func(*Event) bool, func(string, FeatRow)](&loanFn{})
+	beam.RegisterDoFn(&loanFn{})
 	register.Iter1[Loan]()
 	register.Iter1[Inst]()
 	register.Iter1[Pay]()
@@ -67,10 +72,10 @@ func init() {
 	register.Function4x0(scoreFn)
 	register.Iter1[FeatRow]()
 	register.Iter1[Score]()
-	register.DoFn4x0[string, func(*FeatRow) bool, func(*Inquiry) bool, func(int, FeatRow)](&bureauFn{})
+	beam.RegisterDoFn(&bureauFn{})
 	register.Iter1[Inquiry]()
 	register.Emitter2[int, FeatRow]()
-	register.DoFn2x1[int, func(*FeatRow) bool, error](&writeFn{})
+	beam.RegisterDoFn(&writeFn{})
 }
 
 // Options configure a run.

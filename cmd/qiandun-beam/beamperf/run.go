@@ -25,7 +25,6 @@ import (
 
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
-	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/sdf"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 
 	"qiandun/cmd/qiandun-beam/rowgroups"
@@ -37,17 +36,24 @@ func init() {
 	for _, t := range []any{rowgroups.File{}, LoanRec{}, InstRec{}, PayRec{}, RowRec{}} {
 		beam.RegisterType(reflect.TypeOf(t))
 	}
-	register.DoFn7x1[context.Context, *sdf.LockRTracker, rowgroups.File, func(string, LoanRec), func(string, InstRec), func(string, PayRec), func(int32), error](&readFn{})
+	// The DoFns are registered by reflection (beam.RegisterDoFn), not with
+	// register.DoFnNxM: each of those generic calls instantiates Beam's
+	// lifecycle-wrapper code for its own type arguments, 5-10 CPU-s of
+	// compile apiece (apache/beam#34693), and each of these DoFns is called
+	// once per row group, loan or shard, where a reflective call does not
+	// show. The emitters and iterators, called per row, keep their
+	// generated callers.
+	beam.RegisterDoFn(&readFn{})
 	register.Emitter2[string, LoanRec]()
 	register.Emitter2[string, InstRec]()
 	register.Emitter2[string, PayRec]()
 	register.Emitter1[int32]()
-	register.DoFn6x0[string, func(*LoanRec) bool, func(*InstRec) bool, func(*PayRec) bool, int32, func(int, RowRec)](&panelFn{})
+	beam.RegisterDoFn(&panelFn{})
 	register.Iter1[LoanRec]()
 	register.Iter1[InstRec]()
 	register.Iter1[PayRec]()
 	register.Emitter2[int, RowRec]()
-	register.DoFn2x1[int, func(*RowRec) bool, error](&writeFn{})
+	beam.RegisterDoFn(&writeFn{})
 	register.Iter1[RowRec]()
 	register.Function2x1(maxFn)
 }

@@ -16,7 +16,6 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/sdf"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/io/rtrackers/offsetrange"
-	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 
 	"qiandun/cmd/qiandun-beam/rowgroups"
 	"qiandun/scoring/monitor"
@@ -26,7 +25,12 @@ import (
 
 func init() {
 	beam.RegisterType(reflect.TypeOf((*Input)(nil)).Elem())
-	register.DoFn3x1[context.Context, *sdf.LockRTracker, Input, error](&scoreFn{})
+	// Registered by reflection (beam.RegisterDoFn), not with
+	// register.DoFn3x1, which instantiates Beam's lifecycle-wrapper code
+	// for its type arguments (9 CPU-s of compile; apache/beam#34693):
+	// ProcessElement runs once per row group, where a reflective call does
+	// not show.
+	beam.RegisterDoFn(&scoreFn{})
 }
 
 // Input is one Parquet file of the snapshot: its place in the input list
