@@ -9,7 +9,7 @@ BIN       := bin/qiandun
 DEMO      ?= demo
 CONFIG    ?= pipelines/default.yaml
 
-.PHONY: all build pipelines data test lint fmtcheck staticcheck bench bench-large fuzz clean browser-deps notebooks model-bench beam-build beam-test beam-bench guard
+.PHONY: all build pipelines data test test-kill test-notebooks lint fmtcheck staticcheck bench bench-large fuzz clean browser-deps notebooks model-bench beam-build beam-test beam-bench guard
 
 all: build
 
@@ -44,16 +44,25 @@ data: build
 	$(BIN) gen --out $(DEMO)/raw
 
 # go vet and staticcheck first (a build without the duckdb_arrow tag fails
-# with one readable line: internal/buildtag); the report browser test runs
-# (never skips) under make test; the notebooks run on a small 5,000-loan
-# demo in demo-test/.
+# with one readable line: internal/buildtag); then every Go test (the
+# report browser test runs, never skips); then, two at a time, the
+# kill-point harness (one pipeline process at a time: about one core),
+# the Beam module's vet and tests on the Prism runner (beam-test), and the
+# notebooks on a small 5,000-loan demo in demo-test/; the guard last.
+# Each of those prints its output when it ends (--output-sync).
 test: browser-deps staticcheck fmtcheck
 	$(GO) vet ./...
 	bin/staticcheck ./...
 	QIANDUN_BROWSER_TEST=1 $(GO) test -count=1 -timeout 20m ./...
-	GOFLAGS=-tags=duckdb_arrow,killpoints $(GO) test -count=1 -timeout 30m -run 'Kill|Fault' ./internal/durable/ ./scoring/score/ ./cmd/qiandun/
-	$(MAKE) notebooks NB_DEMO=demo-test NB_SET="--set loans=5000"
+	$(MAKE) -j2 --output-sync=target test-kill beam-test test-notebooks
 	$(MAKE) guard
+
+# The kill-point harness and the fault injection (-tags killpoints).
+test-kill:
+	GOFLAGS=-tags=duckdb_arrow,killpoints $(GO) test -count=1 -timeout 30m -run 'Kill|Fault' ./internal/durable/ ./scoring/score/ ./cmd/qiandun/
+
+test-notebooks:
+	$(MAKE) notebooks NB_DEMO=demo-test NB_SET="--set loans=5000"
 
 # The small-scale guard (the last step of make test): the shipped pipeline
 # on a GUARD_LOANS-loan book under a deliberately low DuckDB memory limit,
@@ -106,17 +115,16 @@ bench:
 # the Prism runner over 3,000-loan books and compare with the DuckDB
 # stages). beam-bench scores a 1M-row B-card snapshot and builds a
 # 200k-loan book's B-card snapshot with DuckDB and with Beam on Prism.
-# beam-test is not in `make test`. From an empty GOCACHE in which what
-# make test builds for the root module was built first, its vet and test
-# take 426 CPU-s (478 of its 977 packages left to compile: Beam and what
-# its harness and Prism import, gRPC's xds, the Google Cloud clients,
-# Docker's client; 644 CPU-s before the root's go.mod took Beam's x/exp,
-# x/net and genproto versions and the DoFns left register.DoFnNxM), and
-# 104 CPU-s with everything compiled (five test binaries linked, vet, the
-# tests); make beam-test right after make test in a fresh clone whose
-# GOCACHE started empty: 356 CPU-s. make test alone from an empty GOCACHE
-# already takes 2,043 CPU-s, over 17 min of the two cores (6 Dec 2026).
-# Run it as its own CI job, with the Go build cache kept between runs.
+# beam-test runs in `make test`, beside the kill-point harness (which
+# keeps about one core busy). Its cost: 86-104 CPU-s with its packages in
+# the Go build cache (five test binaries linked, vet, the tests); from an
+# empty GOCACHE in which the root module's packages were built first, 426
+# CPU-s (478 of its 977 packages to compile: Beam and what its harness and
+# Prism import, gRPC's xds, the Google Cloud clients, Docker's client; 644
+# CPU-s before the root's go.mod took Beam's x/exp, x/net and genproto
+# versions and the DoFns left register.DoFnNxM). make test from an empty
+# GOCACHE is over 17 min of the two cores with or without it (2,043 CPU-s
+# without, 6 Dec 2026): CI keeps its Go build cache.
 BEAM_DIR := cmd/qiandun-beam
 beam-build:
 	cd $(BEAM_DIR) && $(GO) build -ldflags "$(LDFLAGS)" -o $(CURDIR)/bin/qiandun-beam .
