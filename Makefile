@@ -45,17 +45,16 @@ data: build
 
 # go vet and staticcheck first (a build without the duckdb_arrow tag fails
 # with one readable line: internal/buildtag); then every Go test (the
-# report browser test runs, never skips); then, two at a time, the
-# kill-point harness (one pipeline process at a time: about one core),
-# the Beam module's vet and tests on the Prism runner (beam-test), and the
-# notebooks on a small 5,000-loan demo in demo-test/; the guard last.
-# Each of those prints its output when it ends (--output-sync).
+# report browser test runs, never skips); then the kill-point harness
+# (one pipeline process at a time: about one core) and, beside it, one
+# after the other, the Beam module's vet and tests on the Prism runner
+# (beam-test), the notebooks on a small 5,000-loan demo in demo-test/ and
+# the guard. Each of those prints its output when it ends (--output-sync).
 test: browser-deps staticcheck fmtcheck
 	$(GO) vet ./...
 	bin/staticcheck ./...
 	QIANDUN_BROWSER_TEST=1 $(GO) test -count=1 -timeout 20m ./...
-	$(MAKE) -j2 --output-sync=target test-kill beam-test test-notebooks
-	$(MAKE) guard
+	$(MAKE) -j2 --output-sync=target test-kill beam-test test-notebooks guard
 
 # The kill-point harness and the fault injection (-tags killpoints).
 test-kill:
@@ -64,7 +63,7 @@ test-kill:
 test-notebooks:
 	$(MAKE) notebooks NB_DEMO=demo-test NB_SET="--set loans=5000"
 
-# The small-scale guard (the last step of make test): the shipped pipeline
+# The small-scale guard (in make test, beside the kill harness): the shipped pipeline
 # on a GUARD_LOANS-loan book under a deliberately low DuckDB memory limit,
 # GUARD_MEMORY, so a stage whose operators cannot spill fails CI with the
 # stage, step and limit it ran out at (ingest's lanes keep their 800MB +
