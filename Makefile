@@ -123,7 +123,8 @@ bench:
 # CPU-s before the root's go.mod took Beam's x/exp, x/net and genproto
 # versions and the DoFns left register.DoFnNxM). make test from an empty
 # GOCACHE is over 17 min of the two cores with or without it (2,043 CPU-s
-# without, 6 Dec 2026): CI keeps its Go build cache.
+# without, 6 Dec 2026; 28 min wall with it on a shared machine): over the
+# 15-minute budget from an empty cache (README, Performance).
 BEAM_DIR := cmd/qiandun-beam
 beam-build:
 	cd $(BEAM_DIR) && $(GO) build -ldflags "$(LDFLAGS)" -o $(CURDIR)/bin/qiandun-beam .
