@@ -253,7 +253,7 @@ func (st *booster) choosePairs(ctx context.Context) error {
 		z := pairedZ(etaMain, etaPair, st.vy)
 		ch := pairChoice{a: bins[c.x].Variable, b: bins[c.y].Variable, rank: rank + 1, gain: c.gain,
 			before: -before / n, main: -main / n, after: -after / n, rounds: iters, z: z}
-		gain := fmt.Sprintf("validation log-likelihood %+.4f nats per row over the inputs' main effects on the same bins (%.2f standard errors; %+.3g nats over %d rows), %+.4f per row over the card",
+		gain := fmt.Sprintf("validation log-likelihood %+.3g nats per row over the inputs' main effects on the same bins (%.2f standard errors; %+.3g nats over %d rows), %+.3g per row over the card",
 			(after-main)/n, z, after-main, len(st.vy), (after-before)/n)
 		if (after-main)/n >= st.o.PairMinGain && z >= st.o.PairMinZ {
 			ch.kept, ch.reason = true, "kept: "+gain
