@@ -281,7 +281,7 @@ func coefficientsSection(p *Page, m *Model) {
 // pairsSection shows a boosted card's pairs: every pair tried as a 2-D
 // interaction table (PairChoice: its rank by FAST gain, the validation
 // log-likelihood it gained over the card and over its inputs' main
-// effects on the same bins, z, trees, kept or not and why) and each kept
+// effects on the same bins, z, Newton iterations, kept or not and why) and each kept
 // pair's points as a grid (rows the first input's coarse bins, columns
 // the second's) with the training bad rate of each cell. A card with no
 // pair tried or kept (a logistic card, or max_pairs: 0) has no such
@@ -299,9 +299,9 @@ func pairsSection(p *Page, m *Model) {
 			}
 		}
 		s.P(fmt.Sprintf("%d pairs tried, %d kept. The boosted card ranks pairs of characteristics by FAST gain (the best two-level tree over the two inputs' coarse bins, on the additive card's residuals) and tries the best ones in rank order: "+
-			"a pair's 2-D table is boosted alone and kept only when it raises the validation log-likelihood enough above what the two inputs' main effects on the same bins reach (in nats and in standard errors, z), "+
-			"so a kept pair carries an interaction, not main effects the card missed. The gains in the table are nats per validation row; the reason gives them summed over the validation rows, as the thresholds are.", len(m.Pairs), kept))
-		t := Table{Head: []string{"排名 rank", "交互项 pair", "FAST gain", "对比评分卡 log-lik gain per row vs card", "对比主效应 log-lik gain per row vs main effects", "z", "树 trees", "保留 kept", "原因 reason"}}
+			"on the pair's grid, over the card, its 2-D table (a value per cell) and its two inputs' main effects (a value per coarse bin of either input) are each fitted by Newton's method, and the pair is kept only when its table raises the validation log-likelihood enough above what the main effects reach (in nats per validation row and in standard errors, z), "+
+			"so a kept pair carries an interaction, not main effects the card missed. The gains in the table are nats per validation row, as the thresholds are; the reason also gives the gain over the main effects summed over the validation rows. Iterations: Newton's, of the pair's table.", len(m.Pairs), kept))
+		t := Table{Head: []string{"排名 rank", "交互项 pair", "FAST gain", "对比评分卡 log-lik gain per row vs card", "对比主效应 log-lik gain per row vs main effects", "z", "迭代 iterations", "保留 kept", "原因 reason"}}
 		for _, c := range m.Pairs {
 			k := "✗ no"
 			if c.Kept {

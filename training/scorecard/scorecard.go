@@ -343,16 +343,18 @@ type PairTable struct {
 // PairChoice is one pair of characteristics tried as a 2-D table: its
 // rank by FAST gain (the best two-level tree's gain over its coarse bin
 // grid on the residual gradients of the additive card), the validation
-// log loss per row before boosting its table, with its inputs' main
-// effects on the same grid (the yardstick), and with its table, and
-// whether it was kept, with why.
+// log loss per row before fitting its table, with its inputs' main
+// effects on the same grid (the yardstick; the before figure when
+// those fit worse), and with its table, and whether it was kept, with
+// why. Trees (JSON "trees") counts the Newton iterations that fitted
+// its table.
 type PairChoice struct {
 	Pair      string    `json:"pair"`
 	Inputs    [2]string `json:"inputs"`
 	Rank      int       `json:"rank"`
 	Gain      float64   `json:"gain"`
 	ValBefore float64   `json:"validation_logloss_before"`
-	ValMain   float64   `json:"validation_logloss_main"` // with its inputs' main effects on its grid instead
+	ValMain   float64   `json:"validation_logloss_main"` // with its inputs' main effects on its grid instead (at most ValBefore)
 	ValAfter  float64   `json:"validation_logloss_after"`
 	Z         float64   `json:"validation_z"` // the gain over ValMain over its standard error
 	Trees     int       `json:"trees"`

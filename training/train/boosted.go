@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"slices"
 	"sync"
 	"time"
 
@@ -37,7 +38,7 @@ func trainBoosted(ctx context.Context, cfg *Config, cands []selection.Candidate,
 	if err != nil {
 		return nil, fmt.Errorf("train: boosted: %w", err)
 	}
-	// A characteristic no stump split is left out of the card.
+	// A characteristic no tree split is left out of the card.
 	var bins []*binning.Binning
 	var tables [][]float64
 	for j, t := range bm.tables {
@@ -94,21 +95,28 @@ const DefaultMaxPairs = 3
 
 // BoostOptions control the boosted additive card (Method "boosted").
 type BoostOptions struct {
-	Shrinkage float64 // learning rate per stump (default 0.1)
-	L2        float64 // added to each side's hessian sum (default 1)
-	MaxRounds int     // stumps (default 3000)
-	Patience  int     // stumps without a better validation log-likelihood before stopping (default 50)
+	Shrinkage float64 // learning rate of each round's line-searched step (default 0.1)
+	L2        float64 // added to each leaf's hessian sum (default 1)
+	MaxRounds int     // rounds (default 3000)
+	Patience  int     // rounds without a better validation log-likelihood before stopping (default 10)
 	ValShare  float64 // share of the train sample held out for early stopping (default 0.2)
 	FineBins  int     // equal-frequency fine bins per characteristic (default 255, as histogram gradient boosting bins: LightGBM, scikit-learn)
 	MinShare  float64 // minimum share of a bin (default 0.005)
+	// Leaves bounds the leaves of each characteristic's tree in a round
+	// (default 4: up to three cut points of its ordered bins); Gate is
+	// the share of the round's best gain a characteristic's tree must
+	// reach to be applied in that round (default 0.3; 1: only the best).
+	Leaves int
+	Gate   float64
 	// Pairs (2-D interaction tables): the MaxPairs pairs of
 	// characteristics of the largest FAST gain are tried, each over
 	// PairBins equal-frequency coarse bins of either input (default 6,
-	// plus special and missing bins), and kept only when boosting the
-	// pair's table raises the validation log-likelihood above its two
-	// inputs' main effects on the same bins by at least PairMinGain nats
-	// (default 2) and PairMinZ (default 2) standard errors of the
-	// per-row gains (pairedZ).
+	// plus special and missing bins), and kept only when the pair's
+	// table, fitted on its grid, raises the validation log-likelihood
+	// above its two inputs' main effects fitted on the same grid by at
+	// least PairMinGain nats per validation row (default 0.002) and
+	// PairMinZ (default 2) standard errors of the per-row gains
+	// (pairedZ).
 	MaxPairs    int // default DefaultMaxPairs; negative: none
 	PairBins    int
 	PairMinGain float64
@@ -126,7 +134,7 @@ func (o BoostOptions) withDefaults() BoostOptions {
 		o.MaxRounds = 3000
 	}
 	if o.Patience <= 0 {
-		o.Patience = 50
+		o.Patience = 10
 	}
 	if o.ValShare <= 0 || o.ValShare >= 1 {
 		o.ValShare = 0.2
@@ -137,6 +145,12 @@ func (o BoostOptions) withDefaults() BoostOptions {
 	if o.MinShare <= 0 {
 		o.MinShare = 0.005
 	}
+	if o.Leaves < 2 {
+		o.Leaves = 4
+	}
+	if o.Gate <= 0 || o.Gate > 1 {
+		o.Gate = 0.3
+	}
 	if o.MaxPairs == 0 {
 		o.MaxPairs = DefaultMaxPairs
 	}
@@ -144,7 +158,7 @@ func (o BoostOptions) withDefaults() BoostOptions {
 		o.PairBins = 6
 	}
 	if o.PairMinGain <= 0 {
-		o.PairMinGain = 2
+		o.PairMinGain = 0.002
 	}
 	if o.PairMinZ <= 0 {
 		o.PairMinZ = 2
@@ -161,27 +175,33 @@ type boosted struct {
 	rounds    int
 	// pairs are the pairs kept (their tables added to the log odds),
 	// choices every pair tried, and jointGain the validation
-	// log-likelihood gained by boosting stumps and pairs together after
-	// the pairs were chosen.
+	// log-likelihood gained by boosting the characteristics and pairs
+	// together after the pairs were chosen.
 	pairs     []*pairTerm
 	choices   []pairChoice
 	jointGain float64
 }
 
-// fitBoosted fits the boosted additive card by gradient boosting of
-// stumps: each round takes, over every characteristic, the split of its
-// ordered fine bins (equal-frequency bins on the fitting rows, then its
-// special and missing bins) into a prefix and the rest with the largest
-// gain G_L²/(H_L+λ) + G_R²/(H_R+λ) − G²/(H+λ) (G, H the gradient and
-// hessian sums of the log-likelihood), and adds the shrunk Newton step
-// η·G/(H+λ) of each side to that characteristic's table; early-stopped
-// on a stratified validation share of the train rows at the round with
-// the best validation log-likelihood. The sum of stumps of one
-// characteristic is a step function of its fine bins: the card stays a
-// points table per characteristic. A characteristic whose dirs entry is
-// +1 (−1) only takes stumps whose step rises (falls) across its ordered
-// bins, so its table rises (falls) with the value: a sum of monotone
-// steps is monotone. Its special and missing bins stay free.
+// fitBoosted fits the boosted additive card by cyclic gradient boosting
+// of small trees over each characteristic's ordered fine bins
+// (equal-frequency bins on the fitting rows, then its special and
+// missing bins): each round takes one histogram pass of the gradient
+// and hessian sums (G, H of the log-likelihood) of every bin, fits for
+// every characteristic a tree of up to Leaves leaves (cut points of its
+// bins chosen greedily by the gain Σ_leaves G²/(H+λ) − G²/(H+λ)), and
+// applies together the trees of every characteristic whose gain is at
+// least Gate times the round's best: their leaves' Newton values
+// G/(H+λ), summed, are the direction; a Newton line search along it on
+// the fitting rows scales it (several characteristics move at once),
+// and the shrinkage η scales that (applyTerms). Early-stopped on a
+// stratified validation share of the train rows at the round with the
+// best validation log-likelihood (Patience rounds without a better
+// one). The sum of trees of one characteristic is a step function of
+// its fine bins: the card stays a points table per characteristic. A
+// characteristic whose dirs entry is +1 (−1) only takes trees whose
+// leaves rise (fall) across its ordered bins, so its table rises
+// (falls) with the value: a sum of monotone steps is monotone. Its
+// special and missing bins stay free.
 func fitBoosted(ctx context.Context, cols []*binning.Column, dirs []int, y []float64, bo binning.Options, o BoostOptions, seed uint64) (*boosted, error) {
 	o = o.withDefaults()
 	st, err := newBooster(ctx, cols, dirs, y, bo, o, seed)
@@ -207,41 +227,25 @@ func fitBoosted(ctx context.Context, cols []*binning.Column, dirs []int, y []flo
 	return st.m, nil
 }
 
-// boost adds stumps (and, with pairs, the pairs' two-level trees: the
-// round takes whichever gains most) until the validation log-likelihood
-// has not improved for Patience rounds, then goes back to the best round
-// (the tables and the rows' log odds).
+// boost runs rounds (with pairs, the pairs' two-level trees take part
+// in each round beside the characteristics' trees) until the validation
+// log-likelihood has not improved for Patience rounds, then goes back to
+// the best round (the tables and the rows' log odds).
 func (st *booster) boost(ctx context.Context, pairs bool) error {
 	o := st.o
 	best := loglik(st.vEta, st.vy)
 	bestTables, bestPairs := cloneTables(st.m.tables), st.pairTables()
 	since, rounds := 0, 0
-rounds:
 	for round := 1; round <= o.MaxRounds; round++ {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		st.histograms()
-		bj, bk := st.bestSplit()
-		gain1 := st.stumpGain(bj, bk)
-		var pt *pairTerm
-		var tr tree
-		if pairs {
-			for _, p := range st.m.pairs {
-				p.histogram(st.resid, st.hw)
-				if t := p.bestTree(o.L2, false); t.gain > tr.gain {
-					pt, tr = p, t
-				}
-			}
+		terms := st.roundTerms(pairs)
+		if len(terms) == 0 {
+			break // no split gains
 		}
-		switch {
-		case pt != nil && tr.gain > gain1:
-			st.stepTree(pt, tr)
-		case bj >= 0:
-			st.step(bj, bk)
-		default:
-			break rounds // no split gains
-		}
+		st.applyTerms(terms)
 		ll := st.valLoglik()
 		if ll > best+1e-9 {
 			best, bestTables, bestPairs, rounds, since = ll, cloneTables(st.m.tables), st.pairTables(), round, 0
@@ -260,23 +264,130 @@ rounds:
 	return nil
 }
 
-// stumpGain is the gain of the stump that splits characteristic bj after
-// bin bk (0 when bj < 0).
-func (st *booster) stumpGain(bj, bk int) float64 {
-	if bj < 0 {
-		return 0
+// term is one tree of a round: the Newton value of its leaf at each bin
+// of characteristic j (or each cell of pair p), its gain and the sum of
+// its leaves' squared values (the L2 term of the line search).
+type term struct {
+	j    int
+	p    *pairTerm
+	d    []float64
+	gain float64
+	w2   float64
+}
+
+// roundTerms fits each characteristic's tree (and, with pairs, each
+// pair's two-level tree) on the round's histograms and returns those
+// whose gain is at least Gate times the best gain, in card order (then
+// the pairs'); none when no tree gains.
+func (st *booster) roundTerms(pairs bool) []term {
+	o := st.o
+	all := make([]term, 0, st.nc+len(st.m.pairs))
+	bestGain := 0.0
+	for j := range st.nc {
+		d := st.k.d[j]
+		gain, w2 := fitTree(st.g[j], st.h[j], st.nOrd[j], st.dir[j], o.Leaves, o.L2, d)
+		all = append(all, term{j: j, d: d, gain: gain, w2: w2})
+		bestGain = max(bestGain, gain)
 	}
-	g, h, l2 := st.g[bj], st.h[bj], st.o.L2
-	var gl, hl, gt, ht float64
-	for k := range g {
-		gt += g[k]
-		ht += h[k]
-		if k <= bk {
-			gl += g[k]
-			hl += h[k]
+	if pairs {
+		for _, p := range st.m.pairs {
+			p.histogram(st.resid, st.hw)
+			t := p.bestTree(o.L2)
+			if t.gain <= 0 {
+				continue
+			}
+			d, w2 := p.treeValues(t, o.L2)
+			all = append(all, term{j: -1, p: p, d: d, gain: t.gain, w2: w2})
+			bestGain = max(bestGain, t.gain)
 		}
 	}
-	return gl*gl/(hl+l2) + (gt-gl)*(gt-gl)/(ht-hl+l2) - gt*gt/(ht+l2)
+	if bestGain <= 0 {
+		return nil
+	}
+	out := all[:0]
+	for _, t := range all {
+		if t.gain > 0 && t.gain >= o.Gate*bestGain {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// fitTree fits a tree of up to leaves leaves over the ordered bins of a
+// characteristic with gradient and hessian sums g and h: cut points
+// chosen one at a time, each the split of a current leaf (a run of
+// consecutive bins) of the largest gain G_L²/(H_L+λ) + G_R²/(H_R+λ) −
+// G²/(H+λ); with dir ≠ 0, only cuts that keep the values of the leaves
+// over its first nOrd bins (the ordered ones) rising (dir +1) or falling
+// (−1) in bin order; a leaf of special and missing bins alone is free.
+// It sets d[k] to the Newton value G/(H+λ) of bin k's leaf and returns
+// the tree's gain over one leaf (0: no cut gains; d is then that one
+// leaf's value) and the sum of its leaves' squared values.
+func fitTree(g, h []float64, nOrd, dir, leaves int, l2 float64, d []float64) (gain, w2 float64) {
+	nb := len(g)
+	var pgA, phA [258]float64
+	pg, ph := pgA[:0], phA[:0]
+	if nb+1 > len(pgA) {
+		pg, ph = make([]float64, 0, nb+1), make([]float64, 0, nb+1)
+	}
+	pg, ph = append(pg, 0), append(ph, 0)
+	for k := range g {
+		pg, ph = append(pg, pg[k]+g[k]), append(ph, ph[k]+h[k])
+	}
+	value := func(a, b int) float64 { return (pg[b] - pg[a]) / (ph[b] - ph[a] + l2) }
+	score := func(a, b int) float64 { G := pg[b] - pg[a]; return G * G / (ph[b] - ph[a] + l2) }
+	// cuts: the leaves' bounds, leaf i the bins [cuts[i], cuts[i+1]).
+	var cutsA, tryA [16]int
+	cuts := append(cutsA[:0], 0, nb)
+	// monotone says whether the leaves of bounds c keep dir.
+	monotone := func(c []int) bool {
+		prev := math.NaN()
+		for i := 0; i+1 < len(c) && c[i] < nOrd; i++ {
+			v := value(c[i], c[i+1])
+			if !math.IsNaN(prev) && float64(dir)*(v-prev) < 0 {
+				return false
+			}
+			prev = v
+		}
+		return true
+	}
+	for len(cuts)-1 < leaves && len(cuts) < len(cutsA) {
+		bestGain, bestAt := 0.0, -1
+		for i := 0; i+1 < len(cuts); i++ {
+			a, b := cuts[i], cuts[i+1]
+			base := score(a, b)
+			for c := a + 1; c < b; c++ {
+				gn := score(a, c) + score(c, b) - base
+				if !(gn > bestGain) {
+					continue
+				}
+				if dir != 0 {
+					try := append(append(append(tryA[:0], cuts[:i+1]...), c), cuts[i+1:]...)
+					if !monotone(try) {
+						continue
+					}
+				}
+				bestGain, bestAt = gn, c
+			}
+		}
+		if bestAt < 0 {
+			break
+		}
+		i := 0
+		for cuts[i] < bestAt {
+			i++
+		}
+		cuts = slices.Insert(cuts, i, bestAt)
+		gain += bestGain
+	}
+	for i := 0; i+1 < len(cuts); i++ {
+		v := value(cuts[i], cuts[i+1])
+		w2 += v * v
+		for k := cuts[i]; k < cuts[i+1]; k++ {
+			d[k] = v
+		}
+	}
+	return gain, w2
 }
 
 // resetEta recomputes the rows' log odds from the intercept and the
@@ -325,12 +436,12 @@ type booster struct {
 }
 
 // boostKernel is the per-round work of booster laid out for speed: the
-// bins column by column (a stump's step reads one column, not every
-// row's whole record), the histograms of all characteristics in one
+// bins column by column (a round's step reads the columns of its trees,
+// not every row's whole record), the histograms of all characteristics in one
 // array (bin k of characteristic j: gradient at off[j]+2k, hessian next
 // to it), and each validation row's log-likelihood term. fresh says that
-// resid and hw already hold the gradients at the current log odds (step
-// computes them with the new log odds); vFresh that vLoss holds the
+// resid and hw already hold the gradients at the current log odds
+// (applyTerms computes them with the new log odds); vFresh that vLoss holds the
 // validation terms.
 type boostKernel struct {
 	fCol, vCol    [][]uint16
@@ -338,6 +449,11 @@ type boostKernel struct {
 	hist          []float64
 	vLoss         []float64
 	fresh, vFresh bool
+	// d[j] holds characteristic j's tree of the round (a value per
+	// bin); fD and vD the round's summed direction at each fitting and
+	// validation row.
+	d      [][]float64
+	fD, vD []float64
 }
 
 // newBooster splits the train rows into fitting and validation rows,
@@ -416,7 +532,11 @@ func newBoostKernel(fIdx, vIdx [][]int32, g [][]float64) *boostKernel {
 	for j := range fIdx {
 		k.fCol, k.vCol = append(k.fCol, col(fIdx[j])), append(k.vCol, col(vIdx[j]))
 	}
-	if len(vIdx) > 0 {
+	for j := range g {
+		k.d = append(k.d, make([]float64, len(g[j])))
+	}
+	if len(fIdx) > 0 {
+		k.fD, k.vD = make([]float64, len(fIdx[0])), make([]float64, len(vIdx[0]))
 		k.vLoss = make([]float64, len(vIdx[0]))
 	}
 	return k
@@ -447,8 +567,14 @@ func (st *booster) histograms() {
 
 // gradients sets resid and hw of fitting rows [lo, hi) at their log odds.
 func (st *booster) gradients(lo, hi int) {
+	st.gradientsAt(st.fEta[lo:hi], lo, hi)
+}
+
+// gradientsAt sets resid and hw of fitting rows [lo, hi) at log odds eta
+// (those rows' own).
+func (st *booster) gradientsAt(eta []float64, lo, hi int) {
 	y, resid, hw := st.fy[lo:hi], st.resid[lo:hi], st.hw[lo:hi]
-	for i, e := range st.fEta[lo:hi] {
+	for i, e := range eta {
 		p := 1 / (1 + math.Exp(-e))
 		resid[i] = y[i] - p
 		hw[i] = p * (1 - p)
@@ -492,7 +618,7 @@ func (st *booster) residuals() {
 	parallelRange(len(st.fEta), st.gradients)
 }
 
-// stale says the rows' log odds changed outside applyStep: the
+// stale says the rows' log odds changed outside applyTerms: the
 // gradients and validation terms it left are not current.
 func (st *booster) stale() {
 	st.k.fresh, st.k.vFresh = false, false
@@ -514,79 +640,97 @@ func parallelRange(n int, fn func(lo, hi int)) {
 	wg.Wait()
 }
 
-// bestSplit returns the characteristic and the last bin of the prefix of
-// the stump with the largest positive gain, or −1.
-func (st *booster) bestSplit() (int, int) {
-	l2 := st.o.L2
-	bj, bk, bGain := -1, 0, 0.0
-	for j, g := range st.g {
-		h := st.h[j]
-		var gt, ht float64
-		for k := range g {
-			gt += g[k]
-			ht += h[k]
-		}
-		var gl, hl float64
-		for k := 0; k+1 < len(g); k++ {
-			gl += g[k]
-			hl += h[k]
-			gr, hr := gt-gl, ht-hl
-			if d := st.dir[j]; d != 0 && k+1 < st.nOrd[j] && float64(d)*(gr/(hr+l2)-gl/(hl+l2)) < 0 {
-				continue // against the characteristic's direction
-			}
-			gain := gl*gl/(hl+l2) + gr*gr/(hr+l2) - gt*gt/(ht+l2)
-			if gain > bGain {
-				bj, bk, bGain = j, k, gain
-			}
-		}
-	}
-	return bj, bk
-}
-
-// step adds the shrunk Newton steps of the stump (bins ≤ bk of
-// characteristic bj, and the rest) to its table and the rows' log odds.
-func (st *booster) step(bj, bk int) {
-	t, g, h, o := st.m.tables[bj], st.g[bj], st.h[bj], st.o
-	var gl, hl, gt, ht float64
-	for k := range t {
-		gt += g[k]
-		ht += h[k]
-		if k <= bk {
-			gl += g[k]
-			hl += h[k]
-		}
-	}
-	d := make([]float64, len(t))
-	for k := range t {
-		if k <= bk {
-			d[k] = o.Shrinkage * gl / (hl + o.L2)
-		} else {
-			d[k] = o.Shrinkage * (gt - gl) / (ht - hl + o.L2)
-		}
-		t[k] += d[k]
-	}
-	st.applyStep(bj, d)
-}
-
-// applyStep adds d[bin of characteristic bj] to every row's log odds,
-// on two workers, and computes at the new log odds the fitting rows'
-// gradients (for the next round's histograms) and the validation rows'
-// log-likelihood terms (for valLoglik): per-row work, so the split
-// changes no value.
-func (st *booster) applyStep(bj int, d []float64) {
+// applyTerms applies the round's trees: with D the sum of their leaf
+// values at each row's bins (cells), the line search's Newton step from
+// the current log odds, α = Σ r·D / (Σ h·D² + λ Σ_trees Σ_leaves w²)
+// (r, h the fitting rows' gradients and hessians: one tree alone gets α
+// = 1, its own Newton step), scaled by the shrinkage, is added to the
+// tables and the rows' log odds; then the fitting rows' gradients (for
+// the next round's histograms) and the validation rows' log-likelihood
+// terms (for valLoglik) are computed at the new log odds. Per-row work
+// on two workers (D sums its trees in term order); the two sums of the
+// line search add the halves' row-order sums, a split fixed by the
+// number of rows: the same inputs give the same step.
+func (st *booster) applyTerms(terms []term) {
 	k := st.k
-	fc, vc := k.fCol[bj], k.vCol[bj]
+	fcol := func(t term) []uint16 {
+		if t.p != nil {
+			return t.p.fCell
+		}
+		return k.fCol[t.j]
+	}
+	vcol := func(t term) []uint16 {
+		if t.p != nil {
+			return t.p.vCell
+		}
+		return k.vCol[t.j]
+	}
+	var part [2][2]float64
+	parallelRange(len(st.fEta), func(lo, hi int) {
+		D := k.fD[lo:hi]
+		for n, t := range terms {
+			d, col := t.d, fcol(t)[lo:hi]
+			if n == 0 {
+				for i, b := range col {
+					D[i] = d[b]
+				}
+				continue
+			}
+			for i, b := range col {
+				D[i] += d[b]
+			}
+		}
+		var rd, hd float64
+		r, h := st.resid[lo:hi], st.hw[lo:hi]
+		for i, x := range D {
+			rd += r[i] * x
+			hd += h[i] * x * x
+		}
+		w := 0
+		if lo > 0 {
+			w = 1
+		}
+		part[w] = [2]float64{rd, hd}
+	})
+	var w2 float64
+	for _, t := range terms {
+		w2 += t.w2
+	}
+	rd, hd := part[0][0]+part[1][0], part[0][1]+part[1][1]+st.o.L2*w2
+	if !(rd > 0 && hd > 0) {
+		return
+	}
+	step := st.o.Shrinkage * rd / hd
+	for _, t := range terms {
+		tab := t.p.tableOr(st.m.tables, t.j)
+		for b, v := range t.d {
+			tab[b] += step * v
+		}
+	}
 	parallelRange(len(st.fEta), func(lo, hi int) {
 		eta := st.fEta[lo:hi]
-		for i, b := range fc[lo:hi] {
-			eta[i] += d[b]
+		for i, x := range k.fD[lo:hi] {
+			eta[i] += step * x
 		}
 		st.gradients(lo, hi)
 	})
 	parallelRange(len(st.vEta), func(lo, hi int) {
+		D := k.vD[lo:hi]
+		for n, t := range terms {
+			d, col := t.d, vcol(t)[lo:hi]
+			if n == 0 {
+				for i, b := range col {
+					D[i] = d[b]
+				}
+				continue
+			}
+			for i, b := range col {
+				D[i] += d[b]
+			}
+		}
 		eta, y, loss := st.vEta[lo:hi], st.vy[lo:hi], k.vLoss[lo:hi]
-		for i, b := range vc[lo:hi] {
-			eta[i] += d[b]
+		for i, x := range D {
+			eta[i] += step * x
 			if y[i] == 1 {
 				loss[i] = softplus(-eta[i])
 			} else {
@@ -597,7 +741,15 @@ func (st *booster) applyStep(bj int, d []float64) {
 	k.fresh, k.vFresh = true, true
 }
 
-// valLoglik is loglik(vEta, vy), from the terms applyStep computed when
+// tableOr is p's table, or (p nil) tables[j].
+func (p *pairTerm) tableOr(tables [][]float64, j int) []float64 {
+	if p != nil {
+		return p.table
+	}
+	return tables[j]
+}
+
+// valLoglik is loglik(vEta, vy), from the terms applyTerms computed when
 // they are current: the same terms summed in the same order.
 func (st *booster) valLoglik() float64 {
 	if !st.k.vFresh {

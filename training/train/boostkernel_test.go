@@ -14,9 +14,9 @@ import (
 // TestBoostKernelIsPlainSums checks the boosted trainer's per-round
 // kernel against the plain computation, bit for bit, over several
 // rounds: the histograms are the row-order sums of y − p and p(1 − p)
-// per characteristic and bin, the log odds after a step are the old ones
-// plus the stump's value at each row's bin, and the validation
-// log-likelihood is loglik's.
+// per characteristic and bin, the log odds after a round are the old
+// ones plus the change of each applied tree's table at the row's bin,
+// and the validation log-likelihood is loglik's.
 func TestBoostKernelIsPlainSums(t *testing.T) {
 	const n = 6000
 	r := rand.New(rand.NewPCG(5, 6))
@@ -36,7 +36,7 @@ func TestBoostKernelIsPlainSums(t *testing.T) {
 			y[i] = 1
 		}
 	}
-	o := BoostOptions{FineBins: 40}.withDefaults()
+	o := BoostOptions{FineBins: 40, Gate: 0.01}.withDefaults() // a low gate: several trees a round
 	st, err := newBooster(context.Background(), cols, make([]int, len(cols)), y, binning.Options{}, o, 1)
 	if err != nil {
 		t.Fatal(err)
@@ -61,24 +61,35 @@ func TestBoostKernelIsPlainSums(t *testing.T) {
 				}
 			}
 		}
-		bj, bk := st.bestSplit()
-		if bj < 0 {
-			t.Fatalf("round %d: no split", round)
+		terms := st.roundTerms(false)
+		if len(terms) == 0 {
+			t.Fatalf("round %d: no tree", round)
 		}
-		before := append([]float64(nil), st.m.tables[bj]...)
+		before := cloneTables(st.m.tables)
 		vEta := append([]float64(nil), st.vEta...)
-		st.step(bj, bk)
+		st.applyTerms(terms)
+		// The new log odds: the old ones plus each changed table's change
+		// at the row's bin, summed in card order.
+		moved := func(idx []uint16, i int) float64 {
+			var d float64
+			for _, tm := range terms {
+				b := idx[i*st.nc+tm.j]
+				d += st.m.tables[tm.j][b] - before[tm.j][b]
+			}
+			return d
+		}
 		for i := range fEta {
-			b := st.fIdx[i*st.nc+bj]
-			if want := fEta[i] + (st.m.tables[bj][b] - before[b]); st.fEta[i] != want && math.Abs(st.fEta[i]-want) > 1e-12 {
+			if want := fEta[i] + moved(st.fIdx, i); math.Abs(st.fEta[i]-want) > 1e-12 {
 				t.Fatalf("round %d: fitting row %d log odds %v, want %v", round, i, st.fEta[i], want)
 			}
 		}
 		for i := range vEta {
-			b := st.vIdx[i*st.nc+bj]
-			if want := vEta[i] + (st.m.tables[bj][b] - before[b]); math.Abs(st.vEta[i]-want) > 1e-12 {
+			if want := vEta[i] + moved(st.vIdx, i); math.Abs(st.vEta[i]-want) > 1e-12 {
 				t.Fatalf("round %d: validation row %d log odds %v, want %v", round, i, st.vEta[i], want)
 			}
+		}
+		if round == 0 && len(terms) < 2 {
+			t.Errorf("round 0: %d trees applied, want several (each characteristic here carries signal, gate 0.01)", len(terms))
 		}
 		if got, want := st.valLoglik(), loglik(st.vEta, st.vy); got != want {
 			t.Fatalf("round %d: validation log-likelihood %v, loglik %v", round, got, want)

@@ -21,8 +21,8 @@ import (
 //	            max_vars: 20, sign_check: true, folds: 5, cv_rows: 50000, cv_tries: 3, cv_repeats: 0 (3 below 20,000 rows, else 1)}
 //	scaling:   {base_score: 600, base_odds: 50, pdo: 20, round: false}
 //	method:    logistic|boosted
-//	boosted:   {shrinkage: 0.1, l2: 1, max_rounds: 3000, patience: 50, validation_share: 0.2, fine_bins: 255, min_share: 0.005,
-//	            max_pairs: 3, pair_bins: 6, pair_min_gain: 2, pair_min_z: 2}
+//	boosted:   {shrinkage: 0.1, l2: 1, max_rounds: 3000, patience: 10, validation_share: 0.2, fine_bins: 255, min_share: 0.005,
+//	            leaves: 4, gate: 0.3, max_pairs: 3, pair_bins: 6, pair_min_gain: 0.002, pair_min_z: 2}
 //	            (each numeric table monotone in the direction of its binning under binning.monotonic; none: free)
 //	kinds:     {column: numeric|categorical}
 //	test_share: 0.3
@@ -83,9 +83,13 @@ type FileConfig struct {
 		ValShare  float64 `yaml:"validation_share"`
 		FineBins  int     `yaml:"fine_bins"`
 		MinShare  float64 `yaml:"min_share"`
+		// leaves: of each characteristic's tree in a round; gate: the
+		// share of the round's best gain a tree needs to be applied.
+		Leaves int     `yaml:"leaves"`
+		Gate   float64 `yaml:"gate"`
 		// Pairs: max_pairs 0 builds none (unset: the default);
 		// pair_bins coarse bins per input; pair_min_gain in nats of
-		// validation log-likelihood.
+		// validation log-likelihood per validation row.
 		MaxPairs    *int    `yaml:"max_pairs"`
 		PairBins    int     `yaml:"pair_bins"`
 		PairMinGain float64 `yaml:"pair_min_gain"`
@@ -179,7 +183,7 @@ func (c *Config) ParseConfig(raw []byte, path string) error {
 	}
 	bb := f.Boosted
 	c.Boost = BoostOptions{Shrinkage: bb.Shrinkage, L2: bb.L2, MaxRounds: bb.MaxRounds, Patience: bb.Patience, ValShare: bb.ValShare, FineBins: bb.FineBins, MinShare: bb.MinShare,
-		PairBins: bb.PairBins, PairMinGain: bb.PairMinGain, PairMinZ: bb.PairMinZ}
+		Leaves: bb.Leaves, Gate: bb.Gate, PairBins: bb.PairBins, PairMinGain: bb.PairMinGain, PairMinZ: bb.PairMinZ}
 	if bb.MaxPairs != nil {
 		c.Boost.MaxPairs = *bb.MaxPairs
 		if *bb.MaxPairs == 0 {
