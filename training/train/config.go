@@ -182,6 +182,11 @@ func (c *Config) ParseConfig(raw []byte, path string) error {
 		c.Method = f.Method
 	}
 	bb := f.Boosted
+	if bb.PairMinGain >= 0.1 {
+		// A validation log-likelihood gain of 0.1 nats a row is more
+		// than any pair gives; configs from before it was per row said 2.
+		return fmt.Errorf("config %s: boosted.pair_min_gain = %g: it is in nats of validation log-likelihood per validation row (default 0.002); a value of 0.1 or more keeps no pair", path, bb.PairMinGain)
+	}
 	c.Boost = BoostOptions{Shrinkage: bb.Shrinkage, L2: bb.L2, MaxRounds: bb.MaxRounds, Patience: bb.Patience, ValShare: bb.ValShare, FineBins: bb.FineBins, MinShare: bb.MinShare,
 		Leaves: bb.Leaves, Gate: bb.Gate, PairBins: bb.PairBins, PairMinGain: bb.PairMinGain, PairMinZ: bb.PairMinZ}
 	if bb.MaxPairs != nil {

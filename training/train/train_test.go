@@ -432,7 +432,7 @@ test_share: 0.25
 			t.Errorf("%s kept with IV %v < 0.05", ch.Name, ch.IV)
 		}
 	}
-	for _, bad := range []string{"binning: {method: magic}", "kinds: {x: text}"} {
+	for _, bad := range []string{"binning: {method: magic}", "kinds: {x: text}", "boosted: {pair_min_gain: 2}"} {
 		os.WriteFile(cfgFile, []byte(bad), 0o644)
 		if err := flatConfig(dir).LoadConfig(cfgFile); err == nil {
 			t.Errorf("config %q accepted", bad)
