@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"sort"
 	"syscall"
 )
@@ -89,6 +90,14 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 		usage(stderr)
 		return 2
 	}
+	if p := os.Getenv(cpuProfileEnv); p != "" {
+		stopProfile, err := startCPUProfile(p)
+		if err != nil {
+			fmt.Fprintf(stderr, "qiandun: %s: %v\n", cpuProfileEnv, err)
+			return 1
+		}
+		defer stopProfile()
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	// Every subcommand given a --lake is audited here; `qiandun run`
@@ -101,6 +110,27 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// cpuProfileEnv names a file to which the command writes a Go CPU profile
+// (runtime/pprof; read it with go tool pprof). DuckDB's own work shows
+// there as cgo calls.
+const cpuProfileEnv = "QIANDUN_CPUPROFILE"
+
+// startCPUProfile starts a CPU profile into path and returns what stops it.
+func startCPUProfile(path string) (func(), error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }
 
 // flagErrHelp is what a subcommand returns for --help.

@@ -3,9 +3,13 @@
 -- order (file, then line). A row equal in every column to an earlier one
 -- is a duplicate_row; of the rows with distinct content, a later one with
 -- the key of an earlier one is a duplicate_key. The first occurrence is
--- kept. Only rows whose key may repeat are windowed.
+-- kept. Only rows whose key may repeat are windowed. cand is NOT
+-- MATERIALIZED: DuckDB would otherwise materialise a CTE read twice, every
+-- column of every row (on the custody statement, three quarters of the
+-- step's CPU), where the key hash needs only the key columns and the
+-- windows only the few rows whose key hash repeats.
 CREATE OR REPLACE TEMP TABLE dups AS
-WITH cand AS (
+WITH cand AS NOT MATERIALIZED (
   {{- if .LakeScan}}
   SELECT -1 AS qd_fid, CAST(0 AS BIGINT) AS qd_line, {{.Cols}} FROM {{.LakeScan}}
   UNION ALL
