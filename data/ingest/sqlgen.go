@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"embed"
 	"fmt"
+	"slices"
 	"strings"
 	"text/template"
 
@@ -81,8 +82,23 @@ func parentsSQL(t schema.Table, ref schema.Ref) (string, error) {
 
 // writeSQL writes the table's new contents to out, sorted unless
 // presorted (the stage's insertion order is already the sort order).
+//
+// A table without a key (bureau inquiries, collection events) can hold
+// rows that tie on its sort columns; the rest of its columns break the
+// tie, so the file's row order, and its bytes, do not depend on how
+// DuckDB's parallel sort met them (dedup.sql leaves no two rows equal in
+// every column).
 func writeSQL(t schema.Table, lakeScan, out string, presorted bool) (string, error) {
-	sortBy := identList(t.SortBy)
+	order := t.SortBy
+	if len(t.Key) == 0 {
+		order = append([]string(nil), t.SortBy...)
+		for _, c := range lakeColNames(t) {
+			if !slices.Contains(t.SortBy, c) {
+				order = append(order, c)
+			}
+		}
+	}
+	sortBy := identList(order)
 	if presorted {
 		sortBy = ""
 	}
