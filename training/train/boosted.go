@@ -668,18 +668,7 @@ func (st *booster) applyTerms(terms []term) {
 	var part [2][2]float64
 	parallelRange(len(st.fEta), func(lo, hi int) {
 		D := k.fD[lo:hi]
-		for n, t := range terms {
-			d, col := t.d, fcol(t)[lo:hi]
-			if n == 0 {
-				for i, b := range col {
-					D[i] = d[b]
-				}
-				continue
-			}
-			for i, b := range col {
-				D[i] += d[b]
-			}
-		}
+		sumSteps(D, terms, fcol, lo, hi)
 		var rd, hd float64
 		r, h := st.resid[lo:hi], st.hw[lo:hi]
 		for i, x := range D {
@@ -716,18 +705,7 @@ func (st *booster) applyTerms(terms []term) {
 	})
 	parallelRange(len(st.vEta), func(lo, hi int) {
 		D := k.vD[lo:hi]
-		for n, t := range terms {
-			d, col := t.d, vcol(t)[lo:hi]
-			if n == 0 {
-				for i, b := range col {
-					D[i] = d[b]
-				}
-				continue
-			}
-			for i, b := range col {
-				D[i] += d[b]
-			}
-		}
+		sumSteps(D, terms, vcol, lo, hi)
 		eta, y, loss := st.vEta[lo:hi], st.vy[lo:hi], k.vLoss[lo:hi]
 		for i, x := range D {
 			eta[i] += step * x
@@ -870,4 +848,21 @@ func orderedBins(b *binning.Binning) int {
 		}
 	}
 	return n
+}
+
+// sumSteps sets D[i], for rows lo..hi-1, to the sum over terms, in term
+// order, of each term's step at the row's bin (or cell) in col(term).
+func sumSteps(D []float64, terms []term, col func(term) []uint16, lo, hi int) {
+	for n, t := range terms {
+		d, c := t.d, col(t)[lo:hi]
+		if n == 0 {
+			for i, b := range c {
+				D[i] = d[b]
+			}
+			continue
+		}
+		for i, b := range c {
+			D[i] += d[b]
+		}
+	}
 }
