@@ -20,6 +20,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"unsafe"
@@ -35,6 +36,10 @@ type Options struct {
 	Threads     int    // DuckDB threads; 0 = DuckDB's default (the cores)
 	MemoryLimit string // e.g. "1GB"; empty = DuckDB's default
 	TempDir     string // spill directory; empty = DuckDB's default
+	// StreamBuffer is how much of the result DuckDB's threads may run
+	// ahead of the reader (DuckDB's streaming_buffer_size, e.g. "64MB");
+	// empty = DuckDB's default, under a megabyte.
+	StreamBuffer string
 }
 
 // Reader is a streaming query result. It implements array.RecordReader;
@@ -118,6 +123,15 @@ func (r *Reader) open(o Options, q string) error {
 	}
 	if bindings.Connect(r.db, &r.conn) == bindings.StateError {
 		return errors.New("duckstream: connect")
+	}
+	if o.StreamBuffer != "" { // a session setting, not a database one
+		var res bindings.Result
+		st := bindings.Query(r.conn, "SET streaming_buffer_size = '"+strings.ReplaceAll(o.StreamBuffer, "'", "''")+"'", &res)
+		msg := bindings.ResultError(&res)
+		bindings.DestroyResult(&res)
+		if st == bindings.StateError {
+			return fmt.Errorf("duckstream: streaming_buffer_size %q: %s", o.StreamBuffer, msg)
+		}
 	}
 	// From here on cancelling ctx interrupts the query: DuckDB may run
 	// its blocking phases (a sort) inside ExecutePending.

@@ -42,15 +42,19 @@ func ExampleQuery() {
 // TestRows: every row arrives, in order, with its value and NULLs, for
 // the types Reader converts itself (short, long and empty strings; the
 // integer widths; float, double, date) and for one it leaves to DuckDB
-// (DECIMAL); batches kept past Next stay valid after the reader moves on.
+// (DECIMAL); batches kept past Next stay valid after the reader moves on;
+// with DuckDB's threads running ahead of the reader (a stream buffer of
+// 64 MB, the whole result) the rows still arrive in order.
 func TestRows(t *testing.T) {
 	const n = 100_000
 	for _, tc := range []struct {
 		name, extra string
 		direct      bool
+		buffer      string
 	}{
-		{"direct", "", true},
-		{"duckdb conversion", ", CAST(i / 4 AS DECIMAL(18,2)) AS dec", false},
+		{"direct", "", true, ""},
+		{"duckdb conversion", ", CAST(i / 4 AS DECIMAL(18,2)) AS dec", false, ""},
+		{"stream buffer", "", true, "64MB"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			q := `SELECT i,
@@ -60,7 +64,7 @@ func TestRows(t *testing.T) {
 			  CAST(i AS FLOAT) / 2 AS f32, CASE WHEN i % 3 = 0 THEN NULL ELSE i / 8 END AS f64,
 			  DATE '2024-01-01' + CAST(i % 400 AS INTEGER) AS d, '' AS empty` + tc.extra + `
 			FROM range(` + fmt.Sprint(n) + `) t(i) ORDER BY i`
-			r, err := duckstream.Query(context.Background(), duckstream.Options{}, q)
+			r, err := duckstream.Query(context.Background(), duckstream.Options{Threads: 2, StreamBuffer: tc.buffer}, q)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -147,6 +151,9 @@ func checkBatch(t *testing.T, rec arrow.RecordBatch, first int) {
 // it runs fails in Query or, when rows were already streamed, ends the
 // stream with DuckDB's error.
 func TestErrors(t *testing.T) {
+	if _, err := duckstream.Query(context.Background(), duckstream.Options{StreamBuffer: "lots"}, "SELECT 1"); err == nil || !strings.Contains(err.Error(), "streaming_buffer_size") {
+		t.Errorf("a bad stream buffer: err %v, want one naming streaming_buffer_size", err)
+	}
 	if _, err := duckstream.Query(context.Background(), duckstream.Options{}, "SELECT nope FROM range(3)"); err == nil || !strings.Contains(err.Error(), "nope") {
 		t.Errorf("bad column: %v", err)
 	}

@@ -6,6 +6,7 @@ import (
 	"math"
 	"slices"
 	"sort"
+	"sync"
 
 	"gonum.org/v1/gonum/mat"
 
@@ -271,24 +272,35 @@ func scoreStats(x *mat.Dense, y []float64, in []int, beta []float64) []float64 {
 	resid := mat.NewVecDense(n, nil)
 	z := mat.NewDense(n, q, nil) // rows of x scaled by sqrt(w)
 	xr, zr, rr := x.RawMatrix(), z.RawMatrix(), resid.RawVector().Data
-	for i := range n {
-		row := xr.Data[i*xr.Stride : i*xr.Stride+q]
-		eta := 0.0
-		for k, c := range sel {
-			eta += beta[k] * row[c]
+	var us [2]mat.VecDense
+	var gs [2]mat.SymDense
+	halves(n, func(w, lo, hi int) {
+		if lo == hi { // gonum has no empty slices
+			us[w].ReuseAsVec(q)
+			gs[w].ReuseAsSym(q)
+			return
 		}
-		p := 1 / (1 + math.Exp(-eta))
-		rr[i] = y[i] - p
-		sw := math.Sqrt(p * (1 - p))
-		zrow := zr.Data[i*zr.Stride : i*zr.Stride+q]
-		for c, v := range row {
-			zrow[c] = sw * v
+		for i := lo; i < hi; i++ {
+			row := xr.Data[i*xr.Stride : i*xr.Stride+q]
+			eta := 0.0
+			for k, c := range sel {
+				eta += beta[k] * row[c]
+			}
+			p := 1 / (1 + math.Exp(-eta))
+			rr[i] = y[i] - p
+			sw := math.Sqrt(p * (1 - p))
+			zrow := zr.Data[i*zr.Stride : i*zr.Stride+q]
+			for c, v := range row {
+				zrow[c] = sw * v
+			}
 		}
-	}
+		us[w].MulVec(x.Slice(lo, hi, 0, q).T(), resid.SliceVec(lo, hi)) // U = X'(y − p)
+		gs[w].SymOuterK(1, z.Slice(lo, hi, 0, q).T())                   // G = X'WX
+	})
 	var u mat.VecDense
-	u.MulVec(x.T(), resid) // U = X'(y − p)
+	u.AddVec(&us[0], &us[1])
 	var g mat.SymDense
-	g.SymOuterK(1, z.T()) // G = X'WX
+	g.AddSym(&gs[0], &gs[1])
 	// G restricted to the model's columns, its Cholesky factor, and for
 	// each outside column the Schur complement G_jj − G_j,in G_in,in⁻¹ G_in,j.
 	s := len(sel)
@@ -384,63 +396,90 @@ func (e *cvEval) loglik(ctx context.Context, in []int, beta []float64) (float64,
 	var eta mat.VecDense
 	eta.MulVec(xs, &bv)
 	zr, rr, er := z.RawMatrix(), resid.RawVector().Data, eta.RawVector()
-	for i := range n {
-		p := 1 / (1 + math.Exp(-er.Data[i*er.Inc]))
-		rr[i] = e.y[i] - p
-		sw := math.Sqrt(p * (1 - p))
-		row, zrow := xsr.Data[i*xsr.Stride:i*xsr.Stride+s], zr.Data[i*zr.Stride:i*zr.Stride+s]
-		for k, v := range row {
-			zrow[k] = sw * v
-		}
-	}
 	k := len(e.bounds) - 1
 	hf := make([]*mat.SymDense, k)
 	gf := make([]*mat.VecDense, k)
+	// Each fold's rows, information and score on one of two workers (the
+	// first k/2 folds and the rest); their sums are then taken in fold
+	// order, so the result does not depend on the workers' timing.
+	halves(k, func(_, flo, fhi int) {
+		for f := flo; f < fhi; f++ {
+			lo, hi := e.bounds[f], e.bounds[f+1]
+			for i := lo; i < hi; i++ {
+				p := 1 / (1 + math.Exp(-er.Data[i*er.Inc]))
+				rr[i] = e.y[i] - p
+				sw := math.Sqrt(p * (1 - p))
+				row, zrow := xsr.Data[i*xsr.Stride:i*xsr.Stride+s], zr.Data[i*zr.Stride:i*zr.Stride+s]
+				for k, v := range row {
+					zrow[k] = sw * v
+				}
+			}
+			hf[f] = mat.NewSymDense(s, nil)
+			hf[f].SymOuterK(1, z.Slice(lo, hi, 0, s).T())
+			gf[f] = mat.NewVecDense(s, nil)
+			gf[f].MulVec(xs.Slice(lo, hi, 0, s).T(), resid.SliceVec(lo, hi))
+		}
+	})
 	h := mat.NewSymDense(s, nil)
 	g := mat.NewVecDense(s, nil)
 	for f := range k {
-		lo, hi := e.bounds[f], e.bounds[f+1]
-		hf[f] = mat.NewSymDense(s, nil)
-		hf[f].SymOuterK(1, z.Slice(lo, hi, 0, s).T())
-		gf[f] = mat.NewVecDense(s, nil)
-		gf[f].MulVec(xs.Slice(lo, hi, 0, s).T(), resid.SliceVec(lo, hi))
 		h.AddSym(h, hf[f])
 		g.AddVec(g, gf[f])
 	}
+	totals := make([]float64, k)
+	errs := make([]error, k)
+	halves(k, func(_, flo, fhi int) {
+		for f := flo; f < fhi; f++ {
+			totals[f], errs[f] = e.heldOut(f, h, g, hf[f], gf[f], xs, &bv, beta)
+		}
+	})
 	var total float64
 	for f := range k {
-		ht := mat.NewSymDense(s, nil)
-		ht.ScaleSym(-1, hf[f])
-		ht.AddSym(h, ht)
-		gt := mat.NewVecDense(s, nil)
-		gt.SubVec(g, gf[f])
-		if e.l2 > 0 {
-			for j := 1; j < s; j++ {
-				ht.SetSym(j, j, ht.At(j, j)+e.l2)
-				gt.SetVec(j, gt.AtVec(j)-e.l2*beta[j])
-			}
+		if errs[f] != nil {
+			return 0, errs[f]
 		}
-		var chol mat.Cholesky
-		if !chol.Factorize(ht) {
-			return 0, fmt.Errorf("fold %d: %w", f+1, logit.ErrSingular)
+		total += totals[f]
+	}
+	return total, nil
+}
+
+// heldOut is fold f's held-out log-likelihood at the coefficients one
+// Newton step from beta (bv) on the other folds' rows: information h −
+// hf and score g − gf, penalised by the ridge.
+func (e *cvEval) heldOut(f int, h *mat.SymDense, g *mat.VecDense, hf *mat.SymDense, gf *mat.VecDense, xs *mat.Dense, bv *mat.VecDense, beta []float64) (float64, error) {
+	s := len(beta)
+	var total float64
+	ht := mat.NewSymDense(s, nil)
+	ht.ScaleSym(-1, hf)
+	ht.AddSym(h, ht)
+	gt := mat.NewVecDense(s, nil)
+	gt.SubVec(g, gf)
+	if e.l2 > 0 {
+		for j := 1; j < s; j++ {
+			ht.SetSym(j, j, ht.At(j, j)+e.l2)
+			gt.SetVec(j, gt.AtVec(j)-e.l2*beta[j])
 		}
-		var step mat.VecDense
-		if err := chol.SolveVecTo(&step, gt); err != nil {
-			return 0, fmt.Errorf("fold %d: %w", f+1, logit.ErrSingular)
-		}
-		var bf mat.VecDense
-		bf.AddVec(&bv, &step)
-		lo, hi := e.bounds[f], e.bounds[f+1]
-		var etaF mat.VecDense
-		etaF.MulVec(xs.Slice(lo, hi, 0, s), &bf)
-		for t := range hi - lo {
-			v := etaF.AtVec(t)
-			// log p for a bad, log(1 − p) for a good, stably.
-			if e.y[lo+t] == 1 {
-				total -= softplus(-v)
-			} else {
-				total -= softplus(v)
-			}
+	}
+	var chol mat.Cholesky
+	if !chol.Factorize(ht) {
+		return 0, fmt.Errorf("fold %d: %w", f+1, logit.ErrSingular)
+	}
+	var step mat.VecDense
+	if err := chol.SolveVecTo(&step, gt); err != nil {
+		return 0, fmt.Errorf("fold %d: %w", f+1, logit.ErrSingular)
+	}
+	var bf mat.VecDense
+	bf.AddVec(bv, &step)
+	lo, hi := e.bounds[f], e.bounds[f+1]
+	var etaF mat.VecDense
+	etaF.MulVec(xs.Slice(lo, hi, 0, s), &bf)
+	for t := range hi - lo {
+		v := etaF.AtVec(t)
+		// log p for a bad, log(1 − p) for a good, stably.
+		if e.y[lo+t] == 1 {
+			total -= softplus(-v)
+		} else {
+			total -= softplus(v)
 		}
 	}
 	return total, nil
@@ -498,4 +537,19 @@ func ChooseL2(ctx context.Context, cs []Candidate, y []float64, o Options) (floa
 		}
 	}
 	return best, nil
+}
+
+// halves runs fn over [0, n) cut in two at n/2, on two goroutines (w is
+// 0 for the first half, 1 for the second); fn must write only what its
+// half owns.
+func halves(n int, fn func(w, lo, hi int)) {
+	mid := n / 2
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		fn(1, mid, n)
+	}()
+	fn(0, 0, mid)
+	wg.Wait()
 }

@@ -132,7 +132,7 @@ func (r *run) open(ctx context.Context) (func(), error) {
 		if mem == "" || mem == "auto" {
 			mem = lake.DefaultMemoryLimit()
 		}
-		o := duckstream.Options{MemoryLimit: mem, TempDir: filepath.Join(tmp, "duckdb"), Threads: runtime.NumCPU()}
+		o := duckstream.Options{MemoryLimit: mem, TempDir: filepath.Join(tmp, "duckdb"), Threads: runtime.NumCPU(), StreamBuffer: streamBuffer}
 		r.query = func(ctx context.Context, q string, kinds map[string]binning.Kind, rows int) (*frame.Frame, error) {
 			return frame.Stream(ctx, o, q, kinds, rows)
 		}
@@ -154,6 +154,12 @@ func (r *run) open(ctx context.Context) (func(), error) {
 	}
 	return func() { conn.Close(); db.Close() }, nil
 }
+
+// streamBuffer is how far DuckDB's threads may parse a flat file ahead
+// of the conversion to columns: with DuckDB's default (under a megabyte,
+// about three batches of 20 numbers) its threads wait on the reader, and
+// a 1,000,000 × 20 CSV took 1.3 s to read instead of 0.9.
+const streamBuffer = "64MB"
 
 // estimateRows is about how many rows a CSV file holds, a little more
 // rather than less: its size over the mean length of its first lines
