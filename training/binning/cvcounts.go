@@ -193,12 +193,19 @@ func (fc *foldCounts) logLik(name string, o Options, ac *Column, outs []*outside
 		}
 		prior := math.Log(bads / goods)
 		idx, _ := b.Index(ac)
+		// −log-likelihood of a good and of a bad in each bin, once per
+		// bin rather than once per atom.
+		sp := make([][2]float64, len(b.Bins))
+		for k, bin := range b.Bins {
+			eta := prior + bin.WoE
+			sp[k] = [2]float64{softplus(eta), softplus(-eta)}
+		}
 		add := func(row int, in [2]int64) {
 			if in[0]+in[1] == 0 {
 				return
 			}
-			eta := prior + b.Bins[idx[row]].WoE
-			total -= float64(in[1])*softplus(-eta) + float64(in[0])*softplus(eta)
+			l := sp[idx[row]]
+			total -= float64(in[1])*l[1] + float64(in[0])*l[0]
 		}
 		for a := range nAtoms {
 			_, in := fc.sum(fc.cnt, a, f)

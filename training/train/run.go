@@ -470,6 +470,16 @@ func (r *run) bin(ctx context.Context) ([]selection.Candidate, map[string]*binni
 	byName := map[string]*binning.Binning{}
 	r.trends = map[string]int{}
 	oot := findSample(r.samples, "oot")
+	// Each column's bin and WoE per train row, on two workers (a pass
+	// over the rows per column).
+	built := make([]selection.Candidate, len(bins))
+	parallelRange(len(bins), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			if b := bins[i]; errs[i] == nil && len(b.Bins) > 1 {
+				built[i] = candidate(b, cols[i], tr.n)
+			}
+		}
+	})
 	for i, b := range bins {
 		if errs[i] != nil {
 			r.dropped = append(r.dropped, scorecard.Dropped{Variable: cols[i].Name, Reason: "binning: " + errs[i].Error()})
@@ -485,7 +495,7 @@ func (r *run) bin(ctx context.Context) ([]selection.Candidate, map[string]*binni
 			r.dropped = append(r.dropped, scorecard.Dropped{Variable: b.Variable, Reason: "one bin: no split meets the minimum share and shape"})
 			continue
 		}
-		c := candidate(b, cols[i], tr.n)
+		c := built[i]
 		if oot != nil {
 			c.PSI = binPSI(b, tr.cols[b.Variable], oot.cols[b.Variable])
 		}
