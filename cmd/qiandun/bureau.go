@@ -28,7 +28,7 @@ func runBureau(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&config, "config", "", "YAML: five_class bounds (minimum DPD of each class) and org_code")
 	fs.StringVar(&st.Identities, "identities", "vault", "where names, ID numbers and phones come from: vault, or none (tokens in their place: FOR TESTING ONLY, the files cannot be submitted)")
 	fs.StringVar(&st.VaultKeyFile, "vault-key-file", "", "PII vault key `FILE` (default $"+keyfile.DirEnv+"/"+vault.KeyFileName+"; $"+vault.KeyEnv+" overrides)")
-	fs.StringVar(&st.MemoryLimit, "memory-limit", "auto", "DuckDB memory_limit (auto: a quarter of physical memory or of the cgroup limit)")
+	fs.StringVar(&st.MemoryLimit, "memory-limit", "auto", "DuckDB memory_limit (auto: a fifth of physical memory or of the cgroup limit)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

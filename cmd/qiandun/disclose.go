@@ -26,7 +26,7 @@ func runDisclose(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&st.From, "from", "", "also disclose every month from this one up to --month (each its own commit), e.g. to fill the site's history")
 	fs.StringVar(&config, "config", "", "YAML: related_parties, the register of related borrowers (borrower ids)")
 	fs.StringVar(&st.VaultKeyFile, "vault-key-file", "", "PII vault key `FILE` (default $"+keyfile.DirEnv+"/"+vault.KeyFileName+"; $"+vault.KeyEnv+" overrides)")
-	fs.StringVar(&st.MemoryLimit, "memory-limit", "auto", "DuckDB memory_limit (auto: a quarter of physical memory or of the cgroup limit)")
+	fs.StringVar(&st.MemoryLimit, "memory-limit", "auto", "DuckDB memory_limit (auto: a fifth of physical memory or of the cgroup limit)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

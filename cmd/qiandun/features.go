@@ -27,7 +27,7 @@ func runFeatures(ctx context.Context, e *env, args []string) error {
 	asOf := fs.String("as-of", "", "as-of date YYYY-MM-DD; features use only events strictly before it")
 	from := fs.String("from", "", "first month YYYY-MM of a range of month-end snapshots")
 	to := fs.String("to", "", "last month YYYY-MM of the range (default: --from)")
-	mem := fs.String("memory-limit", "auto", "DuckDB memory limit (auto: a quarter of physical memory or of the cgroup limit)")
+	mem := fs.String("memory-limit", "auto", "DuckDB memory limit (auto: a fifth of physical memory or of the cgroup limit)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

@@ -23,7 +23,7 @@ func runReconcile(ctx context.Context, e *env, args []string) error {
 	fs.IntVar(&st.Window, "window", reconcile.DefaultWindow, "posting window in days: a line posted up to this many days after its record matches it (a timing break)")
 	fs.StringVar(&st.Tolerance, "tolerance", "1.00", "largest amount difference matched as an amount_mismatch between lines without a reference (yuan)")
 	fs.StringVar(&st.MaxOpenAmount, "max-open-amount", "0.00", "exit non-zero when the open breaks' amounts sum to more (yuan; -1 for no limit)")
-	fs.StringVar(&st.MemoryLimit, "memory-limit", "auto", "DuckDB memory_limit (auto: a quarter of physical memory or of the cgroup limit)")
+	fs.StringVar(&st.MemoryLimit, "memory-limit", "auto", "DuckDB memory_limit (auto: a fifth of physical memory or of the cgroup limit)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

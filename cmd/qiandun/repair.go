@@ -28,7 +28,7 @@ func runRepair(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&st.VaultKeyFile, "vault-key-file", "", "PII vault key `FILE` (default $"+keyfile.DirEnv+"/"+vault.KeyFileName+"; $"+vault.KeyEnv+" overrides)")
 	fs.BoolVar(&backtest, "backtest", false, "measure the ranking against --truth instead of writing a list")
 	fs.StringVar(&truth, "truth", "", "back-test: CSV of the channels that reach each lost loan (loan_id, application_id, reaches, lost_at; the generator's _truth/repair.csv)")
-	fs.StringVar(&st.MemoryLimit, "memory-limit", "auto", "DuckDB memory_limit (auto: a quarter of physical memory or of the cgroup limit)")
+	fs.StringVar(&st.MemoryLimit, "memory-limit", "auto", "DuckDB memory_limit (auto: a fifth of physical memory or of the cgroup limit)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

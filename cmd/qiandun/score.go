@@ -32,7 +32,7 @@ func runScore(ctx context.Context, e *env, args []string) error {
 	fs.BoolVar(&st.Full, "full", false, "lake mode: score every application of the A-card snapshot, not only the scoring window (applications since the previous published run's as-of, else in the as-of month); implied by --lake-table")
 	fs.IntVar(&st.BatchRows, "batch-rows", 1<<16, "rows scored per batch")
 	fs.IntVar(&st.Workers, "workers", 0, "scoring goroutines (default GOMAXPROCS)")
-	fs.StringVar(&st.MemoryLimit, "memory-limit", "auto", "DuckDB memory_limit (auto: a quarter of physical memory or of the cgroup limit)")
+	fs.StringVar(&st.MemoryLimit, "memory-limit", "auto", "DuckDB memory_limit (auto: a fifth of physical memory or of the cgroup limit)")
 	fs.BoolVar(&st.AllowEmpty, "allow-empty", false, "publish an input with no rows as an empty batch (default: refuse, publish nothing)")
 	fs.BoolVar(&st.AllowDuplicateIDs, "allow-duplicate-ids", false, "score every row of an input whose entity ids repeat, with a warning (default: refuse, naming the first duplicate)")
 	if err := fs.Parse(args); err != nil {

@@ -45,7 +45,7 @@ func runTrain(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&config, "config", "", "YAML/JSON file of binning/selection/scaling options")
 	fs.Uint64Var(&st.Seed, "seed", 1, "seed of the train/test split")
 	fs.StringVar(&st.Method, "method", "", "logistic (default: WoE, selection, logistic regression) or boosted (boosted additive card: points per fine bin, early-stopped)")
-	fs.StringVar(&st.MemoryLimit, "memory-limit", "auto", "DuckDB memory_limit (auto: a quarter of physical memory or of the cgroup limit); in lake mode it spills to <lake>/_tmp beyond")
+	fs.StringVar(&st.MemoryLimit, "memory-limit", "auto", "DuckDB memory_limit (auto: a fifth of physical memory or of the cgroup limit); in lake mode it spills to <lake>/_tmp beyond")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

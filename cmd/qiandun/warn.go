@@ -28,7 +28,7 @@ func runWarn(ctx context.Context, e *env, args []string) error {
 	fs.BoolVar(&backtest, "backtest", false, "back-test the ranking on historical month ends instead of writing a list")
 	fs.StringVar(&from, "from", "", "back-test: first month YYYY-MM (default: earliest snapshot with mature labels)")
 	fs.StringVar(&to, "to", "", "back-test: last month YYYY-MM")
-	fs.StringVar(&st.MemoryLimit, "memory-limit", "auto", "DuckDB memory_limit (auto: a quarter of physical memory or of the cgroup limit)")
+	fs.StringVar(&st.MemoryLimit, "memory-limit", "auto", "DuckDB memory_limit (auto: a fifth of physical memory or of the cgroup limit)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

@@ -124,7 +124,7 @@ type Options struct {
 	// MaxWithheld is the largest share of accounts that may be withheld
 	// (default 0.01).
 	MaxWithheld float64
-	// MemoryLimit bounds DuckDB (empty or "auto": a quarter of physical memory).
+	// MemoryLimit bounds DuckDB (empty or "auto": a fifth of physical memory).
 	MemoryLimit string
 	Log         *slog.Logger
 }
