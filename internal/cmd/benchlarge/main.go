@@ -13,6 +13,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/csv"
 	"encoding/json"
@@ -24,6 +25,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -57,6 +59,7 @@ type options struct {
 	sizes                  []int
 	sets                   []string
 	keep, dropRaw          bool
+	merge                  []string        // earlier bench-large.csv files to add
 	only                   map[string]bool // the stages to measure; nil: all
 	stdout, stderr         io.Writer
 }
@@ -82,6 +85,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	set := fs.String("set", "", "more config vars, name=value comma-separated (e.g. memory_limit=2GB)")
 	fs.BoolVar(&o.keep, "keep", false, "keep each book after measuring it")
 	fs.BoolVar(&o.dropRaw, "drop-raw", false, "remove the raw exports (not _truth) once ingest succeeded: no later stage reads them, and a 10M-loan book's are 98 GB as CSV, ~21 GB gzipped")
+	merge := fs.String("merge", "", "earlier runs' bench-large.csv files, comma-separated: their rows join this run's in the table, the CSV and the chart (a stage measured again at the same size replaces theirs)")
 	only := fs.String("stages", "", "measure only these stages, comma-separated, on a kept book (the others are skipped: their outputs must be there)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -102,7 +106,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if *set != "" {
 		o.sets = strings.Split(*set, ",")
 	}
+	if *merge != "" {
+		o.merge = strings.Split(*merge, ",")
+	}
+	earlier, err := readResults(o.merge)
+	if err != nil {
+		return err
+	}
 	ms, err := measureAll(ctx, o)
+	ms = mergeResults(earlier, ms)
 	if len(ms) > 0 {
 		if werr := writeResults(o, ms); werr != nil && err == nil {
 			err = werr
@@ -301,6 +313,67 @@ func writeResults(o options, ms []Measure) error {
 		return err
 	}
 	return chart(ms, filepath.Join(o.out, "bench-large.png"))
+}
+
+// readResults reads the measures of earlier runs' bench-large.csv files.
+func readResults(paths []string) ([]Measure, error) {
+	var out []Measure
+	for _, p := range paths {
+		f, err := os.Open(p)
+		if err != nil {
+			return nil, fmt.Errorf("--merge: %w", err)
+		}
+		recs, err := csv.NewReader(f).ReadAll()
+		f.Close()
+		if err != nil {
+			return nil, fmt.Errorf("--merge %s: %w", p, err)
+		}
+		for i, r := range recs {
+			if i == 0 {
+				continue // header
+			}
+			if len(r) != 9 {
+				return nil, fmt.Errorf("--merge %s: line %d: %d fields, want 9 (loans,stage,status,wall_s,cpu_s,peak_rss_mib,rows,disk_mib,error)", p, i+1, len(r))
+			}
+			var m Measure
+			var errs [6]error
+			m.Loans, errs[0] = strconv.Atoi(r[0])
+			m.Stage, m.Status, m.Error = r[1], r[2], r[8]
+			m.Wall, errs[1] = strconv.ParseFloat(r[3], 64)
+			m.CPU, errs[2] = strconv.ParseFloat(r[4], 64)
+			m.PeakRSS, errs[3] = strconv.ParseFloat(r[5], 64)
+			m.Rows, errs[4] = strconv.ParseInt(r[6], 10, 64)
+			m.DiskMiB, errs[5] = strconv.ParseFloat(r[7], 64)
+			if err := errors.Join(errs[:]...); err != nil {
+				return nil, fmt.Errorf("--merge %s: line %d: %w", p, i+1, err)
+			}
+			out = append(out, m)
+		}
+	}
+	return out, nil
+}
+
+// mergeResults returns the earlier measures with those of this run (ms)
+// replacing any of the same size and stage, ordered by size (within a
+// size, the earlier runs' stages first).
+func mergeResults(earlier, ms []Measure) []Measure {
+	type key struct {
+		loans int
+		stage string
+	}
+	now := map[key]bool{}
+	for _, m := range ms {
+		now[key{m.Loans, m.Stage}] = true
+	}
+	var out []Measure
+	for _, m := range earlier {
+		if !now[key{m.Loans, m.Stage}] {
+			out = append(out, m)
+		}
+	}
+	out = append(out, ms...)
+	slices.SortStableFunc(out, func(a, b Measure) int { return cmp.Compare(a.Loans, b.Loans) })
+	return out
 }
 
 func ff(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) }

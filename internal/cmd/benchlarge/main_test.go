@@ -119,3 +119,55 @@ func TestDropRaw(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestMerge: an earlier run's CSV joins this run's (sizes in order), and a
+// stage measured again at a size replaces the earlier row.
+func TestMerge(t *testing.T) {
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "qiandun")
+	if err := os.WriteFile(bin, []byte(fakeBin), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cfg := "../../../pipelines/default.yaml"
+	stages, _, err := stageNames(cfg, map[string]string{"root": dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runOnce := func(out string, args ...string) [][]string {
+		t.Helper()
+		var stdout, stderr strings.Builder
+		args = append([]string{"--bin", bin, "--config", cfg, "--root", filepath.Join(dir, "books"), "--out", out, "--keep"}, args...)
+		if err := run(context.Background(), args, &stdout, &stderr); err != nil {
+			t.Fatalf("%v\n%s", err, stderr.String())
+		}
+		f, err := os.Open(filepath.Join(out, "bench-large.csv"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		recs, err := csv.NewReader(f).ReadAll()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return recs[1:]
+	}
+	first := filepath.Join(dir, "first")
+	runOnce(first, "--sizes", "2000")
+	both := runOnce(filepath.Join(dir, "both"), "--sizes", "1000", "--merge", filepath.Join(first, "bench-large.csv"))
+	if len(both) != 2*len(stages) || both[0][0] != "1000" || both[len(both)-1][0] != "2000" {
+		t.Fatalf("merged: %d rows from %s to %s, want %d, the 1000-loan book's first", len(both), both[0][0], both[len(both)-1][0], 2*len(stages))
+	}
+	again := runOnce(filepath.Join(dir, "again"), "--sizes", "2000", "--stages", stages[0], "--merge", filepath.Join(dir, "both", "bench-large.csv"))
+	n := 0
+	for _, r := range again {
+		if r[0] == "2000" && r[1] == stages[0] {
+			n++
+		}
+	}
+	if len(again) != 2*len(stages) || n != 1 {
+		t.Errorf("re-measured %s at 2000 loans: %d rows, that stage %d times; want %d and once", stages[0], len(again), n, 2*len(stages))
+	}
+	if _, err := readResults([]string{filepath.Join(dir, "nope.csv")}); err == nil || !strings.Contains(err.Error(), "--merge") {
+		t.Errorf("a missing --merge file: %v, want an error naming the flag", err)
+	}
+}
