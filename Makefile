@@ -140,11 +140,14 @@ beam-bench:
 # bench-large/. Not in CI: the 10M book takes hours and tens of GB of
 # disk. The raw exports are gzipped (raw_gzip=true: a 1M-loan book is 9.8
 # GB as CSV, ~2.1 GB gzipped) and removed once ingested (--drop-raw).
-# SIZES and BENCH_SET (e.g. memory_limit=2GB) override.
+# SIZES and BENCH_SET (e.g. memory_limit=2GB) override; MERGE names
+# earlier runs' bench-large.csv files to add to the table and the chart
+# (e.g. SIZES=3000000 MERGE=bench-large-1m.csv).
 SIZES     ?= 1000000,3000000,10000000
 BENCH_SET ?= raw_gzip=true
+MERGE     ?=
 bench-large: build
-	$(GO) run ./internal/cmd/benchlarge --bin $(BIN) --config $(CONFIG) --sizes $(SIZES) --set "$(BENCH_SET)" --drop-raw
+	$(GO) run ./internal/cmd/benchlarge --bin $(BIN) --config $(CONFIG) --sizes $(SIZES) --set "$(BENCH_SET)" --drop-raw $(if $(MERGE),--merge $(MERGE))
 
 # Every fuzz target, each for FUZZTIME (60s by default); the seed corpora
 # are committed under each package's testdata/fuzz/<Target>/. An ingest
