@@ -133,34 +133,30 @@ func TestMerge(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	runOnce := func(out string, args ...string) [][]string {
+	// runOnce runs benchlarge and reads its CSV back as --merge would.
+	runOnce := func(out string, args ...string) []Measure {
 		t.Helper()
 		var stdout, stderr strings.Builder
 		args = append([]string{"--bin", bin, "--config", cfg, "--root", filepath.Join(dir, "books"), "--out", out, "--keep"}, args...)
 		if err := run(context.Background(), args, &stdout, &stderr); err != nil {
 			t.Fatalf("%v\n%s", err, stderr.String())
 		}
-		f, err := os.Open(filepath.Join(out, "bench-large.csv"))
+		ms, err := readResults([]string{filepath.Join(out, "bench-large.csv")})
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer f.Close()
-		recs, err := csv.NewReader(f).ReadAll()
-		if err != nil {
-			t.Fatal(err)
-		}
-		return recs[1:]
+		return ms
 	}
 	first := filepath.Join(dir, "first")
 	runOnce(first, "--sizes", "2000")
 	both := runOnce(filepath.Join(dir, "both"), "--sizes", "1000", "--merge", filepath.Join(first, "bench-large.csv"))
-	if len(both) != 2*len(stages) || both[0][0] != "1000" || both[len(both)-1][0] != "2000" {
-		t.Fatalf("merged: %d rows from %s to %s, want %d, the 1000-loan book's first", len(both), both[0][0], both[len(both)-1][0], 2*len(stages))
+	if len(both) != 2*len(stages) || both[0].Loans != 1000 || both[len(both)-1].Loans != 2000 || both[len(both)-1].Rows != 42 {
+		t.Fatalf("merged: %d rows, first %+v, last %+v; want %d, the 1000-loan book's first", len(both), both[0], both[len(both)-1], 2*len(stages))
 	}
 	again := runOnce(filepath.Join(dir, "again"), "--sizes", "2000", "--stages", stages[0], "--merge", filepath.Join(dir, "both", "bench-large.csv"))
 	n := 0
-	for _, r := range again {
-		if r[0] == "2000" && r[1] == stages[0] {
+	for _, m := range again {
+		if m.Loans == 2000 && m.Stage == stages[0] {
 			n++
 		}
 	}
