@@ -85,7 +85,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	set := fs.String("set", "", "more config vars, name=value comma-separated (e.g. memory_limit=2GB)")
 	fs.BoolVar(&o.keep, "keep", false, "keep each book after measuring it")
 	fs.BoolVar(&o.dropRaw, "drop-raw", false, "remove the raw exports (not _truth) once ingest succeeded: no later stage reads them, and a 10M-loan book's are 98 GB as CSV, ~21 GB gzipped")
-	merge := fs.String("merge", "", "earlier runs' bench-large.csv files, comma-separated: their rows join this run's in the table, the CSV and the chart (a stage measured again at the same size replaces theirs)")
+	merge := fs.String("merge", "", "earlier runs' bench-large.csv files, comma-separated: their rows join this run's in the table, the CSV and the chart (a stage measured again at the same size, in a later file or in this run, replaces the earlier row)")
 	only := fs.String("stages", "", "measure only these stages, comma-separated, on a kept book (the others are skipped: their outputs must be there)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -353,25 +353,25 @@ func readResults(paths []string) ([]Measure, error) {
 	return out, nil
 }
 
-// mergeResults returns the earlier measures with those of this run (ms)
-// replacing any of the same size and stage, ordered by size (within a
-// size, the earlier runs' stages first).
+// mergeResults returns the earlier measures (in the order of their
+// files) and this run's (ms), a later measure of the same size and stage
+// taking the place of an earlier one, ordered by size.
 func mergeResults(earlier, ms []Measure) []Measure {
 	type key struct {
 		loans int
 		stage string
 	}
-	now := map[key]bool{}
-	for _, m := range ms {
-		now[key{m.Loans, m.Stage}] = true
-	}
+	at := map[key]int{}
 	var out []Measure
-	for _, m := range earlier {
-		if !now[key{m.Loans, m.Stage}] {
-			out = append(out, m)
+	for _, m := range append(slices.Clone(earlier), ms...) {
+		k := key{m.Loans, m.Stage}
+		if i, ok := at[k]; ok {
+			out[i] = m
+			continue
 		}
+		at[k] = len(out)
+		out = append(out, m)
 	}
-	out = append(out, ms...)
 	slices.SortStableFunc(out, func(a, b Measure) int { return cmp.Compare(a.Loans, b.Loans) })
 	return out
 }
