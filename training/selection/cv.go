@@ -6,10 +6,10 @@ import (
 	"math"
 	"slices"
 	"sort"
-	"sync"
 
 	"gonum.org/v1/gonum/mat"
 
+	"qiandun/internal/par"
 	"qiandun/training/binning"
 	"qiandun/training/logit"
 )
@@ -274,11 +274,17 @@ func scoreStats(x *mat.Dense, y []float64, in []int, beta []float64) []float64 {
 	xr, zr, rr := x.RawMatrix(), z.RawMatrix(), resid.RawVector().Data
 	var us [2]mat.VecDense
 	var gs [2]mat.SymDense
-	halves(n, func(w, lo, hi int) {
-		if lo == hi { // gonum has no empty slices
-			us[w].ReuseAsVec(q)
-			gs[w].ReuseAsSym(q)
+	for w := range us { // zero for a half without rows (gonum has no empty slices)
+		us[w].ReuseAsVec(q)
+		gs[w].ReuseAsSym(q)
+	}
+	par.Halves(n, func(lo, hi int) {
+		if lo == hi {
 			return
+		}
+		w := 0
+		if lo > 0 {
+			w = 1
 		}
 		for i := lo; i < hi; i++ {
 			row := xr.Data[i*xr.Stride : i*xr.Stride+q]
@@ -402,7 +408,7 @@ func (e *cvEval) loglik(ctx context.Context, in []int, beta []float64) (float64,
 	// Each fold's rows, information and score on one of two workers (the
 	// first k/2 folds and the rest); their sums are then taken in fold
 	// order, so the result does not depend on the workers' timing.
-	halves(k, func(_, flo, fhi int) {
+	par.Halves(k, func(flo, fhi int) {
 		for f := flo; f < fhi; f++ {
 			lo, hi := e.bounds[f], e.bounds[f+1]
 			for i := lo; i < hi; i++ {
@@ -428,7 +434,7 @@ func (e *cvEval) loglik(ctx context.Context, in []int, beta []float64) (float64,
 	}
 	totals := make([]float64, k)
 	errs := make([]error, k)
-	halves(k, func(_, flo, fhi int) {
+	par.Halves(k, func(flo, fhi int) {
 		for f := flo; f < fhi; f++ {
 			totals[f], errs[f] = e.heldOut(f, h, g, hf[f], gf[f], xs, &bv, beta)
 		}
@@ -537,19 +543,4 @@ func ChooseL2(ctx context.Context, cs []Candidate, y []float64, o Options) (floa
 		}
 	}
 	return best, nil
-}
-
-// halves runs fn over [0, n) cut in two at n/2, on two goroutines (w is
-// 0 for the first half, 1 for the second); fn must write only what its
-// half owns.
-func halves(n int, fn func(w, lo, hi int)) {
-	mid := n / 2
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		fn(1, mid, n)
-	}()
-	fn(0, 0, mid)
-	wg.Wait()
 }

@@ -8,9 +8,9 @@ import (
 	"log/slog"
 	"math"
 	"slices"
-	"sync"
 	"time"
 
+	"qiandun/internal/par"
 	"qiandun/training/binning"
 	"qiandun/training/scorecard"
 	"qiandun/training/selection"
@@ -559,10 +559,10 @@ func rowMajor(cols [][]int32, n int) []uint16 {
 // workers take half the characteristics each.
 func (st *booster) histograms() {
 	if !st.k.fresh {
-		parallelRange(len(st.fEta), st.gradients)
+		par.Halves(len(st.fEta), st.gradients)
 	}
 	st.k.fresh = false
-	parallelRange(st.nc, st.histogramRange)
+	par.Halves(st.nc, st.histogramRange)
 }
 
 // gradients sets resid and hw of fitting rows [lo, hi) at their log odds.
@@ -615,29 +615,13 @@ func (st *booster) histogramRange(lo, hi int) {
 // residuals sets resid and hw to the fitting rows' gradients y − p and
 // hessians p(1 − p) at the current log odds.
 func (st *booster) residuals() {
-	parallelRange(len(st.fEta), st.gradients)
+	par.Halves(len(st.fEta), st.gradients)
 }
 
 // stale says the rows' log odds changed outside applyTerms: the
 // gradients and validation terms it left are not current.
 func (st *booster) stale() {
 	st.k.fresh, st.k.vFresh = false, false
-}
-
-// parallelRange runs fn over [0, n) cut in two halves, on two goroutines.
-func parallelRange(n int, fn func(lo, hi int)) {
-	if n < 2 {
-		fn(0, n)
-		return
-	}
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		fn(n/2, n)
-	}()
-	fn(0, n/2)
-	wg.Wait()
 }
 
 // applyTerms applies the round's trees: with D the sum of their leaf
@@ -666,7 +650,7 @@ func (st *booster) applyTerms(terms []term) {
 		return k.vCol[t.j]
 	}
 	var part [2][2]float64
-	parallelRange(len(st.fEta), func(lo, hi int) {
+	par.Halves(len(st.fEta), func(lo, hi int) {
 		D := k.fD[lo:hi]
 		sumSteps(D, terms, fcol, lo, hi)
 		var rd, hd float64
@@ -696,14 +680,14 @@ func (st *booster) applyTerms(terms []term) {
 			tab[b] += step * v
 		}
 	}
-	parallelRange(len(st.fEta), func(lo, hi int) {
+	par.Halves(len(st.fEta), func(lo, hi int) {
 		eta := st.fEta[lo:hi]
 		for i, x := range k.fD[lo:hi] {
 			eta[i] += step * x
 		}
 		st.gradients(lo, hi)
 	})
-	parallelRange(len(st.vEta), func(lo, hi int) {
+	par.Halves(len(st.vEta), func(lo, hi int) {
 		D := k.vD[lo:hi]
 		sumSteps(D, terms, vcol, lo, hi)
 		eta, y, loss := st.vEta[lo:hi], st.vy[lo:hi], k.vLoss[lo:hi]

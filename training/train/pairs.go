@@ -9,6 +9,7 @@ import (
 	"math"
 	"slices"
 
+	"qiandun/internal/par"
 	"qiandun/training/binning"
 )
 
@@ -289,7 +290,7 @@ func (st *booster) rankPairs(idx []int, bins []*binning.Binning, fi [][]int32) [
 			all = append(all, pairCand{x: x, y: y})
 		}
 	}
-	parallelRange(len(all), func(lo, hi int) {
+	par.Halves(len(all), func(lo, hi int) {
 		for q := lo; q < hi; q++ {
 			c := &all[q]
 			nB := len(bins[c.y].Bins)
@@ -346,7 +347,7 @@ func (st *booster) fitGrid(p *pairTerm, additive bool) ([]float64, int) {
 	iters := 0
 	for iters < gridIters {
 		iters++
-		parallelRange(len(st.fEta), func(lo, hi int) {
+		par.Halves(len(st.fEta), func(lo, hi int) {
 			e, c := eta[lo:hi], p.fCell[lo:hi]
 			for i, x := range st.fEta[lo:hi] {
 				e[i] = x + p.table[c[i]]

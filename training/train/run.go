@@ -22,6 +22,7 @@ import (
 	"qiandun/features"
 	"qiandun/internal/duckstream"
 	"qiandun/internal/durable"
+	"qiandun/internal/par"
 	"qiandun/internal/version"
 	"qiandun/training/binning"
 	"qiandun/training/frame"
@@ -473,7 +474,7 @@ func (r *run) bin(ctx context.Context) ([]selection.Candidate, map[string]*binni
 	// Each column's bin and WoE per train row, on two workers (a pass
 	// over the rows per column).
 	built := make([]selection.Candidate, len(bins))
-	parallelRange(len(bins), func(lo, hi int) {
+	par.Halves(len(bins), func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			if b := bins[i]; errs[i] == nil && len(b.Bins) > 1 {
 				built[i] = candidate(b, cols[i], tr.n)
@@ -652,7 +653,7 @@ func (r *run) validate(m *scorecard.Model, res *Result) ([]byte, error) {
 	scores := make([]*scorecard.Scores, n)
 	errs := make([]error, n)
 	lines := make([]bytes.Buffer, n) // each sample's rows of scored.csv
-	parallelRange(n, func(lo, hi int) {
+	par.Halves(n, func(lo, hi int) {
 		for k := lo; k < hi; k++ {
 			s := r.samples[k]
 			if scores[k], errs[k] = m.Score(s.cols); errs[k] == nil {
@@ -670,7 +671,7 @@ func (r *run) validate(m *scorecard.Model, res *Result) ([]byte, error) {
 	vals := make([]scorecard.Sample, n)
 	gains := make([][]scorecard.Gain, n)
 	verrs := make([]error, n)
-	parallelRange(n, func(lo, hi int) {
+	par.Halves(n, func(lo, hi int) {
 		for k := lo; k < hi; k++ {
 			s := r.samples[k]
 			vals[k], gains[k], verrs[k] = validate(s.name, scores[k], s.y, trainSc.Score, m.Scaling.PDO)

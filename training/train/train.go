@@ -34,6 +34,7 @@ import (
 	"qiandun/data/lake"
 	"qiandun/features"
 	"qiandun/internal/durable"
+	"qiandun/internal/par"
 	"qiandun/internal/version"
 	"qiandun/training/binning"
 	"qiandun/training/frame"
@@ -350,7 +351,7 @@ func gather(name string, fr *frame.Frame, names []string, y []float64, idx []int
 		s.y[k] = y[i]
 	}
 	cols := make([]*binning.Column, len(names))
-	parallelRange(len(names), func(lo, hi int) { // two workers, a share of the columns each
+	par.Halves(len(names), func(lo, hi int) { // two workers, a share of the columns each
 		for j := lo; j < hi; j++ {
 			cols[j] = fr.Cols[names[j]].Take(idx)
 		}
@@ -378,7 +379,7 @@ func gatherInPlace(name string, fr *frame.Frame, names []string, y []float64, id
 		s.y[k] = y[i]
 	}
 	cols := make([]*binning.Column, len(names))
-	parallelRange(len(names), func(lo, hi int) {
+	par.Halves(len(names), func(lo, hi int) {
 		for j := lo; j < hi; j++ {
 			c := fr.Cols[names[j]]
 			o := &binning.Column{Name: c.Name, Kind: c.Kind, Dict: c.Dict}
@@ -423,7 +424,7 @@ func gatherSplitInPlace(fr *frame.Frame, names []string, y []float64, trainIdx, 
 	}
 	train, test = mk("train", trainIdx), mk("test", testIdx)
 	trCols, teCols := make([]*binning.Column, len(names)), make([]*binning.Column, len(names))
-	parallelRange(len(names), func(lo, hi int) {
+	par.Halves(len(names), func(lo, hi int) {
 		var numBuf []float64 // this worker's aside buffers
 		var codeBuf []int32
 		for j := lo; j < hi; j++ {
