@@ -282,10 +282,25 @@ func (b *Builder) Build(ctx context.Context, set string, asOf time.Time) (Snapsh
 func (b *Builder) prep(ctx context.Context, set string) (key, spine string, head []string, err error) {
 	if set == SetACard {
 		key, spine, head = "app_idx", "spine_acard", []string{"application_id", "borrower_id", "apply_time"}
+		// As for the B-card: the prep and group tables are joined by
+		// app_idx and the snapshot sorted at the end.
+		if err := b.exec(ctx, "insertion order", "SET preserve_insertion_order = false"); err != nil {
+			return key, spine, head, err
+		}
 		if err := b.execFile(ctx, "installments", "prep_installments.sql"); err != nil {
 			return key, spine, head, err
 		}
+		// The spine joins the wide application rows to two narrow
+		// tables; DuckDB's estimate of the filtered applications makes
+		// it build its hash table on the wide side (6.9 of 7.4 s on a
+		// 1M-loan book) unless the written order is kept.
+		if err := b.exec(ctx, "join sides", "SET disabled_optimizers = 'build_side_probe_side'"); err != nil {
+			return key, spine, head, err
+		}
 		if err := b.execFile(ctx, spine, "prep_acard_spine.sql"); err != nil {
+			return key, spine, head, err
+		}
+		if err := b.exec(ctx, "join sides", "RESET disabled_optimizers"); err != nil {
 			return key, spine, head, err
 		}
 		if err := b.execFile(ctx, "borrower_outcomes", "prep_borrower_outcomes.sql"); err != nil {
