@@ -4,17 +4,21 @@
 -- (devices and phones by their tokens)
 -- (-1 when missing). Nodes 0..B-1 are borrowers; devices and phones
 -- follow. The time is microseconds since the epoch of the local time.
+-- Devices and phones are numbered in no particular order (row_number()
+-- OVER (), no sort of the 64-character tokens): the union-find's groups,
+-- their sizes and outcome counts do not depend on the numbering, so the
+-- features are the same whatever numbers a run hands out.
 -- reads: (none)
 -- uses: graph_borrowers, spine_acard
 WITH b AS (SELECT * FROM graph_borrowers),
 nb AS (SELECT count(*) AS n FROM b),
 dev AS (
-    SELECT device_id_token, CAST((SELECT n FROM nb) + row_number() OVER (ORDER BY device_id_token) - 1 AS INTEGER) AS node
+    SELECT device_id_token, CAST((SELECT n FROM nb) + row_number() OVER () - 1 AS INTEGER) AS node
     FROM (SELECT DISTINCT device_id_token FROM spine_acard WHERE device_id_token IS NOT NULL AND device_id_token <> '')
 ),
 nd AS (SELECT (SELECT n FROM nb) + count(*) AS n FROM dev),
 ph AS (
-    SELECT phone_token, CAST((SELECT n FROM nd) + row_number() OVER (ORDER BY phone_token) - 1 AS INTEGER) AS node
+    SELECT phone_token, CAST((SELECT n FROM nd) + row_number() OVER () - 1 AS INTEGER) AS node
     FROM (SELECT DISTINCT phone_token FROM spine_acard WHERE phone_token IS NOT NULL AND phone_token <> '')
 )
 SELECT s.app_idx,
