@@ -240,22 +240,26 @@ func (b *Builder) Build(ctx context.Context, set string, asOf time.Time) (Snapsh
 	if set == SetACard {
 		order = "s.app_idx"
 	}
-	// The snapshot table and its file keep the ORDER BY below.
+	// The snapshot is written straight from the join, sorted: COPY keeps
+	// the ORDER BY. (A table of it first held every row in DuckDB's
+	// memory, about 1 KB a row, which a large book spills.)
 	if err := b.exec(ctx, "insertion order", "SET preserve_insertion_order = true"); err != nil {
 		return snap, err
 	}
-	final := fmt.Sprintf("CREATE OR REPLACE TABLE %s_features AS\nSELECT %s\nFROM %s\nORDER BY %s", set, strings.Join(sel, ",\n  "), from.String(), order)
-	if err := b.exec(ctx, set+" features", final); err != nil {
+	snap.Path = Dir(b.Lake, set, asOf)
+	final := fmt.Sprintf("SELECT %s\nFROM %s\nORDER BY %s", strings.Join(sel, ",\n  "), from.String(), order)
+	part, err := b.publish(ctx, final, snap.Path)
+	if err != nil {
 		return snap, err
 	}
-	if err := b.conn.QueryRowContext(ctx, fmt.Sprintf("SELECT count(*) FROM %s_features", set)).Scan(&snap.Rows); err != nil {
+	if err := b.conn.QueryRowContext(ctx, "SELECT count(*) FROM read_parquet("+lake.Quote(part)+")").Scan(&snap.Rows); err != nil {
 		return snap, fmt.Errorf("features: count: %w", err)
 	}
-	snap.Path = Dir(b.Lake, set, asOf)
-	if err := b.publish(ctx, fmt.Sprintf("SELECT * FROM %s_features", set), snap.Path); err != nil {
-		return snap, err
-	}
 	if set == SetACard {
+		// The fraud rules read the snapshot just written.
+		if err := b.exec(ctx, "view acard_features", "CREATE OR REPLACE TEMP VIEW acard_features AS SELECT * FROM read_parquet("+lake.Quote(part)+")"); err != nil {
+			return snap, err
+		}
 		q, err := readSQL("rules_fraud_flags.sql")
 		if err != nil {
 			return snap, err
@@ -267,7 +271,7 @@ func (b *Builder) Build(ctx context.Context, set string, asOf time.Time) (Snapsh
 			return snap, fmt.Errorf("features: count flags: %w", err)
 		}
 		snap.FlagsPath = FlagsDir(b.Lake, asOf)
-		if err := b.publish(ctx, "SELECT * FROM fraud_flags", snap.FlagsPath); err != nil {
+		if _, err := b.publish(ctx, "SELECT * FROM fraud_flags", snap.FlagsPath); err != nil {
 			return snap, err
 		}
 	}
@@ -365,26 +369,27 @@ func (b *Builder) checkColumns(ctx context.Context, table, key string, feats []F
 }
 
 // publish writes the query's result as part-0.parquet of the lake
-// directory dst, in the staging area b.Out of the commit that publishes it.
-func (b *Builder) publish(ctx context.Context, query, dst string) error {
+// directory dst, in the staging area b.Out of the commit that publishes
+// it, and returns the file's path.
+func (b *Builder) publish(ctx context.Context, query, dst string) (string, error) {
 	if b.Out.Root == "" {
-		return fmt.Errorf("features: no commit to write %s into (Builder.Out)", dst)
+		return "", fmt.Errorf("features: no commit to write %s into (Builder.Out)", dst)
 	}
 	r, err := filepath.Rel(b.Lake.Root, dst)
 	if err != nil {
-		return fmt.Errorf("features: %w", err)
+		return "", fmt.Errorf("features: %w", err)
 	}
 	dir := b.Out.TableDir(filepath.ToSlash(r))
 	// A snapshot kept from the last commit is hard-linked: remove the
 	// links before writing, never write into the committed files.
 	if err := os.RemoveAll(dir); err != nil {
-		return fmt.Errorf("features: %w", err)
+		return "", fmt.Errorf("features: %w", err)
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("features: %w", err)
+		return "", fmt.Errorf("features: %w", err)
 	}
 	part := filepath.Join(dir, "part-0.parquet")
-	return b.exec(ctx, "write "+dst, fmt.Sprintf("COPY (%s) TO %s (FORMAT parquet, COMPRESSION zstd)", query, lake.Quote(part)))
+	return part, b.exec(ctx, "write "+dst, fmt.Sprintf("COPY (%s) TO %s (FORMAT parquet, COMPRESSION zstd)", query, lake.Quote(part)))
 }
 
 // linkGraph reads the link and outcome events as Arrow columns, runs the
