@@ -15,13 +15,16 @@
 -- Pass 1: by reference. The first line (by posting time, then serial)
 -- quoting a record's id is its match; a later one is a duplicate. (Only
 -- the few references quoted more than once are ranked: a window over
--- every line would sort the whole statement.)
+-- every line would sort the whole statement. They are found by a 64-bit
+-- hash of (kind, ref), counted as an integer, not as the strings; lines
+-- whose hash is shared are then ranked by the strings themselves, so a
+-- collision only ranks a few more lines, each first in its own reference.)
 CREATE OR REPLACE TEMP TABLE m1 AS
 WITH multi AS (
-  SELECT kind, ref FROM bank WHERE ref <> '' GROUP BY ALL HAVING count(*) > 1
+  SELECT hash(kind, ref) AS h FROM bank WHERE ref <> '' GROUP BY ALL HAVING count(*) > 1
 ), ranked AS (
   SELECT bank_txn_id, row_number() OVER (PARTITION BY kind, ref ORDER BY txn_time, bank_txn_id) AS rk
-  FROM bank SEMI JOIN multi USING (kind, ref)
+  FROM bank WHERE ref <> '' AND hash(kind, ref) IN (SELECT h FROM multi)
 )
 SELECT b.bank_txn_id, b.kind, b.ref, b.bdate, b.amount, p.ref IS NOT NULL AS found, p.pdate, p.amount AS pamount,
   coalesce(r.rk, 1) AS rk
