@@ -6,10 +6,12 @@
 // reconciliation.
 //
 // The accounts come from month.sql, run by DuckDB over the lake (loans,
-// applications, repayment_schedule, repayments, perf/panel). Every account
-// is validated before anything is written (Validate); identities (name,
-// ID number, phone) are revealed through an IdentitySource, the only
-// place clear PII enters. A month's submission is published atomically
+// applications, repayment_schedule, repayments, perf/panel), and are read,
+// validated and written a range of loan ids at a time, so that Go holds
+// one range, never the month. Every account is validated before anything
+// is published (Validate); identities (name, ID number, phone) are
+// revealed through an IdentitySource, the only place clear PII enters.
+// A month's submission is published atomically
 // (durable.Txn) with a manifest; a month already reported is refused
 // unless corrections are asked for, and then the differences are written
 // as correction records in a new submission beside the first.
