@@ -6,10 +6,12 @@
 // reconciliation.
 //
 // The accounts come from month.sql, run by DuckDB over the lake (loans,
-// applications, repayment_schedule, repayments, perf/panel). Every account
-// is validated before anything is written (Validate); identities (name,
-// ID number, phone) are revealed through an IdentitySource, the only
-// place clear PII enters. A month's submission is published atomically
+// applications, repayment_schedule, repayments, perf/panel), and are read,
+// validated and written a range of loan ids at a time, so that Go holds
+// one range, never the month. Every account is validated before anything
+// is published (Validate); identities (name, ID number, phone) are
+// revealed through an IdentitySource, the only place clear PII enters.
+// A month's submission is published atomically
 // (durable.Txn) with a manifest; a month already reported is refused
 // unless corrections are asked for, and then the differences are written
 // as correction records in a new submission beside the first.
@@ -127,6 +129,8 @@ type Options struct {
 	// MemoryLimit bounds DuckDB (empty or "auto": a fifth of physical memory).
 	MemoryLimit string
 	Log         *slog.Logger
+
+	chunk int // accounts read at a time (0: chunkAccounts)
 }
 
 //go:embed month.sql
@@ -135,13 +139,48 @@ var monthSQL string
 //go:embed open.sql
 var openSQL string
 
-// withhold splits the accounts into those that pass validation and the
-// failures that withhold the others. It refuses the month in strict mode,
-// when an open account is missing (nothing can be withheld for it), or
-// when more than MaxWithheld of the accounts fail.
-func withhold(o Options, accts []Account, fails []Failure) ([]Account, []Failure, error) {
+// validation gathers a month's validation failures range by range, in
+// the order Validate lists them for the whole month: the rules of each
+// account in account order, then RuleOpenOnce's (accounts reported twice,
+// then open accounts not reported). A loan id's accounts, terms and open
+// id all fall in one range, so each range is validated on its own.
+type validation struct {
+	accounts              int // accounts read
+	rules, twice, missing []Failure
+}
+
+// check validates one range's accounts (open: its loan ids open at the
+// month end) and returns those that pass, in order, in accts' array.
+func (v *validation) check(accts []Account, open []string, clear bool) []Account {
+	v.accounts += len(accts)
+	rules := checkAccounts(accts, clear)
+	twice, missing := checkOpenOnce(accts, open)
+	if len(rules)+len(twice)+len(missing) == 0 {
+		return accts
+	}
+	v.rules = append(v.rules, rules...)
+	v.twice = append(v.twice, twice...)
+	v.missing = append(v.missing, missing...)
+	bad := map[string]bool{}
+	for _, f := range slices.Concat(rules, twice, missing) {
+		bad[f.LoanID] = true
+	}
+	return slices.DeleteFunc(accts, func(a Account) bool { return bad[a.LoanID] })
+}
+
+// failures returns the month's failures so far, in Validate's order.
+func (v *validation) failures() []Failure {
+	return slices.Concat(v.rules, v.twice, v.missing)
+}
+
+// withhold decides whether the failures of a month of accounts accounts
+// refuse it, or withhold the failing accounts (the others being sent): it
+// refuses the month in strict mode, when an open account is missing
+// (nothing can be withheld for it), or when more than MaxWithheld of the
+// accounts fail.
+func withhold(o Options, accounts int, fails []Failure) error {
 	if len(fails) == 0 {
-		return accts, nil, nil
+		return nil
 	}
 	bad := map[string]bool{}
 	missing := 0
@@ -155,7 +194,7 @@ func withhold(o Options, accts []Account, fails []Failure) ([]Account, []Failure
 	if limit == 0 {
 		limit = 0.01
 	}
-	share := float64(len(bad)) / float64(max(len(accts), 1))
+	share := float64(len(bad)) / float64(max(accounts, 1))
 	var reason string
 	switch {
 	case o.Strict:
@@ -163,24 +202,18 @@ func withhold(o Options, accts []Account, fails []Failure) ([]Account, []Failure
 	case missing > 0:
 		reason = fmt.Sprintf("%d failures of %s, which withholding cannot mend (an open account must be reported once)", missing, RuleOpenOnce)
 	case share > limit:
-		reason = fmt.Sprintf("%d of %d accounts fail (%.2f%%), more than max_withheld %.2f%%", len(bad), len(accts), 100*share, 100*limit)
+		reason = fmt.Sprintf("%d of %d accounts fail (%.2f%%), more than max_withheld %.2f%%", len(bad), accounts, 100*share, 100*limit)
 	}
-	if reason != "" {
-		if missing > 0 {
-			fails = slices.Clone(fails)
-			slices.SortStableFunc(fails, func(a, b Failure) int {
-				return cmp.Compare(b2i(a.Rule != RuleOpenOnce), b2i(b.Rule != RuleOpenOnce))
-			})
-		}
-		return nil, nil, &ValidationError{Month: o.Month, Reason: reason, Failures: fails}
+	if reason == "" {
+		return nil
 	}
-	kept := make([]Account, 0, len(accts)-len(bad))
-	for _, a := range accts {
-		if !bad[a.LoanID] {
-			kept = append(kept, a)
-		}
+	if missing > 0 {
+		fails = slices.Clone(fails)
+		slices.SortStableFunc(fails, func(a, b Failure) int {
+			return cmp.Compare(b2i(a.Rule != RuleOpenOnce), b2i(b.Rule != RuleOpenOnce))
+		})
 	}
-	return kept, fails, nil
+	return &ValidationError{Month: o.Month, Reason: reason, Failures: fails}
 }
 
 // b2i is 1 for true, 0 for false.
@@ -193,7 +226,7 @@ func b2i(b bool) int {
 
 // sortMonth puts the accounts, the terms and the open loan ids in loan id
 // order (byte order, as DuckDB sorts them: already so, and then this only
-// checks), which the merge walks of Validate and publishMonth rely on.
+// checks), which the merge walks of Validate and the publication rely on.
 func sortMonth(accts []Account, terms []Term, open []string) {
 	if !slices.IsSortedFunc(accts, func(a, b Account) int { return strings.Compare(a.LoanID, b.LoanID) }) {
 		slices.SortStableFunc(accts, func(a, b Account) int { return strings.Compare(a.LoanID, b.LoanID) })
@@ -235,32 +268,64 @@ func (o *Options) check() error {
 	return o.Config.Validate()
 }
 
+// chunkAccounts is how many accounts Run reads, validates and writes at
+// a time (Options.chunk overrides it in tests): Go holds one range's
+// accounts (472 bytes each before their strings), terms and identities,
+// whatever the size of the book.
+const chunkAccounts = 100_000
+
 // Run reports one month: it reads the accounts, validates them, writes
 // the format's files and accounts.csv and publishes them as a new
 // submission. It returns the submission's manifest and directory. When
 // the month was already reported, it refuses unless o.Correct (or the new
 // submission would be identical to the latest one: then nothing is
 // written and the latest submission is returned).
+//
+// The month is read, validated and written a range of loan ids at a time
+// (chunkAccounts accounts), into the commit's staging directory; what
+// needs the whole month (the share withheld, the comparison with the
+// latest submission) is decided after the last range, before the commit.
 func Run(ctx context.Context, o Options) (*Manifest, string, error) {
 	if err := o.check(); err != nil {
 		return nil, "", err
 	}
-	accts, terms, open, err := readMonth(ctx, o)
+	size := cmp.Or(o.chunk, chunkAccounts)
+	mo, err := openMonth(ctx, o)
 	if err != nil {
 		return nil, "", err
 	}
-	sortMonth(accts, terms, open)
-	if err := reveal(ctx, o.Identities, accts); err != nil {
+	defer mo.Close()
+	spans, accounts, err := mo.spans(ctx, size)
+	if err != nil {
 		return nil, "", err
 	}
-	fails := Validate(accts, open, o.Identities.Clear())
-	kept, withheld, err := withhold(o, accts, fails)
+	p, err := startPublication(o)
 	if err != nil {
+		return nil, "", err
+	}
+	defer p.close()
+	var v validation
+	c := chunk{accts: make([]Account, 0, min(size, accounts))} // an Account is large: no regrowth
+	for _, s := range spans {
+		if err := mo.read(ctx, s, &c); err != nil {
+			return nil, "", err
+		}
+		sortMonth(c.accts, c.terms, c.open)
+		if err := reveal(ctx, o.Identities, c.accts); err != nil {
+			return nil, "", err
+		}
+		kept := v.check(c.accts, c.open, o.Identities.Clear())
+		if err := p.write(kept, c.terms); err != nil {
+			return nil, "", err
+		}
+	}
+	withheld := v.failures()
+	if err := withhold(o, v.accounts, withheld); err != nil {
 		return nil, "", err
 	}
 	if len(withheld) > 0 {
 		o.Log.Warn("bureau: accounts failing validation withheld from the submission", "month", o.Month,
-			"format", o.Format, "withheld", len(withheld), "accounts", len(accts), "first", withheld[0].String())
+			"format", o.Format, "withheld", len(withheld), "accounts", v.accounts, "first", withheld[0].String())
 	}
-	return publishMonth(ctx, o, kept, terms, withheld)
+	return p.finish(ctx, withheld)
 }

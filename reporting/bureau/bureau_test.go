@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -193,6 +194,31 @@ func handLake(t *testing.T) string {
 	writeBook(t, raw, handBook)
 	buildLake(t, raw, lk, "2024-06-30")
 	return lk
+}
+
+// readMonth reads the whole month as one range.
+func readMonth(ctx context.Context, o Options) ([]Account, []Term, []string, error) {
+	mo, err := openMonth(ctx, o)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	defer mo.Close()
+	var c chunk
+	err = mo.read(ctx, span{}, &c)
+	return c.accts, c.terms, c.open, err
+}
+
+// publishMonth publishes the accounts as one range.
+func publishMonth(ctx context.Context, o Options, accts []Account, terms []Term, withheld []Failure) (*Manifest, string, error) {
+	p, err := startPublication(o)
+	if err != nil {
+		return nil, "", err
+	}
+	defer p.close()
+	if err := p.write(accts, terms); err != nil {
+		return nil, "", err
+	}
+	return p.finish(ctx, withheld)
 }
 
 func testOpts(lk, out, month, format string) Options {
@@ -626,10 +652,10 @@ func TestWithholdReason(t *testing.T) {
 			"1 failures of " + RuleOpenOnce},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			kept, withheld, err := withhold(tc.o, accts, tc.fails)
+			err := withhold(tc.o, len(accts), tc.fails)
 			if tc.reason == "" {
-				if err != nil || len(kept) != len(accts)-len(tc.fails) || len(withheld) != len(tc.fails) {
-					t.Fatalf("kept %d withheld %d err %v", len(kept), len(withheld), err)
+				if err != nil {
+					t.Fatalf("refused: %v", err)
 				}
 				return
 			}
@@ -689,4 +715,156 @@ func TestWrittenOffScheduleQuarantined(t *testing.T) {
 	if f := strings.Split(l13, ","); len(f) < 10 || f[2] != "4" || f[3] != "B" || f[7] != "600.00" || f[9] != "5" {
 		t.Errorf("L13: %q, want written off (4, B) with balance 600.00, class 5", l13)
 	}
+}
+
+// TestValidationByRange: the failures gathered range by range come in the
+// order Validate gives for the whole month (the accounts reported twice
+// and the open ones missing in different ranges), and each range keeps
+// the accounts that pass.
+func TestValidationByRange(t *testing.T) {
+	var accts []Account
+	for i := range 20 {
+		a := Account{LoanID: fmt.Sprintf("L%02d", i), Identity: Identity{Name: "n", IDNumber: "i", Phone: "p"}}
+		switch i {
+		case 5:
+			a.Balance = 1
+		case 15:
+			a.Identity.Name = ""
+		}
+		accts = append(accts, a)
+		if i == 3 || i == 12 {
+			accts = append(accts, a) // reported twice
+		}
+	}
+	var open []string
+	for _, a := range accts {
+		open = append(open, a.LoanID)
+		if a.LoanID == "L07" || a.LoanID == "L16" {
+			open = append(open, a.LoanID+"a") // open, not reported
+		}
+	}
+	open = slices.Compact(open)
+	want := Validate(accts, open, false)
+	if len(want) != 6 {
+		t.Fatalf("the whole month: %d failures, want 6: %v", len(want), want)
+	}
+	var v validation
+	var kept []string
+	for _, s := range []span{{hi: "L06"}, {lo: "L06", hi: "L13"}, {lo: "L13"}} {
+		in := func(id string) bool { return id >= s.lo && (s.hi == "" || id < s.hi) }
+		var as []Account
+		for _, a := range accts {
+			if in(a.LoanID) {
+				as = append(as, a)
+			}
+		}
+		var op []string
+		for _, id := range open {
+			if in(id) {
+				op = append(op, id)
+			}
+		}
+		for _, a := range v.check(as, op, false) {
+			kept = append(kept, a.LoanID)
+		}
+	}
+	if got := v.failures(); !slices.Equal(got, want) {
+		t.Errorf("by range:\n%v\nwant:\n%v", got, want)
+	}
+	if v.accounts != len(accts) || len(kept) != 16 || slices.ContainsFunc(kept, func(id string) bool {
+		return id == "L03" || id == "L05" || id == "L12" || id == "L15"
+	}) {
+		t.Errorf("%d accounts, kept %v", v.accounts, kept)
+	}
+}
+
+// TestRangesSameFiles: the month read, validated and written a few
+// accounts at a time gives the same files, manifests and errors as in
+// one range, in both formats: an original withholding two accounts in
+// different ranges, a correction adding them and changing accounts of
+// every range, one deleting them again, an unchanged re-run and a month
+// refused.
+func TestRangesSameFiles(t *testing.T) {
+	lk := handLake(t)
+	ctx := context.Background()
+	bad := vaultOf(handBook) // L04 and L10 fail their ID check digit
+	for _, n := range []int{4, 10} {
+		id := idNumber(n)
+		bad[pii.Token(testKey, id)] = id[:17] + "Y"
+	}
+	moved := DefaultConfig()
+	moved.FiveClass = FiveClass{SpecialMention: 1, Substandard: 31, Doubtful: 61, Loss: 91}
+	steps := []struct {
+		ids            IdentitySource
+		config         Config
+		correct, stric bool
+	}{
+		{ids: bad, config: DefaultConfig()},
+		{ids: vaultOf(handBook), config: moved, correct: true},
+		{ids: bad, config: DefaultConfig(), correct: true},
+		{ids: bad, config: DefaultConfig(), correct: true},
+		{ids: bad, config: moved, stric: true},
+	}
+	run := func(format string, size int) (map[string]string, []string) {
+		out := t.TempDir()
+		var results []string
+		for _, st := range steps {
+			o := testOpts(lk, out, "2024-06", format)
+			o.Identities, o.Config, o.Correct, o.Strict, o.MaxWithheld, o.chunk = st.ids, st.config, st.correct, st.stric, 0.5, size
+			m, dir, err := Run(ctx, o)
+			mj, _ := json.Marshal(m)
+			rel, _ := filepath.Rel(out, dir)
+			results = append(results, fmt.Sprintf("%s %s %v", mj, rel, err))
+		}
+		return tree(t, out), results
+	}
+	for _, format := range []string{FormatPBOC, FormatBaihang} {
+		wantFiles, want := run(format, 0)
+		for i, w := range []string{`"withheld":2`, `"Added":2,"Changed":5,"Deleted":0`, `"Added":0,"Changed":5,"Deleted":2`, `"submission":"003"`, "strict"} {
+			if !strings.Contains(want[i], w) {
+				t.Fatalf("%s step %d: %s, want %s", format, i+1, want[i], w)
+			}
+		}
+		for _, size := range []int{1, 7} {
+			files, got := run(format, size)
+			for i := range want {
+				if got[i] != want[i] {
+					t.Errorf("%s, %d accounts at a time, step %d:\n%s\nwant:\n%s", format, size, i+1, got[i], want[i])
+				}
+			}
+			for name, b := range wantFiles {
+				if files[name] != b {
+					t.Errorf("%s, %d accounts at a time: %s differs:\n%s\nwant:\n%s", format, size, name, files[name], b)
+				}
+			}
+			if len(files) != len(wantFiles) {
+				t.Errorf("%s, %d accounts at a time: %d files, want %d", format, size, len(files), len(wantFiles))
+			}
+		}
+	}
+}
+
+// tree returns the files under dir by path, and its symbolic links as
+// "-> target".
+func tree(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		if d.Type()&fs.ModeSymlink != 0 {
+			to, err := os.Readlink(p)
+			out[rel] = "-> " + to
+			return err
+		}
+		b, err := os.ReadFile(p)
+		out[rel] = string(b)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }

@@ -84,136 +84,238 @@ func submissions(dir string) ([]string, error) {
 	return out, nil
 }
 
-// publishMonth writes the month's submission: the original one, or
-// (o.Correct) the correction records against the latest submission. The
-// record files are streamed into the commit's staging directory as the
-// records are made (sha256 and counts on the way); accounts.csv is built
-// first, to compare it with the latest submission's.
-func publishMonth(ctx context.Context, o Options, accts []Account, terms []Term, withheld []Failure) (*Manifest, string, error) {
+// publication is a month's submission being written range by range:
+// the original one or, when the month was reported before, the
+// correction records against the latest submission. accounts.csv and the
+// record files are streamed into the commit's staging directory (sha256
+// and counts on the way); whether the submission is committed at all is
+// decided by finish.
+type publication struct {
+	o       Options
+	sub     *submission
+	csv     *recordFile // accounts.csv
+	old     *earlier    // the latest submission's accounts.csv; nil for an original
+	lastDir string      // the latest submission
+}
+
+// startPublication begins the month's next submission.
+func startPublication(o Options) (*publication, error) {
 	monthDir := filepath.Join(o.Out, filepath.FromSlash(path.Join(o.Format, o.Month)))
 	subs, err := submissions(monthDir)
 	if err != nil {
-		return nil, "", fmt.Errorf("bureau: %w", err)
+		return nil, fmt.Errorf("bureau: %w", err)
 	}
-	csvBytes := accountsCSV(accts)
-	m := &Manifest{Format: o.Format, Month: o.Month, Kind: "original", Identities: "vault", Accounts: len(accts), Records: map[string]int{}}
+	m := &Manifest{Format: o.Format, Month: o.Month, Kind: "original", Identities: "vault", Records: map[string]int{}}
 	if !o.Identities.Clear() {
 		m.Identities = "none"
 	}
-	var old *earlier
+	p := &publication{o: o}
 	seq := "001"
 	if len(subs) > 0 {
 		last := subs[len(subs)-1]
-		lastDir := filepath.Join(monthDir, last)
-		if prevCSV, _ := os.ReadFile(filepath.Join(lastDir, "accounts.csv")); bytes.Equal(prevCSV, csvBytes) {
-			prev, err := readManifest(lastDir)
-			if err != nil {
-				return nil, "", err
-			}
-			o.Log.Info("bureau month already reported, unchanged: nothing written", "month", o.Month, "format", o.Format, "submission", lastDir)
-			return prev, lastDir, nil
+		p.lastDir = filepath.Join(monthDir, last)
+		if p.old, err = openEarlier(filepath.Join(p.lastDir, "accounts.csv")); err != nil {
+			return nil, fmt.Errorf("bureau: %w", err)
 		}
-		if old, err = readEarlier(filepath.Join(lastDir, "accounts.csv")); err != nil {
-			return nil, "", fmt.Errorf("bureau: %w", err)
-		}
-		if !o.Correct {
-			return nil, "", fmt.Errorf("bureau: %s %s: %w in %s and the accounts now differ: run with --correct to write correction records", o.Format, o.Month, ErrAlreadyReported, lastDir)
-		}
-		m.Kind, m.Corrects = "correction", last
+		m.Kind, m.Corrects, m.Changes = "correction", last, &Changes{}
 		n, _ := strconv.Atoi(last)
 		seq = fmt.Sprintf("%03d", n+1)
 	}
 	m.Submission = seq
-	sub, err := beginSubmission(o.Out, o.Format, o.Month, seq, m)
+	if p.sub, err = beginSubmission(o.Out, o.Format, o.Month, seq, m); err != nil {
+		p.close()
+		return nil, err
+	}
+	if p.csv = p.sub.create("accounts.csv"); p.csv != nil {
+		p.sub.fail(p.csv.csv.Write(AccountsColumns))
+	}
+	if err := p.sub.failed(); err != nil {
+		p.close()
+		return nil, err
+	}
+	return p, nil
+}
+
+// write writes a range of accounts, in loan id order after those before,
+// with their terms (sorted alike): a row of accounts.csv each and the
+// format's records, or for a correction those of the accounts added or
+// changed since the latest submission.
+func (p *publication) write(accts []Account, terms []Term) error {
+	o, ch := p.o, p.sub.m.Changes
+	err := eachAccount(accts, terms, func(a Account, ts []Term) error {
+		row := accountRow(a)
+		p.sub.fail(p.csv.csv.Write(row))
+		p.csv.n++
+		if p.old == nil {
+			writeAccount(o, a, ts, "original", p.sub.add)
+			return nil
+		}
+		was, ok, err := p.old.match(a.LoanID)
+		switch {
+		case err != nil:
+			return fmt.Errorf("bureau: %w", err)
+		case !ok:
+			ch.Added++
+			writeAccount(o, a, ts, "added", p.sub.add)
+		case was != strings.Join(row, ","):
+			ch.Changed++
+			writeAccount(o, a, ts, "changed", p.sub.add)
+		}
+		return nil
+	})
 	if err != nil {
-		return nil, "", err
+		return err
 	}
-	defer sub.tx.Abort()
-	if old != nil {
-		m.Changes = writeCorrections(o, sub, accts, terms, old)
-	} else {
-		eachAccount(accts, terms, func(a Account, ts []Term) { writeAccount(o, a, ts, "original", sub.add) })
+	return p.sub.failed()
+}
+
+// finish publishes the submission once every account is written, with
+// withheld.csv listing the withheld accounts' failures. A correction is
+// published only with o.Correct, and not at all when accounts.csv comes
+// out the same as the latest submission's: then nothing is written and
+// that submission is returned.
+func (p *publication) finish(ctx context.Context, withheld []Failure) (*Manifest, string, error) {
+	o, m := p.o, p.sub.m
+	if p.old != nil {
+		oldSum, err := p.old.rest()
+		if err != nil {
+			return nil, "", fmt.Errorf("bureau: %w", err)
+		}
+		newSum, err := p.csv.sum()
+		if err != nil {
+			return nil, "", fmt.Errorf("bureau: %w", err)
+		}
+		if bytes.Equal(oldSum, newSum) {
+			prev, err := readManifest(p.lastDir)
+			if err != nil {
+				return nil, "", err
+			}
+			o.Log.Info("bureau month already reported, unchanged: nothing written", "month", o.Month, "format", o.Format, "submission", p.lastDir)
+			return prev, p.lastDir, nil
+		}
+		if !o.Correct {
+			return nil, "", fmt.Errorf("bureau: %s %s: %w in %s and the accounts now differ: run with --correct to write correction records", o.Format, o.Month, ErrAlreadyReported, p.lastDir)
+		}
+		// deletions after the rest, in the earlier file's order
+		for _, id := range p.old.deleted {
+			m.Changes.Deleted++
+			if o.Format == FormatPBOC {
+				p.sub.add("pboc_213.jsonl", "213", pbocDelete{InfRecType: "213", AcctCode: o.Config.OrgCode + id, Month: o.Month, MngmtOrgCode: o.Config.OrgCode})
+			} else {
+				p.sub.add("baihang_loans.jsonl", "loan_D", baihangDelete{ReqID: o.Month + "-" + id + "-L-D", OpCode: "D", LoanID: id, Month: o.Month})
+			}
+		}
 	}
+	m.Accounts = p.csv.n
 	for _, n := range m.Records {
 		m.Rows += n
 	}
-	sub.put("accounts.csv", csvBytes, len(accts))
 	if len(withheld) > 0 {
-		sub.put("withheld.csv", withheldCSV(withheld), len(withheld))
+		p.sub.put("withheld.csv", withheldCSV(withheld), len(withheld))
 		m.Withheld = len(withheld)
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, "", err
 	}
-	dir, err := sub.commit()
+	dir, err := p.sub.commit()
 	if err != nil {
 		return nil, "", err
 	}
 	return m, dir, nil
 }
 
-// earlier is the latest submission's accounts.csv: each row (joined by
-// commas) in its order, which is loan_id order.
-type earlier struct {
-	ids, rows []string
+// close drops what was not committed and closes the earlier file.
+func (p *publication) close() {
+	if p.sub != nil {
+		p.sub.abort()
+	}
+	if p.old != nil {
+		p.old.f.Close()
+	}
 }
 
-// readEarlier reads an earlier submission's accounts.csv.
-func readEarlier(p string) (*earlier, error) {
-	b, err := os.ReadFile(p)
+// earlier walks the latest submission's accounts.csv beside the new
+// accounts, both in loan id order, hashing it on the way.
+type earlier struct {
+	path    string
+	f       *os.File
+	r       *csv.Reader
+	h       hash.Hash
+	id, row string // the current row's loan id, and the row joined by commas
+	done    bool   // no current row: the end of the file
+	// deleted holds the loan ids of the rows no account matched, in the
+	// file's order.
+	deleted []string
+}
+
+// openEarlier opens an earlier submission's accounts.csv at its first
+// row.
+func openEarlier(p string) (*earlier, error) {
+	f, err := os.Open(p)
 	if err != nil {
 		return nil, err
 	}
-	recs, err := csv.NewReader(bytes.NewReader(b)).ReadAll()
-	if err != nil || len(recs) == 0 || !slices.Equal(recs[0], AccountsColumns) {
-		return nil, fmt.Errorf("%s: not an accounts.csv (%v)", p, err)
+	e := &earlier{path: p, f: f, h: sha256.New()}
+	e.r = csv.NewReader(io.TeeReader(f, e.h))
+	head, err := e.r.Read()
+	if err == io.EOF {
+		err = nil
 	}
-	e := &earlier{}
-	for _, r := range recs[1:] {
-		e.ids = append(e.ids, r[0])
-		e.rows = append(e.rows, strings.Join(r, ","))
+	if err == nil && slices.Equal(head, AccountsColumns) {
+		err = e.next()
+	} else {
+		err = fmt.Errorf("%s: not an accounts.csv (%v)", p, err)
+	}
+	if err != nil {
+		f.Close()
+		return nil, err
 	}
 	return e, nil
 }
 
-// writeCorrections writes the differences between the accounts and the
-// earlier submission's: added and changed accounts as records (PBOC
-// 210/212, Baihang opCode A/M), deleted ones as deletions (PBOC 213,
-// Baihang D), deletions after the rest. Both lists are sorted by loan
-// id, so one merge walk pairs them.
-func writeCorrections(o Options, sub *submission, accts []Account, terms []Term, old *earlier) *Changes {
-	ch := &Changes{}
-	oldIdx := sortedIndex(old.ids)
-	var deleted []int // indices into old
-	j := 0
-	eachAccount(accts, terms, func(a Account, ts []Term) {
-		for j < len(oldIdx) && old.ids[oldIdx[j]] < a.LoanID {
-			deleted = append(deleted, oldIdx[j])
-			j++
-		}
-		if j < len(oldIdx) && old.ids[oldIdx[j]] == a.LoanID {
-			if old.rows[oldIdx[j]] != strings.Join(accountRow(a), ",") {
-				ch.Changed++
-				writeAccount(o, a, ts, "changed", sub.add)
-			}
-			j++
-			return
-		}
-		ch.Added++
-		writeAccount(o, a, ts, "added", sub.add)
-	})
-	deleted = append(deleted, oldIdx[j:]...)
-	slices.Sort(deleted) // in the earlier file's order
-	for _, k := range deleted {
-		id := old.ids[k]
-		ch.Deleted++
-		if o.Format == FormatPBOC {
-			sub.add("pboc_213.jsonl", "213", pbocDelete{InfRecType: "213", AcctCode: o.Config.OrgCode + id, Month: o.Month, MngmtOrgCode: o.Config.OrgCode})
-		} else {
-			sub.add("baihang_loans.jsonl", "loan_D", baihangDelete{ReqID: o.Month + "-" + id + "-L-D", OpCode: "D", LoanID: id, Month: o.Month})
+// next reads the next row.
+func (e *earlier) next() error {
+	rec, err := e.r.Read()
+	if err == io.EOF {
+		e.done = true
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("%s: not an accounts.csv (%v)", e.path, err)
+	}
+	if rec[0] < e.id {
+		return fmt.Errorf("%s: not in loan_id order (%s after %s)", e.path, rec[0], e.id)
+	}
+	e.id, e.row = rec[0], strings.Join(rec, ",")
+	return nil
+}
+
+// match returns the earlier row of loan id id (ok false when there is
+// none), setting aside as deleted the earlier rows before it.
+func (e *earlier) match(id string) (row string, ok bool, err error) {
+	for !e.done && e.id < id {
+		e.deleted = append(e.deleted, e.id)
+		if err := e.next(); err != nil {
+			return "", false, err
 		}
 	}
-	return ch
+	if e.done || e.id != id {
+		return "", false, nil
+	}
+	row = e.row
+	return row, true, e.next()
+}
+
+// rest sets aside the rows left as deleted and returns the file's
+// sha256.
+func (e *earlier) rest() ([]byte, error) {
+	for !e.done {
+		e.deleted = append(e.deleted, e.id)
+		if err := e.next(); err != nil {
+			return nil, err
+		}
+	}
+	return e.h.Sum(nil), nil
 }
 
 // writeAccount adds an account's records: the original month's, or a
@@ -240,9 +342,10 @@ func writeAccount(o Options, a Account, terms []Term, why string, add func(name,
 	}
 }
 
-// eachAccount calls fn with each account and its terms, in order. Both
-// lists are sorted by loan id (sortMonth), so one merge walk pairs them.
-func eachAccount(accts []Account, terms []Term, fn func(Account, []Term)) {
+// eachAccount calls fn with each account and its terms, in order, until
+// fn fails. Both lists are sorted by loan id (sortMonth), so one merge
+// walk pairs them.
+func eachAccount(accts []Account, terms []Term, fn func(Account, []Term) error) error {
 	j := 0
 	for _, a := range accts {
 		for j < len(terms) && terms[j].LoanID < a.LoanID {
@@ -252,22 +355,12 @@ func eachAccount(accts []Account, terms []Term, fn func(Account, []Term)) {
 		for k < len(terms) && terms[k].LoanID == a.LoanID {
 			k++
 		}
-		fn(a, terms[j:k:k])
+		if err := fn(a, terms[j:k:k]); err != nil {
+			return err
+		}
 		j = k
 	}
-}
-
-// sortedIndex returns the indices of ids in the order of their values
-// (stable).
-func sortedIndex(ids []string) []int {
-	idx := make([]int, len(ids))
-	for i := range idx {
-		idx[i] = i
-	}
-	if !slices.IsSorted(ids) {
-		slices.SortStableFunc(idx, func(x, y int) int { return strings.Compare(ids[x], ids[y]) })
-	}
-	return idx
+	return nil
 }
 
 func readManifest(dir string) (*Manifest, error) {
@@ -292,17 +385,29 @@ type submission struct {
 	dir            string
 	m              *Manifest
 	files          map[string]*recordFile
+	made           []string // directories Begin made, deepest first: abort removes them
 	err            error
 }
 
-// recordFile is one JSON Lines file being streamed: its records go
-// through a buffer to the file and its sha256.
+// recordFile is one file being streamed (JSON Lines records or CSV
+// rows): what is written goes through a buffer to the file and its
+// sha256.
 type recordFile struct {
 	f   *os.File
 	buf *bufio.Writer
 	enc *json.Encoder
+	csv *csv.Writer
 	cnt *counter
-	n   int
+	n   int // records
+}
+
+// sum flushes the file's buffer and returns the sha256 of what was
+// written so far.
+func (rf *recordFile) sum() ([]byte, error) {
+	if err := rf.buf.Flush(); err != nil {
+		return nil, err
+	}
+	return rf.cnt.h.Sum(nil), nil
 }
 
 // counter counts and hashes what is written through it to w.
@@ -321,21 +426,78 @@ func (c *counter) Write(b []byte) (int, error) {
 
 func beginSubmission(root, format, month, seq string, m *Manifest) (*submission, error) {
 	rel := path.Join(format, month)
-	tx, err := durable.Begin(root, "bureau-"+format+"-"+month)
+	chain := "bureau-" + format + "-" + month
+	s := &submission{root: root, rel: rel, seq: seq, m: m, files: map[string]*recordFile{}}
+	for d := filepath.Join(root, durable.VersionsDir, chain); ; d = filepath.Dir(d) {
+		if _, err := os.Stat(d); err == nil || d == filepath.Dir(d) {
+			break
+		}
+		s.made = append(s.made, d)
+	}
+	tx, err := durable.Begin(root, chain)
 	if err != nil {
+		s.abort()
 		return nil, fmt.Errorf("bureau: %w", err)
 	}
-	s := &submission{tx: tx, root: root, rel: rel, seq: seq, m: m, files: map[string]*recordFile{}}
+	s.tx = tx
 	if s.err = tx.Keep(rel); s.err == nil {
 		if s.dir, s.err = tx.Dir(path.Join(rel, seq)); s.err == nil {
 			s.err = os.Chmod(s.dir, 0o700)
 		}
 	}
 	if s.err != nil {
-		tx.Abort()
+		s.abort()
 		return nil, fmt.Errorf("bureau: %w", s.err)
 	}
 	return s, nil
+}
+
+// abort drops the staged submission, and the directories made for it
+// that are left empty: a first submission refused leaves nothing behind.
+// After commit it does nothing.
+func (s *submission) abort() {
+	if s.tx != nil {
+		for _, rf := range s.files {
+			rf.f.Close()
+		}
+		s.tx.Abort()
+	}
+	for _, d := range s.made {
+		os.Remove(d) // only if empty
+	}
+}
+
+// fail keeps err, the first error, for commit.
+func (s *submission) fail(err error) {
+	if s.err == nil && err != nil {
+		s.err = err
+	}
+}
+
+// failed returns the first error.
+func (s *submission) failed() error {
+	if s.err != nil {
+		return fmt.Errorf("bureau: %w", s.err)
+	}
+	return nil
+}
+
+// create opens the streamed file name; nil after an error (kept).
+func (s *submission) create(name string) *recordFile {
+	if s.err != nil {
+		return nil
+	}
+	f, err := os.OpenFile(filepath.Join(s.dir, name), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		s.err = err
+		return nil
+	}
+	cnt := &counter{w: f, h: sha256.New()}
+	rf := &recordFile{f: f, buf: bufio.NewWriterSize(cnt, 1<<20), cnt: cnt}
+	rf.enc = json.NewEncoder(rf.buf) // as json.Marshal, and a newline
+	rf.csv = csv.NewWriter(rf.buf)   // writes into rf.buf itself
+	s.files[name] = rf
+	return rf
 }
 
 // add writes record v to the JSON Lines file name and counts it under
@@ -346,15 +508,9 @@ func (s *submission) add(name, kind string, v any) {
 	}
 	rf := s.files[name]
 	if rf == nil {
-		f, err := os.OpenFile(filepath.Join(s.dir, name), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-		if err != nil {
-			s.err = err
+		if rf = s.create(name); rf == nil {
 			return
 		}
-		cnt := &counter{w: f, h: sha256.New()}
-		rf = &recordFile{f: f, buf: bufio.NewWriterSize(cnt, 1<<20), cnt: cnt}
-		rf.enc = json.NewEncoder(rf.buf) // as json.Marshal, and a newline
-		s.files[name] = rf
 	}
 	if err := rf.enc.Encode(v); err != nil {
 		s.err = err
@@ -378,7 +534,7 @@ func (s *submission) put(name string, b []byte, records int) {
 // commit closes the record files, writes the manifest (files by name)
 // and commits. It returns the submission's path.
 func (s *submission) commit() (string, error) {
-	defer s.tx.Abort()
+	defer s.abort()
 	for name, rf := range s.files {
 		err := rf.buf.Flush()
 		if cerr := rf.f.Close(); err == nil {

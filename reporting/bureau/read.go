@@ -57,71 +57,151 @@ func fen(col string) string { return fmt.Sprintf("CAST(round(%s * 100) AS BIGINT
 
 func day(col string) string { return fmt.Sprintf("coalesce(strftime(%s, '%%Y-%%m-%%d'), '')", col) }
 
-// readMonth runs month.sql and open.sql over the lake and returns the
-// accounts, terms and the loan ids open at the month end.
-func readMonth(ctx context.Context, o Options) ([]Account, []Term, []string, error) {
+// month is a month's accounts, terms and open loan ids, computed once by
+// month.sql and open.sql into temporary tables of one DuckDB connection
+// and read a range of loan ids at a time, so that the Go side holds one
+// range, never the month.
+type month struct {
+	db   *sql.DB
+	conn *sql.Conn
+}
+
+// openMonth runs month.sql and open.sql over the lake.
+func openMonth(ctx context.Context, o Options) (_ *month, err error) {
 	lk := lake.New(o.Lake)
 	db, err := lk.OpenDB(ctx, lake.DBOptions{MemoryLimit: o.MemoryLimit})
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
-	defer db.Close()
-	conn, err := db.Conn(ctx) // temp tables live on one connection
-	if err != nil {
-		return nil, nil, nil, err
+	m := &month{db: db}
+	defer func() {
+		if err != nil {
+			m.Close()
+		}
+	}()
+	if m.conn, err = db.Conn(ctx); err != nil { // temp tables live on one connection
+		return nil, err
 	}
-	defer conn.Close()
+	conn := m.conn
 	for _, t := range []string{"loans", "applications", "repayment_schedule", "repayments"} {
 		scan, err := lk.Scan(t)
 		if err != nil {
-			return nil, nil, nil, fmt.Errorf("bureau: %w", err)
+			return nil, fmt.Errorf("bureau: %w", err)
 		}
 		if _, err := conn.ExecContext(ctx, fmt.Sprintf("CREATE VIEW %s AS SELECT * FROM %s", t, scan)); err != nil {
-			return nil, nil, nil, fmt.Errorf("bureau: view %s: %w", t, err)
+			return nil, fmt.Errorf("bureau: view %s: %w", t, err)
 		}
 	}
 	panel := filepath.Join(o.Lake, "perf", "panel", "*.parquet")
-	if m, _ := filepath.Glob(panel); len(m) == 0 {
-		return nil, nil, nil, fmt.Errorf("bureau: lake %s has no performance panel (%s): run perf first", o.Lake, panel)
+	if files, _ := filepath.Glob(panel); len(files) == 0 {
+		return nil, fmt.Errorf("bureau: lake %s has no performance panel (%s): run perf first", o.Lake, panel)
 	}
 	if _, err := conn.ExecContext(ctx, "CREATE VIEW panel AS SELECT * FROM read_parquet("+lake.Quote(panel)+")"); err != nil {
-		return nil, nil, nil, fmt.Errorf("bureau: panel: %w", err)
+		return nil, fmt.Errorf("bureau: panel: %w", err)
 	}
 	start, end, _ := monthBounds(o.Month)
 	var maxEnd sql.NullTime
 	if err := conn.QueryRowContext(ctx, "SELECT max(month_end) FROM panel").Scan(&maxEnd); err != nil {
-		return nil, nil, nil, fmt.Errorf("bureau: panel: %w", err)
+		return nil, fmt.Errorf("bureau: panel: %w", err)
 	}
 	if !maxEnd.Valid || maxEnd.Time.Before(end) {
-		return nil, nil, nil, fmt.Errorf("bureau: the performance panel ends at %s, before the end of %s: run perf with --as-of %s or later",
+		return nil, fmt.Errorf("bureau: the performance panel ends at %s, before the end of %s: run perf with --as-of %s or later",
 			maxEnd.Time.Format("2006-01-02"), o.Month, end.Format("2006-01-02"))
 	}
 	f := o.Config.FiveClass
 	if _, err := conn.ExecContext(ctx, fmt.Sprintf(
 		"CREATE TEMP TABLE bureau_params AS SELECT DATE '%s' AS month_start, DATE '%s' AS month_end, %d AS sm_from, %d AS sub_from, %d AS doubt_from, %d AS loss_from",
 		start.Format("2006-01-02"), end.Format("2006-01-02"), f.SpecialMention, f.Substandard, f.Doubtful, f.Loss)); err != nil {
-		return nil, nil, nil, fmt.Errorf("bureau: params: %w", err)
+		return nil, fmt.Errorf("bureau: params: %w", err)
 	}
 	if _, err := conn.ExecContext(ctx, monthSQL); err != nil {
-		return nil, nil, nil, fmt.Errorf("bureau: month.sql: %w", err)
+		return nil, fmt.Errorf("bureau: month.sql: %w", err)
 	}
-	accts, err := readAccounts(ctx, conn)
-	if err != nil {
-		return nil, nil, nil, err
+	if _, err := conn.ExecContext(ctx, "CREATE TEMP TABLE bureau_open AS "+openSQL); err != nil {
+		return nil, fmt.Errorf("bureau: open.sql: %w", err)
 	}
-	terms, err := readTerms(ctx, conn)
-	if err != nil {
-		return nil, nil, nil, err
+	// only the accounts, terms and open ids are read from here on
+	if _, err := conn.ExecContext(ctx, "DROP TABLE bureau_ev; DROP TABLE bureau_cand; DROP TABLE bureau_paid; DROP TABLE bureau_loan"); err != nil {
+		return nil, fmt.Errorf("bureau: drop month.sql's working tables: %w", err)
 	}
-	open, err := readOpen(ctx, conn)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	return accts, terms, open, nil
+	return m, nil
 }
 
-// accountsQuery reads bureau_acct: money in fen, dates as YYYY-MM-DD
-// ("" for none), the columns in the order readAccounts fills them.
+// Close closes the month's DuckDB.
+func (m *month) Close() error {
+	if m.conn != nil {
+		m.conn.Close()
+	}
+	return m.db.Close()
+}
+
+// span is a range of loan ids: lo <= loan_id < hi, without an upper
+// bound when hi is "".
+type span struct{ lo, hi string }
+
+func (s span) where() string {
+	w := "loan_id >= " + lake.Quote(s.lo)
+	if s.hi != "" {
+		w += " AND loan_id < " + lake.Quote(s.hi)
+	}
+	return w
+}
+
+// spans cuts the loan ids into ranges of size accounts each (more when a
+// loan id has several, all in one range), which together hold every
+// account, term and open loan id: the first range has no lower bound, the
+// last no upper one. It also returns the number of accounts.
+func (m *month) spans(ctx context.Context, size int) ([]span, int, error) {
+	var n int
+	if err := m.conn.QueryRowContext(ctx, "SELECT count(*) FROM bureau_acct").Scan(&n); err != nil {
+		return nil, 0, fmt.Errorf("bureau: accounts: %w", err)
+	}
+	rows, err := m.conn.QueryContext(ctx, fmt.Sprintf(`SELECT DISTINCT loan_id FROM (
+		SELECT loan_id, row_number() OVER (ORDER BY loan_id) - 1 AS i FROM bureau_acct
+	) WHERE i > 0 AND i %% %d = 0 ORDER BY loan_id`, size))
+	if err != nil {
+		return nil, 0, fmt.Errorf("bureau: ranges: %w", err)
+	}
+	defer rows.Close()
+	out := []span{{}}
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, 0, fmt.Errorf("bureau: ranges: %w", err)
+		}
+		out[len(out)-1].hi = id
+		out = append(out, span{lo: id})
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, fmt.Errorf("bureau: ranges: %w", err)
+	}
+	return out, n, nil
+}
+
+// chunk is one range's accounts, terms and loan ids open at the month
+// end, each in loan id order.
+type chunk struct {
+	accts []Account
+	terms []Term
+	open  []string
+}
+
+// read reads range s into c, reusing its arrays.
+func (m *month) read(ctx context.Context, s span, c *chunk) error {
+	var err error
+	if c.accts, err = readAccounts(ctx, m.conn, s, c.accts[:0]); err != nil {
+		return err
+	}
+	if c.terms, err = readTerms(ctx, m.conn, s, c.terms[:0]); err != nil {
+		return err
+	}
+	c.open, err = readOpen(ctx, m.conn, s, c.open[:0])
+	return err
+}
+
+// accountsQuery reads bureau_acct (a WHERE clause and the order follow):
+// money in fen, dates as YYYY-MM-DD ("" for none), the columns in the
+// order readAccounts fills them.
 var accountsQuery = `SELECT loan_id, application_id, ` + day("issue_date") + `, ` + day("CAST(apply_time AS DATE)") + `, ` + fen("principal") + `,
 	term_months, repay_method, collateral_type, coalesce(purpose, ''), coalesce(name_token, ''), coalesce(id_number_token, ''), coalesce(phone_token, ''),
 	opened_in_month, written_off, month, ` + day("month_end") + `, acct_status, rpy_status, overdue_days, coalesce(panel_dpd, -1), ` +
@@ -129,7 +209,7 @@ var accountsQuery = `SELECT loan_id, application_id, ` + day("issue_date") + `, 
 	fen("overdue_91_180") + `, ` + fen("overdue_180") + `, ` + fen("balance") + `, ` + fen("principal_repaid") + `,
 	remaining_terms, overdue_terms, five_class, ` + fen("paid_in_month") + `, ` + fen("due_in_month") + `, ` +
 	day("last_paid") + `, ` + day("close_date") + `, ` + day("last_due") + `, ` + day("first_due") + `
-	FROM bureau_acct ORDER BY loan_id`
+	FROM bureau_acct`
 
 // interner copies the few distinct values of a text column (codes,
 // dates) out of Arrow's buffers once each; unique values (ids, tokens)
@@ -145,15 +225,10 @@ func (m interner) get(s string) string {
 	return v
 }
 
-// readAccounts reads the month's accounts, in loan_id order.
-func readAccounts(ctx context.Context, conn *sql.Conn) ([]Account, error) {
-	var n int
-	if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM bureau_acct").Scan(&n); err != nil {
-		return nil, fmt.Errorf("bureau: accounts: %w", err)
-	}
-	out := make([]Account, 0, n) // an Account is large: no regrowth
+// readAccounts appends the accounts of range s to out, in loan_id order.
+func readAccounts(ctx context.Context, conn *sql.Conn, s span, out []Account) ([]Account, error) {
 	in := interner{}
-	err := scanArrow(ctx, conn, "accounts", accountsQuery, func(b batch) error {
+	err := scanArrow(ctx, conn, "accounts", accountsQuery+" WHERE "+s.where()+" ORDER BY loan_id", func(b batch) error {
 		var txt [37]texts
 		var num [37][]int64
 		var flag [37]*array.Boolean
@@ -190,15 +265,11 @@ func readAccounts(ctx context.Context, conn *sql.Conn) ([]Account, error) {
 	return out, err
 }
 
-// readTerms reads the month's terms, in loan_id and installment order.
-func readTerms(ctx context.Context, conn *sql.Conn) ([]Term, error) {
-	var n int
-	if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM bureau_terms").Scan(&n); err != nil {
-		return nil, fmt.Errorf("bureau: terms: %w", err)
-	}
+// readTerms appends the terms of range s to out, in loan_id and
+// installment order.
+func readTerms(ctx context.Context, conn *sql.Conn, s span, out []Term) ([]Term, error) {
 	q := `SELECT loan_id, installment_no, ` + day("due_date") + `, ` + fen("amount_due") + `, ` + fen("paid_month") +
-		`, fully_paid, ` + day("last_d") + `, days_overdue FROM bureau_terms ORDER BY loan_id, installment_no`
-	out := make([]Term, 0, n)
+		`, fully_paid, ` + day("last_d") + `, days_overdue FROM bureau_terms WHERE ` + s.where() + ` ORDER BY loan_id, installment_no`
 	in := interner{}
 	err := scanArrow(ctx, conn, "terms", q, func(b batch) error {
 		var txt [8]texts
@@ -231,10 +302,10 @@ func readTerms(ctx context.Context, conn *sql.Conn) ([]Term, error) {
 	return out, err
 }
 
-// readOpen returns the loan ids open at the month end (open.sql), sorted.
-func readOpen(ctx context.Context, conn *sql.Conn) ([]string, error) {
-	var out []string
-	err := scanArrow(ctx, conn, "open.sql", openSQL, func(b batch) error {
+// readOpen appends the loan ids of range s open at the month end
+// (open.sql) to out, sorted.
+func readOpen(ctx context.Context, conn *sql.Conn, s span, out []string) ([]string, error) {
+	err := scanArrow(ctx, conn, "open.sql", "SELECT loan_id FROM bureau_open WHERE "+s.where()+" ORDER BY loan_id", func(b batch) error {
 		ids, err := b.str(0)
 		if err != nil {
 			return err

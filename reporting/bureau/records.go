@@ -1,10 +1,6 @@
 package bureau
 
-import (
-	"bytes"
-	"encoding/csv"
-	"strconv"
-)
+import "strconv"
 
 // AccountsColumns are the columns of accounts.csv, in order.
 var AccountsColumns = []string{"loan_id", "month", "acct_status", "rpy_status", "overdue_days", "overdue_principal",
@@ -14,18 +10,6 @@ func accountRow(a Account) []string {
 	return []string{a.LoanID, a.Month, strconv.Itoa(a.AcctStatus), a.RpyStatus, strconv.Itoa(a.OverdueDays),
 		money(a.OverduePrincipal), money(a.TotalOverdue), money(a.Balance), strconv.Itoa(a.RemainingTerms),
 		strconv.Itoa(a.FiveClass), money(a.PaidInMonth), money(a.DueInMonth), a.CloseDate}
-}
-
-// accountsCSV is accounts.csv: one row per reported account, no identity.
-func accountsCSV(accts []Account) []byte {
-	var b bytes.Buffer
-	w := csv.NewWriter(&b)
-	w.Write(AccountsColumns)
-	for _, a := range accts {
-		w.Write(accountRow(a))
-	}
-	w.Flush()
-	return b.Bytes()
 }
 
 // PBOC second generation, 个人借贷账户信息 (record type 210) and its

@@ -79,12 +79,23 @@ func RpyStatusForDPD(dpd int, dueInMonth int64) string {
 // Validate checks the accounts of a month against the rules; open is the
 // loan ids open at the month end according to the panel. clear says the
 // identities are real (their check digit and form are checked) rather
-// than placeholders.
+// than placeholders. The failures come in account order, each account's
+// rules together, then RuleOpenOnce's (accounts reported twice, then open
+// accounts not reported, each in loan id order).
 func Validate(accts []Account, open []string, clear bool) []Failure {
+	twice, missing := checkOpenOnce(accts, open)
+	return slices.Concat(checkAccounts(accts, clear), twice, missing)
+}
+
+func failure(id, rule, format string, args ...any) Failure {
+	return Failure{LoanID: id, Rule: rule, Detail: fmt.Sprintf(format, args...)}
+}
+
+// checkAccounts checks each account on its own: every rule but
+// RuleOpenOnce.
+func checkAccounts(accts []Account, clear bool) []Failure {
 	var out []Failure
-	fail := func(id, rule, format string, args ...any) {
-		out = append(out, Failure{LoanID: id, Rule: rule, Detail: fmt.Sprintf(format, args...)})
-	}
+	fail := func(id, rule, format string, args ...any) { out = append(out, failure(id, rule, format, args...)) }
 	for _, a := range accts {
 		if a.PanelDPD >= 0 && (a.AcctStatus == 1 || a.AcctStatus == 2) {
 			want := RpyStatusForDPD(a.PanelDPD, a.DueInMonth)
@@ -107,6 +118,13 @@ func Validate(accts []Account, open []string, clear bool) []Failure {
 			fail(a.LoanID, RuleIdentity, "%s", msg)
 		}
 	}
+	return out
+}
+
+// checkOpenOnce returns RuleOpenOnce's failures: the accounts reported
+// more than once, and the loan ids open at the month end but not
+// reported, each in loan id order.
+func checkOpenOnce(accts []Account, open []string) (twice, missing []Failure) {
 	// the reported ids and the open ones, sorted: duplicates are
 	// neighbours, and one merge walk finds the open accounts not reported
 	ids := make([]string, len(accts))
@@ -125,7 +143,7 @@ func Validate(accts []Account, open []string, clear bool) []Failure {
 			n++
 		}
 		if n > 1 {
-			fail(ids[i], RuleOpenOnce, "reported %d times", n)
+			twice = append(twice, failure(ids[i], RuleOpenOnce, "reported %d times", n))
 		}
 		i += n
 	}
@@ -135,10 +153,10 @@ func Validate(accts []Account, open []string, clear bool) []Failure {
 			j++
 		}
 		if j == len(ids) || ids[j] != id {
-			fail(id, RuleOpenOnce, "open at the month end but not reported")
+			missing = append(missing, failure(id, RuleOpenOnce, "open at the month end but not reported"))
 		}
 	}
-	return out
+	return twice, missing
 }
 
 // checkIdentity returns what is wrong with an identity ("" if nothing).
