@@ -291,7 +291,14 @@ func (b *Builder) prep(ctx context.Context, set string) (key, spine string, head
 		if err := b.exec(ctx, "insertion order", "SET preserve_insertion_order = false"); err != nil {
 			return key, spine, head, err
 		}
-		if err := b.execFile(ctx, "installments", "prep_installments.sql"); err != nil {
+		// Only prep_borrower_outcomes.sql reads the installments here: a
+		// view, not a table of every installment due before the as-of
+		// date (10M rows on a 1M-loan book), which a large book spills.
+		q, err := readSQL("prep_installments.sql")
+		if err != nil {
+			return key, spine, head, err
+		}
+		if err := b.exec(ctx, "prep_installments.sql", "CREATE OR REPLACE TEMP VIEW installments AS\n"+q); err != nil {
 			return key, spine, head, err
 		}
 		// The spine joins the wide application rows to two narrow
