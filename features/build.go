@@ -456,11 +456,13 @@ func (b *Builder) linkGraph(ctx context.Context) error {
 		maxBorrower = max(maxBorrower, x)
 		maxNode = max(maxNode, x)
 	}
+	read := time.Since(start)
 	res, err := graph.Compute(int(maxNode)+1, int(maxBorrower)+1, links, outs)
 	if err != nil {
 		return fmt.Errorf("features: %w", err)
 	}
-	b.Log.Debug("features step", "step", "union-find", "applications", len(idx), "seconds", time.Since(start).Seconds())
+	b.Log.Debug("features step", "step", "union-find", "applications", len(idx), "seconds", time.Since(start).Seconds(),
+		"read_seconds", read.Seconds())
 	return b.conn.Raw(func(dc any) error {
 		ar, err := duckdb.NewArrowFromConn(dc.(driver.Conn))
 		if err != nil {
