@@ -4,19 +4,22 @@
 // the statement lines of custody_transactions, and every sub-account's
 // balances.
 //
-// Matching (sql/match.sql), over the records and lines dated on or
-// before the run's last day: by reference first (the platform's id the
-// line quotes; a second line quoting it is a duplicate, a line whose
-// amount differs an amount_mismatch, one posted on another day a timing
-// break that closed when it posted), then the rest by (sub-account owner,
-// loan, kind, amount) posted within the posting window, then by amounts
-// within the tolerance (amount_mismatch). A record left over is pending
-// (an open timing break) while the window is open, then bank_missing; a
-// line left over is platform_missing. Balance continuity (sql/chain.sql):
-// each sub-account's balance_after chains line by line; the custody
-// migration (sql/migration.sql): each owner's closing balance at the old
-// bank equals its opening at the new one, the old sub-account is left
-// empty, and the totals held, moved out and moved in agree.
+// Matching (sql/bucket.sql, then sql/match.sql), over the records and
+// lines dated on or before the run's last day: by reference first, in
+// buckets of a hash of (kind, reference) that records.sql writes once
+// under the lake's temp dir, so each bucket's joins fit in memory (the
+// platform's id the line quotes; a second line quoting it is a
+// duplicate, a line whose amount differs an amount_mismatch, one posted
+// on another day a timing break that closed when it posted), then the
+// rest by (sub-account owner, loan, kind, amount) posted within the
+// posting window, then by amounts within the tolerance
+// (amount_mismatch). A record left over is pending (an open timing
+// break) while the window is open, then bank_missing; a line left over
+// is platform_missing. Balance continuity (sql/chain.sql): each
+// sub-account's balance_after chains line by line; the custody
+// migration (sql/migration.sql): each owner's closing balance at the
+// old bank equals its opening at the new one, the old sub-account is
+// left empty, and the totals held, moved out and moved in agree.
 //
 // A run writes <out>/<to>/ — breaks.parquet and breaks.csv (the breaks
 // open at its end and those closed in its period), summary.csv (per day:
