@@ -4,19 +4,22 @@
 // the statement lines of custody_transactions, and every sub-account's
 // balances.
 //
-// Matching (sql/match.sql), over the records and lines dated on or
-// before the run's last day: by reference first (the platform's id the
-// line quotes; a second line quoting it is a duplicate, a line whose
-// amount differs an amount_mismatch, one posted on another day a timing
-// break that closed when it posted), then the rest by (sub-account owner,
-// loan, kind, amount) posted within the posting window, then by amounts
-// within the tolerance (amount_mismatch). A record left over is pending
-// (an open timing break) while the window is open, then bank_missing; a
-// line left over is platform_missing. Balance continuity (sql/chain.sql):
-// each sub-account's balance_after chains line by line; the custody
-// migration (sql/migration.sql): each owner's closing balance at the old
-// bank equals its opening at the new one, the old sub-account is left
-// empty, and the totals held, moved out and moved in agree.
+// Matching (sql/bucket.sql, then sql/match.sql), over the records and
+// lines dated on or before the run's last day: by reference first, in
+// buckets of a hash of (kind, reference) that records.sql writes once
+// under the lake's temp dir, so each bucket's joins fit in memory (the
+// platform's id the line quotes; a second line quoting it is a
+// duplicate, a line whose amount differs an amount_mismatch, one posted
+// on another day a timing break that closed when it posted), then the
+// rest by (sub-account owner, loan, kind, amount) posted within the
+// posting window, then by amounts within the tolerance
+// (amount_mismatch). A record left over is pending (an open timing
+// break) while the window is open, then bank_missing; a line left over
+// is platform_missing. Balance continuity (sql/chain.sql): each
+// sub-account's balance_after chains line by line; the custody
+// migration (sql/migration.sql): each owner's closing balance at the
+// old bank equals its opening at the new one, the old sub-account is
+// left empty, and the totals held, moved out and moved in agree.
 //
 // A run writes <out>/<to>/ — breaks.parquet and breaks.csv (the breaks
 // open at its end and those closed in its period), summary.csv (per day:
@@ -73,6 +76,10 @@ type Options struct {
 	MaxOpenAmount int64
 	MemoryLimit   string
 	Log           *slog.Logger
+
+	// linesPerBucket sizes the buckets matching by reference runs in:
+	// one per so many statement lines (0: defaultLinesPerBucket).
+	linesPerBucket int64
 }
 
 // DefaultWindow and DefaultTolerance are the defaults of the command.
@@ -80,6 +87,11 @@ const (
 	DefaultWindow    = 3
 	DefaultTolerance = 100 // 1.00 yuan
 )
+
+// defaultLinesPerBucket: a bucket per 16M statement lines, about 4M
+// lines and 4M records to match by reference (a quarter of the
+// statement answers a record), whose joins fit in memory.
+const defaultLinesPerBucket = 16_000_000
 
 // Manifest is manifest.json of a run.
 type Manifest struct {
@@ -148,6 +160,14 @@ type params struct {
 	Window   int
 	Tol      string
 	Prev     string // quoted path of the previous run's breaks.parquet
+
+	Buckets          int    // records.sql: how many buckets matching by reference runs in
+	PlatDir, BankDir string // quoted: where records.sql writes them
+	tmp              string // the run's temp dir, which holds them
+
+	Bucket     int    // bucket.sql: the bucket
+	Plat, Bank string // its records and lines (a scan or an empty table)
+	First      bool   // the first bucket creates the tables the others append to
 }
 
 func render(name string, p params) (string, error) {
@@ -186,10 +206,19 @@ func Run(ctx context.Context, o Options) (*Manifest, string, error) {
 	if err := views(ctx, conn, lk); err != nil {
 		return nil, "", err
 	}
-	if err := runSQL(ctx, conn, o.Log, p); err != nil {
+	tmp, err := lk.TempDir("reconcile-")
+	if err != nil {
+		return nil, "", fmt.Errorf("reconcile: %w", err)
+	}
+	defer os.RemoveAll(tmp)
+	if err := buckets(ctx, conn, o, tmp, &p); err != nil {
 		return nil, "", err
 	}
-	m := &Manifest{Version: version.String(), From: p.From, To: p.To, Window: o.Window, Tolerance: p.Tol}
+	records, err := runSQL(ctx, conn, o.Log, p)
+	if err != nil {
+		return nil, "", err
+	}
+	m := &Manifest{Version: version.String(), From: p.From, To: p.To, Window: o.Window, Tolerance: p.Tol, Records: records}
 	if prevDir != "" {
 		m.Previous = filepath.Base(prevDir)
 	}
@@ -213,10 +242,44 @@ func Run(ctx context.Context, o Options) (*Manifest, string, error) {
 	return m, dir, nil
 }
 
-// runSQL runs the SQL files in order. The balance chain is checked in
-// one pass over the statement in file order (chain_stream.sql) and, when
-// the file is not in posting order, by sorting (chain.sql).
-func runSQL(ctx context.Context, conn *sql.Conn, log *slog.Logger, p params) error {
+// buckets sets how many buckets records.sql writes and bucket.sql
+// matches by reference (one per o.linesPerBucket statement lines), and
+// where, under tmp.
+func buckets(ctx context.Context, conn *sql.Conn, o Options, tmp string, p *params) error {
+	per := o.linesPerBucket
+	if per <= 0 {
+		per = defaultLinesPerBucket
+	}
+	var lines int64
+	if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM ct").Scan(&lines); err != nil {
+		return fmt.Errorf("reconcile: count the statement: %w", err)
+	}
+	p.Buckets = int(max(1, (lines+per-1)/per))
+	p.tmp = tmp
+	p.PlatDir, p.BankDir = lake.Quote(filepath.Join(tmp, "plat")), lake.Quote(filepath.Join(tmp, "bank"))
+	return nil
+}
+
+// bucketScan returns a scan of side's files of bucket k under dir (plat
+// or bank), or empty when there are none.
+func bucketScan(dir string, k int, empty string) (string, error) {
+	glob := filepath.Join(dir, fmt.Sprintf("bucket=%d", k), "*.parquet")
+	files, err := filepath.Glob(glob)
+	if err != nil {
+		return "", fmt.Errorf("reconcile: %w", err)
+	}
+	if len(files) == 0 {
+		return empty, nil
+	}
+	return fmt.Sprintf("read_parquet(%s, hive_partitioning = false)", lake.Quote(glob)), nil
+}
+
+// runSQL runs the SQL files in order and returns how many platform
+// records it read. Matching by reference runs bucket by bucket
+// (bucket.sql over what records.sql wrote). The balance chain is checked
+// in one pass over the statement in file order (chain_stream.sql) and,
+// when the file is not in posting order, by sorting (chain.sql).
+func runSQL(ctx context.Context, conn *sql.Conn, log *slog.Logger, p params) (int64, error) {
 	exec := func(f string) error {
 		q, err := render(f, p)
 		if err != nil {
@@ -241,35 +304,81 @@ func runSQL(ctx context.Context, conn *sql.Conn, log *slog.Logger, p params) err
 		return nil
 	}
 	if err := order(false); err != nil {
-		return err
+		return 0, err
 	}
-	for _, f := range []string{"records.sql", "match.sql"} {
-		if err := exec(f); err != nil {
-			return err
-		}
+	if err := exec("records.sql"); err != nil {
+		return 0, err
+	}
+	records, err := matchBuckets(ctx, conn, log, p)
+	if err != nil {
+		return 0, err
+	}
+	if err := exec("match.sql"); err != nil {
+		return 0, err
 	}
 	if err := order(true); err != nil {
-		return err
+		return 0, err
 	}
 	if err := exec("chain_stream.sql"); err != nil {
-		return err
+		return 0, err
 	}
 	var disorder int64
 	if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM chain_pass WHERE disorder").Scan(&disorder); err != nil {
-		return fmt.Errorf("reconcile: %w", err)
+		return 0, fmt.Errorf("reconcile: %w", err)
 	}
 	if disorder > 0 {
 		log.Info("reconcile: the statement is not stored in posting order; sorting it for the balance chains", "lines_out_of_order", disorder)
 		if err := exec("chain.sql"); err != nil {
-			return err
+			return 0, err
 		}
 	}
 	for _, f := range []string{"migration.sql", "state.sql", "breaks.sql", "summary.sql"} {
 		if err := exec(f); err != nil {
-			return err
+			return 0, err
 		}
 	}
-	return nil
+	return records, nil
+}
+
+// matchBuckets runs bucket.sql, pass 1 of the matching, for each bucket
+// records.sql wrote, after starting b_left with the lines quoting no
+// reference; it returns how many records the buckets held.
+func matchBuckets(ctx context.Context, conn *sql.Conn, log *slog.Logger, p params) (int64, error) {
+	platDir, bankDir := filepath.Join(p.tmp, "plat"), filepath.Join(p.tmp, "bank")
+	noRef, err := bucketScan(bankDir, p.Buckets, "bank0")
+	if err != nil {
+		return 0, err
+	}
+	if _, err := conn.ExecContext(ctx, "CREATE OR REPLACE TEMP TABLE b_left AS FROM "+noRef); err != nil {
+		return 0, fmt.Errorf("reconcile: b_left: %w", err)
+	}
+	var records int64
+	for k := 0; k < p.Buckets; k++ {
+		t0 := time.Now()
+		b := p
+		b.Bucket, b.First = k, k == 0
+		if b.Plat, err = bucketScan(platDir, k, "plat0"); err != nil {
+			return 0, err
+		}
+		if b.Bank, err = bucketScan(bankDir, k, "bank0"); err != nil {
+			return 0, err
+		}
+		var n int64
+		if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM "+b.Plat).Scan(&n); err != nil {
+			return 0, fmt.Errorf("reconcile: bucket %d: %w", k, err)
+		}
+		records += n
+		q, err := render("bucket.sql", b)
+		if err != nil {
+			return 0, err
+		}
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			return 0, fmt.Errorf("reconcile: bucket.sql, bucket %d of %d: %w", k, p.Buckets, err)
+		}
+		log.Debug("reconcile step", "sql", "bucket.sql", "bucket", k, "buckets", p.Buckets, "records", n,
+			"seconds", time.Since(t0).Seconds())
+	}
+	return records, nil
 }
 
 // views names the lake tables the SQL files read.
@@ -314,7 +423,7 @@ func counts(ctx context.Context, conn *sql.Conn, m *Manifest) (int64, error) {
 		return 0, fmt.Errorf("reconcile: counts: %w", err)
 	}
 	err = conn.QueryRowContext(ctx, `SELECT (SELECT coalesce(sum(n), 0) FROM matched_daily),
-		(SELECT count(*) FROM plat), (SELECT count(*) FROM ct WHERE CAST(txn_time AS DATE) <= DATE '`+m.To+`')`).Scan(&m.Matched, &m.Records, &m.Lines)
+		(SELECT count(*) FROM ct WHERE CAST(txn_time AS DATE) <= DATE '`+m.To+`')`).Scan(&m.Matched, &m.Lines)
 	if err != nil {
 		return 0, fmt.Errorf("reconcile: counts: %w", err)
 	}

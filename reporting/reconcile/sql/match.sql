@@ -12,33 +12,8 @@
 --   kind, owner_type, owner_id, sub_account, loan_id, pdate, pamount,
 --   bdate, bamount   the two sides
 --
--- Pass 1: by reference. The first line (by posting time, then serial)
--- quoting a record's id is its match; a later one is a duplicate. (Only
--- the few references quoted more than once are ranked: a window over
--- every line would sort the whole statement. They are found by a 64-bit
--- hash of (kind, ref), counted as an integer, not as the strings; lines
--- whose hash is shared are then ranked by the strings themselves, so a
--- collision only ranks a few more lines, each first in its own reference.)
-CREATE OR REPLACE TEMP TABLE m1 AS
-WITH multi AS (
-  SELECT hash(kind, ref) AS h FROM bank WHERE ref <> '' GROUP BY ALL HAVING count(*) > 1
-), ranked AS (
-  SELECT bank_txn_id, row_number() OVER (PARTITION BY kind, ref ORDER BY txn_time, bank_txn_id) AS rk
-  FROM bank WHERE ref <> '' AND hash(kind, ref) IN (SELECT h FROM multi)
-)
-SELECT b.bank_txn_id, b.kind, b.ref, b.bdate, b.amount, p.ref IS NOT NULL AS found, p.pdate, p.amount AS pamount,
-  coalesce(r.rk, 1) AS rk
-FROM bank b LEFT JOIN plat p ON p.kind = b.kind AND p.ref = b.ref LEFT JOIN ranked r USING (bank_txn_id)
-WHERE b.ref <> '';
-
--- Records and lines pass 1 left: records without a line quoting them;
--- lines quoting no record (or none at all).
-CREATE OR REPLACE TEMP TABLE p_left AS
-SELECT p.* FROM plat p ANTI JOIN (SELECT kind, ref FROM m1 WHERE found) m USING (kind, ref);
-CREATE OR REPLACE TEMP TABLE b_left AS
-SELECT b.* FROM bank b SEMI JOIN (SELECT bank_txn_id FROM m1 WHERE NOT found) m USING (bank_txn_id)
-UNION ALL
-SELECT * FROM bank WHERE ref = '';
+-- Pass 1, by reference, ran bucket by bucket (bucket.sql); it left
+-- matched_part, x1, p_left and b_left.
 
 -- Pass 2: same owner, loan, kind and amount, posted 0..{{.Window}} days
 -- after the record; the n-th record of a (owner, loan, kind, amount)
@@ -71,26 +46,25 @@ WHERE b.bdate BETWEEN p.pdate AND p.pdate + {{.Window}} AND abs(b.amount - p.amo
 -- matched_daily: records matched (late postings included: also in pairs
 -- as timing), by the line's posting day: bdate, n, amount.
 CREATE OR REPLACE TEMP TABLE matched_daily AS
-SELECT bdate, count(*) AS n, sum(amount) AS amount FROM (
-  SELECT bdate, amount FROM m1 WHERE found AND rk = 1 AND amount = pamount
+SELECT bdate, CAST(sum(n) AS BIGINT) AS n, CAST(sum(amount) AS DECIMAL(38,2)) AS amount FROM (
+  SELECT bdate, n, amount FROM matched_part
   UNION ALL
-  SELECT bdate, bamount FROM m2
+  SELECT bdate, count(*), sum(bamount) FROM m2 GROUP BY bdate
 ) GROUP BY bdate;
 
 -- pairs: everything but the exact same-day matches.
 CREATE OR REPLACE TEMP TABLE pairs AS
 WITH x AS (
-  SELECT 1 AS pass, CASE WHEN m.rk > 1 THEN 'duplicate' WHEN m.amount <> m.pamount THEN 'amount_mismatch'
-      ELSE 'timing' END AS outcome, m.ref, m.pdate, m.pamount, m.bank_txn_id, m.bdate, m.amount AS bamount
-  FROM m1 m WHERE m.found AND (m.rk > 1 OR m.amount <> m.pamount OR m.bdate <> m.pdate)
-  UNION ALL
-  SELECT 2, 'timing', ref, pdate, pamount, bank_txn_id, bdate, bamount FROM m2 WHERE bdate <> pdate
+  SELECT 2 AS pass, 'timing' AS outcome, ref, pdate, pamount, bank_txn_id, bdate, bamount FROM m2 WHERE bdate <> pdate
   UNION ALL
   SELECT 3, 'amount_mismatch', ref, pdate, pamount, bank_txn_id, bdate, bamount FROM m3
 )
+SELECT pass, ref, kind, owner_type, owner_id, sub_account, loan_id, pdate, pamount, bank_txn_id, bdate, bamount, outcome
+FROM x1
+UNION ALL
 SELECT x.pass, x.ref, b.kind, b.owner_type, b.owner_id, b.sub_account, b.loan_id, x.pdate, x.pamount,
   x.bank_txn_id, x.bdate, x.bamount, x.outcome
-FROM x JOIN bank b USING (bank_txn_id)
+FROM x JOIN b_left b USING (bank_txn_id)
 UNION ALL
 -- Records no line answers: pending while the posting window is open,
 -- then missing at the bank.
