@@ -165,3 +165,55 @@ func TestComputeRejectsBadInput(t *testing.T) {
 		t.Errorf("valid input: %v", err)
 	}
 }
+
+// TestComputeIgnoresDeviceAndPhoneNumbering: prep_graph_links.sql numbers
+// devices and phones in no particular order, so the result must be the
+// same under any renumbering of the non-borrower nodes.
+func TestComputeIgnoresDeviceAndPhoneNumbering(t *testing.T) {
+	for seed := range uint64(20) {
+		rng := rand.New(rand.NewPCG(seed, 11))
+		const nb, nd, np, n = 40, 12, 12, 120
+		var l Links
+		for i := range n {
+			l.Time = append(l.Time, int64(i/3))
+			l.Borrower = append(l.Borrower, int32(rng.IntN(nb)))
+			dev, ph := int32(-1), int32(-1)
+			if rng.IntN(4) > 0 {
+				dev = int32(nb + rng.IntN(nd))
+			}
+			if rng.IntN(4) > 0 {
+				ph = int32(nb + nd + rng.IntN(np))
+			}
+			l.Device, l.Phone = append(l.Device, dev), append(l.Phone, ph)
+		}
+		var o Outcomes
+		for b := range nb {
+			o.Borrower = append(o.Borrower, int32(b))
+			o.GoodTime, o.GoodValid = append(o.GoodTime, int64(rng.IntN(n/3))), append(o.GoodValid, rng.IntN(2) == 0)
+			o.BadTime, o.BadValid = append(o.BadTime, int64(rng.IntN(n/3))), append(o.BadValid, rng.IntN(3) == 0)
+		}
+		want, err := Compute(nb+nd+np, nb, l, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Devices and phones share one permuted range of node numbers.
+		perm := rng.Perm(nd + np)
+		renum := func(x int32) int32 {
+			if x < 0 {
+				return x
+			}
+			return int32(nb + perm[int(x)-nb])
+		}
+		p := Links{Time: l.Time, Borrower: l.Borrower}
+		for i := range n {
+			p.Device, p.Phone = append(p.Device, renum(l.Device[i])), append(p.Phone, renum(l.Phone[i]))
+		}
+		got, err := Compute(nb+nd+np, nb, p, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(got.GroupSize, want.GroupSize) || !slices.Equal(got.KnownBad, want.KnownBad) || !slices.Equal(got.KnownGood, want.KnownGood) {
+			t.Fatalf("seed %d: results change when devices and phones are renumbered", seed)
+		}
+	}
+}
