@@ -50,25 +50,7 @@ func TestComputeMatchesBruteForce(t *testing.T) {
 	for seed := range uint64(20) {
 		rng := rand.New(rand.NewPCG(seed, 7))
 		const nb, nd, np, n = 30, 10, 10, 80
-		var l Links
-		for i := range n {
-			l.Time = append(l.Time, int64(i/2)) // pairs of simultaneous applications
-			l.Borrower = append(l.Borrower, int32(rng.IntN(nb)))
-			dev, ph := int32(-1), int32(-1)
-			if rng.IntN(4) > 0 {
-				dev = int32(nb + rng.IntN(nd))
-			}
-			if rng.IntN(4) > 0 {
-				ph = int32(nb + nd + rng.IntN(np))
-			}
-			l.Device, l.Phone = append(l.Device, dev), append(l.Phone, ph)
-		}
-		var o Outcomes
-		for b := range nb {
-			o.Borrower = append(o.Borrower, int32(b))
-			o.GoodTime, o.GoodValid = append(o.GoodTime, int64(rng.IntN(n/2))), append(o.GoodValid, rng.IntN(2) == 0)
-			o.BadTime, o.BadValid = append(o.BadTime, int64(rng.IntN(n/2))), append(o.BadValid, rng.IntN(3) == 0)
-		}
+		l, o := randomEvents(rng, nb, nd, np, n, 2) // pairs of simultaneous applications
 		res, err := Compute(nb+nd+np, nb, l, o)
 		if err != nil {
 			t.Fatal(err)
@@ -173,25 +155,7 @@ func TestComputeIgnoresDeviceAndPhoneNumbering(t *testing.T) {
 	for seed := range uint64(20) {
 		rng := rand.New(rand.NewPCG(seed, 11))
 		const nb, nd, np, n = 40, 12, 12, 120
-		var l Links
-		for i := range n {
-			l.Time = append(l.Time, int64(i/3))
-			l.Borrower = append(l.Borrower, int32(rng.IntN(nb)))
-			dev, ph := int32(-1), int32(-1)
-			if rng.IntN(4) > 0 {
-				dev = int32(nb + rng.IntN(nd))
-			}
-			if rng.IntN(4) > 0 {
-				ph = int32(nb + nd + rng.IntN(np))
-			}
-			l.Device, l.Phone = append(l.Device, dev), append(l.Phone, ph)
-		}
-		var o Outcomes
-		for b := range nb {
-			o.Borrower = append(o.Borrower, int32(b))
-			o.GoodTime, o.GoodValid = append(o.GoodTime, int64(rng.IntN(n/3))), append(o.GoodValid, rng.IntN(2) == 0)
-			o.BadTime, o.BadValid = append(o.BadTime, int64(rng.IntN(n/3))), append(o.BadValid, rng.IntN(3) == 0)
-		}
+		l, o := randomEvents(rng, nb, nd, np, n, 3)
 		want, err := Compute(nb+nd+np, nb, l, o)
 		if err != nil {
 			t.Fatal(err)
@@ -216,4 +180,31 @@ func TestComputeIgnoresDeviceAndPhoneNumbering(t *testing.T) {
 			t.Fatalf("seed %d: results change when devices and phones are renumbered", seed)
 		}
 	}
+}
+
+// randomEvents draws n applications by nb borrowers, each with one of nd
+// devices and one of np phones three times in four (else none), k
+// applications to a time step, and for every borrower a good and a bad
+// outcome time, valid one time in two and one in three.
+func randomEvents(rng *rand.Rand, nb, nd, np, n, k int) (Links, Outcomes) {
+	var l Links
+	for i := range n {
+		l.Time = append(l.Time, int64(i/k))
+		l.Borrower = append(l.Borrower, int32(rng.IntN(nb)))
+		dev, ph := int32(-1), int32(-1)
+		if rng.IntN(4) > 0 {
+			dev = int32(nb + rng.IntN(nd))
+		}
+		if rng.IntN(4) > 0 {
+			ph = int32(nb + nd + rng.IntN(np))
+		}
+		l.Device, l.Phone = append(l.Device, dev), append(l.Phone, ph)
+	}
+	var o Outcomes
+	for b := range nb {
+		o.Borrower = append(o.Borrower, int32(b))
+		o.GoodTime, o.GoodValid = append(o.GoodTime, int64(rng.IntN(n/k))), append(o.GoodValid, rng.IntN(2) == 0)
+		o.BadTime, o.BadValid = append(o.BadTime, int64(rng.IntN(n/k))), append(o.BadValid, rng.IntN(3) == 0)
+	}
+	return l, o
 }
