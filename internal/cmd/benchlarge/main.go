@@ -61,6 +61,7 @@ type options struct {
 	keep, dropRaw          bool
 	merge                  []string        // earlier bench-large.csv files to add
 	only                   map[string]bool // the stages to measure; nil: all
+	save                   func([]Measure) error // called with the measures so far after each stage
 	stdout, stderr         io.Writer
 }
 
@@ -113,6 +114,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// The CSV and the chart are saved after every stage, so a run stopped
+	// part way (a 10M book takes hours) keeps what it measured.
+	o.save = func(ms []Measure) error { return saveResults(o, mergeResults(earlier, ms)) }
 	ms, err := measureAll(ctx, o)
 	ms = mergeResults(earlier, ms)
 	if len(ms) > 0 {
@@ -175,6 +179,11 @@ func measureAll(ctx context.Context, o options) ([]Measure, error) {
 			fmt.Fprintf(o.stderr, "benchlarge: %d loans %-8s %s %.1fs wall %.1fs CPU %.0f MiB peak %d rows, book %.0f MiB\n",
 				n, st, m.Status, m.Wall, m.CPU, m.PeakRSS, m.Rows, m.DiskMiB)
 			all = append(all, m)
+			if o.save != nil {
+				if err := o.save(all); err != nil {
+					return all, err
+				}
+			}
 			if m.Status != "ok" {
 				for d := range down[st] {
 					if _, ok := failedUp[d]; !ok {
@@ -299,10 +308,22 @@ func writeResults(o options, ms []Measure) error {
 	if err := w.Flush(); err != nil {
 		return err
 	}
-	f, err := os.Create(filepath.Join(o.out, "bench-large.csv"))
+	return saveResults(o, ms)
+}
+
+// saveResults writes bench-large.csv and the chart into o.out.
+func saveResults(o options, ms []Measure) error {
+	if err := os.MkdirAll(o.out, 0o755); err != nil {
+		return err
+	}
+	// Written to a temporary file and renamed: a run killed while saving
+	// leaves the last whole CSV.
+	path := filepath.Join(o.out, "bench-large.csv")
+	f, err := os.CreateTemp(o.out, ".bench-large-*.csv")
 	if err != nil {
 		return err
 	}
+	defer os.Remove(f.Name())
 	cw := csv.NewWriter(f)
 	cw.Write([]string{"loans", "stage", "status", "wall_s", "cpu_s", "peak_rss_mib", "rows", "disk_mib", "error"})
 	for _, m := range ms {
@@ -310,6 +331,9 @@ func writeResults(o options, ms []Measure) error {
 	}
 	cw.Flush()
 	if err := errors.Join(cw.Error(), f.Close()); err != nil {
+		return err
+	}
+	if err := os.Rename(f.Name(), path); err != nil {
 		return err
 	}
 	return chart(ms, filepath.Join(o.out, "bench-large.png"))

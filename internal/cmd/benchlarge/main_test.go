@@ -5,8 +5,10 @@ import (
 	"encoding/csv"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // A stand-in for bin/qiandun: it records the stage it was asked to run in
@@ -22,6 +24,7 @@ while [ $# -gt 0 ]; do
   shift
 done
 [ "$stage" = "$FAIL_STAGE" ] && { echo "boom in $stage" >&2; exit 1; }
+[ "$stage" = "$HANG_STAGE" ] && { touch "$HANG_MARK"; exec sleep 60; }
 mkdir -p "$root/lake/_manifests/run"
 echo "{\"stage\":\"$stage\",\"rows\":42}" > "$root/lake/_manifests/run/$stage.json"
 `
@@ -166,4 +169,60 @@ func TestMerge(t *testing.T) {
 	if _, err := readResults([]string{filepath.Join(dir, "nope.csv")}); err == nil || !strings.Contains(err.Error(), "--merge") {
 		t.Errorf("a missing --merge file: %v, want an error naming the flag", err)
 	}
+}
+
+// TestSavesEachStage: the CSV holds every stage measured so far while a
+// later one is still running, so a run killed part way (a 10M book takes
+// hours) keeps its rows.
+func TestSavesEachStage(t *testing.T) {
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "qiandun")
+	if err := os.WriteFile(bin, []byte(fakeBin), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	mark := filepath.Join(dir, "hanging")
+	t.Setenv("HANG_STAGE", "features")
+	t.Setenv("HANG_MARK", mark)
+	out := filepath.Join(dir, "out")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		var stdout, stderr strings.Builder
+		done <- run(ctx, []string{"--bin", bin, "--config", "../../../pipelines/default.yaml",
+			"--root", filepath.Join(dir, "books"), "--out", out, "--sizes", "1000"}, &stdout, &stderr)
+	}()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if _, err := os.Stat(mark); err == nil {
+			break
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("run ended before features started: %v", err)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("features never started")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	stages, _, err := stageNames("../../../pipelines/default.yaml", map[string]string{"root": dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := stages[:slices.Index(stages, "features")]
+	got, err := readResults([]string{filepath.Join(out, "bench-large.csv")})
+	if err != nil {
+		t.Fatalf("while features runs: %v", err)
+	}
+	var names []string
+	for _, m := range got {
+		names = append(names, m.Stage)
+	}
+	if !slices.Equal(names, before) {
+		t.Errorf("CSV while features runs: stages %v, want those before it %v", names, before)
+	}
+	cancel()
+	<-done
 }
