@@ -59,8 +59,8 @@ type options struct {
 	sizes                  []int
 	sets                   []string
 	keep, dropRaw          bool
-	merge                  []string        // earlier bench-large.csv files to add
-	only                   map[string]bool // the stages to measure; nil: all
+	merge                  []string              // earlier bench-large.csv files to add
+	only                   map[string]bool       // the stages to measure; nil: all
 	save                   func([]Measure) error // called with the measures so far after each stage
 	stdout, stderr         io.Writer
 }
