@@ -112,6 +112,9 @@ type Options struct {
 	// blockSize, when set, is the size of the blocks files are read in
 	// (tests make it small to have many).
 	blockSize int
+	// rangeRows, when set, is the most rows a table's write sorts in one
+	// piece (tests make it small to have many ranges).
+	rangeRows int64
 	// MaxLineBytes is the longest line (or quoted multi-line record) read
 	// as a row; a longer one is quarantined as line_too_long with its raw
 	// text cut. 0 takes the config's max_line_bytes, else DefaultMaxLine.

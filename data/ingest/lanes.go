@@ -116,7 +116,7 @@ func runLanes(ctx context.Context, o Options, lk lake.Lake, work string, srcs []
 			if i > 0 && dbo.TempDir == "" {
 				dbo.TempDir = filepath.Join(work, fmt.Sprintf("duckdb-%d", i))
 			}
-			outs[i] = runLane(ctx, o, lk, work, srcs, sh, rerun, tables, dbo)
+			outs[i] = runLane(ctx, o, lk, work, srcs, sh, rerun, i, tables, dbo)
 			if outs[i].err != nil {
 				cancel()
 			}
@@ -138,7 +138,7 @@ func runLanes(ctx context.Context, o Options, lk lake.Lake, work string, srcs []
 
 // runLane loads the given tables, in order, on a DuckDB of its own.
 func runLane(ctx context.Context, o Options, lk lake.Lake, work string, srcs []Source, sh *shared, rerun bool,
-	tables []schema.Table, dbo lake.DBOptions) (out laneResult) {
+	lane int, tables []schema.Table, dbo lake.DBOptions) (out laneResult) {
 	log := o.Log
 	if log == nil {
 		log = slog.Default()
@@ -161,8 +161,18 @@ func runLane(ctx context.Context, o Options, lk lake.Lake, work string, srcs []S
 	if _, err := db.ExecContext(ctx, "SET preserve_insertion_order = false"); err != nil {
 		return fail(tables[0], fmt.Errorf("ingest: %w", err))
 	}
+	// The stage is a table of a database file of the lane's own in the
+	// work directory, not a temp table: DuckDB writes a bulk insert's
+	// row groups to the file compressed, where a temp table spills them
+	// raw. On a 1M-loan book the custody statement (53M rows) took ~0.7
+	// GB staged this way, and the run's disk peak fell from 16.2 GB to
+	// 9.0; the lake files are the same bytes.
+	f := filepath.Join(work, fmt.Sprintf("lane-%d.duckdb", lane))
+	if _, err := db.ExecContext(ctx, "ATTACH "+lake.Quote(f)+" AS lane; USE lane"); err != nil {
+		return fail(tables[0], fmt.Errorf("ingest: stage database: %w", err))
+	}
 	st := &stager{db: db, lk: lk, work: work, log: log, key: o.Key, shared: sh, rerun: rerun, blockSize: o.blockSize,
-		maxLine: o.maxLine()}
+		maxLine: o.maxLine(), rangeRows: o.rangeRows}
 	for _, t := range tables {
 		var tsrcs []int
 		for i, src := range srcs {

@@ -89,6 +89,12 @@ func parentsSQL(t schema.Table, ref schema.Ref) (string, error) {
 // DuckDB's parallel sort met them (dedup.sql leaves no two rows equal in
 // every column).
 func writeSQL(t schema.Table, lakeScan, out string, presorted bool) (string, error) {
+	return writeRangeSQL(t, lakeScan, out, presorted, "")
+}
+
+// writeRangeSQL is writeSQL of the rows where the condition where holds
+// (all rows when it is empty).
+func writeRangeSQL(t schema.Table, lakeScan, out string, presorted bool, where string) (string, error) {
 	order := t.SortBy
 	if len(t.Key) == 0 {
 		order = append([]string(nil), t.SortBy...)
@@ -103,6 +109,6 @@ func writeSQL(t schema.Table, lakeScan, out string, presorted bool) (string, err
 		sortBy = ""
 	}
 	return render("write.sql", map[string]string{
-		"Cols": identList(lakeColNames(t)), "Sort": sortBy, "LakeScan": lakeScan, "Out": lake.Quote(out),
+		"Cols": identList(lakeColNames(t)), "Sort": sortBy, "LakeScan": lakeScan, "Out": lake.Quote(out), "Where": where,
 	})
 }

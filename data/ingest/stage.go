@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -39,8 +40,9 @@ type stager struct {
 	// rerun: the lake has inputs from earlier runs, so files are hashed
 	// before they are read, to skip those ingested before.
 	rerun     bool
-	blockSize int // 0: the default
-	maxLine   int // 0: DefaultMaxLine
+	blockSize int   // 0: the default
+	rangeRows int64 // 0: defaultRangeRows
+	maxLine   int   // 0: DefaultMaxLine
 }
 
 func (s *stager) exec(ctx context.Context, what, q string) error {
@@ -83,9 +85,9 @@ func (s *stager) loadKeys(ctx context.Context, t schema.Table, file string) erro
 }
 
 // table stages the sources srcs[idx...] of table t: it reads and
-// validates them into the temp table stage, finds duplicates, orphans and
-// dates out of order, and writes the table's new contents to the work
-// directory. It returns nil when every source was ingested before.
+// validates them into the table stage (in the lane's database file),
+// finds duplicates, orphans and dates out of order, and writes the
+// table's new contents to the work directory. It returns nil when every source was ingested before.
 func (s *stager) table(ctx context.Context, t schema.Table, srcs []Source, idx []int) (*TableResult, []*fileRead, error) {
 	if s.rerun {
 		var todo []int
@@ -123,7 +125,7 @@ func (s *stager) table(ctx context.Context, t schema.Table, srcs []Source, idx [
 		return nil, nil, err
 	}
 	if err := s.exec(ctx, t.Name+" stage", "DROP TABLE IF EXISTS stage; "+
-		strings.Replace(schema.LakeDDL(t, "stage"), "CREATE TABLE stage (", "CREATE TEMP TABLE stage (qd_fid INTEGER, qd_line BIGINT, ", 1)+
+		strings.Replace(schema.LakeDDL(t, "stage"), "CREATE TABLE stage (", "CREATE TABLE stage (qd_fid INTEGER, qd_line BIGINT, ", 1)+
 		"; ALTER TABLE stage ADD COLUMN qd_reason VARCHAR"); err != nil {
 		return nil, nil, err
 	}
@@ -398,7 +400,9 @@ func (s *stager) account(ctx context.Context, t schema.Table, tr *TableResult, r
 
 // writeTable writes the table's new contents, the lake's rows (lakeScan)
 // and the accepted staged ones, sorted by key unless presorted, to
-// tables/<table>/part-0.parquet in the work directory; counts them into
+// tables/<table>/part-0.parquet in the work directory (or, when there are
+// more than rangeRows of them, to part-0000.parquet, ... a range of its
+// leading sort columns each: see ranges); counts them into
 // tr.LakeRows, makes the keys its children check against and drops the
 // stage.
 func (s *stager) writeTable(ctx context.Context, t schema.Table, tr *TableResult, lakeScan string, presorted bool) error {
@@ -406,24 +410,55 @@ func (s *stager) writeTable(ctx context.Context, t schema.Table, tr *TableResult
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	out := filepath.Join(dir, "part-0.parquet")
-	q, err := writeSQL(t, lakeScan, out, presorted)
-	if err != nil {
-		return err
+	var lakeRows int64
+	if lakeScan != "" {
+		if err := s.db.QueryRowContext(ctx, "SELECT count(*) FROM "+lakeScan).Scan(&lakeRows); err != nil {
+			return fmt.Errorf("ingest %s: %w", t.Name, err)
+		}
+	}
+	var ranges []string
+	if !presorted {
+		var err error
+		if ranges, err = s.ranges(ctx, t, lakeScan, tr.Accepted+lakeRows); err != nil {
+			return err
+		}
 	}
 	if err := s.insertionOrder(ctx, presorted); err != nil {
 		return err
 	}
-	if err := s.exec(ctx, t.Name+" write", q); err != nil {
-		return err
+	if len(ranges) == 0 {
+		ranges = []string{""}
+	}
+	for i, where := range ranges {
+		out := filepath.Join(dir, "part-0.parquet")
+		if len(ranges) > 1 {
+			out = filepath.Join(dir, fmt.Sprintf("part-%04d.parquet", i))
+		}
+		q, err := writeRangeSQL(t, lakeScan, out, presorted, where)
+		if err != nil {
+			return err
+		}
+		step := t.Name + " write"
+		if len(ranges) > 1 {
+			step = fmt.Sprintf("%s write range %d of %d", t.Name, i+1, len(ranges))
+		}
+		if err := s.exec(ctx, step, q); err != nil {
+			return err
+		}
 	}
 	if err := s.insertionOrder(ctx, false); err != nil {
 		return err
 	}
-	if err := s.db.QueryRowContext(ctx, "SELECT count(*) FROM read_parquet("+lake.Quote(out)+")").Scan(&tr.LakeRows); err != nil {
+	files := filepath.Join(dir, "*.parquet")
+	if err := s.db.QueryRowContext(ctx, "SELECT count(*) FROM read_parquet("+lake.Quote(files)+")").Scan(&tr.LakeRows); err != nil {
 		return fmt.Errorf("ingest %s: %w", t.Name, err)
 	}
-	if err := s.loadKeys(ctx, t, out); err != nil {
+	// Every row is in one range: a row lost between the ranges' bounds
+	// would otherwise leave the lake silently.
+	if want := tr.Accepted + lakeRows; tr.LakeRows != want {
+		return fmt.Errorf("ingest %s: wrote %d rows in %d file(s), want %d (%d accepted + %d in the lake)", t.Name, tr.LakeRows, len(ranges), want, tr.Accepted, lakeRows)
+	}
+	if err := s.loadKeys(ctx, t, files); err != nil {
 		return err
 	}
 	return s.exec(ctx, t.Name, "DROP TABLE IF EXISTS stage; DROP TABLE IF EXISTS dups; DROP TABLE IF EXISTS late; DROP TABLE IF EXISTS qd_cand")
@@ -492,4 +527,92 @@ func (s *stager) loadCandidates(ctx context.Context, fid int, lines []int64) err
 	return s.exec(ctx, "candidates", fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE qd_cand AS
 		SELECT CAST(%d AS INTEGER) AS qd_fid, qd_line FROM read_csv(%s, header=false, auto_detect=false, columns={'qd_line': 'BIGINT'})`,
 		fid, lake.Quote(p)))
+}
+
+// defaultRangeRows is the most rows writeTable sorts in one piece.
+const defaultRangeRows = 25_000_000
+
+// ranges returns the WHERE conditions that split a table's new contents
+// of rows rows (the accepted staged ones and the lake's, lakeScan) into
+// ranges of its RangeColumns of about rangeRows rows each, in sort order,
+// or none when it is not larger than that. Each range is then sorted and
+// written alone, so the sort spills one range's rows, not the table's
+// (the custody statement of a 10M-loan book has ~530M rows). The bounds
+// are the first keys of equal shares of the rows in key order (a key's
+// rows stay in one range), found by counting the rows per key, so they
+// do not depend on the order rows arrive in.
+func (s *stager) ranges(ctx context.Context, t schema.Table, lakeScan string, rows int64) ([]string, error) {
+	limit := s.rangeRows
+	if limit <= 0 {
+		limit = defaultRangeRows
+	}
+	if rows <= limit {
+		return nil, nil
+	}
+	cols := t.RangeColumns()
+	lakeCols := schema.LakeColumns(t)
+	for _, c := range cols {
+		i := slices.IndexFunc(lakeCols, func(lc schema.LakeColumn) bool { return lc.Name == c })
+		j := slices.IndexFunc(t.Columns, func(rc schema.Column) bool { return rc.Name == c })
+		if i < 0 || j < 0 || lakeCols[i].Type != "VARCHAR" || t.Columns[j].Nullable {
+			return nil, fmt.Errorf("ingest %s: range column %s must be a VARCHAR column that is never NULL", t.Name, c)
+		}
+	}
+	src := fmt.Sprintf("SELECT %s FROM stage WHERE qd_reason IS NULL", identList(cols))
+	if lakeScan != "" {
+		src += fmt.Sprintf(" UNION ALL SELECT %s FROM %s", identList(cols), lakeScan)
+	}
+	k := (rows + limit - 1) / limit
+	q := fmt.Sprintf(`WITH g AS (SELECT %[1]s, count(*) AS n FROM (%[2]s) GROUP BY ALL),
+c AS (SELECT %[1]s, CAST(floor((sum(n) OVER (ORDER BY %[1]s ROWS UNBOUNDED PRECEDING) - n) * %[3]d / %[4]d) AS BIGINT) AS qd_b FROM g),
+f AS (SELECT *, row_number() OVER (PARTITION BY qd_b ORDER BY %[1]s) AS qd_rn FROM c)
+SELECT %[1]s FROM f WHERE qd_rn = 1 AND qd_b > 0 ORDER BY qd_b`, identList(cols), src, k, rows)
+	t0, c0 := time.Now(), cpuTime()
+	res, err := s.db.QueryContext(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("ingest %s: ranges: %w", t.Name, err)
+	}
+	defer res.Close()
+	var bounds [][]string
+	for res.Next() {
+		vals := make([]string, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := res.Scan(ptrs...); err != nil {
+			return nil, fmt.Errorf("ingest %s: ranges: %w", t.Name, err)
+		}
+		bounds = append(bounds, vals)
+	}
+	if err := res.Err(); err != nil {
+		return nil, fmt.Errorf("ingest %s: ranges: %w", t.Name, err)
+	}
+	s.log.Debug("sql step", "step", t.Name+" ranges", "ranges", len(bounds)+1, "seconds", time.Since(t0).Seconds(),
+		"cpu_seconds", (cpuTime() - c0).Seconds())
+	if len(bounds) == 0 {
+		return nil, nil
+	}
+	out := make([]string, len(bounds)+1)
+	for i := range out {
+		var conds []string
+		if i > 0 {
+			conds = append(conds, keyAtLeast(cols, bounds[i-1]))
+		}
+		if i < len(bounds) {
+			conds = append(conds, "NOT ("+keyAtLeast(cols, bounds[i])+")")
+		}
+		out[i] = strings.Join(conds, " AND ")
+	}
+	return out, nil
+}
+
+// keyAtLeast is the SQL condition (cols...) >= (vals...) in the order of
+// the columns, the first deciding (byte order, as DuckDB sorts VARCHAR).
+func keyAtLeast(cols, vals []string) string {
+	c, v := lake.Ident(cols[0]), lake.Quote(vals[0])
+	if len(cols) == 1 {
+		return c + " >= " + v
+	}
+	return fmt.Sprintf("(%s > %s OR (%s = %s AND %s))", c, v, c, v, keyAtLeast(cols[1:], vals[1:]))
 }

@@ -41,6 +41,18 @@ type Table struct {
 	Parents []Ref
 	// SortBy is the lake sort order.
 	SortBy []string
+	// RangeBy are the leading columns of SortBy (ID or string columns,
+	// never empty) on whose ranges ingest splits a write too large to
+	// sort in one piece; empty means SortBy's first column.
+	RangeBy []string
+}
+
+// RangeColumns returns t.RangeBy, or SortBy's first column.
+func (t Table) RangeColumns() []string {
+	if len(t.RangeBy) > 0 {
+		return t.RangeBy
+	}
+	return t.SortBy[:1]
 }
 
 // Ref says that Columns of a table must exist as the key of Table.
@@ -306,6 +318,8 @@ func CustodyTables() []Table {
 			},
 			Key:    []string{"bank_txn_id"},
 			SortBy: []string{"bank", "sub_account", "txn_time", "bank_txn_id"},
+			// Two banks: a large statement is split by sub-account too.
+			RangeBy: []string{"bank", "sub_account"},
 		},
 	}
 }
