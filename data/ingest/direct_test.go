@@ -251,6 +251,20 @@ func TestRangedWrite(t *testing.T) {
 	if split < 2 {
 		t.Errorf("%d tables written in more than one file, want the large ones", split)
 	}
+	// The manifest gives each file its own rows.
+	m, err := lake.New(ranged.Lake).ReadManifest(Stage)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := map[string]int64{}
+	for _, f := range m.Outputs {
+		sum[strings.Split(f.Path, "/")[0]] += f.Rows
+	}
+	for _, tab := range schema.Tables() {
+		if got, want := sum[tab.Name], tableResult(t, r2, tab.Name).LakeRows; got != want {
+			t.Errorf("%s: the manifest's files hold %d rows, the table %d", tab.Name, got, want)
+		}
+	}
 	// The ranges, and so the files, are the same bytes run after run.
 	again := testOptions(src, filepath.Join(t.TempDir(), "lake"))
 	again.rangeRows = 500

@@ -523,7 +523,13 @@ func writeManifest(c *lake.Commit, o Options, prev *lake.Manifest, res *Result, 
 				return err
 			}
 			st, _ := os.Stat(p)
-			m.Outputs = append(m.Outputs, lake.File{Path: rel, SHA256: sum, Rows: rowsOf[t.Name], Bytes: st.Size()})
+			rows := rowsOf[t.Name]
+			if len(files) > 1 { // written in ranges: each file its own rows
+				if rows, err = lake.ParquetRows(p); err != nil {
+					return err
+				}
+			}
+			m.Outputs = append(m.Outputs, lake.File{Path: rel, SHA256: sum, Rows: rows, Bytes: st.Size()})
 		}
 	}
 	m.Extra = map[string]any{"tables": res.Tables, "skipped": res.Skipped, "missing_exports": res.MissingExports}

@@ -12,6 +12,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/apache/arrow-go/v18/parquet/file"
 )
 
 // Well-known sub-directories of a lake.
@@ -78,4 +80,20 @@ func Quote(s string) string {
 // Ident returns s as a double-quoted SQL identifier.
 func Ident(s string) string {
 	return `"` + strings.ReplaceAll(s, `"`, `""`) + `"`
+}
+
+// ParquetRows returns the number of rows of the Parquet file at path,
+// from its footer.
+func ParquetRows(path string) (int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, fmt.Errorf("lake: %w", err)
+	}
+	defer f.Close()
+	r, err := file.NewParquetReader(f)
+	if err != nil {
+		return 0, fmt.Errorf("lake: %s: %w", path, err)
+	}
+	defer r.Close()
+	return r.NumRows(), nil
 }
