@@ -17,13 +17,11 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"reflect"
 	"sort"
 	"time"
 
-	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 
@@ -123,7 +121,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	parts, _ := filepath.Glob(filepath.Join(dir, "part-*.parquet"))
 	sort.Strings(parts)
 	for _, f := range parts {
-		n, err := numRows(f)
+		n, err := lake.ParquetRows(f)
 		if err != nil {
 			return nil, err
 		}
@@ -138,16 +136,3 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	return res, nil
 }
 
-func numRows(path string) (int64, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return 0, fmt.Errorf("beamperf: %w", err)
-	}
-	defer f.Close()
-	r, err := file.NewParquetReader(f)
-	if err != nil {
-		return 0, fmt.Errorf("beamperf: %s: %w", path, err)
-	}
-	defer r.Close()
-	return r.NumRows(), nil
-}
