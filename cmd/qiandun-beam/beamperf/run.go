@@ -135,4 +135,3 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	log.Info("beamperf: panel committed", "dir", res.Dir, "rows", res.Rows, "files", len(res.Files), "seconds", time.Since(start).Seconds())
 	return res, nil
 }
-
