@@ -87,7 +87,8 @@ func (s *stager) loadKeys(ctx context.Context, t schema.Table, file string) erro
 // table stages the sources srcs[idx...] of table t: it reads and
 // validates them into the table stage (in the lane's database file),
 // finds duplicates, orphans and dates out of order, and writes the
-// table's new contents to the work directory. It returns nil when every source was ingested before.
+// table's new contents to the work directory. It returns nil when every
+// source was ingested before.
 func (s *stager) table(ctx context.Context, t schema.Table, srcs []Source, idx []int) (*TableResult, []*fileRead, error) {
 	if s.rerun {
 		var todo []int
