@@ -80,21 +80,16 @@ func parentsSQL(t schema.Table, ref schema.Ref) (string, error) {
 	return render("parents.sql", d)
 }
 
-// writeSQL writes the table's new contents to out, sorted unless
-// presorted (the stage's insertion order is already the sort order).
+// writeSQL writes the table's new contents, the rows where the condition
+// where holds (all rows when it is empty), to out, sorted unless presorted
+// (the stage's insertion order is already the sort order).
 //
 // A table without a key (bureau inquiries, collection events) can hold
 // rows that tie on its sort columns; the rest of its columns break the
 // tie, so the file's row order, and its bytes, do not depend on how
 // DuckDB's parallel sort met them (dedup.sql leaves no two rows equal in
 // every column).
-func writeSQL(t schema.Table, lakeScan, out string, presorted bool) (string, error) {
-	return writeRangeSQL(t, lakeScan, out, presorted, "")
-}
-
-// writeRangeSQL is writeSQL of the rows where the condition where holds
-// (all rows when it is empty).
-func writeRangeSQL(t schema.Table, lakeScan, out string, presorted bool, where string) (string, error) {
+func writeSQL(t schema.Table, lakeScan, out string, presorted bool, where string) (string, error) {
 	order := t.SortBy
 	if len(t.Key) == 0 {
 		order = append([]string(nil), t.SortBy...)

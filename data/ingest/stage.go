@@ -435,7 +435,7 @@ func (s *stager) writeTable(ctx context.Context, t schema.Table, tr *TableResult
 		if len(ranges) > 1 {
 			out = filepath.Join(dir, fmt.Sprintf("part-%04d.parquet", i))
 		}
-		q, err := writeRangeSQL(t, lakeScan, out, presorted, where)
+		q, err := writeSQL(t, lakeScan, out, presorted, where)
 		if err != nil {
 			return err
 		}
