@@ -2,48 +2,49 @@
 -- and velocity count other applications strictly before this one's
 -- apply_time, within the window; the device, phone and IP are those
 -- declared on each application. They are personal information, so the
--- lake holds only their keyed HMAC tokens (device_id_token, phone_token,
--- ip_token), and equal tokens are equal values: sharing counts are the
--- same as on the clear values. Every earlier application is in the spine
+-- lake holds only their keyed HMAC tokens, and equal tokens are equal
+-- values: sharing counts are the same as on the clear values. The spine
+-- numbers the tokens (device_node, phone_node, ip_node), so the sharing
+-- joins compare integers. Every earlier application is in the spine
 -- (it holds all applications before the as-of date).
 -- reads: (none)
 -- uses: spine_acard
 WITH app AS (
     SELECT app_idx, application_id, borrower_id, apply_time,
-           device_id_token, phone_token, ip_token, gender, id_gender, age, id_checksum_ok
+           device_node, phone_node, ip_node, gender, id_gender, age, id_checksum_ok
     FROM spine_acard
 ),
 device_share AS (
     SELECT x.app_idx, count(DISTINCT y.borrower_id) AS n
     FROM app x
     JOIN spine_acard y
-      ON y.device_id_token = x.device_id_token
+      ON y.device_node = x.device_node
      AND y.borrower_id <> x.borrower_id
      AND y.apply_time < x.apply_time
      AND y.apply_time >= x.apply_time - INTERVAL 30 DAY
-    WHERE x.device_id_token IS NOT NULL AND x.device_id_token <> ''
+    WHERE x.device_node IS NOT NULL
     GROUP BY x.app_idx
 ),
 phone_share AS (
     SELECT x.app_idx, count(DISTINCT y.borrower_id) AS n
     FROM app x
     JOIN spine_acard y
-      ON y.phone_token = x.phone_token
+      ON y.phone_node = x.phone_node
      AND y.borrower_id <> x.borrower_id
      AND y.apply_time < x.apply_time
      AND y.apply_time >= x.apply_time - INTERVAL 30 DAY
-    WHERE x.phone_token IS NOT NULL AND x.phone_token <> ''
+    WHERE x.phone_node IS NOT NULL
     GROUP BY x.app_idx
 ),
 ip_share AS (
     SELECT x.app_idx, count(DISTINCT y.borrower_id) AS n
     FROM app x
     JOIN spine_acard y
-      ON y.ip_token = x.ip_token
+      ON y.ip_node = x.ip_node
      AND y.borrower_id <> x.borrower_id
      AND y.apply_time < x.apply_time
      AND y.apply_time >= x.apply_time - INTERVAL 30 DAY
-    WHERE x.ip_token IS NOT NULL AND x.ip_token <> ''
+    WHERE x.ip_node IS NOT NULL
     GROUP BY x.app_idx
 ),
 velocity AS (

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"time"
@@ -414,9 +415,17 @@ func (b *Builder) linkGraph(ctx context.Context) error {
 	if err := b.execFile(ctx, "graph_borrowers", "prep_graph_borrowers.sql"); err != nil {
 		return err
 	}
-	var links graph.Links
-	var idx []int32
-	var outs graph.Outcomes
+	// The columns are sized up front: grown by append, a 10M-loan book's
+	// 17M applications left several times their size in garbage.
+	var nLinks, nOuts int
+	if err := b.conn.QueryRowContext(ctx, "SELECT (SELECT count(*) FROM spine_acard), (SELECT count(*) FROM borrower_outcomes)").Scan(&nLinks, &nOuts); err != nil {
+		return fmt.Errorf("features: graph sizes: %w", err)
+	}
+	idx := make([]int32, 0, nLinks)
+	links := graph.Links{Time: make([]int64, 0, nLinks), Borrower: make([]int32, 0, nLinks),
+		Device: make([]int32, 0, nLinks), Phone: make([]int32, 0, nLinks)}
+	outs := graph.Outcomes{Borrower: make([]int32, 0, nOuts), BadTime: make([]int64, 0, nOuts),
+		BadValid: make([]bool, 0, nOuts), GoodTime: make([]int64, 0, nOuts), GoodValid: make([]bool, 0, nOuts)}
 	err = b.conn.Raw(func(dc any) error {
 		ar, err := duckdb.NewArrowFromConn(dc.(driver.Conn))
 		if err != nil {
@@ -463,7 +472,7 @@ func (b *Builder) linkGraph(ctx context.Context) error {
 	}
 	b.Log.Debug("features step", "step", "union-find", "applications", len(idx), "seconds", time.Since(start).Seconds(),
 		"read_seconds", read.Seconds())
-	return b.conn.Raw(func(dc any) error {
+	err = b.conn.Raw(func(dc any) error {
 		ar, err := duckdb.NewArrowFromConn(dc.(driver.Conn))
 		if err != nil {
 			return err
@@ -487,6 +496,11 @@ func (b *Builder) linkGraph(ctx context.Context) error {
 		_, err = dc.(driver.ExecerContext).ExecContext(ctx, "DROP VIEW IF EXISTS graph_links_arrow", nil)
 		return err
 	})
+	// The union-find's columns (2–3 GiB at 10M loans) are garbage now;
+	// give their pages back before the feature groups fill DuckDB's
+	// memory again, or the process holds both (10.4 GiB at 10M loans).
+	debug.FreeOSMemory()
+	return err
 }
 
 func readBatches(ctx context.Context, ar *duckdb.Arrow, q string, fn func(arrow.RecordBatch) error) error {

@@ -12,7 +12,12 @@
 -- joined to the rest, not computed by a window over whole rows: the
 -- tokens make a row ~400 bytes, and sorting them cost a third of the
 -- snapshot. The name and ID-number tokens are left out: no feature reads
--- them.
+-- them. The device, phone and IP tokens (64 characters each) are replaced
+-- by integers, equal for equal tokens and NULL for a missing one
+-- (device_node, phone_node, ip_node: 0..n-1, numbered in no particular
+-- order): the features only compare them, and the spine, read by every
+-- group, is a third of the size (on a 10M-loan book the tokens' joins
+-- spilled and took 180 of the snapshot's 480 s).
 -- reads: applications, loans
 WITH loan AS (
     SELECT application_id,
@@ -22,18 +27,35 @@ WITH loan AS (
     FROM loans
     GROUP BY application_id
 ),
+app AS NOT MATERIALIZED (
+    SELECT * FROM applications WHERE apply_time < getvariable('as_of')
+),
 idx AS (
     SELECT application_id,
            CAST(row_number() OVER (ORDER BY application_id) - 1 AS INTEGER) AS app_idx
-    FROM applications
-    WHERE apply_time < getvariable('as_of')
+    FROM app
+),
+dev AS (
+    SELECT device_id_token, CAST(row_number() OVER () - 1 AS INTEGER) AS device_node
+    FROM (SELECT DISTINCT device_id_token FROM app WHERE device_id_token <> '')
+),
+ph AS (
+    SELECT phone_token, CAST(row_number() OVER () - 1 AS INTEGER) AS phone_node
+    FROM (SELECT DISTINCT phone_token FROM app WHERE phone_token <> '')
+),
+ip AS (
+    SELECT ip_token, CAST(row_number() OVER () - 1 AS INTEGER) AS ip_node
+    FROM (SELECT DISTINCT ip_token FROM app WHERE ip_token <> '')
 )
 SELECT
     i.app_idx,
-    a.* EXCLUDE (id_number_token, name_token),
+    a.* EXCLUDE (id_number_token, name_token, device_id_token, phone_token, ip_token),
+    dev.device_node, ph.phone_node, ip.ip_node,
     CAST(a.apply_time AS DATE) AS apply_date,
     l.loan_principal, l.loan_collateral_type, l.loan_collateral_value
-FROM applications a
+FROM app a
 JOIN idx i USING (application_id)
 LEFT JOIN loan l USING (application_id)
-WHERE a.apply_time < getvariable('as_of')
+LEFT JOIN dev USING (device_id_token)
+LEFT JOIN ph USING (phone_token)
+LEFT JOIN ip USING (ip_token)

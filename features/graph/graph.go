@@ -11,9 +11,10 @@
 package graph
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
-	"sort"
+	"slices"
 )
 
 // Links are the applications in time order, as parallel columns. Node
@@ -177,7 +178,11 @@ func outcomeEvents(o Outcomes, borrowers int) ([]outcomeEvent, error) {
 		len(o.GoodTime) != len(o.Borrower) || len(o.GoodValid) != len(o.Borrower) {
 		return nil, errors.New("graph: outcome columns differ in length")
 	}
-	var ev []outcomeEvent
+	n := 0
+	for i := range o.Borrower {
+		n += int(boolInt(o.GoodValid[i]) + boolInt(o.BadValid[i]))
+	}
+	ev := make([]outcomeEvent, 0, n)
 	for i, b := range o.Borrower {
 		if err := checkNode("outcome borrower", i, b, borrowers, false); err != nil {
 			return nil, err
@@ -189,16 +194,17 @@ func outcomeEvents(o Outcomes, borrowers int) ([]outcomeEvent, error) {
 			ev = append(ev, outcomeEvent{o.BadTime[i], b, bad})
 		}
 	}
-	sort.Slice(ev, func(i, j int) bool {
-		if ev[i].t != ev[j].t {
-			return ev[i].t < ev[j].t
-		}
-		if ev[i].borrower != ev[j].borrower {
-			return ev[i].borrower < ev[j].borrower
-		}
-		return ev[i].state < ev[j].state
+	slices.SortFunc(ev, func(a, b outcomeEvent) int {
+		return cmp.Or(cmp.Compare(a.t, b.t), cmp.Compare(a.borrower, b.borrower), cmp.Compare(a.state, b.state))
 	})
 	return ev, nil
+}
+
+func boolInt(b bool) int8 {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // record applies outcome event e to its borrower's group: a borrower's
