@@ -26,15 +26,11 @@ import (
 
 // Snapshot is what one feature snapshot wrote.
 type Snapshot struct {
-	Set  string
-	AsOf time.Time
-	Rows int64  // entities in the snapshot
-	Path string // the published as_of=<date> directory
-	// Files are the snapshot's Parquet files in Path, in key order:
-	// part-0.parquet, or part-0000.parquet, … when it was written in
-	// ranges (see defaultRangeRows).
-	Files     []string
-	Flags     int64 // fraud flags (A-card only)
+	Set       string
+	AsOf      time.Time
+	Rows      int64  // entities in the snapshot
+	Path      string // the published as_of=<date> directory
+	Flags     int64  // fraud flags (A-card only)
 	FlagsPath string
 	Seconds   float64
 }
@@ -63,8 +59,6 @@ type Builder struct {
 	Log     *slog.Logger
 	conn    *sql.Conn
 	views   bool
-	// rangeRows overrides defaultRangeRows (tests).
-	rangeRows int64
 }
 
 // NewBuilder returns a Builder that works on conn, a connection of a
@@ -220,10 +214,12 @@ func (b *Builder) Build(ctx context.Context, set string, asOf time.Time) (Snapsh
 		return snap, err
 	}
 	// Each group's SQL, checked against its catalog entries.
-	var sel, groups []string
+	var sel []string
 	for _, c := range head {
 		sel = append(sel, "s."+c)
 	}
+	var from strings.Builder
+	fmt.Fprintf(&from, "%s s", spine)
 	for gi, group := range b.Catalog.Groups(set) {
 		table := "g_" + group
 		if err := b.execFile(ctx, table, group+".sql"); err != nil {
@@ -233,10 +229,17 @@ func (b *Builder) Build(ctx context.Context, set string, asOf time.Time) (Snapsh
 		if err := b.checkColumns(ctx, table, key, feats); err != nil {
 			return snap, err
 		}
-		groups = append(groups, table)
+		alias := fmt.Sprintf("g%d", gi)
+		fmt.Fprintf(&from, "\nLEFT JOIN %s %s ON %s.%s = s.%s", table, alias, alias, key, key)
 		for _, f := range feats {
-			sel = append(sel, fmt.Sprintf("CAST(g%d.%s AS %s) AS %s", gi, f.Name, f.SQLType(), f.Name))
+			sel = append(sel, fmt.Sprintf("CAST(%s.%s AS %s) AS %s", alias, f.Name, f.SQLType(), f.Name))
 		}
+	}
+	// Sorted by the entity id: the A-card spine's app_idx is in
+	// application_id order and cheaper to sort on.
+	order := "s." + head[0]
+	if set == SetACard {
+		order = "s.app_idx"
 	}
 	// The snapshot is written straight from the join, sorted: COPY keeps
 	// the ORDER BY. (A table of it first held every row in DuckDB's
@@ -245,28 +248,17 @@ func (b *Builder) Build(ctx context.Context, set string, asOf time.Time) (Snapsh
 		return snap, err
 	}
 	snap.Path = Dir(b.Lake, set, asOf)
-	dir, err := b.clear(snap.Path)
+	final := fmt.Sprintf("SELECT %s\nFROM %s\nORDER BY %s", strings.Join(sel, ",\n  "), from.String(), order)
+	part, err := b.publish(ctx, final, snap.Path)
 	if err != nil {
 		return snap, err
 	}
-	spans, err := b.ranges(ctx, set, spine)
-	if err != nil {
-		return snap, err
-	}
-	for _, r := range spans {
-		q := snapshotSQL(sel, spine, key, groups, r)
-		if err := b.exec(ctx, "write "+filepath.Join(snap.Path, r.file), fmt.Sprintf("COPY (%s) TO %s (FORMAT parquet, COMPRESSION zstd)", q, lake.Quote(filepath.Join(dir, r.file)))); err != nil {
-			return snap, err
-		}
-		snap.Files = append(snap.Files, r.file)
-	}
-	glob := filepath.Join(dir, "*.parquet")
-	if err := b.conn.QueryRowContext(ctx, "SELECT count(*) FROM read_parquet("+lake.Quote(glob)+")").Scan(&snap.Rows); err != nil {
+	if err := b.conn.QueryRowContext(ctx, "SELECT count(*) FROM read_parquet("+lake.Quote(part)+")").Scan(&snap.Rows); err != nil {
 		return snap, fmt.Errorf("features: count: %w", err)
 	}
 	if set == SetACard {
 		// The fraud rules read the snapshot just written.
-		if err := b.exec(ctx, "view acard_features", "CREATE OR REPLACE TEMP VIEW acard_features AS SELECT * FROM read_parquet("+lake.Quote(glob)+")"); err != nil {
+		if err := b.exec(ctx, "view acard_features", "CREATE OR REPLACE TEMP VIEW acard_features AS SELECT * FROM read_parquet("+lake.Quote(part)+")"); err != nil {
 			return snap, err
 		}
 		q, err := readSQL("rules_fraud_flags.sql")
@@ -280,11 +272,7 @@ func (b *Builder) Build(ctx context.Context, set string, asOf time.Time) (Snapsh
 			return snap, fmt.Errorf("features: count flags: %w", err)
 		}
 		snap.FlagsPath = FlagsDir(b.Lake, asOf)
-		dir, err := b.clear(snap.FlagsPath)
-		if err != nil {
-			return snap, err
-		}
-		if err := b.exec(ctx, "write "+snap.FlagsPath, "COPY (SELECT * FROM fraud_flags) TO "+lake.Quote(filepath.Join(dir, "part-0.parquet"))+" (FORMAT parquet, COMPRESSION zstd)"); err != nil {
+		if _, err := b.publish(ctx, "SELECT * FROM fraud_flags", snap.FlagsPath); err != nil {
 			return snap, err
 		}
 	}
@@ -388,9 +376,10 @@ func (b *Builder) checkColumns(ctx context.Context, table, key string, feats []F
 	return nil
 }
 
-// clear makes the lake directory dst empty in the staging area b.Out of
-// the commit that publishes it and returns its path there.
-func (b *Builder) clear(dst string) (string, error) {
+// publish writes the query's result as part-0.parquet of the lake
+// directory dst, in the staging area b.Out of the commit that publishes
+// it, and returns the file's path.
+func (b *Builder) publish(ctx context.Context, query, dst string) (string, error) {
 	if b.Out.Root == "" {
 		return "", fmt.Errorf("features: no commit to write %s into (Builder.Out)", dst)
 	}
@@ -407,72 +396,8 @@ func (b *Builder) clear(dst string) (string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", fmt.Errorf("features: %w", err)
 	}
-	return dir, nil
-}
-
-// defaultRangeRows is how many A-card applications one file of a
-// snapshot holds at most. Larger snapshots are written in ranges of
-// app_idx, each joined and sorted on its own: at 10M loans the join of
-// the groups' 17M rows and the sort of ~1 KB rows spilled, and took a
-// third of the snapshot's time.
-const defaultRangeRows = 2_000_000
-
-// span is one file of a snapshot: the rows with lo <= app_idx < hi, or
-// every row when hi is 0.
-type span struct {
-	file   string
-	lo, hi int64
-}
-
-// ranges splits the snapshot of set into its files: one, part-0.parquet,
-// unless an A-card spine has more than the range size of rows; then
-// part-0000.parquet, part-0001.parquet, … in app_idx order (dense from
-// 0, so equal ranges of it hold equal shares of the rows).
-func (b *Builder) ranges(ctx context.Context, set, spine string) ([]span, error) {
-	size := b.rangeRows
-	if size <= 0 {
-		size = defaultRangeRows
-	}
-	whole := []span{{file: "part-0.parquet"}}
-	if set != SetACard {
-		return whole, nil
-	}
-	var n int64
-	if err := b.conn.QueryRowContext(ctx, "SELECT count(*) FROM "+spine).Scan(&n); err != nil {
-		return nil, fmt.Errorf("features: count %s: %w", spine, err)
-	}
-	if n <= size {
-		return whole, nil
-	}
-	var out []span
-	for lo := int64(0); lo < n; lo += size {
-		out = append(out, span{file: fmt.Sprintf("part-%04d.parquet", len(out)), lo: lo, hi: min(lo+size, n)})
-	}
-	return out, nil
-}
-
-// snapshotSQL is the snapshot's query over the rows of span r: the spine
-// s joined to each group table by key, the columns sel, sorted by key
-// (the A-card's app_idx is in application_id order and cheaper to sort
-// on).
-func snapshotSQL(sel []string, spine, key string, groups []string, r span) string {
-	cond := ""
-	if r.hi > 0 {
-		cond = fmt.Sprintf("app_idx >= %d AND app_idx < %d", r.lo, r.hi)
-	}
-	var from strings.Builder
-	fmt.Fprintf(&from, "%s s", spine)
-	for gi, g := range groups {
-		if cond != "" {
-			g = "(SELECT * FROM " + g + " WHERE " + cond + ")"
-		}
-		fmt.Fprintf(&from, "\nLEFT JOIN %s g%d ON g%d.%s = s.%s", g, gi, gi, key, key)
-	}
-	where := ""
-	if cond != "" {
-		where = "\nWHERE s." + strings.Replace(cond, " AND app_idx", " AND s.app_idx", 1)
-	}
-	return fmt.Sprintf("SELECT %s\nFROM %s%s\nORDER BY s.%s", strings.Join(sel, ",\n  "), from.String(), where, key)
+	part := filepath.Join(dir, "part-0.parquet")
+	return part, b.exec(ctx, "write "+dst, fmt.Sprintf("COPY (%s) TO %s (FORMAT parquet, COMPRESSION zstd)", query, lake.Quote(part)))
 }
 
 // linkGraph reads the link and outcome events as Arrow columns, runs the

@@ -108,17 +108,8 @@ func Run(ctx context.Context, l lake.Lake, set string, asOf []time.Time, opts la
 		dates = append(dates, ds)
 		m.Counts["rows_"+ds] = s.Rows
 		m.Timings[ds] = s.Seconds
-		for _, f := range s.Files {
-			p := staged(filepath.Join(s.Path, f))
-			rows := s.Rows
-			if len(s.Files) > 1 {
-				if rows, err = lake.ParquetRows(p); err != nil {
-					return snaps, err
-				}
-			}
-			if err := AddOutput(c.Staged, m, p, rows); err != nil {
-				return snaps, err
-			}
+		if err := AddOutput(c.Staged, m, staged(filepath.Join(s.Path, "part-0.parquet")), s.Rows); err != nil {
+			return snaps, err
 		}
 		if s.FlagsPath != "" {
 			m.Counts["flags_"+ds] = s.Flags
