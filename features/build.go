@@ -302,17 +302,7 @@ func (b *Builder) prep(ctx context.Context, set string) (key, spine string, head
 		if err := b.exec(ctx, "prep_installments.sql", "CREATE OR REPLACE TEMP VIEW installments AS\n"+q); err != nil {
 			return key, spine, head, err
 		}
-		// The spine joins the wide application rows to two narrow
-		// tables; DuckDB's estimate of the filtered applications makes
-		// it build its hash table on the wide side (6.9 of 7.4 s on a
-		// 1M-loan book) unless the written order is kept.
-		if err := b.exec(ctx, "join sides", "SET disabled_optimizers = 'build_side_probe_side'"); err != nil {
-			return key, spine, head, err
-		}
-		if err := b.execFile(ctx, spine, "prep_acard_spine.sql"); err != nil {
-			return key, spine, head, err
-		}
-		if err := b.exec(ctx, "join sides", "RESET disabled_optimizers"); err != nil {
+		if err := b.acardSpine(ctx, spine); err != nil {
 			return key, spine, head, err
 		}
 		if err := b.execFile(ctx, "borrower_outcomes", "prep_borrower_outcomes.sql"); err != nil {
@@ -344,6 +334,62 @@ func (b *Builder) prep(ctx context.Context, set string) (key, spine string, head
 		}
 	}
 	return key, spine, head, nil
+}
+
+// acardSpine builds the A-card spine. It numbers the applications in the
+// lake's order, which is application_id order in a lake ingest wrote;
+// when the applications are not in that order (a lake written by other
+// means), it builds the spine again from them sorted.
+func (b *Builder) acardSpine(ctx context.Context, spine string) error {
+	// The spine joins the wide application rows to narrow tables;
+	// DuckDB's estimate of the filtered applications makes it build its
+	// hash table on the wide side (6.9 of 7.4 s on a 1M-loan book)
+	// unless the written order is kept.
+	if err := b.exec(ctx, "join sides", "SET disabled_optimizers = 'build_side_probe_side'"); err != nil {
+		return err
+	}
+	if err := b.exec(ctx, "insertion order", "SET preserve_insertion_order = true"); err != nil {
+		return err
+	}
+	unordered := func() (int64, error) {
+		if err := b.execFile(ctx, spine, "prep_acard_spine.sql"); err != nil {
+			return 0, err
+		}
+		var n int64
+		if err := b.conn.QueryRowContext(ctx, "SELECT count(*) FROM "+spine+" WHERE out_of_order").Scan(&n); err != nil {
+			return 0, fmt.Errorf("features: %s: %w", spine, err)
+		}
+		return n, nil
+	}
+	n, err := unordered()
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		b.Log.Warn("features: the lake's applications are not in application_id order (not written by ingest?); sorting them for the A-card spine",
+			"lake", b.Lake.Root, "rows_out_of_place", n)
+		scan, err := b.Lake.Scan("applications")
+		if err != nil {
+			return fmt.Errorf("features: %w", err)
+		}
+		view := "CREATE OR REPLACE VIEW applications AS SELECT * FROM " + scan
+		if err := b.exec(ctx, "sorted applications", view+" ORDER BY application_id"); err != nil {
+			return err
+		}
+		if n, err = unordered(); err != nil {
+			return err
+		}
+		if err := b.exec(ctx, "view applications", view); err != nil {
+			return err
+		}
+		if n > 0 {
+			return fmt.Errorf("features: %s: %d applications out of application_id order after sorting", spine, n)
+		}
+	}
+	if err := b.exec(ctx, "join sides", "RESET disabled_optimizers"); err != nil {
+		return err
+	}
+	return b.exec(ctx, "insertion order", "SET preserve_insertion_order = false")
 }
 
 // checkColumns verifies that a group's table has the key and then exactly

@@ -8,11 +8,15 @@
 -- loan_id if there are several), so the feature groups need no further
 -- joins on string keys.
 --
--- app_idx is numbered on the narrow (application_id) column alone and
--- joined to the rest, not computed by a window over whole rows: the
--- tokens make a row ~400 bytes, and sorting them cost a third of the
--- snapshot. The name and ID-number tokens are left out: no feature reads
--- them. The device, phone and IP tokens (64 characters each) are replaced
+-- app_idx numbers the applications in the lake's own order: ingest
+-- writes the applications table sorted by application_id, and a scan
+-- with an empty OVER () keeps it (the builder runs this file with
+-- insertion order kept), so the numbering needs no sort and no join back
+-- (on a 10M-loan book the window sorting the ids and the join on them
+-- were a third of the spine). out_of_order marks a row whose id is not
+-- above the one before; the builder refuses a spine with any.
+-- The name and ID-number tokens are left out: no feature reads them.
+-- The device, phone and IP tokens (64 characters each) are replaced
 -- by integers, equal for equal tokens and NULL for a missing one
 -- (device_node, phone_node, ip_node: 0..n-1, numbered in no particular
 -- order): the features only compare them, and the spine, read by every
@@ -30,11 +34,6 @@ WITH loan AS (
 app AS NOT MATERIALIZED (
     SELECT * FROM applications WHERE apply_time < getvariable('as_of')
 ),
-idx AS (
-    SELECT application_id,
-           CAST(row_number() OVER (ORDER BY application_id) - 1 AS INTEGER) AS app_idx
-    FROM app
-),
 dev AS (
     SELECT device_id_token, CAST(row_number() OVER () - 1 AS INTEGER) AS device_node
     FROM (SELECT DISTINCT device_id_token FROM app WHERE device_id_token <> '')
@@ -46,15 +45,20 @@ ph AS (
 ip AS (
     SELECT ip_token, CAST(row_number() OVER () - 1 AS INTEGER) AS ip_node
     FROM (SELECT DISTINCT ip_token FROM app WHERE ip_token <> '')
+),
+numbered AS (
+    SELECT CAST(row_number() OVER () - 1 AS INTEGER) AS app_idx, *,
+           coalesce(application_id <= lag(application_id) OVER (), false) AS out_of_order
+    FROM app
 )
 SELECT
-    i.app_idx,
-    a.* EXCLUDE (id_number_token, name_token, device_id_token, phone_token, ip_token),
+    a.app_idx,
+    a.* EXCLUDE (app_idx, out_of_order, id_number_token, name_token, device_id_token, phone_token, ip_token),
     dev.device_node, ph.phone_node, ip.ip_node,
     CAST(a.apply_time AS DATE) AS apply_date,
-    l.loan_principal, l.loan_collateral_type, l.loan_collateral_value
-FROM app a
-JOIN idx i USING (application_id)
+    l.loan_principal, l.loan_collateral_type, l.loan_collateral_value,
+    a.out_of_order
+FROM numbered a
 LEFT JOIN loan l USING (application_id)
 LEFT JOIN dev USING (device_id_token)
 LEFT JOIN ph USING (phone_token)
