@@ -19,11 +19,11 @@ CREATE OR REPLACE TEMP TABLE mig_owner AS
 WITH outs AS (
   SELECT owner_type, owner_id, any_value(bank) AS old_bank, any_value(sub_account) AS sub_account,
     min(txn_time) AS out_time, sum(amount) AS moved_out, sum(amount + balance_after) AS held,
-    array_to_string(list_sort(list(bank_txn_id)), ';') AS ids
+    string_agg(bank_txn_id, ';' ORDER BY bank_txn_id) AS ids
   FROM mig_lines WHERE txn_type = 'migration_out' GROUP BY ALL
 ), ins AS (
   SELECT owner_type, owner_id, any_value(bank) AS new_bank, min(txn_time) AS in_time, sum(amount) AS moved_in,
-    array_to_string(list_sort(list(bank_txn_id)), ';') AS ids
+    string_agg(bank_txn_id, ';' ORDER BY bank_txn_id) AS ids
   FROM mig_lines WHERE txn_type = 'migration_in' GROUP BY ALL
 ), old_banks AS (
   SELECT DISTINCT bank FROM mig_lines WHERE txn_type = 'migration_out'
