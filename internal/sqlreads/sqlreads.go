@@ -78,7 +78,7 @@ var (
 	lineComment  = regexp.MustCompile(`--[^\n]*`)
 	blockComment = regexp.MustCompile(`(?s)/\*.*?\*/`)
 	stringLit    = regexp.MustCompile(`'(?:[^']|'')*'`)
-	cteName      = regexp.MustCompile(`(?i)(?:\bWITH|,)\s+([a-z_][a-z0-9_]*)\s*(?:\([^()]*\))?\s+AS\s*(?:MATERIALIZED\s*)?\(`)
+	cteName      = regexp.MustCompile(`(?i)(?:\bWITH|,)\s+([a-z_][a-z0-9_]*)\s*(?:\([^()]*\))?\s+AS\s*(?:(?:NOT\s+)?MATERIALIZED\s*)?\(`)
 	fromJoin     = regexp.MustCompile(`(?i)\b(?:FROM|JOIN)\s+([a-z_][a-z0-9_]*)\b\s*(\()?`)
 	keywords     = map[string]bool{"lateral": true, "select": true, "unnest": true, "values": true}
 )

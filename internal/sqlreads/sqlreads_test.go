@@ -50,6 +50,7 @@ func TestTables(t *testing.T) {
 	}{
 		{"ctes and joins", "WITH a AS (SELECT * FROM loans), b AS (SELECT * FROM a JOIN repayments r USING (loan_id))\nSELECT * FROM b SEMI JOIN spine s ON true", []string{"loans", "repayments", "spine"}},
 		{"cte with columns", "WITH m(a, b) AS (SELECT 1, 2 FROM perf_params)\nSELECT * FROM m", []string{"perf_params"}},
+		{"cte not materialized", "WITH a AS NOT MATERIALIZED (SELECT * FROM loans), b AS MATERIALIZED (SELECT * FROM a)\nSELECT * FROM a JOIN b USING (loan_id)", []string{"loans"}},
 		{"comments and strings", "-- FROM hidden\nSELECT 'FROM quoted' FROM /* JOIN nope */ panel", []string{"panel"}},
 		{"functions and subqueries", "SELECT * FROM read_parquet('x') JOIN (SELECT 1 FROM t) ON true, LATERAL (SELECT 2) JOIN unnest([1]) ON true", []string{"t"}},
 	} {
