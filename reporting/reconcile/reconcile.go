@@ -165,6 +165,11 @@ type params struct {
 	PlatDir, BankDir string // quoted: where records.sql writes them
 	tmp              string // the run's temp dir, which holds them
 
+	// Chain, ChainSorted (quoted): the file chain_stream.sql, and
+	// chain.sql when the statement is out of order, write the balance
+	// chain's kept lines to (in tmp).
+	Chain, ChainSorted string
+
 	Bucket     int    // bucket.sql: the bucket
 	Plat, Bank string // its records and lines (a scan or an empty table)
 	First      bool   // the first bucket creates the tables the others append to
@@ -214,6 +219,7 @@ func Run(ctx context.Context, o Options) (*Manifest, string, error) {
 	if err := buckets(ctx, conn, o, tmp, &p); err != nil {
 		return nil, "", err
 	}
+	p.Chain, p.ChainSorted = lake.Quote(filepath.Join(tmp, "chain.parquet")), lake.Quote(filepath.Join(tmp, "chain_sorted.parquet"))
 	records, err := runSQL(ctx, conn, o.Log, p)
 	if err != nil {
 		return nil, "", err
