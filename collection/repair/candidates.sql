@@ -20,8 +20,11 @@
 -- half_life_days); a phone found several ways keeps its best evidence
 -- (ties: the latest, then the first application id and sentence).
 -- Ranked per loan by score, then kind, phone token, application id.
+-- apps is read where it is used, not materialised: at 10 million loans a
+-- materialised copy (17 million rows of tokens) spilled; near keeps the
+-- applications the links can reach.
 WITH d AS (SELECT CAST(getvariable('as_of') AS TIMESTAMP) AS d),
-apps AS (
+apps AS NOT MATERIALIZED (
     SELECT application_id, borrower_id, id_number_token, phone_token, device_id_token, ip_token, apply_time
     FROM applications WHERE apply_time < (SELECT d FROM d)
 ),
@@ -40,18 +43,24 @@ own AS (
     FROM mine m JOIN lost x USING (loan_id)
     WHERE m.phone_token IS NOT NULL AND m.phone_token IS DISTINCT FROM x.phone_token
 ),
+-- the applications on a device or from an IP of the borrower's own
+near AS (
+    SELECT * FROM apps SEMI JOIN (SELECT DISTINCT device_id_token FROM mine) USING (device_id_token)
+    UNION
+    SELECT * FROM apps SEMI JOIN (SELECT DISTINCT ip_token FROM mine) USING (ip_token)
+),
 linked AS (
     SELECT m.loan_id, 'linked_device' AS kind, o.phone_token, o.application_id AS evidence_application_id,
            o.borrower_id AS evidence_borrower_id, o.apply_time AS evidence_time,
            'application ' || o.application_id || ' of ' || o.borrower_id || ' on the device of own application ' || m.application_id AS evidence
-    FROM mine m JOIN lost x USING (loan_id) JOIN apps o ON o.device_id_token = m.device_id_token
+    FROM mine m JOIN lost x USING (loan_id) JOIN near o ON o.device_id_token = m.device_id_token
     WHERE abs(epoch(o.apply_time) - epoch(m.apply_time)) <= getvariable('device_days') * 86400
       AND o.borrower_id <> x.borrower_id AND o.id_number_token IS DISTINCT FROM x.id_number_token
       AND o.phone_token IS NOT NULL AND o.phone_token IS DISTINCT FROM x.phone_token
     UNION ALL
     SELECT m.loan_id, 'linked_ip', o.phone_token, o.application_id, o.borrower_id, o.apply_time,
            'application ' || o.application_id || ' of ' || o.borrower_id || ' from the IP of own application ' || m.application_id
-    FROM mine m JOIN lost x USING (loan_id) JOIN apps o ON o.ip_token = m.ip_token
+    FROM mine m JOIN lost x USING (loan_id) JOIN near o ON o.ip_token = m.ip_token
     WHERE abs(epoch(o.apply_time) - epoch(m.apply_time)) <= getvariable('ip_days') * 86400
       AND o.borrower_id <> x.borrower_id AND o.id_number_token IS DISTINCT FROM x.id_number_token
       AND o.phone_token IS NOT NULL AND o.phone_token IS DISTINCT FROM x.phone_token
