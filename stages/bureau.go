@@ -73,19 +73,27 @@ func (s *Bureau) config() (bureau.Config, error) {
 	return bureau.ParseConfig(b, s.Config.Source)
 }
 
-// Run writes one submission per format and prints a line for each.
+// Run computes the month once and writes one submission per format,
+// printing a line for each.
 func (s *Bureau) Run(ctx context.Context, env *pipelines.Env) error {
 	cfg, err := s.config()
 	if err != nil {
 		return err
 	}
-	for _, f := range s.Formats {
-		o := bureau.Options{Lake: env.Layout.Lake, Out: env.Layout.Bureau, Month: s.Month, Format: f, Strict: s.Strict,
-			MaxWithheld: s.MaxWithheld, Correct: s.Correct, Config: cfg, MemoryLimit: s.MemoryLimit, Log: env.Log}
-		if o.Identities, err = s.identities(env, f); err != nil {
+	ids := make([]bureau.IdentitySource, len(s.Formats)) // a missing key fails before the month is computed
+	for i, f := range s.Formats {
+		if ids[i], err = s.identities(env, f); err != nil {
 			return err
 		}
-		m, dir, err := bureau.Run(ctx, o)
+	}
+	month, err := bureau.Open(ctx, bureau.Options{Lake: env.Layout.Lake, Out: env.Layout.Bureau, Month: s.Month, Strict: s.Strict,
+		MaxWithheld: s.MaxWithheld, Correct: s.Correct, Config: cfg, MemoryLimit: s.MemoryLimit, Log: env.Log})
+	if err != nil {
+		return err
+	}
+	defer month.Close()
+	for i, f := range s.Formats {
+		m, dir, err := month.Report(ctx, f, ids[i])
 		if err != nil {
 			return err
 		}

@@ -6,9 +6,10 @@
 // reconciliation.
 //
 // The accounts come from month.sql, run by DuckDB over the lake (loans,
-// applications, repayment_schedule, repayments, perf/panel), and are read,
-// validated and written a range of loan ids at a time, so that Go holds
-// one range, never the month. Every account is validated before anything
+// applications, repayment_schedule, repayments, perf/panel) a million
+// loans at a time, once for every format (Open), and are read, validated
+// and written a range of loan ids at a time (Month.Report), so that Go
+// holds one range, never the month. Every account is validated before anything
 // is published (Validate); identities (name, ID number, phone) are
 // revealed through an IdentitySource, the only place clear PII enters.
 // A month's submission is published atomically
@@ -131,6 +132,7 @@ type Options struct {
 	Log         *slog.Logger
 
 	chunk int // accounts read at a time (0: chunkAccounts)
+	part  int // loans month.sql works on at a time (0: partLoans)
 }
 
 //go:embed month.sql
@@ -249,23 +251,29 @@ func monthBounds(month string) (time.Time, time.Time, error) {
 	return t, t.AddDate(0, 1, -1), nil
 }
 
-func (o *Options) check() error {
+// checkMonth checks what computing the month needs.
+func (o *Options) checkMonth() error {
 	if o.Lake == "" || o.Out == "" || o.Month == "" {
 		return fmt.Errorf("bureau: --lake, --out and --month are required")
 	}
-	if o.Format != FormatPBOC && o.Format != FormatBaihang {
-		return fmt.Errorf("bureau: --format %q: want pboc or baihang", o.Format)
-	}
 	if _, _, err := monthBounds(o.Month); err != nil {
 		return fmt.Errorf("bureau: %w", err)
-	}
-	if o.Identities == nil {
-		return fmt.Errorf("bureau: no identity source")
 	}
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
 	return o.Config.Validate()
+}
+
+// checkReport checks what reporting the month in o.Format needs.
+func (o *Options) checkReport() error {
+	if o.Format != FormatPBOC && o.Format != FormatBaihang {
+		return fmt.Errorf("bureau: --format %q: want pboc or baihang", o.Format)
+	}
+	if o.Identities == nil {
+		return fmt.Errorf("bureau: no identity source")
+	}
+	return nil
 }
 
 // chunkAccounts is how many accounts Run reads, validates and writes at
@@ -274,29 +282,70 @@ func (o *Options) check() error {
 // whatever the size of the book.
 const chunkAccounts = 100_000
 
-// Run reports one month: it reads the accounts, validates them, writes
-// the format's files and accounts.csv and publishes them as a new
+// Month is one month's accounts, computed once over the lake and
+// reported in as many formats as asked (Report), each a range of loan
+// ids at a time.
+type Month struct {
+	o        Options
+	mo       *month
+	spans    []span
+	accounts int
+}
+
+// Open computes the accounts of month o.Month over lake o.Lake (month.sql
+// and open.sql, in DuckDB); o.Format and o.Identities are not used.
+// Close releases it.
+func Open(ctx context.Context, o Options) (*Month, error) {
+	if err := o.checkMonth(); err != nil {
+		return nil, err
+	}
+	t0 := time.Now()
+	mo, err := openMonth(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	spans, accounts, err := mo.spans(ctx, cmp.Or(o.chunk, chunkAccounts))
+	if err != nil {
+		mo.Close()
+		return nil, err
+	}
+	o.Log.Debug("bureau step", "step", "month.sql", "month", o.Month, "accounts", accounts, "seconds", time.Since(t0).Seconds())
+	return &Month{o: o, mo: mo, spans: spans, accounts: accounts}, nil
+}
+
+// Close releases the month's DuckDB.
+func (m *Month) Close() error { return m.mo.Close() }
+
+// Run reports one month in o.Format: Open, then Report.
+func Run(ctx context.Context, o Options) (*Manifest, string, error) {
+	if err := o.checkReport(); err != nil {
+		return nil, "", err
+	}
+	m, err := Open(ctx, o)
+	if err != nil {
+		return nil, "", err
+	}
+	defer m.Close()
+	return m.Report(ctx, o.Format, o.Identities)
+}
+
+// Report writes the month in format (pboc or baihang) with identities
+// revealed by ids: it reads the accounts, validates them, writes the
+// format's files and accounts.csv and publishes them as a new
 // submission. It returns the submission's manifest and directory. When
-// the month was already reported, it refuses unless o.Correct (or the new
-// submission would be identical to the latest one: then nothing is
-// written and the latest submission is returned).
+// the month was already reported in that format, it refuses unless
+// Options.Correct (or the new submission would be identical to the
+// latest one: then nothing is written and the latest submission is
+// returned).
 //
 // The month is read, validated and written a range of loan ids at a time
 // (chunkAccounts accounts), into the commit's staging directory; what
 // needs the whole month (the share withheld, the comparison with the
 // latest submission) is decided after the last range, before the commit.
-func Run(ctx context.Context, o Options) (*Manifest, string, error) {
-	if err := o.check(); err != nil {
-		return nil, "", err
-	}
-	size := cmp.Or(o.chunk, chunkAccounts)
-	mo, err := openMonth(ctx, o)
-	if err != nil {
-		return nil, "", err
-	}
-	defer mo.Close()
-	spans, accounts, err := mo.spans(ctx, size)
-	if err != nil {
+func (m *Month) Report(ctx context.Context, format string, ids IdentitySource) (*Manifest, string, error) {
+	o := m.o
+	o.Format, o.Identities = format, ids
+	if err := o.checkReport(); err != nil {
 		return nil, "", err
 	}
 	p, err := startPublication(o)
@@ -305,20 +354,29 @@ func Run(ctx context.Context, o Options) (*Manifest, string, error) {
 	}
 	defer p.close()
 	var v validation
-	c := chunk{accts: make([]Account, 0, min(size, accounts))} // an Account is large: no regrowth
-	for _, s := range spans {
-		if err := mo.read(ctx, s, &c); err != nil {
+	var tRead, tReveal, tWrite time.Duration
+	c := chunk{accts: make([]Account, 0, min(cmp.Or(o.chunk, chunkAccounts), m.accounts))} // an Account is large: no regrowth
+	for _, s := range m.spans {
+		t := time.Now()
+		if err := m.mo.read(ctx, s, &c); err != nil {
 			return nil, "", err
 		}
 		sortMonth(c.accts, c.terms, c.open)
+		tRead += time.Since(t)
+		t = time.Now()
 		if err := reveal(ctx, o.Identities, c.accts); err != nil {
 			return nil, "", err
 		}
+		tReveal += time.Since(t)
+		t = time.Now()
 		kept := v.check(c.accts, c.open, o.Identities.Clear())
 		if err := p.write(kept, c.terms); err != nil {
 			return nil, "", err
 		}
+		tWrite += time.Since(t)
 	}
+	o.Log.Debug("bureau step", "step", "ranges", "format", o.Format, "ranges", len(m.spans), "read_seconds", tRead.Seconds(),
+		"reveal_seconds", tReveal.Seconds(), "write_seconds", tWrite.Seconds())
 	withheld := v.failures()
 	if err := withhold(o, v.accounts, withheld); err != nil {
 		return nil, "", err

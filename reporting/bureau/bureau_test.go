@@ -778,9 +778,9 @@ func TestValidationByRange(t *testing.T) {
 	}
 }
 
-// TestRangesSameFiles: the month read, validated and written a few
-// accounts at a time gives the same files, manifests and errors as in
-// one range, in both formats: an original withholding two accounts in
+// TestRangesSameFiles: the month computed a few loans at a time, and
+// read, validated and written a few accounts at a time, gives the same
+// files, manifests and errors as in one range, in both formats: an original withholding two accounts in
 // different ranges, a correction adding them and changing accounts of
 // every range, one deleting them again, an unchanged re-run and a month
 // refused.
@@ -805,12 +805,12 @@ func TestRangesSameFiles(t *testing.T) {
 		{ids: bad, config: DefaultConfig(), correct: true},
 		{ids: bad, config: moved, stric: true},
 	}
-	run := func(format string, size int) (map[string]string, []string) {
+	run := func(format string, size, part int) (map[string]string, []string) {
 		out := t.TempDir()
 		var results []string
 		for _, st := range steps {
 			o := testOpts(lk, out, "2024-06", format)
-			o.Identities, o.Config, o.Correct, o.Strict, o.MaxWithheld, o.chunk = st.ids, st.config, st.correct, st.stric, 0.5, size
+			o.Identities, o.Config, o.Correct, o.Strict, o.MaxWithheld, o.chunk, o.part = st.ids, st.config, st.correct, st.stric, 0.5, size, part
 			m, dir, err := Run(ctx, o)
 			mj, _ := json.Marshal(m)
 			rel, _ := filepath.Rel(out, dir)
@@ -819,26 +819,27 @@ func TestRangesSameFiles(t *testing.T) {
 		return tree(t, out), results
 	}
 	for _, format := range []string{FormatPBOC, FormatBaihang} {
-		wantFiles, want := run(format, 0)
+		wantFiles, want := run(format, 0, 0)
 		for i, w := range []string{`"withheld":2`, `"Added":2,"Changed":5,"Deleted":0`, `"Added":0,"Changed":5,"Deleted":2`, `"submission":"003"`, "strict"} {
 			if !strings.Contains(want[i], w) {
 				t.Fatalf("%s step %d: %s, want %s", format, i+1, want[i], w)
 			}
 		}
-		for _, size := range []int{1, 7} {
-			files, got := run(format, size)
+		for _, r := range []struct{ size, part int }{{1, 0}, {7, 0}, {0, 1}, {0, 4}, {7, 3}} {
+			files, got := run(format, r.size, r.part)
+			at := fmt.Sprintf("%d accounts at a time, month.sql on %d loans at a time", r.size, r.part)
 			for i := range want {
 				if got[i] != want[i] {
-					t.Errorf("%s, %d accounts at a time, step %d:\n%s\nwant:\n%s", format, size, i+1, got[i], want[i])
+					t.Errorf("%s, %s, step %d:\n%s\nwant:\n%s", format, at, i+1, got[i], want[i])
 				}
 			}
 			for name, b := range wantFiles {
 				if files[name] != b {
-					t.Errorf("%s, %d accounts at a time: %s differs:\n%s\nwant:\n%s", format, size, name, files[name], b)
+					t.Errorf("%s, %s: %s differs:\n%s\nwant:\n%s", format, at, name, files[name], b)
 				}
 			}
 			if len(files) != len(wantFiles) {
-				t.Errorf("%s, %d accounts at a time: %d files, want %d", format, size, len(files), len(wantFiles))
+				t.Errorf("%s, %s: %d files, want %d", format, at, len(files), len(wantFiles))
 			}
 		}
 	}

@@ -1,7 +1,9 @@
 -- month.sql: the accounts and terms one credit-bureau month reports.
 --
 -- Reads the views loans, applications, repayment_schedule, repayments and
--- panel (perf/panel) of the lake and the one-row table bureau_params
+-- panel (perf/panel) of the lake (all but applications restricted by the
+-- caller to one range of loan ids: a large book is computed a range at a
+-- time, the results appended) and the one-row table bureau_params
 -- (month_start, month_end, and the five-level classification's minimum
 -- DPD of each class: sm_from, sub_from, doubt_from, loss_from). Writes
 -- temporary tables, each lake table read once: bureau_ev (per loan, one

@@ -1,6 +1,7 @@
 package bureau
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
@@ -66,7 +67,18 @@ type month struct {
 	conn *sql.Conn
 }
 
-// openMonth runs month.sql and open.sql over the lake.
+// partLoans is how many loans month.sql works on at a time
+// (Options.part overrides it in tests). Its joins and aggregations hold
+// a part's repayments and schedule, which at 10 million loans spilled
+// and cost 18 times the time of 1 million; the lake's tables are written
+// in loan id order, so a part's range of loan ids reads only its own
+// row groups.
+const partLoans = 1_000_000
+
+// openMonth runs month.sql and open.sql over the lake, a range of loan
+// ids at a time (partLoans loans), appending each range's accounts, terms
+// and open loan ids, sorted, to the temporary tables month_acct,
+// month_terms and month_open.
 func openMonth(ctx context.Context, o Options) (_ *month, err error) {
 	lk := lake.New(o.Lake)
 	db, err := lk.OpenDB(ctx, lake.DBOptions{MemoryLimit: o.MemoryLimit})
@@ -83,25 +95,31 @@ func openMonth(ctx context.Context, o Options) (_ *month, err error) {
 		return nil, err
 	}
 	conn := m.conn
-	for _, t := range []string{"loans", "applications", "repayment_schedule", "repayments"} {
-		scan, err := lk.Scan(t)
-		if err != nil {
-			return nil, fmt.Errorf("bureau: %w", err)
+	exec := func(what, q string) error {
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("bureau: %s: %w", what, err)
 		}
-		if _, err := conn.ExecContext(ctx, fmt.Sprintf("CREATE VIEW %s AS SELECT * FROM %s", t, scan)); err != nil {
-			return nil, fmt.Errorf("bureau: view %s: %w", t, err)
+		return nil
+	}
+	// the lake's tables by loan id (month.sql reads them through views
+	// of one range at a time) and applications (joined by its id)
+	scans := map[string]string{}
+	for _, t := range []string{"loans", "applications", "repayment_schedule", "repayments"} {
+		if scans[t], err = lk.Scan(t); err != nil {
+			return nil, fmt.Errorf("bureau: %w", err)
 		}
 	}
 	panel := filepath.Join(o.Lake, "perf", "panel", "*.parquet")
 	if files, _ := filepath.Glob(panel); len(files) == 0 {
 		return nil, fmt.Errorf("bureau: lake %s has no performance panel (%s): run perf first", o.Lake, panel)
 	}
-	if _, err := conn.ExecContext(ctx, "CREATE VIEW panel AS SELECT * FROM read_parquet("+lake.Quote(panel)+")"); err != nil {
-		return nil, fmt.Errorf("bureau: panel: %w", err)
+	scans["panel"] = "read_parquet(" + lake.Quote(panel) + ")"
+	if err := exec("view applications", "CREATE TEMP VIEW applications AS SELECT * FROM "+scans["applications"]); err != nil {
+		return nil, err
 	}
 	start, end, _ := monthBounds(o.Month)
 	var maxEnd sql.NullTime
-	if err := conn.QueryRowContext(ctx, "SELECT max(month_end) FROM panel").Scan(&maxEnd); err != nil {
+	if err := conn.QueryRowContext(ctx, "SELECT max(month_end) FROM "+scans["panel"]).Scan(&maxEnd); err != nil {
 		return nil, fmt.Errorf("bureau: panel: %w", err)
 	}
 	if !maxEnd.Valid || maxEnd.Time.Before(end) {
@@ -109,22 +127,68 @@ func openMonth(ctx context.Context, o Options) (_ *month, err error) {
 			maxEnd.Time.Format("2006-01-02"), o.Month, end.Format("2006-01-02"))
 	}
 	f := o.Config.FiveClass
-	if _, err := conn.ExecContext(ctx, fmt.Sprintf(
+	if err := exec("params", fmt.Sprintf(
 		"CREATE TEMP TABLE bureau_params AS SELECT DATE '%s' AS month_start, DATE '%s' AS month_end, %d AS sm_from, %d AS sub_from, %d AS doubt_from, %d AS loss_from",
 		start.Format("2006-01-02"), end.Format("2006-01-02"), f.SpecialMention, f.Substandard, f.Doubtful, f.Loss)); err != nil {
-		return nil, fmt.Errorf("bureau: params: %w", err)
+		return nil, err
 	}
-	if _, err := conn.ExecContext(ctx, monthSQL); err != nil {
-		return nil, fmt.Errorf("bureau: month.sql: %w", err)
+	parts, err := cuts(ctx, conn, scans["loans"], cmp.Or(o.part, partLoans))
+	if err != nil {
+		return nil, err
 	}
-	if _, err := conn.ExecContext(ctx, "CREATE TEMP TABLE bureau_open AS "+openSQL); err != nil {
-		return nil, fmt.Errorf("bureau: open.sql: %w", err)
-	}
-	// only the accounts, terms and open ids are read from here on
-	if _, err := conn.ExecContext(ctx, "DROP TABLE bureau_ev; DROP TABLE bureau_cand; DROP TABLE bureau_paid; DROP TABLE bureau_loan"); err != nil {
-		return nil, fmt.Errorf("bureau: drop month.sql's working tables: %w", err)
+	for i, p := range parts {
+		for _, t := range []string{"loans", "repayment_schedule", "repayments", "panel"} {
+			if err := exec("view "+t, fmt.Sprintf("CREATE OR REPLACE TEMP VIEW %s AS SELECT * FROM %s WHERE %s", t, scans[t], p.where())); err != nil {
+				return nil, err
+			}
+		}
+		if err := exec("month.sql", monthSQL); err != nil {
+			return nil, err
+		}
+		if err := exec("open.sql", "CREATE OR REPLACE TEMP TABLE bureau_open AS "+openSQL); err != nil {
+			return nil, err
+		}
+		for _, t := range [][2]string{{"acct", "loan_id"}, {"terms", "loan_id, installment_no"}, {"open", "loan_id"}} {
+			q := fmt.Sprintf("INSERT INTO month_%s SELECT * FROM bureau_%s ORDER BY %s", t[0], t[0], t[1])
+			if i == 0 {
+				q = fmt.Sprintf("CREATE TEMP TABLE month_%s AS SELECT * FROM bureau_%s ORDER BY %s", t[0], t[0], t[1])
+			}
+			if err := exec("month_"+t[0], q); err != nil {
+				return nil, err
+			}
+		}
+		if err := exec("drop month.sql's working tables", "DROP TABLE bureau_ev; DROP TABLE bureau_cand; DROP TABLE bureau_paid; "+
+			"DROP TABLE bureau_loan; DROP TABLE bureau_acct; DROP TABLE bureau_terms; DROP TABLE bureau_open"); err != nil {
+			return nil, err
+		}
+		if o.Log != nil {
+			o.Log.Debug("bureau step", "step", "month.sql", "part", i+1, "parts", len(parts))
+		}
 	}
 	return m, nil
+}
+
+// cuts cuts the loan ids of table (or scan) into ranges of size rows
+// (more when a loan id has several rows, all in one range): one unbounded
+// range for at most size rows.
+func cuts(ctx context.Context, conn *sql.Conn, table string, size int) ([]span, error) {
+	rows, err := conn.QueryContext(ctx, fmt.Sprintf(`SELECT DISTINCT loan_id FROM (
+		SELECT loan_id, row_number() OVER (ORDER BY loan_id) - 1 AS i FROM %s
+	) WHERE i > 0 AND i %% %d = 0 ORDER BY loan_id`, table, size))
+	if err != nil {
+		return nil, fmt.Errorf("bureau: loan id ranges: %w", err)
+	}
+	defer rows.Close()
+	out := []span{{}}
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("bureau: loan id ranges: %w", err)
+		}
+		out[len(out)-1].hi = id
+		out = append(out, span{lo: id})
+	}
+	return out, rows.Err()
 }
 
 // Close closes the month's DuckDB.
@@ -153,29 +217,11 @@ func (s span) where() string {
 // last no upper one. It also returns the number of accounts.
 func (m *month) spans(ctx context.Context, size int) ([]span, int, error) {
 	var n int
-	if err := m.conn.QueryRowContext(ctx, "SELECT count(*) FROM bureau_acct").Scan(&n); err != nil {
+	if err := m.conn.QueryRowContext(ctx, "SELECT count(*) FROM month_acct").Scan(&n); err != nil {
 		return nil, 0, fmt.Errorf("bureau: accounts: %w", err)
 	}
-	rows, err := m.conn.QueryContext(ctx, fmt.Sprintf(`SELECT DISTINCT loan_id FROM (
-		SELECT loan_id, row_number() OVER (ORDER BY loan_id) - 1 AS i FROM bureau_acct
-	) WHERE i > 0 AND i %% %d = 0 ORDER BY loan_id`, size))
-	if err != nil {
-		return nil, 0, fmt.Errorf("bureau: ranges: %w", err)
-	}
-	defer rows.Close()
-	out := []span{{}}
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, 0, fmt.Errorf("bureau: ranges: %w", err)
-		}
-		out[len(out)-1].hi = id
-		out = append(out, span{lo: id})
-	}
-	if err := rows.Err(); err != nil {
-		return nil, 0, fmt.Errorf("bureau: ranges: %w", err)
-	}
-	return out, n, nil
+	out, err := cuts(ctx, m.conn, "month_acct", size)
+	return out, n, err
 }
 
 // chunk is one range's accounts, terms and loan ids open at the month
@@ -199,7 +245,7 @@ func (m *month) read(ctx context.Context, s span, c *chunk) error {
 	return err
 }
 
-// accountsQuery reads bureau_acct (a WHERE clause and the order follow):
+// accountsQuery reads month_acct (a WHERE clause and the order follow):
 // money in fen, dates as YYYY-MM-DD ("" for none), the columns in the
 // order readAccounts fills them.
 var accountsQuery = `SELECT loan_id, application_id, ` + day("issue_date") + `, ` + day("CAST(apply_time AS DATE)") + `, ` + fen("principal") + `,
@@ -209,7 +255,7 @@ var accountsQuery = `SELECT loan_id, application_id, ` + day("issue_date") + `, 
 	fen("overdue_91_180") + `, ` + fen("overdue_180") + `, ` + fen("balance") + `, ` + fen("principal_repaid") + `,
 	remaining_terms, overdue_terms, five_class, ` + fen("paid_in_month") + `, ` + fen("due_in_month") + `, ` +
 	day("last_paid") + `, ` + day("close_date") + `, ` + day("last_due") + `, ` + day("first_due") + `
-	FROM bureau_acct`
+	FROM month_acct`
 
 // interner copies the few distinct values of a text column (codes,
 // dates) out of Arrow's buffers once each; unique values (ids, tokens)
@@ -269,7 +315,7 @@ func readAccounts(ctx context.Context, conn *sql.Conn, s span, out []Account) ([
 // installment order.
 func readTerms(ctx context.Context, conn *sql.Conn, s span, out []Term) ([]Term, error) {
 	q := `SELECT loan_id, installment_no, ` + day("due_date") + `, ` + fen("amount_due") + `, ` + fen("paid_month") +
-		`, fully_paid, ` + day("last_d") + `, days_overdue FROM bureau_terms WHERE ` + s.where() + ` ORDER BY loan_id, installment_no`
+		`, fully_paid, ` + day("last_d") + `, days_overdue FROM month_terms WHERE ` + s.where() + ` ORDER BY loan_id, installment_no`
 	in := interner{}
 	err := scanArrow(ctx, conn, "terms", q, func(b batch) error {
 		var txt [8]texts
@@ -305,7 +351,7 @@ func readTerms(ctx context.Context, conn *sql.Conn, s span, out []Term) ([]Term,
 // readOpen appends the loan ids of range s open at the month end
 // (open.sql) to out, sorted.
 func readOpen(ctx context.Context, conn *sql.Conn, s span, out []string) ([]string, error) {
-	err := scanArrow(ctx, conn, "open.sql", "SELECT loan_id FROM bureau_open WHERE "+s.where()+" ORDER BY loan_id", func(b batch) error {
+	err := scanArrow(ctx, conn, "open.sql", "SELECT loan_id FROM month_open WHERE "+s.where()+" ORDER BY loan_id", func(b batch) error {
 		ids, err := b.str(0)
 		if err != nil {
 			return err
