@@ -52,14 +52,17 @@ last AS (
     QUALIFY row_number() OVER (PARTITION BY x.loan_id ORDER BY x.month_end DESC) = 1
 ),
 -- installments due by data_end and those fully paid (principal + interest)
--- by then
+-- by then (the repayments of the month's loans only are summed: the whole
+-- book's would be a hash table of every installment)
 inst AS (
     SELECT s.loan_id,
            count(*) FILTER (WHERE s.due_date <= p.data_end) AS due,
            count(*) FILTER (WHERE coalesce(pd.paid, 0) >= s.principal_due + s.interest_due) AS paid
     FROM repayment_schedule s
     LEFT JOIN (SELECT r.loan_id, r.installment_no, sum(r.principal_paid + r.interest_paid) AS paid
-               FROM repayments r, p WHERE CAST(r.paid_at AS DATE) <= p.data_end GROUP BY ALL) pd
+               FROM repayments r, p
+               WHERE CAST(r.paid_at AS DATE) <= p.data_end AND r.loan_id IN (SELECT loan_id FROM loan)
+               GROUP BY ALL) pd
       USING (loan_id, installment_no), p
     WHERE s.loan_id IN (SELECT loan_id FROM loan)
     GROUP BY s.loan_id

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"qiandun/data/lake"
 )
@@ -80,15 +81,21 @@ func read(ctx context.Context, o Options) (*monthData, error) {
 	if err := conn.QueryRowContext(ctx, `SELECT strftime(month_end, '%Y-%m-%d'), strftime(data_end, '%Y-%m-%d') FROM disclose_params`).Scan(&d.MonthEnd, &d.DataEnd); err != nil {
 		return nil, fmt.Errorf("disclose: params: %w", err)
 	}
+	t := time.Now()
 	if d.Metrics, err = readMetrics(ctx, conn); err != nil {
 		return nil, err
 	}
+	o.Log.Debug("disclose step", "step", "operating.sql", "seconds", time.Since(t).Seconds())
+	t = time.Now()
 	if d.Projects, err = readProjects(ctx, conn); err != nil {
 		return nil, err
 	}
+	o.Log.Debug("disclose step", "step", "projects.sql", "projects", len(d.Projects), "seconds", time.Since(t).Seconds())
+	t = time.Now()
 	if err := readFlows(ctx, conn, d.Flows); err != nil {
 		return nil, err
 	}
+	o.Log.Debug("disclose step", "step", "flows.sql", "seconds", time.Since(t).Seconds())
 	return d, nil
 }
 
