@@ -9,7 +9,8 @@
 // It is what `make bench-large` runs (not in CI: a 10-million-loan book
 // takes an hour and tens of GB of disk). Each size's book is written under
 // --root/<loans> with the shipped pipeline config, and removed afterwards
-// unless --keep.
+// unless --keep (a kept book measured again with --stages, gen not among
+// them, is never removed).
 package main
 
 import (
@@ -84,7 +85,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&o.out, "out", "bench-large", "where the table (CSV, JSON) and the chart (PNG) go")
 	sizes := fs.String("sizes", "1000000,3000000,10000000", "book sizes in loans, comma-separated")
 	set := fs.String("set", "", "more config vars, name=value comma-separated (e.g. memory_limit=2GB)")
-	fs.BoolVar(&o.keep, "keep", false, "keep each book after measuring it")
+	fs.BoolVar(&o.keep, "keep", false, "keep each book this run generates after measuring it (a book measured with --stages and no gen is always kept)")
 	fs.BoolVar(&o.dropRaw, "drop-raw", false, "remove the raw exports (not _truth) once ingest succeeded: no later stage reads them, and a 10M-loan book's are 98 GB as CSV, ~21 GB gzipped")
 	merge := fs.String("merge", "", "earlier runs' bench-large.csv files, comma-separated: their rows join this run's in the table, the CSV and the chart (a stage measured again at the same size, in a later file or in this run, replaces the earlier row)")
 	only := fs.String("stages", "", "measure only these stages, comma-separated, on a kept book (the others are skipped: their outputs must be there)")
@@ -165,6 +166,7 @@ func measureAll(ctx context.Context, o options) ([]Measure, error) {
 		}
 		// A failed stage's downstream stages are not run; the others are.
 		failedUp := map[string]string{}
+		generated := false
 		for _, st := range stages {
 			if up, ok := failedUp[st]; ok {
 				all = append(all, Measure{Loans: n, Stage: st, Status: "not_run", Error: "needs " + up + ", which failed"})
@@ -174,6 +176,7 @@ func measureAll(ctx context.Context, o options) ([]Measure, error) {
 				continue
 			}
 			m := measure(ctx, o, vars, st)
+			generated = generated || st == "gen"
 			m.Loans = n
 			m.DiskMiB = float64(diskUsage(root)) / (1 << 20)
 			fmt.Fprintf(o.stderr, "benchlarge: %d loans %-8s %s %.1fs wall %.1fs CPU %.0f MiB peak %d rows, book %.0f MiB\n",
@@ -199,7 +202,9 @@ func measureAll(ctx context.Context, o options) ([]Measure, error) {
 				return all, err
 			}
 		}
-		if !o.keep {
+		// Only a book this run generated is removed: one measured with
+		// --stages, gen not among them, is the user's kept book.
+		if !o.keep && generated {
 			os.RemoveAll(root)
 		}
 	}

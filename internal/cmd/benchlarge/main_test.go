@@ -96,6 +96,31 @@ func TestMeasureAll(t *testing.T) {
 	}
 }
 
+// TestKeptBookStays: a kept book measured again with --stages (or only
+// merged, no stage run) is never removed, --keep or not.
+func TestKeptBookStays(t *testing.T) {
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "qiandun")
+	if err := os.WriteFile(bin, []byte(fakeBin), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	book := filepath.Join(dir, "books", "1000")
+	if err := os.MkdirAll(filepath.Join(book, "lake"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, stages := range []string{"perf,report", "none"} {
+		var stdout, stderr strings.Builder
+		err := run(context.Background(), []string{"--bin", bin, "--config", "../../../pipelines/default.yaml",
+			"--root", filepath.Join(dir, "books"), "--out", filepath.Join(dir, "out"), "--sizes", "1000", "--stages", stages}, &stdout, &stderr)
+		if err != nil {
+			t.Fatalf("--stages %s: %v\n%s", stages, err, stderr.String())
+		}
+		if _, err := os.Stat(filepath.Join(book, "lake")); err != nil {
+			t.Errorf("--stages %s removed the kept book: %v", stages, err)
+		}
+	}
+}
+
 // TestDropRaw: the exports go, _truth stays.
 func TestDropRaw(t *testing.T) {
 	raw := filepath.Join(t.TempDir(), "raw")
