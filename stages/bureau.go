@@ -80,12 +80,11 @@ func (s *Bureau) Run(ctx context.Context, env *pipelines.Env) error {
 	if err != nil {
 		return err
 	}
-	ids := make([]bureau.IdentitySource, len(s.Formats)) // a missing key fails before the month is computed
-	for i, f := range s.Formats {
-		if ids[i], err = s.identities(env, f); err != nil {
-			return err
-		}
+	ids, closeIDs, err := s.identities(env) // a missing key fails before the month is computed
+	if err != nil {
+		return err
 	}
+	defer closeIDs()
 	month, err := bureau.Open(ctx, bureau.Options{Lake: env.Layout.Lake, Out: env.Layout.Bureau, Month: s.Month, Strict: s.Strict,
 		MaxWithheld: s.MaxWithheld, Correct: s.Correct, Config: cfg, MemoryLimit: s.MemoryLimit, Log: env.Log})
 	if err != nil {
@@ -106,23 +105,34 @@ func (s *Bureau) Run(ctx context.Context, env *pipelines.Env) error {
 	return nil
 }
 
-func (s *Bureau) identities(env *pipelines.Env, format string) (bureau.IdentitySource, error) {
+// identities returns each format's identity source: tokens for
+// --identities none, else the PII vault, opened once for every format
+// (closed by the returned func), each format's reveals audited under its
+// own purpose.
+func (s *Bureau) identities(env *pipelines.Env) ([]bureau.IdentitySource, func(), error) {
+	ids := make([]bureau.IdentitySource, len(s.Formats))
 	if s.Identities == "none" {
-		return bureau.Tokens{}, nil
+		for i := range ids {
+			ids[i] = bureau.Tokens{}
+		}
+		return ids, func() {}, nil
 	}
 	lakeDir := env.Layout.Lake
 	key, err := vault.LoadKey(lakeDir, s.VaultKeyFile, false, env.Log)
 	if err != nil {
-		return nil, fmt.Errorf("--identities vault: %w (or --identities none writes tokens in their place, for testing only)", err)
+		return nil, nil, fmt.Errorf("--identities vault: %w (or --identities none writes tokens in their place, for testing only)", err)
 	}
 	// The vault's own per-reveal log lines are not wanted here (hundreds
 	// of thousands a month): the reveals are audited in one batch, in the
 	// lake's audit log, by vaultReveals.Reveal.
 	v, err := vault.Open(lakeDir, key, slog.New(slog.DiscardHandler))
 	if err != nil {
-		return nil, fmt.Errorf("--identities vault: %w", err)
+		return nil, nil, fmt.Errorf("--identities vault: %w", err)
 	}
-	return vaultReveals{v: v, lake: lakeDir, stage: "bureau", purpose: "bureau " + format + " " + s.Month, log: env.Log}, nil
+	for i, f := range s.Formats {
+		ids[i] = vaultReveals{v: v, lake: lakeDir, stage: "bureau", purpose: "bureau " + f + " " + s.Month, log: env.Log}
+	}
+	return ids, func() { v.Close() }, nil
 }
 
 // Clear says the bureau files get clear identities.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"log/slog"
 	"path/filepath"
 	"strings"
 
@@ -80,6 +81,7 @@ const partLoans = 1_000_000
 // and open loan ids, sorted, to the temporary tables month_acct,
 // month_terms and month_open.
 func openMonth(ctx context.Context, o Options) (_ *month, err error) {
+	log := cmp.Or(o.Log, slog.New(slog.DiscardHandler))
 	lk := lake.New(o.Lake)
 	db, err := lk.OpenDB(ctx, lake.DBOptions{MemoryLimit: o.MemoryLimit})
 	if err != nil {
@@ -161,9 +163,7 @@ func openMonth(ctx context.Context, o Options) (_ *month, err error) {
 			"DROP TABLE bureau_loan; DROP TABLE bureau_acct; DROP TABLE bureau_terms; DROP TABLE bureau_open"); err != nil {
 			return nil, err
 		}
-		if o.Log != nil {
-			o.Log.Debug("bureau step", "step", "month.sql", "part", i+1, "parts", len(parts))
-		}
+		log.Debug("bureau step", "step", "month.sql", "part", i+1, "parts", len(parts))
 	}
 	return m, nil
 }
