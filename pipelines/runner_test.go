@@ -74,7 +74,8 @@ type fakeStage struct {
 }
 
 type fakeRules struct {
-	Cutoffs []int `yaml:"cutoffs"`
+	Cutoffs []int  `yaml:"cutoffs"`
+	Name    string `yaml:"name"`
 }
 
 func (s *fakeStage) IO(Layout) IO {
@@ -554,6 +555,48 @@ stages:
 	b, err := os.ReadFile(filepath.Join(root, "out", "s.txt"))
 	if err != nil || string(b) != "cutoffs:\n    - 630\n    - 600\n" {
 		t.Fatalf("rules the stage saw: %q, %v", b, err)
+	}
+}
+
+// A stage's section may merge another's (<<: *anchor) and set keys of
+// its own, as default.yaml's B-card train config is the A-card's with
+// method: logistic: the stage sees one standalone block, its own keys
+// over the merged ones; a misspelled key beside the merge is refused.
+func TestSectionMerge(t *testing.T) {
+	root := t.TempDir()
+	doc := func(key string) string {
+		return `
+vars: {root: "` + root + `"}
+state: ${root}/state
+stages:
+  a:
+    out: ${root}/a/a.txt
+    rules: &r {cutoffs: [620, 600], name: acard}
+  b:
+    out: ${root}/b/b.txt
+    rules:
+      <<: *r
+      ` + key + `: bcard
+`
+	}
+	c, err := parseFake(doc("name"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := (&Runner{Config: c, Exec: (&fake{}).exec}).Run(context.Background(), Options{}); err != nil {
+		t.Fatal(err)
+	}
+	for f, want := range map[string]string{
+		"a/a.txt": "{cutoffs: [620, 600], name: acard}\n",
+		"b/b.txt": "name: bcard\ncutoffs: [620, 600]\n",
+	} {
+		b, err := os.ReadFile(filepath.Join(root, f))
+		if err != nil || string(b) != want {
+			t.Errorf("%s: the stage saw %q (%v), want %q", f, b, err, want)
+		}
+	}
+	if _, err := parseFake(doc("nme")); err == nil || !strings.Contains(err.Error(), `"nme"`) {
+		t.Errorf("a misspelled key beside a merge: err = %v", err)
 	}
 }
 

@@ -170,15 +170,55 @@ func SectionFile[T any](path string) (Section[T], error) {
 	return s, nil
 }
 
-// UnmarshalYAML keeps the block.
+// UnmarshalYAML keeps the block, standalone: aliases replaced by copies
+// of what they name and merge keys (<<) by the merged keys the block does
+// not set itself.
 func (s *Section[T]) UnmarshalYAML(n *yaml.Node) error {
+	s.node = standalone(n)
+	return nil
+}
+
+// standalone is a deep copy of n without anchors, aliases or merge keys.
+func standalone(n *yaml.Node) *yaml.Node {
 	if n.Kind == yaml.AliasNode {
-		n = n.Alias
+		return standalone(n.Alias)
 	}
 	c := *n
 	c.Anchor = ""
-	s.node = &c
-	return nil
+	c.Content = nil
+	if n.Kind != yaml.MappingNode {
+		for _, e := range n.Content {
+			c.Content = append(c.Content, standalone(e))
+		}
+		return &c
+	}
+	own := map[string]bool{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if k := n.Content[i]; k.Tag != "!!merge" {
+			own[k.Value] = true
+			c.Content = append(c.Content, standalone(k), standalone(n.Content[i+1]))
+		}
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Tag != "!!merge" {
+			continue
+		}
+		v := n.Content[i+1]
+		srcs := []*yaml.Node{v}
+		if v.Kind == yaml.SequenceNode {
+			srcs = v.Content
+		}
+		for _, src := range srcs {
+			m := standalone(src)
+			for j := 0; j+1 < len(m.Content); j += 2 {
+				if k := m.Content[j].Value; !own[k] {
+					own[k] = true
+					c.Content = append(c.Content, m.Content[j], m.Content[j+1])
+				}
+			}
+		}
+	}
+	return &c
 }
 
 // IsSet reports whether the block was given.
@@ -248,6 +288,12 @@ func checkNode(n *yaml.Node, t reflect.Type, where string) error {
 		slices.Sort(names)
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k := n.Content[i]
+			if k.Tag == "!!merge" { // <<: *anchor (or a list of them): the merged mappings' keys are this mapping's
+				if err := checkMerge(n.Content[i+1], t, where); err != nil {
+					return err
+				}
+				continue
+			}
 			ft, ok := fields[k.Value]
 			if !ok {
 				return fmt.Errorf("line %d: %s: unknown key %q%s", k.Line, where, k.Value, nearest(k.Value, names, "key"))
@@ -270,6 +316,20 @@ func checkNode(n *yaml.Node, t reflect.Type, where string) error {
 		}
 	}
 	return nil
+}
+
+// checkMerge checks the value of a merge key (<<) of a mapping of type t:
+// an alias of a mapping, or a sequence of them.
+func checkMerge(v *yaml.Node, t reflect.Type, where string) error {
+	if v.Kind == yaml.SequenceNode {
+		for _, e := range v.Content {
+			if err := checkNode(e, t, where); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return checkNode(v, t, where)
 }
 
 // yamlFields maps the yaml key of each field of struct t (inline
