@@ -10,6 +10,8 @@ import (
 	"slices"
 	"time"
 
+	"gonum.org/v1/gonum/floats"
+
 	"qiandun/internal/par"
 	"qiandun/training/binning"
 	"qiandun/training/scorecard"
@@ -56,7 +58,7 @@ func trainBoosted(ctx context.Context, cfg *Config, cands []selection.Candidate,
 	if len(bm.bins) == 0 {
 		return nil, noneKept(names, *dropped)
 	}
-	log.Info("train: boosted", "characteristics", len(bm.bins), "rounds", bm.rounds, "seconds", time.Since(phase).Seconds())
+	log.Info("train: boosted", "characteristics", len(bm.bins), "rounds", bm.rounds, "bags", bm.bags, "seconds", time.Since(phase).Seconds())
 	m, err := scorecard.BuildAdditive(cfg.Name, bm.bins, bm.tables, bm.intercept, cfg.Scaling)
 	if err != nil {
 		return nil, err
@@ -89,6 +91,12 @@ func addPairs(m *scorecard.Model, bm *boosted, dropped *[]scorecard.Dropped) err
 	return nil
 }
 
+// The default Bags: BagsSmall bags up to BagRows train rows, one above.
+const (
+	BagsSmall = 5
+	BagRows   = 200_000
+)
+
 // DefaultMaxPairs is the number of pairs a boosted card may keep unless
 // configured (boosted.max_pairs).
 const DefaultMaxPairs = 3
@@ -97,6 +105,17 @@ const DefaultMaxPairs = 3
 type BoostOptions struct {
 	Shrinkage float64 // learning rate of each round's line-searched step (default 0.1)
 	L2        float64 // added to each leaf's hessian sum (default 1)
+	// L2Grid, when it holds two or more values, replaces L2: the card
+	// is boosted once with each and the λ of the best validation
+	// log-likelihood (at its early-stopping round) is kept, the first
+	// of equals.
+	L2Grid []float64
+	// Bags is the number of splits of the train rows into fitting and
+	// validation rows the main effects are boosted on, their tables
+	// averaged (bagging, as explainable boosting machines' outer bags).
+	// 0: BagsSmall up to BagRows train rows, else 1 (at a million rows
+	// the bags' mean scores as one bag does, at twice the time).
+	Bags      int
 	MaxRounds int     // rounds (default 3000)
 	Patience  int     // rounds without a better validation log-likelihood before stopping (default 10)
 	ValShare  float64 // share of the train sample held out for early stopping (default 0.2)
@@ -180,6 +199,7 @@ type boosted struct {
 	pairs     []*pairTerm
 	choices   []pairChoice
 	jointGain float64
+	bags      int // the bags averaged (BoostOptions.Bags)
 }
 
 // fitBoosted fits the boosted additive card by cyclic gradient boosting
@@ -204,12 +224,23 @@ type boosted struct {
 // special and missing bins stay free.
 func fitBoosted(ctx context.Context, cols []*binning.Column, dirs []int, y []float64, bo binning.Options, o BoostOptions, seed uint64) (*boosted, error) {
 	o = o.withDefaults()
-	st, err := newBooster(ctx, cols, dirs, y, bo, o, seed)
+	st, err := newBooster(ctx, cols, dirs, y, bo, o, seed, nil)
 	if err != nil {
 		return nil, err
 	}
 	if err := st.boost(ctx, false); err != nil {
 		return nil, err
+	}
+	if st.m.bags = o.Bags; o.Bags == 0 {
+		st.m.bags = 1
+		if len(y) <= BagRows {
+			st.m.bags = BagsSmall
+		}
+	}
+	if st.m.bags > 1 {
+		if err := st.bag(ctx, cols, dirs, y, seed); err != nil {
+			return nil, err
+		}
 	}
 	if o.MaxPairs > 0 && st.nc >= 2 {
 		if err := st.choosePairs(ctx); err != nil {
@@ -225,6 +256,41 @@ func fitBoosted(ctx context.Context, cols []*binning.Column, dirs []int, y []flo
 	}
 	st.centre()
 	return st.m, nil
+}
+
+// bag boosts the main effects again on Bags−1 further splits of the
+// train rows into fitting and validation rows (seeds seed+1, seed+2, ...;
+// the same fine bins) and sets st's tables and intercept to the mean of
+// all the bags' (st's own the first): each row is a fitting row of most
+// bags, and the mean's variance is lower than one bag's. A mean of
+// tables monotone the same way is monotone. The pairs that follow are
+// chosen and fitted on st's split.
+func (st *booster) bag(ctx context.Context, cols []*binning.Column, dirs []int, y []float64, seed uint64) error {
+	kc, kd := make([]*binning.Column, len(st.kept)), make([]int, len(st.kept))
+	for k, j := range st.kept {
+		kc[k], kd[k] = cols[j], dirs[j]
+	}
+	sum, intercept := cloneTables(st.m.tables), st.m.intercept
+	for b := 1; b < st.m.bags; b++ {
+		bt, err := newBooster(ctx, kc, kd, y, st.bo, st.o, seed+uint64(b), st.m.bins)
+		if err != nil {
+			return err
+		}
+		if err := bt.boost(ctx, false); err != nil {
+			return err
+		}
+		for j, t := range bt.m.tables {
+			floats.Add(sum[j], t)
+		}
+		intercept += bt.m.intercept
+		st.m.rounds += bt.m.rounds
+	}
+	for _, t := range sum {
+		floats.Scale(1/float64(st.m.bags), t)
+	}
+	st.m.tables, st.m.intercept = sum, intercept/float64(st.m.bags)
+	st.resetEta()
+	return nil
 }
 
 // boost runs rounds (with pairs, the pairs' two-level trees take part
@@ -433,6 +499,7 @@ type booster struct {
 	// over its first nOrd[j] bins, the ordered ones; 0 when it is free.
 	dir, nOrd []int
 	k         *boostKernel
+	kept      []int // the columns given to newBooster that it kept
 }
 
 // boostKernel is the per-round work of booster laid out for speed: the
@@ -456,23 +523,29 @@ type boostKernel struct {
 	fD, vD []float64
 }
 
-// newBooster splits the train rows into fitting and validation rows,
-// fine-bins every characteristic on the fitting rows and starts the log
-// odds at the fitting rows' overall log odds.
-func newBooster(ctx context.Context, cols []*binning.Column, dirs []int, y []float64, bo binning.Options, o BoostOptions, seed uint64) (*booster, error) {
+// newBooster splits the train rows into fitting and validation rows
+// (stratified, by seed), fine-bins every characteristic on the fitting
+// rows, or takes fine (one binning per column, each of two or more bins)
+// when given, and starts the log odds at the fitting rows' overall log
+// odds. st.kept lists the columns it kept (those with two or more fine
+// bins), in card order.
+func newBooster(ctx context.Context, cols []*binning.Column, dirs []int, y []float64, bo binning.Options, o BoostOptions, seed uint64, fine []*binning.Binning) (*booster, error) {
 	all := make([]int, len(y))
 	for i := range all {
 		all[i] = i
 	}
 	fitIdx, valIdx := stratifiedSplit(all, y, o.ValShare, seed^0xb005)
 	st := &booster{o: o, bo: bo, m: &boosted{}, fy: take(y, fitIdx), vy: take(y, valIdx)}
-	fo := bo
-	fo.Method, fo.MaxBins, fo.MinShare, fo.BinCount = binning.EqualFreq, o.FineBins, o.MinShare, "fixed"
 	var fitCols []*binning.Column
 	for _, c := range cols {
 		fitCols = append(fitCols, c.Take(fitIdx))
 	}
-	bins, errs := binning.FitAll(ctx, fitCols, st.fy, fo, nil, 2)
+	bins, errs := fine, make([]error, len(cols))
+	if bins == nil {
+		fo := bo
+		fo.Method, fo.MaxBins, fo.MinShare, fo.BinCount = binning.EqualFreq, o.FineBins, o.MinShare, "fixed"
+		bins, errs = binning.FitAll(ctx, fitCols, st.fy, fo, nil, 2)
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -484,6 +557,7 @@ func newBooster(ctx context.Context, cols []*binning.Column, dirs []int, y []flo
 		if len(b.Bins) > math.MaxUint16 {
 			return nil, fmt.Errorf("%s: %d fine bins", b.Variable, len(b.Bins))
 		}
+		st.kept = append(st.kept, j)
 		fi, _ := b.Index(fitCols[j])
 		vc := cols[j].Take(valIdx)
 		vi, _ := b.Index(vc)

@@ -1,8 +1,12 @@
 package train_test
 
 import (
+	"bytes"
 	"context"
+	"fmt"
 	"math"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"qiandun/training/binning"
@@ -79,4 +83,49 @@ func TestBoostedMonotoneTables(t *testing.T) {
 	if r, f := pointsTrend(fit(binning.None)["x1"]); r || f {
 		t.Errorf("x1 with monotonic none: points rising %v falling %v, want the noise of free fine bins", r, f)
 	}
+}
+
+// Bagging lowers the variance of a small book's card: on additive books
+// of 3,000 train rows (risk linear in x1, falling in x2, U-shaped in x3,
+// x4 noise), the mean of five bags' tables (the default below 200,000
+// rows) ranks a 20,000-row test book better than one bag's tables, book
+// after book; and the bagged card is the same bytes run after run.
+func TestBoostedBagsBeatOneBag(t *testing.T) {
+	logit := func(x [4]float64) float64 {
+		return -1.8 + 1.2*x[0] - 0.9*x[1] + 2.5*math.Abs(x[2]-0.5)
+	}
+	dir := t.TempDir()
+	testCSV := writeBook(t, dir, "test.csv", 20000, 99, logit)
+	fit := func(trainCSV string, bags int) (*scorecard.Model, string) {
+		c := train.NewConfig()
+		c.Data, c.Test, c.Target, c.BadValue, c.Name = trainCSV, testCSV, "bad", "1", "book"
+		c.Out = t.TempDir()
+		c.Method, c.Boost.MaxPairs, c.Boost.Bags = "boosted", -1, bags
+		res, err := train.Run(context.Background(), c, quiet)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.Model, res.Dir
+	}
+	var gain float64
+	for seed := uint64(1); seed <= 3; seed++ {
+		trainCSV := writeBook(t, dir, fmt.Sprintf("train%d.csv", seed), 3000, seed, logit)
+		one, _ := fit(trainCSV, 1)
+		bagged, d1 := fit(trainCSV, 0)
+		a1, a5 := testAUC(t, one), testAUC(t, bagged)
+		t.Logf("book %d: test AUC one bag %.4f, five bags %.4f", seed, a1, a5)
+		if a5 <= a1 {
+			t.Errorf("book %d: five bags' test AUC %.4f not above one bag's %.4f", seed, a5, a1)
+		}
+		gain += a5 - a1
+		if seed == 1 {
+			_, d2 := fit(trainCSV, 0)
+			b1, err1 := os.ReadFile(filepath.Join(d1, "model.json"))
+			b2, err2 := os.ReadFile(filepath.Join(d2, "model.json"))
+			if err1 != nil || err2 != nil || !bytes.Equal(b1, b2) {
+				t.Errorf("bagged card not the same bytes on a second run (%v %v)", err1, err2)
+			}
+		}
+	}
+	t.Logf("mean test AUC gain of five bags %.4f", gain/3)
 }

@@ -37,7 +37,7 @@ func TestBoostKernelIsPlainSums(t *testing.T) {
 		}
 	}
 	o := BoostOptions{FineBins: 40, Gate: 0.01}.withDefaults() // a low gate: several trees a round
-	st, err := newBooster(context.Background(), cols, make([]int, len(cols)), y, binning.Options{}, o, 1)
+	st, err := newBooster(context.Background(), cols, make([]int, len(cols)), y, binning.Options{}, o, 1, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

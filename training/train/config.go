@@ -22,7 +22,8 @@ import (
 //	scaling:   {base_score: 600, base_odds: 50, pdo: 20, round: false}
 //	method:    logistic|boosted
 //	boosted:   {shrinkage: 0.1, l2: 1, max_rounds: 3000, patience: 10, validation_share: 0.2, fine_bins: 255, min_share: 0.005,
-//	            leaves: 4, gate: 0.3, max_pairs: 3, pair_bins: 6, pair_min_gain: 0.002, pair_min_z: 2}
+//	            leaves: 4, gate: 0.3, max_pairs: 3, pair_bins: 6, pair_min_gain: 0.002, pair_min_z: 2,
+//	            bags: 0 (auto: 5 up to 200,000 train rows, else 1)}
 //	            (each numeric table monotone in the direction of its binning under binning.monotonic; none: free)
 //	kinds:     {column: numeric|categorical}
 //	test_share: 0.3
@@ -78,6 +79,7 @@ type FileConfig struct {
 	Boosted struct {
 		Shrinkage float64 `yaml:"shrinkage"`
 		L2        float64 `yaml:"l2"`
+		Bags      int     `yaml:"bags"`
 		MaxRounds int     `yaml:"max_rounds"`
 		Patience  int     `yaml:"patience"`
 		ValShare  float64 `yaml:"validation_share"`
@@ -187,7 +189,10 @@ func (c *Config) ParseConfig(raw []byte, path string) error {
 		// than any pair gives; configs from before it was per row said 2.
 		return fmt.Errorf("config %s: boosted.pair_min_gain = %g: it is in nats of validation log-likelihood per validation row (default 0.002); a value of 0.1 or more keeps no pair", path, bb.PairMinGain)
 	}
-	c.Boost = BoostOptions{Shrinkage: bb.Shrinkage, L2: bb.L2, MaxRounds: bb.MaxRounds, Patience: bb.Patience, ValShare: bb.ValShare, FineBins: bb.FineBins, MinShare: bb.MinShare,
+	if bb.Bags < 0 {
+		return fmt.Errorf("config %s: boosted.bags = %d: want 0 (auto: %d up to %d train rows, else 1) or more", path, bb.Bags, BagsSmall, BagRows)
+	}
+	c.Boost = BoostOptions{Shrinkage: bb.Shrinkage, L2: bb.L2, Bags: bb.Bags, MaxRounds: bb.MaxRounds, Patience: bb.Patience, ValShare: bb.ValShare, FineBins: bb.FineBins, MinShare: bb.MinShare,
 		Leaves: bb.Leaves, Gate: bb.Gate, PairBins: bb.PairBins, PairMinGain: bb.PairMinGain, PairMinZ: bb.PairMinZ}
 	if bb.MaxPairs != nil {
 		c.Boost.MaxPairs = *bb.MaxPairs

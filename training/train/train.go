@@ -207,6 +207,7 @@ func settings(cfg *Config) map[string]string {
 		bo := cfg.Boost.withDefaults()
 		s["boosted.max_pairs"], s["boosted.pair_bins"], s["boosted.pair_min_gain"] = strconv.Itoa(max(bo.MaxPairs, 0)), strconv.Itoa(bo.PairBins), fmt.Sprint(bo.PairMinGain)
 		s["boosted.leaves"], s["boosted.gate"] = strconv.Itoa(bo.Leaves), fmt.Sprint(bo.Gate)
+		s["boosted.l2"], s["boosted.bags"] = fmt.Sprint(bo.L2), strconv.Itoa(bo.Bags)
 	}
 	if len(cfg.Features) > 0 {
 		s["features"] = strings.Join(cfg.Features, ",")
