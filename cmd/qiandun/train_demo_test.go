@@ -14,35 +14,29 @@ import (
 	"qiandun/training/scorecard"
 )
 
-// demoLoans is the size of the book TestTrainDemoBookNearTruePD runs:
-// the smallest whose out-of-time sample (the latest six mature issue
-// months) keeps the AUC comparison meaningful.
-const demoLoans = "20000"
-
 // The shipped pipeline (pipelines/default.yaml, through `qiandun run`, up
-// to the train stage) on a generated demo book: the A-card's out-of-time
-// AUC is within maxGap of the AUC of the generator's true default
-// probability on the same loans, the card uses neither excluded column,
-// and the A-card features carry the true PD's drivers: the generator's
-// observable risk score recomputed from them (testdata/
-// acard_observable_logit.sql) ranks the same loans within 0.01 of the true
-// PD. Measured with this configuration (OOT AUC of the card, of the
-// observable score, of the true PD): 20,000 loans 0.7073, 0.7254, 0.7318
-// on 4,778 loans; 50,000 loans 0.7228, 0.7404, 0.7423 on 11,756. The
-// issue's goal (the card within 0.01 of the true PD) is not reached, and
-// at 20,000 loans no binned card can reach it: a card of the one
-// characteristic observable_score, binned by the default settings and
-// trained on every in-time loan, scores 0.7185 out of time. The rest of
-// the gap is estimation (selection, marginal WoE shapes, 6 bins).
+// to the train stage) on the shipped 50,000-loan demo book: the A-card's
+// out-of-time AUC is within 0.01 of the AUC of the generator's true
+// default probability on the same loans, the card uses none of the
+// columns default.yaml excludes, and the A-card features carry the true
+// PD's drivers: the generator's observable risk score recomputed from
+// them (testdata/acard_observable_logit.sql) ranks the same loans within
+// 0.01 of the true PD. Measured on 7 Dec 2026 (OOT AUC of the card, of
+// the observable score, of the true PD, 11,756 loans): the boosted card
+// of default.yaml 0.7351, 0.7404, 0.7430; the logistic WoE card it
+// replaced 0.7228. The margin is thin: with the train/test split's seed
+// 2-5 instead of 1 the card scores 0.7304-0.7351, and on a book of
+// generator seed 2 it is 0.0165 short (README, "Training"). At 20,000
+// loans no binned card comes within 0.01 (0.707 against 0.732).
 func TestTrainDemoBookNearTruePD(t *testing.T) {
 	if testing.Short() {
-		t.Skip("runs the demo pipeline on a 20,000-loan book")
+		t.Skip("runs the demo pipeline on the 50,000-loan demo book")
 	}
 	dir := t.TempDir()
 	raw, lk, models := filepath.Join(dir, "raw"), filepath.Join(dir, "lake"), filepath.Join(dir, "models")
 	var stdout, stderr bytes.Buffer
 	args := []string{"run", "--config", filepath.Join("..", "..", "pipelines", "default.yaml"), "--allow-outside", "--set", "root=" + dir,
-		"--set", "loans=" + demoLoans, "--to", "train_acard"}
+		"--to", "train_acard"}
 	if code := realMain(args, &stdout, &stderr); code != 0 {
 		t.Fatalf("%v: exit %d\n%s", args, code, stderr.String())
 	}
@@ -116,12 +110,13 @@ WHERE l.issue_month IN (SELECT issue_month FROM m)`)
 	if math.Abs(obsAUC-trueAUC) > 0.01 {
 		t.Errorf("the generator's observable score recomputed from the A-card features: OOT AUC %.4f, not within 0.01 of the true PD's %.4f (a feature lost a driver)", obsAUC, trueAUC)
 	}
-	const maxGap = 0.03
+	const maxGap = 0.01
 	if math.Abs(modelAUC-trueAUC) > maxGap {
 		t.Errorf("OOT AUC %.4f is not within %g of the true-PD AUC %.4f", modelAUC, maxGap, trueAUC)
 	}
 	for _, c := range m.Chars {
-		if c.Name == "city" || c.Name == "assumed_annual_rate" {
+		switch c.Name {
+		case "city", "assumed_annual_rate", "collateral_type", "collateral_value", "loan_to_value":
 			t.Errorf("the shipped A-card uses %s, which default.yaml excludes", c.Name)
 		}
 	}
