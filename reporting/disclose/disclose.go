@@ -148,11 +148,5 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		return nil, err
 	}
 	o.Log.Debug("disclose step", "step", "mask", "seconds", time.Since(t).Seconds())
-	t = time.Now()
-	files, m, err := render(o.Month, data, projects)
-	if err != nil {
-		return nil, err
-	}
-	o.Log.Debug("disclose step", "step", "render", "files", len(files), "seconds", time.Since(t).Seconds())
-	return publish(ctx, o, files, m)
+	return publish(ctx, o, data, projects)
 }

@@ -262,6 +262,28 @@ func TestPublish(t *testing.T) {
 	if !slices.Equal(versions(t, a), v) {
 		t.Errorf("versions %v after an unchanged re-run, were %v", versions(t, a), v)
 	}
+	// A published page altered (its manifest intact) or removed: the
+	// re-run sees it and publishes the month again.
+	for _, spoil := range []func(p string) error{
+		func(p string) error { return os.WriteFile(p, []byte("altered"), 0o600) },
+		os.Remove,
+	} {
+		var page string
+		for rel := range first {
+			if strings.HasPrefix(rel, "2024-06/projects/") {
+				page = filepath.Join(a, filepath.FromSlash(rel))
+			}
+		}
+		if err := spoil(page); err != nil {
+			t.Fatal(err)
+		}
+		if !run(t, opts(t, f.lake, a, "2024-06", nil)).Written {
+			t.Errorf("re-run after %s was spoilt wrote nothing", page)
+		}
+		if !reflect.DeepEqual(siteFiles(t, a), first) {
+			t.Error("the re-run did not restore the site")
+		}
+	}
 	run(t, opts(t, f.lake, a, "2024-05", nil))
 	both := siteFiles(t, a)
 	for rel, s := range first {

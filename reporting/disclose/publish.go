@@ -6,10 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
-	"sort"
 	"time"
 
 	"qiandun/internal/durable"
@@ -18,11 +19,14 @@ import (
 // chain is the commit chain of the site under the output root.
 const chain = "disclose"
 
-// publish commits the month's files and the site's index (every month
-// published, this one replaced) under o.Out — unless every file equals
-// what is published and the month holds nothing else, in which case
-// nothing is written. Files are 0600, directories 0700.
-func publish(ctx context.Context, o Options, files map[string][]byte, m *Manifest) (*Result, error) {
+// publish renders the month's files (render) straight into a commit of
+// the site under o.Out, with the site's index (every month published,
+// this one replaced), and commits it — unless the month's manifest and
+// the index equal what is published, every published file of the month
+// still has its manifest's hash and the month holds nothing else, in
+// which case the commit is dropped and nothing changes. Files are 0600,
+// directories 0700.
+func publish(ctx context.Context, o Options, d *monthData, projects []Project) (*Result, error) {
 	// Finish or drop an interrupted commit first, so that the months read
 	// below are the committed ones (a kill after the commit point leaves a
 	// new month's link to make: without this, the next month's commit
@@ -36,6 +40,22 @@ func publish(ctx context.Context, o Options, files map[string][]byte, m *Manifes
 	if err != nil {
 		return nil, err
 	}
+	if err := os.MkdirAll(o.Out, 0o755); err != nil {
+		return nil, fmt.Errorf("disclose: %w", err)
+	}
+	tx, err := durable.Begin(o.Out, chain)
+	if err != nil {
+		return nil, fmt.Errorf("disclose: %w", err)
+	}
+	defer tx.Abort()
+	t := time.Now()
+	m, mb, err := render(o.Month, d, projects, func(rel string) (io.WriteCloser, error) {
+		return os.OpenFile(tx.Path(path.Join(o.Month, rel)), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	})
+	if err != nil {
+		return nil, err
+	}
+	o.Log.Debug("disclose step", "step", "render", "files", len(m.Files)+1, "seconds", time.Since(t).Seconds())
 	all := []*Manifest{m}
 	for _, p := range months {
 		if p.Month != o.Month {
@@ -46,9 +66,11 @@ func publish(ctx context.Context, o Options, files map[string][]byte, m *Manifes
 	if err != nil {
 		return nil, err
 	}
-	files["index.html"] = idx
+	if err := os.WriteFile(tx.Path("index.html"), idx, 0o600); err != nil {
+		return nil, fmt.Errorf("disclose: %w", err)
+	}
 	res := &Result{Manifest: m, Dir: filepath.Join(o.Out, o.Month)}
-	same, err := unchanged(o.Out, o.Month, files)
+	same, err := unchanged(o.Out, m, mb, idx)
 	if err != nil {
 		return nil, err
 	}
@@ -59,11 +81,27 @@ func publish(ctx context.Context, o Options, files map[string][]byte, m *Manifes
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if err := commit(o.Out, o.Month, months, files); err != nil {
-		return nil, err
+	mounts := []string{"index.html", o.Month}
+	for _, p := range months {
+		if p.Month == o.Month {
+			continue
+		}
+		if err := tx.Keep(p.Month); err != nil {
+			return nil, fmt.Errorf("disclose: %w", err)
+		}
+		mounts = append(mounts, p.Month)
+	}
+	for _, mo := range mounts[1:] {
+		if err := privateDirs(tx.Path(mo)); err != nil {
+			return nil, err
+		}
+	}
+	tx.Mount(mounts...)
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("disclose: %w", err)
 	}
 	res.Written = true
-	o.Log.Info("disclose: published", "month", o.Month, "dir", res.Dir, "projects", m.Projects, "files", len(files))
+	o.Log.Info("disclose: published", "month", o.Month, "dir", res.Dir, "projects", m.Projects, "files", len(m.Files)+2)
 	return res, nil
 }
 
@@ -98,23 +136,41 @@ func publishedMonths(root string) ([]*Manifest, error) {
 	return out, nil
 }
 
-// unchanged reports whether every file is published with these bytes and
+// unchanged reports whether month m is published as rendered: its
+// manifest (manifest bytes mb) and the site's index (idx) are the same
+// bytes, every file the manifest lists still has its size and hash, and
 // the month's directory holds no other file.
-func unchanged(root, month string, files map[string][]byte) (bool, error) {
-	for rel, b := range files {
-		old, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(rel)))
+func unchanged(root string, m *Manifest, mb, idx []byte) (bool, error) {
+	dir := filepath.Join(root, m.Month)
+	for _, f := range []struct {
+		path string
+		want []byte
+	}{{filepath.Join(dir, ManifestName), mb}, {filepath.Join(root, "index.html"), idx}} {
+		old, err := os.ReadFile(f.path)
 		if errors.Is(err, fs.ErrNotExist) {
 			return false, nil
 		}
 		if err != nil {
 			return false, fmt.Errorf("disclose: %w", err)
 		}
-		if !bytes.Equal(old, b) {
+		if !bytes.Equal(old, f.want) {
+			return false, nil
+		}
+	}
+	for _, f := range m.Files {
+		sum, err := durable.SHA256(filepath.Join(dir, filepath.FromSlash(f.Name)))
+		if errors.Is(err, fs.ErrNotExist) {
+			return false, nil
+		}
+		if err != nil {
+			return false, fmt.Errorf("disclose: %w", err)
+		}
+		if sum != f.SHA256 {
 			return false, nil
 		}
 	}
 	n := 0
-	err := filepath.WalkDir(filepath.Join(root, month)+string(filepath.Separator), func(_ string, d fs.DirEntry, err error) error {
+	err := filepath.WalkDir(dir+string(filepath.Separator), func(_ string, d fs.DirEntry, err error) error {
 		if err == nil && !d.IsDir() {
 			n++
 		}
@@ -123,51 +179,7 @@ func unchanged(root, month string, files map[string][]byte) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("disclose: %w", err)
 	}
-	return n == len(files)-1, nil // all but index.html live in the month
-}
-
-// commit publishes the site in one commit: the other published months
-// kept (hard links), this month's files and the index written.
-func commit(root, month string, months []*Manifest, files map[string][]byte) error {
-	if err := os.MkdirAll(root, 0o755); err != nil {
-		return fmt.Errorf("disclose: %w", err)
-	}
-	tx, err := durable.Begin(root, chain)
-	if err != nil {
-		return fmt.Errorf("disclose: %w", err)
-	}
-	defer tx.Abort()
-	mounts := []string{"index.html", month}
-	for _, p := range months {
-		if p.Month == month {
-			continue
-		}
-		if err := tx.Keep(p.Month); err != nil {
-			return fmt.Errorf("disclose: %w", err)
-		}
-		mounts = append(mounts, p.Month)
-	}
-	names := make([]string, 0, len(files))
-	for n := range files {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, rel := range names {
-		p := tx.Path(rel)
-		if err := os.WriteFile(p, files[rel], 0o600); err != nil {
-			return fmt.Errorf("disclose: %w", err)
-		}
-	}
-	for _, mo := range mounts[1:] {
-		if err := privateDirs(tx.Path(mo)); err != nil {
-			return err
-		}
-	}
-	tx.Mount(mounts...)
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("disclose: %w", err)
-	}
-	return nil
+	return n == len(m.Files)+1, nil // and the manifest
 }
 
 // privateDirs makes every directory under dir (and dir) 0700.

@@ -1,6 +1,7 @@
 package disclose
 
 import (
+	"bufio"
 	"bytes"
 	"crypto/sha256"
 	"encoding/csv"
@@ -8,7 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"html/template"
-	"path"
+	"io"
 	"sort"
 
 	"qiandun/internal/csvsafe"
@@ -39,22 +40,13 @@ type FileEntry struct {
 	SHA256 string `json:"sha256"`
 }
 
-// render builds a month's files, by path relative to the site root
-// (<month>/operating.csv, <month>/projects.jsonl, <month>/index.html,
-// <month>/projects/<id>.html, <month>/manifest.json), and its manifest.
-func render(month string, d *monthData, projects []Project) (map[string][]byte, *Manifest, error) {
-	files := map[string][]byte{
-		"operating.csv": operatingCSV(d.Metrics),
-	}
-	var jl bytes.Buffer
-	enc := json.NewEncoder(&jl)
-	enc.SetEscapeHTML(false)
-	for _, p := range projects {
-		if err := enc.Encode(p); err != nil {
-			return nil, nil, fmt.Errorf("disclose: %s: %w", p.LoanID, err)
-		}
-	}
-	files["projects.jsonl"] = jl.Bytes()
+// render writes a month's files, by path relative to the month's
+// directory (operating.csv, projects.jsonl, index.html,
+// projects/<id>.html, then manifest.json), each through a file create
+// opens, one at a time: a month of a large book never holds its pages
+// in memory. It returns the manifest (every file but itself, by name,
+// with its size and SHA-256) and the manifest's bytes.
+func render(month string, d *monthData, projects []Project, create func(rel string) (io.WriteCloser, error)) (*Manifest, []byte, error) {
 	m := &Manifest{Month: month, MonthEnd: d.MonthEnd, StatusAsOf: d.DataEnd, Projects: len(projects),
 		Metrics: len(d.Metrics), Rows: len(d.Metrics) + len(projects), Identities: "vault, masked"}
 	for _, x := range d.Metrics {
@@ -62,51 +54,89 @@ func render(month string, d *monthData, projects []Project) (map[string][]byte, 
 			m.LentAmount = x.Value
 		}
 	}
-	page, err := execute(monthTmpl, monthView{M: m, Metrics: d.Metrics, Projects: projects})
+	var files []FileEntry
+	bw := bufio.NewWriterSize(nil, 64<<10) // one buffer for every file
+	put := func(rel string, write func(w io.Writer) error) error {
+		f, err := create(rel)
+		if err != nil {
+			return fmt.Errorf("disclose: %w", err)
+		}
+		h, n := sha256.New(), &countWriter{}
+		bw.Reset(io.MultiWriter(f, h, n))
+		err = write(bw)
+		if err == nil {
+			err = bw.Flush()
+		}
+		if cerr := f.Close(); err == nil && cerr != nil {
+			err = fmt.Errorf("disclose: %w", cerr)
+		}
+		if err != nil {
+			return err
+		}
+		files = append(files, FileEntry{Name: rel, Bytes: n.n, SHA256: hex.EncodeToString(h.Sum(nil))})
+		return nil
+	}
+	err := put("operating.csv", func(w io.Writer) error { return operatingCSV(w, d.Metrics) })
+	if err == nil {
+		err = put("projects.jsonl", func(w io.Writer) error {
+			enc := json.NewEncoder(w)
+			enc.SetEscapeHTML(false)
+			for _, p := range projects {
+				if err := enc.Encode(p); err != nil {
+					return fmt.Errorf("disclose: %s: %w", p.LoanID, err)
+				}
+			}
+			return nil
+		})
+	}
+	if err == nil {
+		err = put("index.html", func(w io.Writer) error {
+			return execute(w, monthTmpl, monthView{M: m, Metrics: d.Metrics, Projects: projects})
+		})
+	}
+	for _, p := range projects {
+		if err != nil {
+			break
+		}
+		err = put("projects/"+pageName(p.LoanID), func(w io.Writer) error {
+			return execute(w, projectTmpl, projectView{Month: month, P: p})
+		})
+	}
 	if err != nil {
 		return nil, nil, err
 	}
-	files["index.html"] = page
-	for _, p := range projects {
-		b, err := execute(projectTmpl, projectView{Month: month, P: p})
-		if err != nil {
-			return nil, nil, err
-		}
-		files["projects/"+pageName(p.LoanID)] = b
-	}
-	names := make([]string, 0, len(files))
-	for n := range files {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		sum := sha256.Sum256(files[n])
-		m.Files = append(m.Files, FileEntry{Name: n, Bytes: len(files[n]), SHA256: hex.EncodeToString(sum[:])})
-	}
+	sort.Slice(files, func(i, j int) bool { return files[i].Name < files[j].Name })
+	m.Files = files
 	mb, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
 		return nil, nil, err
 	}
-	files[ManifestName] = append(mb, '\n')
-	out := make(map[string][]byte, len(files))
-	for n, b := range files {
-		out[path.Join(month, n)] = b
+	mb = append(mb, '\n')
+	if err := put(ManifestName, func(w io.Writer) error { _, err := w.Write(mb); return err }); err != nil {
+		return nil, nil, err
 	}
-	return out, m, nil
+	return m, mb, nil
+}
+
+// countWriter counts the bytes written through it.
+type countWriter struct{ n int }
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	c.n += len(p)
+	return len(p), nil
 }
 
 // OperatingColumns is operating.csv's header.
 var OperatingColumns = []string{"metric", "value", "unit", "definition"}
 
-func operatingCSV(ms []Metric) []byte {
-	var b bytes.Buffer
-	w := csv.NewWriter(&b)
+func operatingCSV(out io.Writer, ms []Metric) error {
+	w := csv.NewWriter(out)
 	w.Write(OperatingColumns)
 	for _, m := range ms {
 		w.Write(csvsafe.Record([]string{m.Name, m.Value, m.Unit, m.Definition}))
 	}
 	w.Flush()
-	return b.Bytes()
+	return w.Error()
 }
 
 type monthView struct {
@@ -124,18 +154,19 @@ type indexView struct {
 	Months []*Manifest // newest first
 }
 
-func execute(t *template.Template, v any) ([]byte, error) {
-	var b bytes.Buffer
-	if err := t.Execute(&b, v); err != nil {
-		return nil, fmt.Errorf("disclose: page: %w", err)
+func execute(w io.Writer, t *template.Template, v any) error {
+	if err := t.Execute(w, v); err != nil {
+		return fmt.Errorf("disclose: page: %w", err)
 	}
-	return b.Bytes(), nil
+	return nil
 }
 
 // renderIndex is the site's index: every published month, newest first.
 func renderIndex(months []*Manifest) ([]byte, error) {
 	sort.Slice(months, func(i, j int) bool { return months[i].Month > months[j].Month })
-	return execute(indexTmpl, indexView{Months: months})
+	var b bytes.Buffer
+	err := execute(&b, indexTmpl, indexView{Months: months})
+	return b.Bytes(), err
 }
 
 var funcs = template.FuncMap{"page": pageName}
