@@ -2,7 +2,6 @@ package train_test
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"math"
 	"os"
@@ -49,16 +48,9 @@ func TestBoostedMonotoneTables(t *testing.T) {
 	}
 	trainCSV, testCSV := writeBook(t, dir, "train.csv", 6000, 5, logit), writeBook(t, dir, "test.csv", 2000, 6, logit)
 	fit := func(mono binning.Monotonic) map[string]scorecard.Characteristic {
-		c := train.NewConfig()
-		c.Data, c.Test, c.Target, c.BadValue, c.Name = trainCSV, testCSV, "bad", "1", "book"
-		c.Out = t.TempDir()
-		c.Method, c.Boost.MaxPairs, c.Binning.Monotonic = "boosted", -1, mono
-		res, err := train.Run(context.Background(), c, quiet)
-		if err != nil {
-			t.Fatal(err)
-		}
+		m, _ := trainBookWith(t, trainCSV, testCSV, func(c *train.Config) { c.Boost.MaxPairs, c.Binning.Monotonic = -1, mono })
 		chars := map[string]scorecard.Characteristic{}
-		for _, ch := range res.Model.Chars {
+		for _, ch := range m.Chars {
 			chars[ch.Name] = ch
 		}
 		return chars
@@ -97,15 +89,7 @@ func TestBoostedBagsBeatOneBag(t *testing.T) {
 	dir := t.TempDir()
 	testCSV := writeBook(t, dir, "test.csv", 20000, 99, logit)
 	fit := func(trainCSV string, bags int) (*scorecard.Model, string) {
-		c := train.NewConfig()
-		c.Data, c.Test, c.Target, c.BadValue, c.Name = trainCSV, testCSV, "bad", "1", "book"
-		c.Out = t.TempDir()
-		c.Method, c.Boost.MaxPairs, c.Boost.Bags = "boosted", -1, bags
-		res, err := train.Run(context.Background(), c, quiet)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return res.Model, res.Dir
+		return trainBookWith(t, trainCSV, testCSV, func(c *train.Config) { c.Boost.MaxPairs, c.Boost.Bags = -1, bags })
 	}
 	var gain float64
 	for seed := uint64(1); seed <= 3; seed++ {

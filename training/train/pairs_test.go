@@ -27,10 +27,18 @@ func writeBook(t *testing.T, dir, name string, n int, seed uint64, logit func(x 
 // maxPairs (negative: none).
 func trainBook(t *testing.T, trainCSV, testCSV string, maxPairs int) (*scorecard.Model, string) {
 	t.Helper()
+	return trainBookWith(t, trainCSV, testCSV, func(c *train.Config) { c.Boost.MaxPairs = maxPairs })
+}
+
+// trainBookWith trains the boosted card on the train and test books with
+// the settings set makes.
+func trainBookWith(t *testing.T, trainCSV, testCSV string, set func(c *train.Config)) (*scorecard.Model, string) {
+	t.Helper()
 	c := train.NewConfig()
 	c.Data, c.Test, c.Target, c.BadValue, c.Name = trainCSV, testCSV, "bad", "1", "book"
 	c.Out = t.TempDir()
-	c.Method, c.Boost.MaxPairs = "boosted", maxPairs
+	c.Method = "boosted"
+	set(c)
 	res, err := train.Run(context.Background(), c, quiet)
 	if err != nil {
 		t.Fatal(err)
