@@ -14,6 +14,7 @@ import (
 	"qiandun/data/ingest"
 	"qiandun/data/lake"
 	"qiandun/data/perf"
+	"qiandun/internal/durable"
 )
 
 // TestGeneratedBook runs gen -> ingest -> features (and perf) on a small
@@ -33,6 +34,52 @@ func TestGeneratedBook(t *testing.T) {
 	}
 	t.Run("fraud rings", func(t *testing.T) { testRings(t, raw, root) })
 	t.Run("dpd matches perf", func(t *testing.T) { testDPDMatchesPerf(t, root) })
+	t.Run("positional join as key join", func(t *testing.T) { testPositionalAsKeyJoin(t, root) })
+}
+
+// testPositionalAsKeyJoin: the A-card snapshot written as the POSITIONAL
+// JOIN of the spine's head and the group tables, each sorted by app_idx,
+// is the same bytes as the groups joined on app_idx and sorted at the
+// end; and the positional path is the one Build takes.
+func testPositionalAsKeyJoin(t *testing.T, root string) {
+	ctx := context.Background()
+	l := lake.New(root)
+	cat, err := DefaultCatalog()
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, _ := time.Parse(time.DateOnly, "2024-01-01")
+	var sums []string
+	for _, keyJoin := range []bool{false, true} {
+		db, err := l.OpenDB(ctx, lake.DBOptions{MemoryLimit: "1GB", Threads: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		conn, err := db.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := NewBuilder(l, cat, conn, nil)
+		b.Out, b.keyJoin = lake.New(t.TempDir()), keyJoin
+		s, err := b.Build(ctx, SetACard, d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b.positional == keyJoin {
+			t.Errorf("keyJoin %v: positional %v", keyJoin, b.positional)
+		}
+		r, _ := filepath.Rel(root, s.Path)
+		sum, err := durable.SHA256(filepath.Join(b.Out.TableDir(filepath.ToSlash(r)), "part-0.parquet"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sums = append(sums, sum)
+		conn.Close()
+		db.Close()
+	}
+	if sums[0] != sums[1] {
+		t.Errorf("positional join %s, key join %s", sums[0], sums[1])
+	}
 }
 
 // testRings checks the link-graph feature against the generator's ground
