@@ -322,7 +322,7 @@ func (b *Builder) sorted(ctx context.Context, table, query, key string) error {
 		return err
 	}
 	t := lake.Ident(table)
-	if err := b.exec(ctx, "sort "+table, fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s_sorted AS %s ORDER BY %s", table, query, lake.Ident(key))); err != nil {
+	if err := b.exec(ctx, "sort "+table, fmt.Sprintf("CREATE OR REPLACE TABLE %s_sorted AS %s ORDER BY %s", table, query, lake.Ident(key))); err != nil {
 		return err
 	}
 	if err := b.exec(ctx, "sort "+table, fmt.Sprintf("DROP TABLE IF EXISTS %s; ALTER TABLE %s_sorted RENAME TO %s", t, table, t)); err != nil {

@@ -105,11 +105,6 @@ const DefaultMaxPairs = 3
 type BoostOptions struct {
 	Shrinkage float64 // learning rate of each round's line-searched step (default 0.1)
 	L2        float64 // added to each leaf's hessian sum (default 1)
-	// L2Grid, when it holds two or more values, replaces L2: the card
-	// is boosted once with each and the λ of the best validation
-	// log-likelihood (at its early-stopping round) is kept, the first
-	// of equals.
-	L2Grid []float64
 	// Bags is the number of splits of the train rows into fitting and
 	// validation rows the main effects are boosted on, their tables
 	// averaged (bagging, as explainable boosting machines' outer bags).
