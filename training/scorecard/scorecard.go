@@ -31,7 +31,7 @@
 //	m.Characteristics()                     // names and kinds of the inputs needed
 //	f, err := frame.Query(ctx, conn, sql, m.Kinds()) // columns typed as in training (Arrow from DuckDB)
 //	s, err := m.Score(f.Cols)               // cols: map[name]*binning.Column
-//	s.Score[i], s.PD[i], s.Points[j][i]     // per row; Points per characteristic
+//	s.Score[i], s.PD[i], s.Bin[j][i]        // per row; Bin per characteristic
 //	s.Fallbacks[j]                          // rows of characteristic j that fell back
 //	m.Reasons(s, i, 3)                      // reason codes of row i
 //
@@ -81,6 +81,7 @@ import (
 
 	"qiandun/internal/csvsafe"
 	"qiandun/internal/durable"
+	"qiandun/internal/par"
 	"qiandun/training/binning"
 )
 
@@ -470,11 +471,10 @@ func (m *Model) Kinds() map[string]binning.Kind {
 
 // Scores are the per-row results of Score.
 type Scores struct {
-	Score     []float64   // total points
-	PD        []float64   // probability of bad implied by Score
-	Points    [][]float64 // Points[j][i]: characteristic j, row i
-	Bin       [][]int32   // Bin[j][i]: the bin taken
-	Fallbacks []int       // rows per characteristic that took the fallback bin
+	Score     []float64 // total points
+	PD        []float64 // probability of bad implied by Score
+	Bin       [][]int32 // Bin[j][i]: the bin characteristic j gave row i (its points: the bin's)
+	Fallbacks []int     // rows per characteristic that took the fallback bin
 }
 
 // Score scores the rows of cols (every characteristic must be present,
@@ -487,37 +487,56 @@ func (m *Model) Score(cols map[string]*binning.Column) (*Scores, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Scores{Score: make([]float64, n), PD: make([]float64, n)}
-	total := make([]int64, n)
-	for i := range total {
-		total[i] = m.Base()
-	}
+	s := &Scores{Score: make([]float64, n), PD: make([]float64, n), Fallbacks: make([]int, len(m.Chars))}
+	luts := make([]*Lookup, len(m.Chars))
 	for j := range m.Chars {
-		c := &m.Chars[j]
-		l := c.Lookup()
-		idx := make([]int32, n)
-		var fb int
-		if c.IsPair() {
-			other := make([]int32, n)
-			fb = l.Axes[0].binColumn(cols[c.Inputs[0].Name], idx) + l.Axes[1].binColumn(cols[c.Inputs[1].Name], other)
-			l.Cells(idx, other)
-		} else {
-			fb = l.binColumn(cols[c.Name], idx)
-		}
-		pts := make([]float64, n)
-		for i, k := range idx {
-			pts[i] = c.Bins[k].Points
-			total[i] += l.Fixed[k]
-		}
-		s.Points = append(s.Points, pts)
-		s.Bin = append(s.Bin, idx)
-		s.Fallbacks = append(s.Fallbacks, fb)
+		luts[j] = m.Chars[j].Lookup()
+		s.Bin = append(s.Bin, make([]int32, n))
 	}
-	for i, t := range total {
-		s.Score[i] = ScoreOf(t)
-		s.PD[i] = m.Scaling.PD(s.Score[i])
+	// The rows in two halves, one per core; each half's fallbacks apart.
+	var fbs [2][]int
+	par.Halves(n, func(lo, hi int) {
+		fb := make([]int, len(m.Chars))
+		total := make([]int64, hi-lo)
+		for i := range total {
+			total[i] = m.Base()
+		}
+		for j := range m.Chars {
+			c, l, idx := &m.Chars[j], luts[j], s.Bin[j][lo:hi]
+			if c.IsPair() {
+				other := make([]int32, hi-lo)
+				fb[j] = l.Axes[0].binColumn(rows(cols[c.Inputs[0].Name], lo, hi), idx) + l.Axes[1].binColumn(rows(cols[c.Inputs[1].Name], lo, hi), other)
+				l.Cells(idx, other)
+			} else {
+				fb[j] = l.binColumn(rows(cols[c.Name], lo, hi), idx)
+			}
+			for i, k := range idx {
+				total[i] += l.Fixed[k]
+			}
+		}
+		for i, t := range total {
+			s.Score[lo+i] = ScoreOf(t)
+			s.PD[lo+i] = m.Scaling.PD(s.Score[lo+i])
+		}
+		fbs[min(lo, 1)] = fb
+	})
+	for _, fb := range fbs {
+		for j, f := range fb {
+			s.Fallbacks[j] += f
+		}
 	}
 	return s, nil
+}
+
+// rows is rows lo to hi of col, sharing its values.
+func rows(col *binning.Column, lo, hi int) *binning.Column {
+	r := *col
+	if r.Kind == binning.Categorical {
+		r.Codes = r.Codes[lo:hi]
+	} else {
+		r.Num = r.Num[lo:hi]
+	}
+	return &r
 }
 
 // checkCols checks that cols hold every input, of its kind, all of one
@@ -603,8 +622,8 @@ func (m *Model) ReasonsIn(cat *ReasonCatalog, s *Scores, i, k int) []Reason {
 		for _, b := range c.Bins {
 			best = math.Max(best, b.Points)
 		}
-		if gap := best - s.Points[j][i]; gap > 0 {
-			bin := int(s.Bin[j][i])
+		bin := int(s.Bin[j][i])
+		if gap := best - c.Bins[bin].Points; gap > 0 {
 			code, text := cat.ReasonCode(c, bin)
 			out = append(out, Reason{Characteristic: c.Name, Bin: c.Bins[bin].Label, Shortfall: gap, Code: code, Text: text})
 		}

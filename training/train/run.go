@@ -651,21 +651,18 @@ func (r *run) validate(m *scorecard.Model, res *Result) ([]byte, error) {
 	phase := time.Now()
 	n := len(r.samples)
 	scores := make([]*scorecard.Scores, n)
-	errs := make([]error, n)
 	lines := make([]bytes.Buffer, n) // each sample's rows of scored.csv
-	par.Halves(n, func(lo, hi int) {
-		for k := lo; k < hi; k++ {
-			s := r.samples[k]
-			if scores[k], errs[k] = m.Score(s.cols); errs[k] == nil {
-				appendScored(&lines[k], s.name, scores[k], s.y)
-			}
-		}
-	})
-	for _, err := range errs {
-		if err != nil {
+	for k, s := range r.samples { // Score splits the rows between the cores
+		var err error
+		if scores[k], err = m.Score(s.cols); err != nil {
 			return nil, err
 		}
 	}
+	par.Halves(n, func(lo, hi int) {
+		for k := lo; k < hi; k++ {
+			appendScored(&lines[k], r.samples[k].name, scores[k], r.samples[k].y)
+		}
+	})
 	// Every sample's metrics against the train scores (the first sample).
 	trainSc := scores[0]
 	vals := make([]scorecard.Sample, n)
