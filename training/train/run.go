@@ -652,7 +652,8 @@ func (r *run) validate(m *scorecard.Model, res *Result) ([]byte, error) {
 	n := len(r.samples)
 	scores := make([]*scorecard.Scores, n)
 	lines := make([]bytes.Buffer, n) // each sample's rows of scored.csv
-	for k, s := range r.samples {    // Score splits the rows between the cores
+	// One sample at a time: Score splits its rows between the cores.
+	for k, s := range r.samples {
 		var err error
 		if scores[k], err = m.Score(s.cols); err != nil {
 			return nil, err
