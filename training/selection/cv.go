@@ -86,7 +86,7 @@ func StepwiseCV(ctx context.Context, cs []Candidate, y []float64, o Options) ([]
 		if err := ctx.Err(); err != nil {
 			return nil, nil, err
 		}
-		stats := scoreStats(cv0.x, cv0.y, in, betas[0])
+		stats := cv0.scoreStats(in, betas[0])
 		order := make([]int, 0, m-len(in))
 		for j := range m {
 			if !slices.Contains(in, j) && !math.IsNaN(stats[j]) {
@@ -264,13 +264,13 @@ func foldsOf(y []float64, k int, seed uint64) []int {
 // score statistic for adding it to the model of the columns in (plus the
 // intercept) at coefficients beta, or NaN for the columns in the model and
 // those whose conditional information is not positive (collinear).
-func scoreStats(x *mat.Dense, y []float64, in []int, beta []float64) []float64 {
+func (e *cvEval) scoreStats(in []int, beta []float64) []float64 {
+	x, y := e.x, e.y
 	n, q := x.Dims()
 	m := q - 1
 	// Fitted probabilities of the current model.
 	sel := append([]int{0}, plusOne(in)...)
-	resid := mat.NewVecDense(n, nil)
-	z := mat.NewDense(n, q, nil) // rows of x scaled by sqrt(w)
+	z, _, resid := e.buffers(n, q) // z: rows of x scaled by sqrt(w)
 	xr, zr, rr := x.RawMatrix(), z.RawMatrix(), resid.RawVector().Data
 	var us [2]mat.VecDense
 	var gs [2]mat.SymDense
@@ -358,6 +358,22 @@ type cvEval struct {
 	cols   [][]float64
 	bounds []int
 	l2     float64
+	// scratch holds the n × (columns) buffers of loglik and scoreStats,
+	// reused from step to step rather than allocated per model.
+	scratch [2][]float64
+}
+
+// buffers returns two n × c matrices and an n-vector over e's scratch,
+// valid until the next call; the caller writes every element.
+func (e *cvEval) buffers(n, c int) (*mat.Dense, *mat.Dense, *mat.VecDense) {
+	for k := range e.scratch {
+		if cap(e.scratch[k]) < n*c+n {
+			e.scratch[k] = make([]float64, n*c+n)
+		}
+		e.scratch[k] = e.scratch[k][:n*c+n]
+	}
+	a, b := e.scratch[0], e.scratch[1]
+	return mat.NewDense(n, c, a[:n*c]), mat.NewDense(n, c, b[:n*c]), mat.NewVecDense(n, a[n*c:])
 }
 
 func (e *cvEval) fit(ctx context.Context, in []int, y []float64, rows []int, start []float64) (*logit.Result, error) {
@@ -387,7 +403,7 @@ func (e *cvEval) loglik(ctx context.Context, in []int, beta []float64) (float64,
 	n, _ := e.x.Dims()
 	sel := append([]int{0}, plusOne(in)...)
 	s := len(sel)
-	xs := mat.NewDense(n, s, nil) // the model's columns
+	xs, z, resid := e.buffers(n, s) // the model's columns, scaled by sqrt(w)
 	xr, xsr := e.x.RawMatrix(), xs.RawMatrix()
 	for i := range n {
 		src, dst := xr.Data[i*xr.Stride:], xsr.Data[i*xsr.Stride:]
@@ -395,8 +411,6 @@ func (e *cvEval) loglik(ctx context.Context, in []int, beta []float64) (float64,
 			dst[k] = src[c]
 		}
 	}
-	z := mat.NewDense(n, s, nil)
-	resid := mat.NewVecDense(n, nil)
 	var bv mat.VecDense
 	bv.CloneFromVec(mat.NewVecDense(s, slices.Clone(beta)))
 	var eta mat.VecDense

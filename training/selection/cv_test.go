@@ -93,7 +93,7 @@ func TestScoreStatsMatchLikelihoodRatio(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	stats := scoreStats(x, y, []int{0}, base.Coef)
+	stats := (&cvEval{x: x, y: y}).scoreStats([]int{0}, base.Coef)
 	if !math.IsNaN(stats[0]) {
 		t.Errorf("in-model column has a score statistic %v", stats[0])
 	}
