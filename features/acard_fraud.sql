@@ -4,47 +4,47 @@
 -- declared on each application. They are personal information, so the
 -- lake holds only their keyed HMAC tokens, and equal tokens are equal
 -- values: sharing counts are the same as on the clear values. The spine
--- numbers the tokens (device_node, phone_node, ip_node), so the sharing
--- joins compare integers. Every earlier application is in the spine
+-- carries the tokens' 128-bit MD5 numbers (device_key, phone_key,
+-- ip_key), so the sharing joins compare integers. Every earlier application is in the spine
 -- (it holds all applications before the as-of date).
 -- reads: (none)
 -- uses: spine_acard
 WITH app AS (
     SELECT app_idx, application_id, borrower_id, apply_time,
-           device_node, phone_node, ip_node, gender, id_gender, age, id_checksum_ok
+           device_key, phone_key, ip_key, gender, id_gender, age, id_checksum_ok
     FROM spine_acard
 ),
 device_share AS (
     SELECT x.app_idx, count(DISTINCT y.borrower_id) AS n
     FROM app x
     JOIN spine_acard y
-      ON y.device_node = x.device_node
+      ON y.device_key = x.device_key
      AND y.borrower_id <> x.borrower_id
      AND y.apply_time < x.apply_time
      AND y.apply_time >= x.apply_time - INTERVAL 30 DAY
-    WHERE x.device_node IS NOT NULL
+    WHERE x.device_key IS NOT NULL
     GROUP BY x.app_idx
 ),
 phone_share AS (
     SELECT x.app_idx, count(DISTINCT y.borrower_id) AS n
     FROM app x
     JOIN spine_acard y
-      ON y.phone_node = x.phone_node
+      ON y.phone_key = x.phone_key
      AND y.borrower_id <> x.borrower_id
      AND y.apply_time < x.apply_time
      AND y.apply_time >= x.apply_time - INTERVAL 30 DAY
-    WHERE x.phone_node IS NOT NULL
+    WHERE x.phone_key IS NOT NULL
     GROUP BY x.app_idx
 ),
 ip_share AS (
     SELECT x.app_idx, count(DISTINCT y.borrower_id) AS n
     FROM app x
     JOIN spine_acard y
-      ON y.ip_node = x.ip_node
+      ON y.ip_key = x.ip_key
      AND y.borrower_id <> x.borrower_id
      AND y.apply_time < x.apply_time
      AND y.apply_time >= x.apply_time - INTERVAL 30 DAY
-    WHERE x.ip_node IS NOT NULL
+    WHERE x.ip_key IS NOT NULL
     GROUP BY x.app_idx
 ),
 velocity AS (

@@ -17,17 +17,20 @@
 -- before; when any is, the builder runs this file again over the
 -- applications sorted (a lake ingest did not write).
 -- The name and ID-number tokens are left out: no feature reads them.
--- The device, phone and IP tokens (64 characters each) are replaced
--- by integers, equal for equal tokens and NULL for a missing one
--- (device_node, phone_node, ip_node: 0..n-1, numbered in no particular
--- order): the features only compare them, and the spine, read by every
--- group, is a third of the size (on a 10M-loan book the tokens' joins
--- spilled and took 180 of the snapshot's 480 s). The three token joins
--- run on a narrow projection (nodes: the application id and its three
--- tokens), joined to the wide rows once by application id: at 10M loans
--- the token joins' tables of 15M distinct tokens spill, and wide probe
--- rows spilled with them (this file 110 s wall, 161 CPU-s, before; 74 s,
--- 109 CPU-s so; the same at 1M).
+-- The device, phone and IP tokens (64 characters each) are replaced by
+-- their 128-bit MD5 numbers (device_key, phone_key, ip_key; NULL for a
+-- missing one): the features only compare them, equal tokens have equal
+-- keys, and two of a book's tokens share one with odds of about 1e-24
+-- at 10M loans (and an applicant, who sees neither the key nor the HMAC
+-- token, cannot aim at one); the spine, read by every group, holds 16
+-- bytes per token instead of 64 characters.
+-- Numbering the tokens instead (DISTINCT, row_number and a join back per
+-- token) took 8.6 of this file's 23.4 s at 3M loans, and at 10M its
+-- joins' tables of 15M distinct tokens spilled; the keys take no join
+-- (the file 20.4 s wall and 23.9 CPU-s at 3M against 23.4 and 34.5, the
+-- same partitions). The union-find numbers the device and phone keys it
+-- needs (prep_graph_links.sql). The stage: 45.9 CPU-s at 1M against
+-- 49.9, 164.8 at 3M against 177.4, the same snapshot bytes at 1M.
 -- reads: applications, loans
 WITH loan AS (
     SELECT application_id,
@@ -40,25 +43,6 @@ WITH loan AS (
 app AS NOT MATERIALIZED (
     SELECT * FROM applications WHERE apply_time < getvariable('as_of')
 ),
-dev AS (
-    SELECT device_id_token, CAST(row_number() OVER () - 1 AS INTEGER) AS device_node
-    FROM (SELECT DISTINCT device_id_token FROM app WHERE device_id_token <> '')
-),
-ph AS (
-    SELECT phone_token, CAST(row_number() OVER () - 1 AS INTEGER) AS phone_node
-    FROM (SELECT DISTINCT phone_token FROM app WHERE phone_token <> '')
-),
-ip AS (
-    SELECT ip_token, CAST(row_number() OVER () - 1 AS INTEGER) AS ip_node
-    FROM (SELECT DISTINCT ip_token FROM app WHERE ip_token <> '')
-),
-nodes AS (
-    SELECT t.application_id, dev.device_node, ph.phone_node, ip.ip_node
-    FROM (SELECT application_id, device_id_token, phone_token, ip_token FROM app) t
-    LEFT JOIN dev USING (device_id_token)
-    LEFT JOIN ph USING (phone_token)
-    LEFT JOIN ip USING (ip_token)
-),
 numbered AS (
     SELECT CAST(row_number() OVER () - 1 AS INTEGER) AS app_idx, *,
            coalesce(application_id <= lag(application_id) OVER (), false) AS out_of_order
@@ -67,10 +51,11 @@ numbered AS (
 SELECT
     a.app_idx,
     a.* EXCLUDE (app_idx, out_of_order, id_number_token, name_token, device_id_token, phone_token, ip_token),
-    n.device_node, n.phone_node, n.ip_node,
+    CASE WHEN a.device_id_token <> '' THEN md5_number(a.device_id_token) END AS device_key,
+    CASE WHEN a.phone_token <> '' THEN md5_number(a.phone_token) END AS phone_key,
+    CASE WHEN a.ip_token <> '' THEN md5_number(a.ip_token) END AS ip_key,
     CAST(a.apply_time AS DATE) AS apply_date,
     l.loan_principal, l.loan_collateral_type, l.loan_collateral_value,
     a.out_of_order
 FROM numbered a
 LEFT JOIN loan l USING (application_id)
-LEFT JOIN nodes n USING (application_id)
