@@ -83,8 +83,6 @@ type Reader struct {
 var _ array.RecordReader = (*Reader)(nil)
 
 // Query opens a private DuckDB with o, starts q and returns its stream.
-// When q holds several statements, those before the last run first (to
-// set a variable the last reads) and the last is streamed.
 // Cancelling ctx interrupts the query; Next then returns false and Err
 // the context's error.
 func Query(ctx context.Context, o Options, q string) (*Reader, error) {
@@ -127,8 +125,12 @@ func (r *Reader) open(o Options, q string) error {
 		return errors.New("duckstream: connect")
 	}
 	if o.StreamBuffer != "" { // a session setting, not a database one
-		if err := r.exec("SET streaming_buffer_size = '" + strings.ReplaceAll(o.StreamBuffer, "'", "''") + "'"); err != nil {
-			return fmt.Errorf("duckstream: streaming_buffer_size %q: %w", o.StreamBuffer, err)
+		var res bindings.Result
+		st := bindings.Query(r.conn, "SET streaming_buffer_size = '"+strings.ReplaceAll(o.StreamBuffer, "'", "''")+"'", &res)
+		msg := bindings.ResultError(&res)
+		bindings.DestroyResult(&res)
+		if st == bindings.StateError {
+			return fmt.Errorf("duckstream: streaming_buffer_size %q: %s", o.StreamBuffer, msg)
 		}
 	}
 	// From here on cancelling ctx interrupts the query: DuckDB may run
@@ -140,8 +142,8 @@ func (r *Reader) open(o Options, q string) error {
 			bindings.Interrupt(r.conn)
 		}
 	})
-	if err := r.prepare(q); err != nil {
-		return err
+	if bindings.Prepare(r.conn, q, &r.stmt) == bindings.StateError {
+		return errors.New(bindings.PrepareError(r.stmt))
 	}
 	if bindings.PendingPreparedStreaming(r.stmt, &r.pend) == bindings.StateError {
 		return errors.New(bindings.PendingError(r.pend))
@@ -184,52 +186,6 @@ func (r *Reader) open(o Options, q string) error {
 		return fmt.Errorf("duckstream: arrow schema: %w", err)
 	}
 	r.schema = schema
-	return nil
-}
-
-// prepare prepares the last statement of q into r.stmt, after running the
-// ones before it (session state it reads, such as a variable).
-func (r *Reader) prepare(q string) error {
-	var ex bindings.ExtractedStatements
-	defer bindings.DestroyExtracted(&ex)
-	n := bindings.ExtractStatements(r.conn, q, &ex)
-	if n == 0 {
-		if msg := bindings.ExtractStatementsError(ex); msg != "" {
-			return errors.New(msg)
-		}
-		return errors.New("duckstream: no statement")
-	}
-	for i := range n - 1 {
-		var st bindings.PreparedStatement
-		if bindings.PrepareExtractedStatement(r.conn, ex, i, &st) == bindings.StateError {
-			msg := bindings.PrepareError(st)
-			bindings.DestroyPrepare(&st)
-			return errors.New(msg)
-		}
-		var res bindings.Result
-		state := bindings.ExecutePrepared(st, &res)
-		msg := bindings.ResultError(&res)
-		bindings.DestroyResult(&res)
-		bindings.DestroyPrepare(&st)
-		if state == bindings.StateError {
-			return errors.New(msg)
-		}
-	}
-	if bindings.PrepareExtractedStatement(r.conn, ex, n-1, &r.stmt) == bindings.StateError {
-		return errors.New(bindings.PrepareError(r.stmt))
-	}
-	return nil
-}
-
-// exec runs one statement on the connection and discards its result.
-func (r *Reader) exec(q string) error {
-	var res bindings.Result
-	st := bindings.Query(r.conn, q, &res)
-	msg := bindings.ResultError(&res)
-	bindings.DestroyResult(&res)
-	if st == bindings.StateError {
-		return errors.New(msg)
-	}
 	return nil
 }
 

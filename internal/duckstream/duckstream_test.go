@@ -175,38 +175,6 @@ func TestErrors(t *testing.T) {
 	}
 }
 
-// TestStatements: the statements before the last run first, on the same
-// connection (a variable they set is the last's), and only the last is
-// streamed; an error in an earlier one fails Query with DuckDB's message;
-// a query of no statement is refused.
-func TestStatements(t *testing.T) {
-	r, err := duckstream.Query(context.Background(), duckstream.Options{Threads: 1},
-		"SET VARIABLE n = 5; SET VARIABLE n = getvariable('n') * 2;\nSELECT i FROM range(getvariable('n')) t(i)")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	var got []int64
-	for r.Next() {
-		col := r.RecordBatch().Column(0).(*array.Int64)
-		for i := range col.Len() {
-			got = append(got, col.Value(i))
-		}
-	}
-	if err := r.Err(); err != nil {
-		t.Fatal(err)
-	}
-	if len(got) != 10 || got[9] != 9 {
-		t.Errorf("rows %v, want 0..9", got)
-	}
-	if _, err := duckstream.Query(context.Background(), duckstream.Options{}, "SET VARIABLE v = (SELECT nope); SELECT 1"); err == nil || !strings.Contains(err.Error(), "nope") {
-		t.Errorf("a failing first statement: err %v, want DuckDB's naming nope", err)
-	}
-	if _, err := duckstream.Query(context.Background(), duckstream.Options{}, " ;"); err == nil {
-		t.Error("no statement: no error")
-	}
-}
-
 // TestCancel: cancelling the context stops a long query, whether it is
 // still in Query (a sort) or streaming; the error says so.
 func TestCancel(t *testing.T) {
