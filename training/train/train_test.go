@@ -481,6 +481,57 @@ func TestFlatParquetSameAsCSV(t *testing.T) {
 	}
 }
 
+// TestFlatQuotedNames: a CSV in a directory whose name holds a single
+// quote, with a header whose names hold single and double quotes (real
+// exports have both), trains the same card as the plain file: the path and
+// the names reach DuckDB quoted, whatever DuckDB sniffs.
+func TestFlatQuotedNames(t *testing.T) {
+	ctx := context.Background()
+	dir := filepath.Join(t.TempDir(), `o'brien "exports"`)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(gcredit.CSVPath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	const from, to = "duration_in_month,", `"duration's ""in"" month",`
+	if !bytes.HasPrefix(b, []byte("status_of_existing_checking_account,"+from)) {
+		t.Fatalf("germancredit.csv header changed: %.80s", b)
+	}
+	quoted := filepath.Join(dir, "german's credit.csv")
+	if err := os.WriteFile(quoted, bytes.Replace(b, []byte(from), []byte(to), 1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	a, err := train.Run(ctx, flatConfig(filepath.Join(t.TempDir(), "a")), quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := flatConfig(filepath.Join(t.TempDir(), "b"))
+	c.Data = quoted
+	q, err := train.Run(ctx, c, quiet)
+	if err != nil {
+		t.Fatalf("train on %s: %v", quoted, err)
+	}
+	if len(a.Model.Chars) != len(q.Model.Chars) {
+		t.Fatalf("%d vs %d characteristics", len(a.Model.Chars), len(q.Model.Chars))
+	}
+	renamed := false
+	for j := range a.Model.Chars {
+		x, y := a.Model.Chars[j], q.Model.Chars[j]
+		if x.Name == "duration_in_month" {
+			renamed = y.Name == `duration's "in" month` && y.Coef.Term == y.Name
+			x.Name, x.Coef.Term = y.Name, y.Coef.Term
+		}
+		if x.Name != y.Name || x.Coef != y.Coef || len(x.Bins) != len(y.Bins) {
+			t.Errorf("characteristic %d: %s %+v vs %s %+v", j, x.Name, x.Coef, y.Name, y.Coef)
+		}
+	}
+	if !renamed {
+		t.Error(`duration_in_month is not in the card as "duration's \"in\" month"`)
+	}
+}
+
 // TestLakeModeRootIndependent: the same book trained under two lake roots
 // (one absolute, one relative to the working directory) gives the same
 // model version and the same artifact bytes: model.json names its inputs
