@@ -5,8 +5,9 @@
 -- lake holds only their keyed HMAC tokens, and equal tokens are equal
 -- values: sharing counts are the same as on the clear values. The spine
 -- carries the tokens' 128-bit MD5 numbers (device_key, phone_key,
--- ip_key), so the sharing joins compare integers. Every earlier application is in the spine
--- (it holds all applications before the as-of date).
+-- ip_key), so the sharing joins compare integers. Every earlier
+-- application is in the spine (it holds all applications before the
+-- as-of date).
 -- reads: (none)
 -- uses: spine_acard
 WITH app AS (
