@@ -1,8 +1,13 @@
 package features
 
 import (
+	"context"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
+
+	"qiandun/data/lake"
 
 	"qiandun/data/schema"
 )
@@ -212,5 +217,46 @@ func TestACardGolden(t *testing.T) {
 		if flags[i] != wantFlags[i] {
 			t.Errorf("flag %d = %q, want %q", i, flags[i], wantFlags[i])
 		}
+	}
+}
+
+// TestACardInquiryCountLimit: acard_bureau.sql sums each window's counts
+// by institution type in 12-bit fields of one integer. 4095 inquiries of
+// one type in a window are counted exactly, beside the other types'; one
+// more fails the step with the limit named instead of carrying into the
+// next type's count.
+func TestACardInquiryCountLimit(t *testing.T) {
+	for _, tc := range []struct {
+		p2p     int
+		wantErr bool
+	}{{4093, false}, {4094, true}} {
+		root := t.TempDir()
+		lk := acardLake()
+		// A1 applies 03-10; each of these is 4 days before it, beside
+		// B1's p2p inquiries of 03-03 and 03-02: 4093 more make 4095 in
+		// its 180 days, the most a field holds.
+		for range tc.p2p {
+			lk["bureau_inquiries"] = append(lk["bureau_inquiries"], inquiry("B1", "2024-03-06", "p2p", "post_loan"))
+		}
+		writeLake(t, root, "part-0", lk)
+		d := time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC)
+		l := lake.New(root)
+		_, err := Run(context.Background(), l, SetACard, []time.Time{d}, lake.DBOptions{MemoryLimit: "1GB", Threads: 2}, nil)
+		if tc.wantErr {
+			if err == nil || !strings.Contains(err.Error(), "at most 4095") {
+				t.Fatalf("%d p2p inquiries: err %v, want the 4095 limit named", tc.p2p, err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("%d p2p inquiries: %v", tc.p2p, err)
+		}
+		got := readParquet(t, filepath.Join(Dir(l, SetACard, d), "part-0.parquet"))
+		// As in TestACardGolden, plus the added p2p inquiries: the 7-day
+		// window held 03-09 bank and 03-03 p2p.
+		checkRow(t, "A1", got["A1"], map[string]any{
+			"inq_7d_p2p": tc.p2p + 1, "inq_7d_bank": 1, "inq_7d_consumer_finance": 0, "inq_7d_microloan": 0,
+			"inq_7d_total": tc.p2p + 2, "inq_180d_total": tc.p2p + 4, "inq_180d_consumer_finance": 1,
+		})
 	}
 }
