@@ -117,16 +117,18 @@ func Fit(ctx context.Context, cols [][]float64, y []float64, o Options) (*Result
 	start := o.Start
 	if n := len(y); start == nil && n > warmRows && len(cols) > 0 {
 		stride := n / (warmRows / 2)
+		m := (n + stride - 1) / stride
 		sub := make([][]float64, len(cols))
 		for j, c := range cols {
 			if len(c) != n {
 				break
 			}
+			sub[j] = make([]float64, 0, m)
 			for i := 0; i < n; i += stride {
 				sub[j] = append(sub[j], c[i])
 			}
 		}
-		var sy []float64
+		sy := make([]float64, 0, m)
 		for i := 0; i < n; i += stride {
 			sy = append(sy, y[i])
 		}

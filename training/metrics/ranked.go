@@ -3,6 +3,7 @@ package metrics
 import (
 	"fmt"
 	"math"
+	"slices"
 )
 
 // Ranked is a sample of scores (higher = riskier) and outcomes sorted
@@ -28,7 +29,11 @@ func Rank(score, bad []float64) (*Ranked, error) {
 			return nil, fmt.Errorf("metrics: score %d is NaN", i)
 		}
 	}
-	r := &Ranked{score: score, bad: bad, order: argsort(score)}
+	// One group per distinct score, at most one per row: sized for that
+	// up front (grown by append, a million-row sample's groups were
+	// copied and cleared again at each doubling) and trimmed after when
+	// far fewer.
+	r := &Ranked{score: score, bad: bad, order: argsort(score), gs: make([]group, 0, len(score))}
 	for k, i := range r.order {
 		s := score[i]
 		if k == 0 || s != r.gs[len(r.gs)-1].score {
@@ -45,6 +50,9 @@ func Rank(score, bad []float64) (*Ranked, error) {
 	}
 	if r.nb == 0 || r.ng == 0 {
 		return nil, fmt.Errorf("metrics: need both bads and goods")
+	}
+	if len(r.gs) < cap(r.gs)/2 {
+		r.gs = slices.Clone(r.gs)
 	}
 	return r, nil
 }
