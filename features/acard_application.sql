@@ -1,7 +1,7 @@
 -- A-card group: application attributes, as declared on the application
 -- (known at apply_time by construction).
 -- reads: loans
--- uses: spine_acard
+-- uses: spine_application
 --
 -- Installment-to-income uses an annuity over the requested amount and
 -- term at rate r/12, where r is the product-typical rate: the mean
@@ -39,7 +39,7 @@ product_rate AS (
 -- row: 45 s of a 10M-loan book's snapshot).
 day_rate AS (
     SELECT d.product, d.apply_date, CAST(coalesce(pr.annual_rate, 0.24) AS DOUBLE) AS rate
-    FROM (SELECT DISTINCT product, apply_date FROM spine_acard) d
+    FROM (SELECT DISTINCT product, apply_date FROM spine_application) d
     ASOF LEFT JOIN product_rate pr ON pr.product = d.product AND d.apply_date > pr.issue_date
 ),
 city AS (
@@ -47,13 +47,13 @@ city AS (
     FROM (
         -- declared city as free text: '河北省石家庄市', '北京市', '石家庄'
         SELECT city, regexp_replace(regexp_replace(trim(city), '^.*?(省|自治区)', ''), '市$', '') AS city_name
-        FROM (SELECT DISTINCT city FROM spine_acard WHERE city IS NOT NULL)
+        FROM (SELECT DISTINCT city FROM spine_application WHERE city IS NOT NULL)
     ) c
     LEFT JOIN city_tier ct USING (city_name)
 ),
 base_tier AS (
     SELECT s.*, coalesce(r.rate, 0.24) AS rate, c.city_tier
-    FROM spine_acard s
+    FROM spine_application s
     LEFT JOIN day_rate r ON r.product = s.product AND r.apply_date = s.apply_date
     LEFT JOIN city c ON c.city = s.city
 ),

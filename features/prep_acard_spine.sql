@@ -16,7 +16,8 @@
 -- at that size). out_of_order marks a row whose id is not above the one
 -- before; when any is, the builder runs this file again over the
 -- applications sorted (a lake ingest did not write).
--- The name and ID-number tokens are left out: no feature reads them.
+-- The name and ID-number tokens, the decision and the birth province are
+-- left out: no feature reads them.
 -- The device, phone and IP tokens (64 characters each) are replaced by
 -- their 128-bit MD5 numbers (device_key, phone_key, ip_key; NULL for a
 -- missing one): the features only compare them, equal tokens have equal
@@ -50,7 +51,7 @@ numbered AS (
 )
 SELECT
     a.app_idx,
-    a.* EXCLUDE (app_idx, out_of_order, id_number_token, name_token, device_id_token, phone_token, ip_token),
+    a.* EXCLUDE (app_idx, out_of_order, id_number_token, name_token, device_id_token, phone_token, ip_token, decision, birth_province),
     CASE WHEN a.device_id_token <> '' THEN md5_number(a.device_id_token) END AS device_key,
     CASE WHEN a.phone_token <> '' THEN md5_number(a.phone_token) END AS phone_key,
     CASE WHEN a.ip_token <> '' THEN md5_number(a.ip_token) END AS ip_key,
