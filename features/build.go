@@ -247,7 +247,8 @@ func (b *Builder) Build(ctx context.Context, set string, asOf time.Time) (Snapsh
 	}
 	for gi, group := range groups {
 		table := "g_" + group
-		if err := b.execFile(ctx, table, group+".sql"); err != nil {
+		feats := b.Catalog.Group(group)
+		if err := b.groupTable(ctx, table, group+".sql", key, feats); err != nil {
 			return snap, err
 		}
 		// A session table no later group uses is dropped (the spine,
@@ -260,10 +261,6 @@ func (b *Builder) Build(ctx context.Context, set string, asOf time.Time) (Snapsh
 			if err := b.exec(ctx, "drop "+t, "DROP TABLE IF EXISTS "+lake.Ident(t)); err != nil {
 				return snap, err
 			}
-		}
-		feats := b.Catalog.Group(group)
-		if err := b.checkColumns(ctx, table, key, feats); err != nil {
-			return snap, err
 		}
 		alias := fmt.Sprintf("g%d", gi)
 		if positional {
@@ -541,13 +538,33 @@ func applicationOnly() []string {
 	return []string{"product", "channel", "term_months", "education", "marital_status", "employment_years", "city"}
 }
 
-// checkColumns verifies that a group's table has the key and then exactly
+// groupTable makes table the rows of a group's SQL file, each feature
+// stored in its catalog type (a count as INTEGER, not the BIGINT of
+// count(*): a large book's group tables are most of the stage's working
+// set), once checkColumns has found the file's columns to be the key and
+// then exactly its catalog features.
+func (b *Builder) groupTable(ctx context.Context, table, file, key string, feats []Feature) error {
+	q, err := readSQL(file)
+	if err != nil {
+		return err
+	}
+	if err := b.checkColumns(ctx, q, file, key, feats); err != nil {
+		return err
+	}
+	sel := []string{lake.Ident(key)}
+	for _, f := range feats {
+		sel = append(sel, fmt.Sprintf("CAST(%s AS %s) AS %s", lake.Ident(f.Name), f.SQLType(), lake.Ident(f.Name)))
+	}
+	return b.exec(ctx, file, fmt.Sprintf("CREATE OR REPLACE TABLE %s AS\nSELECT %s FROM (\n%s\n)", lake.Ident(table), strings.Join(sel, ", "), q))
+}
+
+// checkColumns verifies that query's columns are the key and then exactly
 // the catalog's features, in order, so the comments cannot drift from
 // the SQL.
-func (b *Builder) checkColumns(ctx context.Context, table, key string, feats []Feature) error {
-	rows, err := b.conn.QueryContext(ctx, fmt.Sprintf("SELECT column_name FROM (DESCRIBE %s)", table))
+func (b *Builder) checkColumns(ctx context.Context, query, file, key string, feats []Feature) error {
+	rows, err := b.conn.QueryContext(ctx, fmt.Sprintf("SELECT column_name FROM (DESCRIBE (\n%s\n))", query))
 	if err != nil {
-		return fmt.Errorf("features: describe %s: %w", table, err)
+		return fmt.Errorf("features: describe %s: %w", file, err)
 	}
 	defer rows.Close()
 	var got []string
@@ -566,7 +583,7 @@ func (b *Builder) checkColumns(ctx context.Context, table, key string, feats []F
 		want = append(want, f.Name)
 	}
 	if !slices.Equal(got, want) {
-		return fmt.Errorf("features: %s.sql: columns %v do not match its feature comments %v", strings.TrimPrefix(table, "g_"), got, want)
+		return fmt.Errorf("features: %s: columns %v do not match its feature comments %v", file, got, want)
 	}
 	return nil
 }

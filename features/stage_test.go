@@ -100,3 +100,46 @@ func TestRunManifestAndRerun(t *testing.T) {
 		t.Errorf("temporary directories left: %v", left)
 	}
 }
+
+// TestCheckColumns: a group's SQL must give the key and then exactly its
+// catalog features, in order; a missing, extra or reordered column is
+// an error naming the file.
+func TestCheckColumns(t *testing.T) {
+	ctx := context.Background()
+	db, err := lake.OpenDuckDB(ctx, lake.DBOptions{MemoryLimit: "256MB", TempDir: t.TempDir(), Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	b := NewBuilder(lake.New(t.TempDir()), Catalog{}, conn, nil)
+	feats := func(names ...string) []Feature {
+		var out []Feature
+		for _, n := range names {
+			out = append(out, Feature{Name: n, Type: "int"})
+		}
+		return out
+	}
+	const q = "SELECT 1 AS app_idx, 2 AS a, 3 AS b"
+	for _, tc := range []struct {
+		feats []Feature
+		ok    bool
+	}{
+		{feats("a", "b"), true},
+		{feats("a"), false},
+		{feats("a", "b", "c"), false},
+		{feats("b", "a"), false},
+	} {
+		err := b.checkColumns(ctx, q, "acard_x.sql", "app_idx", tc.feats)
+		if tc.ok != (err == nil) {
+			t.Errorf("features %v: err %v, want ok=%v", tc.feats, err, tc.ok)
+		}
+		if err != nil && !strings.Contains(err.Error(), "acard_x.sql") {
+			t.Errorf("error %q does not name the file", err)
+		}
+	}
+}
