@@ -233,7 +233,7 @@ func (b *Builder) Build(ctx context.Context, set string, asOf time.Time) (Snapsh
 	// groups are joined on the key and the snapshot sorted.
 	positional := set == SetACard && !b.keyJoin
 	if positional {
-		if err := b.sorted(ctx, "spine_head", fmt.Sprintf("SELECT %s, %s FROM %s", key, strings.Join(head, ", "), spine), key); err != nil {
+		if err := b.sorted(ctx, "sort spine_head", "spine_head", fmt.Sprintf("SELECT %s, %s FROM %s", key, strings.Join(head, ", "), spine), key); err != nil {
 			return snap, err
 		}
 	}
@@ -248,7 +248,7 @@ func (b *Builder) Build(ctx context.Context, set string, asOf time.Time) (Snapsh
 	for gi, group := range groups {
 		table := "g_" + group
 		feats := b.Catalog.Group(group)
-		if err := b.groupTable(ctx, table, group+".sql", key, feats); err != nil {
+		if err := b.groupTable(ctx, table, group+".sql", key, feats, positional); err != nil {
 			return snap, err
 		}
 		// A session table no later group uses is dropped (the spine,
@@ -264,9 +264,6 @@ func (b *Builder) Build(ctx context.Context, set string, asOf time.Time) (Snapsh
 		}
 		alias := fmt.Sprintf("g%d", gi)
 		if positional {
-			if err := b.sorted(ctx, table, "SELECT * FROM "+table, key); err != nil {
-				return snap, err
-			}
 			var err error
 			if positional, err = b.aligned(ctx, "spine_head", table, key); err != nil {
 				return snap, err
@@ -339,13 +336,13 @@ func (b *Builder) Build(ctx context.Context, set string, asOf time.Time) (Snapsh
 
 // sorted makes table the rows of query in key order (kept: insertion
 // order is preserved while it is written; the session's setting is
-// restored after).
-func (b *Builder) sorted(ctx context.Context, table, query, key string) error {
+// restored after); what names the step in logs and errors.
+func (b *Builder) sorted(ctx context.Context, what, table, query, key string) error {
 	if err := b.exec(ctx, "insertion order", "SET preserve_insertion_order = true"); err != nil {
 		return err
 	}
 	t := lake.Ident(table)
-	if err := b.exec(ctx, "sort "+table, fmt.Sprintf("CREATE OR REPLACE TABLE %s_sorted AS %s ORDER BY %s", table, query, lake.Ident(key))); err != nil {
+	if err := b.exec(ctx, what, fmt.Sprintf("CREATE OR REPLACE TABLE %s_sorted AS %s ORDER BY %s", table, query, lake.Ident(key))); err != nil {
 		return err
 	}
 	if err := b.exec(ctx, "sort "+table, fmt.Sprintf("DROP TABLE IF EXISTS %s; ALTER TABLE %s_sorted RENAME TO %s", t, table, t)); err != nil {
@@ -542,8 +539,9 @@ func applicationOnly() []string {
 // stored in its catalog type (a count as INTEGER, not the BIGINT of
 // count(*): a large book's group tables are most of the stage's working
 // set), once checkColumns has found the file's columns to be the key and
-// then exactly its catalog features.
-func (b *Builder) groupTable(ctx context.Context, table, file, key string, feats []Feature) error {
+// then exactly its catalog features. With byKey the rows are stored in
+// key order, sorted as the table is written (not copied sorted after).
+func (b *Builder) groupTable(ctx context.Context, table, file, key string, feats []Feature, byKey bool) error {
 	q, err := readSQL(file)
 	if err != nil {
 		return err
@@ -555,7 +553,11 @@ func (b *Builder) groupTable(ctx context.Context, table, file, key string, feats
 	for _, f := range feats {
 		sel = append(sel, fmt.Sprintf("CAST(%s AS %s) AS %s", lake.Ident(f.Name), f.SQLType(), lake.Ident(f.Name)))
 	}
-	return b.exec(ctx, file, fmt.Sprintf("CREATE OR REPLACE TABLE %s AS\nSELECT %s FROM (\n%s\n)", lake.Ident(table), strings.Join(sel, ", "), q))
+	q = fmt.Sprintf("SELECT %s FROM (\n%s\n)", strings.Join(sel, ", "), q)
+	if byKey {
+		return b.sorted(ctx, file+" (sorted by "+key+")", table, q, key)
+	}
+	return b.exec(ctx, file, fmt.Sprintf("CREATE OR REPLACE TABLE %s AS\n%s", lake.Ident(table), q))
 }
 
 // checkColumns verifies that query's columns are the key and then exactly
