@@ -15,30 +15,30 @@
 --              reached (bad overrides good).
 -- A borrower with neither is unknown and never counted. The loan's final
 -- status in the export is not used: it is known only at export time.
-WITH loan_bad AS (
-    SELECT loan_id, min(CAST(due_date + 90 AS TIMESTAMP)) AS bad_time
-    FROM installments
-    WHERE paid_off_at IS NULL OR paid_off_at >= CAST(due_date + 90 AS TIMESTAMP)
-    GROUP BY loan_id
-),
-loan_end AS (
+-- The installments are read once: each loan's first 90+ DPD instant and
+-- whether it was ever 31+ DPD within its first 12 months are one
+-- aggregate (two, each with its own scan of every installment, took 30 s
+-- of a 10M-loan book's features). Every installment's loan is in
+-- loan_end: both are the loans issued before the as-of date.
+WITH loan_end AS (
     SELECT loan_id, borrower_id, CAST(issue_date + INTERVAL 12 MONTH AS TIMESTAMP) AS window_end
     FROM loans
     WHERE issue_date < getvariable('as_of')
 ),
-loan_over30 AS (
-    SELECT i.loan_id
+loan_dpd AS (
+    SELECT i.loan_id,
+           min(CAST(i.due_date + 90 AS TIMESTAMP))
+               FILTER (WHERE i.paid_off_at IS NULL OR i.paid_off_at >= CAST(i.due_date + 90 AS TIMESTAMP)) AS bad_time,
+           bool_or(CAST(i.due_date + 31 AS TIMESTAMP) <= e.window_end
+                   AND (i.paid_off_at IS NULL OR i.paid_off_at >= CAST(i.due_date + 31 AS TIMESTAMP))) AS over30
     FROM installments i
     JOIN loan_end e USING (loan_id)
-    WHERE CAST(i.due_date + 31 AS TIMESTAMP) <= e.window_end
-      AND (i.paid_off_at IS NULL OR i.paid_off_at >= CAST(i.due_date + 31 AS TIMESTAMP))
     GROUP BY i.loan_id
 )
 SELECT e.borrower_id,
-       min(b.bad_time) AS bad_time,
-       min(e.window_end) FILTER (WHERE o.loan_id IS NULL) AS good_time
+       min(d.bad_time) AS bad_time,
+       min(e.window_end) FILTER (WHERE NOT coalesce(d.over30, false)) AS good_time
 FROM loan_end e
-LEFT JOIN loan_bad b USING (loan_id)
-LEFT JOIN loan_over30 o USING (loan_id)
+LEFT JOIN loan_dpd d USING (loan_id)
 GROUP BY e.borrower_id
-HAVING min(b.bad_time) IS NOT NULL OR min(e.window_end) FILTER (WHERE o.loan_id IS NULL) IS NOT NULL
+HAVING min(d.bad_time) IS NOT NULL OR min(e.window_end) FILTER (WHERE NOT coalesce(d.over30, false)) IS NOT NULL
