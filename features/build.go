@@ -254,13 +254,8 @@ func (b *Builder) Build(ctx context.Context, set string, asOf time.Time) (Snapsh
 		// A session table no later group uses is dropped (the spine,
 		// which the key join reads, at the write), so the working set
 		// shrinks as the groups are computed.
-		for _, t := range last[gi] {
-			if t == spine {
-				continue
-			}
-			if err := b.exec(ctx, "drop "+t, "DROP TABLE IF EXISTS "+lake.Ident(t)); err != nil {
-				return snap, err
-			}
+		if err := b.drop(ctx, slices.DeleteFunc(last[gi], func(t string) bool { return t == spine })...); err != nil {
+			return snap, err
 		}
 		alias := fmt.Sprintf("g%d", gi)
 		if positional {
@@ -280,7 +275,7 @@ func (b *Builder) Build(ctx context.Context, set string, asOf time.Time) (Snapsh
 	// out to its temporary files to make room, while the snapshot is
 	// written.
 	if positional {
-		if err := b.exec(ctx, "drop "+spine, "DROP TABLE IF EXISTS "+lake.Ident(spine)); err != nil {
+		if err := b.drop(ctx, spine); err != nil {
 			return snap, err
 		}
 	}
@@ -310,28 +305,47 @@ func (b *Builder) Build(ctx context.Context, set string, asOf time.Time) (Snapsh
 		return snap, fmt.Errorf("features: count: %w", err)
 	}
 	if set == SetACard {
-		// The fraud rules read the snapshot just written.
-		if err := b.exec(ctx, "view acard_features", "CREATE OR REPLACE TEMP VIEW acard_features AS SELECT * FROM read_parquet("+lake.Quote(part)+")"); err != nil {
-			return snap, err
-		}
-		q, err := readSQL("rules_fraud_flags.sql")
-		if err != nil {
-			return snap, err
-		}
-		if err := b.exec(ctx, "fraud flags", "CREATE OR REPLACE TABLE fraud_flags AS\n"+q); err != nil {
-			return snap, err
-		}
-		if err := b.conn.QueryRowContext(ctx, "SELECT count(*) FROM fraud_flags").Scan(&snap.Flags); err != nil {
-			return snap, fmt.Errorf("features: count flags: %w", err)
-		}
-		snap.FlagsPath = FlagsDir(b.Lake, asOf)
-		if _, err := b.publish(ctx, "SELECT * FROM fraud_flags", snap.FlagsPath); err != nil {
+		if snap.Flags, snap.FlagsPath, err = b.fraudFlags(ctx, part, asOf); err != nil {
 			return snap, err
 		}
 	}
 	snap.Seconds = time.Since(start).Seconds()
 	b.Log.Info("features snapshot", "set", set, "as_of", DateString(asOf), "rows", snap.Rows, "flags", snap.Flags, "seconds", snap.Seconds)
 	return snap, nil
+}
+
+// drop drops the session tables.
+func (b *Builder) drop(ctx context.Context, tables ...string) error {
+	for _, t := range tables {
+		if err := b.exec(ctx, "drop "+t, "DROP TABLE IF EXISTS "+lake.Ident(t)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// fraudFlags runs the fraud rules on the A-card snapshot just written
+// to part and publishes the flags; it returns their count and directory.
+func (b *Builder) fraudFlags(ctx context.Context, part string, asOf time.Time) (int64, string, error) {
+	if err := b.exec(ctx, "view acard_features", "CREATE OR REPLACE TEMP VIEW acard_features AS SELECT * FROM read_parquet("+lake.Quote(part)+")"); err != nil {
+		return 0, "", err
+	}
+	q, err := readSQL("rules_fraud_flags.sql")
+	if err != nil {
+		return 0, "", err
+	}
+	if err := b.exec(ctx, "fraud flags", "CREATE OR REPLACE TABLE fraud_flags AS\n"+q); err != nil {
+		return 0, "", err
+	}
+	var n int64
+	if err := b.conn.QueryRowContext(ctx, "SELECT count(*) FROM fraud_flags").Scan(&n); err != nil {
+		return 0, "", fmt.Errorf("features: count flags: %w", err)
+	}
+	dir := FlagsDir(b.Lake, asOf)
+	if _, err := b.publish(ctx, "SELECT * FROM fraud_flags", dir); err != nil {
+		return 0, "", err
+	}
+	return n, dir, nil
 }
 
 // sorted makes table the rows of query in key order (kept: insertion
@@ -428,10 +442,8 @@ func (b *Builder) prep(ctx context.Context, set string) (key, spine string, head
 			return key, spine, head, err
 		}
 		// Only the union-find read these.
-		for _, t := range []string{"borrower_outcomes", "graph_borrowers"} {
-			if err := b.exec(ctx, "drop "+t, "DROP TABLE IF EXISTS "+t); err != nil {
-				return key, spine, head, err
-			}
+		if err := b.drop(ctx, "borrower_outcomes", "graph_borrowers"); err != nil {
+			return key, spine, head, err
 		}
 	} else {
 		// The spine first, from the intermediate models; then the
