@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"qiandun/data/lake"
+	"qiandun/internal/duckdbtest"
 	"qiandun/internal/durable"
 )
 
@@ -106,16 +107,7 @@ func TestRunManifestAndRerun(t *testing.T) {
 // an error naming the file.
 func TestCheckColumns(t *testing.T) {
 	ctx := context.Background()
-	db, err := lake.OpenDuckDB(ctx, lake.DBOptions{MemoryLimit: "256MB", TempDir: t.TempDir(), Threads: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	conn := duckdbtest.Conn(t, lake.DBOptions{MemoryLimit: "256MB", TempDir: t.TempDir(), Threads: 1})
 	b := NewBuilder(lake.New(t.TempDir()), Catalog{}, conn, nil)
 	feats := func(names ...string) []Feature {
 		var out []Feature

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"qiandun/data/lake"
+	"qiandun/internal/duckdbtest"
 )
 
 // TestCSVNeutralised: the query ews.csv is written from leaves the
@@ -17,16 +18,7 @@ import (
 // NULLs stay as they are.
 func TestCSVNeutralised(t *testing.T) {
 	ctx := context.Background()
-	db, err := lake.OpenDuckDB(ctx, lake.DBOptions{MemoryLimit: "256MB", Threads: 1, TempDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	conn := duckdbtest.Conn(t, lake.DBOptions{MemoryLimit: "256MB", Threads: 1, TempDir: t.TempDir()})
 	sel := `SELECT * FROM (VALUES (1, '=cmd|'' /C calc''!A0', -5, CAST(-1.25 AS DECIMAL(18,2)), '-3', NULL::VARCHAR), (2, 'L2', 7, 0.50, '@x', '+y')) t(rank, loan_id, dpd, ltv, reasons, queue)`
 	csvSel, err := neutralised(ctx, conn, sel)
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"qiandun/data/lake"
+	"qiandun/internal/duckdbtest"
 	"qiandun/internal/duckstream"
 	"qiandun/training/binning"
 	"qiandun/training/frame"
@@ -22,16 +23,7 @@ import (
 
 func TestQuery(t *testing.T) {
 	ctx := context.Background()
-	db, err := lake.OpenDuckDB(ctx, lake.DBOptions{Threads: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	conn := duckdbtest.Conn(t, lake.DBOptions{Threads: 2})
 	// 10,000 rows: several Arrow batches, so strings must outlive their batch.
 	q := `SELECT i AS n_int,
   CASE WHEN i % 10 = 0 THEN NULL ELSE CAST(i AS DOUBLE) / 4 END AS n_dbl,
