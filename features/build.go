@@ -22,6 +22,7 @@ import (
 	"qiandun/data/perf"
 	"qiandun/data/schema"
 	"qiandun/features/graph"
+	"qiandun/features/sharing"
 	"qiandun/internal/sqlreads"
 )
 
@@ -698,35 +699,73 @@ func (b *Builder) linkGraph(ctx context.Context) error {
 	}
 	b.Log.Debug("features step", "step", "union-find", "applications", len(idx), "seconds", time.Since(start).Seconds(),
 		"read_seconds", read.Seconds())
-	err = b.conn.Raw(func(dc any) error {
+	start = time.Now()
+	shared, err := shareCounts(links)
+	if err != nil {
+		return err
+	}
+	b.Log.Debug("features step", "step", "sharing counts", "seconds", time.Since(start).Seconds())
+	if err := b.storeInt32(ctx, "graph_links", []string{"app_idx", "group_size", "known_bad", "known_good"},
+		idx, res.GroupSize, res.KnownBad, res.KnownGood); err != nil {
+		return err
+	}
+	if err := b.storeInt32(ctx, "app_sharing", []string{"app_idx", "device_borrowers_30d", "phone_borrowers_30d", "borrower_apps_7d"},
+		append([][]int32{idx}, shared...)...); err != nil {
+		return err
+	}
+	// The union-find's columns (2–3 GiB at 10M loans) are garbage now;
+	// give their pages back before the feature groups fill DuckDB's
+	// memory again, or the process holds both (10.4 GiB at 10M loans).
+	debug.FreeOSMemory()
+	return nil
+}
+
+// shareCounts returns, per link (application in time order), the other
+// borrowers who applied with its device and with its phone in the 30
+// days before it and its borrower's applications in the 7 days before
+// it: counts of acard_fraud.sql, from the graph's node numbers.
+func shareCounts(l graph.Links) ([][]int32, error) {
+	const day = int64(24 * time.Hour / time.Microsecond)
+	out := make([][]int32, 3)
+	for i, key := range [][]int32{l.Device, l.Phone} {
+		out[i] = make([]int32, len(l.Time))
+		if err := sharing.Others(l.Time, l.Borrower, key, 30*day, out[i]); err != nil {
+			return nil, fmt.Errorf("features: sharing counts: %w", err)
+		}
+	}
+	out[2] = make([]int32, len(l.Time))
+	if err := sharing.Earlier(l.Time, l.Borrower, 7*day, out[2]); err != nil {
+		return nil, fmt.Errorf("features: velocity counts: %w", err)
+	}
+	return out, nil
+}
+
+// storeInt32 creates table from Go columns of int32.
+func (b *Builder) storeInt32(ctx context.Context, table string, names []string, cols ...[]int32) error {
+	return b.conn.Raw(func(dc any) error {
 		ar, err := duckdb.NewArrowFromConn(dc.(driver.Conn))
 		if err != nil {
 			return err
 		}
-		rec := int32Record([]string{"app_idx", "group_size", "known_bad", "known_good"},
-			idx, res.GroupSize, res.KnownBad, res.KnownGood)
+		rec := int32Record(names, cols...)
 		defer rec.Release()
 		rdr, err := array.NewRecordReader(rec.Schema(), []arrow.RecordBatch{rec})
 		if err != nil {
 			return err
 		}
 		defer rdr.Release()
-		release, err := ar.RegisterView(rdr, "graph_links_arrow")
+		view := table + "_arrow"
+		release, err := ar.RegisterView(rdr, view)
 		if err != nil {
-			return fmt.Errorf("features: register graph result: %w", err)
+			return fmt.Errorf("features: register %s: %w", table, err)
 		}
 		defer release()
-		if _, err := dc.(driver.ExecerContext).ExecContext(ctx, "CREATE OR REPLACE TABLE graph_links AS SELECT * FROM graph_links_arrow", nil); err != nil {
-			return fmt.Errorf("features: graph_links: %w", err)
+		if _, err := dc.(driver.ExecerContext).ExecContext(ctx, fmt.Sprintf("CREATE OR REPLACE TABLE %s AS SELECT * FROM %s", table, view), nil); err != nil {
+			return fmt.Errorf("features: %s: %w", table, err)
 		}
-		_, err = dc.(driver.ExecerContext).ExecContext(ctx, "DROP VIEW IF EXISTS graph_links_arrow", nil)
+		_, err = dc.(driver.ExecerContext).ExecContext(ctx, "DROP VIEW IF EXISTS "+view, nil)
 		return err
 	})
-	// The union-find's columns (2–3 GiB at 10M loans) are garbage now;
-	// give their pages back before the feature groups fill DuckDB's
-	// memory again, or the process holds both (10.4 GiB at 10M loans).
-	debug.FreeOSMemory()
-	return err
 }
 
 func readBatches(ctx context.Context, ar *duckdb.Arrow, q string, fn func(arrow.RecordBatch) error) error {
