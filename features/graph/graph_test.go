@@ -148,10 +148,12 @@ func TestComputeRejectsBadInput(t *testing.T) {
 	}
 }
 
-// TestComputeIgnoresDeviceAndPhoneNumbering: prep_graph_links.sql numbers
-// devices and phones in no particular order, so the result must be the
-// same under any renumbering of the non-borrower nodes.
-func TestComputeIgnoresDeviceAndPhoneNumbering(t *testing.T) {
+// TestComputeIgnoresNumbering: prep_graph_borrowers.sql and
+// prep_graph_links.sql number borrowers, devices and phones in no
+// particular order, so the result must be the same under any
+// renumbering of the borrowers among themselves and of the devices and
+// phones among themselves.
+func TestComputeIgnoresNumbering(t *testing.T) {
 	for seed := range uint64(20) {
 		rng := rand.New(rand.NewPCG(seed, 11))
 		const nb, nd, np, n = 40, 12, 12, 120
@@ -160,24 +162,31 @@ func TestComputeIgnoresDeviceAndPhoneNumbering(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		// Devices and phones share one permuted range of node numbers.
-		perm := rng.Perm(nd + np)
+		// Devices and phones share one permuted range of node numbers;
+		// borrowers another.
+		perm, bperm := rng.Perm(nd+np), rng.Perm(nb)
 		renum := func(x int32) int32 {
 			if x < 0 {
 				return x
 			}
 			return int32(nb + perm[int(x)-nb])
 		}
-		p := Links{Time: l.Time, Borrower: l.Borrower}
+		p := Links{Time: l.Time}
 		for i := range n {
+			p.Borrower = append(p.Borrower, int32(bperm[l.Borrower[i]]))
 			p.Device, p.Phone = append(p.Device, renum(l.Device[i])), append(p.Phone, renum(l.Phone[i]))
 		}
-		got, err := Compute(nb+nd+np, nb, p, o)
+		q := o
+		q.Borrower = nil
+		for _, b := range o.Borrower {
+			q.Borrower = append(q.Borrower, int32(bperm[b]))
+		}
+		got, err := Compute(nb+nd+np, nb, p, q)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if !slices.Equal(got.GroupSize, want.GroupSize) || !slices.Equal(got.KnownBad, want.KnownBad) || !slices.Equal(got.KnownGood, want.KnownGood) {
-			t.Fatalf("seed %d: results change when devices and phones are renumbered", seed)
+			t.Fatalf("seed %d: results change when the nodes are renumbered", seed)
 		}
 	}
 }
