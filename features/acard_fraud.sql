@@ -49,4 +49,3 @@ SELECT
 FROM spine_acard x
 JOIN app_sharing s USING (app_idx)
 LEFT JOIN ip_share i USING (app_idx)
-

@@ -30,8 +30,9 @@
 // The size of the connected group of borrowers linked through shared
 // devices and phones cannot be written in SQL; package graph computes it
 // with an incremental union-find over link and outcome events in time
-// order, fed with Arrow columns from DuckDB. The fraud group's sharing and
-// velocity counts are computed from the same columns (and the IP's
-// number) by package sharing: linear in the applications, where SQL
-// self-joins on the keys hashed the whole book once per count.
+// order, fed with Arrow columns from DuckDB. The fraud group's device and
+// phone sharing counts and its velocity are computed from the same
+// columns by package sharing: linear in the applications, where SQL
+// self-joins on the keys hashed the whole book once per count (the IP's
+// sharing, which the graph does not number, stays one such join).
 package features
