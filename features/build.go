@@ -195,7 +195,7 @@ func (b *Builder) intermediates(ctx context.Context) error {
 // Build computes the snapshot of set as of the date asOf and publishes it
 // atomically under <lake>/features/<set>/as_of=<date>/ (and, for the
 // A-card, the fraud flags under <lake>/features/fraud_flags/as_of=<date>/).
-func (b *Builder) Build(ctx context.Context, set string, asOf time.Time) (Snapshot, error) {
+func (b *Builder) Build(ctx context.Context, set string, asOf time.Time) (_ Snapshot, err error) {
 	start := time.Now()
 	asOf = time.Date(asOf.Year(), asOf.Month(), asOf.Day(), 0, 0, 0, 0, time.UTC)
 	snap := Snapshot{Set: set, AsOf: asOf}
@@ -246,11 +246,29 @@ func (b *Builder) Build(ctx context.Context, set string, asOf time.Time) (Snapsh
 	if err != nil {
 		return snap, err
 	}
+	// The A-card group tables live in a compressed database (see
+	// compressedGroups) until the snapshot is written.
+	restore := func() error { return nil }
+	if set == SetACard {
+		if restore, err = b.compressedGroups(ctx); err != nil {
+			return snap, err
+		}
+		defer func() {
+			if rerr := restore(); err == nil {
+				err = rerr
+			}
+		}()
+	}
 	for gi, group := range groups {
 		table := "g_" + group
 		feats := b.Catalog.Group(group)
 		if err := b.groupTable(ctx, table, group+".sql", key, feats, positional); err != nil {
 			return snap, err
+		}
+		if set == SetACard {
+			if err := b.exec(ctx, "compress "+table, "CHECKPOINT "+groupsDB); err != nil {
+				return snap, err
+			}
 		}
 		// A session table no later group uses is dropped (the spine,
 		// which the key join reads, at the write), so the working set
@@ -302,6 +320,9 @@ func (b *Builder) Build(ctx context.Context, set string, asOf time.Time) (Snapsh
 	if err != nil {
 		return snap, err
 	}
+	if err := restore(); err != nil {
+		return snap, err
+	}
 	if err := b.conn.QueryRowContext(ctx, "SELECT count(*) FROM read_parquet("+lake.Quote(part)+")").Scan(&snap.Rows); err != nil {
 		return snap, fmt.Errorf("features: count: %w", err)
 	}
@@ -313,6 +334,50 @@ func (b *Builder) Build(ctx context.Context, set string, asOf time.Time) (Snapsh
 	snap.Seconds = time.Since(start).Seconds()
 	b.Log.Info("features snapshot", "set", set, "as_of", DateString(asOf), "rows", snap.Rows, "flags", snap.Flags, "seconds", snap.Seconds)
 	return snap, nil
+}
+
+// groupsDB is the attached database that holds the A-card group tables.
+const groupsDB = "groups"
+
+// compressedGroups attaches groupsDB, an in-memory database that DuckDB
+// compresses when it is checkpointed, and makes it where new tables go;
+// the session's own tables stay readable by name (search_path). Build
+// checkpoints it after each group: the groups' integer columns, held
+// bitpacked, take a fraction of their plain vectors. A 10M-loan book's
+// 17M applications had spilled about 9 GB to DuckDB's temporary files
+// by the snapshot's write, which took 59 s; with the groups compressed,
+// 37 s, and the stage 304 s instead of 349. The groups have a database
+// of their own so that a checkpoint compresses them alone: one of the
+// session's database also compressed the spine's strings, 20 s more.
+// The returned function detaches groupsDB (dropping its tables) and
+// restores the session's database; it may be called more than once.
+func (b *Builder) compressedGroups(ctx context.Context) (func() error, error) {
+	var home string
+	if err := b.conn.QueryRowContext(ctx, "SELECT current_database()").Scan(&home); err != nil {
+		return nil, fmt.Errorf("features: current database: %w", err)
+	}
+	for _, q := range []string{
+		"ATTACH OR REPLACE ':memory:' AS " + groupsDB + " (COMPRESS)",
+		"USE " + groupsDB,
+		fmt.Sprintf("SET search_path = %s", lake.Quote(groupsDB+".main,"+home+".main")),
+	} {
+		if err := b.exec(ctx, "groups database", q); err != nil {
+			return nil, err
+		}
+	}
+	done := false
+	return func() error {
+		if done {
+			return nil
+		}
+		done = true
+		for _, q := range []string{"USE " + lake.Ident(home), "RESET search_path", "DETACH " + groupsDB} {
+			if err := b.exec(ctx, "groups database", q); err != nil {
+				return err
+			}
+		}
+		return nil
+	}, nil
 }
 
 // drop drops the session tables.
