@@ -238,14 +238,6 @@ func (b *Builder) Build(ctx context.Context, set string, asOf time.Time) (_ Snap
 			return snap, err
 		}
 	}
-	var from, joined strings.Builder
-	fmt.Fprintf(&from, "%s s", spine)
-	fmt.Fprintf(&joined, "spine_head s")
-	groups := b.Catalog.Groups(set)
-	last, err := lastUse(groups)
-	if err != nil {
-		return snap, err
-	}
 	// The A-card group tables live in a compressed database (see
 	// compressedGroups) until the snapshot is written.
 	restore := func() error { return nil }
@@ -259,36 +251,11 @@ func (b *Builder) Build(ctx context.Context, set string, asOf time.Time) (_ Snap
 			}
 		}()
 	}
-	for gi, group := range groups {
-		table := "g_" + group
-		feats := b.Catalog.Group(group)
-		if err := b.groupTable(ctx, table, group+".sql", key, feats, positional); err != nil {
-			return snap, err
-		}
-		if set == SetACard {
-			if err := b.exec(ctx, "compress "+table, "CHECKPOINT "+groupsDB); err != nil {
-				return snap, err
-			}
-		}
-		// A session table no later group uses is dropped (the spine,
-		// which the key join reads, at the write), so the working set
-		// shrinks as the groups are computed.
-		if err := b.drop(ctx, slices.DeleteFunc(last[gi], func(t string) bool { return t == spine })...); err != nil {
-			return snap, err
-		}
-		alias := fmt.Sprintf("g%d", gi)
-		if positional {
-			var err error
-			if positional, err = b.aligned(ctx, "spine_head", table, key); err != nil {
-				return snap, err
-			}
-		}
-		fmt.Fprintf(&from, "\nLEFT JOIN %s %s ON %s.%s = s.%s", table, alias, alias, key, key)
-		fmt.Fprintf(&joined, "\nPOSITIONAL JOIN %s %s", table, alias)
-		for _, f := range feats {
-			sel = append(sel, fmt.Sprintf("CAST(%s.%s AS %s) AS %s", alias, f.Name, f.SQLType(), f.Name))
-		}
+	gsel, from, joined, positional, err := b.groupTables(ctx, set, key, spine, positional)
+	if err != nil {
+		return snap, err
 	}
+	sel = append(sel, gsel...)
 	// The positional write reads only spine_head and the group tables:
 	// the spine is dropped first, so DuckDB need not keep it, or write it
 	// out to its temporary files to make room, while the snapshot is
@@ -311,9 +278,9 @@ func (b *Builder) Build(ctx context.Context, set string, asOf time.Time) (_ Snap
 		return snap, err
 	}
 	snap.Path = Dir(b.Lake, set, asOf)
-	final := fmt.Sprintf("SELECT %s\nFROM %s\nORDER BY %s", strings.Join(sel, ",\n  "), from.String(), order)
+	final := fmt.Sprintf("SELECT %s\nFROM %s\nORDER BY %s", strings.Join(sel, ",\n  "), from, order)
 	if positional {
-		final = fmt.Sprintf("SELECT %s\nFROM %s", strings.Join(sel, ",\n  "), joined.String())
+		final = fmt.Sprintf("SELECT %s\nFROM %s", strings.Join(sel, ",\n  "), joined)
 	}
 	b.positional = positional
 	part, err := b.publish(ctx, final, snap.Path)
@@ -334,6 +301,53 @@ func (b *Builder) Build(ctx context.Context, set string, asOf time.Time) (_ Snap
 	snap.Seconds = time.Since(start).Seconds()
 	b.Log.Info("features snapshot", "set", set, "as_of", DateString(asOf), "rows", snap.Rows, "flags", snap.Flags, "seconds", snap.Seconds)
 	return snap, nil
+}
+
+// groupTables computes set's groups into the tables g_<group> (in
+// groupsDB for the A-card, compressed after each) and returns their
+// columns for the snapshot's select list, the key join of the spine and
+// them (from) and the positional join of spine_head and them (joined),
+// and whether the positional join holds: asked for, and every group
+// table aligned with spine_head.
+func (b *Builder) groupTables(ctx context.Context, set, key, spine string, positional bool) (sel []string, from, joined string, ok bool, err error) {
+	var fromB, joinedB strings.Builder
+	fmt.Fprintf(&fromB, "%s s", spine)
+	fmt.Fprintf(&joinedB, "spine_head s")
+	groups := b.Catalog.Groups(set)
+	last, err := lastUse(groups)
+	if err != nil {
+		return nil, "", "", false, err
+	}
+	for gi, group := range groups {
+		table := "g_" + group
+		feats := b.Catalog.Group(group)
+		if err := b.groupTable(ctx, table, group+".sql", key, feats, positional); err != nil {
+			return nil, "", "", false, err
+		}
+		if set == SetACard {
+			if err := b.exec(ctx, "compress "+table, "CHECKPOINT "+groupsDB); err != nil {
+				return nil, "", "", false, err
+			}
+		}
+		// A session table no later group uses is dropped (the spine,
+		// which the key join reads, at the write), so the working set
+		// shrinks as the groups are computed.
+		if err := b.drop(ctx, slices.DeleteFunc(last[gi], func(t string) bool { return t == spine })...); err != nil {
+			return nil, "", "", false, err
+		}
+		alias := fmt.Sprintf("g%d", gi)
+		if positional {
+			if positional, err = b.aligned(ctx, "spine_head", table, key); err != nil {
+				return nil, "", "", false, err
+			}
+		}
+		fmt.Fprintf(&fromB, "\nLEFT JOIN %s %s ON %s.%s = s.%s", table, alias, alias, key, key)
+		fmt.Fprintf(&joinedB, "\nPOSITIONAL JOIN %s %s", table, alias)
+		for _, f := range feats {
+			sel = append(sel, fmt.Sprintf("CAST(%s.%s AS %s) AS %s", alias, f.Name, f.SQLType(), f.Name))
+		}
+	}
+	return sel, fromB.String(), joinedB.String(), positional, nil
 }
 
 // groupsDB is the attached database that holds the A-card group tables.

@@ -20,11 +20,15 @@ import (
 // so on stdout and waits to be killed.
 func TestMain(m *testing.M) {
 	if dir := os.Getenv("LAKELOCK_HOLD"); dir != "" {
-		if _, _, err := Acquire(context.Background(), dir, nil); err != nil {
+		_, release, err := Acquire(context.Background(), dir, nil)
+		if err != nil {
 			fmt.Println("error:", err)
 			os.Exit(1)
 		}
 		fmt.Println("holding")
+		// The deferred release keeps the lock's file reachable: dropped,
+		// a garbage collection would close it, and its flock with it.
+		defer release()
 		select {}
 	}
 	os.Exit(m.Run())
