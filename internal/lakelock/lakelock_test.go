@@ -26,10 +26,15 @@ func TestMain(m *testing.M) {
 			os.Exit(1)
 		}
 		fmt.Println("holding")
-		// The deferred release keeps the lock's file reachable: dropped,
-		// a garbage collection would close it, and its flock with it.
-		defer release()
-		select {}
+		// Held until the test kills this process. A bare select{} here
+		// made the runtime call the process deadlocked and exit it at
+		// once, releasing the lock: the test then raced that exit. The
+		// sleep's timer keeps it alive; the release after it keeps the
+		// lock's file reachable (a collection would close it, and its
+		// flock with it).
+		time.Sleep(time.Hour)
+		release()
+		os.Exit(0)
 	}
 	os.Exit(m.Run())
 }
