@@ -358,9 +358,9 @@ const groupsDB = "groups"
 // the session's own tables stay readable by name (search_path). Build
 // checkpoints it after each group: the groups' integer columns, held
 // bitpacked, take a fraction of their plain vectors. A 10M-loan book's
-// 17M applications had spilled about 9 GB to DuckDB's temporary files
-// by the snapshot's write, which took 59 s; with the groups compressed,
-// 37 s, and the stage 304 s instead of 349. The groups have a database
+// 17M applications had spilled 10.3 GiB to DuckDB's temporary files
+// when the snapshot's write began, and the write took 60 s; with the
+// groups compressed, 42 s, and the stage 301 s instead of 349. The groups have a database
 // of their own so that a checkpoint compresses them alone: one of the
 // session's database also compressed the spine's strings, 20 s more.
 // The returned function detaches groupsDB (dropping its tables) and
