@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"qiandun/data/lake"
+	"qiandun/internal/duckdbtest"
 )
 
 // TestCompressedGroups: while the groups database is in use, new tables go
@@ -13,16 +14,7 @@ import (
 // (its tables with it) and returns the session to its database, once.
 func TestCompressedGroups(t *testing.T) {
 	ctx := context.Background()
-	db, err := lake.OpenDuckDB(ctx, lake.DBOptions{MemoryLimit: "1GB", Threads: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	conn := duckdbtest.Conn(t, lake.DBOptions{MemoryLimit: "1GB", Threads: 2})
 	b := NewBuilder(lake.New(t.TempDir()), Catalog{}, conn, nil)
 	const rows = 4_000_000
 	if err := b.exec(ctx, "spine", "CREATE TABLE spine AS SELECT CAST(i AS INTEGER) AS k FROM range(4000000) r(i)"); err != nil {
