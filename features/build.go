@@ -309,7 +309,7 @@ func (b *Builder) Build(ctx context.Context, set string, asOf time.Time) (_ Snap
 // them (from) and the positional join of spine_head and them (joined),
 // and whether the positional join holds: asked for, and every group
 // table aligned with spine_head.
-func (b *Builder) groupTables(ctx context.Context, set, key, spine string, positional bool) (sel []string, from, joined string, ok bool, err error) {
+func (b *Builder) groupTables(ctx context.Context, set, key, spine string, positional bool) (sel []string, from, joined string, stillPositional bool, err error) {
 	var fromB, joinedB strings.Builder
 	fmt.Fprintf(&fromB, "%s s", spine)
 	fmt.Fprintf(&joinedB, "spine_head s")
@@ -360,9 +360,10 @@ const groupsDB = "groups"
 // bitpacked, take a fraction of their plain vectors. A 10M-loan book's
 // 17M applications had spilled 10.3 GiB to DuckDB's temporary files
 // when the snapshot's write began, and the write took 60 s; with the
-// groups compressed, 42 s, and the stage 301 s instead of 349. The groups have a database
-// of their own so that a checkpoint compresses them alone: one of the
-// session's database also compressed the spine's strings, 20 s more.
+// groups compressed, 42 s, and the stage 301 s instead of 349. The
+// groups have a database of their own so that a checkpoint compresses
+// them alone: checkpointing the session's database also compressed the
+// spine's strings, 20 s more.
 // The returned function detaches groupsDB (dropping its tables) and
 // restores the session's database; it may be called more than once.
 func (b *Builder) compressedGroups(ctx context.Context) (func() error, error) {

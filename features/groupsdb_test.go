@@ -2,6 +2,7 @@ package features
 
 import (
 	"context"
+	"fmt"
 	"testing"
 
 	"qiandun/data/lake"
@@ -17,7 +18,7 @@ func TestCompressedGroups(t *testing.T) {
 	conn := duckdbtest.Conn(t, lake.DBOptions{MemoryLimit: "1GB", Threads: 2})
 	b := NewBuilder(lake.New(t.TempDir()), Catalog{}, conn, nil)
 	const rows = 4_000_000
-	if err := b.exec(ctx, "spine", "CREATE TABLE spine AS SELECT CAST(i AS INTEGER) AS k FROM range(4000000) r(i)"); err != nil {
+	if err := b.exec(ctx, "spine", fmt.Sprintf("CREATE TABLE spine AS SELECT CAST(i AS INTEGER) AS k FROM range(%d) r(i)", rows)); err != nil {
 		t.Fatal(err)
 	}
 	restore, err := b.compressedGroups(ctx)
