@@ -15,6 +15,7 @@ import (
 
 	"qiandun/internal/arrowcol"
 	"qiandun/internal/duckstream"
+	"qiandun/internal/hugepage"
 	"qiandun/training/binning"
 )
 
@@ -51,7 +52,7 @@ func (b *builder) add(a arrow.Array) error {
 	if b.kind == binning.Categorical {
 		if b.hint > 0 {
 			if b.dict.Codes == nil {
-				b.dict.Codes = make([]int32, 0, b.hint)
+				b.dict.Codes = hugepage.Make[int32](0, b.hint)
 			}
 			b.dict.Append(a)
 			return nil
@@ -62,7 +63,7 @@ func (b *builder) add(a arrow.Array) error {
 		return nil
 	}
 	if b.hint > 0 && b.num == nil {
-		b.num = make([]float64, 0, b.hint)
+		b.num = hugepage.Make[float64](0, b.hint)
 	}
 	dst := b.num
 	if b.hint <= 0 {
@@ -184,19 +185,15 @@ func read(ctx context.Context, rdr array.RecordReader, kinds map[string]binning.
 		bs = append(bs, &builder{name: fld.Name, kind: kind, hint: hint})
 		use = append(use, i)
 	}
-	for rdr.Next() {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		rec := rdr.RecordBatch()
+	if err := convertAll(ctx, rdr, func(rec arrow.RecordBatch) error {
 		f.N += int(rec.NumRows())
 		for k, i := range use {
 			if err := bs[k].add(rec.Column(i)); err != nil {
-				return nil, fmt.Errorf("column %s: %w", bs[k].name, err)
+				return fmt.Errorf("column %s: %w", bs[k].name, err)
 			}
 		}
-	}
-	if err := rdr.Err(); err != nil {
+		return nil
+	}); err != nil {
 		return nil, err
 	}
 	for _, b := range bs {
@@ -205,4 +202,53 @@ func read(ctx context.Context, rdr array.RecordReader, kinds map[string]binning.
 		b.chunks, b.codes, b.num = nil, nil, nil
 	}
 	return f, nil
+}
+
+// convertAll calls add with each batch of rdr, in order, on a goroutine
+// of its own, and stops at add's first error. The fetching goroutine
+// drives DuckDB (a streaming result runs the query's tasks on the thread
+// that fetches whenever its buffer has room), so the query goes on while
+// the batches before it convert; on one goroutine the two took turns.
+func convertAll(ctx context.Context, rdr array.RecordReader, add func(arrow.RecordBatch) error) error {
+	batches := make(chan arrow.RecordBatch, 64)
+	failed := make(chan struct{}) // closed on add's error
+	var addErr error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for rec := range batches {
+			if addErr == nil {
+				if addErr = add(rec); addErr != nil {
+					close(failed)
+				}
+			}
+			rec.Release()
+		}
+	}()
+	err := fetchAll(ctx, rdr, batches, failed)
+	close(batches)
+	<-done
+	if addErr != nil {
+		return addErr
+	}
+	return err
+}
+
+// fetchAll sends rdr's batches, retained, to batches until the end, an
+// error, the end of ctx or failed closing.
+func fetchAll(ctx context.Context, rdr array.RecordReader, batches chan<- arrow.RecordBatch, failed <-chan struct{}) error {
+	for rdr.Next() {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		rec := rdr.RecordBatch()
+		rec.Retain()
+		select {
+		case batches <- rec:
+		case <-failed:
+			rec.Release()
+			return nil
+		}
+	}
+	return rdr.Err()
 }
