@@ -41,6 +41,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"qiandun/internal/hugepage"
 	"slices"
 	"strconv"
 	"strings"
@@ -335,7 +336,7 @@ func numericAtoms(x, y []float64, specials []float64) (atoms []atom, miss [2]int
 	spec = make([][2]int64, len(specials))
 	// The regular values' sort keys (floatKey): goods from the front of
 	// one buffer, bads from its back; one scratch buffer sorts both.
-	keys := make([]uint64, len(x))
+	keys := hugepage.Make[uint64](len(x), 0)
 	gi, bi := 0, len(x)
 	for i, v := range x {
 		cls := 0
@@ -356,7 +357,7 @@ func numericAtoms(x, y []float64, specials []float64) (atoms []atom, miss [2]int
 		}
 	}
 	goods, bads := keys[:gi], keys[bi:]
-	scratch := make([]uint64, max(len(goods), len(bads)))
+	scratch := hugepage.Make[uint64](max(len(goods), len(bads)), 0)
 	sortKeys(goods, scratch)
 	sortKeys(bads, scratch)
 	i, j := 0, 0
@@ -633,14 +634,20 @@ func (b *Binning) intervalIndex(x float64) int {
 // without a missing bin).
 func (b *Binning) Index(col *Column) (idx []int32, fallbacks int) {
 	n := col.Len()
-	idx = make([]int32, n)
-	missBin, special := -1, map[float64]int{}
+	idx = hugepage.Make[int32](n, 0)
+	// The special values and their bins, searched in order: there are
+	// few, and a map lookup per row cost more than the bin search.
+	missBin := -1
+	var specVals []float64
+	var specBins []int
 	for i, bin := range b.Bins {
 		if bin.Missing {
 			missBin = i
 		}
 		for _, s := range bin.Specials {
-			special[s] = i
+			if !slices.Contains(specVals, s) {
+				specVals, specBins = append(specVals, s), append(specBins, i)
+			}
 		}
 	}
 	// Regular interval bins are the first len(Breaks)+1 unless merged
@@ -684,10 +691,12 @@ func (b *Binning) Index(col *Column) (idx []int32, fallbacks int) {
 				fallbacks++
 			}
 		default:
-			if s, ok := special[x]; ok {
-				k = s
-			} else {
-				k = b.intervalIndex(x)
+			k = b.intervalIndex(x)
+			for j, s := range specVals {
+				if x == s {
+					k = specBins[j]
+					break
+				}
 			}
 		}
 		idx[i] = int32(k)

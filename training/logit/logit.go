@@ -19,6 +19,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"qiandun/internal/hugepage"
+	"qiandun/internal/par"
 	"runtime"
 	"slices"
 	"sync"
@@ -119,15 +121,16 @@ func Fit(ctx context.Context, cols [][]float64, y []float64, o Options) (*Result
 		stride := n / (warmRows / 2)
 		m := (n + stride - 1) / stride
 		sub := make([][]float64, len(cols))
-		for j, c := range cols {
-			if len(c) != n {
-				break
+		par.Halves(len(cols), func(lo, hi int) { // bound by memory: one pass per core
+			for j := lo; j < hi; j++ {
+				if c := cols[j]; len(c) == n {
+					sub[j] = make([]float64, 0, m)
+					for i := 0; i < n; i += stride {
+						sub[j] = append(sub[j], c[i])
+					}
+				}
 			}
-			sub[j] = make([]float64, 0, m)
-			for i := 0; i < n; i += stride {
-				sub[j] = append(sub[j], c[i])
-			}
-		}
+		})
 		sy := make([]float64, 0, m)
 		for i := 0; i < n; i += stride {
 			sy = append(sy, y[i])
@@ -169,7 +172,7 @@ func design(cols [][]float64, y []float64, noIntercept bool) (xs [][]float64, of
 	// Column-major design: the intercept column, then the given columns.
 	xs = make([][]float64, 0, p)
 	if off == 1 {
-		ones := make([]float64, n)
+		ones := hugepage.Make[float64](n, 0)
 		for i := range ones {
 			ones[i] = 1
 		}
@@ -235,7 +238,7 @@ func fit(ctx context.Context, cols [][]float64, y []float64, o Options, start []
 	}
 	p := len(xs)
 	f := &fitter{n: n, p: p, x: xs, y: y, o: o, off: off,
-		eta: make([]float64, n), w: make([]float64, n)}
+		eta: hugepage.Make[float64](n, 0), w: hugepage.Make[float64](n, 0)}
 
 	beta := make([]float64, p)
 	if len(start) == p {

@@ -3,6 +3,7 @@ package metrics
 import (
 	"fmt"
 	"math"
+	"qiandun/internal/hugepage"
 	"slices"
 )
 
@@ -33,7 +34,7 @@ func Rank(score, bad []float64) (*Ranked, error) {
 	// up front (grown by append, a million-row sample's groups were
 	// copied and cleared again at each doubling) and trimmed after when
 	// far fewer.
-	r := &Ranked{score: score, bad: bad, order: argsort(score), gs: make([]group, 0, len(score))}
+	r := &Ranked{score: score, bad: bad, order: argsort(score), gs: hugepage.Make[group](0, len(score))}
 	for k, i := range r.order {
 		s := score[i]
 		if k == 0 || s != r.gs[len(r.gs)-1].score {
@@ -82,8 +83,8 @@ func (r *Ranked) HosmerLemeshow(g int) (chi2, p float64, err error) {
 // has the same digit.
 func argsort(x []float64) []int32 {
 	n := len(x)
-	keys, keys2 := make([]uint64, n), make([]uint64, n)
-	idx, idx2 := make([]int32, n), make([]int32, n)
+	keys, keys2 := hugepage.Make[uint64](n, 0), hugepage.Make[uint64](n, 0)
+	idx, idx2 := hugepage.Make[int32](n, 0), hugepage.Make[int32](n, 0)
 	for i, v := range x {
 		if v == 0 {
 			v = 0

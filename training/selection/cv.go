@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"qiandun/internal/hugepage"
 	"slices"
 	"sort"
 
@@ -368,7 +369,7 @@ type cvEval struct {
 func (e *cvEval) buffers(n, c int) (*mat.Dense, *mat.Dense, *mat.VecDense) {
 	for k := range e.scratch {
 		if cap(e.scratch[k]) < n*c+n {
-			e.scratch[k] = make([]float64, n*c+n)
+			e.scratch[k] = hugepage.Make[float64](n*c+n, 0)
 		}
 		e.scratch[k] = e.scratch[k][:n*c+n]
 	}
