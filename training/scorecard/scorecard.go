@@ -74,6 +74,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"qiandun/internal/hugepage"
 	"slices"
 	"strconv"
 	"strings"
@@ -487,11 +488,11 @@ func (m *Model) Score(cols map[string]*binning.Column) (*Scores, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Scores{Score: make([]float64, n), PD: make([]float64, n), Fallbacks: make([]int, len(m.Chars))}
+	s := &Scores{Score: hugepage.Make[float64](n, 0), PD: hugepage.Make[float64](n, 0), Fallbacks: make([]int, len(m.Chars))}
 	luts := make([]*Lookup, len(m.Chars))
 	for j := range m.Chars {
 		luts[j] = m.Chars[j].Lookup()
-		s.Bin = append(s.Bin, make([]int32, n))
+		s.Bin = append(s.Bin, hugepage.Make[int32](n, 0))
 	}
 	// The rows in two halves, one per core; each half's fallbacks apart.
 	var fbs [2][]int
@@ -820,8 +821,9 @@ func validateChar(c *Characteristic, j int) error {
 // sealed.
 func (m *Model) Write(root string) (string, error) { return m.WriteWith(root, nil) }
 
-// WriteWith is Write with extra files (name → bytes) published in the same
-// directory, such as the per-row scored.csv the model report reads.
+// WriteWith is Write with extra files published in the same directory,
+// such as the per-row scored.csv the model report reads: each file is
+// the concatenation of its parts (name → parts), written in order.
 //
 // A version directory is content-addressed and never replaced: when it is
 // absent, the files are written into a temporary directory beside it
@@ -833,7 +835,7 @@ func (m *Model) Write(root string) (string, error) { return m.WriteWith(root, ni
 // that died, and the <version>.old directories of the move-aside
 // publication this replaces, are removed first (one writer at a time:
 // the caller holds the lake's writer lock).
-func (m *Model) WriteWith(root string, extra map[string][]byte) (string, error) {
+func (m *Model) WriteWith(root string, extra map[string][][]byte) (string, error) {
 	if err := m.Verify(); err != nil {
 		return "", fmt.Errorf("scorecard: write an unsealed model: %w", err)
 	}
@@ -867,14 +869,18 @@ func (m *Model) WriteWith(root string, extra map[string][]byte) (string, error) 
 	if err := os.Chmod(tmp, 0o755); err != nil {
 		return "", err
 	}
+	parts := make(map[string][][]byte, len(files)+len(extra))
+	for name, data := range files {
+		parts[name] = [][]byte{data}
+	}
 	for name, data := range extra {
 		if _, dup := files[name]; dup {
 			return "", fmt.Errorf("scorecard: extra file %s would replace an artifact file", name)
 		}
-		files[name] = data
+		parts[name] = data
 	}
-	for name, data := range files {
-		if err := writeSynced(filepath.Join(tmp, name), data); err != nil {
+	for name, data := range parts {
+		if err := writeSynced(filepath.Join(tmp, name), data...); err != nil {
 			return "", fmt.Errorf("scorecard: %w", err)
 		}
 	}
@@ -910,14 +916,16 @@ func removeDebris(dir string) error {
 	return nil
 }
 
-func writeSynced(path string, data []byte) error {
+func writeSynced(path string, parts ...[]byte) error {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
 		return err
 	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
+	for _, data := range parts {
+		if _, err := f.Write(data); err != nil {
+			f.Close()
+			return err
+		}
 	}
 	if err := f.Sync(); err != nil {
 		f.Close()
