@@ -201,6 +201,15 @@ func (p prefix) g2(cuts []int) float64 {
 	return 2 * s
 }
 
+// optimalShape returns the fine-class cuts of the highest-IV binning of
+// at most o.MaxBins bins, each meeting minCount, whose bad rates follow
+// o.Monotonic, and that IV. It is a dynamic programme over (bins so far,
+// phase of a peak or valley shape, last bin's first and last fine
+// class); of equal values it keeps the first found, scanning earlier
+// starts first.
+//
+// A bin is a pair i ≤ j of fine classes, stored end-major (tri(j, i)):
+// the scan over the previous bin's start then reads contiguous cells.
 func optimalShape(fine []seg, o Options, minCount size) ([]int, float64) {
 	m := len(fine)
 	if m == 0 {
@@ -215,89 +224,115 @@ func optimalShape(fine []seg, o Options, minCount size) ([]int, float64) {
 	if o.Monotonic == Peak || o.Monotonic == Valley {
 		phases = 2
 	}
-	// allowed(from phase, to phase, previous rate, current rate)
-	allowed := func(pf, pt int, rp, rc float64) bool {
-		switch o.Monotonic {
-		case Ascending:
-			return rc > rp
-		case Descending:
-			return rc < rp
-		case Peak:
-			if pf == 0 && pt == 0 {
-				return rc > rp
+	// rule[pp][ph] is what moving from phase pp to phase ph asks of the
+	// new bin's rate rc against the previous bin's rp.
+	const (
+		anyRate = iota
+		rises   // rc > rp
+		falls   // rc < rp
+		never
+	)
+	var rule [2][2]int
+	for pp := range phases {
+		for ph := range phases {
+			r := never
+			switch {
+			case pp > ph:
+			case o.Monotonic == Ascending:
+				r = rises
+			case o.Monotonic == Descending:
+				r = falls
+			case o.Monotonic == Peak && ph == 0:
+				r = rises
+			case o.Monotonic == Peak:
+				r = falls
+			case o.Monotonic == Valley && ph == 0:
+				r = falls
+			case o.Monotonic == Valley:
+				r = rises
+			default:
+				r = anyRate
 			}
-			return pt == 1 && rc < rp
-		case Valley:
-			if pf == 0 && pt == 0 {
-				return rc < rp
-			}
-			return pt == 1 && rc > rp
-		default:
-			return true
+			rule[pp][ph] = r
 		}
 	}
+	tri := func(j, i int) int { return j*(j+1)/2 + i }
+	nb := m * (m + 1) / 2
 	type cell struct {
-		val        float64
-		ok         bool
-		prevI, prP int
+		val   float64
+		prevI int32
+		prP   int8
+		ok    bool
 	}
-	// dp[k][ph][i*m+j]
-	dp := make([][][]cell, K+1)
-	for k := 1; k <= K; k++ {
-		dp[k] = make([][]cell, phases)
-		for ph := range dp[k] {
-			dp[k][ph] = make([]cell, m*m)
-		}
-	}
-	valid := make([]bool, m*m)
-	ivs := make([]float64, m*m)
-	rates := make([]float64, m*m)
-	for i := 0; i < m; i++ {
-		for j := i; j < m; j++ {
-			valid[i*m+j] = p.valid(i, j, minCount)
-			if valid[i*m+j] {
-				ivs[i*m+j] = p.iv(i, j)
-				rates[i*m+j] = p.rate(i, j)
+	// dp[((k-1)*phases+ph)*nb + tri(j, i)]: the best k bins ending with
+	// bin i..j in phase ph.
+	dp := make([]cell, K*phases*nb)
+	layer := func(k, ph int) []cell { return dp[((k-1)*phases+ph)*nb : ((k-1)*phases+ph+1)*nb] }
+	valid := make([]bool, nb)
+	ivs := make([]float64, nb)
+	rates := make([]float64, nb)
+	for j := range m {
+		for i := 0; i <= j; i++ {
+			t := tri(j, i)
+			if valid[t] = p.valid(i, j, minCount); valid[t] {
+				ivs[t] = p.iv(i, j)
+				rates[t] = p.rate(i, j)
 			}
 		}
 	}
-	for j := 0; j < m; j++ {
-		if valid[j] {
-			dp[1][0][j] = cell{val: ivs[j], ok: true, prevI: -1}
+	first := layer(1, 0)
+	for j := range m {
+		if t := tri(j, 0); valid[t] {
+			first[t] = cell{val: ivs[t], ok: true, prevI: -1}
 		}
 	}
+	var prevLayer [2][]cell
 	for k := 2; k <= K; k++ {
-		for j := 1; j < m; j++ {
-			for i := 1; i <= j; i++ {
-				if !valid[i*m+j] {
-					continue
-				}
-				rc := rates[i*m+j]
-				for ph := 0; ph < phases; ph++ {
+		for pp := range phases {
+			prevLayer[pp] = layer(k-1, pp)
+		}
+		for ph := range phases {
+			cur := layer(k, ph)
+			for j := 1; j < m; j++ {
+				for i := 1; i <= j; i++ {
+					t := tri(j, i)
+					if !valid[t] {
+						continue
+					}
+					rc, iv := rates[t], ivs[t]
+					e := tri(i-1, 0) // the previous bins end at i−1: cells e+ip
 					best := cell{}
-					for ip := 0; ip < i; ip++ {
-						for pp := 0; pp < phases; pp++ {
-							prev := dp[k-1][pp][ip*m+i-1]
-							if !prev.ok || pp > ph || !allowed(pp, ph, rates[ip*m+i-1], rc) {
+					for ip := range i {
+						for pp := range phases {
+							r := rule[pp][ph]
+							if r == never {
 								continue
 							}
-							if v := prev.val + ivs[i*m+j]; !best.ok || v > best.val {
-								best = cell{val: v, ok: true, prevI: ip, prP: pp}
+							prev := prevLayer[pp][e+ip]
+							if !prev.ok {
+								continue
+							}
+							if rp := rates[e+ip]; r == rises && !(rc > rp) || r == falls && !(rc < rp) {
+								continue
+							}
+							if v := prev.val + iv; !best.ok || v > best.val {
+								best = cell{val: v, ok: true, prevI: int32(ip), prP: int8(pp)}
 							}
 						}
 					}
-					dp[k][ph][i*m+j] = best
+					cur[t] = best
 				}
 			}
 		}
 	}
 	bestK, bestPh, bestI := 0, 0, 0
 	bestV := math.Inf(-1)
+	last := tri(m-1, 0)
 	for k := 1; k <= K; k++ {
-		for ph := 0; ph < phases; ph++ {
-			for i := 0; i < m; i++ {
-				c := dp[k][ph][i*m+m-1]
-				if c.ok && c.val > bestV+1e-12 {
+		for ph := range phases {
+			l := layer(k, ph)
+			for i := range m {
+				if c := l[last+i]; c.ok && c.val > bestV+1e-12 {
 					bestK, bestPh, bestI, bestV = k, ph, i, c.val
 				}
 			}
@@ -309,15 +344,13 @@ func optimalShape(fine []seg, o Options, minCount size) ([]int, float64) {
 	var cuts []int
 	k, ph, i, j := bestK, bestPh, bestI, m-1
 	for k > 1 {
-		c := dp[k][ph][i*m+j]
+		c := layer(k, ph)[tri(j, i)]
 		cuts = append(cuts, i)
 		j = i - 1
-		i, ph = c.prevI, c.prP
+		i, ph = int(c.prevI), int(c.prP)
 		k--
 	}
-	for a, b := 0, len(cuts)-1; a < b; a, b = a+1, b-1 {
-		cuts[a], cuts[b] = cuts[b], cuts[a]
-	}
+	slices.Reverse(cuts)
 	return cuts, bestV
 }
 
