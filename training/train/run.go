@@ -319,7 +319,7 @@ func (r *run) readSamples(ctx context.Context) error {
 	if r.lakeMode {
 		devIdx, ootIdx = splitOOT(fr.Cols["__period"], cfg.OOTMonths)
 	} else {
-		devIdx = make([]int, 0, fr.N)
+		devIdx = hugepage.Make[int](0, fr.N)
 		for i, v := range y {
 			if !math.IsNaN(v) {
 				devIdx = append(devIdx, i)
