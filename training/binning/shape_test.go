@@ -130,7 +130,6 @@ func optimalShapeRef(fine []seg, o Options, minCount size) ([]int, float64) {
 	return cuts, bestV
 }
 
-
 func TestOptimalShapeMatchesReference(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 14))
 	shapes := []Monotonic{Ascending, Descending, Peak, Valley, None}
