@@ -336,6 +336,9 @@ type fitter struct {
 	y         []float64
 	o         Options
 	eta, w    []float64
+	// scratch is each worker's buffer for system's row blocks (the
+	// scaled block, then the block's weights), kept from call to call.
+	scratch [][]float64
 }
 
 func sigmoid(eta float64) float64 {
@@ -436,17 +439,21 @@ func (f *fitter) system(beta []float64) (float64, *mat.SymDense, *mat.VecDense, 
 	gs := make([][]float64, workers)
 	rs := make([]float64, workers)
 	lls := make([]float64, workers)
-	scratch := make([][]float64, workers)
+	if len(f.scratch) < workers {
+		f.scratch = make([][]float64, workers)
+		for w := range f.scratch {
+			f.scratch[w] = make([]float64, blockRows*(p+1))
+		}
+	}
 	for w := range hs {
 		hs[w] = make([]float64, p*p)
 		gs[w] = make([]float64, p)
-		scratch[w] = make([]float64, blockRows*p)
 	}
 	f.parallel(func(w, lo, hi int) {
 		m := hi - lo
-		buf := scratch[w][:p*m] // p × m, row j = column j scaled by sqrt(w)
-		r := f.w[lo:hi]         // residuals y − μ
-		sw := make([]float64, m)
+		buf := f.scratch[w][:p*m] // p × m, row j = column j scaled by sqrt(w)
+		sw := f.scratch[w][blockRows*p : blockRows*p+m]
+		r := f.w[lo:hi] // residuals y − μ
 		ll := 0.0
 		for i := lo; i < hi; i++ {
 			e := f.eta[i]

@@ -490,15 +490,18 @@ func (m *Model) Score(cols map[string]*binning.Column) (*Scores, error) {
 	}
 	s := &Scores{Score: hugepage.Make[float64](n, 0), PD: hugepage.Make[float64](n, 0), Fallbacks: make([]int, len(m.Chars))}
 	luts := make([]*Lookup, len(m.Chars))
+	// Every characteristic's bins in one block: per characteristic, a
+	// million-row sample's 4 MB held at most one whole huge page.
+	bins := hugepage.Make[int32](n*len(m.Chars), 0)
 	for j := range m.Chars {
 		luts[j] = m.Chars[j].Lookup()
-		s.Bin = append(s.Bin, hugepage.Make[int32](n, 0))
+		s.Bin = append(s.Bin, bins[j*n:(j+1)*n:(j+1)*n])
 	}
 	// The rows in two halves, one per core; each half's fallbacks apart.
 	var fbs [2][]int
 	par.Halves(n, func(lo, hi int) {
 		fb := make([]int, len(m.Chars))
-		total := make([]int64, hi-lo)
+		total := hugepage.Make[int64](hi-lo, 0)
 		for i := range total {
 			total[i] = m.Base()
 		}
