@@ -614,8 +614,12 @@ func (b *Binning) finish(o Options) error {
 	return nil
 }
 
-// intervalIndex returns the regular bin of a non-missing numeric value.
+// intervalIndex returns the regular bin of a non-missing numeric value:
+// the number of breaks at or below it.
 func (b *Binning) intervalIndex(x float64) int {
+	if len(b.Breaks) <= fewBreaks {
+		return atOrBelow(b.Breaks, x)
+	}
 	// first break > x
 	lo, hi := 0, len(b.Breaks)
 	for lo < hi {
@@ -627,6 +631,29 @@ func (b *Binning) intervalIndex(x float64) int {
 		}
 	}
 	return lo
+}
+
+// fewBreaks is the most breaks atOrBelow counts: up to there, counting
+// every comparison beats a binary search's unpredictable branches (Index
+// of 17 characteristics × 700,000 rows spent 16 ns a value searching).
+const fewBreaks = 16
+
+// atOrBelow is the number of breaks at or below x, counted without a
+// branch per break.
+func atOrBelow(breaks []float64, x float64) int {
+	k := 0
+	for _, br := range breaks {
+		k += ge(x, br)
+	}
+	return k
+}
+
+// ge is 1 when x ≥ b, else 0 (a SETcc, not a branch).
+func ge(x, b float64) int {
+	if x >= b {
+		return 1
+	}
+	return 0
 }
 
 // Index returns the bin of every row of col and fallbacks, the number of
@@ -681,27 +708,46 @@ func (b *Binning) Index(col *Column) (idx []int32, fallbacks int) {
 		}
 		return idx, fallbacks
 	}
+	if len(b.Breaks) <= fewBreaks {
+		atOrBelowAll(col.Num, b.Breaks, idx)
+	} else {
+		for i, x := range col.Num {
+			idx[i] = int32(b.intervalIndex(x))
+		}
+	}
 	for i, x := range col.Num {
-		var k int
 		switch {
 		case math.IsNaN(x):
-			k = missBin
+			k := missBin
 			if k < 0 {
 				k = b.Fallback
 				fallbacks++
 			}
-		default:
-			k = b.intervalIndex(x)
+			idx[i] = int32(k)
+		case len(specVals) > 0:
 			for j, s := range specVals {
 				if x == s {
-					k = specBins[j]
+					idx[i] = int32(specBins[j])
 					break
 				}
 			}
 		}
-		idx[i] = int32(k)
 	}
 	return idx, fallbacks
+}
+
+// atOrBelowAll sets idx[i] to atOrBelow(breaks, xs[i]) (NaN: any value;
+// the caller replaces it). A function of its own so that its loop keeps
+// its variables in registers.
+func atOrBelowAll(xs, breaks []float64, idx []int32) {
+	idx = idx[:len(xs)]
+	for i, x := range xs {
+		k := 0
+		for _, br := range breaks {
+			k += ge(x, br)
+		}
+		idx[i] = int32(k)
+	}
 }
 
 // WoE returns the WoE of every row of col (unseen values take the

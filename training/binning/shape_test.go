@@ -180,3 +180,31 @@ func BenchmarkOptimalShape(b *testing.B) {
 		})
 	}
 }
+
+// atOrBelow counts what the binary search finds: the breaks at or below
+// x, ±0 equal, ±Inf at the ends.
+func TestAtOrBelowMatchesSearch(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 8))
+	for trial := range 2000 {
+		br := make([]float64, r.IntN(fewBreaks+1))
+		for i := range br {
+			br[i] = float64(r.IntN(9) - 4)
+		}
+		slices.Sort(br)
+		br = slices.Compact(br)
+		b := &Binning{Breaks: br}
+		for _, x := range []float64{math.Inf(-1), math.Copysign(0, -1), 0, float64(r.IntN(11) - 5), float64(r.IntN(11)-5) + 0.5, math.Inf(1)} {
+			lo, hi := 0, len(br)
+			for lo < hi {
+				if m := (lo + hi) / 2; br[m] > x {
+					hi = m
+				} else {
+					lo = m + 1
+				}
+			}
+			if got := b.intervalIndex(x); got != lo {
+				t.Fatalf("trial %d: breaks %v, x %v: %d, binary search %d", trial, br, x, got, lo)
+			}
+		}
+	}
+}
