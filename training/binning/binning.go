@@ -360,6 +360,9 @@ func numericAtoms(x, y []float64, specials []float64) (atoms []atom, miss [2]int
 	scratch := hugepage.Make[uint64](max(len(goods), len(bads)), 0)
 	sortKeys(goods, scratch)
 	sortKeys(bads, scratch)
+	// At most as many atoms as distinct goods and bads together: sized
+	// up front, not grown (and copied) by append.
+	atoms = make([]atom, 0, distinct(goods)+distinct(bads))
 	i, j := 0, 0
 	for i < len(goods) || j < len(bads) {
 		var u uint64
@@ -382,6 +385,17 @@ func numericAtoms(x, y []float64, specials []float64) (atoms []atom, miss [2]int
 		atoms = append(atoms, a)
 	}
 	return atoms, miss, spec
+}
+
+// distinct is the number of distinct values of sorted keys.
+func distinct(keys []uint64) int {
+	n := 0
+	for i, k := range keys {
+		if i == 0 || k != keys[i-1] {
+			n++
+		}
+	}
+	return n
 }
 
 func (b *Binning) fitNumeric(col *Column, y []float64, o Options, spec *Spec) error {

@@ -53,8 +53,9 @@ func Folds(y []float64, k int, seed uint64) []int { return StratifiedFolds(y, k,
 func StratifiedFolds(y []float64, k int, seed, stream uint64) []int {
 	r := rand.New(rand.NewPCG(seed, stream))
 	f := make([]int, len(y))
+	idx := make([]int, 0, len(y)) // each class's rows in turn
 	for _, cls := range []float64{0, 1} {
-		var idx []int
+		idx = idx[:0]
 		for i, v := range y {
 			if v == cls {
 				idx = append(idx, i)
@@ -124,7 +125,7 @@ func ChooseCV(col *Column, y []float64, o Options, spec *Spec, choices []Choice,
 	n := len(y)
 	if maxRows > 0 && n > maxRows {
 		stride := (n + maxRows - 1) / maxRows
-		var idx []int
+		idx := make([]int, 0, (n+stride-1)/stride)
 		for i := 0; i < n; i += stride {
 			idx = append(idx, i)
 		}
