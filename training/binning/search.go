@@ -224,39 +224,7 @@ func optimalShape(fine []seg, o Options, minCount size) ([]int, float64) {
 	if o.Monotonic == Peak || o.Monotonic == Valley {
 		phases = 2
 	}
-	// rule[pp][ph] is what moving from phase pp to phase ph asks of the
-	// new bin's rate rc against the previous bin's rp.
-	const (
-		anyRate = iota
-		rises   // rc > rp
-		falls   // rc < rp
-		never
-	)
-	var rule [2][2]int
-	for pp := range phases {
-		for ph := range phases {
-			r := never
-			switch {
-			case pp > ph:
-			case o.Monotonic == Ascending:
-				r = rises
-			case o.Monotonic == Descending:
-				r = falls
-			case o.Monotonic == Peak && ph == 0:
-				r = rises
-			case o.Monotonic == Peak:
-				r = falls
-			case o.Monotonic == Valley && ph == 0:
-				r = falls
-			case o.Monotonic == Valley:
-				r = rises
-			default:
-				r = anyRate
-			}
-			rule[pp][ph] = r
-		}
-	}
-	tri := func(j, i int) int { return j*(j+1)/2 + i }
+	rule := shapeRules(o.Monotonic, phases)
 	nb := m * (m + 1) / 2
 	type cell struct {
 		val   float64
@@ -268,18 +236,7 @@ func optimalShape(fine []seg, o Options, minCount size) ([]int, float64) {
 	// bin i..j in phase ph.
 	dp := make([]cell, K*phases*nb)
 	layer := func(k, ph int) []cell { return dp[((k-1)*phases+ph)*nb : ((k-1)*phases+ph+1)*nb] }
-	valid := make([]bool, nb)
-	ivs := make([]float64, nb)
-	rates := make([]float64, nb)
-	for j := range m {
-		for i := 0; i <= j; i++ {
-			t := tri(j, i)
-			if valid[t] = p.valid(i, j, minCount); valid[t] {
-				ivs[t] = p.iv(i, j)
-				rates[t] = p.rate(i, j)
-			}
-		}
-	}
+	valid, ivs, rates := binTables(p, m, minCount)
 	first := layer(1, 0)
 	for j := range m {
 		if t := tri(j, 0); valid[t] {
@@ -352,6 +309,66 @@ func optimalShape(fine []seg, o Options, minCount size) ([]int, float64) {
 	}
 	slices.Reverse(cuts)
 	return cuts, bestV
+}
+
+// tri is the index of bin i..j (i ≤ j) in a table stored end-major.
+func tri(j, i int) int { return j*(j+1)/2 + i }
+
+// binTables returns, for every bin i..j of the m fine classes (at
+// tri(j, i)), whether it meets minCount and, if so, its IV and bad rate.
+func binTables(p prefix, m int, minCount size) (valid []bool, ivs, rates []float64) {
+	nb := m * (m + 1) / 2
+	valid, ivs, rates = make([]bool, nb), make([]float64, nb), make([]float64, nb)
+	for j := range m {
+		for i := 0; i <= j; i++ {
+			t := tri(j, i)
+			if valid[t] = p.valid(i, j, minCount); valid[t] {
+				ivs[t] = p.iv(i, j)
+				rates[t] = p.rate(i, j)
+			}
+		}
+	}
+	return valid, ivs, rates
+}
+
+// What moving from one phase of a shape to another asks of the new bin's
+// bad rate rc against the previous bin's rp.
+const (
+	anyRate = iota
+	rises   // rc > rp
+	falls   // rc < rp
+	never
+)
+
+// shapeRules returns rule[pp][ph], what shape asks of a move from phase
+// pp to phase ph (a peak or valley has two phases, others one; a phase
+// never goes back).
+func shapeRules(shape Monotonic, phases int) [2][2]int {
+	var rule [2][2]int
+	for pp := range phases {
+		for ph := range phases {
+			r := never
+			switch {
+			case pp > ph:
+			case shape == Ascending:
+				r = rises
+			case shape == Descending:
+				r = falls
+			case shape == Peak && ph == 0:
+				r = rises
+			case shape == Peak:
+				r = falls
+			case shape == Valley && ph == 0:
+				r = falls
+			case shape == Valley:
+				r = rises
+			default:
+				r = anyRate
+			}
+			rule[pp][ph] = r
+		}
+	}
+	return rule
 }
 
 // chi2 of the 2×2 table of two adjacent segments.
