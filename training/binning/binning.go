@@ -41,12 +41,12 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"qiandun/internal/hugepage"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 
+	"qiandun/internal/hugepage"
 	"qiandun/training/woe"
 )
 

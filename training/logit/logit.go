@@ -19,8 +19,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"qiandun/internal/hugepage"
-	"qiandun/internal/par"
 	"runtime"
 	"slices"
 	"sync"
@@ -30,6 +28,9 @@ import (
 	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 	"gonum.org/v1/gonum/stat/distuv"
+
+	"qiandun/internal/hugepage"
+	"qiandun/internal/par"
 )
 
 // Errors reported by Fit, to test with errors.Is.

@@ -3,8 +3,9 @@ package metrics
 import (
 	"fmt"
 	"math"
-	"qiandun/internal/hugepage"
 	"slices"
+
+	"qiandun/internal/hugepage"
 )
 
 // Ranked is a sample of scores (higher = riskier) and outcomes sorted

@@ -74,7 +74,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"qiandun/internal/hugepage"
 	"slices"
 	"strconv"
 	"strings"
@@ -82,6 +81,7 @@ import (
 
 	"qiandun/internal/csvsafe"
 	"qiandun/internal/durable"
+	"qiandun/internal/hugepage"
 	"qiandun/internal/par"
 	"qiandun/training/binning"
 )

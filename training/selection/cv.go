@@ -4,12 +4,12 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"qiandun/internal/hugepage"
 	"slices"
 	"sort"
 
 	"gonum.org/v1/gonum/mat"
 
+	"qiandun/internal/hugepage"
 	"qiandun/internal/par"
 	"qiandun/training/binning"
 	"qiandun/training/logit"
