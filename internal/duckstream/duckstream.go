@@ -152,7 +152,7 @@ func (r *Reader) open(o Options, q string) error {
 		if err := r.ctx.Err(); err != nil {
 			return err
 		}
-		return errors.New(bindings.ResultError(&r.res))
+		return resultError(bindings.ResultError(&r.res))
 	}
 	r.opts = bindings.ResultGetArrowOptions(&r.res)
 	n := bindings.ColumnCount(&r.res)
@@ -352,6 +352,16 @@ func (b *bufPool) Free(s []byte) {
 	b.p.Put(&s)
 }
 
+// pendingWrapper is what DuckDB puts before the error of a streaming
+// query that failed while it ran: it says only that the query failed.
+const pendingWrapper = "Invalid Input Error: Attempting to execute an unsuccessful or closed pending query result\nError: "
+
+// resultError is the error of a failed result's message, without
+// pendingWrapper: the reason (a CSV error and its line) comes first.
+func resultError(msg string) error {
+	return errors.New(strings.TrimPrefix(msg, pendingWrapper))
+}
+
 func dataError(ed bindings.ErrorData) error {
 	defer bindings.DestroyErrorData(&ed)
 	if !bindings.ErrorDataHasError(ed) {
@@ -380,7 +390,7 @@ func (r *Reader) Next() bool {
 		if err := r.ctx.Err(); err != nil {
 			r.err = err
 		} else if msg := bindings.ResultError(&r.res); msg != "" {
-			r.err = errors.New(msg)
+			r.err = resultError(msg)
 		}
 		return false
 	}

@@ -6,6 +6,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -170,8 +172,8 @@ func TestErrors(t *testing.T) {
 	for r.Next() {
 		rows += int(r.RecordBatch().NumRows())
 	}
-	if err := r.Err(); err == nil || !strings.Contains(err.Error(), "Conversion") {
-		t.Errorf("after %d rows: %v, want a conversion error", rows, err)
+	if err := r.Err(); err == nil || !strings.HasPrefix(err.Error(), "Conversion") {
+		t.Errorf("after %d rows: %v, want a conversion error first", rows, err)
 	}
 }
 
@@ -199,5 +201,32 @@ func TestCancel(t *testing.T) {
 			t.Errorf("%s: cancel took %v", q, d)
 		}
 		cancel()
+	}
+}
+
+// TestCSVErrorFirst: a CSV line that breaks the file's shape, met while
+// the result streams, is reported by DuckDB's own CSV error (its line
+// first), not behind "Attempting to execute an unsuccessful ... pending
+// query result".
+func TestCSVErrorFirst(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("a,b\n")
+	for i := range 300_000 {
+		fmt.Fprintf(&b, "%d,%d\n", i, i%7)
+	}
+	b.WriteString("17\n")
+	path := filepath.Join(t.TempDir(), "broken.csv")
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r, err := duckstream.Query(context.Background(), duckstream.Options{Threads: 2}, "SELECT * FROM read_csv('"+path+"', header = true)")
+	if err == nil {
+		defer r.Close()
+		for r.Next() {
+		}
+		err = r.Err()
+	}
+	if err == nil || !strings.HasPrefix(err.Error(), "Invalid Input Error: CSV Error on Line: 300002") {
+		t.Errorf("err %v, want DuckDB's CSV error on line 300002 first", err)
 	}
 }
