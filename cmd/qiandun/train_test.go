@@ -140,6 +140,8 @@ func TestTrainCLIBadInput(t *testing.T) {
 	files := map[string]string{
 		"constant.csv": constant.String(), "third.csv": third.String(), "signal3.csv": signalThird,
 		"header.csv": "x,bad\n", "empty.csv": "",
+		// An export cut short in its last record.
+		"cut.csv": signal.String() + "7",
 	}
 	for n, s := range files {
 		writeCSV(t, dir, n, s)
@@ -154,6 +156,7 @@ func TestTrainCLIBadInput(t *testing.T) {
 		{"missing target column", "constant.csv", []string{"--target", "nope"}, []string{"constant.csv", `no target column "nope"`, "columns: x, bad"}},
 		{"header only", "header.csv", nil, []string{"header.csv", "no data rows", `"bad"`}},
 		{"empty file", "empty.csv", nil, []string{"empty.csv", "is empty"}},
+		{"cut short", "cut.csv", nil, []string{"cut.csv", "does not end with a line break (cut short?)"}},
 		{"third target value", "third.csv", nil, []string{"third.csv", `"2" (2 rows)`, `"unknown" (1 rows)`, "--good-value", "--others-good"}},
 		{"declared good values leave a third", "third.csv", []string{"--good-value", "0"}, []string{`"2" (2 rows)`, `"unknown" (1 rows)`}},
 	}

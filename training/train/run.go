@@ -294,6 +294,30 @@ func (r *run) sampleRows(ctx context.Context, q string) (string, error) {
 		q, key, cfg.Seed, scale, keep, order), nil
 }
 
+// cutShort is a hint for a flat CSV file that cannot be read, or lacks
+// the target, and does not end with a line break (a copy or an export
+// cut short: DuckDB then reports the last line's missing columns, or
+// sniffs a small file as one column, or cannot sniff it at all), or "".
+func cutShort(path string) string {
+	if path == "" || strings.ToLower(filepath.Ext(path)) != ".csv" {
+		return ""
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil || fi.Size() == 0 {
+		return ""
+	}
+	last := make([]byte, 1)
+	if _, err := f.ReadAt(last, fi.Size()-1); err != nil || last[0] == '\n' {
+		return ""
+	}
+	return "it does not end with a line break (cut short?)"
+}
+
 // readSamples reads the data and splits it into the train, test and
 // out-of-time samples of the candidate characteristics.
 func (r *run) readSamples(ctx context.Context) error {
@@ -306,7 +330,11 @@ func (r *run) readSamples(ctx context.Context) error {
 	r.sums = fingerprint(r.inputs, nil)
 	fr, err := r.query(ctx, src, cfg.Kinds, estimateRows(cfg.Data))
 	if err != nil {
-		return fmt.Errorf("train: read %s: %w", strings.Join(r.inputs[:min(len(r.inputs), 3)], ", "), err)
+		hint := cutShort(cfg.Data)
+		if hint != "" {
+			hint += ": "
+		}
+		return fmt.Errorf("train: read %s: %s%w", strings.Join(r.inputs[:min(len(r.inputs), 3)], ", "), hint, err)
 	}
 	y, err := r.target(fr)
 	if err != nil {

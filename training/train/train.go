@@ -579,6 +579,9 @@ func flatTarget(fr *frame.Frame, path string, cfg *Config) ([]float64, int, erro
 		if len(names) > 20 {
 			names, more = names[:20], ", ..."
 		}
+		if hint := cutShort(path); hint != "" {
+			more += "; " + hint
+		}
 		return nil, 0, fmt.Errorf("train: %s has no target column %q (columns: %s%s)", path, cfg.Target, strings.Join(names, ", "), more)
 	}
 	if fr.N == 0 {
